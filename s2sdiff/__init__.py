@@ -1,0 +1,12 @@
+"""s2sdiff — a compiled source-to-source automatic differentiator for Python.
+
+    import s2sdiff as sd
+    df = sd.derivative(f)          # forward mode, compiled with numba.njit
+    print(df(1.5)); sd.show(df)    # the value, and the generated source
+"""
+from .api import Differentiable, Transformed, clear_caches, derivative, differentiable, grad, jacobian, jvp, show
+from .errors import S2SDiffError, UnsupportedError
+
+__all__ = ["derivative", "grad", "jacobian", "jvp", "differentiable", "show", "clear_caches", "Transformed",
+           "Differentiable", "S2SDiffError", "UnsupportedError"]
+__version__ = "0.1.0"

@@ -1,0 +1,36 @@
+"""Errors raised by s2sdiff, each naming the user's file, line and code."""
+from __future__ import annotations
+
+import ast
+import linecache
+
+
+class S2SDiffError(ValueError):
+    """Base class of every error s2sdiff raises about a transform or its options."""
+
+
+class UnsupportedError(S2SDiffError):
+    """A construct outside the differentiable language (DESIGN §2), found at transform time."""
+
+
+def source_excerpt(filename: str, node: ast.AST | None, line_offset: int = 0) -> str:
+    """`File "f.py", line 12` plus the offending line with a caret under the construct."""
+    if node is None or not hasattr(node, "lineno"):
+        return f'  File "{filename}"'
+    line = node.lineno + line_offset
+    text = linecache.getline(filename, line).rstrip("\n")
+    out = f'  File "{filename}", line {line}, column {node.col_offset + 1}'
+    if not text:
+        return out
+    stripped = text.lstrip()
+    indent = len(text) - len(stripped)
+    start = max(node.col_offset - indent, 0)
+    end_col = getattr(node, "end_col_offset", None)
+    if getattr(node, "end_lineno", node.lineno) != node.lineno or end_col is None:
+        end_col = len(text)
+    width = max(end_col - node.col_offset, 1)
+    return f"{out}\n    {stripped}\n    {' ' * start}{'^' * width}"
+
+
+def unsupported(message: str, filename: str, node: ast.AST | None, line_offset: int = 0) -> UnsupportedError:
+    return UnsupportedError(f"{message}\n{source_excerpt(filename, node, line_offset)}")

@@ -1,0 +1,197 @@
+"""The core language: three-address statements over named values, structured control flow.
+
+Every intermediate value has a name (the a, b, c, … of a hand chain-rule derivation);
+an operand is an atom — a name or a constant.  Each transform reads and writes this
+language, so transforms compose.  Conditions of `if`/`while` stay whole Python
+expressions: they are never differentiated and keep Python's short-circuit semantics.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Name:
+    id: str
+
+
+@dataclass(frozen=True)
+class Const:
+    value: object
+
+
+Atom = Union[Name, Const]
+
+
+# ---- right-hand sides ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Prim:
+    """A primitive of the rule table: `op` is its table name, `family` how the user spelled
+    it ("op" for operators, "math", "np", "builtin"); derivative calls keep the family."""
+    op: str
+    args: tuple
+    family: str = "op"
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call to another function: differentiated through when its arguments are active."""
+    callee: "Function"
+    args: tuple
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A generated derivative of a callee, e.g. the tangent function of `g` in arguments (0, 2)."""
+    kind: str
+    callee: object
+    active: tuple
+
+    @property
+    def node(self):
+        return self.callee.node
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A call s2sdiff cannot see into (an unknown or compiled-only function). Legal only on
+    inactive arguments; `name` is bound in the generated module's namespace."""
+    name: str
+    args: tuple
+    node: ast.AST
+
+
+@dataclass(frozen=True)
+class Passive:
+    """A whole Python expression with no derivative (comparisons, boolean logic)."""
+    expr: ast.expr
+
+
+Expr = Union[Atom, Prim, Call, Opaque, Passive]
+
+
+# ---- statements ---------------------------------------------------------------------
+
+@dataclass
+class Assign:
+    target: str
+    value: Expr
+    line: int
+
+
+@dataclass
+class Unpack:
+    """`a, b = g(...)` for a callee that returns a tuple."""
+    targets: tuple
+    value: Call
+    line: int
+
+
+@dataclass
+class If:
+    test: ast.expr
+    body: list
+    orelse: list
+    line: int
+
+
+@dataclass
+class For:
+    var: str
+    start: Atom
+    stop: Atom
+    step: Atom
+    body: list
+    line: int
+
+
+@dataclass
+class While:
+    test: ast.expr
+    body: list
+    line: int
+
+
+@dataclass
+class Break:
+    line: int
+
+
+@dataclass
+class Continue:
+    line: int
+
+
+@dataclass
+class Return:
+    values: tuple          # one atom, or several for a tuple result
+    tuple_result: bool
+    line: int
+
+
+@dataclass
+class Verbatim:
+    """A statement with no derivative kept as written (assert, raise, print)."""
+    stmt: ast.stmt
+    line: int
+
+
+Stmt = Union[Assign, Unpack, If, For, While, Break, Continue, Return, Verbatim]
+
+
+@dataclass(eq=False)
+class Function:
+    name: str
+    params: list
+    body: list
+    filename: str
+    source_lines: dict = field(default_factory=dict)   # user line number -> its text
+    namespace: dict = field(default_factory=dict)      # free names the code refers to
+    n_outputs: int = 1
+    tuple_result: bool = False
+    defaults: dict = field(default_factory=dict)
+    origin: object = None                              # the Python function it came from
+    doc: str = ""                                      # a comment line above the definition
+
+
+def walk(body):
+    """Every statement of a body, nested ones included, in program order."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, If):
+            yield from walk(stmt.body)
+            yield from walk(stmt.orelse)
+        elif isinstance(stmt, (For, While)):
+            yield from walk(stmt.body)
+
+
+def operands(expr) -> tuple:
+    """Atoms an expression reads (a Passive expression's names are not listed)."""
+    if isinstance(expr, (Name, Const)):
+        return (expr,)
+    if isinstance(expr, (Prim, Call, Opaque)):
+        return expr.args
+    return ()
+
+
+def all_names(function: Function) -> set:
+    """Every identifier the function's code uses, so generated names never clash."""
+    import ast as _ast
+    names = set(function.params) | set(function.namespace)
+    for stmt in walk(function.body):
+        if isinstance(stmt, Assign):
+            names.add(stmt.target)
+            if isinstance(stmt.value, Passive):
+                names |= {n.id for n in _ast.walk(stmt.value.expr) if isinstance(n, _ast.Name)}
+        elif isinstance(stmt, Unpack):
+            names |= set(stmt.targets)
+        elif isinstance(stmt, For):
+            names.add(stmt.var)
+        elif isinstance(stmt, (If, While)):
+            names |= {n.id for n in _ast.walk(stmt.test) if isinstance(n, _ast.Name)}
+        elif isinstance(stmt, Verbatim):
+            names |= {n.id for n in _ast.walk(stmt.stmt) if isinstance(n, _ast.Name)}
+    return names

@@ -1,0 +1,33 @@
+"""Fresh, readable names for generated code: `t1, t2, …` for temporaries, `dx` for the
+tangent of `x`, `bx` for its adjoint — never clashing with a name the code already uses."""
+from __future__ import annotations
+
+
+class Namer:
+    def __init__(self, taken=()):
+        self.taken = set(taken)
+        self._temps = 0
+        self._derived: dict[tuple[str, str], str] = {}
+
+    def fresh(self, base: str) -> str:
+        name, n = base, 1
+        while name in self.taken:
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
+
+    def temp(self) -> str:
+        while True:
+            self._temps += 1
+            name = f"t{self._temps}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def derived(self, prefix: str, name: str) -> str:
+        """The one name (`dx`, `bx`) standing for `name`'s tangent or adjoint."""
+        key = (prefix, name)
+        if key not in self._derived:
+            self._derived[key] = self.fresh(prefix + name)
+        return self._derived[key]

@@ -1,0 +1,639 @@
+"""Stage 2 — normalize: the user's AST becomes the three-address core language (ir.py).
+
+Every intermediate value gets a name, every call is classified (a primitive of the rule
+table, another user function, or an opaque call), and every construct outside the
+language (DESIGN §2) is rejected here with the user's file, line and code.
+
+The same lowering also instantiates the derivative rules' templates (`lower_template`),
+so rule code and user code become one language.
+"""
+from __future__ import annotations
+
+import ast
+import linecache
+import numbers
+import types
+from contextlib import contextmanager
+
+import numpy as np
+
+from . import ir
+from .errors import S2SDiffError, unsupported
+from .names import Namer
+from .parse import ParsedFunction, parse_function, python_function
+from .rules import RULES, primitive_of
+from .simplify import simplify
+
+_UNSUPPORTED_STATEMENTS = {
+    ast.Try: "try/except", ast.With: "with", ast.AsyncWith: "async with", ast.AsyncFor: "async for",
+    ast.Global: "a global statement", ast.Nonlocal: "a nonlocal statement",
+    ast.FunctionDef: "a nested function definition", ast.AsyncFunctionDef: "a nested function definition",
+    ast.ClassDef: "a class definition", ast.Delete: "del", ast.Import: "import inside the function",
+    ast.ImportFrom: "import inside the function", ast.Match: "match",
+}
+if hasattr(ast, "TryStar"):
+    _UNSUPPORTED_STATEMENTS[ast.TryStar] = "try/except*"
+_UNSUPPORTED_EXPRESSIONS = {
+    ast.Lambda: "lambda", ast.Yield: "yield", ast.YieldFrom: "yield from", ast.Await: "await",
+    ast.NamedExpr: "the := operator", ast.ListComp: "a list comprehension",
+    ast.SetComp: "a set comprehension", ast.DictComp: "a dict comprehension",
+    ast.GeneratorExp: "a generator expression", ast.Dict: "a dict", ast.Set: "a set",
+    ast.List: "a list", ast.Starred: "*-unpacking", ast.JoinedStr: "an f-string",
+}
+_BINOPS = {cls: op for op, rule in RULES.items() if (cls := rule.operator) and len(rule.params) == 2}
+_UNARYOPS = {cls: op for op, rule in RULES.items() if (cls := rule.operator) and len(rule.params) == 1}
+_MODULE_ALIASES = {"math": "math", "numpy": "np"}
+
+
+class Callee:
+    """A user function called from differentiated code; normalized only when needed."""
+
+    def __init__(self, obj, node: ast.AST, filename: str):
+        self.obj = obj                       # what the primal code calls (function or dispatcher)
+        self.py_func = python_function(obj)
+        self.node = node
+        self.filename = filename
+        self._function = None
+
+    @property
+    def function(self) -> ir.Function:
+        if self._function is None:
+            if self.py_func in _in_progress:
+                raise unsupported(f"recursion is not supported: {self.py_func.__name__} calls itself "
+                                  "(directly or through other functions)", self.filename, self.node)
+            self._function = normalize(self.py_func)
+        return self._function
+
+
+_normalized: dict = {}
+_in_progress: set = set()
+
+
+def normalize(func) -> ir.Function:
+    """The core-language form of a Python function (cached per function object)."""
+    py_func = python_function(func)
+    cached = _normalized.get(py_func)
+    if cached is not None and cached[0] is py_func.__code__:
+        return cached[1]
+    parsed = parse_function(py_func)
+    _in_progress.add(py_func)
+    try:
+        function = simplify(_UserLowering(parsed).function())
+    finally:
+        _in_progress.discard(py_func)
+    _normalized[py_func] = (py_func.__code__, function)
+    return function
+
+
+class _Lowering:
+    """Flattens expressions into three-address assignments; shared by user code and rules."""
+
+    def __init__(self, namer: Namer):
+        self.namer = namer
+        self.out: list = []
+        self.line = 0
+
+    @contextmanager
+    def block(self):
+        saved, self.out = self.out, []
+        try:
+            yield self.out
+        finally:
+            self.out = saved
+
+    def emit(self, stmt):
+        self.out.append(stmt)
+
+    # -- expressions -------------------------------------------------------------------
+    def atom(self, node) -> ir.Atom:
+        value = self.value(node)
+        if isinstance(value, (ir.Name, ir.Const)):
+            return value
+        name = self.namer.temp()
+        self.emit(ir.Assign(name, value, self.line))
+        return ir.Name(name)
+
+    def assign(self, node, target: str):
+        """Lower `node` with its final result stored straight into `target`."""
+        if isinstance(node, ast.IfExp) and not self._atomic_branches(node):
+            test = self.condition(node.test)
+            with self.block() as body:
+                self.assign(node.body, target)
+            with self.block() as orelse:
+                self.assign(node.orelse, target)
+            self.emit(ir.If(test, body, orelse, self.line))
+            return
+        self.emit(ir.Assign(target, self.value(node), self.line))
+
+    def _atomic_branches(self, node: ast.IfExp) -> bool:
+        return all(isinstance(b, (ast.Constant, ast.Name)) or _is_constant_attribute(b)
+                   for b in (node.body, node.orelse))
+
+    def value(self, node):
+        if isinstance(node, ast.Constant):
+            return self.constant(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.BinOp):
+            op = _BINOPS.get(type(node.op))
+            if op is None:
+                raise self.error(f"the operator {type(node.op).__name__} is not supported", node)
+            return self.prim(op, (self.atom(node.left), self.atom(node.right)), "op", node)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.Not):
+                return self.passive(node)
+            op = _UNARYOPS.get(type(node.op))
+            if op is None:
+                raise self.error(f"the operator {type(node.op).__name__} is not supported", node)
+            return self.prim(op, (self.atom(node.operand),), "op", node)
+        if isinstance(node, (ast.Compare, ast.BoolOp)):
+            return self.passive(node)
+        if isinstance(node, ast.IfExp):
+            if self._atomic_branches(node):
+                cond = self.atom_of_condition(node.test)
+                return self.prim("select", (cond, self.atom(node.body), self.atom(node.orelse)), "op", node)
+            target = self.namer.temp()
+            self.assign(node, target)
+            return ir.Name(target)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node)
+        for cls, what in _UNSUPPORTED_EXPRESSIONS.items():
+            if isinstance(node, cls):
+                raise self.error(f"{what} is not supported here", node)
+        if isinstance(node, ast.Subscript):
+            raise self.error("indexing is not supported yet (arrays arrive in a later version)", node)
+        if isinstance(node, ast.Tuple):
+            raise self.error("a tuple is only supported on the right of `a, b = ...` or in `return`", node)
+        raise self.error(f"{type(node).__name__} expressions are not supported", node)
+
+    def atom_of_condition(self, node) -> ir.Atom:
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        name = self.namer.temp()
+        self.emit(ir.Assign(name, self.passive(node), self.line))
+        return ir.Name(name)
+
+    def prim(self, op, args, family, node):
+        if any(isinstance(a, ir.Const) and isinstance(a.value, (str, bytes)) for a in args):
+            raise self.error("string operations are not supported in differentiated code", node)
+        return ir.Prim(op, tuple(args), family)
+
+    def constant(self, node: ast.Constant):
+        return ir.Const(node.value)
+
+    def condition(self, node) -> ast.expr:
+        self.check_passive(node)
+        return node
+
+    def passive(self, node):
+        return ir.Passive(self.condition(node))
+
+    def check_passive(self, node):
+        for sub in ast.walk(node):
+            for cls, what in _UNSUPPORTED_EXPRESSIONS.items():
+                if isinstance(sub, cls):
+                    raise self.error(f"{what} is not supported here", sub)
+
+
+class _UserLowering(_Lowering):
+    """Lowering of a user function: resolves names and calls through its scope."""
+
+    def __init__(self, parsed: ParsedFunction):
+        taken = {n.id for n in ast.walk(parsed.tree) if isinstance(n, ast.Name)} | set(parsed.params)
+        super().__init__(Namer(taken | {"math", "np"}))
+        self.parsed = parsed
+        self.namespace: dict = {}
+        self.returns: list = []
+
+    def error(self, message, node):
+        return self.parsed.error(message, node)
+
+    def function(self) -> ir.Function:
+        tree = self.parsed.tree
+        body = self.statements(tree.body)
+        if not self.returns:
+            raise self.error(f"{tree.name} returns no value: s2sdiff differentiates functions that return numbers", tree)
+        if not _always_returns(tree.body):
+            raise self.error(f"{tree.name} can reach its end without returning a value", tree)
+        first = self.returns[0]
+        lines = range(tree.lineno, (tree.end_lineno or tree.lineno) + 1)
+        source_lines = {n: linecache.getline(self.parsed.filename, n).strip() for n in lines}
+        return ir.Function(tree.name, list(self.parsed.params), body, self.parsed.filename,
+                           source_lines, self.namespace, len(first.values), first.tuple_result,
+                           dict(self.parsed.defaults), self.parsed.py_func)
+
+    # -- names -------------------------------------------------------------------------
+    def name(self, node: ast.Name):
+        if node.id in self.parsed.local_names:
+            return ir.Name(node.id)
+        value = self.free_value(node.id, node)
+        if value is None or isinstance(value, bool):
+            return ir.Const(value)
+        if isinstance(value, (numbers.Number, np.ndarray)):
+            self.namespace[node.id] = value      # module and closure constants keep their names
+            return ir.Name(node.id)
+        raise self.error(f"'{node.id}' is a {type(value).__name__}; only numbers can be used as values here", node)
+
+    def free_value(self, name, node):
+        try:
+            return self.parsed.lookup(name)
+        except KeyError:
+            raise self.error(f"name '{name}' is not defined", node) from None
+
+    def resolve(self, node):
+        """The object a dotted name of free variables denotes (`math.sin`, `np.linalg.det`)."""
+        if isinstance(node, ast.Name):
+            if node.id in self.parsed.local_names:
+                raise self.error(f"calling the local value '{node.id}' is not supported "
+                                 "(s2sdiff calls only functions it can see at transform time)", node)
+            return self.free_value(node.id, node)
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            try:
+                return getattr(base, node.attr)
+            except AttributeError:
+                raise self.error(f"'{ast.unparse(node.value)}' has no attribute '{node.attr}'", node) from None
+        raise self.error("only named functions can be called", node)
+
+    def attribute(self, node: ast.Attribute):
+        if _is_free_chain(node, self.parsed.local_names):
+            value = self.resolve(node)
+            if isinstance(value, (numbers.Number, bool)) or value is None:
+                return ir.Const(value)
+        raise self.error(f"attribute '.{node.attr}' is not supported here", node)
+
+    def condition(self, node):
+        self.check_passive(node)
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id not in self.parsed.local_names:
+                self.namespace[sub.id] = self.free_value(sub.id, sub)
+        return node
+
+    # -- calls -------------------------------------------------------------------------
+    def call(self, node: ast.Call):
+        func = self.resolve(node.func)
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.error("*-unpacking in calls is not supported", arg)
+        if any(k.arg is None for k in node.keywords):
+            raise self.error("**-unpacking in calls is not supported", node)
+        prim = primitive_of(func)
+        if prim is not None:
+            return self.primitive_call(prim[0], prim[1], node)
+        if func is range:
+            raise self.error("range() is supported only as `for i in range(...)`", node)
+        if isinstance(func, types.BuiltinFunctionType) or isinstance(func, np.ufunc):
+            return self.opaque_call(func, node)
+        if isinstance(func, type):
+            raise self.error(f"constructing {func.__name__} objects is not supported", node)
+        try:
+            py_func = python_function(func)
+        except S2SDiffError:
+            return self.opaque_call(func, node)
+        if isinstance(func, types.FunctionType) and func.__code__.co_flags & (0x20 | 0x80 | 0x100 | 0x200):
+            raise self.error(f"{func.__name__} is a generator or coroutine", node)
+        args = self.bind(py_func, node)
+        return ir.Call(Callee(func, node, self.parsed.filename), tuple(self.atom(a) for a in args))
+
+    def bind(self, py_func, node):
+        """Positional argument expressions for a call, defaults filled in as constants."""
+        import inspect
+        try:
+            bound = inspect.signature(py_func).bind(*node.args, **{k.arg: k.value for k in node.keywords})
+        except TypeError as exc:
+            raise self.error(f"bad call to {py_func.__name__}: {exc}", node) from None
+        bound.apply_defaults()
+        args = []
+        for name, value in bound.arguments.items():
+            if not isinstance(value, ast.AST):
+                if not (value is None or isinstance(value, (numbers.Number, bool))):
+                    raise self.error(f"the default of {py_func.__name__}'s parameter '{name}' is not a number", node)
+                value = ast.copy_location(ast.Constant(value), node)
+            args.append(value)
+        return args
+
+    def primitive_call(self, op, family, node):
+        rule = RULES[op]
+        if node.keywords:
+            raise self.error(f"keyword arguments to {ast.unparse(node.func)} are not supported", node)
+        args = node.args
+        if op == "log" and len(args) == 2:          # math.log(x, base)
+            return self.prim("truediv", (self.atom(_call("log", args[:1], node)),
+                                         self.atom(_call("log", args[1:], node))), "op", node)
+        if op in ("maximum", "minimum") and family == "builtin" and len(args) > 2:
+            acc = self.atom(args[0])
+            for arg in args[1:-1]:
+                acc = ir.Name(self._store(ir.Prim(op, (acc, self.atom(arg)), family)))
+            return self.prim(op, (acc, self.atom(args[-1])), family, node)
+        if not rule.differentiable:                 # round(x, 2), np.round(x, 2): extra args are fine
+            return self.prim(op, tuple(self.atom(a) for a in args), family, node)
+        if len(args) != len(rule.params):
+            raise self.error(f"{ast.unparse(node.func)} takes {len(rule.params)} argument(s) here, got {len(args)}", node)
+        return self.prim(op, tuple(self.atom(a) for a in args), family, node)
+
+    def _store(self, value) -> str:
+        name = self.namer.temp()
+        self.emit(ir.Assign(name, value, self.line))
+        return name
+
+    def opaque_call(self, func, node):
+        args = tuple(self.atom(a) for a in node.args)
+        if node.keywords:
+            raise self.error(f"keyword arguments to {ast.unparse(node.func)} are not supported", node)
+        name = self.namer.fresh(getattr(func, "__name__", "call"))
+        self.namespace[name] = func
+        return ir.Opaque(name, args, node)
+
+    # -- statements --------------------------------------------------------------------
+    def statements(self, body) -> list:
+        with self.block() as out:
+            for stmt in body:
+                self.line = stmt.lineno
+                self.statement(stmt)
+        return out
+
+    def statement(self, node):
+        for cls, what in _UNSUPPORTED_STATEMENTS.items():
+            if isinstance(node, cls):
+                raise self.error(f"{what} is not supported in differentiated code", node)
+        method = getattr(self, "stmt_" + type(node).__name__, None)
+        if method is None:
+            raise self.error(f"{type(node).__name__} statements are not supported", node)
+        method(node)
+
+    def stmt_Assign(self, node: ast.Assign):
+        if len(node.targets) > 1:                   # a = b = expr
+            first = self.atom(node.value)
+            for target in node.targets:
+                self.bind_target(target, first, node)
+            return
+        target = node.targets[0]
+        if isinstance(target, ast.Name):
+            self.assign(node.value, target.id)
+        elif isinstance(target, ast.Tuple):
+            self.unpack(target, node.value)
+        else:
+            self.bind_target(target, None, node)
+
+    def stmt_AnnAssign(self, node: ast.AnnAssign):
+        if node.value is None:
+            return
+        self.stmt_Assign(ast.copy_location(ast.Assign([node.target], node.value), node))
+
+    def stmt_AugAssign(self, node: ast.AugAssign):
+        if not isinstance(node.target, ast.Name):
+            raise self.error("augmented assignment is supported on plain names only", node.target)
+        load = ast.copy_location(ast.Name(node.target.id, ast.Load()), node.target)
+        self.assign(ast.copy_location(ast.BinOp(load, node.op, node.value), node), node.target.id)
+
+    def bind_target(self, target, atom, node):
+        if isinstance(target, ast.Name):
+            self.emit(ir.Assign(target.id, atom, self.line))
+        elif isinstance(target, ast.Subscript):
+            raise self.error("assigning to an element is not supported yet (arrays arrive in a later version)", target)
+        else:
+            raise self.error(f"assigning to {ast.unparse(target)} is not supported", target)
+
+    def unpack(self, target: ast.Tuple, value):
+        names = []
+        for elt in target.elts:
+            if not isinstance(elt, ast.Name):
+                raise self.error("only flat tuples of names can be unpacked (a, b = ...)", elt)
+            names.append(elt.id)
+        if isinstance(value, ast.Tuple):
+            if len(value.elts) != len(names):
+                raise self.error(f"cannot unpack {len(value.elts)} values into {len(names)} names", value)
+            atoms = []
+            for elt in value.elts:          # evaluate every right-hand value before any store
+                atom = self.atom(elt)
+                if isinstance(atom, ir.Name) and atom.id in names:
+                    atom = ir.Name(self._store(atom))
+                atoms.append(atom)
+            for name, atom in zip(names, atoms):
+                self.emit(ir.Assign(name, atom, self.line))
+            return
+        call = self.value(value) if isinstance(value, ast.Call) else None
+        if not isinstance(call, ir.Call):
+            raise self.error("tuple unpacking needs a tuple or a call to a function returning one", value)
+        self.emit(ir.Unpack(tuple(names), call, self.line))
+
+    def stmt_If(self, node: ast.If):
+        test = self.condition(node.test)
+        self.emit(ir.If(test, self.statements(node.body), self.statements(node.orelse), node.lineno))
+
+    def stmt_For(self, node: ast.For):
+        if node.orelse:
+            raise self.error("for ... else is not supported", node)
+        if not isinstance(node.target, ast.Name):
+            raise self.error("the loop variable must be a single name", node.target)
+        it = node.iter
+        if not (isinstance(it, ast.Call) and _is_free_chain(it.func, self.parsed.local_names)
+                and self.resolve(it.func) is range and not it.keywords and 1 <= len(it.args) <= 3):
+            raise self.error("only `for ... in range(...)` loops are supported", it)
+        bounds = [self.atom(a) for a in it.args]
+        start, stop, step = {1: lambda b: (ir.Const(0), b[0], ir.Const(1)),
+                             2: lambda b: (b[0], b[1], ir.Const(1)),
+                             3: lambda b: tuple(b)}[len(bounds)](bounds)
+        self.emit(ir.For(node.target.id, start, stop, step, self.statements(node.body), node.lineno))
+
+    def stmt_While(self, node: ast.While):
+        if node.orelse:
+            raise self.error("while ... else is not supported", node)
+        test = self.condition(node.test)
+        self.emit(ir.While(test, self.statements(node.body), node.lineno))
+
+    def stmt_Break(self, node):
+        self.emit(ir.Break(node.lineno))
+
+    def stmt_Continue(self, node):
+        self.emit(ir.Continue(node.lineno))
+
+    def stmt_Pass(self, node):
+        pass
+
+    def stmt_Return(self, node: ast.Return):
+        value = node.value
+        if value is None:
+            raise self.error("return without a value: s2sdiff differentiates functions that return numbers", node)
+        if isinstance(value, ast.Tuple):
+            ret = ir.Return(tuple(self.atom(e) for e in value.elts), True, node.lineno)
+        else:
+            result = self.value(value)
+            if isinstance(result, ir.Call) and result.callee.function.tuple_result:
+                names = tuple(self.namer.temp() for _ in range(result.callee.function.n_outputs))
+                self.emit(ir.Unpack(names, result, self.line))
+                ret = ir.Return(tuple(ir.Name(n) for n in names), True, node.lineno)
+            else:
+                if not isinstance(result, (ir.Name, ir.Const)):
+                    result = ir.Name(self._store(result))
+                ret = ir.Return((result,), False, node.lineno)
+        if self.returns and (len(ret.values), ret.tuple_result) != (len(self.returns[0].values), self.returns[0].tuple_result):
+            raise self.error("every return must give the same number of values", node)
+        self.returns.append(ret)
+        self.emit(ret)
+
+    def stmt_Expr(self, node: ast.Expr):
+        if isinstance(node.value, ast.Constant):    # docstring or a stray literal
+            return
+        self.verbatim(node)
+
+    def stmt_Assert(self, node):
+        self.verbatim(node)
+
+    def stmt_Raise(self, node):
+        self.verbatim(node)
+
+    def verbatim(self, node):
+        """A statement with no derivative (print, assert, raise): emitted as written."""
+        self.condition(node)
+        self.emit(ir.Verbatim(node, node.lineno))
+
+
+def _call(name, args, node):
+    return ast.copy_location(ast.Call(ast.Name(name, ast.Load()), list(args), []), node)
+
+
+def _is_free_chain(node, local_names) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id not in local_names
+
+
+def _is_constant_attribute(node) -> bool:
+    return isinstance(node, ast.Attribute) and isinstance(node.value, (ast.Name, ast.Attribute))
+
+
+def _always_returns(body) -> bool:
+    for stmt in body:
+        if isinstance(stmt, (ast.Return, ast.Raise)):
+            return True
+        if isinstance(stmt, ast.If) and _always_returns(stmt.body) and _always_returns(stmt.orelse):
+            return True
+        if (isinstance(stmt, ast.While) and isinstance(stmt.test, ast.Constant) and stmt.test.value
+                and not any(isinstance(n, ast.Break) for n in _loop_level(stmt.body))):
+            return True
+    return False
+
+
+def _loop_level(body):
+    """Statements of a loop body outside nested loops (whose `break` ends only themselves)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from _loop_level(stmt.body)
+            yield from _loop_level(stmt.orelse)
+
+
+# ---- rule templates ------------------------------------------------------------------
+
+class _Zero:
+    """The symbolic zero tangent/adjoint of an inactive value: folded away, never emitted."""
+
+
+ZERO = _Zero()
+
+
+class _TemplateLowering(_Lowering):
+    """Lowers a rule's template; calls name rules directly and keep the caller's family."""
+
+    def __init__(self, namer: Namer, family: str, line: int):
+        super().__init__(namer)
+        self.family = family
+        self.line = line
+
+    def error(self, message, node):
+        return S2SDiffError(f"internal error in a derivative rule: {message}: {ast.unparse(node)}")
+
+    def name(self, node):
+        return ir.Name(node.id)
+
+    def call(self, node):
+        op = node.func.id
+        return self.prim(op, tuple(self.atom(a) for a in node.args), self.family, node)
+
+    def prim(self, op, args, family, node):
+        folded = _fold(op, args)
+        return folded if folded is not None else ir.Prim(op, tuple(args), family if op not in ("select",) else "op")
+
+
+def _fold(op, args):
+    """Constant folding and the identities that keep rule code as short as a person's."""
+    consts = [a.value if isinstance(a, ir.Const) and isinstance(a.value, (int, float)) and not isinstance(a.value, bool)
+              else None for a in args]
+    if all(c is not None for c in consts):
+        a = consts
+        try:
+            if op == "add": return ir.Const(a[0] + a[1])
+            if op == "sub": return ir.Const(a[0] - a[1])
+            if op == "mul": return ir.Const(a[0] * a[1])
+            if op == "neg": return ir.Const(-a[0])
+        except (TypeError, OverflowError):
+            return None
+    if op == "mul":
+        if consts[0] == 1: return args[1]
+        if consts[1] == 1: return args[0]
+    if op in ("truediv", "pow") and consts[1] == 1:
+        return args[0]
+    if op == "add" and consts[0] == 0: return args[1]
+    if op in ("add", "sub") and consts[1] == 0: return args[0]
+    return None
+
+
+def _drop_zeros(node):
+    """Fold symbolic zeros through a linear template; ZERO if the whole term vanishes."""
+    def is_zero(n):
+        return isinstance(n, ast.Constant) and n.value is ZERO
+    zero = ast.Constant(ZERO)
+    if isinstance(node, ast.BinOp):
+        left, right = _drop_zeros(node.left), _drop_zeros(node.right)
+        if isinstance(node.op, (ast.Mult, ast.MatMult)) and (is_zero(left) or is_zero(right)):
+            return zero
+        if isinstance(node.op, ast.Div) and is_zero(left):
+            return zero
+        if isinstance(node.op, ast.Add):
+            if is_zero(left): return right
+            if is_zero(right): return left
+        if isinstance(node.op, ast.Sub):
+            if is_zero(right): return left
+            if is_zero(left): return ast.UnaryOp(ast.USub(), right)
+        return ast.BinOp(left, node.op, right)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        operand = _drop_zeros(node.operand)
+        return zero if is_zero(operand) else ast.UnaryOp(node.op, operand)
+    if isinstance(node, ast.IfExp):
+        body, orelse = _drop_zeros(node.body), _drop_zeros(node.orelse)
+        if is_zero(body) and is_zero(orelse):
+            return zero
+        as_float = lambda n: ast.Constant(0.0) if is_zero(n) else n
+        return ast.IfExp(node.test, as_float(body), as_float(orelse))
+    return node
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, bindings):
+        self.bindings = bindings
+
+    def visit_Name(self, node):
+        value = self.bindings.get(node.id)
+        if value is None:
+            return node
+        if isinstance(value, ir.Name):
+            return ast.Name(value.id, ast.Load())
+        return ast.Constant(value if value is ZERO else value.value)
+
+
+def lower_template(template: ast.expr, bindings: dict, target: str, namer: Namer,
+                   family: str, line: int):
+    """Statements computing a rule's template into `target`, or None if it is zero.
+
+    `bindings` maps template names (x, y, z, dx, bz, …) to atoms or ZERO."""
+    import copy
+    expr = _Substitute(bindings).visit(copy.deepcopy(template))
+    expr = _drop_zeros(expr)
+    if isinstance(expr, ast.Constant) and expr.value is ZERO:
+        return None
+    lowering = _TemplateLowering(namer, family, line)
+    lowering.assign(ast.fix_missing_locations(expr), target)
+    return lowering.out

@@ -1,0 +1,84 @@
+"""The pipeline driver: parse → normalize → analyze → transform → emit → compile, cached.
+
+A *unit* is one generated function with its compiled form.  Callees a transform needs
+derivatives of become units of their own (each built once, then reused by every caller).
+"""
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+
+from . import compile as compiler
+from . import ir
+from .emit import emit
+from .errors import unsupported
+from .normalize import normalize
+from .parse import python_function
+from .simplify import simplify
+from .transform.forward import forward
+
+
+@dataclass(eq=False)
+class Unit:
+    function: ir.Function
+    source: str
+    py_func: types.FunctionType
+    compiled: object
+    dependencies: list = field(default_factory=list)
+
+    @property
+    def full_source(self) -> str:
+        """This function's source preceded by that of every generated function it calls."""
+        seen, parts = set(), []
+
+        def visit(unit):
+            if id(unit) in seen:
+                return
+            seen.add(id(unit))
+            for dep in unit.dependencies:
+                visit(dep)
+            parts.append(unit.source)
+        visit(self)
+        return "\n\n".join(parts)
+
+
+_units: dict = {}
+_in_progress: set = set()
+
+
+def tangent_unit(func, active: tuple, jit: bool = True, node=None, filename=None) -> Unit:
+    """The compiled forward-mode tangent function of `func` in the parameters `active`."""
+    py_func = python_function(func)
+    key = ("jvp", py_func, py_func.__code__, tuple(active), jit)
+    if key in _units:
+        return _units[key]
+    if key in _in_progress:
+        raise unsupported(f"recursion is not supported: {py_func.__name__} calls itself "
+                          "(directly or through other functions)", filename, node)
+    _in_progress.add(key)
+    try:
+        unit = build(forward(normalize(py_func), tuple(active)), jit)
+    finally:
+        _in_progress.discard(key)
+    _units[key] = unit
+    return unit
+
+
+def build(function: ir.Function, jit: bool) -> Unit:
+    """Emit and compile a generated core-language function."""
+    dependencies = []
+
+    def bind(callee):
+        if isinstance(callee, ir.Derived):
+            unit = tangent_unit(callee.callee.obj, callee.active, jit, callee.node, callee.callee.filename)
+            dependencies.append(unit)
+            return unit.compiled, unit.function.name
+        return compiler.primal(callee.obj, jit), callee.py_func.__name__
+
+    source, namespace = emit(simplify(function), bind)
+    for name, value in namespace.items():   # user functions called in conditions run as primals
+        if isinstance(value, types.FunctionType) or hasattr(value, "py_func"):
+            namespace[name] = compiler.primal(value, jit)
+    py_func = compiler.load(source, namespace, function.name)
+    compiled = compiler.jit(py_func) if jit else py_func
+    return Unit(function, source, py_func, compiled, dependencies)

@@ -1,0 +1,191 @@
+"""The derivative rules: one entry per primitive, forward and reverse rule side by side.
+
+Each rule is mathematics in Python syntax over the primitive's arguments (`x`, `y`, …),
+its result `z`, their tangents (`dx`, `dy`) and the result's adjoint (`bz`):
+
+    forward:  dz = <linear in dx, dy, …>
+    reverse:  bx += <linear in bz>,  by += …      (None: no derivative in that argument)
+
+Calls inside a rule name other primitives of this table, so rules of rules are rules too
+(that is how transforms compose into higher derivatives).  The spellings say how users
+write the primitive: an operator, `math.*`, `np.*` or a builtin; generated calls keep
+the family the user chose.  Adding a primitive is one entry here.
+
+Conventions at non-differentiable points follow JAX: |x|'(0) = 1, max/min split ties
+evenly, sqrt'(0) = inf, d(x**y)/dy = 0 at x = 0.
+"""
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+OPERATORS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "//": ast.FloorDiv,
+             "%": ast.Mod, "**": ast.Pow, "@": ast.MatMult}
+UNARY_OPERATORS = {"-": ast.USub, "+": ast.UAdd}
+
+
+@dataclass(frozen=True)
+class Rule:
+    op: str
+    params: tuple            # template names of the arguments
+    operator: object         # ast operator class when spelled as an operator
+    spellings: dict          # family -> dotted name used when emitting ("math" -> "math.asin")
+    aliases: tuple           # every dotted name users may write for it
+    tangent: ast.expr | None
+    adjoints: tuple          # one ast.expr or None per parameter
+
+    @property
+    def tangent_reads_result(self) -> bool:
+        return self.tangent is not None and any(
+            isinstance(n, ast.Name) and n.id == "z" for n in ast.walk(self.tangent))
+
+    @property
+    def differentiable(self) -> bool:
+        return self.tangent is not None
+
+    def spelling(self, family: str) -> str:
+        """Dotted name for a call in `family`, falling back to a family numba supports."""
+        for fam in (family, "np", "math", "builtin"):
+            if fam in self.spellings:
+                return self.spellings[fam]
+        raise KeyError(self.op)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def _template(text):
+    return None if text is None else ast.parse(text, mode="eval").body
+
+
+def _family(dotted: str) -> str:
+    return dotted.split(".")[0] if "." in dotted else "builtin"
+
+
+def _rule(op, params, spellings, forward, *reverse):
+    names = spellings.split()
+    operator = None
+    if names and names[0] in OPERATORS and len(params) == 2:
+        operator = OPERATORS[names.pop(0)]
+    elif names and names[0] in UNARY_OPERATORS and len(params) == 1:
+        operator = UNARY_OPERATORS[names.pop(0)]
+    by_family = {}
+    for dotted in names:
+        if not dotted.endswith("!"):   # "!": users may write it, numba lacks it, emit another
+            by_family.setdefault(_family(dotted), dotted)
+    names = [dotted.rstrip("!") for dotted in names]
+    if forward is None:
+        reverse = (None,) * len(params)
+    assert len(reverse) == len(params), op
+    RULES[op] = Rule(op, params, operator, by_family, tuple(names),
+                     _template(forward), tuple(_template(r) for r in reverse))
+
+
+def unary(op, spellings, forward, reverse):
+    _rule(op, ("x",), spellings, forward, reverse)
+
+
+def binary(op, spellings, forward, reverse_x, reverse_y):
+    _rule(op, ("x", "y"), spellings, forward, reverse_x, reverse_y)
+
+
+def constant(op, spellings, arity=1):
+    """Piecewise-constant primitives: derivative zero wherever it exists."""
+    _rule(op, ("x", "y")[:arity], spellings, None)
+
+
+# ---- arithmetic ---------------------------------------------------------------------
+#       op         spellings                     forward: dz =                          reverse: bx +=, by +=
+binary("add",     "+ np.add",                   "dx + dy",                             "bz", "bz")
+binary("sub",     "- np.subtract",              "dx - dy",                             "bz", "-bz")
+binary("mul",     "* np.multiply",              "dx * y + x * dy",                     "bz * y", "x * bz")
+binary("truediv", "/ np.divide np.true_divide", "(dx - z * dy) / y",                   "bz / y", "-bz * z / y")
+binary("pow",     "** pow math.pow np.power",
+       "y * x ** (y - 1) * dx + (0.0 if x == 0 else z * log(x)) * dy",
+       "bz * y * x ** (y - 1)", "0.0 if x == 0 else bz * z * log(x)")
+binary("mod",     "% np.mod np.remainder",      "dx - floor(x / y) * dy",              "bz", "-bz * floor(x / y)")
+unary("neg",      "- np.negative",              "-dx",                                 "-bz")
+unary("pos",      "+ np.positive",              "dx",                                  "bz")
+unary("float",    "float np.float64",           "dx",                                  "bz")
+constant("floordiv", "// np.floor_divide", arity=2)
+
+# ---- elementary functions -----------------------------------------------------------
+unary("sin",      "math.sin np.sin",            "cos(x) * dx",                         "bz * cos(x)")
+unary("cos",      "math.cos np.cos",            "-sin(x) * dx",                        "-bz * sin(x)")
+unary("tan",      "math.tan np.tan",            "(1 + z * z) * dx",                    "bz * (1 + z * z)")
+unary("arcsin",   "math.asin np.arcsin",        "dx / sqrt(1 - x * x)",                "bz / sqrt(1 - x * x)")
+unary("arccos",   "math.acos np.arccos",        "-dx / sqrt(1 - x * x)",               "-bz / sqrt(1 - x * x)")
+unary("arctan",   "math.atan np.arctan",        "dx / (1 + x * x)",                    "bz / (1 + x * x)")
+binary("arctan2", "math.atan2 np.arctan2",      "(y * dx - x * dy) / (x * x + y * y)",
+       "bz * y / (x * x + y * y)", "-bz * x / (x * x + y * y)")
+unary("sinh",     "math.sinh np.sinh",          "cosh(x) * dx",                        "bz * cosh(x)")
+unary("cosh",     "math.cosh np.cosh",          "sinh(x) * dx",                        "bz * sinh(x)")
+unary("tanh",     "math.tanh np.tanh",          "(1 - z * z) * dx",                    "bz * (1 - z * z)")
+unary("arcsinh",  "math.asinh np.arcsinh",      "dx / sqrt(x * x + 1)",                "bz / sqrt(x * x + 1)")
+unary("arccosh",  "math.acosh np.arccosh",      "dx / sqrt(x * x - 1)",                "bz / sqrt(x * x - 1)")
+unary("arctanh",  "math.atanh np.arctanh",      "dx / (1 - x * x)",                    "bz / (1 - x * x)")
+unary("exp",      "math.exp np.exp",            "z * dx",                              "bz * z")
+unary("exp2",     "math.exp2 np.exp2",          f"{LN2!r} * z * dx",                   f"{LN2!r} * bz * z")
+unary("expm1",    "math.expm1 np.expm1",        "(z + 1) * dx",                        "bz * (z + 1)")
+unary("log",      "math.log np.log",            "dx / x",                              "bz / x")
+unary("log2",     "math.log2 np.log2",          f"dx / ({LN2!r} * x)",                 f"bz / ({LN2!r} * x)")
+unary("log10",    "math.log10 np.log10",        f"dx / ({LN10!r} * x)",                f"bz / ({LN10!r} * x)")
+unary("log1p",    "math.log1p np.log1p",        "dx / (1 + x)",                        "bz / (1 + x)")
+unary("sqrt",     "math.sqrt np.sqrt",          "dx / (2 * z)",                        "bz / (2 * z)")
+unary("cbrt",     "np.cbrt math.cbrt!",          "dx / (3 * z * z)",                    "bz / (3 * z * z)")
+unary("square",   "np.square",                  "2 * x * dx",                          "2 * x * bz")
+unary("reciprocal", "np.reciprocal",            "-z * z * dx",                         "-bz * z * z")
+unary("abs",      "abs math.fabs np.abs np.absolute np.fabs",
+                                                "dx if x >= 0 else -dx",               "bz if x >= 0 else -bz")
+binary("hypot",   "math.hypot np.hypot",        "(x * dx + y * dy) / z",               "bz * x / z", "bz * y / z")
+unary("erf",      "math.erf",                   f"{TWO_OVER_SQRT_PI!r} * exp(-x * x) * dx",
+                                                f"{TWO_OVER_SQRT_PI!r} * bz * exp(-x * x)")
+unary("erfc",     "math.erfc",                  f"-{TWO_OVER_SQRT_PI!r} * exp(-x * x) * dx",
+                                                f"-{TWO_OVER_SQRT_PI!r} * bz * exp(-x * x)")
+binary("maximum", "max np.maximum",             "dx if x > y else (dy if y > x else 0.5 * (dx + dy))",
+       "bz if x > y else (0.0 if y > x else 0.5 * bz)", "bz if y > x else (0.0 if x > y else 0.5 * bz)")
+binary("minimum", "min np.minimum",             "dx if x < y else (dy if y < x else 0.5 * (dx + dy))",
+       "bz if x < y else (0.0 if y < x else 0.5 * bz)", "bz if y < x else (0.0 if x < y else 0.5 * bz)")
+_rule("select",   ("c", "x", "y"), "",          "dx if c else dy",
+      None, "bz if c else 0.0", "0.0 if c else bz")
+
+# ---- piecewise constant -------------------------------------------------------------
+constant("floor",  "math.floor np.floor")
+constant("ceil",   "math.ceil np.ceil")
+constant("trunc",  "math.trunc np.trunc int")
+constant("round",  "round np.round np.rint")
+constant("sign",   "np.sign")
+
+
+def _objects() -> dict:
+    """Python object -> (op, family) for every spelling that names a real function."""
+    import builtins
+    roots = {"math": math, "np": np, "builtin": builtins}
+    table = {}
+    for rule in RULES.values():
+        for dotted in rule.aliases:
+            family = _family(dotted)
+            obj = roots[family]
+            for part in (dotted.split(".")[1:] if family != "builtin" else [dotted]):
+                obj = getattr(obj, part, None)
+            if obj is not None:
+                table.setdefault(id(obj), (obj, rule.op, family))
+    return {key: (op, family) for key, (obj, op, family) in table.items()}
+
+
+PRIMITIVE_OBJECTS = _objects()
+
+
+def primitive_of(obj):
+    """(op, family) if `obj` is a function the rule table covers, else None."""
+    try:
+        return PRIMITIVE_OBJECTS.get(id(obj))
+    except TypeError:
+        return None

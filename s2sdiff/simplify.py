@@ -1,0 +1,186 @@
+"""Clean-up on the core language: common subexpressions and dead temporaries.
+
+Run after normalization (so `x**2` written twice is computed once, as in a hand
+derivation) and after each transform (so repeated derivative terms are shared).  Only
+names assigned exactly once are merged or dropped, which keeps both rewrites trivially
+safe in loops and branches.
+"""
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from dataclasses import replace
+
+from . import ir
+
+
+def simplify(function: ir.Function) -> ir.Function:
+    writes = _write_counts(function)
+    single = {n for n, c in writes.items() if c == 1 and n not in function.params}
+    renames: dict = {}
+    body = _cse(function.body, single, renames)
+    body = _rename(body, renames)
+    body = _drop_dead(body, single)
+    return replace(function, body=body)
+
+
+def _write_counts(function) -> Counter:
+    counts = Counter()
+    for s in ir.walk(function.body):
+        if isinstance(s, ir.Assign):
+            counts[s.target] += 1
+        elif isinstance(s, ir.Unpack):
+            counts.update(s.targets)
+        elif isinstance(s, ir.For):
+            counts[s.var] += 2          # a loop variable changes every iteration
+    return counts
+
+
+def _cse(body, single, renames) -> list:
+    available: dict = {}                # (op, args, family) -> name holding it
+    out = []
+    for s in body:
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim):
+            value = ir.Prim(s.value.op, tuple(_renamed(a, renames) for a in s.value.args), s.value.family)
+            key = (value.op, value.args, value.family)
+            holder = available.get(key)
+            if holder is not None and s.target in single:
+                renames[s.target] = holder
+                continue
+            s = ir.Assign(s.target, value, s.line)
+            _invalidate(available, s.target)
+            if s.target in single:
+                available[key] = s.target
+            out.append(s)
+            continue
+        if isinstance(s, ir.If):
+            s = ir.If(s.test, _cse(s.body, single, renames), _cse(s.orelse, single, renames), s.line)
+            available.clear()
+        elif isinstance(s, ir.For):
+            s = ir.For(s.var, s.start, s.stop, s.step, _cse(s.body, single, renames), s.line)
+            available.clear()
+        elif isinstance(s, ir.While):
+            s = ir.While(s.test, _cse(s.body, single, renames), s.line)
+            available.clear()
+        elif isinstance(s, ir.Assign):
+            _invalidate(available, s.target)
+        elif isinstance(s, ir.Unpack):
+            for t in s.targets:
+                _invalidate(available, t)
+        out.append(s)
+    return out
+
+
+def _renamed(atom, renames):
+    while isinstance(atom, ir.Name) and atom.id in renames:
+        atom = ir.Name(renames[atom.id])
+    return atom
+
+
+def _invalidate(available, name):
+    for key in [k for k, v in available.items() if v == name or ir.Name(name) in k[1]]:
+        del available[key]
+
+
+class _RenameAst(ast.NodeTransformer):
+    def __init__(self, renames):
+        self.renames = renames
+
+    def visit_Name(self, node):
+        if node.id in self.renames:
+            return ast.copy_location(ast.Name(_renamed(ir.Name(node.id), self.renames).id, node.ctx), node)
+        return node
+
+
+def _rename(body, renames) -> list:
+    if not renames:
+        return body
+    atom = lambda a: _renamed(a, renames)
+    fix = lambda tree: _RenameAst(renames).visit(_copy(tree))
+    out = []
+    for s in body:
+        if isinstance(s, ir.Assign):
+            v = s.value
+            if isinstance(v, (ir.Name, ir.Const)):
+                v = atom(v)
+            elif isinstance(v, ir.Prim):
+                v = ir.Prim(v.op, tuple(map(atom, v.args)), v.family)
+            elif isinstance(v, ir.Call):
+                v = ir.Call(v.callee, tuple(map(atom, v.args)))
+            elif isinstance(v, ir.Opaque):
+                v = ir.Opaque(v.name, tuple(map(atom, v.args)), v.node)
+            elif isinstance(v, ir.Passive):
+                v = ir.Passive(fix(v.expr))
+            s = ir.Assign(s.target, v, s.line)
+        elif isinstance(s, ir.Unpack):
+            s = ir.Unpack(s.targets, ir.Call(s.value.callee, tuple(map(atom, s.value.args))), s.line)
+        elif isinstance(s, ir.If):
+            s = ir.If(fix(s.test), _rename(s.body, renames), _rename(s.orelse, renames), s.line)
+        elif isinstance(s, ir.For):
+            s = ir.For(s.var, atom(s.start), atom(s.stop), atom(s.step), _rename(s.body, renames), s.line)
+        elif isinstance(s, ir.While):
+            s = ir.While(fix(s.test), _rename(s.body, renames), s.line)
+        elif isinstance(s, ir.Return):
+            s = ir.Return(tuple(map(atom, s.values)), s.tuple_result, s.line)
+        elif isinstance(s, ir.Verbatim):
+            s = ir.Verbatim(fix(s.stmt), s.line)
+        out.append(s)
+    return out
+
+
+def _copy(tree):
+    import copy
+    return copy.deepcopy(tree)
+
+
+def _reads(body) -> Counter:
+    counts = Counter()
+    for s in ir.walk(body):
+        trees = []
+        if isinstance(s, ir.Assign):
+            counts.update(a.id for a in ir.operands(s.value) if isinstance(a, ir.Name))
+            if isinstance(s.value, ir.Passive):
+                trees.append(s.value.expr)
+        elif isinstance(s, ir.Unpack):
+            counts.update(a.id for a in s.value.args if isinstance(a, ir.Name))
+        elif isinstance(s, (ir.If, ir.While)):
+            trees.append(s.test)
+        elif isinstance(s, ir.For):
+            counts.update(a.id for a in (s.start, s.stop, s.step) if isinstance(a, ir.Name))
+        elif isinstance(s, ir.Return):
+            counts.update(a.id for a in s.values if isinstance(a, ir.Name))
+        elif isinstance(s, ir.Verbatim):
+            trees.append(s.stmt)
+        for tree in trees:
+            counts.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+    return counts
+
+
+def _drop_dead(body, single) -> list:
+    """Remove pure single assignments nobody reads (repeat: removal frees their operands)."""
+    while True:
+        reads = _reads(body)
+        dead = {n for n in single if reads[n] == 0}
+        new = _without(body, dead)
+        if _count(new) == _count(body):
+            return new
+        body = new
+
+
+def _without(body, dead) -> list:
+    out = []
+    for s in body:
+        if isinstance(s, ir.Assign) and s.target in dead and isinstance(s.value, (ir.Prim, ir.Name, ir.Const, ir.Passive)):
+            continue
+        if isinstance(s, ir.If):
+            s = ir.If(s.test, _without(s.body, dead), _without(s.orelse, dead), s.line)
+        elif isinstance(s, ir.For):
+            s = ir.For(s.var, s.start, s.stop, s.step, _without(s.body, dead), s.line)
+        elif isinstance(s, ir.While):
+            s = ir.While(s.test, _without(s.body, dead), s.line)
+        out.append(s)
+    return out
+
+
+def _count(body) -> int:
+    return sum(1 for _ in ir.walk(body))
