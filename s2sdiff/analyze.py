@@ -20,6 +20,8 @@ def _reads(expr) -> set:
         if not rule.differentiable:
             return set()
         return {a.id for a, p in zip(expr.args, rule.params) if isinstance(a, ir.Name) and p != "c"}
+    if isinstance(expr, ir.Item):
+        return {expr.array.id}
     if isinstance(expr, ir.Call):
         return {a.id for a in expr.args if isinstance(a, ir.Name)}
     return set()    # constants, passive expressions; opaque calls are checked below

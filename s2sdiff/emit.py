@@ -55,7 +55,16 @@ class _Emitter:
 
     def statement(self, s, depth, line):
         if isinstance(s, ir.Assign):
-            self.write(depth, f"{s.target} = {self.expr(s.value)}")
+            v = s.value
+            if isinstance(v, ir.Prim) and v.op == "add" and v.args[0] == ir.Name(s.target) and v.family == "op":
+                self.write(depth, f"{s.target} += {self.atom(v.args[1])}")      # adjoint accumulation
+            else:
+                self.write(depth, f"{s.target} = {self.expr(v)}")
+        elif isinstance(s, ir.SetItem):
+            target = f"{s.array}[{', '.join(map(self.atom, s.index))}]"
+            self.write(depth, f"{target} {'+=' if s.accumulate else '='} {self.atom(s.value)}")
+        elif isinstance(s, ir.Comment):
+            self.write(depth, f"# {s.text}")
         elif isinstance(s, ir.Unpack):
             self.write(depth, f"{', '.join(s.targets)} = {self.expr(s.value)}")
         elif isinstance(s, ir.If):
@@ -110,6 +119,8 @@ class _Emitter:
             return self.atom(e)
         if isinstance(e, ir.Passive):
             return ast.unparse(e.expr)
+        if isinstance(e, ir.Item):
+            return f"{e.array.id}[{', '.join(map(self.atom, e.index))}]"
         if isinstance(e, ir.Prim):
             return ast.unparse(self.prim(e))
         if isinstance(e, (ir.Call, ir.Opaque)):
@@ -122,6 +133,10 @@ class _Emitter:
         rule = RULES[p.op]
         if p.op == "select":
             return ast.IfExp(args[0], args[1], args[2])
+        if p.op == "dim":
+            return ast.Subscript(ast.Attribute(args[0], "shape"), args[1])
+        if p.op == "size":
+            return ast.Attribute(args[0], "size")
         if rule.operator is not None and p.family == "op":
             if len(args) == 2:
                 return ast.BinOp(args[0], rule.operator(), args[1])

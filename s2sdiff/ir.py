@@ -65,12 +65,19 @@ class Opaque:
 
 
 @dataclass(frozen=True)
+class Item:
+    """`array[i]` or `array[i, j]`: an element read; the indices are never differentiated."""
+    array: Name
+    index: tuple
+
+
+@dataclass(frozen=True)
 class Passive:
     """A whole Python expression with no derivative (comparisons, boolean logic)."""
     expr: ast.expr
 
 
-Expr = Union[Atom, Prim, Call, Opaque, Passive]
+Expr = Union[Atom, Prim, Call, Opaque, Passive, Item]
 
 
 # ---- statements ---------------------------------------------------------------------
@@ -80,6 +87,23 @@ class Assign:
     target: str
     value: Expr
     line: int
+
+
+@dataclass
+class SetItem:
+    """`array[index] = value`, or `array[index] += value` when `accumulate`."""
+    array: str
+    index: tuple
+    value: Atom
+    line: int
+    accumulate: bool = False
+
+
+@dataclass
+class Comment:
+    """A comment line in generated code (`# adjoint sweep`)."""
+    text: str
+    line: int = 0
 
 
 @dataclass
@@ -106,6 +130,7 @@ class For:
     step: Atom
     body: list
     line: int
+    loop: "LoopInfo" = None     # set only while a function is in single-assignment form
 
 
 @dataclass
@@ -113,6 +138,16 @@ class While:
     test: ast.expr
     body: list
     line: int
+    loop: "LoopInfo" = None
+
+
+@dataclass
+class LoopInfo:
+    """What single-assignment form moves out of a loop body: the values carried from one
+    iteration to the next (`carried` = the name read at iteration entry -> the version
+    holding it at iteration end) and the flag that ends the loop after a `break`."""
+    carried: dict
+    exit_flag: str = None
 
 
 @dataclass
@@ -139,7 +174,7 @@ class Verbatim:
     line: int
 
 
-Stmt = Union[Assign, Unpack, If, For, While, Break, Continue, Return, Verbatim]
+Stmt = Union[Assign, SetItem, Comment, Unpack, If, For, While, Break, Continue, Return, Verbatim]
 
 
 @dataclass(eq=False)
@@ -174,6 +209,8 @@ def operands(expr) -> tuple:
         return (expr,)
     if isinstance(expr, (Prim, Call, Opaque)):
         return expr.args
+    if isinstance(expr, Item):
+        return (expr.array,) + expr.index
     return ()
 
 

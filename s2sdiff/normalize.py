@@ -163,10 +163,13 @@ class _Lowering:
             if isinstance(node, cls):
                 raise self.error(f"{what} is not supported here", node)
         if isinstance(node, ast.Subscript):
-            raise self.error("indexing is not supported yet (arrays arrive in a later version)", node)
+            return self.subscript(node)
         if isinstance(node, ast.Tuple):
             raise self.error("a tuple is only supported on the right of `a, b = ...` or in `return`", node)
         raise self.error(f"{type(node).__name__} expressions are not supported", node)
+
+    def subscript(self, node):
+        raise self.error("indexing is not supported here", node)
 
     def atom_of_condition(self, node) -> ir.Atom:
         if isinstance(node, ast.Name):
@@ -262,7 +265,23 @@ class _UserLowering(_Lowering):
             value = self.resolve(node)
             if isinstance(value, (numbers.Number, bool)) or value is None:
                 return ir.Const(value)
+        elif node.attr == "size" and isinstance(node.value, ast.Name):
+            return self.prim("size", (self.name(node.value),), "op", node)
         raise self.error(f"attribute '.{node.attr}' is not supported here", node)
+
+    def subscript(self, node: ast.Subscript):
+        base, index = node.value, node.slice
+        elements = index.elts if isinstance(index, ast.Tuple) else [index]
+        if any(isinstance(e, ast.Slice) for e in elements):
+            raise self.error("slices are not supported yet (whole-array operations arrive in a later version)", index)
+        if (isinstance(base, ast.Attribute) and base.attr == "shape" and isinstance(base.value, ast.Name)
+                and base.value.id in self.parsed.local_names):
+            if not (isinstance(index, ast.Constant) and isinstance(index.value, int)):
+                raise self.error("x.shape[k] needs a constant k", index)
+            return self.prim("dim", (self.name(base.value), ir.Const(index.value)), "op", node)
+        if isinstance(base, ast.Name) and base.id in self.parsed.local_names:
+            return ir.Item(ir.Name(base.id), tuple(self.atom(e) for e in elements))
+        raise self.error("only indexing of a local array (x[i], x[i, j]) is supported", node)
 
     def condition(self, node):
         self.check_passive(node)
@@ -319,9 +338,9 @@ class _UserLowering(_Lowering):
         if node.keywords:
             raise self.error(f"keyword arguments to {ast.unparse(node.func)} are not supported", node)
         args = node.args
-        if op == "log" and len(args) == 2:          # math.log(x, base)
-            return self.prim("truediv", (self.atom(_call("log", args[:1], node)),
-                                         self.atom(_call("log", args[1:], node))), "op", node)
+        if op == "log" and len(args) == 2:          # math.log(x, base) = log(x) / log(base)
+            logs = [ir.Name(self._store(ir.Prim("log", (self.atom(a),), family))) for a in args]
+            return self.prim("truediv", tuple(logs), "op", node)
         if op in ("maximum", "minimum") and family == "builtin" and len(args) > 2:
             acc = self.atom(args[0])
             for arg in args[1:-1]:
@@ -392,7 +411,7 @@ class _UserLowering(_Lowering):
         if isinstance(target, ast.Name):
             self.emit(ir.Assign(target.id, atom, self.line))
         elif isinstance(target, ast.Subscript):
-            raise self.error("assigning to an element is not supported yet (arrays arrive in a later version)", target)
+            raise self.error("assigning to an array element is not supported yet", target)
         else:
             raise self.error(f"assigning to {ast.unparse(target)} is not supported", target)
 
@@ -489,10 +508,6 @@ class _UserLowering(_Lowering):
         """A statement with no derivative (print, assert, raise): emitted as written."""
         self.condition(node)
         self.emit(ir.Verbatim(node, node.lineno))
-
-
-def _call(name, args, node):
-    return ast.copy_location(ast.Call(ast.Name(name, ast.Load()), list(args), []), node)
 
 
 def _is_free_chain(node, local_names) -> bool:
@@ -603,12 +618,28 @@ def _drop_zeros(node):
         operand = _drop_zeros(node.operand)
         return zero if is_zero(operand) else ast.UnaryOp(node.op, operand)
     if isinstance(node, ast.IfExp):
+        decided = _constant_test(node.test)
+        if decided is not None:                  # `0.0 if y == 0 else ...` with y = 2
+            return _drop_zeros(node.body if decided else node.orelse)
         body, orelse = _drop_zeros(node.body), _drop_zeros(node.orelse)
         if is_zero(body) and is_zero(orelse):
             return zero
         as_float = lambda n: ast.Constant(0.0) if is_zero(n) else n
         return ast.IfExp(node.test, as_float(body), as_float(orelse))
     return node
+
+
+def _constant_test(test):
+    """The value of a comparison between two numeric constants, else None."""
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Constant)
+            and isinstance(test.comparators[0], ast.Constant)):
+        a, b = test.left.value, test.comparators[0].value
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+            op = type(test.ops[0])
+            table = {ast.Eq: a == b, ast.NotEq: a != b, ast.Lt: a < b, ast.LtE: a <= b,
+                     ast.Gt: a > b, ast.GtE: a >= b}
+            return table.get(op)
+    return None
 
 
 class _Substitute(ast.NodeTransformer):

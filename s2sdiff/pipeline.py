@@ -79,6 +79,6 @@ def build(function: ir.Function, jit: bool) -> Unit:
     for name, value in namespace.items():   # user functions called in conditions run as primals
         if isinstance(value, types.FunctionType) or hasattr(value, "py_func"):
             namespace[name] = compiler.primal(value, jit)
-    py_func = compiler.load(source, namespace, function.name)
+    py_func = compiler.load(source, namespace, function.name, jit)
     compiled = compiler.jit(py_func) if jit else py_func
     return Unit(function, source, py_func, compiled, dependencies)

@@ -12,7 +12,7 @@ write the primitive: an operator, `math.*`, `np.*` or a builtin; generated calls
 the family the user chose.  Adding a primitive is one entry here.
 
 Conventions at non-differentiable points follow JAX: |x|'(0) = 1, max/min split ties
-evenly, sqrt'(0) = inf, d(x**y)/dy = 0 at x = 0.
+evenly, sqrt'(0) = inf, d(x**y)/dx = 0 at y = 0 and d(x**y)/dy = 0 at x = 0.
 """
 from __future__ import annotations
 
@@ -108,8 +108,8 @@ binary("sub",     "- np.subtract",              "dx - dy",                      
 binary("mul",     "* np.multiply",              "dx * y + x * dy",                     "bz * y", "x * bz")
 binary("truediv", "/ np.divide np.true_divide", "(dx - z * dy) / y",                   "bz / y", "-bz * z / y")
 binary("pow",     "** pow math.pow np.power",
-       "y * x ** (y - 1) * dx + (0.0 if x == 0 else z * log(x)) * dy",
-       "bz * y * x ** (y - 1)", "0.0 if x == 0 else bz * z * log(x)")
+       "(0.0 if y == 0 else y * x ** (y - 1)) * dx + (0.0 if x == 0 else z * log(x)) * dy",
+       "0.0 if y == 0 else bz * y * x ** (y - 1)", "0.0 if x == 0 else bz * z * log(x)")
 binary("mod",     "% np.mod np.remainder",      "dx - floor(x / y) * dy",              "bz", "-bz * floor(x / y)")
 unary("neg",      "- np.negative",              "-dx",                                 "-bz")
 unary("pos",      "+ np.positive",              "dx",                                  "bz")
@@ -120,20 +120,20 @@ constant("floordiv", "// np.floor_divide", arity=2)
 unary("sin",      "math.sin np.sin",            "cos(x) * dx",                         "bz * cos(x)")
 unary("cos",      "math.cos np.cos",            "-sin(x) * dx",                        "-bz * sin(x)")
 unary("tan",      "math.tan np.tan",            "(1 + z * z) * dx",                    "bz * (1 + z * z)")
-unary("arcsin",   "math.asin np.arcsin",        "dx / sqrt(1 - x * x)",                "bz / sqrt(1 - x * x)")
-unary("arccos",   "math.acos np.arccos",        "-dx / sqrt(1 - x * x)",               "-bz / sqrt(1 - x * x)")
+unary("arcsin",   "math.asin np.arcsin",        "dx / sqrt((1 - x) * (1 + x))",        "bz / sqrt((1 - x) * (1 + x))")
+unary("arccos",   "math.acos np.arccos",        "-dx / sqrt((1 - x) * (1 + x))",       "-bz / sqrt((1 - x) * (1 + x))")
 unary("arctan",   "math.atan np.arctan",        "dx / (1 + x * x)",                    "bz / (1 + x * x)")
 binary("arctan2", "math.atan2 np.arctan2",      "(y * dx - x * dy) / (x * x + y * y)",
        "bz * y / (x * x + y * y)", "-bz * x / (x * x + y * y)")
 unary("sinh",     "math.sinh np.sinh",          "cosh(x) * dx",                        "bz * cosh(x)")
 unary("cosh",     "math.cosh np.cosh",          "sinh(x) * dx",                        "bz * sinh(x)")
-unary("tanh",     "math.tanh np.tanh",          "(1 - z * z) * dx",                    "bz * (1 - z * z)")
+unary("tanh",     "math.tanh np.tanh",          "dx / (cosh(x) * cosh(x))",            "bz / (cosh(x) * cosh(x))")
 unary("arcsinh",  "math.asinh np.arcsinh",      "dx / sqrt(x * x + 1)",                "bz / sqrt(x * x + 1)")
-unary("arccosh",  "math.acosh np.arccosh",      "dx / sqrt(x * x - 1)",                "bz / sqrt(x * x - 1)")
-unary("arctanh",  "math.atanh np.arctanh",      "dx / (1 - x * x)",                    "bz / (1 - x * x)")
+unary("arccosh",  "math.acosh np.arccosh",      "dx / sqrt((x - 1) * (x + 1))",        "bz / sqrt((x - 1) * (x + 1))")
+unary("arctanh",  "math.atanh np.arctanh",      "dx / ((1 - x) * (1 + x))",            "bz / ((1 - x) * (1 + x))")
 unary("exp",      "math.exp np.exp",            "z * dx",                              "bz * z")
 unary("exp2",     "math.exp2 np.exp2",          f"{LN2!r} * z * dx",                   f"{LN2!r} * bz * z")
-unary("expm1",    "math.expm1 np.expm1",        "(z + 1) * dx",                        "bz * (z + 1)")
+unary("expm1",    "math.expm1 np.expm1",        "exp(x) * dx",                         "bz * exp(x)")
 unary("log",      "math.log np.log",            "dx / x",                              "bz / x")
 unary("log2",     "math.log2 np.log2",          f"dx / ({LN2!r} * x)",                 f"bz / ({LN2!r} * x)")
 unary("log10",    "math.log10 np.log10",        f"dx / ({LN10!r} * x)",                f"bz / ({LN10!r} * x)")
@@ -162,6 +162,9 @@ constant("ceil",   "math.ceil np.ceil")
 constant("trunc",  "math.trunc np.trunc int")
 constant("round",  "round np.round np.rint")
 constant("sign",   "np.sign")
+constant("len",    "len")
+constant("dim",    "", arity=2)        # x.shape[k]
+constant("size",   "")                 # x.size
 
 
 def _objects() -> dict:

@@ -36,7 +36,7 @@ def test_source_is_valid_readable_python():
     d = sd.grad(poly, wrt=("x", "y"), mode="forward")
     tree = ast.parse(d.source)
     names = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-    assert names == {"poly_jvp", "poly_grad"}
+    assert names == {"poly_jvp_x", "poly_jvp_y", "poly_grad"}
     assert "dx" in d.source and "dy" in d.source          # tangents named after the variables
     assert "# line" in d.source                            # comments point at the user's lines
     assert callable(d.py_func) and d.py_func.__name__ == "poly_grad"
@@ -122,7 +122,7 @@ def test_higher_order_derivative_by_composition():
     d4 = sd.derivative(trig, order=4)
     # (e^{-t} sin t)'''' = -4 e^{-t} sin t
     assert d4(0.8) == pytest.approx(-4 * math.exp(-0.8) * math.sin(0.8), rel=1e-12)
-    assert "trig_jvp_jvp" in d4.source
+    assert "trig_jvp_jvp" in d4.source or "trig_derivative_jvp" in d4.source
 
 
 def test_lambda_is_accepted_when_unambiguous():
@@ -149,7 +149,7 @@ def test_cli_show(tmp_path, capsys):
     path.write_text(EXAMPLE)
     assert main(["show", f"{path}:model", "--mode", "forward", "--wrt", "a,b"]) == 0
     out = capsys.readouterr().out
-    assert "def model_jvp(a, b, da, db):" in out and "def model_grad(a, b):" in out
+    assert "def model_jvp_a(a, b, da):" in out and "def model_grad(a, b):" in out
     ast.parse(out)
 
 
