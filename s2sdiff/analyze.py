@@ -34,6 +34,9 @@ def _definitions(body):
             yield (stmt.target,), stmt.value, stmt
         elif isinstance(stmt, ir.Unpack):
             yield stmt.targets, stmt.value, stmt
+        elif isinstance(stmt, (ir.For, ir.While)) and stmt.loop is not None:
+            for carried, last in stmt.loop.carried.items():   # the copy between iterations
+                yield (carried,), ir.Name(last), stmt
 
 
 def active_names(function: ir.Function, wrt) -> set:

@@ -15,7 +15,9 @@ from .errors import unsupported
 from .normalize import normalize
 from .parse import python_function
 from .simplify import simplify
+from . import runtime
 from .transform.forward import forward
+from .transform.reverse import reverse
 
 
 @dataclass(eq=False)
@@ -45,11 +47,18 @@ class Unit:
 _units: dict = {}
 _in_progress: set = set()
 
+_TRANSFORMS = {
+    "jvp": lambda fn, active: forward(fn, active),
+    "vjp": lambda fn, active: reverse(fn, active, with_value=True),
+    "vjp_grad": lambda fn, active: reverse(fn, active, with_value=False),
+}
 
-def tangent_unit(func, active: tuple, jit: bool = True, node=None, filename=None) -> Unit:
-    """The compiled forward-mode tangent function of `func` in the parameters `active`."""
+
+def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, filename=None) -> Unit:
+    """The compiled derivative function of `func` in the parameters `active`:
+    "jvp" (forward mode), "vjp" (reverse mode, with the value), "vjp_grad" (without)."""
     py_func = python_function(func)
-    key = ("jvp", py_func, py_func.__code__, tuple(active), jit)
+    key = (kind, py_func, py_func.__code__, tuple(active), jit)
     if key in _units:
         return _units[key]
     if key in _in_progress:
@@ -57,11 +66,15 @@ def tangent_unit(func, active: tuple, jit: bool = True, node=None, filename=None
                           "(directly or through other functions)", filename, node)
     _in_progress.add(key)
     try:
-        unit = build(forward(normalize(py_func), tuple(active)), jit)
+        unit = build(_TRANSFORMS[kind](normalize(py_func), tuple(active)), jit)
     finally:
         _in_progress.discard(key)
     _units[key] = unit
     return unit
+
+
+def tangent_unit(func, active: tuple, jit: bool = True) -> Unit:
+    return derived_unit("jvp", func, active, jit)
 
 
 def build(function: ir.Function, jit: bool) -> Unit:
@@ -70,13 +83,16 @@ def build(function: ir.Function, jit: bool) -> Unit:
 
     def bind(callee):
         if isinstance(callee, ir.Derived):
-            unit = tangent_unit(callee.callee.obj, callee.active, jit, callee.node, callee.callee.filename)
+            unit = derived_unit(callee.kind, callee.callee.obj, callee.active, jit, callee.node,
+                                callee.callee.filename)
             dependencies.append(unit)
             return unit.compiled, unit.function.name
         return compiler.primal(callee.obj, jit), callee.py_func.__name__
 
     source, namespace = emit(simplify(function), bind)
     for name, value in namespace.items():   # user functions called in conditions run as primals
+        if getattr(value, "__module__", None) == runtime.__name__:
+            continue                         # runtime helpers carry their own numba overloads
         if isinstance(value, types.FunctionType) or hasattr(value, "py_func"):
             namespace[name] = compiler.primal(value, jit)
     py_func = compiler.load(source, namespace, function.name, jit)

@@ -169,6 +169,8 @@ def test_bad_options():
         sd.grad(scale, wrt=2, mode="forward")
     with pytest.raises(sd.S2SDiffError, match="mode"):
         sd.grad(scale, mode="sideways")
+    with pytest.raises(sd.S2SDiffError, match="scalar-valued"):
+        sd.grad(pair)
     with pytest.raises(sd.S2SDiffError, match="twice"):
         sd.grad(scale, wrt=(0, "x"), mode="forward")
     with pytest.raises(sd.S2SDiffError, match="order"):
@@ -177,12 +179,18 @@ def test_bad_options():
         sd.grad(pair, mode="forward")
 
 
+def first_element(x, n):
+    return x[0] * n
+
+
 def test_call_time_type_errors_name_the_argument():
     d = sd.derivative(scale)
     with pytest.raises(TypeError, match="argument 'x'.*real number, got str"):
         d("1.0", 2)
-    with pytest.raises(TypeError, match="argument 'x'.*got an array"):
+    with pytest.raises(TypeError, match="argument 'x' is an array; forward mode"):
         d(np.ones(3), 2)
+    with pytest.raises(TypeError, match="argument 'x'.*int64 array; integer arrays are never differentiated"):
+        sd.grad(first_element)(np.arange(3), 2)
     with pytest.raises(TypeError, match=r"n: unicode_type"):
         d(1.0, "two")
     with pytest.raises(TypeError, match="missing a required argument: 'n'"):

@@ -1,0 +1,46 @@
+"""Helpers generated reverse-mode code calls: tape arrays and adjoint initialisation.
+
+Each is a plain Python function (so `jit=False` code runs) with a numba overload (so
+compiled code inlines it)."""
+from __future__ import annotations
+
+import numpy as np
+from numba.core import types
+from numba.extending import overload
+
+
+def new_tape(n, value):
+    """An array for `n` recorded values of `value`'s type (at least one slot)."""
+    return np.full(max(n, 1), value)
+
+
+def grown(tape):
+    """The tape with twice the room: a while loop's tape grows as it runs."""
+    return np.concatenate((tape, tape))
+
+
+def zero_adjoint(x):
+    """The zero adjoint of a parameter: 0.0 for a number, float zeros for an array."""
+    if isinstance(x, np.ndarray):
+        return np.zeros(x.shape)
+    return 0.0
+
+
+@overload(new_tape)
+def _new_tape(n, value):
+    return lambda n, value: np.full(max(n, 1), value)
+
+
+@overload(grown)
+def _grown(tape):
+    return lambda tape: np.concatenate((tape, tape))
+
+
+@overload(zero_adjoint)
+def _zero_adjoint(x):
+    if isinstance(x, types.Array):
+        return lambda x: np.zeros(x.shape)
+    return lambda x: 0.0
+
+
+HELPERS = {f.__name__: f for f in (new_tape, grown, zero_adjoint)}

@@ -1,0 +1,515 @@
+"""Stage 4b — reverse mode: a forward sweep that records, then the adjoint sweep.
+
+`f(x, n)` becomes `f_vjp(x, n, bf)` returning `(f, bx)` (or only `bx` without the value).
+The function is first put in single-exit, single-assignment form (regions.py), so:
+
+* straight-line code and branches need no tape: every value a region computed is still
+  there when its adjoint runs, and a branch's adjoint re-reads the recorded condition;
+* a loop records, per iteration, only the *carried* values (those one iteration hands
+  to the next) that the adjoint actually reads — e.g. the state of an ODE integrator,
+  never a linear accumulator like `s += a * x[i]`.  A `for` loop over `range` knows its
+  trip count at entry and preallocates its tape; a `while` loop's tape grows.  The
+  adjoint loop runs the iterations backwards: it restores the carried values, recomputes
+  the iteration's intermediates (cheaper than storing them), then runs their adjoints.
+
+Taping rule, precisely: a name is *needed* if an adjoint rule reads it, if a condition
+or loop bound of code with adjoints reads it, or if computing a needed name reads it.
+A loop tapes a carried name iff it is needed and read by the loop body.  Everything
+else the adjoint reads is recomputed.
+
+Each adjoint `bv` accumulates (`bx += ...`); it starts at zero and is reset to zero
+after the adjoint of v's assignment, so an iteration's adjoints never leak into the next.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from .. import ir
+from ..analyze import active_names
+from ..names import Namer
+from ..normalize import lower_template
+from ..rules import RULES
+from .regions import single_exit_single_assignment
+
+_ACCUMULATE = ast.parse("acc + adjoint", mode="eval").body
+_LOOP_VARIABLE = ast.parse("start + it * step", mode="eval").body
+
+
+def reverse(function: ir.Function, active_params: tuple, with_value: bool = True) -> ir.Function:
+    """The adjoint function of `function` in the parameters at indices `active_params`."""
+    return _Reverse(function, active_params, with_value).run()
+
+
+@dataclass
+class _LoopPlan:
+    taped: list                       # carried names recorded once per iteration
+    tapes: dict = field(default_factory=dict)       # carried name -> tape array name
+    counter: str = None               # iterations run, when not known from the range
+
+
+class _Reverse:
+    def __init__(self, function: ir.Function, active_params: tuple, with_value: bool):
+        self.original = function
+        self.fn = single_exit_single_assignment(function)
+        self.wrt = [function.params[i] for i in active_params]
+        self.with_value = with_value
+        self.active = active_names(self.fn, self.wrt) | set(self.wrt)
+        self.namer = Namer(ir.all_names(self.fn) | _loop_names(self.fn.body) | {"np", "math"})
+        self.namespace = dict(self.fn.namespace)
+        self.home = {}                # name -> id of the innermost loop whose iteration defines it
+        _homes(self.fn.body, None, self.home)
+        self.needed = self.needed_names()
+        self.plans = {}
+        self.array_params = _indexed_names(self.fn.body) & set(self.fn.params)
+
+    def b(self, name: str) -> str:
+        return self.namer.derived("b", name)
+
+    def is_active(self, atom) -> bool:
+        return isinstance(atom, ir.Name) and atom.id in self.active
+
+    # -- what the adjoint sweep reads -----------------------------------------------------
+    def needed_names(self) -> set:
+        seeds, defs = set(), {}
+        for s in ir.walk(self.fn.body):
+            if isinstance(s, ir.Assign):
+                defs.setdefault(s.target, set()).update(_uses(s.value))
+                if s.target in self.active:
+                    seeds |= self.adjoint_reads(s.target, s.value)
+            elif isinstance(s, ir.Unpack):
+                for t in s.targets:
+                    defs.setdefault(t, set()).update(_uses(s.value))
+                if set(s.targets) & self.active and any(map(self.is_active, s.value.args)):
+                    seeds |= _uses(s.value)
+            elif isinstance(s, ir.If) and self.has_adjoint(s.body + s.orelse):
+                seeds |= _tree_names(s.test)
+            elif isinstance(s, (ir.For, ir.While)):
+                for carried, last in s.loop.carried.items():
+                    defs.setdefault(carried, set()).add(last)
+                if self.has_adjoint(s.body):
+                    seeds |= _loop_control(s)
+        needed, todo = set(), list(seeds)
+        while todo:
+            name = todo.pop()
+            if name not in needed:
+                needed.add(name)
+                todo.extend(defs.get(name, ()))
+        return needed
+
+    def adjoint_reads(self, target, value) -> set:
+        if isinstance(value, ir.Prim):
+            rule = RULES[value.op]
+            bindings = dict(zip(rule.params, value.args))
+            bindings["z"] = ir.Name(target)
+            names = set()
+            for param, arg, template in zip(rule.params, value.args, rule.adjoints):
+                if template is not None and self.is_active(arg):
+                    for n in ast.walk(template):
+                        atom = bindings.get(n.id) if isinstance(n, ast.Name) else None
+                        if isinstance(atom, ir.Name):
+                            names.add(atom.id)
+            return names
+        if isinstance(value, ir.Item) and self.is_active(value.array):
+            return {a.id for a in value.index if isinstance(a, ir.Name)}
+        if isinstance(value, ir.Call) and any(map(self.is_active, value.args)):
+            return _uses(value)
+        return set()
+
+    def has_adjoint(self, body) -> bool:
+        return any(isinstance(s, ir.Assign) and s.target in self.active
+                   or isinstance(s, ir.Unpack) and set(s.targets) & self.active for s in ir.walk(body))
+
+    # -- the generated function ---------------------------------------------------------
+    def run(self) -> ir.Function:
+        fn = self.fn
+        ret = fn.body[-1]
+        body = fn.body[:-1]
+        m = fn.n_outputs
+        seeds = [self.namer.fresh(f"b{fn.name}" if m == 1 else f"b{fn.name}{k + 1}") for k in range(m)]
+        line = ret.line
+
+        live = {a.id for a in ret.values if isinstance(a, ir.Name)} if self.with_value else set()
+        live |= {n for n in self.needed if self.home.get(n) is None}
+        live |= {self.plan(loop).counter for loop in _loops(body) if self.plan(loop).counter}
+        forward_sweep, _ = _prune(self.record(body, first_run=True), live)
+
+        adjoint = [ir.Comment("adjoint sweep", 0)]
+        adjoint += self.zero_adjoints(0)
+        for value, seed in zip(ret.values, seeds):
+            if self.is_active(value):
+                adjoint.append(_accumulate(self.b(value.id), ir.Name(seed), line))
+        adjoint += self.adjoint(body)
+
+        results = []
+        if self.with_value:
+            results += list(ret.values)
+        results += [ir.Name(self.b(p)) if p in self.active else ir.Const(0.0) for p in self.wrt]
+        many = len(results) != 1
+        body = [ir.Comment("forward sweep", 0)] + forward_sweep + adjoint + [ir.Return(tuple(results), many, line)]
+        kind = "vjp" if self.with_value else "vjp_grad"
+        suffix = "" if len(self.wrt) == len(fn.params) else "_" + "_".join(self.wrt)
+        what = "value and adjoint" if self.with_value else "adjoint"
+        doc = f"{what} of {fn.name} in ({', '.join(self.wrt)}) — reverse mode, generated by s2sdiff"
+        return ir.Function(f"{fn.name}_{kind}{suffix}", fn.params + seeds, body, fn.filename,
+                           fn.source_lines, self.namespace, len(results), many, dict(fn.defaults),
+                           fn.origin, doc)
+
+    def zero_adjoints(self, line) -> list:
+        out = []
+        for p in self.wrt:
+            if p in self.array_params:
+                out.append(ir.Assign(self.b(p), self.helper("zero_adjoint", ir.Name(p)), line))
+            elif p in self.active:
+                out.append(ir.Assign(self.b(p), ir.Const(0.0), line))
+        defined = {t for s in ir.walk(self.fn.body) for t in _targets(s)}
+        defined |= {c for s in ir.walk(self.fn.body) if isinstance(s, (ir.For, ir.While)) for c in s.loop.carried}
+        for name in sorted(defined & self.active - set(self.wrt), key=_natural):
+            out.append(ir.Assign(self.b(name), ir.Const(0.0), line))
+        return out
+
+    def helper(self, name, *args):
+        from ..runtime import HELPERS
+        self.namespace[name] = HELPERS[name]
+        return ir.Opaque(name, tuple(args), None)
+
+    # -- forward sweep: the primal with each loop recording its carried values ------------
+    def record(self, body, first_run: bool) -> list:
+        """The primal code of a region; its loops record what their adjoints will restore.
+        Loops nested in those run plain: their records are made when the enclosing
+        iteration is recomputed in the adjoint sweep."""
+        return self.primal(body, first_run, self.record_loop)
+
+    def plain(self, body, first_run: bool) -> list:
+        return self.primal(body, first_run, self.plain_loop)
+
+    def primal(self, body, first_run, loop_code) -> list:
+        out = []
+        for s in body:
+            if isinstance(s, ir.If):
+                out.append(ir.If(s.test, self.primal(s.body, first_run, loop_code),
+                                 self.primal(s.orelse, first_run, loop_code), s.line))
+            elif isinstance(s, (ir.For, ir.While)):
+                out.extend(loop_code(s, first_run))
+            elif isinstance(s, ir.Verbatim) and not first_run:
+                continue                  # asserts and prints run once, in the forward sweep
+            else:
+                out.append(s)
+        return out
+
+    def plan(self, loop) -> _LoopPlan:
+        key = id(loop)
+        if key not in self.plans:
+            reads = set()
+            for s in ir.walk(loop.body):
+                reads |= _reads(s)
+            if isinstance(loop, ir.While):
+                reads |= _tree_names(loop.test)
+            taped = [c for c in loop.loop.carried if c in self.needed and c in reads and self.has_adjoint(loop.body)]
+            plan = _LoopPlan(sorted(taped, key=_natural))
+            for c in plan.taped:
+                plan.tapes[c] = self.namer.fresh(f"{c}_tape")
+            if plan.taped or isinstance(loop, ir.While) or loop.loop.exit_flag:
+                plan.counter = self.namer.fresh("steps")
+            self.plans[key] = plan
+        return self.plans[key]
+
+    def loop_body(self, loop, first_run) -> list:
+        """One iteration as the primal runs it: body, the carried copies, the exit test."""
+        line = loop.line
+        body = self.plain(loop.body, first_run)
+        body += [ir.Assign(c, ir.Name(last), line) for c, last in loop.loop.carried.items() if c != last]
+        return body
+
+    def with_body(self, loop, body, exit_test=True):
+        if exit_test and loop.loop.exit_flag:
+            body = body + [ir.If(_name(loop.loop.exit_flag), [ir.Break(loop.line)], [], loop.line)]
+        if isinstance(loop, ir.For):
+            return ir.For(loop.var, loop.start, loop.stop, loop.step, body, loop.line)
+        return ir.While(loop.test, body, loop.line)
+
+    def plain_loop(self, loop, first_run) -> list:
+        return [self.with_body(loop, self.loop_body(loop, first_run))]
+
+    def record_loop(self, loop, first_run) -> list:
+        plan = self.plan(loop)
+        line = loop.line
+        if not self.has_adjoint(loop.body):
+            return self.plain_loop(loop, first_run)
+        out, stores = [], []
+        if plan.taped and isinstance(loop, ir.For):
+            size = self.namer.temp()
+            out.append(ir.Assign(size, self.trip_count(loop), line))
+            for c in plan.taped:
+                out.append(ir.Assign(plan.tapes[c], self.helper("new_tape", ir.Name(size), ir.Name(c)), line))
+        for c in plan.taped if isinstance(loop, ir.While) else ():
+            out.append(ir.Assign(plan.tapes[c], self.helper("new_tape", ir.Const(16), ir.Name(c)), line))
+            full = ast.Compare(_name(plan.counter), [ast.Eq()], [ast.Call(_name("len"), [_name(plan.tapes[c])], [])])
+            stores.append(ir.If(full, [ir.Assign(plan.tapes[c], self.helper("grown", ir.Name(plan.tapes[c])), line)],
+                                [], line))
+        for c in plan.taped:
+            stores.append(ir.SetItem(plan.tapes[c], (ir.Name(plan.counter),), ir.Name(c), line))
+        body = stores + self.loop_body(loop, first_run)
+        if plan.counter:
+            out.append(ir.Assign(plan.counter, ir.Const(0), line))
+            body.append(ir.Assign(plan.counter, ir.Prim("add", (ir.Name(plan.counter), ir.Const(1))), line))
+        out.append(self.with_body(loop, body))
+        return out
+
+    def trip_count(self, loop: ir.For):
+        bounds = [loop.start, loop.stop, loop.step]
+        if loop.step == ir.Const(1):
+            bounds.pop()
+            if loop.start == ir.Const(0):
+                bounds.pop(0)
+        return ir.Passive(ast.Call(_name("len"), [ast.Call(_name("range"), list(map(_atom_tree, bounds)), [])], []))
+
+    # -- adjoint sweep --------------------------------------------------------------------
+    def adjoint(self, body) -> list:
+        out = []
+        for s in reversed(body):
+            out.extend(self.adjoint_statement(s))
+        return out
+
+    def adjoint_statement(self, s) -> list:
+        if isinstance(s, ir.Assign):
+            return self.adjoint_assign(s) if s.target in self.active else []
+        if isinstance(s, ir.Unpack):
+            return self.adjoint_unpack(s)
+        if isinstance(s, ir.If):
+            body, orelse = self.adjoint(s.body), self.adjoint(s.orelse)
+            return [ir.If(s.test, body, orelse, s.line)] if body or orelse else []
+        if isinstance(s, (ir.For, ir.While)):
+            return self.adjoint_loop(s) if self.has_adjoint(s.body) else []
+        return []
+
+    def reset(self, name, line):
+        return ir.Assign(self.b(name), ir.Const(0.0), line)
+
+    def adjoint_assign(self, s: ir.Assign) -> list:
+        t, value, line = s.target, s.value, s.line
+        bt = ir.Name(self.b(t))
+        out = []
+        if isinstance(value, ir.Name):
+            if self.is_active(value):
+                out.append(_accumulate(self.b(value.id), bt, line))
+        elif isinstance(value, ir.Item):
+            if self.is_active(value.array):
+                out.append(ir.SetItem(self.b(value.array.id), value.index, bt, line, accumulate=True))
+        elif isinstance(value, ir.Prim):
+            rule = RULES[value.op]
+            bindings = dict(zip(rule.params, value.args))
+            bindings.update(z=ir.Name(t), bz=bt)
+            for arg, template in zip(value.args, rule.adjoints):
+                if template is None or not self.is_active(arg):
+                    continue
+                acc = self.b(arg.id)
+                term = ast.BinOp(_ACCUMULATE.left, ast.Add(), template)
+                code = lower_template(term, dict(bindings, acc=ir.Name(acc)), acc, self.namer, value.family, line)
+                out.extend(code or [])
+        elif isinstance(value, ir.Call):
+            out.extend(self.adjoint_call((t,), value, line))
+        return out + [self.reset(t, line)]
+
+    def adjoint_unpack(self, s: ir.Unpack) -> list:
+        if not set(s.targets) & self.active:
+            return []
+        return self.adjoint_call(s.targets, s.value, s.line) + [
+            self.reset(t, s.line) for t in s.targets if t in self.active]
+
+    def adjoint_call(self, targets, call: ir.Call, line) -> list:
+        active = tuple(i for i, a in enumerate(call.args) if self.is_active(a))
+        if not active:
+            return []
+        seeds = tuple(ir.Name(self.b(t)) if t in self.active else ir.Const(0.0) for t in targets)
+        values = tuple(self.namer.fresh("_") for _ in targets)
+        adjoints = tuple(self.namer.temp() for _ in active)
+        out = [ir.Unpack(values + adjoints, ir.Call(ir.Derived("vjp", call.callee, active), call.args + seeds), line)]
+        for i, tmp in zip(active, adjoints):
+            out.append(_accumulate(self.b(call.args[i].id), ir.Name(tmp), line))
+        return out
+
+    def adjoint_loop(self, loop) -> list:
+        plan = self.plan(loop)
+        line = loop.line
+        out = []
+        if plan.counter:
+            count = ir.Name(plan.counter)
+        else:
+            count = ir.Name(self.namer.temp())
+            out.append(ir.Assign(count.id, self.trip_count(loop), line))
+        last = self.namer.temp()
+        out.append(ir.Assign(last, ir.Prim("sub", (count, ir.Const(1))), line))
+        it = self.namer.fresh("it")
+        restore = []
+        if isinstance(loop, ir.For):           # i = start + it * step
+            bindings = {"start": loop.start, "it": ir.Name(it), "step": loop.step}
+            restore += lower_template(_LOOP_VARIABLE, bindings, loop.var, self.namer, "op", line)
+        for c in plan.taped:
+            restore.append(ir.Assign(c, ir.Item(ir.Name(plan.tapes[c]), (ir.Name(it),)), line))
+        live = {n for n in self.needed if self.home.get(n) == id(loop)}
+        live |= {self.plan(inner).counter for inner in _loops(loop.body) if self.plan(inner).counter}
+        body, _ = _prune(restore + self.record(loop.body, first_run=False), live)
+        for c, src in reversed(list(loop.loop.carried.items())):
+            if c in self.active and c != src:
+                body.append(_accumulate(self.b(src), ir.Name(self.b(c)), line))
+                body.append(self.reset(c, line))
+        body += self.adjoint(loop.body)
+        out.append(ir.For(it, ir.Name(last), ir.Const(-1), ir.Const(-1), body, line))
+        return out
+
+
+# ---- helpers ------------------------------------------------------------------------
+
+def _accumulate(target: str, value, line) -> ir.Assign:
+    return ir.Assign(target, ir.Prim("add", (ir.Name(target), value)), line)
+
+
+def _name(identifier):
+    return ast.Name(identifier, ast.Load())
+
+
+def _atom_tree(atom):
+    return _name(atom.id) if isinstance(atom, ir.Name) else ast.Constant(atom.value)
+
+
+def _natural(name):
+    return (len(name), name)
+
+
+def _tree_names(tree) -> set:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _uses(value) -> set:
+    names = {a.id for a in ir.operands(value) if isinstance(a, ir.Name)}
+    if isinstance(value, ir.Passive):
+        names |= _tree_names(value.expr)
+    return names
+
+
+def _targets(s) -> tuple:
+    if isinstance(s, ir.Assign):
+        return (s.target,)
+    if isinstance(s, ir.Unpack):
+        return s.targets
+    return ()
+
+
+def _reads(s) -> set:
+    if isinstance(s, ir.Assign):
+        return _uses(s.value)
+    if isinstance(s, ir.Unpack):
+        return _uses(s.value)
+    if isinstance(s, (ir.If, ir.While)):
+        return _tree_names(s.test)
+    if isinstance(s, ir.For):
+        return {a.id for a in (s.start, s.stop, s.step) if isinstance(a, ir.Name)}
+    if isinstance(s, ir.Return):
+        return {a.id for a in s.values if isinstance(a, ir.Name)}
+    if isinstance(s, ir.Verbatim):
+        return _tree_names(s.stmt)
+    return set()
+
+
+def _loop_control(loop) -> set:
+    names = set()
+    if isinstance(loop, ir.For):
+        names |= {a.id for a in (loop.start, loop.stop, loop.step) if isinstance(a, ir.Name)}
+    else:
+        names |= _tree_names(loop.test)
+    if loop.loop.exit_flag:
+        names.add(loop.loop.exit_flag)
+    return names
+
+
+def _loops(body):
+    """Loops directly in a body (not inside other loops)."""
+    for s in body:
+        if isinstance(s, (ir.For, ir.While)):
+            yield s
+        elif isinstance(s, ir.If):
+            yield from _loops(s.body)
+            yield from _loops(s.orelse)
+
+
+def _homes(body, loop_id, home):
+    for s in body:
+        for t in _targets(s):
+            home[t] = loop_id
+        if isinstance(s, ir.If):
+            _homes(s.body, loop_id, home)
+            _homes(s.orelse, loop_id, home)
+        elif isinstance(s, (ir.For, ir.While)):
+            for c in s.loop.carried:
+                home[c] = loop_id
+            if isinstance(s, ir.For):
+                home[s.var] = id(s)
+            _homes(s.body, id(s), home)
+
+
+def _loop_names(body) -> set:
+    return {c for s in ir.walk(body) if isinstance(s, (ir.For, ir.While)) for c in s.loop.carried}
+
+
+def _indexed_names(body) -> set:
+    names = set()
+    for s in ir.walk(body):
+        if isinstance(s, ir.Assign):
+            if isinstance(s.value, ir.Item):
+                names.add(s.value.array.id)
+            elif isinstance(s.value, ir.Prim) and s.value.op in ("len", "dim", "size"):
+                names |= {a.id for a in s.value.args[:1] if isinstance(a, ir.Name)}
+    return names
+
+
+def _prune(body, live) -> tuple:
+    """Drop statements whose results nobody reads: backward liveness over structured code.
+    Returns the kept statements and the names live before them."""
+    live = set(live)
+    out = []
+    for s in reversed(body):
+        if isinstance(s, ir.Assign):
+            if s.target not in live:
+                continue
+            live.discard(s.target)
+            live |= _uses(s.value)
+        elif isinstance(s, ir.Unpack):
+            if not set(s.targets) & live:
+                continue
+            live -= set(s.targets)
+            live |= _uses(s.value)
+        elif isinstance(s, ir.SetItem):
+            live |= {s.array} | {a.id for a in s.index + (s.value,) if isinstance(a, ir.Name)}
+        elif isinstance(s, ir.If):
+            body_kept, live_body = _prune(s.body, live)
+            else_kept, live_else = _prune(s.orelse, live)
+            if not body_kept and not else_kept:
+                continue
+            s = ir.If(s.test, body_kept, else_kept, s.line)
+            live = live_body | live_else | _tree_names(s.test)
+        elif isinstance(s, (ir.For, ir.While)):
+            inside = set(live)
+            while True:
+                kept, live_in = _prune(s.body, inside | _control_reads(s))
+                if live_in <= inside:
+                    break
+                inside |= live_in
+            if not any(not isinstance(k, (ir.Break,)) for k in ir.walk(kept)):
+                continue
+            s = ir.For(s.var, s.start, s.stop, s.step, kept, s.line) if isinstance(s, ir.For) \
+                else ir.While(s.test, kept, s.line)
+            live = inside | _control_reads(s)
+            if isinstance(s, ir.For):
+                live.discard(s.var)
+        else:
+            live |= _reads(s)
+        out.append(s)
+    out.reverse()
+    return out, live
+
+
+def _control_reads(loop) -> set:
+    if isinstance(loop, ir.For):
+        return {a.id for a in (loop.start, loop.stop, loop.step) if isinstance(a, ir.Name)}
+    return _tree_names(loop.test)
