@@ -62,8 +62,20 @@ def _cse(body, single, renames) -> list:
         elif isinstance(s, ir.While):
             s = ir.While(s.test, _cse(s.body, single, renames), s.line)
             available.clear()
+        elif isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) and s.target in single:
+            item = ir.Item(_renamed(s.value.array, renames), tuple(_renamed(a, renames) for a in s.value.index))
+            key = ("[]", (item.array,) + item.index, None)
+            if key in available:
+                renames[s.target] = available[key]
+                continue
+            _invalidate(available, s.target)
+            available[key] = s.target
+            s = ir.Assign(s.target, item, s.line)
         elif isinstance(s, ir.Assign):
             _invalidate(available, s.target)
+        elif isinstance(s, ir.SetItem):
+            for key in [k for k in available if k[0] == "[]" and k[1][0] == ir.Name(s.array)]:
+                del available[key]
         elif isinstance(s, ir.Unpack):
             for t in s.targets:
                 _invalidate(available, t)
@@ -109,11 +121,15 @@ def _rename(body, renames) -> list:
                 v = ir.Call(v.callee, tuple(map(atom, v.args)))
             elif isinstance(v, ir.Opaque):
                 v = ir.Opaque(v.name, tuple(map(atom, v.args)), v.node)
+            elif isinstance(v, ir.Item):
+                v = ir.Item(atom(v.array), tuple(map(atom, v.index)))
             elif isinstance(v, ir.Passive):
                 v = ir.Passive(fix(v.expr))
             s = ir.Assign(s.target, v, s.line)
         elif isinstance(s, ir.Unpack):
             s = ir.Unpack(s.targets, ir.Call(s.value.callee, tuple(map(atom, s.value.args))), s.line)
+        elif isinstance(s, ir.SetItem):
+            s = ir.SetItem(s.array, tuple(map(atom, s.index)), atom(s.value), s.line, s.accumulate)
         elif isinstance(s, ir.If):
             s = ir.If(fix(s.test), _rename(s.body, renames), _rename(s.orelse, renames), s.line)
         elif isinstance(s, ir.For):
@@ -143,6 +159,9 @@ def _reads(body) -> Counter:
                 trees.append(s.value.expr)
         elif isinstance(s, ir.Unpack):
             counts.update(a.id for a in s.value.args if isinstance(a, ir.Name))
+        elif isinstance(s, ir.SetItem):
+            counts.update(a.id for a in s.index + (s.value,) if isinstance(a, ir.Name))
+            counts[s.array] += 1
         elif isinstance(s, (ir.If, ir.While)):
             trees.append(s.test)
         elif isinstance(s, ir.For):
@@ -170,7 +189,7 @@ def _drop_dead(body, single) -> list:
 def _without(body, dead) -> list:
     out = []
     for s in body:
-        if isinstance(s, ir.Assign) and s.target in dead and isinstance(s.value, (ir.Prim, ir.Name, ir.Const, ir.Passive)):
+        if isinstance(s, ir.Assign) and s.target in dead and isinstance(s.value, (ir.Prim, ir.Name, ir.Const, ir.Passive, ir.Item)):
             continue
         if isinstance(s, ir.If):
             s = ir.If(s.test, _without(s.body, dead), _without(s.orelse, dead), s.line)

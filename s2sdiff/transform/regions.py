@@ -52,7 +52,9 @@ class _Exits:
         top = _Region(self.namer.fresh("running"), None)
         body = self.block(self.fn.body, [top])
         line = self.fn.body[-1].line
-        return ([ir.Assign(top.go, ir.Const(True), line)] + body
+        # Results start defined, so every path (and every loop iteration) has a value to carry.
+        start = [ir.Assign(r, ir.Const(0.0), line) for r in self.results]
+        return (start + [ir.Assign(top.go, ir.Const(True), line)] + body
                 + [ir.Return(tuple(ir.Name(r) for r in self.results), self.tuple_result, line)])
 
     def block(self, stmts, regions) -> list:
@@ -132,6 +134,7 @@ class _SingleAssignment:
     def __init__(self, function: ir.Function, namer: Namer):
         self.fn, self.namer = function, namer
         self.claimed = set(function.params)
+        self.undefined = set()
 
     def version(self, name: str) -> str:
         """The first assignment keeps the user's name; later ones get `x_2`, `x_3`, …"""
@@ -141,6 +144,7 @@ class _SingleAssignment:
         return self.namer.fresh(name)
 
     def run(self, body) -> list:
+        self.reads = _read_counts(body)
         env = {p: p for p in self.fn.params}
         return self.block(body, env)
 
@@ -212,6 +216,10 @@ class _SingleAssignment:
             if a is None or b is None:                 # assigned on one path only
                 env[name] = a or b
                 continue
+            if a in self.undefined or b in self.undefined:
+                raise unsupported(f"'{name}' is assigned in a loop on some paths only and is first assigned "
+                                  "inside the loop; assign it before the loop", self.fn.filename,
+                                  _locate(self.fn, s.line))
             merged = self.version(name)
             body.append(ir.Assign(merged, ir.Name(a), s.line))
             orelse.append(ir.Assign(merged, ir.Name(b), s.line))
@@ -226,6 +234,11 @@ class _SingleAssignment:
         assigned = _assigned(body)
         if isinstance(s, ir.For):
             assigned.discard(s.var)
+        # Carried: what the next iteration or the code after the loop reads.
+        reads_inside = _read_counts(body)
+        read_elsewhere = {n for n, c in self.reads.items() if c > reads_inside[n]}
+        exposed = _exposed(body) | (_tree_names(s.test) if isinstance(s, ir.While) else set())
+        assigned &= read_elsewhere | exposed
         out, carried_entry = [], {}
         inner = dict(env)
         for name in sorted(assigned):
@@ -233,6 +246,8 @@ class _SingleAssignment:
             inner[name] = carried
             if name in env:
                 out.append(ir.Assign(carried, ir.Name(env[name]), s.line))
+            else:
+                self.undefined.add(carried)          # no value before the first iteration
             carried_entry[name] = carried
         self.check_defined_before_read(body, assigned, env, s)
         if isinstance(s, ir.For):
@@ -282,6 +297,41 @@ def _assigned(body) -> set:
 def _flat(body):
     """Statements in program order, without descending into nested loops' later iterations."""
     return ir.walk(body)
+
+
+def _tree_names(tree) -> set:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def _read_counts(body):
+    from collections import Counter
+    counts = Counter()
+    for s in ir.walk(body):
+        counts.update(_reads(s))
+    return counts
+
+
+def _exposed(body, assigned=None) -> set:
+    """Names an iteration may read before it assigns them."""
+    assigned = set() if assigned is None else assigned
+    exposed = set()
+    for s in body:
+        if isinstance(s, ir.If):
+            exposed |= _tree_names(s.test) - assigned
+            a, b = set(assigned), set(assigned)
+            exposed |= _exposed(s.body, a) | _exposed(s.orelse, b)
+            assigned |= a & b
+            continue
+        if isinstance(s, (ir.For, ir.While)):
+            exposed |= _reads(s) - assigned
+            exposed |= _exposed(s.body, set(assigned) | ({s.var} if isinstance(s, ir.For) else set()))
+            continue
+        exposed |= _reads(s) - assigned
+        if isinstance(s, ir.Assign):
+            assigned.add(s.target)
+        elif isinstance(s, ir.Unpack):
+            assigned.update(s.targets)
+    return exposed
 
 
 def _reads(s) -> set:

@@ -142,8 +142,13 @@ class _Reverse:
         adjoint += self.adjoint(body)
 
         results = []
-        if self.with_value:
-            results += list(ret.values)
+        if self.with_value:                # copied now: the adjoint sweep restores loop values
+            for k, value in enumerate(ret.values):
+                if isinstance(value, ir.Name):
+                    kept = self.namer.fresh(fn.name if m == 1 else f"{fn.name}{k + 1}")
+                    forward_sweep.append(ir.Assign(kept, value, line))
+                    value = ir.Name(kept)
+                results.append(value)
         results += [ir.Name(self.b(p)) if p in self.active else ir.Const(0.0) for p in self.wrt]
         many = len(results) != 1
         body = [ir.Comment("forward sweep", 0)] + forward_sweep + adjoint + [ir.Return(tuple(results), many, line)]
