@@ -49,6 +49,8 @@ class _Emitter:
                 self.write(depth, f"# line {stmt.line}: {self.fn.source_lines[stmt.line]}")
                 last_line = stmt.line
             self.statement(stmt, depth, last_line)
+            if isinstance(stmt, ir.Comment):
+                last_line = None
 
     def write(self, depth, text):
         self.lines.append("    " * depth + text)

@@ -134,12 +134,12 @@ class _Reverse:
         live |= {self.plan(loop).counter for loop in _loops(body) if self.plan(loop).counter}
         forward_sweep, _ = _prune(self.record(body, first_run=True), live)
 
-        adjoint = [ir.Comment("adjoint sweep", 0)]
-        adjoint += self.zero_adjoints(0)
+        adjoint = []
         for value, seed in zip(ret.values, seeds):
             if self.is_active(value):
                 adjoint.append(_accumulate(self.b(value.id), ir.Name(seed), line))
-        adjoint += self.adjoint(body)
+        adjoint = self.zero_adjoints(0) + adjoint + self.adjoint(body)
+        adjoint = [ir.Comment("adjoint sweep", 0)] + _first_accumulations_assign(adjoint)
 
         results = []
         if self.with_value:                # copied now: the adjoint sweep restores loop values
@@ -288,8 +288,12 @@ class _Reverse:
             return self.adjoint_loop(s) if self.has_adjoint(s.body) else []
         return []
 
-    def reset(self, name, line):
-        return ir.Assign(self.b(name), ir.Const(0.0), line)
+    def reset(self, name, line) -> list:
+        """After the adjoint of v's assignment, bv starts again from zero — needed only where
+        the assignment runs again (in a loop), so the next iteration's uses start clean."""
+        if self.home.get(name) is None:
+            return []
+        return [ir.Assign(self.b(name), ir.Const(0.0), line)]
 
     def adjoint_assign(self, s: ir.Assign) -> list:
         t, value, line = s.target, s.value, s.line
@@ -314,13 +318,13 @@ class _Reverse:
                 out.extend(code or [])
         elif isinstance(value, ir.Call):
             out.extend(self.adjoint_call((t,), value, line))
-        return out + [self.reset(t, line)]
+        return out + self.reset(t, line)
 
     def adjoint_unpack(self, s: ir.Unpack) -> list:
         if not set(s.targets) & self.active:
             return []
         return self.adjoint_call(s.targets, s.value, s.line) + [
-            self.reset(t, s.line) for t in s.targets if t in self.active]
+            r for t in s.targets if t in self.active for r in self.reset(t, s.line)]
 
     def adjoint_call(self, targets, call: ir.Call, line) -> list:
         active = tuple(i for i, a in enumerate(call.args) if self.is_active(a))
@@ -358,13 +362,40 @@ class _Reverse:
         for c, src in reversed(list(loop.loop.carried.items())):
             if c in self.active and c != src:
                 body.append(_accumulate(self.b(src), ir.Name(self.b(c)), line))
-                body.append(self.reset(c, line))
+                body.append(ir.Assign(self.b(c), ir.Const(0.0), line))
         body += self.adjoint(loop.body)
         out.append(ir.For(it, ir.Name(last), ir.Const(-1), ir.Const(-1), body, line))
         return out
 
 
 # ---- helpers ------------------------------------------------------------------------
+
+def _first_accumulations_assign(code) -> list:
+    """`bv = 0.0 … bv += e` becomes `bv = e` when nothing in between touches bv: the
+    adjoint sweep then reads like a hand derivation (`bd = bf; bc = bd / (2 * d)`)."""
+    zeroed = {s.target: i for i, s in enumerate(code)
+              if isinstance(s, ir.Assign) and s.value == ir.Const(0.0)}
+    touched, drop, out = set(), set(), list(code)
+    for i, s in enumerate(code):
+        if isinstance(s, ir.Assign) and s.target in zeroed and zeroed[s.target] < i and s.target not in touched:
+            v = s.value
+            if isinstance(v, ir.Prim) and v.op == "add" and v.args[0] == ir.Name(s.target) \
+                    and v.args[1] != ir.Name(s.target):
+                out[i] = ir.Assign(s.target, v.args[1], s.line)
+                drop.add(zeroed[s.target])
+        if i not in zeroed.values():
+            touched |= _mentioned(s)
+    return [s for i, s in enumerate(out) if i not in drop]
+
+
+def _mentioned(s) -> set:
+    names = set()
+    for t in ir.walk([s]):
+        names |= set(_targets(t)) | _reads(t)
+        if isinstance(t, ir.SetItem):
+            names |= {t.array} | {a.id for a in t.index + (t.value,) if isinstance(a, ir.Name)}
+    return names
+
 
 def _accumulate(target: str, value, line) -> ir.Assign:
     return ir.Assign(target, ir.Prim("add", (ir.Name(target), value)), line)
