@@ -60,7 +60,9 @@ class _Forward:
         if isinstance(s, ir.If):
             return [ir.If(s.test, self.block(s.body), self.block(s.orelse), s.line)]
         if isinstance(s, ir.For):
-            return [ir.For(s.var, s.start, s.stop, s.step, self.block(s.body), s.line)]
+            # The loop rebinds its variable to an int: a name active elsewhere restarts at zero.
+            reset = [self.zero(s.var, s.line)] if s.var in self.active else []
+            return [ir.For(s.var, s.start, s.stop, s.step, reset + self.block(s.body), s.line)]
         if isinstance(s, ir.While):
             return [ir.While(s.test, self.block(s.body), s.line)]
         if isinstance(s, ir.Return):

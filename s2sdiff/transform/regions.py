@@ -239,6 +239,8 @@ class _SingleAssignment:
         read_elsewhere = {n for n, c in self.reads.items() if c > reads_inside[n]}
         exposed = _exposed(body) | (_tree_names(s.test) if isinstance(s, ir.While) else set())
         assigned &= read_elsewhere | exposed
+        if isinstance(s, ir.For) and s.var in read_elsewhere:
+            assigned.add(s.var)      # read after the loop: keeps its old value if no iteration runs
         out, carried_entry = [], {}
         inner = dict(env)
         for name in sorted(assigned):
@@ -270,7 +272,7 @@ class _SingleAssignment:
     def check_defined_before_read(self, body, assigned, env, loop):
         """A name first assigned in a loop and read before that in an iteration would need a
         value from an iteration that may not exist; ask the user to initialise it."""
-        written = set()
+        written = {loop.var} if isinstance(loop, ir.For) else set()
         for s in _flat(body):
             for name in _reads(s):
                 if name in assigned and name not in env and name not in written:

@@ -138,7 +138,7 @@ class _Reverse:
         for value, seed in zip(ret.values, seeds):
             if self.is_active(value):
                 adjoint.append(_accumulate(self.b(value.id), ir.Name(seed), line))
-        adjoint = self.zero_adjoints(0) + adjoint + self.adjoint(body)
+        adjoint = self.zero_adjoints(None, 0) + adjoint + self.adjoint(body)
         adjoint = [ir.Comment("adjoint sweep", 0)] + _first_accumulations_assign(adjoint)
 
         results = []
@@ -160,16 +160,18 @@ class _Reverse:
                            fn.source_lines, self.namespace, len(results), many, dict(fn.defaults),
                            fn.origin, doc)
 
-    def zero_adjoints(self, line) -> list:
+    def zero_adjoints(self, loop_id, line) -> list:
+        """`bv = 0.0` for the active names a region defines — the function body (loop_id
+        None) or one loop iteration — so each iteration's adjoints start from zero."""
         out = []
-        for p in self.wrt:
-            if p in self.array_params:
-                out.append(ir.Assign(self.b(p), self.helper("zero_adjoint", ir.Name(p)), line))
-            elif p in self.active:
-                out.append(ir.Assign(self.b(p), ir.Const(0.0), line))
-        defined = {t for s in ir.walk(self.fn.body) for t in _targets(s)}
-        defined |= {c for s in ir.walk(self.fn.body) if isinstance(s, (ir.For, ir.While)) for c in s.loop.carried}
-        for name in sorted(defined & self.active - set(self.wrt), key=_natural):
+        if loop_id is None:
+            for p in self.wrt:
+                if p in self.array_params:
+                    out.append(ir.Assign(self.b(p), self.helper("zero_adjoint", ir.Name(p)), line))
+                elif p in self.active:
+                    out.append(ir.Assign(self.b(p), ir.Const(0.0), line))
+        names = {n for n, home in self.home.items() if home == loop_id} & self.active - set(self.wrt)
+        for name in sorted(names, key=_natural):
             out.append(ir.Assign(self.b(name), ir.Const(0.0), line))
         return out
 
@@ -288,13 +290,6 @@ class _Reverse:
             return self.adjoint_loop(s) if self.has_adjoint(s.body) else []
         return []
 
-    def reset(self, name, line) -> list:
-        """After the adjoint of v's assignment, bv starts again from zero — needed only where
-        the assignment runs again (in a loop), so the next iteration's uses start clean."""
-        if self.home.get(name) is None:
-            return []
-        return [ir.Assign(self.b(name), ir.Const(0.0), line)]
-
     def adjoint_assign(self, s: ir.Assign) -> list:
         t, value, line = s.target, s.value, s.line
         bt = ir.Name(self.b(t))
@@ -318,13 +313,12 @@ class _Reverse:
                 out.extend(code or [])
         elif isinstance(value, ir.Call):
             out.extend(self.adjoint_call((t,), value, line))
-        return out + self.reset(t, line)
+        return out
 
     def adjoint_unpack(self, s: ir.Unpack) -> list:
         if not set(s.targets) & self.active:
             return []
-        return self.adjoint_call(s.targets, s.value, s.line) + [
-            r for t in s.targets if t in self.active for r in self.reset(t, s.line)]
+        return self.adjoint_call(s.targets, s.value, s.line)
 
     def adjoint_call(self, targets, call: ir.Call, line) -> list:
         active = tuple(i for i, a in enumerate(call.args) if self.is_active(a))
@@ -347,8 +341,6 @@ class _Reverse:
         else:
             count = ir.Name(self.namer.temp())
             out.append(ir.Assign(count.id, self.trip_count(loop), line))
-        last = self.namer.temp()
-        out.append(ir.Assign(last, ir.Prim("sub", (count, ir.Const(1))), line))
         it = self.namer.fresh("it")
         restore = []
         if isinstance(loop, ir.For):           # i = start + it * step
@@ -359,32 +351,94 @@ class _Reverse:
         live = {n for n in self.needed if self.home.get(n) == id(loop)}
         live |= {self.plan(inner).counter for inner in _loops(loop.body) if self.plan(inner).counter}
         body, _ = _prune(restore + self.record(loop.body, first_run=False), live)
+        adjoint = self.zero_adjoints(id(loop), line)
         for c, src in reversed(list(loop.loop.carried.items())):
             if c in self.active and c != src:
-                body.append(_accumulate(self.b(src), ir.Name(self.b(c)), line))
-                body.append(ir.Assign(self.b(c), ir.Const(0.0), line))
-        body += self.adjoint(loop.body)
-        out.append(ir.For(it, ir.Name(last), ir.Const(-1), ir.Const(-1), body, line))
+                if src in self.active:
+                    adjoint.append(_accumulate(self.b(src), ir.Name(self.b(c)), line))
+                adjoint.append(ir.Assign(self.b(c), ir.Const(0.0), line))
+        body += _first_accumulations_assign(adjoint + self.adjoint(loop.body))
+        if self.order_free(loop):
+            # Each iteration's adjoint depends on no other's: run them in the primal's order,
+            # which the compiler vectorizes and streams through memory better.
+            iterations = (ir.Const(0), count, ir.Const(1))
+        else:
+            last = self.namer.temp()
+            out.append(ir.Assign(last, ir.Prim("sub", (count, ir.Const(1))), line))
+            iterations = (ir.Name(last), ir.Const(-1), ir.Const(-1))
+        out.append(ir.For(it, *iterations, body, line))
         return out
+
+    def order_free(self, loop) -> bool:
+        """True if iterations hand no adjoint to each other: every active carried value is
+        a running sum (`s = s + t`), whose adjoint is the same in every iteration."""
+        lasts = {last for c, last in loop.loop.carried.items() if c != last}
+        for c, last in loop.loop.carried.items():
+            if c in self.active and c != last:
+                chain = _unit_chain(loop.body, c)
+                if chain is None or chain.get(last) != 1 or (lasts - {last}) & chain.keys():
+                    return False
+        return True
 
 
 # ---- helpers ------------------------------------------------------------------------
 
+def _unit_chain(body, start):
+    """Names whose value is `start` plus terms, each with coefficient d(name)/d(start)
+    (+1, or -1 through `-`), following one iteration's code; None if `start` or a name in
+    its chain is read any other way, which would make its adjoint iteration-dependent."""
+    return _chain(body, {start: 1})
+
+
+def _chain(stmts, coef):
+    for s in stmts:
+        if isinstance(s, ir.If):
+            if _tree_names(s.test) & coef.keys():
+                return None
+            then, orelse = _chain(s.body, dict(coef)), _chain(s.orelse, dict(coef))
+            if then is None or orelse is None or any(then[n] != orelse[n] for n in then.keys() & orelse.keys()):
+                return None
+            coef = {**orelse, **then}
+            continue
+        if isinstance(s, (ir.For, ir.While)):
+            if (set().union(*(_reads(t) for t in ir.walk(s.body))) | _control_reads(s)) & coef.keys():
+                return None
+            continue
+        hits = _reads(s) & coef.keys()
+        if not hits:
+            continue
+        if not isinstance(s, ir.Assign) or len(hits) != 1:
+            return None
+        (name,) = hits
+        value = s.value
+        if isinstance(value, ir.Name):
+            coef[s.target] = coef[name]
+        elif (isinstance(value, ir.Prim) and value.op in ("add", "sub") and value.family == "op"
+              and value.args.count(ir.Name(name)) == 1):
+            first = value.args[0] == ir.Name(name)
+            coef[s.target] = coef[name] if first or value.op == "add" else -coef[name]
+        else:
+            return None
+    return coef
+
+
 def _first_accumulations_assign(code) -> list:
     """`bv = 0.0 … bv += e` becomes `bv = e` when nothing in between touches bv: the
-    adjoint sweep then reads like a hand derivation (`bd = bf; bc = bd / (2 * d)`)."""
-    zeroed = {s.target: i for i, s in enumerate(code)
-              if isinstance(s, ir.Assign) and s.value == ir.Const(0.0)}
-    touched, drop, out = set(), set(), list(code)
+    adjoint sweep then reads like a hand derivation (`bd = bf; bc = bd / (2 * d)`), and the
+    compiler need not keep `0.0 + e`, which IEEE signed zeros forbid it to simplify."""
+    out, drop, zeroed = list(code), set(), {}
     for i, s in enumerate(code):
-        if isinstance(s, ir.Assign) and s.target in zeroed and zeroed[s.target] < i and s.target not in touched:
-            v = s.value
-            if isinstance(v, ir.Prim) and v.op == "add" and v.args[0] == ir.Name(s.target) \
-                    and v.args[1] != ir.Name(s.target):
-                out[i] = ir.Assign(s.target, v.args[1], s.line)
-                drop.add(zeroed[s.target])
-        if i not in zeroed.values():
-            touched |= _mentioned(s)
+        if isinstance(s, ir.Assign) and s.value == ir.Const(0.0):
+            zeroed[s.target] = i
+            continue
+        if isinstance(s, ir.Assign) and s.target in zeroed and isinstance(s.value, ir.Prim) \
+                and s.value.op == "add" and s.value.args[0] == ir.Name(s.target) \
+                and s.value.args[1] != ir.Name(s.target):
+            out[i] = ir.Assign(s.target, s.value.args[1], s.line)
+            drop.add(zeroed.pop(s.target))
+            continue
+        for name in _mentioned(s):
+            zeroed.pop(name, None)
     return [s for i, s in enumerate(out) if i not in drop]
 
 
