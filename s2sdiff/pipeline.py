@@ -14,6 +14,7 @@ from .emit import emit
 from .errors import unsupported
 from .normalize import normalize
 from .parse import python_function
+from .reuse import reuse_across_iterations
 from .simplify import simplify
 from . import runtime
 from .transform.forward import forward
@@ -89,7 +90,7 @@ def build(function: ir.Function, jit: bool) -> Unit:
             return unit.compiled, unit.function.name
         return compiler.primal(callee.obj, jit), callee.py_func.__name__
 
-    source, namespace = emit(simplify(function), bind)
+    source, namespace = emit(reuse_across_iterations(simplify(function)), bind)
     for name, value in namespace.items():   # user functions called in conditions run as primals
         if getattr(value, "__module__", None) == runtime.__name__:
             continue                         # runtime helpers carry their own numba overloads

@@ -203,7 +203,7 @@ class _SingleAssignment:
         out = []
         test = self.tree(s.test, env)
         if not isinstance(test, ast.Name):       # the adjoint re-reads the decision, so name it
-            cond = self.version("cond")
+            cond = self.namer.fresh("cond")
             out.append(ir.Assign(cond, ir.Passive(test), s.line))
             test = _name(cond)
         env_body, env_else = dict(env), dict(env)

@@ -1,0 +1,223 @@
+"""Values one loop iteration can hand to the next (predictive commoning).
+
+In `for i in range(a, b)`, a value computed from `x[i + 1]` in one iteration is the
+value the next iteration computes from `x[i]`.  Adjoint loops are full of such pairs —
+the adjoint of `sin(x[i]) * cos(x[i + 1])` needs sin and cos of both elements — and
+recomputing them doubles the transcendental work.  Here the later-offset value is kept
+in a variable for the next iteration instead; the first iteration's value is computed
+before the loop.  Only pure values built from element reads of arrays the loop does
+not write, the loop variable plus constants, and loop invariants qualify, and only
+those that contain a call worth saving.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from . import ir
+from .names import Namer
+
+_CHEAP = {"add", "sub", "mul", "neg", "pos", "float", "select", "dim", "size", "len", "abs",
+          "maximum", "minimum", "floor", "ceil", "trunc", "round", "sign"}
+
+
+def reuse_across_iterations(function: ir.Function) -> ir.Function:
+    namer = Namer(ir.all_names(function))
+    params = set(function.params)
+    return replace(function, body=_block(function.body, namer, params))
+
+
+def _block(body, namer, params) -> list:
+    out = []
+    for s in body:
+        if isinstance(s, ir.If):
+            s = ir.If(s.test, _block(s.body, namer, params), _block(s.orelse, namer, params), s.line)
+        elif isinstance(s, ir.While):
+            s = ir.While(s.test, _block(s.body, namer, params), s.line)
+        elif isinstance(s, ir.For):
+            s = ir.For(s.var, s.start, s.stop, s.step, _block(s.body, namer, params), s.line)
+            if s.step == ir.Const(1):
+                out.extend(_Loop(s, namer, params).rewrite())
+                continue
+        out.append(s)
+    return out
+
+
+class _Loop:
+    def __init__(self, loop: ir.For, namer: Namer, params):
+        self.loop, self.namer = loop, namer
+        assigned = {loop.var}
+        for s in ir.walk(loop.body):
+            if isinstance(s, ir.Assign):
+                assigned.add(s.target)
+            elif isinstance(s, ir.Unpack):
+                assigned.update(s.targets)
+            elif isinstance(s, ir.For):
+                assigned.add(s.var)
+        self.assigned = assigned
+        written = {s.array for s in ir.walk(loop.body) if isinstance(s, ir.SetItem)}
+        # Arrays written here are the function's own (adjoints, tapes), never a parameter it
+        # reads elements of, so element reads of parameters cannot see those writes.
+        self.safe = written.isdisjoint(params)
+        counts = {}
+        for s in loop.body:
+            if isinstance(s, ir.Assign):
+                counts[s.target] = counts.get(s.target, 0) + 1
+        once = {n for n, c in counts.items() if c == 1 and n not in _nested_targets(loop.body)}
+        # A name read before its assignment in the body holds the previous iteration's value.
+        defined, carried = set(), set()
+        for s in loop.body:
+            carried |= _reads_anywhere(s) - defined
+            if isinstance(s, ir.Assign):
+                defined.add(s.target)
+        self.defs = {s.target: s.value for s in loop.body
+                     if isinstance(s, ir.Assign) and s.target in once - carried}
+        self.memo = {}
+
+    def offset(self, atom):
+        """k if `atom` is the loop variable plus the constant k, else None."""
+        if atom == ir.Name(self.loop.var):
+            return 0
+        if not isinstance(atom, ir.Name) or atom.id not in self.defs:
+            return None
+        value = self.defs[atom.id]
+        if isinstance(value, ir.Name):
+            return self.offset(value)
+        if isinstance(value, ir.Prim) and value.op in ("add", "sub"):
+            a, b = value.args
+            if isinstance(b, ir.Const) and isinstance(b.value, int) and (k := self.offset(a)) is not None:
+                return k + b.value if value.op == "add" else k - b.value
+            if value.op == "add" and isinstance(a, ir.Const) and isinstance(a.value, int) \
+                    and (k := self.offset(b)) is not None:
+                return k + a.value
+        return None
+
+    def signature(self, atom):
+        """A shape of the value with its element offsets, or None if it is not reusable."""
+        if isinstance(atom, ir.Const):
+            return ("const", atom.value)
+        if atom.id not in self.assigned:
+            return ("invariant", atom.id)
+        if atom.id not in self.defs:
+            return None
+        if atom.id in self.memo:
+            return self.memo[atom.id]
+        value, sig = self.defs[atom.id], None
+        if isinstance(value, ir.Item) and len(value.index) == 1 and value.array.id not in self.assigned:
+            k = self.offset(value.index[0])
+            sig = None if k is None else ("item", value.array.id, k)
+        elif isinstance(value, ir.Prim):
+            args = tuple(self.signature(a) for a in value.args)
+            if all(a is not None for a in args):
+                sig = ("prim", value.op, value.family, args)
+        elif isinstance(value, ir.Name):
+            sig = self.signature(value)
+        self.memo[atom.id] = sig
+        return sig
+
+    def rewrite(self) -> list:
+        loop = self.loop
+        if not self.safe or any(isinstance(s, ir.Continue) for s in _this_level(loop.body)):
+            return [loop]
+        found = {}
+        for s in loop.body:
+            if isinstance(s, ir.Assign) and s.target in self.defs:
+                sig = self.signature(ir.Name(s.target))
+                if sig is not None and _costly(sig) and sig not in found:
+                    found[sig] = s.target
+        pairs = [(found[shifted], later) for sig, later in found.items()
+                 if (shifted := _shifted(sig, -1)) in found and found[shifted] != later]
+        if not pairs:
+            return [loop]
+        before, body, line = [], list(loop.body), loop.line
+        for earlier, later in pairs:
+            carried = self.namer.fresh(f"{earlier}_next")
+            before.append(ir.Assign(carried, ir.Const(0.0), line))
+            first = self.instantiate(self.signature(ir.Name(earlier)), loop.start, line)
+            before.append(ir.If(_less(loop.start, loop.stop), first[0] + [ir.Assign(carried, first[1], line)], [],
+                                line))
+            body = [ir.Assign(earlier, ir.Name(carried), s.line) if isinstance(s, ir.Assign) and s.target == earlier
+                    else s for s in body]
+            body.append(ir.Assign(carried, ir.Name(later), line))
+        return before + [ir.For(loop.var, loop.start, loop.stop, loop.step, body, line)]
+
+    def instantiate(self, sig, start, line):
+        """Statements computing `sig` with the loop variable at `start`: (code, atom)."""
+        kind = sig[0]
+        if kind == "const":
+            return [], ir.Const(sig[1])
+        if kind == "invariant":
+            return [], ir.Name(sig[1])
+        if kind == "item":
+            code, index = [], start
+            if sig[2]:
+                index = ir.Name(self.namer.temp())
+                code.append(ir.Assign(index.id, ir.Prim("add", (start, ir.Const(sig[2]))), line))
+            value = self.namer.temp()
+            return code + [ir.Assign(value, ir.Item(ir.Name(sig[1]), (index,)), line)], ir.Name(value)
+        code, args = [], []
+        for arg in sig[3]:
+            arg_code, atom = self.instantiate(arg, start, line)
+            code += arg_code
+            args.append(atom)
+        value = self.namer.temp()
+        return code + [ir.Assign(value, ir.Prim(sig[1], tuple(args), sig[2]), line)], ir.Name(value)
+
+
+def _costly(sig) -> bool:
+    return sig[0] == "prim" and (sig[1] not in _CHEAP or any(_costly(a) for a in sig[3]))
+
+
+def _shifted(sig, by):
+    if sig[0] == "item":
+        return ("item", sig[1], sig[2] + by)
+    if sig[0] == "prim":
+        return ("prim", sig[1], sig[2], tuple(_shifted(a, by) for a in sig[3]))
+    return sig
+
+
+def _less(a, b):
+    import ast
+    tree = lambda atom: ast.Name(atom.id, ast.Load()) if isinstance(atom, ir.Name) else ast.Constant(atom.value)
+    return ast.Compare(tree(a), [ast.Lt()], [tree(b)])
+
+
+def _reads_anywhere(s) -> set:
+    import ast
+    names = set()
+    for t in ir.walk([s]):
+        if isinstance(t, ir.Assign):
+            names |= {a.id for a in ir.operands(t.value) if isinstance(a, ir.Name)}
+            if isinstance(t.value, ir.Passive):
+                names |= {n.id for n in ast.walk(t.value.expr) if isinstance(n, ast.Name)}
+        elif isinstance(t, ir.Unpack):
+            names |= {a.id for a in t.value.args if isinstance(a, ir.Name)}
+        elif isinstance(t, ir.SetItem):
+            names |= {a.id for a in t.index + (t.value,) if isinstance(a, ir.Name)}
+        elif isinstance(t, (ir.If, ir.While)):
+            names |= {n.id for n in ast.walk(t.test) if isinstance(n, ast.Name)}
+        elif isinstance(t, ir.For):
+            names |= {a.id for a in (t.start, t.stop, t.step) if isinstance(a, ir.Name)}
+        elif isinstance(t, ir.Return):
+            names |= {a.id for a in t.values if isinstance(a, ir.Name)}
+        elif isinstance(t, ir.Verbatim):
+            names |= {n.id for n in ast.walk(t.stmt) if isinstance(n, ast.Name)}
+    return names
+
+
+def _this_level(body):
+    """Statements of a loop body outside nested loops."""
+    for s in body:
+        yield s
+        if isinstance(s, ir.If):
+            yield from _this_level(s.body)
+            yield from _this_level(s.orelse)
+
+
+def _nested_targets(body) -> set:
+    names = set()
+    for s in body:
+        if isinstance(s, (ir.If, ir.For, ir.While)):
+            for t in ir.walk(s.body + (s.orelse if isinstance(s, ir.If) else [])):
+                if isinstance(t, ir.Assign):
+                    names.add(t.target)
+    return names
