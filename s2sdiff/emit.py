@@ -135,6 +135,8 @@ class _Emitter:
         rule = RULES[p.op]
         if p.op == "select":
             return ast.IfExp(args[0], args[1], args[2])
+        if p.op == "square" and p.family == "op":
+            return ast.BinOp(args[0], ast.Mult(), args[0])
         if p.op == "dim":
             return ast.Subscript(ast.Attribute(args[0], "shape"), args[1])
         if p.op == "size":

@@ -138,7 +138,10 @@ class _Lowering:
             op = _BINOPS.get(type(node.op))
             if op is None:
                 raise self.error(f"the operator {type(node.op).__name__} is not supported", node)
-            return self.prim(op, (self.atom(node.left), self.atom(node.right)), "op", node)
+            left, right = self.atom(node.left), self.atom(node.right)
+            if op == "mul" and left == right and isinstance(left, ir.Name):
+                return self.prim("square", (left,), "op", node)   # one derivative term, not two
+            return self.prim(op, (left, right), "op", node)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
                 return self.passive(node)

@@ -1,13 +1,18 @@
-"""Values one loop iteration can hand to the next (predictive commoning).
+"""Values one loop iteration can hand to the next.
 
-In `for i in range(a, b)`, a value computed from `x[i + 1]` in one iteration is the
-value the next iteration computes from `x[i]`.  Adjoint loops are full of such pairs —
-the adjoint of `sin(x[i]) * cos(x[i + 1])` needs sin and cos of both elements — and
-recomputing them doubles the transcendental work.  Here the later-offset value is kept
-in a variable for the next iteration instead; the first iteration's value is computed
-before the loop.  Only pure values built from element reads of arrays the loop does
-not write, the loop variable plus constants, and loop invariants qualify, and only
-those that contain a call worth saving.
+Reads (predictive commoning).  In `for i in range(a, b)`, a value computed from
+`x[i + 1]` in one iteration is the value the next iteration computes from `x[i]`.
+Adjoint loops are full of such pairs — the adjoint of `sin(x[i]) * cos(x[i + 1])` needs
+sin and cos of both elements — and recomputing them doubles the transcendental work.
+The later-offset value is kept in a variable for the next iteration instead; the first
+iteration's value is computed before the loop.  Only pure values built from element
+reads of arrays the loop does not write, the loop variable plus constants, and loop
+invariants qualify, and only those that contain a call worth saving.
+
+Writes (scatter rotation).  An adjoint loop adds into `bx[i]` and `bx[i + 1]`; element
+i + 1 gets the rest of its sum in the next iteration.  Handing that contribution on in
+a variable leaves one read-modify-write per element, which streams and vectorizes like
+a hand-written gradient in gather form.
 """
 from __future__ import annotations
 
@@ -126,9 +131,10 @@ class _Loop:
                     found[sig] = s.target
         pairs = [(found[shifted], later) for sig, later in found.items()
                  if (shifted := _shifted(sig, -1)) in found and found[shifted] != later]
-        if not pairs:
-            return [loop]
         before, body, line = [], list(loop.body), loop.line
+        after = []
+        for array in sorted({s.array for s in body if isinstance(s, ir.SetItem)}):
+            body = self.rotate(array, body, before, after)
         for earlier, later in pairs:
             carried = self.namer.fresh(f"{earlier}_next")
             before.append(ir.Assign(carried, ir.Const(0.0), line))
@@ -138,7 +144,50 @@ class _Loop:
             body = [ir.Assign(earlier, ir.Name(carried), s.line) if isinstance(s, ir.Assign) and s.target == earlier
                     else s for s in body]
             body.append(ir.Assign(carried, ir.Name(later), line))
-        return before + [ir.For(loop.var, loop.start, loop.stop, loop.step, body, line)]
+        if not before:
+            return [loop]
+        return before + [ir.For(loop.var, loop.start, loop.stop, loop.step, body, line)] + after
+
+    def rotate(self, array, body, before, after) -> list:
+        """Scatter rotation of the additions into `array`, when they go to two neighbours."""
+        loop, line = self.loop, self.loop.line
+        adds, others = [], []
+        for s in body:
+            if isinstance(s, ir.SetItem) and s.array == array:
+                k = self.offset(s.index[0]) if s.accumulate and len(s.index) == 1 else None
+                if k is None:
+                    return body
+                adds.append((k, s))
+            else:
+                others.append(s)
+        offsets = sorted({k for k, _ in adds})
+        if len(offsets) != 2 or offsets[1] != offsets[0] + 1 or array in _reads_in(others) \
+                or any(isinstance(t, ir.SetItem) and t.array == array for t in ir.walk(others)):
+            return body
+        low = [s for k, s in adds if k == offsets[0]]
+        high = [s for k, s in adds if k == offsets[1]]
+        carried = self.namer.fresh(f"{array}_next")
+        before.append(ir.Assign(carried, ir.Const(0.0), line))
+        total, code = ir.Name(carried), []
+        for s in low:
+            t = self.namer.temp()
+            code.append(ir.Assign(t, ir.Prim("add", (total, s.value)), line))
+            total = ir.Name(t)
+        code.append(ir.SetItem(array, low[0].index, total, line, accumulate=True))
+        handed = high[0].value
+        for s in high[1:]:
+            t = self.namer.temp()
+            code.append(ir.Assign(t, ir.Prim("add", (handed, s.value)), line))
+            handed = ir.Name(t)
+        code.append(ir.Assign(carried, handed, line))
+        # After the last iteration i = stop - 1, its share for element stop + low is pending.
+        flush, last = [], loop.stop
+        if offsets[0]:
+            last = ir.Name(self.namer.temp())
+            flush.append(ir.Assign(last.id, ir.Prim("add", (loop.stop, ir.Const(offsets[0]))), line))
+        flush.append(ir.SetItem(array, (last,), ir.Name(carried), line, accumulate=True))
+        after.append(ir.If(_less(loop.start, loop.stop), flush, [], line))
+        return others + code
 
     def instantiate(self, sig, start, line):
         """Statements computing `sig` with the loop variable at `start`: (code, atom)."""
@@ -179,6 +228,10 @@ def _less(a, b):
     import ast
     tree = lambda atom: ast.Name(atom.id, ast.Load()) if isinstance(atom, ir.Name) else ast.Constant(atom.value)
     return ast.Compare(tree(a), [ast.Lt()], [tree(b)])
+
+
+def _reads_in(body) -> set:
+    return set().union(*(_reads_anywhere(s) for s in body)) if body else set()
 
 
 def _reads_anywhere(s) -> set:
