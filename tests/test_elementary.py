@@ -9,8 +9,12 @@ too.  Where the true derivative is (close to) zero an absolute floor is used ins
 Also covered: the documented JAX conventions at non-differentiable points, calling a
 generated derivative from the user's own `numba.njit` code, `jit=False`, and `.source`.
 
-Every transform is built (and numba-compiled) once and cached in `_BUILT`; the tests
-are parametrized over points.
+Every check runs in forward and in reverse mode (the `mode` fixture) against the same
+oracle, and the reverse-mode result must also agree with the forward-mode one to 1e-13
+(tests/modes.py).  In reverse mode `sd.derivative(f)` is `sd.grad(f, wrt=0)`.
+
+Every transform is built (and numba-compiled) once per mode and cached in `_BUILT`; the
+tests are parametrized over points.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ import numpy as np
 import pytest
 
 import s2sdiff as sd
+from modes import MODES, assert_modes_agree
 
 mp = mpmath.mp
 mp.dps = 50
@@ -261,7 +266,7 @@ class Case:
     func: object
     oracle: str               # key of ORACLES
     points: tuple             # argument tuples
-    wrt: tuple = (0,)         # (0,): sd.derivative; otherwise sd.grad(wrt=..., mode="forward")
+    wrt: tuple = (0,)         # (0,): sd.derivative (reverse: sd.grad(wrt=0)); otherwise sd.grad(wrt=...)
 
     @property
     def is_grad(self):
@@ -391,15 +396,26 @@ assert len(set(_names)) == len(_names), "case names must be unique"
 _BUILT: dict = {}
 
 
-def transformed(case: Case, jit: bool = True):
-    """The derivative (or forward-mode gradient) of case.func, built once per session."""
-    key = (case.name, jit)
+@pytest.fixture(params=MODES)
+def mode(request):
+    return request.param
+
+
+def transformed(case: Case, mode: str, jit: bool = True):
+    """The derivative (or gradient) of case.func in `mode`, built once per session."""
+    key = (case.name, mode, jit)
     if key not in _BUILT:
         if case.is_grad:
-            _BUILT[key] = sd.grad(case.func, wrt=case.wrt, mode="forward", jit=jit)
-        else:
+            _BUILT[key] = sd.grad(case.func, wrt=case.wrt, mode=mode, jit=jit)
+        elif mode == "forward":
             _BUILT[key] = sd.derivative(case.func, jit=jit)
+        else:
+            _BUILT[key] = sd.grad(case.func, wrt=0, mode=mode, jit=jit)
     return _BUILT[key]
+
+
+def case_of(func, oracle=None):
+    return next(c for c in CASES if c.func is func and oracle in (None, c.oracle))
 
 
 def expected(case: Case, point):
@@ -407,8 +423,8 @@ def expected(case: Case, point):
     return ref if isinstance(ref, tuple) else (ref,)
 
 
-def computed(case: Case, point, jit=True):
-    got = transformed(case, jit)(*point)
+def computed(case: Case, point, mode, jit=True):
+    got = transformed(case, mode, jit)(*point)
     return got if isinstance(got, tuple) else (got,)
 
 
@@ -440,12 +456,15 @@ def _case_points():
 # =====================================================================================
 
 @pytest.mark.parametrize("case, point", list(_case_points()))
-def test_derivative_matches_mpmath(case, point):
-    got = computed(case, point)
+def test_derivative_matches_mpmath(mode, case, point):
+    got = computed(case, point, mode)
     ref = expected(case, point)
     assert len(got) == len(case.wrt)
     for i, (g, r) in enumerate(zip(got, ref)):
-        assert_matches(g, r, getattr(point, "atol", 0.0), what=f"d{case.name}/d(arg {case.wrt[i]}) at {point}")
+        assert_matches(g, r, getattr(point, "atol", 0.0),
+                       what=f"{mode} d{case.name}/d(arg {case.wrt[i]}) at {point}")
+    if mode == "reverse":
+        assert_modes_agree(got, computed(case, point, "forward"), what=f"d{case.name} at {point}")
 
 
 # Oracle self-check: the closed forms above agree with mpmath.diff (pure mpmath, fast).
@@ -480,9 +499,8 @@ ABS_FUNCS = [builtin_abs, math_fabs, np_abs, np_absolute, np_fabs]
 
 @pytest.mark.parametrize("func", ABS_FUNCS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("zero", [0.0, -0.0], ids=["+0", "-0"])
-def test_abs_derivative_at_zero_is_one(func, zero):
-    df = transformed(next(c for c in CASES if c.func is func))
-    assert df(zero) == 1.0
+def test_abs_derivative_at_zero_is_one(mode, func, zero):
+    assert transformed(case_of(func), mode)(zero) == 1.0
 
 
 MAX_MIN = [builtin_max, np_maximum, builtin_min, np_minimum]
@@ -490,15 +508,13 @@ MAX_MIN = [builtin_max, np_maximum, builtin_min, np_minimum]
 
 @pytest.mark.parametrize("func", MAX_MIN, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("tie", [1.0, -2.5, 0.0])
-def test_max_min_split_ties_evenly(func, tie):
-    g = transformed(next(c for c in CASES if c.func is func))
-    assert g(tie, tie) == (0.5, 0.5)
+def test_max_min_split_ties_evenly(mode, func, tie):
+    assert transformed(case_of(func), mode)(tie, tie) == (0.5, 0.5)
 
 
 @pytest.mark.parametrize("func", [math_sqrt, np_sqrt], ids=lambda f: f.__name__)
-def test_sqrt_derivative_at_zero_is_plus_inf(func):
-    df = transformed(next(c for c in CASES if c.func is func))
-    assert df(0.0) == math.inf
+def test_sqrt_derivative_at_zero_is_plus_inf(mode, func):
+    assert transformed(case_of(func), mode)(0.0) == math.inf
 
 
 POW_FUNCS = [op_pow, np_power, math_pow, builtin_pow]
@@ -506,19 +522,18 @@ POW_FUNCS = [op_pow, np_power, math_pow, builtin_pow]
 
 @pytest.mark.parametrize("func", POW_FUNCS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("y", [2.0, 0.5, 3.0])
-def test_pow_derivative_in_exponent_at_zero_base_is_zero(func, y):
-    g = transformed(next(c for c in CASES if c.func is func and c.oracle == "pow"))
-    dx, dy = g(0.0, y)
+def test_pow_derivative_in_exponent_at_zero_base_is_zero(mode, func, y):
+    dx, dy = transformed(case_of(func, "pow"), mode)(0.0, y)
     assert dy == 0.0
     assert dx == (0.0 if y > 1 else math.inf)      # y * 0**(y-1)
 
 
 @pytest.mark.parametrize("func", POW_FUNCS, ids=lambda f: f.__name__)
 @pytest.mark.parametrize("y", [2.0, 0.5, 3.0])
-def test_pow_derivative_in_exponent_at_zero_base_is_zero_exponent_only(func, y):
-    key = (func.__name__, "wrt=y")
+def test_pow_derivative_in_exponent_at_zero_base_is_zero_exponent_only(mode, func, y):
+    key = (func.__name__, "wrt=y", mode)
     if key not in _BUILT:
-        _BUILT[key] = sd.grad(func, wrt="y", mode="forward")
+        _BUILT[key] = sd.grad(func, wrt="y", mode=mode)
     assert _BUILT[key](0.0, y) == 0.0
 
 
@@ -526,10 +541,10 @@ def test_pow_derivative_in_exponent_at_zero_base_is_zero_exponent_only(func, y):
 # Calling generated derivatives from numba, jit=False, and the generated source
 # =====================================================================================
 
-def test_derivative_callable_from_user_njit_code():
-    d_sin = transformed(next(c for c in CASES if c.func is math_sin))
-    g_pow = transformed(next(c for c in CASES if c.func is op_pow and c.oracle == "pow"))
-    d_tanh = transformed(next(c for c in CASES if c.func is np_tanh))
+def test_derivative_callable_from_user_njit_code(mode):
+    d_sin = transformed(case_of(math_sin), mode)
+    g_pow = transformed(case_of(op_pow, "pow"), mode)
+    d_tanh = transformed(case_of(np_tanh), mode)
 
     @numba.njit
     def loop(xs):
@@ -569,20 +584,20 @@ NOJIT = [
 
 
 @pytest.mark.parametrize("name, point", NOJIT, ids=[f"{n}{p}" for n, p in NOJIT])
-def test_jit_false_gives_the_same_numbers(name, point):
+def test_jit_false_gives_the_same_numbers(mode, name, point):
     case = next(c for c in CASES if c.name == name)
     with np.errstate(divide="ignore"):
-        plain = computed(case, point, jit=False)
-    compiled = computed(case, point, jit=True)
+        plain = computed(case, point, mode, jit=False)
+    compiled = computed(case, point, mode, jit=True)
     assert len(plain) == len(compiled)
     for p, c in zip(plain, compiled):
         assert p == c or abs(p - c) <= 4 * np.spacing(abs(c)), (plain, compiled)
 
 
-def test_generated_source_is_valid_python_and_uses_math_cos():
-    df = transformed(next(c for c in CASES if c.func is math_sin))
+def test_generated_source_is_valid_python_and_uses_math_cos(mode):
+    df = transformed(case_of(math_sin), mode)
     compile(df.source, "<s>", "exec")
     assert "math.cos" in df.source
-    dn = transformed(next(c for c in CASES if c.func is np_sin))
+    dn = transformed(case_of(np_sin), mode)
     compile(dn.source, "<s>", "exec")
     assert "np.cos" in dn.source
