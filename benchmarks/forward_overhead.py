@@ -75,7 +75,7 @@ def main():
 
     t_primal = median_time(primal, 0.3, args.n, repeat=args.repeat)
     t_deriv = median_time(d, 0.3, args.n, repeat=args.repeat)
-    print(f"| measure | value |\n|---|---:|")
+    print("| measure | value |\n|---|---:|")
     print(f"| transform, Python side (20-line function) | {transform * 1e3:.1f} ms |")
     print(f"| transform + numba compile + first call | {first_call:.2f} s |")
     print(f"| njit primal, n={args.n:.0e} | {t_primal * 1e3:.2f} ms |")

@@ -273,44 +273,35 @@ def derivative(f, order=1, *, jit=True):
     return _cached("derivative", f, (jit,), build)
 
 
-def _scalar_valued(f, what):
-    function = normalize(python_function(f))
-    if function.tuple_result:
-        raise S2SDiffError(f"{what} needs a scalar-valued function, but {function.name} returns a tuple of "
-                           f"{function.n_outputs}; use sd.jacobian")
-
-
 def grad(f, wrt=0, mode="reverse", *, jit=True):
     """Gradient of a scalar-valued f in the argument(s) `wrt`."""
-    indices, many = resolve_wrt(f, wrt)
-    _check_mode(mode)
-    _scalar_valued(f, "grad")
-
-    def build():
-        w = _Wrapper("grad", f, mode, jit)
-        if mode == "forward":
-            results = _forward_columns(w, f, indices, as_array=False)[1]
-        else:
-            results = _reverse_rows(w, f, indices, with_value=False)[1]
-        return w.finish(_packed(results, many), indices)
-    return _cached("grad", f, (indices, many, mode, jit), build)
+    return _gradient("grad", f, wrt, mode, jit)
 
 
 def value_and_grad(f, wrt=0, mode="reverse", *, jit=True):
     """`(f(*args), grad)` in one pass."""
+    return _gradient("value_and_grad", f, wrt, mode, jit)
+
+
+def _gradient(kind, f, wrt, mode, jit):
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
-    _scalar_valued(f, "value_and_grad")
+    function = normalize(python_function(f))
+    if function.tuple_result:
+        raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns a tuple of "
+                           f"{function.n_outputs}; use sd.jacobian")
+    with_value = kind == "value_and_grad"
 
     def build():
-        w = _Wrapper("value_and_grad", f, mode, jit)
+        w = _Wrapper(kind, f, mode, jit)
         if mode == "forward":
-            (value,), results = _forward_columns(w, f, indices, as_array=False)
+            values, results = _forward_columns(w, f, indices, as_array=False)
         else:
-            (value,), results = _reverse_rows(w, f, indices, with_value=True)
-        gradient = f"({_packed(results, many)})" if many else results[0]
-        return w.finish(f"{value}, {gradient}", indices)
-    return _cached("value_and_grad", f, (indices, many, mode, jit), build)
+            values, results = _reverse_rows(w, f, indices, with_value)
+        gradient = _packed(results, many)
+        return w.finish(f"{values[0]}, ({gradient})" if with_value and many
+                        else f"{values[0]}, {gradient}" if with_value else gradient, indices)
+    return _cached(kind, f, (indices, many, mode, jit), build)
 
 
 def jacobian(f, wrt=0, mode="forward", *, jit=True):

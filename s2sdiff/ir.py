@@ -214,21 +214,64 @@ def operands(expr) -> tuple:
     return ()
 
 
+def tree_names(tree) -> set:
+    """Names in a Python expression or statement kept whole (conditions, asserts)."""
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+def value_reads(expr) -> set:
+    """Names a right-hand side reads."""
+    names = {a.id for a in operands(expr) if isinstance(a, Name)}
+    if isinstance(expr, Passive):
+        names |= tree_names(expr.expr)
+    return names
+
+
+def reads(stmt) -> set:
+    """Names a statement reads itself (not the statements nested in it)."""
+    if isinstance(stmt, (Assign, Unpack)):
+        return value_reads(stmt.value)
+    if isinstance(stmt, SetItem):
+        return {stmt.array} | {a.id for a in stmt.index + (stmt.value,) if isinstance(a, Name)}
+    if isinstance(stmt, (If, While)):
+        return tree_names(stmt.test)
+    if isinstance(stmt, For):
+        return {a.id for a in (stmt.start, stmt.stop, stmt.step) if isinstance(a, Name)}
+    if isinstance(stmt, Return):
+        return {a.id for a in stmt.values if isinstance(a, Name)}
+    if isinstance(stmt, Verbatim):
+        return tree_names(stmt.stmt)
+    return set()
+
+
+def reads_within(body) -> set:
+    """Names any statement of a body reads, nested ones included."""
+    return set().union(*(reads(s) for s in walk(body)))
+
+
+def targets(stmt) -> tuple:
+    """Names an assignment statement binds."""
+    if isinstance(stmt, Assign):
+        return (stmt.target,)
+    if isinstance(stmt, Unpack):
+        return stmt.targets
+    return ()
+
+
+def this_level(body):
+    """Statements of a loop body outside the loops nested in it."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, If):
+            yield from this_level(stmt.body)
+            yield from this_level(stmt.orelse)
+
+
 def all_names(function: Function) -> set:
     """Every identifier the function's code uses, so generated names never clash."""
-    import ast as _ast
     names = set(function.params) | set(function.namespace)
     for stmt in walk(function.body):
-        if isinstance(stmt, Assign):
-            names.add(stmt.target)
-            if isinstance(stmt.value, Passive):
-                names |= {n.id for n in _ast.walk(stmt.value.expr) if isinstance(n, _ast.Name)}
-        elif isinstance(stmt, Unpack):
-            names |= set(stmt.targets)
-        elif isinstance(stmt, For):
+        names |= set(targets(stmt)) | reads(stmt)
+        if isinstance(stmt, For):
             names.add(stmt.var)
-        elif isinstance(stmt, (If, While)):
-            names |= {n.id for n in _ast.walk(stmt.test) if isinstance(n, _ast.Name)}
-        elif isinstance(stmt, Verbatim):
-            names |= {n.id for n in _ast.walk(stmt.stmt) if isinstance(n, _ast.Name)}
     return names

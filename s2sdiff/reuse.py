@@ -71,7 +71,7 @@ class _Loop:
         # A name read before its assignment in the body holds the previous iteration's value.
         defined, carried = set(), set()
         for s in loop.body:
-            carried |= _reads_anywhere(s) - defined
+            carried |= ir.reads_within([s]) - defined
             if isinstance(s, ir.Assign):
                 defined.add(s.target)
         self.defs = {s.target: s.value for s in loop.body
@@ -121,7 +121,7 @@ class _Loop:
 
     def rewrite(self) -> list:
         loop = self.loop
-        if not self.safe or any(isinstance(s, ir.Continue) for s in _this_level(loop.body)):
+        if not self.safe or any(isinstance(s, ir.Continue) for s in ir.this_level(loop.body)):
             return [loop]
         found = {}
         for s in loop.body:
@@ -161,7 +161,7 @@ class _Loop:
             else:
                 others.append(s)
         offsets = sorted({k for k, _ in adds})
-        if len(offsets) != 2 or offsets[1] != offsets[0] + 1 or array in _reads_in(others) \
+        if len(offsets) != 2 or offsets[1] != offsets[0] + 1 or array in ir.reads_within(others) \
                 or any(isinstance(t, ir.SetItem) and t.array == array for t in ir.walk(others)):
             return body
         low = [s for k, s in adds if k == offsets[0]]
@@ -228,42 +228,6 @@ def _less(a, b):
     import ast
     tree = lambda atom: ast.Name(atom.id, ast.Load()) if isinstance(atom, ir.Name) else ast.Constant(atom.value)
     return ast.Compare(tree(a), [ast.Lt()], [tree(b)])
-
-
-def _reads_in(body) -> set:
-    return set().union(*(_reads_anywhere(s) for s in body)) if body else set()
-
-
-def _reads_anywhere(s) -> set:
-    import ast
-    names = set()
-    for t in ir.walk([s]):
-        if isinstance(t, ir.Assign):
-            names |= {a.id for a in ir.operands(t.value) if isinstance(a, ir.Name)}
-            if isinstance(t.value, ir.Passive):
-                names |= {n.id for n in ast.walk(t.value.expr) if isinstance(n, ast.Name)}
-        elif isinstance(t, ir.Unpack):
-            names |= {a.id for a in t.value.args if isinstance(a, ir.Name)}
-        elif isinstance(t, ir.SetItem):
-            names |= {a.id for a in t.index + (t.value,) if isinstance(a, ir.Name)}
-        elif isinstance(t, (ir.If, ir.While)):
-            names |= {n.id for n in ast.walk(t.test) if isinstance(n, ast.Name)}
-        elif isinstance(t, ir.For):
-            names |= {a.id for a in (t.start, t.stop, t.step) if isinstance(a, ir.Name)}
-        elif isinstance(t, ir.Return):
-            names |= {a.id for a in t.values if isinstance(a, ir.Name)}
-        elif isinstance(t, ir.Verbatim):
-            names |= {n.id for n in ast.walk(t.stmt) if isinstance(n, ast.Name)}
-    return names
-
-
-def _this_level(body):
-    """Statements of a loop body outside nested loops."""
-    for s in body:
-        yield s
-        if isinstance(s, ir.If):
-            yield from _this_level(s.body)
-            yield from _this_level(s.orelse)
 
 
 def _nested_targets(body) -> set:

@@ -150,30 +150,7 @@ def _copy(tree):
 
 
 def _reads(body) -> Counter:
-    counts = Counter()
-    for s in ir.walk(body):
-        trees = []
-        if isinstance(s, ir.Assign):
-            counts.update(a.id for a in ir.operands(s.value) if isinstance(a, ir.Name))
-            if isinstance(s.value, ir.Passive):
-                trees.append(s.value.expr)
-        elif isinstance(s, ir.Unpack):
-            counts.update(a.id for a in s.value.args if isinstance(a, ir.Name))
-        elif isinstance(s, ir.SetItem):
-            counts.update(a.id for a in s.index + (s.value,) if isinstance(a, ir.Name))
-            counts[s.array] += 1
-        elif isinstance(s, (ir.If, ir.While)):
-            trees.append(s.test)
-        elif isinstance(s, ir.For):
-            counts.update(a.id for a in (s.start, s.stop, s.step) if isinstance(a, ir.Name))
-        elif isinstance(s, ir.Return):
-            counts.update(a.id for a in s.values if isinstance(a, ir.Name))
-        elif isinstance(s, ir.Verbatim):
-            trees.append(s.stmt)
-        for tree in trees:
-            counts.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
-    return counts
-
+    return Counter(name for s in ir.walk(body) for name in ir.reads(s))
 
 def _drop_dead(body, single) -> list:
     """Remove pure single assignments nobody reads (repeat: removal frees their operands)."""

@@ -237,7 +237,7 @@ class _SingleAssignment:
         # Carried: what the next iteration or the code after the loop reads.
         reads_inside = _read_counts(body)
         read_elsewhere = {n for n, c in self.reads.items() if c > reads_inside[n]}
-        exposed = _exposed(body) | (_tree_names(s.test) if isinstance(s, ir.While) else set())
+        exposed = _exposed(body) | (ir.tree_names(s.test) if isinstance(s, ir.While) else set())
         assigned &= read_elsewhere | exposed
         if isinstance(s, ir.For) and s.var in read_elsewhere:
             assigned.add(s.var)      # read after the loop: keeps its old value if no iteration runs
@@ -273,8 +273,8 @@ class _SingleAssignment:
         """A name first assigned in a loop and read before that in an iteration would need a
         value from an iteration that may not exist; ask the user to initialise it."""
         written = {loop.var} if isinstance(loop, ir.For) else set()
-        for s in _flat(body):
-            for name in _reads(s):
+        for s in ir.walk(body):
+            for name in ir.reads(s):
                 if name in assigned and name not in env and name not in written:
                     raise unsupported(f"'{name}' is read in this loop before it is assigned in the same iteration; "
                                       "assign it before the loop", self.fn.filename, _locate(self.fn, loop.line))
@@ -296,22 +296,9 @@ def _assigned(body) -> set:
     return names
 
 
-def _flat(body):
-    """Statements in program order, without descending into nested loops' later iterations."""
-    return ir.walk(body)
-
-
-def _tree_names(tree) -> set:
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-
-
 def _read_counts(body):
     from collections import Counter
-    counts = Counter()
-    for s in ir.walk(body):
-        counts.update(_reads(s))
-    return counts
-
+    return Counter(name for s in ir.walk(body) for name in ir.reads(s))
 
 def _exposed(body, assigned=None) -> set:
     """Names an iteration may read before it assigns them."""
@@ -319,38 +306,21 @@ def _exposed(body, assigned=None) -> set:
     exposed = set()
     for s in body:
         if isinstance(s, ir.If):
-            exposed |= _tree_names(s.test) - assigned
+            exposed |= ir.tree_names(s.test) - assigned
             a, b = set(assigned), set(assigned)
             exposed |= _exposed(s.body, a) | _exposed(s.orelse, b)
             assigned |= a & b
             continue
         if isinstance(s, (ir.For, ir.While)):
-            exposed |= _reads(s) - assigned
+            exposed |= ir.reads(s) - assigned
             exposed |= _exposed(s.body, set(assigned) | ({s.var} if isinstance(s, ir.For) else set()))
             continue
-        exposed |= _reads(s) - assigned
+        exposed |= ir.reads(s) - assigned
         if isinstance(s, ir.Assign):
             assigned.add(s.target)
         elif isinstance(s, ir.Unpack):
             assigned.update(s.targets)
     return exposed
-
-
-def _reads(s) -> set:
-    names = set()
-    if isinstance(s, (ir.Assign,)):
-        names |= {a.id for a in ir.operands(s.value) if isinstance(a, ir.Name)}
-        if isinstance(s.value, ir.Passive):
-            names |= {n.id for n in ast.walk(s.value.expr) if isinstance(n, ast.Name)}
-    elif isinstance(s, ir.Unpack):
-        names |= {a.id for a in s.value.args if isinstance(a, ir.Name)}
-    elif isinstance(s, (ir.If, ir.While)):
-        names |= {n.id for n in ast.walk(s.test) if isinstance(n, ast.Name)}
-    elif isinstance(s, ir.For):
-        names |= {a.id for a in (s.start, s.stop, s.step) if isinstance(a, ir.Name)}
-    elif isinstance(s, ir.Return):
-        names |= {a.id for a in s.values if isinstance(a, ir.Name)}
-    return names
 
 
 def _locate(function, line):

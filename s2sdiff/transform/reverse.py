@@ -74,16 +74,16 @@ class _Reverse:
         seeds, defs = set(), {}
         for s in ir.walk(self.fn.body):
             if isinstance(s, ir.Assign):
-                defs.setdefault(s.target, set()).update(_uses(s.value))
+                defs.setdefault(s.target, set()).update(ir.value_reads(s.value))
                 if s.target in self.active:
                     seeds |= self.adjoint_reads(s.target, s.value)
             elif isinstance(s, ir.Unpack):
                 for t in s.targets:
-                    defs.setdefault(t, set()).update(_uses(s.value))
+                    defs.setdefault(t, set()).update(ir.value_reads(s.value))
                 if set(s.targets) & self.active and any(map(self.is_active, s.value.args)):
-                    seeds |= _uses(s.value)
+                    seeds |= ir.value_reads(s.value)
             elif isinstance(s, ir.If) and self.has_adjoint(s.body + s.orelse):
-                seeds |= _tree_names(s.test)
+                seeds |= ir.tree_names(s.test)
             elif isinstance(s, (ir.For, ir.While)):
                 for carried, last in s.loop.carried.items():
                     defs.setdefault(carried, set()).add(last)
@@ -113,7 +113,7 @@ class _Reverse:
         if isinstance(value, ir.Item) and self.is_active(value.array):
             return {a.id for a in value.index if isinstance(a, ir.Name)}
         if isinstance(value, ir.Call) and any(map(self.is_active, value.args)):
-            return _uses(value)
+            return ir.value_reads(value)
         return set()
 
     def has_adjoint(self, body) -> bool:
@@ -207,11 +207,9 @@ class _Reverse:
     def plan(self, loop) -> _LoopPlan:
         key = id(loop)
         if key not in self.plans:
-            reads = set()
-            for s in ir.walk(loop.body):
-                reads |= _reads(s)
+            reads = ir.reads_within(loop.body)
             if isinstance(loop, ir.While):
-                reads |= _tree_names(loop.test)
+                reads |= ir.tree_names(loop.test)
             taped = [c for c in loop.loop.carried if c in self.needed and c in reads and self.has_adjoint(loop.body)]
             plan = _LoopPlan(sorted(taped, key=_natural))
             for c in plan.taped:
@@ -393,7 +391,7 @@ def _unit_chain(body, start):
 def _chain(stmts, coef):
     for s in stmts:
         if isinstance(s, ir.If):
-            if _tree_names(s.test) & coef.keys():
+            if ir.tree_names(s.test) & coef.keys():
                 return None
             then, orelse = _chain(s.body, dict(coef)), _chain(s.orelse, dict(coef))
             if then is None or orelse is None or any(then[n] != orelse[n] for n in then.keys() & orelse.keys()):
@@ -401,10 +399,10 @@ def _chain(stmts, coef):
             coef = {**orelse, **then}
             continue
         if isinstance(s, (ir.For, ir.While)):
-            if (set().union(*(_reads(t) for t in ir.walk(s.body))) | _control_reads(s)) & coef.keys():
+            if (ir.reads_within(s.body) | ir.reads(s)) & coef.keys():
                 return None
             continue
-        hits = _reads(s) & coef.keys()
+        hits = ir.reads(s) & coef.keys()
         if not hits:
             continue
         if not isinstance(s, ir.Assign) or len(hits) != 1:
@@ -443,13 +441,7 @@ def _first_accumulations_assign(code) -> list:
 
 
 def _mentioned(s) -> set:
-    names = set()
-    for t in ir.walk([s]):
-        names |= set(_targets(t)) | _reads(t)
-        if isinstance(t, ir.SetItem):
-            names |= {t.array} | {a.id for a in t.index + (t.value,) if isinstance(a, ir.Name)}
-    return names
-
+    return set().union(*(set(ir.targets(t)) | ir.reads(t) for t in ir.walk([s])))
 
 def _accumulate(target: str, value, line) -> ir.Assign:
     return ir.Assign(target, ir.Prim("add", (ir.Name(target), value)), line)
@@ -467,65 +459,17 @@ def _natural(name):
     return (len(name), name)
 
 
-def _tree_names(tree) -> set:
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-
-
-def _uses(value) -> set:
-    names = {a.id for a in ir.operands(value) if isinstance(a, ir.Name)}
-    if isinstance(value, ir.Passive):
-        names |= _tree_names(value.expr)
-    return names
-
-
-def _targets(s) -> tuple:
-    if isinstance(s, ir.Assign):
-        return (s.target,)
-    if isinstance(s, ir.Unpack):
-        return s.targets
-    return ()
-
-
-def _reads(s) -> set:
-    if isinstance(s, ir.Assign):
-        return _uses(s.value)
-    if isinstance(s, ir.Unpack):
-        return _uses(s.value)
-    if isinstance(s, (ir.If, ir.While)):
-        return _tree_names(s.test)
-    if isinstance(s, ir.For):
-        return {a.id for a in (s.start, s.stop, s.step) if isinstance(a, ir.Name)}
-    if isinstance(s, ir.Return):
-        return {a.id for a in s.values if isinstance(a, ir.Name)}
-    if isinstance(s, ir.Verbatim):
-        return _tree_names(s.stmt)
-    return set()
-
-
 def _loop_control(loop) -> set:
-    names = set()
-    if isinstance(loop, ir.For):
-        names |= {a.id for a in (loop.start, loop.stop, loop.step) if isinstance(a, ir.Name)}
-    else:
-        names |= _tree_names(loop.test)
-    if loop.loop.exit_flag:
-        names.add(loop.loop.exit_flag)
-    return names
-
+    """What running the loop again reads: its bounds or test, and its exit flag."""
+    return ir.reads(loop) | ({loop.loop.exit_flag} if loop.loop.exit_flag else set())
 
 def _loops(body):
     """Loops directly in a body (not inside other loops)."""
-    for s in body:
-        if isinstance(s, (ir.For, ir.While)):
-            yield s
-        elif isinstance(s, ir.If):
-            yield from _loops(s.body)
-            yield from _loops(s.orelse)
-
+    return [s for s in ir.this_level(body) if isinstance(s, (ir.For, ir.While))]
 
 def _homes(body, loop_id, home):
     for s in body:
-        for t in _targets(s):
+        for t in ir.targets(s):
             home[t] = loop_id
         if isinstance(s, ir.If):
             _homes(s.body, loop_id, home)
@@ -563,12 +507,12 @@ def _prune(body, live) -> tuple:
             if s.target not in live:
                 continue
             live.discard(s.target)
-            live |= _uses(s.value)
+            live |= ir.value_reads(s.value)
         elif isinstance(s, ir.Unpack):
             if not set(s.targets) & live:
                 continue
             live -= set(s.targets)
-            live |= _uses(s.value)
+            live |= ir.value_reads(s.value)
         elif isinstance(s, ir.SetItem):
             live |= {s.array} | {a.id for a in s.index + (s.value,) if isinstance(a, ir.Name)}
         elif isinstance(s, ir.If):
@@ -577,11 +521,11 @@ def _prune(body, live) -> tuple:
             if not body_kept and not else_kept:
                 continue
             s = ir.If(s.test, body_kept, else_kept, s.line)
-            live = live_body | live_else | _tree_names(s.test)
+            live = live_body | live_else | ir.tree_names(s.test)
         elif isinstance(s, (ir.For, ir.While)):
             inside = set(live)
             while True:
-                kept, live_in = _prune(s.body, inside | _control_reads(s))
+                kept, live_in = _prune(s.body, inside | ir.reads(s))
                 if live_in <= inside:
                     break
                 inside |= live_in
@@ -589,17 +533,11 @@ def _prune(body, live) -> tuple:
                 continue
             s = ir.For(s.var, s.start, s.stop, s.step, kept, s.line) if isinstance(s, ir.For) \
                 else ir.While(s.test, kept, s.line)
-            live = inside | _control_reads(s)
+            live = inside | ir.reads(s)
             if isinstance(s, ir.For):
                 live.discard(s.var)
         else:
-            live |= _reads(s)
+            live |= ir.reads(s)
         out.append(s)
     out.reverse()
     return out, live
-
-
-def _control_reads(loop) -> set:
-    if isinstance(loop, ir.For):
-        return {a.id for a in (loop.start, loop.stop, loop.step) if isinstance(a, ir.Name)}
-    return _tree_names(loop.test)
