@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from . import ir
 from .names import Namer
+from .runtime import HELPERS
 
 _CHEAP = {"add", "sub", "mul", "neg", "pos", "float", "select", "dim", "size", "len", "abs",
           "maximum", "minimum", "floor", "ceil", "trunc", "round", "sign"}
@@ -28,28 +29,70 @@ _CHEAP = {"add", "sub", "mul", "neg", "pos", "float", "select", "dim", "size", "
 def reuse_across_iterations(function: ir.Function) -> ir.Function:
     namer = Namer(ir.all_names(function))
     params = set(function.params)
-    return replace(function, body=_block(function.body, namer, params))
+    rotations = {}
+    body = _first_writes(_block(function.body, namer, params, rotations), rotations, namer)
+    namespace = dict(function.namespace)
+    for s in ir.walk(body):
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Opaque) and s.value.name in HELPERS:
+            namespace[s.value.name] = HELPERS[s.value.name]
+    return replace(function, body=body, namespace=namespace)
 
 
-def _block(body, namer, params) -> list:
+def _block(body, namer, params, rotations) -> list:
     out = []
     for s in body:
         if isinstance(s, ir.If):
-            s = ir.If(s.test, _block(s.body, namer, params), _block(s.orelse, namer, params), s.line)
+            s = ir.If(s.test, _block(s.body, namer, params, {}), _block(s.orelse, namer, params, {}), s.line)
         elif isinstance(s, ir.While):
-            s = ir.While(s.test, _block(s.body, namer, params), s.line)
+            s = ir.While(s.test, _block(s.body, namer, params, {}), s.line)
         elif isinstance(s, ir.For):
-            s = ir.For(s.var, s.start, s.stop, s.step, _block(s.body, namer, params), s.line)
+            s = ir.For(s.var, s.start, s.stop, s.step, _block(s.body, namer, params, {}), s.line)
             if s.step == ir.Const(1):
-                out.extend(_Loop(s, namer, params).rewrite())
+                out.extend(_Loop(s, namer, params, rotations).rewrite())
                 continue
         out.append(s)
     return out
 
 
+def _first_writes(body, rotations, namer) -> list:
+    """An adjoint array whose first writer is a rotated loop over range(0, stop): the loop
+    writes elements low … stop + low once each, so it can store instead of add, and only
+    the elements outside that range need zeroing — a hand-written gradient's traffic."""
+    out, prologues = [], {}
+    for i, s in enumerate(body):
+        out.append(s)
+        if not (isinstance(s, ir.Assign) and isinstance(s.value, ir.Opaque) and s.value.name == "zero_adjoint"):
+            continue
+        array = s.target
+        first = next((t for t in body[i + 1:] if array in ir.reads_within([t])), None)
+        rotation = rotations.get(array)
+        if rotation is None or first is not rotation.loop or rotation.loop.start != ir.Const(0) \
+                or rotation.low < 0:
+            continue
+        writes = [t for t in ir.walk(body[i + 1:]) if isinstance(t, ir.SetItem) and t.array == array]
+        if [t for t in writes if t is not rotation.store and t is not rotation.flush]:
+            continue
+        rotation.store.accumulate = rotation.flush.accumulate = False
+        out[-1] = ir.Assign(array, ir.Opaque("empty_adjoint", s.value.args, None), s.line)
+        line, low, high, code = rotation.loop.line, ir.Const(rotation.low), rotation.loop.stop, []
+        if rotation.low:
+            high = ir.Name(namer.temp())
+            code.append(ir.Assign(high.id, ir.Prim("add", (rotation.loop.stop, low)), line))
+        code.append(ir.Assign(namer.fresh("_"), ir.Opaque("zero_outside", (ir.Name(array), low, high), None), line))
+        prologues.setdefault(id(rotation.loop), []).extend(code)
+    return [t for s in out for t in prologues.get(id(s), []) + [s]]
+
+
+class _Rotation:
+    def __init__(self, low, store, flush):
+        self.low, self.store, self.flush = low, store, flush
+        self.loop = None
+
+
 class _Loop:
-    def __init__(self, loop: ir.For, namer: Namer, params):
-        self.loop, self.namer = loop, namer
+    def __init__(self, loop: ir.For, namer: Namer, params, rotations):
+        self.loop, self.namer, self.rotations = loop, namer, rotations
+        self.rotated = {}
         assigned = {loop.var}
         for s in ir.walk(loop.body):
             if isinstance(s, ir.Assign):
@@ -146,7 +189,11 @@ class _Loop:
             body.append(ir.Assign(carried, ir.Name(later), line))
         if not before:
             return [loop]
-        return before + [ir.For(loop.var, loop.start, loop.stop, loop.step, body, line)] + after
+        new_loop = ir.For(loop.var, loop.start, loop.stop, loop.step, body, line)
+        for array, rotation in self.rotated.items():
+            rotation.loop = new_loop
+            self.rotations[array] = rotation
+        return before + [new_loop] + after
 
     def rotate(self, array, body, before, after) -> list:
         """Scatter rotation of the additions into `array`, when they go to two neighbours."""
@@ -187,6 +234,7 @@ class _Loop:
             flush.append(ir.Assign(last.id, ir.Prim("add", (loop.stop, ir.Const(offsets[0]))), line))
         flush.append(ir.SetItem(array, (last,), ir.Name(carried), line, accumulate=True))
         after.append(ir.If(_less(loop.start, loop.stop), flush, [], line))
+        self.rotated[array] = _Rotation(offsets[0], next(c for c in code if isinstance(c, ir.SetItem)), flush[-1])
         return others + code
 
     def instantiate(self, sig, start, line):

@@ -26,6 +26,22 @@ def zero_adjoint(x):
     return 0.0
 
 
+def empty_adjoint(x):
+    """Room for an array's adjoint whose every element a loop will write."""
+    return np.empty(x.shape)
+
+
+def zero_outside(a, low, high):
+    """Zero a[:low] and a[high + 1:], or all of `a` if high <= low (the loop ran no
+    iteration); returns nothing useful."""
+    if high <= low:
+        a[:] = 0.0
+    else:
+        a[:max(low, 0)] = 0.0
+        a[high + 1:] = 0.0
+    return 0
+
+
 @overload(new_tape)
 def _new_tape(n, value):
     return lambda n, value: np.full(max(n, 1), value)
@@ -43,4 +59,21 @@ def _zero_adjoint(x):
     return lambda x: 0.0
 
 
-HELPERS = {f.__name__: f for f in (new_tape, grown, zero_adjoint)}
+@overload(empty_adjoint)
+def _empty_adjoint(x):
+    return lambda x: np.empty(x.shape)
+
+
+@overload(zero_outside)
+def _zero_outside(a, low, high):
+    def impl(a, low, high):
+        if high <= low:
+            a[:] = 0.0
+        else:
+            a[:max(low, 0)] = 0.0
+            a[high + 1:] = 0.0
+        return 0
+    return impl
+
+
+HELPERS = {f.__name__: f for f in (new_tape, grown, zero_adjoint, empty_adjoint, zero_outside)}
