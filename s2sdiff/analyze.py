@@ -69,3 +69,93 @@ def active_names(function: ir.Function, wrt) -> set:
                               "(only math/numpy functions of DESIGN §2 and Python functions with source)",
                               function.filename, expr.node)
     return active
+
+
+def number_names(function: ir.Function) -> set:
+    """Names that hold numbers, not arrays.
+
+    Code on numbers reads like a person's (`bx = 0.0`, `dz = dx if ...`); anything that
+    may be an array gets zeros of its shape and adjoints summed back to its shape.  A
+    parameter is a number unless the code uses it as an array: indexes it, takes its
+    length or shape, reduces it, multiplies matrices with it, hands it to a function
+    that does, or combines it elementwise into a value used so (`np.sum(x * 2.0)`).
+    A caller passing an array for a number parameter gets a TypeError (api.py)."""
+    numbers = set(function.params) - array_parameters(function)
+    defs = list(_definitions(function.body))
+    for s in ir.walk(function.body):
+        if isinstance(s, ir.For):
+            numbers.add(s.var)
+    candidates = {t for targets, _, _ in defs for t in targets} - set(function.params)
+    changed = True
+    while changed:                          # optimistic: drop any name with an array-ish definition
+        changed = False
+        for targets, expr, _ in defs:
+            if set(targets) & candidates and not _is_number(expr, candidates | numbers):
+                candidates -= set(targets)
+                changed = True
+    return numbers | candidates
+
+
+def _is_number(expr, numbers) -> bool:
+    if isinstance(expr, ir.Const):
+        return not isinstance(expr.value, (tuple, list))
+    if isinstance(expr, ir.Name):
+        return expr.id in numbers
+    if isinstance(expr, ir.Passive):
+        return True
+    if isinstance(expr, ir.Item):
+        return all(not isinstance(i, ir.Slice) for i in expr.index)
+    if isinstance(expr, ir.Prim):
+        rule = RULES[expr.op]
+        if rule.result == "number" or expr.family in ("math", "builtin"):
+            return True
+        if rule.result == "array":
+            return False
+        return all(_is_number(a, numbers) for a in expr.args)
+    return False        # calls of other functions, opaque calls
+
+
+_array_parameters: dict = {}
+
+
+def array_parameters(function: ir.Function) -> set:
+    """Parameters the function uses as arrays (see number_names)."""
+    key = id(function)
+    if key in _array_parameters:
+        return _array_parameters[key][1]
+    _array_parameters[key] = (function, set())       # a recursive call sees no evidence
+    arrays, defs = set(), list(_definitions(function.body))
+    for targets, expr, _ in defs:
+        if isinstance(expr, ir.Item):
+            arrays.add(expr.array.id)
+        elif isinstance(expr, ir.Prim) and RULES[expr.op].result != "elementwise" and expr.op != "where":
+            arrays |= {a.id for a in expr.args[:1 if expr.op in ("dim", "sum_axis", "expand") else None]
+                       if isinstance(a, ir.Name)}
+        elif isinstance(expr, ir.Opaque):
+            arrays |= {a.id for a in expr.args if isinstance(a, ir.Name)}
+        elif isinstance(expr, ir.Call):
+            try:
+                callee_arrays = array_parameters(expr.callee.function)
+                callee_params = expr.callee.function.params
+            except Exception:       # an unreadable callee: its own transform reports it
+                continue
+            arrays |= {a.id for a, p in zip(expr.args, callee_params) if isinstance(a, ir.Name) and p in callee_arrays}
+    for s in ir.walk(function.body):
+        if isinstance(s, ir.SetItem):
+            arrays.add(s.array)
+    changed = True
+    while changed:                          # an elementwise result used as an array: so are its inputs
+        changed = False
+        for targets, expr, _ in defs:
+            if set(targets) & arrays and isinstance(expr, ir.Prim) and RULES[expr.op].result == "elementwise" \
+                    and expr.family not in ("math", "builtin"):
+                new = {a.id for a in expr.args if isinstance(a, ir.Name)} - arrays
+                if new:
+                    arrays |= new
+                    changed = True
+            elif set(targets) & arrays and isinstance(expr, ir.Name) and expr.id not in arrays:
+                arrays.add(expr.id)
+                changed = True
+    result = arrays & set(function.params)
+    _array_parameters[key] = (function, result)
+    return result

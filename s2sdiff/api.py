@@ -17,6 +17,7 @@ from numba.core.errors import TypingError
 from numba.extending import typeof_impl
 
 from . import compile as compiler
+from .analyze import array_parameters
 from .errors import S2SDiffError
 from .names import Namer
 from .normalize import normalize
@@ -29,10 +30,11 @@ MODES = ("forward", "reverse")
 class Transformed:
     """A compiled transform: call it like the function, read `.source`, call it from njit code."""
 
-    def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False):
+    def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False, numbers=()):
         self.__name__ = name
         self.jit = jit
         self._arrays = arrays
+        self._numbers = set(numbers)        # parameters the code was generated to take as numbers
         self.source = source
         self.py_func = py_func
         self.dispatcher = compiled
@@ -47,6 +49,9 @@ class Transformed:
         bound.apply_defaults()
         values = []
         for name, value in bound.arguments.items():
+            if name in self._numbers and isinstance(value, np.ndarray) and value.ndim:
+                raise TypeError(f"{self.__name__}(): argument '{name}' is an array, but the function uses it as a "
+                                "number (it never indexes, reduces or multiplies it as an array)")
             if name in self._differentiated:
                 value = _differentiated_argument(self.__name__, name, value, self._arrays)
                 if not self.jit and not isinstance(value, np.ndarray):
@@ -177,7 +182,8 @@ class _Wrapper:
         py = compiler.load(source, namespace, name, self.jit)
         compiled = compiler.jit(py) if self.jit else py
         return Transformed(name, _joined_sources(self.units) + "\n\n\n" + source, py, compiled,
-                           [fn.params[i] for i in differentiated], self.jit, arrays=self.mode == "reverse")
+                           [fn.params[i] for i in differentiated], self.jit, arrays=self.mode == "reverse",
+                           numbers=set(fn.params) - array_parameters(fn))
 
 
 def _packed(results, many) -> str:
@@ -329,8 +335,8 @@ def _all_arguments(f, args, what, arrays):
 
 def jvp(f, primals, tangents, *, jit=True):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
-    primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=False)
-    tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=False)
+    primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=True)
+    tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True)
     unit = derived_unit("jvp", f, tuple(range(len(primals))), jit)
     out = unit.compiled(*primals, *tangents)
     if not normalize(python_function(f)).tuple_result:

@@ -11,6 +11,7 @@ import math
 from . import ir
 from .names import Namer
 from .rules import RULES
+from .runtime import HELPERS
 
 
 def emit(function: ir.Function, bind) -> tuple[str, dict]:
@@ -63,7 +64,7 @@ class _Emitter:
             else:
                 self.write(depth, f"{s.target} = {self.expr(v)}")
         elif isinstance(s, ir.SetItem):
-            target = f"{s.array}[{', '.join(map(self.atom, s.index))}]"
+            target = f"{s.array}[{self.index(s.index)}]"
             self.write(depth, f"{target} {'+=' if s.accumulate else '='} {self.atom(s.value)}")
         elif isinstance(s, ir.Comment):
             self.write(depth, f"# {s.text}")
@@ -116,13 +117,23 @@ class _Emitter:
             return ast.parse(text, mode="eval").body
         return ast.Constant(value)
 
+    def index(self, index) -> str:
+        parts = []
+        for i in index:
+            if isinstance(i, ir.Slice):
+                bounds = ["" if a is None else self.atom(a) for a in (i.lo, i.hi, i.step)]
+                parts.append(":".join(bounds[:2] if i.step is None else bounds))
+            else:
+                parts.append(self.atom(i))
+        return ", ".join(parts)
+
     def expr(self, e) -> str:
         if isinstance(e, (ir.Name, ir.Const)):
             return self.atom(e)
         if isinstance(e, ir.Passive):
             return ast.unparse(e.expr)
         if isinstance(e, ir.Item):
-            return f"{e.array.id}[{', '.join(map(self.atom, e.index))}]"
+            return f"{e.array.id}[{self.index(e.index)}]"
         if isinstance(e, ir.Prim):
             return ast.unparse(self.prim(e))
         if isinstance(e, (ir.Call, ir.Opaque)):
@@ -145,8 +156,15 @@ class _Emitter:
             if len(args) == 2:
                 return ast.BinOp(args[0], rule.operator(), args[1])
             return ast.UnaryOp(rule.operator(), args[0])
-        func = ast.parse(rule.spelling(p.family), mode="eval").body
-        return ast.Call(func, args, [])
+        if p.op == "sum_axis":
+            return ast.Call(ast.parse("np.sum", mode="eval").body, [args[0]], [ast.keyword("axis", args[1])])
+        if p.op == "transpose" and p.family == "op":
+            return ast.Attribute(args[0], "T")
+        spelling = rule.spelling(p.family)
+        if spelling.startswith("runtime."):             # a helper of s2sdiff's, bound by name
+            spelling = spelling.split(".", 1)[1]
+            self.namespace[spelling] = HELPERS[spelling]
+        return ast.Call(ast.parse(spelling, mode="eval").body, args, [])
 
     def callee_name(self, callee) -> str:
         if isinstance(callee, ir.Derived):

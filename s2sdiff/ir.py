@@ -65,6 +65,17 @@ class Opaque:
 
 
 @dataclass(frozen=True)
+class Slice:
+    """`lo:hi:step` inside an index; each bound an atom or None."""
+    lo: object = None
+    hi: object = None
+    step: object = None
+
+    def atoms(self) -> tuple:
+        return tuple(a for a in (self.lo, self.hi, self.step) if a is not None)
+
+
+@dataclass(frozen=True)
 class Item:
     """`array[i]` or `array[i, j]`: an element read; the indices are never differentiated."""
     array: Name
@@ -210,8 +221,19 @@ def operands(expr) -> tuple:
     if isinstance(expr, (Prim, Call, Opaque)):
         return expr.args
     if isinstance(expr, Item):
-        return (expr.array,) + expr.index
+        return (expr.array,) + index_atoms(expr.index)
     return ()
+
+
+def map_index(index, f) -> tuple:
+    """The index with `f` applied to every atom, slice bounds included."""
+    return tuple(Slice(*(None if a is None else f(a) for a in (i.lo, i.hi, i.step))) if isinstance(i, Slice)
+                 else f(i) for i in index)
+
+
+def index_atoms(index) -> tuple:
+    """The atoms of an index, slice bounds included."""
+    return tuple(a for i in index for a in (i.atoms() if isinstance(i, Slice) else (i,)))
 
 
 def tree_names(tree) -> set:
@@ -232,7 +254,7 @@ def reads(stmt) -> set:
     if isinstance(stmt, (Assign, Unpack)):
         return value_reads(stmt.value)
     if isinstance(stmt, SetItem):
-        return {stmt.array} | {a.id for a in stmt.index + (stmt.value,) if isinstance(a, Name)}
+        return {stmt.array} | {a.id for a in index_atoms(stmt.index) + (stmt.value,) if isinstance(a, Name)}
     if isinstance(stmt, (If, While)):
         return tree_names(stmt.test)
     if isinstance(stmt, For):

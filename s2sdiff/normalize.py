@@ -272,18 +272,21 @@ class _UserLowering(_Lowering):
             return self.prim("size", (self.name(node.value),), "op", node)
         raise self.error(f"attribute '.{node.attr}' is not supported here", node)
 
+    def index(self, node):
+        if isinstance(node, ast.Slice):
+            return ir.Slice(*(None if part is None else self.atom(part) for part in (node.lower, node.upper, node.step)))
+        return self.atom(node)
+
     def subscript(self, node: ast.Subscript):
         base, index = node.value, node.slice
         elements = index.elts if isinstance(index, ast.Tuple) else [index]
-        if any(isinstance(e, ast.Slice) for e in elements):
-            raise self.error("slices are not supported yet (whole-array operations arrive in a later version)", index)
         if (isinstance(base, ast.Attribute) and base.attr == "shape" and isinstance(base.value, ast.Name)
                 and base.value.id in self.parsed.local_names):
             if not (isinstance(index, ast.Constant) and isinstance(index.value, int)):
                 raise self.error("x.shape[k] needs a constant k", index)
             return self.prim("dim", (self.name(base.value), ir.Const(index.value)), "op", node)
         if isinstance(base, ast.Name) and base.id in self.parsed.local_names:
-            return ir.Item(ir.Name(base.id), tuple(self.atom(e) for e in elements))
+            return ir.Item(ir.Name(base.id), tuple(self.index(e) for e in elements))
         raise self.error("only indexing of a local array (x[i], x[i, j]) is supported", node)
 
     def condition(self, node):
@@ -568,8 +571,11 @@ class _TemplateLowering(_Lowering):
         return ir.Name(node.id)
 
     def call(self, node):
-        op = node.func.id
-        return self.prim(op, tuple(self.atom(a) for a in node.args), self.family, node)
+        if isinstance(node.func, ast.Attribute):        # np.power(...): that family, whatever the caller's
+            op, family = primitive_of(getattr(np, node.func.attr))
+        else:
+            op, family = node.func.id, self.family
+        return self.prim(op, tuple(self.atom(a) for a in node.args), family, node)
 
     def prim(self, op, args, family, node):
         folded = _fold(op, args)
@@ -620,6 +626,19 @@ def _drop_zeros(node):
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         operand = _drop_zeros(node.operand)
         return zero if is_zero(operand) else ast.UnaryOp(node.op, operand)
+    if isinstance(node, ast.Call):
+        args = [_drop_zeros(a) for a in node.args]
+        name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+        if name in ("where", "choose"):             # a select, like `a if c else b`
+            decided = _constant_test(args[0])
+            if decided is not None:
+                return args[1] if decided else args[2]
+            if is_zero(args[1]) and is_zero(args[2]):
+                return zero
+            args = [ast.Constant(0.0) if is_zero(a) else a for a in args]
+        elif any(is_zero(args[i]) for i in _LINEAR_ARGUMENTS.get(name, ())):
+            return zero
+        return ast.Call(node.func, args, [])
     if isinstance(node, ast.IfExp):
         decided = _constant_test(node.test)
         if decided is not None:                  # `0.0 if y == 0 else ...` with y = 2
@@ -630,6 +649,12 @@ def _drop_zeros(node):
         as_float = lambda n: ast.Constant(0.0) if is_zero(n) else n
         return ast.IfExp(node.test, as_float(body), as_float(orelse))
     return node
+
+
+# Arguments a primitive is linear in: a zero there makes the whole call zero.
+_LINEAR_ARGUMENTS = {"sum": (0,), "sum_axis": (0,), "expand": (0,), "copy": (0,), "transpose": (0,),
+                     "trace": (0,), "outer": (0, 1), "solve": (1,), "adjoint_like": (0,), "matmul_adjoint_left": (0, 1),
+                     "matmul_adjoint_right": (0, 1)}
 
 
 def _constant_test(test):

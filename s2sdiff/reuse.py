@@ -61,7 +61,7 @@ def _first_writes(body, rotations, namer) -> list:
     out, prologues = [], {}
     for i, s in enumerate(body):
         out.append(s)
-        if not (isinstance(s, ir.Assign) and isinstance(s.value, ir.Opaque) and s.value.name == "zero_adjoint"):
+        if not (isinstance(s, ir.Assign) and isinstance(s.value, ir.Opaque) and s.value.name == "zero_like"):
             continue
         array = s.target
         first = next((t for t in body[i + 1:] if array in ir.reads_within([t])), None)

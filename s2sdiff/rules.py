@@ -40,11 +40,16 @@ class Rule:
     aliases: tuple           # every dotted name users may write for it
     tangent: ast.expr | None
     adjoints: tuple          # one ast.expr or None per parameter
+    result: str = "elementwise"   # "elementwise" (a number iff all arguments are), "number", "array"
+    array_tangent: ast.expr | None = None    # forms for array arguments, where the number
+    array_adjoints: tuple | None = None      # rule branches with `if`; np.where instead
+    has_reverse: bool = True      # False: the adjoint of this primitive is not written yet
 
-    @property
-    def tangent_reads_result(self) -> bool:
-        return self.tangent is not None and any(
-            isinstance(n, ast.Name) and n.id == "z" for n in ast.walk(self.tangent))
+    def forms(self, arrays: bool) -> tuple:
+        """(tangent, adjoints) for number or array arguments."""
+        if arrays and self.array_tangent is not None:
+            return self.array_tangent, self.array_adjoints
+        return self.tangent, self.adjoints
 
     @property
     def differentiable(self) -> bool:
@@ -52,7 +57,7 @@ class Rule:
 
     def spelling(self, family: str) -> str:
         """Dotted name for a call in `family`, falling back to a family numba supports."""
-        for fam in (family, "np", "math", "builtin"):
+        for fam in (family, "np", "math", "builtin", "runtime"):
             if fam in self.spellings:
                 return self.spellings[fam]
         raise KeyError(self.op)
@@ -69,7 +74,11 @@ def _family(dotted: str) -> str:
     return dotted.split(".")[0] if "." in dotted else "builtin"
 
 
-def _rule(op, params, spellings, forward, *reverse):
+def is_runtime(dotted: str) -> bool:
+    return dotted.startswith("runtime.")
+
+
+def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=None, has_reverse=True):
     names = spellings.split()
     operator = None
     if names and names[0] in OPERATORS and len(params) == 2:
@@ -84,21 +93,24 @@ def _rule(op, params, spellings, forward, *reverse):
     if forward is None:
         reverse = (None,) * len(params)
     assert len(reverse) == len(params), op
-    RULES[op] = Rule(op, params, operator, by_family, tuple(names),
-                     _template(forward), tuple(_template(r) for r in reverse))
+    array_tangent = array_adjoints = None
+    if array is not None:
+        array_tangent, array_adjoints = _template(array[0]), tuple(_template(r) for r in array[1:])
+    RULES[op] = Rule(op, params, operator, by_family, tuple(names), _template(forward),
+                     tuple(_template(r) for r in reverse), result, array_tangent, array_adjoints, has_reverse)
 
 
-def unary(op, spellings, forward, reverse):
-    _rule(op, ("x",), spellings, forward, reverse)
+def unary(op, spellings, forward, reverse, **options):
+    _rule(op, ("x",), spellings, forward, reverse, **options)
 
 
-def binary(op, spellings, forward, reverse_x, reverse_y):
-    _rule(op, ("x", "y"), spellings, forward, reverse_x, reverse_y)
+def binary(op, spellings, forward, reverse_x, reverse_y, **options):
+    _rule(op, ("x", "y"), spellings, forward, reverse_x, reverse_y, **options)
 
 
-def constant(op, spellings, arity=1):
+def constant(op, spellings, arity=1, result="elementwise"):
     """Piecewise-constant primitives: derivative zero wherever it exists."""
-    _rule(op, ("x", "y")[:arity], spellings, None)
+    _rule(op, ("x", "y")[:arity], spellings, None, result=result)
 
 
 # ---- arithmetic ---------------------------------------------------------------------
@@ -109,7 +121,9 @@ binary("mul",     "* np.multiply",              "dx * y + x * dy",              
 binary("truediv", "/ np.divide np.true_divide", "(dx - z * dy) / y",                   "bz / y", "-bz * z / y")
 binary("pow",     "** pow math.pow np.power",
        "(0.0 if y == 0 else y * x ** (y - 1)) * dx + (0.0 if x == 0 else z * log(x)) * dy",
-       "0.0 if y == 0 else bz * y * x ** (y - 1)", "0.0 if x == 0 else bz * z * log(x)")
+       "0.0 if y == 0 else bz * y * x ** (y - 1)", "0.0 if x == 0 else bz * z * log(x)",
+       array=("choose(y == 0, 0.0, y * np.power(x, y - 1)) * dx + choose(x == 0, 0.0, z * log(x)) * dy",
+              "bz * choose(y == 0, 0.0, y * np.power(x, y - 1))", "bz * choose(x == 0, 0.0, z * log(x))"))
 binary("mod",     "% np.mod np.remainder",      "dx - floor(x / y) * dy",              "bz", "-bz * floor(x / y)")
 unary("neg",      "- np.negative",              "-dx",                                 "-bz")
 unary("pos",      "+ np.positive",              "dx",                                  "bz")
@@ -143,18 +157,57 @@ unary("cbrt",     "np.cbrt math.cbrt!",          "dx / (3 * z * z)",            
 unary("square",   "np.square",                  "2 * x * dx",                          "2 * x * bz")
 unary("reciprocal", "np.reciprocal",            "-z * z * dx",                         "-bz * z * z")
 unary("abs",      "abs math.fabs np.abs np.absolute np.fabs",
-                                                "dx if x >= 0 else -dx",               "bz if x >= 0 else -bz")
+                                                "dx if x >= 0 else -dx",               "bz if x >= 0 else -bz",
+      array=("choose(x >= 0, dx, -dx)", "choose(x >= 0, bz, -bz)"))
 binary("hypot",   "math.hypot np.hypot",        "(x * dx + y * dy) / z",               "bz * x / z", "bz * y / z")
 unary("erf",      "math.erf",                   f"{TWO_OVER_SQRT_PI!r} * exp(-x * x) * dx",
                                                 f"{TWO_OVER_SQRT_PI!r} * bz * exp(-x * x)")
 unary("erfc",     "math.erfc",                  f"-{TWO_OVER_SQRT_PI!r} * exp(-x * x) * dx",
                                                 f"-{TWO_OVER_SQRT_PI!r} * bz * exp(-x * x)")
 binary("maximum", "max np.maximum",             "dx if x > y else (dy if y > x else 0.5 * (dx + dy))",
-       "bz if x > y else (0.0 if y > x else 0.5 * bz)", "bz if y > x else (0.0 if x > y else 0.5 * bz)")
+       "bz if x > y else (0.0 if y > x else 0.5 * bz)", "bz if y > x else (0.0 if x > y else 0.5 * bz)",
+       array=("choose(x > y, dx, choose(y > x, dy, 0.5 * (dx + dy)))",
+              "choose(x > y, bz, choose(y > x, 0.0, 0.5 * bz))", "choose(y > x, bz, choose(x > y, 0.0, 0.5 * bz))"))
 binary("minimum", "min np.minimum",             "dx if x < y else (dy if y < x else 0.5 * (dx + dy))",
-       "bz if x < y else (0.0 if y < x else 0.5 * bz)", "bz if y < x else (0.0 if x < y else 0.5 * bz)")
+       "bz if x < y else (0.0 if y < x else 0.5 * bz)", "bz if y < x else (0.0 if x < y else 0.5 * bz)",
+       array=("choose(x < y, dx, choose(y < x, dy, 0.5 * (dx + dy)))",
+              "choose(x < y, bz, choose(y < x, 0.0, 0.5 * bz))", "choose(y < x, bz, choose(x < y, 0.0, 0.5 * bz))"))
 _rule("select",   ("c", "x", "y"), "",          "dx if c else dy",
       None, "bz if c else 0.0", "0.0 if c else bz")
+
+_rule("where",    ("c", "x", "y"), "np.where",  "where(c, dx, dy)",
+      None, "where(c, bz, 0.0)", "where(c, 0.0, bz)", result="array")
+# `a if c else b` for numbers and arrays alike: the array forms of the rules above use it.
+_rule("choose",   ("c", "x", "y"), "runtime.choose", "choose(c, dx, dy)",
+      None, "choose(c, bz, 0.0)", "choose(c, 0.0, bz)")
+
+# ---- whole arrays: reductions and linear algebra --------------------------------------
+#       op            spellings               forward: dz =                 reverse: bx +=, by +=
+unary("sum",         "np.sum",               "sum(dx)",                    "bz", result="number")
+_rule("sum_axis",    ("x", "axis"), "",      "sum_axis(dx, axis)",         "expand(bz, axis)", None, result="array")
+_rule("expand",      ("x", "axis"), "np.expand_dims", "expand(dx, axis)",  "sum_axis(bz, axis)", None,
+      result="array")
+unary("copy",        "np.copy",              "copy(dx)",                   "bz", result="array")
+unary("transpose",   "np.transpose",         "transpose(dx)",              "transpose(bz)", result="array")
+binary("matmul",     "@ np.dot np.matmul",   "dx @ y + x @ dy",
+       "matmul_adjoint_left(bz, y)", "matmul_adjoint_right(bz, x)", result="array")
+binary("outer",      "np.outer",             "outer(dx, y) + outer(x, dy)", "bz @ y", "x @ bz", result="array")
+unary("trace",       "np.trace",             "trace(dx)",                  "bz * eye(dim(x, 0))", result="number")
+unary("norm",        "np.linalg.norm",       "sum(x * dx) / z",            "bz * x / z", result="number")
+unary("det",         "np.linalg.det",        "z * trace(solve(x, dx))",    "bz * z * transpose(inv(x))",
+      result="number")
+unary("inv",         "np.linalg.inv",        "-(z @ dx @ z)",              "-(transpose(z) @ bz @ transpose(z))",
+      result="array")
+binary("solve",      "np.linalg.solve",      "solve(x, dy - dx @ z)",
+       "-matmul_adjoint_left(solve(transpose(x), bz), z)", "solve(transpose(x), bz)", result="array")
+# Shape-dependent pieces of adjoints (runtime.py): a broadcast's adjoint summed back to
+# the argument's shape, and the halves of a matrix product's adjoint.  Their own adjoints,
+# needed only for second derivatives of array code, are not written yet.
+binary("matmul_adjoint_left", "runtime.matmul_adjoint_left",
+       "matmul_adjoint_left(dx, y) + matmul_adjoint_left(x, dy)", None, None, result="array", has_reverse=False)
+_rule("adjoint_like", ("x", "y"), "runtime.adjoint_like", "adjoint_like(dx, y)", None, None, has_reverse=False)
+binary("matmul_adjoint_right", "runtime.matmul_adjoint_right",
+       "matmul_adjoint_right(dx, y) + matmul_adjoint_right(x, dy)", None, None, result="array", has_reverse=False)
 
 # ---- piecewise constant -------------------------------------------------------------
 constant("floor",  "math.floor np.floor")
@@ -162,9 +215,10 @@ constant("ceil",   "math.ceil np.ceil")
 constant("trunc",  "math.trunc np.trunc int")
 constant("round",  "round np.round np.rint")
 constant("sign",   "np.sign")
-constant("len",    "len")
-constant("dim",    "", arity=2)        # x.shape[k]
-constant("size",   "")                 # x.size
+constant("len",    "len", result="number")
+constant("dim",    "", arity=2, result="number")        # x.shape[k]
+constant("size",   "", result="number")                 # x.size
+constant("eye",    "np.eye", result="array")
 
 
 def _objects() -> dict:
@@ -175,6 +229,8 @@ def _objects() -> dict:
     for rule in RULES.values():
         for dotted in rule.aliases:
             family = _family(dotted)
+            if family not in roots:
+                continue
             obj = roots[family]
             for part in (dotted.split(".")[1:] if family != "builtin" else [dotted]):
                 obj = getattr(obj, part, None)

@@ -1,4 +1,5 @@
-"""Helpers generated reverse-mode code calls: tape arrays and adjoint initialisation.
+"""Helpers generated code calls: tapes, zeros shaped like a value, adjoints summed back
+to an argument's shape, and the shape-dependent adjoints of matrix products.
 
 Each is a plain Python function (so `jit=False` code runs) with a numba overload (so
 compiled code inlines it)."""
@@ -19,11 +20,48 @@ def grown(tape):
     return np.concatenate((tape, tape))
 
 
-def zero_adjoint(x):
-    """The zero adjoint of a parameter: 0.0 for a number, float zeros for an array."""
+def zero_like(x):
+    """The zero tangent or adjoint of x: 0.0 for a number, float zeros for an array."""
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape)
     return 0.0
+
+
+def adjoint_like(g, x):
+    """The adjoint `g` of a broadcast result, summed back to the shape of the argument x
+    (and spread over x's shape when g is a number)."""
+    if not isinstance(x, np.ndarray):
+        return np.sum(g) if isinstance(g, np.ndarray) else g
+    if not isinstance(g, np.ndarray):
+        return np.full(x.shape, g)
+    while g.ndim > x.ndim:
+        g = g.sum(axis=0)
+    for axis, extent in enumerate(x.shape):
+        if extent == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g
+
+
+def matmul_adjoint_left(g, y):
+    """Adjoint of x in z = x @ y, given the adjoint g of z: g yᵀ (an outer product for a vector y)."""
+    if y.ndim == 1:
+        return np.outer(g, y) if np.ndim(g) == 1 else g * y
+    return g @ y.T if np.ndim(g) == 2 else y @ g
+
+
+def matmul_adjoint_right(g, x):
+    """Adjoint of y in z = x @ y, given the adjoint g of z: xᵀ g (an outer product for a vector x)."""
+    if x.ndim == 1:
+        return np.outer(x, g) if np.ndim(g) == 1 else g * x
+    return x.T @ g
+
+
+def choose(c, a, b):
+    """`a if c else b`, elementwise when any of them is an array (np.where); a number for
+    numbers, where np.where would return a 0-d array."""
+    if any(isinstance(v, np.ndarray) for v in (c, a, b)):
+        return np.where(c, a, b)
+    return a if c else b
 
 
 def empty_adjoint(x):
@@ -52,11 +90,64 @@ def _grown(tape):
     return lambda tape: np.concatenate((tape, tape))
 
 
-@overload(zero_adjoint)
-def _zero_adjoint(x):
+@overload(zero_like)
+def _zero_like(x):
     if isinstance(x, types.Array):
         return lambda x: np.zeros(x.shape)
     return lambda x: 0.0
+
+
+@overload(adjoint_like)
+def _adjoint_like(g, x):
+    if not isinstance(x, types.Array):
+        return (lambda g, x: np.sum(g)) if isinstance(g, types.Array) else (lambda g, x: g)
+    if not isinstance(g, types.Array):
+        return lambda g, x: np.full(x.shape, g)
+    if g.ndim == x.ndim == 1:
+        def vector(g, x):
+            if x.shape[0] == 1 and g.shape[0] != 1:
+                return np.full(1, np.sum(g))
+            return g
+        return vector
+    if g.ndim == 2 and x.ndim == 1:
+        def rows(g, x):
+            s = np.sum(g, axis=0)
+            if x.shape[0] == 1 and s.shape[0] != 1:
+                return np.full(1, np.sum(s))
+            return s
+        return rows
+    if g.ndim == x.ndim == 2:
+        def matrix(g, x):
+            if x.shape[0] == 1 and g.shape[0] != 1:
+                g = np.expand_dims(np.sum(g, axis=0), 0)
+            if x.shape[1] == 1 and g.shape[1] != 1:
+                g = np.expand_dims(np.sum(g, axis=1), 1)
+            return np.ascontiguousarray(g)
+        return matrix
+    raise TypeError(f"s2sdiff: cannot sum a {g.ndim}-D adjoint back to a {x.ndim}-D argument")
+
+
+@overload(matmul_adjoint_left)
+def _matmul_adjoint_left(g, y):
+    g_dims = g.ndim if isinstance(g, types.Array) else 0
+    if y.ndim == 1:
+        return (lambda g, y: np.outer(g, y)) if g_dims == 1 else (lambda g, y: g * y)
+    return (lambda g, y: g @ y.T) if g_dims == 2 else (lambda g, y: y @ g)
+
+
+@overload(matmul_adjoint_right)
+def _matmul_adjoint_right(g, x):
+    g_dims = g.ndim if isinstance(g, types.Array) else 0
+    if x.ndim == 1:
+        return (lambda g, x: np.outer(x, g)) if g_dims == 1 else (lambda g, x: g * x)
+    return lambda g, x: np.ascontiguousarray(x.T) @ g
+
+
+@overload(choose)
+def _choose(c, a, b):
+    if any(isinstance(v, types.Array) for v in (c, a, b)):
+        return lambda c, a, b: np.where(c, a, b)
+    return lambda c, a, b: a if c else b
 
 
 @overload(empty_adjoint)
@@ -76,4 +167,5 @@ def _zero_outside(a, low, high):
     return impl
 
 
-HELPERS = {f.__name__: f for f in (new_tape, grown, zero_adjoint, empty_adjoint, zero_outside)}
+HELPERS = {f.__name__: f for f in (new_tape, grown, zero_like, adjoint_like, choose, empty_adjoint, zero_outside,
+                                    matmul_adjoint_left, matmul_adjoint_right)}

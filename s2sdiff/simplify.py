@@ -63,7 +63,7 @@ def _cse(body, single, renames) -> list:
             s = ir.While(s.test, _cse(s.body, single, renames), s.line)
             available.clear()
         elif isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) and s.target in single:
-            item = ir.Item(_renamed(s.value.array, renames), tuple(_renamed(a, renames) for a in s.value.index))
+            item = ir.Item(_renamed(s.value.array, renames), ir.map_index(s.value.index, lambda a: _renamed(a, renames)))
             key = ("[]", (item.array,) + item.index, None)
             if key in available:
                 renames[s.target] = available[key]
@@ -122,14 +122,14 @@ def _rename(body, renames) -> list:
             elif isinstance(v, ir.Opaque):
                 v = ir.Opaque(v.name, tuple(map(atom, v.args)), v.node)
             elif isinstance(v, ir.Item):
-                v = ir.Item(atom(v.array), tuple(map(atom, v.index)))
+                v = ir.Item(atom(v.array), ir.map_index(v.index, atom))
             elif isinstance(v, ir.Passive):
                 v = ir.Passive(fix(v.expr))
             s = ir.Assign(s.target, v, s.line)
         elif isinstance(s, ir.Unpack):
             s = ir.Unpack(s.targets, ir.Call(s.value.callee, tuple(map(atom, s.value.args))), s.line)
         elif isinstance(s, ir.SetItem):
-            s = ir.SetItem(s.array, tuple(map(atom, s.index)), atom(s.value), s.line, s.accumulate)
+            s = ir.SetItem(s.array, ir.map_index(s.index, atom), atom(s.value), s.line, s.accumulate)
         elif isinstance(s, ir.If):
             s = ir.If(fix(s.test), _rename(s.body, renames), _rename(s.orelse, renames), s.line)
         elif isinstance(s, ir.For):

@@ -166,7 +166,7 @@ class _SingleAssignment:
         if isinstance(e, ir.Opaque):
             return ir.Opaque(e.name, tuple(map(atom, e.args)), e.node)
         if isinstance(e, ir.Item):
-            return ir.Item(atom(e.array), tuple(map(atom, e.index)))
+            return ir.Item(atom(e.array), ir.map_index(e.index, atom))
         if isinstance(e, ir.Passive):
             return ir.Passive(self.tree(e.expr, env))
         raise TypeError(e)

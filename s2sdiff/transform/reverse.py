@@ -26,7 +26,8 @@ import ast
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..analyze import active_names
+from ..analyze import active_names, number_names
+from ..errors import unsupported
 from ..names import Namer
 from ..normalize import lower_template
 from ..rules import RULES
@@ -61,7 +62,9 @@ class _Reverse:
         _homes(self.fn.body, None, self.home)
         self.needed = self.needed_names()
         self.plans = {}
-        self.array_params = _indexed_names(self.fn.body) & set(self.fn.params)
+        self.numbers = number_names(self.fn)
+        # Adjoints of what may be an array start as zeros of its shape: the value must exist then.
+        self.shaped = {n for n in self.active if n not in self.numbers}
 
     def b(self, name: str) -> str:
         return self.namer.derived("b", name)
@@ -111,7 +114,7 @@ class _Reverse:
                             names.add(atom.id)
             return names
         if isinstance(value, ir.Item) and self.is_active(value.array):
-            return {a.id for a in value.index if isinstance(a, ir.Name)}
+            return {a.id for a in ir.index_atoms(value.index) if isinstance(a, ir.Name)}
         if isinstance(value, ir.Call) and any(map(self.is_active, value.args)):
             return ir.value_reads(value)
         return set()
@@ -130,7 +133,7 @@ class _Reverse:
         line = ret.line
 
         live = {a.id for a in ret.values if isinstance(a, ir.Name)} if self.with_value else set()
-        live |= {n for n in self.needed if self.home.get(n) is None}
+        live |= {n for n in self.needed | self.shaped if self.home.get(n) is None}
         live |= {self.plan(loop).counter for loop in _loops(body) if self.plan(loop).counter}
         forward_sweep, _ = _prune(self.record(body, first_run=True), live)
 
@@ -139,7 +142,7 @@ class _Reverse:
             if self.is_active(value):
                 adjoint.append(_accumulate(self.b(value.id), ir.Name(seed), line))
         adjoint = self.zero_adjoints(None, 0) + adjoint + self.adjoint(body)
-        adjoint = [ir.Comment("adjoint sweep", 0)] + _first_accumulations_assign(adjoint)
+        adjoint = [ir.Comment("adjoint sweep", 0)] + _first_accumulations_assign(adjoint, self.number_adjoints())
 
         results = []
         if self.with_value:                # copied now: the adjoint sweep restores loop values
@@ -163,17 +166,19 @@ class _Reverse:
     def zero_adjoints(self, loop_id, line) -> list:
         """`bv = 0.0` for the active names a region defines — the function body (loop_id
         None) or one loop iteration — so each iteration's adjoints start from zero."""
-        out = []
-        if loop_id is None:
-            for p in self.wrt:
-                if p in self.array_params:
-                    out.append(ir.Assign(self.b(p), self.helper("zero_adjoint", ir.Name(p)), line))
-                elif p in self.active:
-                    out.append(ir.Assign(self.b(p), ir.Const(0.0), line))
         names = {n for n, home in self.home.items() if home == loop_id} & self.active - set(self.wrt)
-        for name in sorted(names, key=_natural):
-            out.append(ir.Assign(self.b(name), ir.Const(0.0), line))
-        return out
+        if loop_id is None:
+            names = [p for p in self.wrt if p in self.active or p not in self.numbers] + sorted(names, key=_natural)
+        return [ir.Assign(self.b(n), self.zero_of(n), line) for n in names]
+
+    def zero_of(self, name):
+        return ir.Const(0.0) if name in self.numbers else self.helper("zero_like", ir.Name(name))
+
+    def is_number(self, atom) -> bool:
+        return isinstance(atom, ir.Const) or atom.id in self.numbers
+
+    def number_adjoints(self) -> set:
+        return {self.b(n) for n in self.active & self.numbers}
 
     def helper(self, name, *args):
         from ..runtime import HELPERS
@@ -300,12 +305,20 @@ class _Reverse:
                 out.append(ir.SetItem(self.b(value.array.id), value.index, bt, line, accumulate=True))
         elif isinstance(value, ir.Prim):
             rule = RULES[value.op]
+            if not rule.has_reverse and any(map(self.is_active, value.args)):
+                raise unsupported(f"the adjoint of {value.op} (needed for a second derivative through a matrix "
+                                  "product) is not available yet", self.fn.filename, _at_line(line))
+            numbers = all(self.is_number(a) for a in value.args)
+            _, adjoints = rule.forms(arrays=not numbers)
             bindings = dict(zip(rule.params, value.args))
             bindings.update(z=ir.Name(t), bz=bt)
-            for arg, template in zip(value.args, rule.adjoints):
+            for arg, template in zip(value.args, adjoints):
                 if template is None or not self.is_active(arg):
                     continue
                 acc = self.b(arg.id)
+                if rule.result == "elementwise" and not numbers:      # broadcasting: sum back to arg's shape
+                    template = ast.Call(ast.Name("adjoint_like", ast.Load()), [template, ast.Name("arg", ast.Load())], [])
+                    bindings["arg"] = arg
                 term = ast.BinOp(_ACCUMULATE.left, ast.Add(), template)
                 code = lower_template(term, dict(bindings, acc=ir.Name(acc)), acc, self.namer, value.family, line)
                 out.extend(code or [])
@@ -346,7 +359,7 @@ class _Reverse:
             restore += lower_template(_LOOP_VARIABLE, bindings, loop.var, self.namer, "op", line)
         for c in plan.taped:
             restore.append(ir.Assign(c, ir.Item(ir.Name(plan.tapes[c]), (ir.Name(it),)), line))
-        live = {n for n in self.needed if self.home.get(n) == id(loop)}
+        live = {n for n in self.needed | self.shaped if self.home.get(n) == id(loop)}
         live |= {self.plan(inner).counter for inner in _loops(loop.body) if self.plan(inner).counter}
         body, _ = _prune(restore + self.record(loop.body, first_run=False), live)
         adjoint = self.zero_adjoints(id(loop), line)
@@ -355,7 +368,7 @@ class _Reverse:
                 if src in self.active:
                     adjoint.append(_accumulate(self.b(src), ir.Name(self.b(c)), line))
                 adjoint.append(ir.Assign(self.b(c), ir.Const(0.0), line))
-        body += _first_accumulations_assign(adjoint + self.adjoint(loop.body))
+        body += _first_accumulations_assign(adjoint + self.adjoint(loop.body), self.number_adjoints())
         if self.order_free(loop):
             # Each iteration's adjoint depends on no other's: run them in the primal's order,
             # which the compiler vectorizes and streams through memory better.
@@ -420,7 +433,7 @@ def _chain(stmts, coef):
     return coef
 
 
-def _first_accumulations_assign(code) -> list:
+def _first_accumulations_assign(code, numbers) -> list:
     """`bv = 0.0 … bv += e` becomes `bv = e` when nothing in between touches bv: the
     adjoint sweep then reads like a hand derivation (`bd = bf; bc = bd / (2 * d)`), and the
     compiler need not keep `0.0 + e`, which IEEE signed zeros forbid it to simplify."""
@@ -429,7 +442,7 @@ def _first_accumulations_assign(code) -> list:
         if isinstance(s, ir.Assign) and s.value == ir.Const(0.0):
             zeroed[s.target] = i
             continue
-        if isinstance(s, ir.Assign) and s.target in zeroed and isinstance(s.value, ir.Prim) \
+        if isinstance(s, ir.Assign) and s.target in zeroed and s.target in numbers and isinstance(s.value, ir.Prim) \
                 and s.value.op == "add" and s.value.args[0] == ir.Name(s.target) \
                 and s.value.args[1] != ir.Name(s.target):
             out[i] = ir.Assign(s.target, s.value.args[1], s.line)
@@ -442,6 +455,12 @@ def _first_accumulations_assign(code) -> list:
 
 def _mentioned(s) -> set:
     return set().union(*(set(ir.targets(t)) | ir.reads(t) for t in ir.walk([s])))
+
+def _at_line(line):
+    node = ast.Pass()
+    node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = line, 0, line, None
+    return node
+
 
 def _accumulate(target: str, value, line) -> ir.Assign:
     return ir.Assign(target, ir.Prim("add", (ir.Name(target), value)), line)
@@ -486,17 +505,6 @@ def _loop_names(body) -> set:
     return {c for s in ir.walk(body) if isinstance(s, (ir.For, ir.While)) for c in s.loop.carried}
 
 
-def _indexed_names(body) -> set:
-    names = set()
-    for s in ir.walk(body):
-        if isinstance(s, ir.Assign):
-            if isinstance(s.value, ir.Item):
-                names.add(s.value.array.id)
-            elif isinstance(s.value, ir.Prim) and s.value.op in ("len", "dim", "size"):
-                names |= {a.id for a in s.value.args[:1] if isinstance(a, ir.Name)}
-    return names
-
-
 def _prune(body, live) -> tuple:
     """Drop statements whose results nobody reads: backward liveness over structured code.
     Returns the kept statements and the names live before them."""
@@ -514,7 +522,7 @@ def _prune(body, live) -> tuple:
             live -= set(s.targets)
             live |= ir.value_reads(s.value)
         elif isinstance(s, ir.SetItem):
-            live |= {s.array} | {a.id for a in s.index + (s.value,) if isinstance(a, ir.Name)}
+            live |= ir.reads(s)
         elif isinstance(s, ir.If):
             body_kept, live_body = _prune(s.body, live)
             else_kept, live_else = _prune(s.orelse, live)
