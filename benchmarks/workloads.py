@@ -303,6 +303,41 @@ def ode_complex(a, b, c, d, steps):
     return (x - 1.0) ** 2 + (y - 0.5) ** 2
 
 
+# ---- (d) two-layer ReLU network, whole-array NumPy -------------------------------------
+
+def mlp(W1, b1, w2, b2, X, y):
+    h = np.maximum(X @ W1 + b1, 0.0)
+    r = h @ w2 + b2 - y
+    return np.sum(r * r)
+
+
+mlp_primal = numba.njit(mlp)
+
+
+@numba.njit
+def mlp_hand_grad(W1, b1, w2, b2, X, y):
+    """Backpropagation as in the notes: forward pass keeping z and h, then the chain rule
+    layer by layer (two matrix products for W1 and w2, column sums for the biases)."""
+    z = X @ W1 + b1
+    h = np.maximum(z, 0.0)
+    g = 2.0 * (h @ w2 + b2 - y)               # dL/dŷ
+    gw2 = h.T @ g
+    gb2 = g.sum()
+    gz = np.outer(g, w2) * (z > 0.0)          # back through the ReLU
+    gW1 = X.T @ gz
+    gb1 = gz.sum(axis=0)
+    return gW1, gb1, gw2, gb2
+
+
+def _mlp_inputs(d, p):
+    def inputs(m):
+        rng = np.random.default_rng(7)
+        W1 = rng.normal(size=(d, p)) / np.sqrt(d)
+        return (W1, 0.1 * rng.normal(size=p), rng.normal(size=p) / np.sqrt(p), 0.1,
+                rng.normal(size=(m, d)), rng.normal(size=m))
+    return inputs
+
+
 # ---------------------------------------------------------------------------------------
 
 @dataclass
@@ -331,4 +366,8 @@ WORKLOADS = {
                            0, 1_000_000, 100_000, rosenbrock_complex, 200),
     "ode": Workload("ode", ode, ode_primal, ode_hand_grad, ode_inputs, (0, 1, 2, 3),
                     100_000, 10_000, ode_complex, 100_000, size_label="steps"),
+    "mlp_small": Workload("mlp_small", mlp, mlp_primal, mlp_hand_grad, _mlp_inputs(32, 64), (0, 1, 2, 3),
+                          256, 256, mlp, 16, size_label="m (d=32, p=64)"),
+    "mlp_large": Workload("mlp_large", mlp, mlp_primal, mlp_hand_grad, _mlp_inputs(128, 256), (0, 1, 2, 3),
+                          4096, 1024, mlp, 4, size_label="m (d=128, p=256)"),
 }
