@@ -1,12 +1,17 @@
 """Stage 5 — emit: core-language functions become Python source a person can read.
 
 One statement per line, the user's names kept, and a comment with the user's line
-number and code above each group of statements that came from it.
+number and code above each group of statements that came from it.  A temporary the
+pipeline made up and that is read once, right below, is written into that expression
+instead (`bx += 2 * x * ba`): that reads like a person's code, and numba fuses a
+whole-array expression into one loop where separate statements would each allocate.
 """
 from __future__ import annotations
 
 import ast
 import math
+import re
+from collections import Counter
 
 from . import ir
 from .names import Namer
@@ -31,6 +36,9 @@ class _Emitter:
         self.namespace.update({"math": math, "np": __import__("numpy")})
         self.callee_names: dict = {}
         self.lines: list[str] = []
+        self.pending: dict = {}          # deferred temporary -> its expression
+        self.deps: dict = {}             # deferred temporary -> names its value depends on
+        self.inlinable, self.use_site = _single_use_temporaries(function)
 
     def run(self):
         fn = self.fn
@@ -42,16 +50,40 @@ class _Emitter:
 
     # -- statements --------------------------------------------------------------------
     def block(self, body, depth, last_line=None):
-        if not body:
-            self.write(depth, "pass")
-            return
-        for stmt in body:
+        deferred, wrote = [], False
+        for i, stmt in enumerate(body):
+            changed = _writes(stmt)
+            for name in [n for n in deferred if n in self.pending and self.deps[n] & changed]:
+                self.flush(name, depth)
+            if (isinstance(stmt, ir.Assign) and stmt.target in self.inlinable
+                    and any(later is self.use_site[stmt.target] for later in body[i + 1:])):
+                self.defer(stmt)
+                deferred.append(stmt.target)
+                continue
             if stmt.line != last_line and stmt.line in self.fn.source_lines:
                 self.write(depth, f"# line {stmt.line}: {self.fn.source_lines[stmt.line]}")
                 last_line = stmt.line
             self.statement(stmt, depth, last_line)
+            wrote = True
             if isinstance(stmt, ir.Comment):
                 last_line = None
+        for name in deferred:
+            if name in self.pending:
+                self.flush(name, depth)
+                wrote = True
+        if not wrote:
+            self.write(depth, "pass")
+
+    def defer(self, stmt):
+        consumed = {n for n in ir.value_reads(stmt.value) if n in self.pending}
+        deps = set(ir.value_reads(stmt.value))
+        for n in consumed:
+            deps |= self.deps[n]
+        self.pending[stmt.target] = self.expr_node(stmt.value)
+        self.deps[stmt.target] = deps
+
+    def flush(self, name, depth):
+        self.write(depth, f"{name} = {ast.unparse(self.pending.pop(name))}")
 
     def write(self, depth, text):
         self.lines.append("    " * depth + text)
@@ -110,7 +142,7 @@ class _Emitter:
 
     def atom_node(self, a):
         if isinstance(a, ir.Name):
-            return ast.Name(a.id)
+            return self.pending.pop(a.id) if a.id in self.pending else ast.Name(a.id)
         value = a.value
         if isinstance(value, float) and not math.isfinite(value):
             text = "math.nan" if math.isnan(value) else ("math.inf" if value > 0 else "-math.inf")
@@ -128,17 +160,20 @@ class _Emitter:
         return ", ".join(parts)
 
     def expr(self, e) -> str:
+        return ast.unparse(self.expr_node(e))
+
+    def expr_node(self, e):
         if isinstance(e, (ir.Name, ir.Const)):
-            return self.atom(e)
+            return self.atom_node(e)
         if isinstance(e, ir.Passive):
-            return ast.unparse(e.expr)
+            return e.expr
         if isinstance(e, ir.Item):
-            return f"{e.array.id}[{self.index(e.index)}]"
+            return ast.parse(f"{e.array.id}[{self.index(e.index)}]", mode="eval").body
         if isinstance(e, ir.Prim):
-            return ast.unparse(self.prim(e))
+            return self.prim(e)
         if isinstance(e, (ir.Call, ir.Opaque)):
             name = e.name if isinstance(e, ir.Opaque) else self.callee_name(e.callee)
-            return f"{name}({', '.join(map(self.atom, e.args))})"
+            return ast.Call(ast.Name(name), [self.atom_node(a) for a in e.args], [])
         raise TypeError(f"cannot emit {e!r}")
 
     def prim(self, p: ir.Prim):
@@ -147,7 +182,9 @@ class _Emitter:
         if p.op == "select":
             return ast.IfExp(args[0], args[1], args[2])
         if p.op == "square" and p.family == "op":
-            return ast.BinOp(args[0], ast.Mult(), args[0])
+            if isinstance(args[0], ast.Name):
+                return ast.BinOp(args[0], ast.Mult(), args[0])
+            return ast.BinOp(args[0], ast.Pow(), ast.Constant(2))
         if p.op == "dim":
             return ast.Subscript(ast.Attribute(args[0], "shape"), args[1])
         if p.op == "size":
@@ -177,3 +214,50 @@ class _Emitter:
             self.namespace[name] = obj
             self.callee_names[key] = name
         return self.callee_names[key]
+
+
+_TEMPORARY = re.compile(r"[bd]*t\d+(_\d+)?")
+
+
+def _single_use_temporaries(function: ir.Function):
+    """Made-up names assigned once from a pure expression and read once, by the
+    expression of a statement (not a condition): name -> that statement."""
+    assigned = Counter(t for s in ir.walk(function.body) for t in ir.targets(s))
+    reads, use_site = Counter(), {}
+    for s in ir.walk(function.body):
+        for name in _occurrences(s):
+            reads[name] += 1
+            kept_whole = isinstance(s, (ir.If, ir.While, ir.Verbatim)) or isinstance(getattr(s, "value", None), ir.Passive)
+            use_site[name] = None if kept_whole else s      # conditions stay as the user wrote them
+    pure = {s.target for s in ir.walk(function.body)
+            if isinstance(s, ir.Assign) and isinstance(s.value, (ir.Prim, ir.Item))}
+    inlinable = {n for n in pure if assigned[n] == 1 and reads[n] == 1 and use_site.get(n) is not None
+                 and _TEMPORARY.fullmatch(n) and n not in function.user_names and n not in function.params}
+    return inlinable, use_site
+
+
+def _occurrences(s) -> list:
+    """Names a statement reads, once per occurrence (`x * x` reads x twice)."""
+    if isinstance(s, (ir.Assign, ir.Unpack)) and not isinstance(s.value, ir.Passive):
+        atoms = ir.operands(s.value)
+    elif isinstance(s, ir.SetItem):
+        atoms = ir.index_atoms(s.index) + (s.value,)
+    elif isinstance(s, ir.For):
+        atoms = (s.start, s.stop, s.step)
+    elif isinstance(s, ir.Return):
+        atoms = s.values
+    else:
+        return list(ir.reads(s))
+    return [a.id for a in atoms if isinstance(a, ir.Name)] + ([s.array] if isinstance(s, ir.SetItem) else [])
+
+
+def _writes(stmt) -> set:
+    """Names a statement (with everything nested in it) may change, arrays it writes included."""
+    names = set()
+    for s in ir.walk([stmt]):
+        names |= set(ir.targets(s))
+        if isinstance(s, ir.For):
+            names.add(s.var)
+        elif isinstance(s, ir.SetItem):
+            names.add(s.array)
+    return names

@@ -201,6 +201,7 @@ class Function:
     defaults: dict = field(default_factory=dict)
     origin: object = None                              # the Python function it came from
     doc: str = ""                                      # a comment line above the definition
+    user_names: frozenset = frozenset()                # names the user's own code binds
 
 
 def walk(body):

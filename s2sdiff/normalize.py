@@ -228,7 +228,7 @@ class _UserLowering(_Lowering):
         source_lines = {n: linecache.getline(self.parsed.filename, n).strip() for n in lines}
         return ir.Function(tree.name, list(self.parsed.params), body, self.parsed.filename,
                            source_lines, self.namespace, len(first.values), first.tuple_result,
-                           dict(self.parsed.defaults), self.parsed.py_func)
+                           dict(self.parsed.defaults), self.parsed.py_func, user_names=frozenset(self.parsed.local_names))
 
     # -- names -------------------------------------------------------------------------
     def name(self, node: ast.Name):
@@ -270,6 +270,8 @@ class _UserLowering(_Lowering):
                 return ir.Const(value)
         elif node.attr == "size" and isinstance(node.value, ast.Name):
             return self.prim("size", (self.name(node.value),), "op", node)
+        elif node.attr == "T" and isinstance(node.value, ast.Name):
+            return self.prim("transpose", (self.name(node.value),), "op", node)
         raise self.error(f"attribute '.{node.attr}' is not supported here", node)
 
     def index(self, node):
@@ -298,7 +300,17 @@ class _UserLowering(_Lowering):
 
     # -- calls -------------------------------------------------------------------------
     def call(self, node: ast.Call):
+        method = self.array_method(node)
+        if method is not None:
+            return method
         func = self.resolve(node.func)
+        if func is np.mean:
+            return self.mean(node)
+        if func is np.clip:                         # numba has no scalar np.clip: min(max(x, lo), hi)
+            if len(node.args) != 3 or node.keywords:
+                raise self.error("np.clip takes (x, lo, hi) here", node)
+            x, lo, hi = (self.atom(a) for a in node.args)
+            return self.prim("minimum", (ir.Name(self._store(ir.Prim("maximum", (x, lo), "np"))), hi), "np", node)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.error("*-unpacking in calls is not supported", arg)
@@ -339,8 +351,50 @@ class _UserLowering(_Lowering):
             args.append(value)
         return args
 
+    _METHODS = {"sum": np.sum, "mean": np.mean, "copy": np.copy, "dot": np.dot, "transpose": np.transpose}
+
+    def array_method(self, node: ast.Call):
+        """`x.sum(axis=0)`, `x.copy()`, `x.dot(y)` on a local array: the np function on x."""
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                and func.value.id in self.parsed.local_names):
+            return None
+        if func.attr not in self._METHODS:
+            raise self.error(f"the method .{func.attr}() is not supported", node)
+        call = ast.copy_location(ast.Call(func, [func.value] + node.args, node.keywords), node)
+        if func.attr == "mean":
+            return self.mean(call)
+        return self.primitive_call(*primitive_of(self._METHODS[func.attr]), call)
+
+    def axis_arguments(self, node):
+        """(array, axis or None) of np.sum / np.mean, the axis positional or a keyword."""
+        args = list(node.args)
+        for keyword in node.keywords:
+            if keyword.arg != "axis":
+                raise self.error(f"the keyword argument {keyword.arg}= is not supported here", keyword.value)
+            args.append(keyword.value)
+        if len(args) not in (1, 2):
+            raise self.error("expected (x) or (x, axis)", node)
+        if len(args) == 2 and not (isinstance(args[1], ast.Constant) and isinstance(args[1].value, int)):
+            raise self.error("the axis must be a constant integer", args[1])
+        return self.atom(args[0]), (ir.Const(args[1].value) if len(args) == 2 else None)
+
+    def mean(self, node):
+        """np.mean(x) = sum(x) / x.size; with an axis, sum along it / its length (numba has no
+        np.mean(x, axis))."""
+        x, axis = self.axis_arguments(node)
+        if axis is None:
+            total, count = ir.Prim("sum", (x,), "np"), ir.Prim("size", (x,), "op")
+        else:
+            total, count = ir.Prim("sum_axis", (x, axis), "np"), ir.Prim("dim", (x, axis), "op")
+        return self.prim("truediv", (ir.Name(self._store(total)), ir.Name(self._store(count))), "op", node)
+
     def primitive_call(self, op, family, node):
         rule = RULES[op]
+        if op == "sum":
+            x, axis = self.axis_arguments(node)
+            return self.prim("sum", (x,), family, node) if axis is None else \
+                self.prim("sum_axis", (x, axis), family, node)
         if node.keywords:
             raise self.error(f"keyword arguments to {ast.unparse(node.func)} are not supported", node)
         args = node.args
@@ -364,7 +418,8 @@ class _UserLowering(_Lowering):
         return name
 
     def opaque_call(self, func, node):
-        args = tuple(self.atom(a) for a in node.args)
+        args = tuple(ir.Name(self._store(self.passive(a))) if isinstance(a, ast.Tuple) else self.atom(a)
+                     for a in node.args)     # shapes like np.zeros((n, m)) are never differentiated
         if node.keywords:
             raise self.error(f"keyword arguments to {ast.unparse(node.func)} are not supported", node)
         name = self.namer.fresh(getattr(func, "__name__", "call"))

@@ -219,6 +219,10 @@ constant("len",    "len", result="number")
 constant("dim",    "", arity=2, result="number")        # x.shape[k]
 constant("size",   "", result="number")                 # x.size
 constant("eye",    "np.eye", result="array")
+constant("zeros_like", "np.zeros_like", result="array")     # shaped like x, whatever x holds
+constant("ones_like",  "np.ones_like", result="array")
+constant("empty_like", "np.empty_like", result="array")
+constant("full_like",  "np.full_like", arity=2, result="array")
 
 
 def _objects() -> dict:
