@@ -91,8 +91,9 @@ class _Emitter:
     def statement(self, s, depth, line):
         if isinstance(s, ir.Assign):
             v = s.value
-            if isinstance(v, ir.Prim) and v.op == "add" and v.args[0] == ir.Name(s.target) and v.family == "op":
-                self.write(depth, f"{s.target} += {self.atom(v.args[1])}")      # adjoint accumulation
+            if (isinstance(v, ir.Prim) and v.op == "add" and v.args[0] == ir.Name(s.target) and v.family == "op"
+                    and s.target in self.fn.numbers):     # on arrays `+=` would write into a shared array
+                self.write(depth, f"{s.target} += {self.atom(v.args[1])}")
             else:
                 self.write(depth, f"{s.target} = {self.expr(v)}")
         elif isinstance(s, ir.SetItem):
@@ -230,7 +231,7 @@ def _single_use_temporaries(function: ir.Function):
             kept_whole = isinstance(s, (ir.If, ir.While, ir.Verbatim)) or isinstance(getattr(s, "value", None), ir.Passive)
             use_site[name] = None if kept_whole else s      # conditions stay as the user wrote them
     pure = {s.target for s in ir.walk(function.body)
-            if isinstance(s, ir.Assign) and isinstance(s.value, (ir.Prim, ir.Item))}
+            if isinstance(s, ir.Assign) and isinstance(s.value, (ir.Prim, ir.Item, ir.Passive))}
     inlinable = {n for n in pure if assigned[n] == 1 and reads[n] == 1 and use_site.get(n) is not None
                  and _TEMPORARY.fullmatch(n) and n not in function.user_names and n not in function.params}
     return inlinable, use_site

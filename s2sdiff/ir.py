@@ -202,6 +202,7 @@ class Function:
     origin: object = None                              # the Python function it came from
     doc: str = ""                                      # a comment line above the definition
     user_names: frozenset = frozenset()                # names the user's own code binds
+    numbers: frozenset = frozenset()                   # names known to hold numbers (not arrays)
 
 
 def walk(body):

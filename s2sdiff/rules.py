@@ -158,7 +158,7 @@ unary("square",   "np.square",                  "2 * x * dx",                   
 unary("reciprocal", "np.reciprocal",            "-z * z * dx",                         "-bz * z * z")
 unary("abs",      "abs math.fabs np.abs np.absolute np.fabs",
                                                 "dx if x >= 0 else -dx",               "bz if x >= 0 else -bz",
-      array=("choose(x >= 0, dx, -dx)", "choose(x >= 0, bz, -bz)"))
+      array=("dx * (2.0 * (x >= 0) - 1.0)", "bz * (2.0 * (x >= 0) - 1.0)"))
 binary("hypot",   "math.hypot np.hypot",        "(x * dx + y * dy) / z",               "bz * x / z", "bz * y / z")
 unary("erf",      "math.erf",                   f"{TWO_OVER_SQRT_PI!r} * exp(-x * x) * dx",
                                                 f"{TWO_OVER_SQRT_PI!r} * bz * exp(-x * x)")
@@ -166,12 +166,12 @@ unary("erfc",     "math.erfc",                  f"-{TWO_OVER_SQRT_PI!r} * exp(-x
                                                 f"-{TWO_OVER_SQRT_PI!r} * bz * exp(-x * x)")
 binary("maximum", "max np.maximum",             "dx if x > y else (dy if y > x else 0.5 * (dx + dy))",
        "bz if x > y else (0.0 if y > x else 0.5 * bz)", "bz if y > x else (0.0 if x > y else 0.5 * bz)",
-       array=("choose(x > y, dx, choose(y > x, dy, 0.5 * (dx + dy)))",
-              "choose(x > y, bz, choose(y > x, 0.0, 0.5 * bz))", "choose(y > x, bz, choose(x > y, 0.0, 0.5 * bz))"))
+       array=("dx * ((x > y) + 0.5 * (x == y)) + dy * ((y > x) + 0.5 * (x == y))",
+              "bz * ((x > y) + 0.5 * (x == y))", "bz * ((y > x) + 0.5 * (x == y))"))
 binary("minimum", "min np.minimum",             "dx if x < y else (dy if y < x else 0.5 * (dx + dy))",
        "bz if x < y else (0.0 if y < x else 0.5 * bz)", "bz if y < x else (0.0 if x < y else 0.5 * bz)",
-       array=("choose(x < y, dx, choose(y < x, dy, 0.5 * (dx + dy)))",
-              "choose(x < y, bz, choose(y < x, 0.0, 0.5 * bz))", "choose(y < x, bz, choose(x < y, 0.0, 0.5 * bz))"))
+       array=("dx * ((x < y) + 0.5 * (x == y)) + dy * ((y < x) + 0.5 * (x == y))",
+              "bz * ((x < y) + 0.5 * (x == y))", "bz * ((y < x) + 0.5 * (x == y))"))
 _rule("select",   ("c", "x", "y"), "",          "dx if c else dy",
       None, "bz if c else 0.0", "0.0 if c else bz")
 

@@ -49,7 +49,8 @@ class _Forward:
         suffix = "" if len(self.wrt) == len(fn.params) else "_" + "_".join(self.wrt)
         return ir.Function(f"{fn.name}_jvp{suffix}", fn.params + self.tangent_params, body, fn.filename,
                            fn.source_lines, self.namespace, 2 * fn.n_outputs, True,
-                           dict(fn.defaults), fn.origin, doc, user_names=fn.user_names)
+                           dict(fn.defaults), fn.origin, doc, user_names=fn.user_names,
+                           numbers=frozenset(self.numbers | {self.d(n) for n in self.numbers & self.active}))
 
     def block(self, body) -> list:
         out = []
