@@ -118,11 +118,16 @@ def _adjoint_like(g, x):
         return rows
     if g.ndim == x.ndim == 2:
         def matrix(g, x):
-            if x.shape[0] == 1 and g.shape[0] != 1:
-                g = np.expand_dims(np.sum(g, axis=0), 0)
-            if x.shape[1] == 1 and g.shape[1] != 1:
-                g = np.expand_dims(np.sum(g, axis=1), 1)
-            return np.ascontiguousarray(g)
+            if g.shape == x.shape:
+                return g
+            out = np.empty(x.shape)
+            if x.shape[0] == 1 and x.shape[1] == 1:
+                out[0, 0] = np.sum(g)
+            elif x.shape[0] == 1:
+                out[0, :] = np.sum(g, axis=0)
+            else:
+                out[:, 0] = np.sum(g, axis=1)
+            return out
         return matrix
     raise TypeError(f"s2sdiff: cannot sum a {g.ndim}-D adjoint back to a {x.ndim}-D argument")
 
@@ -140,7 +145,7 @@ def _matmul_adjoint_right(g, x):
     g_dims = g.ndim if isinstance(g, types.Array) else 0
     if x.ndim == 1:
         return (lambda g, x: np.outer(x, g)) if g_dims == 1 else (lambda g, x: g * x)
-    return lambda g, x: np.ascontiguousarray(x.T) @ g
+    return lambda g, x: x.T @ g
 
 
 @overload(choose)
