@@ -7,6 +7,8 @@ is, so loop-carried values are handled without a fixpoint per iteration.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from . import ir
 from .rules import RULES
 
@@ -71,7 +73,7 @@ def active_names(function: ir.Function, wrt) -> set:
     return active
 
 
-def number_names(function: ir.Function) -> set:
+def number_names(function: ir.Function, arrays=frozenset()) -> set:
     """Names that hold numbers, not arrays.
 
     Code on numbers reads like a person's (`bx = 0.0`, `dz = dx if ...`); anything that
@@ -79,8 +81,11 @@ def number_names(function: ir.Function) -> set:
     parameter is a number unless the code uses it as an array: indexes it, takes its
     length or shape, reduces it, multiplies matrices with it, hands it to a function
     that does, or combines it elementwise into a value used so (`np.sum(x * 2.0)`).
+    `arrays` names parameters known to be arrays (from the arguments of sd.jvp/sd.vjp).
     A caller passing an array for a number parameter gets a TypeError (api.py)."""
-    numbers = set(function.params) - array_parameters(function)
+    numbers = set(function.params) - array_parameters(function) - set(arrays)
+    numbers |= {name for name, value in function.namespace.items()      # module and closure constants
+                if isinstance(value, (int, float, np.number)) and not isinstance(value, bool)}
     defs = list(_definitions(function.body))
     for s in ir.walk(function.body):
         if isinstance(s, ir.For):
@@ -147,8 +152,8 @@ def array_parameters(function: ir.Function) -> set:
     while changed:                          # an elementwise result used as an array: so are its inputs
         changed = False
         for targets, expr, _ in defs:
-            if set(targets) & arrays and isinstance(expr, ir.Prim) and RULES[expr.op].result == "elementwise" \
-                    and expr.family not in ("math", "builtin"):
+            if set(targets) & arrays and isinstance(expr, ir.Prim) and expr.family not in ("math", "builtin") \
+                    and (RULES[expr.op].result == "elementwise" or expr.op == "where"):
                 new = {a.id for a in expr.args if isinstance(a, ir.Name)} - arrays
                 if new:
                     arrays |= new

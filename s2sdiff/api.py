@@ -333,11 +333,15 @@ def _all_arguments(f, args, what, arrays):
     return tuple(_differentiated_argument(name, p, v, arrays) for p, v in zip(params, args))
 
 
+def _array_arguments(f, args) -> frozenset:
+    return frozenset(p for p, v in zip(_params(f), args) if isinstance(v, np.ndarray))
+
+
 def jvp(f, primals, tangents, *, jit=True):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
     primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=True)
     tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True)
-    unit = derived_unit("jvp", f, tuple(range(len(primals))), jit)
+    unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals))
     out = unit.compiled(*primals, *tangents)
     if not normalize(python_function(f)).tuple_result:
         return out[0], out[1]
@@ -349,7 +353,7 @@ def vjp(f, *primals, jit=True):
     """`(f(*primals), vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument."""
     primals = _all_arguments(f, primals, "vjp", arrays=True)
     function = normalize(python_function(f))
-    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit)
+    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals))
     value = compiler.primal(f, jit)(*primals)
     m = function.n_outputs
 
@@ -357,7 +361,8 @@ def vjp(f, *primals, jit=True):
         seeds = tuple(cotangent) if function.tuple_result else (cotangent,)
         if len(seeds) != m:
             raise S2SDiffError(f"vjp_fn: {function.name} has {m} output(s), got {len(seeds)} cotangent(s)")
-        out = unit.compiled(*primals, *(float(c) for c in seeds))
+        seeds = tuple(np.asarray(c, dtype=np.float64) if np.ndim(c) else float(c) for c in seeds)
+        out = unit.compiled(*primals, *seeds)
         return tuple(out[m:])
     return value, vjp_fn
 

@@ -375,9 +375,15 @@ class _UserLowering(_Lowering):
             args.append(keyword.value)
         if len(args) not in (1, 2):
             raise self.error("expected (x) or (x, axis)", node)
-        if len(args) == 2 and not (isinstance(args[1], ast.Constant) and isinstance(args[1].value, int)):
+        if len(args) == 1:
+            return self.atom(args[0]), None
+        try:
+            axis = ast.literal_eval(args[1])
+        except ValueError:
+            axis = None
+        if not isinstance(axis, int):
             raise self.error("the axis must be a constant integer", args[1])
-        return self.atom(args[0]), (ir.Const(args[1].value) if len(args) == 2 else None)
+        return self.atom(args[0]), ir.Const(axis)
 
     def mean(self, node):
         """np.mean(x) = sum(x) / x.size; with an axis, sum along it / its length (numba has no

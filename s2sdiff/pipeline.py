@@ -49,17 +49,19 @@ _units: dict = {}
 _in_progress: set = set()
 
 _TRANSFORMS = {
-    "jvp": lambda fn, active: forward(fn, active),
-    "vjp": lambda fn, active: reverse(fn, active, with_value=True),
-    "vjp_grad": lambda fn, active: reverse(fn, active, with_value=False),
+    "jvp": lambda fn, active, arrays: forward(fn, active, arrays),
+    "vjp": lambda fn, active, arrays: reverse(fn, active, True, arrays),
+    "vjp_grad": lambda fn, active, arrays: reverse(fn, active, False, arrays),
 }
 
 
-def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, filename=None) -> Unit:
+def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, filename=None,
+                 arrays=frozenset()) -> Unit:
     """The compiled derivative function of `func` in the parameters `active`:
-    "jvp" (forward mode), "vjp" (reverse mode, with the value), "vjp_grad" (without)."""
+    "jvp" (forward mode), "vjp" (reverse mode, with the value), "vjp_grad" (without).
+    `arrays` names parameters known to be arrays beyond what the code shows."""
     py_func = python_function(func)
-    key = (kind, py_func, py_func.__code__, tuple(active), jit)
+    key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(arrays))
     if key in _units:
         return _units[key]
     if key in _in_progress:
@@ -67,7 +69,7 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
                           "(directly or through other functions)", filename, node)
     _in_progress.add(key)
     try:
-        unit = build(_TRANSFORMS[kind](normalize(py_func), tuple(active)), jit)
+        unit = build(_TRANSFORMS[kind](normalize(py_func), tuple(active), frozenset(arrays)), jit)
     finally:
         _in_progress.discard(key)
     _units[key] = unit

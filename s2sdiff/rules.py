@@ -185,7 +185,7 @@ _rule("choose",   ("c", "x", "y"), "runtime.choose", "choose(c, dx, dy)",
 #       op            spellings               forward: dz =                 reverse: bx +=, by +=
 unary("sum",         "np.sum",               "sum(dx)",                    "bz", result="number")
 _rule("sum_axis",    ("x", "axis"), "",      "sum_axis(dx, axis)",         "expand(bz, axis)", None, result="array")
-_rule("expand",      ("x", "axis"), "np.expand_dims", "expand(dx, axis)",  "sum_axis(bz, axis)", None,
+_rule("expand",      ("x", "axis"), "runtime.expand", "expand(dx, axis)",  "sum_axis(bz, axis)", None,
       result="array")
 unary("copy",        "np.copy",              "copy(dx)",                   "bz", result="array")
 unary("transpose",   "np.transpose",         "transpose(dx)",              "transpose(bz)", result="array")

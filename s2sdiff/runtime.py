@@ -39,7 +39,12 @@ def adjoint_like(g, x):
     for axis, extent in enumerate(x.shape):
         if extent == 1 and g.shape[axis] != 1:
             g = g.sum(axis=axis, keepdims=True)
-    return g
+    return g if g.shape == x.shape else np.broadcast_to(g, x.shape).copy()
+
+
+def expand(g, axis):
+    """The adjoint of a sum along `axis`, with that axis back (length 1); a number stays."""
+    return np.expand_dims(g, axis) if isinstance(g, np.ndarray) else g
 
 
 def matmul_adjoint_left(g, y):
@@ -107,6 +112,8 @@ def _adjoint_like(g, x):
         def vector(g, x):
             if x.shape[0] == 1 and g.shape[0] != 1:
                 return np.full(1, np.sum(g))
+            if g.shape[0] == 1 and x.shape[0] != 1:
+                return np.full(x.shape, g[0])
             return g
         return vector
     if g.ndim == 2 and x.ndim == 1:
@@ -120,13 +127,18 @@ def _adjoint_like(g, x):
         def matrix(g, x):
             if g.shape == x.shape:
                 return g
+            rows = np.sum(g, axis=0) if x.shape[0] == 1 and g.shape[0] != 1 else g[0]
             out = np.empty(x.shape)
-            if x.shape[0] == 1 and x.shape[1] == 1:
-                out[0, 0] = np.sum(g)
-            elif x.shape[0] == 1:
-                out[0, :] = np.sum(g, axis=0)
-            else:
+            if x.shape[0] == 1 or g.shape[0] == 1:        # one row, summed or spread down
+                if x.shape[1] == 1 and g.shape[1] != 1:
+                    out[:, 0] = np.sum(rows) if x.shape[0] == 1 else np.sum(g)
+                else:
+                    out[:, :] = rows
+            elif x.shape[1] == 1:                         # one column, summed
                 out[:, 0] = np.sum(g, axis=1)
+            else:                                         # one column spread across
+                for j in range(x.shape[1]):
+                    out[:, j] = g[:, 0]
             return out
         return matrix
     raise TypeError(f"s2sdiff: cannot sum a {g.ndim}-D adjoint back to a {x.ndim}-D argument")
@@ -146,6 +158,13 @@ def _matmul_adjoint_right(g, x):
     if x.ndim == 1:
         return (lambda g, x: np.outer(x, g)) if g_dims == 1 else (lambda g, x: g * x)
     return lambda g, x: x.T @ g
+
+
+@overload(expand)
+def _expand(g, axis):
+    if isinstance(g, types.Array):
+        return lambda g, axis: np.expand_dims(g, axis)
+    return lambda g, axis: g
 
 
 @overload(choose)
@@ -172,5 +191,5 @@ def _zero_outside(a, low, high):
     return impl
 
 
-HELPERS = {f.__name__: f for f in (new_tape, grown, zero_like, adjoint_like, choose, empty_adjoint, zero_outside,
+HELPERS = {f.__name__: f for f in (new_tape, grown, zero_like, adjoint_like, expand, choose, empty_adjoint, zero_outside,
                                     matmul_adjoint_left, matmul_adjoint_right)}

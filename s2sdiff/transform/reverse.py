@@ -39,9 +39,10 @@ _LOOP_VARIABLE = ast.parse("start + it * step", mode="eval").body
 _SPREAD = {"sum", "sum_axis", "where", "choose"}
 
 
-def reverse(function: ir.Function, active_params: tuple, with_value: bool = True) -> ir.Function:
-    """The adjoint function of `function` in the parameters at indices `active_params`."""
-    return _Reverse(function, active_params, with_value).run()
+def reverse(function: ir.Function, active_params: tuple, with_value: bool = True, arrays=frozenset()) -> ir.Function:
+    """The adjoint function of `function` in the parameters at indices `active_params`
+    (`arrays`: parameters known to be arrays)."""
+    return _Reverse(function, active_params, with_value, arrays).run()
 
 
 @dataclass
@@ -52,7 +53,7 @@ class _LoopPlan:
 
 
 class _Reverse:
-    def __init__(self, function: ir.Function, active_params: tuple, with_value: bool):
+    def __init__(self, function: ir.Function, active_params: tuple, with_value: bool, arrays=frozenset()):
         self.original = function
         self.fn = single_exit_single_assignment(function)
         self.wrt = [function.params[i] for i in active_params]
@@ -64,7 +65,7 @@ class _Reverse:
         _homes(self.fn.body, None, self.home)
         self.needed = self.needed_names()
         self.plans = {}
-        self.numbers = number_names(self.fn)
+        self.numbers = number_names(self.fn, arrays)
         # Adjoints of what may be an array start as zeros of its shape: the value must exist then.
         self.shaped = {n for n in self.active if n not in self.numbers}
 
@@ -154,7 +155,12 @@ class _Reverse:
                     forward_sweep.append(ir.Assign(kept, value, line))
                     value = ir.Name(kept)
                 results.append(value)
-        results += [ir.Name(self.b(p)) if p in self.active else ir.Const(0.0) for p in self.wrt]
+        for p in self.wrt:
+            if p not in self.numbers and not _fresh(self.b(p), adjoint):
+                # It may be another adjoint's array (x + y gives both the same): hand out a copy.
+                adjoint.append(ir.Assign(self.b(p), ir.Prim("copy", (ir.Name(self.b(p)),), "np"), line))
+        results += [ir.Name(self.b(p)) if p in self.active or p not in self.numbers else ir.Const(0.0)
+                    for p in self.wrt]
         many = len(results) != 1
         body = [ir.Comment("forward sweep", 0)] + forward_sweep + adjoint + [ir.Return(tuple(results), many, line)]
         kind = "vjp" if self.with_value else "vjp_grad"
@@ -219,6 +225,11 @@ class _Reverse:
             if isinstance(loop, ir.While):
                 reads |= ir.tree_names(loop.test)
             taped = [c for c in loop.loop.carried if c in self.needed and c in reads and self.has_adjoint(loop.body)]
+            for c in taped:
+                if c not in self.numbers:
+                    raise unsupported(f"the array '{_user_name(c)}' changes from one loop iteration to the next and the "
+                                      "adjoint needs each iteration's value; taping arrays is not supported yet",
+                                      self.fn.filename, _at_line(loop.line))
             plan = _LoopPlan(sorted(taped, key=_natural))
             for c in plan.taped:
                 plan.tapes[c] = self.namer.fresh(f"{c}_tape")
@@ -462,6 +473,16 @@ def _first_accumulations_assign(code) -> list:
 
 def _mentioned(s) -> set:
     return set().union(*(set(ir.targets(t)) | ir.reads(t) for t in ir.walk([s])))
+
+def _fresh(name, code) -> bool:
+    """Whether `name` still starts as its own zeros (nothing assigned it another array)."""
+    return any(isinstance(s, ir.Assign) and s.target == name and isinstance(s.value, ir.Opaque)
+               and s.value.name == "zero_like" for s in code)
+
+
+def _user_name(name):
+    return name.rsplit("_", 1)[0] if name.rsplit("_", 1)[-1].isdigit() else name
+
 
 def _at_line(line):
     node = ast.Pass()
