@@ -282,6 +282,16 @@ def targets(stmt) -> tuple:
     return ()
 
 
+def assigned_within(body) -> set:
+    """Names the statements of a body bind, loop variables and nested statements included."""
+    names = set()
+    for stmt in walk(body):
+        names |= set(targets(stmt))
+        if isinstance(stmt, For):
+            names.add(stmt.var)
+    return names
+
+
 def this_level(body):
     """Statements of a loop body outside the loops nested in it."""
     for stmt in body:

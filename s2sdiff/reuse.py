@@ -93,15 +93,7 @@ class _Loop:
     def __init__(self, loop: ir.For, namer: Namer, params, rotations):
         self.loop, self.namer, self.rotations = loop, namer, rotations
         self.rotated = {}
-        assigned = {loop.var}
-        for s in ir.walk(loop.body):
-            if isinstance(s, ir.Assign):
-                assigned.add(s.target)
-            elif isinstance(s, ir.Unpack):
-                assigned.update(s.targets)
-            elif isinstance(s, ir.For):
-                assigned.add(s.var)
-        self.assigned = assigned
+        self.assigned = {loop.var} | ir.assigned_within(loop.body)
         written = {s.array for s in ir.walk(loop.body) if isinstance(s, ir.SetItem)}
         # Arrays written here are the function's own (adjoints, tapes), never a parameter it
         # reads elements of, so element reads of parameters cannot see those writes.

@@ -231,7 +231,7 @@ class _SingleAssignment:
         exit_flag = None
         if body and isinstance(body[-1], ir.If) and body[-1].body and isinstance(body[-1].body[0], ir.Break):
             exit_flag = body.pop().test.id            # the `if stopped: break` the exit pass added
-        assigned = _assigned(body)
+        assigned = ir.assigned_within(body)
         if isinstance(s, ir.For):
             assigned.discard(s.var)
         # Carried: what the next iteration or the code after the loop reads.
@@ -282,18 +282,6 @@ class _SingleAssignment:
                 written.add(s.target)
             elif isinstance(s, ir.Unpack):
                 written.update(s.targets)
-
-
-def _assigned(body) -> set:
-    names = set()
-    for s in ir.walk(body):
-        if isinstance(s, ir.Assign):
-            names.add(s.target)
-        elif isinstance(s, ir.Unpack):
-            names.update(s.targets)
-        elif isinstance(s, ir.For):
-            names.add(s.var)
-    return names
 
 
 def _read_counts(body):
