@@ -32,5 +32,12 @@ def source_excerpt(filename: str, node: ast.AST | None, line_offset: int = 0) ->
     return f"{out}\n    {stripped}\n    {' ' * start}{'^' * width}"
 
 
+def at_line(line: int) -> ast.AST:
+    """A stand-in node for a whole source line, for errors found after the AST is gone."""
+    node = ast.Pass()
+    node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = line, 0, line, None
+    return node
+
+
 def unsupported(message: str, filename: str, node: ast.AST | None, line_offset: int = 0) -> UnsupportedError:
     return UnsupportedError(f"{message}\n{source_excerpt(filename, node, line_offset)}")

@@ -76,10 +76,6 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
     return unit
 
 
-def tangent_unit(func, active: tuple, jit: bool = True) -> Unit:
-    return derived_unit("jvp", func, active, jit)
-
-
 def build(function: ir.Function, jit: bool) -> Unit:
     """Emit and compile a generated core-language function."""
     dependencies = []

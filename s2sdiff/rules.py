@@ -74,10 +74,6 @@ def _family(dotted: str) -> str:
     return dotted.split(".")[0] if "." in dotted else "builtin"
 
 
-def is_runtime(dotted: str) -> bool:
-    return dotted.startswith("runtime.")
-
-
 def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=None, has_reverse=True):
     names = spellings.split()
     operator = None

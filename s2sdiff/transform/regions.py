@@ -19,7 +19,7 @@ import ast
 from dataclasses import replace
 
 from .. import ir
-from ..errors import unsupported
+from ..errors import at_line, unsupported
 from ..names import Namer
 
 
@@ -219,7 +219,7 @@ class _SingleAssignment:
             if a in self.undefined or b in self.undefined:
                 raise unsupported(f"'{name}' is assigned in a loop on some paths only and is first assigned "
                                   "inside the loop; assign it before the loop", self.fn.filename,
-                                  _locate(self.fn, s.line))
+                                  at_line(s.line))
             merged = self.version(name)
             body.append(ir.Assign(merged, ir.Name(a), s.line))
             orelse.append(ir.Assign(merged, ir.Name(b), s.line))
@@ -277,7 +277,7 @@ class _SingleAssignment:
             for name in ir.reads(s):
                 if name in assigned and name not in env and name not in written:
                     raise unsupported(f"'{name}' is read in this loop before it is assigned in the same iteration; "
-                                      "assign it before the loop", self.fn.filename, _locate(self.fn, loop.line))
+                                      "assign it before the loop", self.fn.filename, at_line(loop.line))
             if isinstance(s, ir.Assign):
                 written.add(s.target)
             elif isinstance(s, ir.Unpack):
@@ -309,10 +309,3 @@ def _exposed(body, assigned=None) -> set:
         elif isinstance(s, ir.Unpack):
             assigned.update(s.targets)
     return exposed
-
-
-def _locate(function, line):
-    node = ast.Pass()
-    node.lineno, node.col_offset = line, 0
-    node.end_lineno, node.end_col_offset = line, None
-    return node

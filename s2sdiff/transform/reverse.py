@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..analyze import active_names, number_names
-from ..errors import unsupported
+from ..errors import at_line, unsupported
 from ..names import Namer
 from ..normalize import lower_template
 from ..rules import RULES
@@ -229,7 +229,7 @@ class _Reverse:
                 if c not in self.numbers:
                     raise unsupported(f"the array '{_user_name(c)}' changes from one loop iteration to the next and the "
                                       "adjoint needs each iteration's value; taping arrays is not supported yet",
-                                      self.fn.filename, _at_line(loop.line))
+                                      self.fn.filename, at_line(loop.line))
             plan = _LoopPlan(sorted(taped, key=_natural))
             for c in plan.taped:
                 plan.tapes[c] = self.namer.fresh(f"{c}_tape")
@@ -321,7 +321,7 @@ class _Reverse:
             rule = RULES[value.op]
             if not rule.has_reverse and any(map(self.is_active, value.args)):
                 raise unsupported(f"the adjoint of {value.op} (needed for a second derivative through a matrix "
-                                  "product) is not available yet", self.fn.filename, _at_line(line))
+                                  "product) is not available yet", self.fn.filename, at_line(line))
             numbers = all(self.is_number(a) for a in value.args)
             _, adjoints = rule.forms(arrays=not numbers)
             bindings = dict(zip(rule.params, value.args))
@@ -482,12 +482,6 @@ def _fresh(name, code) -> bool:
 
 def _user_name(name):
     return name.rsplit("_", 1)[0] if name.rsplit("_", 1)[-1].isdigit() else name
-
-
-def _at_line(line):
-    node = ast.Pass()
-    node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = line, 0, line, None
-    return node
 
 
 def _accumulate(target: str, value, line) -> ir.Assign:
