@@ -42,7 +42,9 @@ def _definitions(body):
 
 
 def active_names(function: ir.Function, wrt) -> set:
-    defs = list(_definitions(function.body))
+    # An element assignment `y[i] = v` makes y depend on v.
+    defs = list(_definitions(function.body)) + [((s.array,), s.value, s) for s in ir.walk(function.body)
+                                                 if isinstance(s, ir.SetItem)]
     varied = set(wrt)
     changed = True
     while changed:

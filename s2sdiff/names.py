@@ -31,3 +31,9 @@ class Namer:
         if key not in self._derived:
             self._derived[key] = self.fresh(prefix + name)
         return self._derived[key]
+
+
+def user_name(name: str) -> str:
+    """The user's name behind a version made by single assignment (`y_2` -> `y`), for errors."""
+    base, _, suffix = name.rpartition("_")
+    return base if base and suffix.isdigit() else name

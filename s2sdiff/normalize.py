@@ -18,10 +18,10 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import ir
-from .errors import S2SDiffError, unsupported
+from .errors import S2SDiffError, at_line, unsupported
 from .names import Namer
 from .parse import ParsedFunction, parse_function, python_function
-from .rules import RULES, primitive_of
+from .rules import CREATIONS, RULES, primitive_of
 from .simplify import simplify
 
 _UNSUPPORTED_STATEMENTS = {
@@ -203,6 +203,15 @@ class _Lowering:
                     raise self.error(f"{what} is not supported here", sub)
 
 
+def _makes_new_array(value) -> bool:
+    """Whether `value` is an array no other name refers to (not a view, not an argument)."""
+    if not isinstance(value, ir.Prim):
+        return False
+    rule = RULES[value.op]
+    return value.op in CREATIONS or rule.result in ("elementwise", "array") and rule.differentiable \
+        and value.op not in ("transpose", "select", "choose", "expand", "pos")
+
+
 class _UserLowering(_Lowering):
     """Lowering of a user function: resolves names and calls through its scope."""
 
@@ -212,6 +221,7 @@ class _UserLowering(_Lowering):
         self.parsed = parsed
         self.namespace: dict = {}
         self.returns: list = []
+        self.written: dict = {}       # arrays assigned elements -> the first such target
 
     def error(self, message, node):
         return self.parsed.error(message, node)
@@ -223,12 +233,33 @@ class _UserLowering(_Lowering):
             raise self.error(f"{tree.name} returns no value: s2sdiff differentiates functions that return numbers", tree)
         if not _always_returns(tree.body):
             raise self.error(f"{tree.name} can reach its end without returning a value", tree)
+        self.check_written_arrays(body)
         first = self.returns[0]
         lines = range(tree.lineno, (tree.end_lineno or tree.lineno) + 1)
         source_lines = {n: linecache.getline(self.parsed.filename, n).strip() for n in lines}
         return ir.Function(tree.name, list(self.parsed.params), body, self.parsed.filename,
                            source_lines, self.namespace, len(first.values), first.tuple_result,
                            dict(self.parsed.defaults), self.parsed.py_func, user_names=frozenset(self.parsed.local_names))
+
+    def check_written_arrays(self, body):
+        """An array assigned elements must be the function's own and have no second name,
+        so that its writes are the only changes to it and its tangent and adjoint can
+        mirror them: each assignment of it creates a new array."""
+        for array, target in self.written.items():
+            if array in self.parsed.params:
+                raise self.error(f"'{array}' is a parameter: s2sdiff does not differentiate functions that modify "
+                                 f"their arguments; assign to a copy ({array} = {array}.copy())", target)
+        for s in ir.walk(body):
+            if isinstance(s, ir.Assign) and s.target in self.written and not _makes_new_array(s.value):
+                raise self.error(f"'{s.target}' is assigned elements, so each assignment of it must create a new "
+                                 "array (np.zeros, np.empty, x.copy(), y * 2.0, ...), not a view or another name",
+                                 at_line(s.line))
+            if isinstance(s, ir.Assign) and isinstance(s.value, ir.Name) and s.value.id in self.written:
+                raise self.error(f"'{s.value.id}' is assigned elements and may not get a second name; "
+                                 f"use {s.value.id}.copy()", at_line(s.line))
+            if isinstance(s, ir.Unpack) and set(s.targets) & self.written.keys():
+                raise self.error("an array assigned elements must be created in this function "
+                                 "(np.zeros, np.empty, ..., x.copy())", at_line(s.line))
 
     # -- names -------------------------------------------------------------------------
     def name(self, node: ast.Name):
@@ -413,7 +444,7 @@ class _UserLowering(_Lowering):
                 acc = ir.Name(self._store(ir.Prim(op, (acc, self.atom(arg)), family)))
             return self.prim(op, (acc, self.atom(args[-1])), family, node)
         if not rule.differentiable:                 # round(x, 2), np.round(x, 2): extra args are fine
-            return self.prim(op, tuple(self.atom(a) for a in args), family, node)
+            return self.prim(op, tuple(self.shape_atom(a) for a in args), family, node)
         if len(args) != len(rule.params):
             raise self.error(f"{ast.unparse(node.func)} takes {len(rule.params)} argument(s) here, got {len(args)}", node)
         return self.prim(op, tuple(self.atom(a) for a in args), family, node)
@@ -423,9 +454,12 @@ class _UserLowering(_Lowering):
         self.emit(ir.Assign(name, value, self.line))
         return name
 
+    def shape_atom(self, node) -> ir.Atom:
+        """An argument that may be a shape tuple, like (n, m) in np.zeros((n, m)): never differentiated."""
+        return ir.Name(self._store(self.passive(node))) if isinstance(node, ast.Tuple) else self.atom(node)
+
     def opaque_call(self, func, node):
-        args = tuple(ir.Name(self._store(self.passive(a))) if isinstance(a, ast.Tuple) else self.atom(a)
-                     for a in node.args)     # shapes like np.zeros((n, m)) are never differentiated
+        args = tuple(self.shape_atom(a) for a in node.args)
         if node.keywords:
             raise self.error(f"keyword arguments to {ast.unparse(node.func)} are not supported", node)
         name = self.namer.fresh(getattr(func, "__name__", "call"))
@@ -469,18 +503,40 @@ class _UserLowering(_Lowering):
         self.stmt_Assign(ast.copy_location(ast.Assign([node.target], node.value), node))
 
     def stmt_AugAssign(self, node: ast.AugAssign):
-        if not isinstance(node.target, ast.Name):
-            raise self.error("augmented assignment is supported on plain names only", node.target)
-        load = ast.copy_location(ast.Name(node.target.id, ast.Load()), node.target)
-        self.assign(ast.copy_location(ast.BinOp(load, node.op, node.value), node), node.target.id)
+        target = node.target
+        if isinstance(target, ast.Subscript) and isinstance(node.op, (ast.Add, ast.Sub)):
+            value = self.atom(node.value)          # y[i] += v: an accumulation, linear in y
+            if isinstance(node.op, ast.Sub):
+                value = ir.Name(self._store(ir.Prim("neg", (value,), "op")))
+            self.emit(ir.SetItem(*self.element(target), value, self.line, accumulate=True))
+            return
+        if isinstance(target, ast.Subscript):     # y[i] *= v: y[i] = y[i] * v
+            load = ast.copy_location(ast.Subscript(target.value, target.slice, ast.Load()), target)
+            value = self.atom(ast.copy_location(ast.BinOp(load, node.op, node.value), node))
+            self.emit(ir.SetItem(*self.element(target), value, self.line))
+            return
+        if not isinstance(target, ast.Name):
+            raise self.error(f"augmented assignment to {ast.unparse(target)} is not supported", target)
+        load = ast.copy_location(ast.Name(target.id, ast.Load()), target)
+        self.assign(ast.copy_location(ast.BinOp(load, node.op, node.value), node), target.id)
 
     def bind_target(self, target, atom, node):
         if isinstance(target, ast.Name):
             self.emit(ir.Assign(target.id, atom, self.line))
         elif isinstance(target, ast.Subscript):
-            raise self.error("assigning to an array element is not supported yet", target)
+            value = atom if atom is not None else self.atom(node.value)
+            self.emit(ir.SetItem(*self.element(target), value, self.line))
         else:
             raise self.error(f"assigning to {ast.unparse(target)} is not supported", target)
+
+    def element(self, target: ast.Subscript) -> tuple:
+        """(array, index) of an assignment target `y[i]`, `y[i, j]`, `y[a:b]`."""
+        if not (isinstance(target.value, ast.Name) and target.value.id in self.parsed.local_names):
+            raise self.error("only elements of a local array can be assigned (y[i] = ...)", target)
+        index = target.slice
+        elements = index.elts if isinstance(index, ast.Tuple) else [index]
+        self.written[target.value.id] = target
+        return target.value.id, tuple(self.index(e) for e in elements)
 
     def unpack(self, target: ast.Tuple, value):
         names = []

@@ -219,6 +219,14 @@ constant("zeros_like", "np.zeros_like", result="array")     # shaped like x, wha
 constant("ones_like",  "np.ones_like", result="array")
 constant("empty_like", "np.empty_like", result="array")
 constant("full_like",  "np.full_like", arity=2, result="array")
+constant("zeros",  "np.zeros", result="array")
+constant("ones",   "np.ones", result="array")
+constant("empty",  "np.empty", result="array")
+constant("full",   "np.full", arity=2, result="array")
+# Calls that return a new array: never merged with an equal call, and the only values an
+# array assigned elements (y[i] = ...) may take.
+CREATIONS = frozenset({"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
+                       "copy"})
 
 
 def _objects() -> dict:

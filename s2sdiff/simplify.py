@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import replace
 
 from . import ir
+from .rules import CREATIONS
 
 
 def simplify(function: ir.Function) -> ir.Function:
@@ -43,7 +44,7 @@ def _cse(body, single, renames) -> list:
         if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim):
             value = ir.Prim(s.value.op, tuple(_renamed(a, renames) for a in s.value.args), s.value.family)
             key = (value.op, value.args, value.family)
-            holder = available.get(key)
+            holder = None if value.op in CREATIONS else available.get(key)
             if holder is not None and s.target in single:
                 renames[s.target] = holder
                 continue

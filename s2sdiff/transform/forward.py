@@ -72,6 +72,8 @@ class _Forward:
             return [ir.For(s.var, s.start, s.stop, s.step, reset + self.block(s.body), s.line)]
         if isinstance(s, ir.While):
             return [ir.While(s.test, self.block(s.body), s.line)]
+        if isinstance(s, ir.SetItem):
+            return [s] + self.set_item(s)
         if isinstance(s, ir.Return):
             zeros, tangents = [], []
             for value in s.values:
@@ -86,6 +88,17 @@ class _Forward:
                 tangents.append(tangent)
             return zeros + [ir.Return(s.values + tuple(tangents), True, s.line)]
         return [s]          # break, continue, verbatim
+
+    def set_item(self, s: ir.SetItem) -> list:
+        """`y[i] = v` writes `dv` into the tangent of y; `y[i] += v` adds it."""
+        if s.array not in self.active:
+            return []
+        dv = self.tangent(s.value)
+        if dv is ZERO:
+            if s.accumulate:
+                return []
+            dv = ir.Const(0.0)
+        return [ir.SetItem(self.d(s.array), s.index, dv, s.line, s.accumulate)]
 
     def zero(self, target: str, line: int):
         return ir.Assign(self.d(target), self.zero_of(ir.Name(target)), line)

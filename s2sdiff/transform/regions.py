@@ -193,6 +193,10 @@ class _SingleAssignment:
             return self.branch(s, env)
         if isinstance(s, (ir.For, ir.While)):
             return self.loop(s, env)
+        if isinstance(s, ir.SetItem):         # writes change the array in place: no new version
+            atom = lambda a: self.atom(a, env)
+            return [ir.SetItem(env.get(s.array, s.array), ir.map_index(s.index, atom), atom(s.value), s.line,
+                               s.accumulate)]
         if isinstance(s, ir.Return):
             return [ir.Return(tuple(self.atom(a, env) for a in s.values), s.tuple_result, s.line)]
         if isinstance(s, ir.Verbatim):

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from .. import ir
 from ..analyze import active_names, number_names
 from ..errors import at_line, unsupported
-from ..names import Namer
+from ..names import Namer, user_name
 from ..normalize import lower_template
 from ..rules import RULES
+from . import overwrites
 from .regions import single_exit_single_assignment
 
 _ACCUMULATE = ast.parse("acc + adjoint", mode="eval").body
@@ -48,7 +49,8 @@ def reverse(function: ir.Function, active_params: tuple, with_value: bool = True
 @dataclass
 class _LoopPlan:
     taped: list                       # carried names recorded once per iteration
-    tapes: dict = field(default_factory=dict)       # carried name -> tape array name
+    reads: list = field(default_factory=list)       # array elements recorded as they are read
+    tapes: dict = field(default_factory=dict)       # recorded name -> tape array name
     counter: str = None               # iterations run, when not known from the range
 
 
@@ -64,10 +66,18 @@ class _Reverse:
         self.home = {}                # name -> id of the innermost loop whose iteration defines it
         _homes(self.fn.body, None, self.home)
         self.needed = self.needed_names()
+        self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads)
         self.plans = {}
         self.numbers = number_names(self.fn, arrays)
         # Adjoints of what may be an array start as zeros of its shape: the value must exist then.
         self.shaped = {n for n in self.active if n not in self.numbers}
+        # Adjoint arrays the sweep updates element by element (`bx[i] += bt`, `by[i] = 0.0`):
+        # they must own their storage, never share another adjoint's array.
+        self.updated_in_place = {self.b(s.value.array.id) for s in ir.walk(self.fn.body) if isinstance(s, ir.Assign)
+                                 and isinstance(s.value, ir.Item) and s.target in self.active
+                                 and self.is_active(s.value.array)}
+        self.updated_in_place |= {self.b(s.array) for s in ir.walk(self.fn.body)
+                                  if isinstance(s, ir.SetItem) and s.array in self.active and not s.accumulate}
 
     def b(self, name: str) -> str:
         return self.namer.derived("b", name)
@@ -88,6 +98,11 @@ class _Reverse:
                     defs.setdefault(t, set()).update(ir.value_reads(s.value))
                 if set(s.targets) & self.active and any(map(self.is_active, s.value.args)):
                     seeds |= ir.value_reads(s.value)
+            elif isinstance(s, ir.SetItem):
+                if self.home.get(s.array) is not None:     # rebuilt when its iteration is recomputed
+                    defs.setdefault(s.array, set()).update(ir.reads(s) - {s.array})
+                if s.array in self.active:
+                    seeds |= self.adjoint_reads_set_item(s)
             elif isinstance(s, ir.If) and self.has_adjoint(s.body + s.orelse):
                 seeds |= ir.tree_names(s.test)
             elif isinstance(s, (ir.For, ir.While)):
@@ -122,9 +137,24 @@ class _Reverse:
             return ir.value_reads(value)
         return set()
 
+    def adjoint_value_reads(self, s) -> set:
+        """Names the adjoint rules of a statement read."""
+        if isinstance(s, ir.Assign) and s.target in self.active:
+            return self.adjoint_reads(s.target, s.value)
+        if isinstance(s, ir.Unpack) and set(s.targets) & self.active and any(map(self.is_active, s.value.args)):
+            return ir.value_reads(s.value)
+        return set()
+
+    def adjoint_reads_set_item(self, s: ir.SetItem) -> set:
+        names = {a.id for a in ir.index_atoms(s.index) if isinstance(a, ir.Name)}
+        if self.is_active(s.value) and _has_slice(s.index):
+            names.add(s.value.id)          # the element adjoints are summed back to its shape
+        return names
+
     def has_adjoint(self, body) -> bool:
         return any(isinstance(s, ir.Assign) and s.target in self.active
-                   or isinstance(s, ir.Unpack) and set(s.targets) & self.active for s in ir.walk(body))
+                   or isinstance(s, ir.Unpack) and set(s.targets) & self.active
+                   or isinstance(s, ir.SetItem) and s.array in self.active for s in ir.walk(body))
 
     # -- the generated function ---------------------------------------------------------
     def run(self) -> ir.Function:
@@ -138,14 +168,14 @@ class _Reverse:
         live = {a.id for a in ret.values if isinstance(a, ir.Name)} if self.with_value else set()
         live |= {n for n in self.needed | self.shaped if self.home.get(n) is None}
         live |= {self.plan(loop).counter for loop in _loops(body) if self.plan(loop).counter}
-        forward_sweep, _ = _prune(self.record(body, first_run=True), live)
+        forward_sweep, _ = _prune(self.record(body, replay=None), live)
 
         adjoint = []
         for value, seed in zip(ret.values, seeds):
             if self.is_active(value):
                 adjoint.append(_accumulate(self.b(value.id), ir.Name(seed), line))
         adjoint = self.zero_adjoints(None, 0) + adjoint + self.adjoint(body)
-        adjoint = [ir.Comment("adjoint sweep", 0)] + _first_accumulations_assign(adjoint)
+        adjoint = [ir.Comment("adjoint sweep", 0)] + _first_accumulations_assign(adjoint, self.updated_in_place)
 
         results = []
         if self.with_value:                # copied now: the adjoint sweep restores loop values
@@ -195,25 +225,29 @@ class _Reverse:
         return ir.Opaque(name, tuple(args), None)
 
     # -- forward sweep: the primal with each loop recording its carried values ------------
-    def record(self, body, first_run: bool) -> list:
+    def record(self, body, replay) -> list:
         """The primal code of a region; its loops record what their adjoints will restore.
         Loops nested in those run plain: their records are made when the enclosing
-        iteration is recomputed in the adjoint sweep."""
-        return self.primal(body, first_run, self.record_loop)
+        iteration is recomputed in the adjoint sweep.  `replay` is None in the forward
+        sweep; when an iteration is recomputed it is the loops whose arrays are rebuilt
+        there — writes to arrays made outside them are not run again, since those arrays
+        already hold their final values (overwrites.py checks that this is all the adjoint needs)."""
+        return self.primal(body, replay, self.record_loop)
 
-    def plain(self, body, first_run: bool) -> list:
-        return self.primal(body, first_run, self.plain_loop)
+    def plain(self, body, replay) -> list:
+        return self.primal(body, replay, self.plain_loop)
 
-    def primal(self, body, first_run, loop_code) -> list:
+    def primal(self, body, replay, loop_code) -> list:
         out = []
         for s in body:
             if isinstance(s, ir.If):
-                out.append(ir.If(s.test, self.primal(s.body, first_run, loop_code),
-                                 self.primal(s.orelse, first_run, loop_code), s.line))
+                out.append(ir.If(s.test, self.primal(s.body, replay, loop_code),
+                                 self.primal(s.orelse, replay, loop_code), s.line))
             elif isinstance(s, (ir.For, ir.While)):
-                out.extend(loop_code(s, first_run))
-            elif isinstance(s, ir.Verbatim) and not first_run:
-                continue                  # asserts and prints run once, in the forward sweep
+                out.extend(loop_code(s, replay))
+            elif replay is not None and (isinstance(s, ir.Verbatim)     # asserts and prints run once
+                                         or isinstance(s, ir.SetItem) and self.home.get(s.array) not in replay):
+                continue
             else:
                 out.append(s)
         return out
@@ -227,21 +261,21 @@ class _Reverse:
             taped = [c for c in loop.loop.carried if c in self.needed and c in reads and self.has_adjoint(loop.body)]
             for c in taped:
                 if c not in self.numbers:
-                    raise unsupported(f"the array '{_user_name(c)}' changes from one loop iteration to the next and the "
+                    raise unsupported(f"the array '{user_name(c)}' changes from one loop iteration to the next and the "
                                       "adjoint needs each iteration's value; taping arrays is not supported yet",
                                       self.fn.filename, at_line(loop.line))
-            plan = _LoopPlan(sorted(taped, key=_natural))
-            for c in plan.taped:
+            plan = _LoopPlan(sorted(taped, key=_natural), self.taped_reads.get(key, []))
+            for c in plan.taped + plan.reads:
                 plan.tapes[c] = self.namer.fresh(f"{c}_tape")
-            if plan.taped or isinstance(loop, ir.While) or loop.loop.exit_flag:
+            if plan.tapes or isinstance(loop, ir.While) or loop.loop.exit_flag:
                 plan.counter = self.namer.fresh("steps")
             self.plans[key] = plan
         return self.plans[key]
 
-    def loop_body(self, loop, first_run) -> list:
+    def loop_body(self, loop, replay) -> list:
         """One iteration as the primal runs it: body, the carried copies, the exit test."""
         line = loop.line
-        body = self.plain(loop.body, first_run)
+        body = self.plain(loop.body, replay)
         body += [ir.Assign(c, ir.Name(last), line) for c, last in loop.loop.carried.items() if c != last]
         return body
 
@@ -252,28 +286,30 @@ class _Reverse:
             return ir.For(loop.var, loop.start, loop.stop, loop.step, body, loop.line)
         return ir.While(loop.test, body, loop.line)
 
-    def plain_loop(self, loop, first_run) -> list:
-        return [self.with_body(loop, self.loop_body(loop, first_run))]
+    def plain_loop(self, loop, replay) -> list:
+        return [self.with_body(loop, self.loop_body(loop, replay))]
 
-    def record_loop(self, loop, first_run) -> list:
+    def record_loop(self, loop, replay) -> list:
         plan = self.plan(loop)
         line = loop.line
         if not self.has_adjoint(loop.body):
-            return self.plain_loop(loop, first_run)
+            return self.plain_loop(loop, replay)
         out, stores = [], []
-        if plan.taped and isinstance(loop, ir.For):
+        # An element read is not there before the loop: its tape starts as zeros.
+        like = {**{c: ir.Name(c) for c in plan.taped}, **{r: ir.Const(0.0) for r in plan.reads}}
+        if plan.tapes and isinstance(loop, ir.For):
             size = self.namer.temp()
             out.append(ir.Assign(size, self.trip_count(loop), line))
-            for c in plan.taped:
-                out.append(ir.Assign(plan.tapes[c], self.helper("new_tape", ir.Name(size), ir.Name(c)), line))
-        for c in plan.taped if isinstance(loop, ir.While) else ():
-            out.append(ir.Assign(plan.tapes[c], self.helper("new_tape", ir.Const(16), ir.Name(c)), line))
-            full = ast.Compare(_name(plan.counter), [ast.Eq()], [ast.Call(_name("len"), [_name(plan.tapes[c])], [])])
-            stores.append(ir.If(full, [ir.Assign(plan.tapes[c], self.helper("grown", ir.Name(plan.tapes[c])), line)],
-                                [], line))
+            for c, tape in plan.tapes.items():
+                out.append(ir.Assign(tape, self.helper("new_tape", ir.Name(size), like[c]), line))
+        for c, tape in plan.tapes.items() if isinstance(loop, ir.While) else ():
+            out.append(ir.Assign(tape, self.helper("new_tape", ir.Const(16), like[c]), line))
+            full = ast.Compare(_name(plan.counter), [ast.Eq()], [ast.Call(_name("len"), [_name(tape)], [])])
+            stores.append(ir.If(full, [ir.Assign(tape, self.helper("grown", ir.Name(tape)), line)], [], line))
         for c in plan.taped:
             stores.append(ir.SetItem(plan.tapes[c], (ir.Name(plan.counter),), ir.Name(c), line))
-        body = stores + self.loop_body(loop, first_run)
+        body = stores + _record_reads(self.loop_body(loop, replay), {r: plan.tapes[r] for r in plan.reads},
+                                      plan.counter)
         if plan.counter:
             out.append(ir.Assign(plan.counter, ir.Const(0), line))
             body.append(ir.Assign(plan.counter, ir.Prim("add", (ir.Name(plan.counter), ir.Const(1))), line))
@@ -300,6 +336,8 @@ class _Reverse:
             return self.adjoint_assign(s) if s.target in self.active else []
         if isinstance(s, ir.Unpack):
             return self.adjoint_unpack(s)
+        if isinstance(s, ir.SetItem):
+            return self.adjoint_set_item(s) if s.array in self.active else []
         if isinstance(s, ir.If):
             body, orelse = self.adjoint(s.body), self.adjoint(s.orelse)
             return [ir.If(s.test, body, orelse, s.line)] if body or orelse else []
@@ -340,6 +378,23 @@ class _Reverse:
             out.extend(self.adjoint_call((t,), value, line))
         return out
 
+    def adjoint_set_item(self, s: ir.SetItem) -> list:
+        """`y[i] = v`: bv += by[i], then by[i] = 0 (the old y[i] no longer reaches the
+        output); `y[i] += v` leaves by[i] as it is."""
+        out = []
+        if self.is_active(s.value):
+            element = self.namer.temp()
+            out.append(ir.Assign(element, ir.Item(ir.Name(self.b(s.array)), s.index), s.line))
+            if _has_slice(s.index):            # a view of by, which changes in place: copy it
+                shaped = self.namer.temp()
+                out.append(ir.Assign(shaped, ir.Prim("copy", (ir.Name(element),), "np"), s.line))
+                out.append(ir.Assign(element := self.namer.temp(),
+                                     self.helper("adjoint_like", ir.Name(shaped), s.value), s.line))
+            out.append(_accumulate(self.b(s.value.id), ir.Name(element), s.line))
+        if not s.accumulate:
+            out.append(ir.SetItem(self.b(s.array), s.index, ir.Const(0.0), s.line))
+        return out
+
     def adjoint_unpack(self, s: ir.Unpack) -> list:
         if not set(s.targets) & self.active:
             return []
@@ -375,14 +430,17 @@ class _Reverse:
             restore.append(ir.Assign(c, ir.Item(ir.Name(plan.tapes[c]), (ir.Name(it),)), line))
         live = {n for n in self.needed | self.shaped if self.home.get(n) == id(loop)}
         live |= {self.plan(inner).counter for inner in _loops(loop.body) if self.plan(inner).counter}
-        body, _ = _prune(restore + self.record(loop.body, first_run=False), live)
+        replay = {id(loop)} | {id(inner) for inner in ir.walk(loop.body) if isinstance(inner, (ir.For, ir.While))}
+        recompute = _replace_assignments(self.record(loop.body, replay), {
+            r: ir.Item(ir.Name(plan.tapes[r]), (ir.Name(it),)) for r in plan.reads})
+        body, _ = _prune(restore + recompute, live)
         adjoint = self.zero_adjoints(id(loop), line)
         for c, src in reversed(list(loop.loop.carried.items())):
             if c in self.active and c != src:
                 if src in self.active:
                     adjoint.append(_accumulate(self.b(src), ir.Name(self.b(c)), line))
                 adjoint.append(ir.Assign(self.b(c), ir.Const(0.0), line))
-        body += _first_accumulations_assign(adjoint + self.adjoint(loop.body))
+        body += _first_accumulations_assign(adjoint + self.adjoint(loop.body), self.updated_in_place)
         if self.order_free(loop):
             # Each iteration's adjoint depends on no other's: run them in the primal's order,
             # which the compiler vectorizes and streams through memory better.
@@ -397,6 +455,11 @@ class _Reverse:
     def order_free(self, loop) -> bool:
         """True if iterations hand no adjoint to each other: every active carried value is
         a running sum (`s = s + t`), whose adjoint is the same in every iteration."""
+        read = _values_read(loop.body)
+        for s in ir.walk(loop.body):
+            # by[i] = 0 after an overwrite, or by[i] read where another iteration adds to it
+            if isinstance(s, ir.SetItem) and s.array in self.active and (not s.accumulate or s.array in read):
+                return False
         lasts = {last for c, last in loop.loop.carried.items() if c != last}
         for c, last in loop.loop.carried.items():
             if c in self.active and c != last:
@@ -407,6 +470,41 @@ class _Reverse:
 
 
 # ---- helpers ------------------------------------------------------------------------
+
+def _record_reads(body, tapes, counter) -> list:
+    """The body with `tape[counter] = name` right after the assignment of each name in
+    `tapes` (outside nested loops)."""
+    out = []
+    for s in body:
+        if isinstance(s, ir.If):
+            s = ir.If(s.test, _record_reads(s.body, tapes, counter), _record_reads(s.orelse, tapes, counter), s.line)
+        out.append(s)
+        if isinstance(s, ir.Assign) and s.target in tapes:
+            out.append(ir.SetItem(tapes[s.target], (ir.Name(counter),), ir.Name(s.target), s.line))
+    return out
+
+
+def _replace_assignments(body, values) -> list:
+    """The body with the assignment of each name in `values` taking that value instead
+    (outside nested loops)."""
+    out = []
+    for s in body:
+        if isinstance(s, ir.If):
+            s = ir.If(s.test, _replace_assignments(s.body, values), _replace_assignments(s.orelse, values), s.line)
+        elif isinstance(s, ir.Assign) and s.target in values:
+            s = ir.Assign(s.target, values[s.target], s.line)
+        out.append(s)
+    return out
+
+
+def _values_read(body) -> set:
+    """Names whose values a body reads (an element write reads its index, not its array)."""
+    return set().union(*(ir.reads(s) - ({s.array} if isinstance(s, ir.SetItem) else set()) for s in ir.walk(body)))
+
+
+def _has_slice(index) -> bool:
+    return any(isinstance(i, ir.Slice) for i in index)
+
 
 def _unit_chain(body, start):
     """Names whose value is `start` plus terms, each with coefficient d(name)/d(start)
@@ -447,13 +545,13 @@ def _chain(stmts, coef):
     return coef
 
 
-def _first_accumulations_assign(code) -> list:
+def _first_accumulations_assign(code, updated_in_place) -> list:
     """`bv = 0.0 … bv += e` becomes `bv = e` when nothing in between touches bv: the
     adjoint sweep then reads like a hand derivation (`bd = bf; bc = bd / (2 * d)`), the
     compiler need not keep `0.0 + e`, which IEEE signed zeros forbid it to simplify, and
     an array adjoint is not zeroed first.  Every contribution has its variable's shape
-    (broadcasts are summed back), and array accumulations are never in place, so `bv`
-    may share `e`'s array."""
+    (broadcasts are summed back) and whole-array accumulations are never in place, so `bv`
+    may share `e`'s array — unless either is updated element by element."""
     out, drop, zeroed = list(code), set(), {}
     for i, s in enumerate(code):
         if isinstance(s, ir.Assign) and (s.value == ir.Const(0.0) or isinstance(s.value, ir.Opaque)
@@ -462,7 +560,8 @@ def _first_accumulations_assign(code) -> list:
             continue
         if isinstance(s, ir.Assign) and s.target in zeroed and isinstance(s.value, ir.Prim) \
                 and s.value.op == "add" and s.value.args[0] == ir.Name(s.target) \
-                and s.value.args[1] != ir.Name(s.target):
+                and s.value.args[1] != ir.Name(s.target) \
+                and not ({s.target} | ir.value_reads(s.value)) & updated_in_place:
             out[i] = ir.Assign(s.target, s.value.args[1], s.line)
             drop.add(zeroed.pop(s.target))
             continue
@@ -479,9 +578,6 @@ def _fresh(name, code) -> bool:
     return any(isinstance(s, ir.Assign) and s.target == name and isinstance(s.value, ir.Opaque)
                and s.value.name == "zero_like" for s in code)
 
-
-def _user_name(name):
-    return name.rsplit("_", 1)[0] if name.rsplit("_", 1)[-1].isdigit() else name
 
 
 def _accumulate(target: str, value, line) -> ir.Assign:

@@ -1,0 +1,162 @@
+"""Reverse mode on arrays assigned elements: is every value the adjoint reads still there?
+
+The adjoint sweep does not undo element writes.  An array made in a loop iteration is
+rebuilt, writes included, when that iteration is recomputed; any other array keeps the
+value the forward sweep left in it.  So when the adjoint reads an array — an element
+read recomputed in an inner loop, or the whole array in a rule like d(A @ w) = A.T @ bz —
+it sees the array as it is at the end of the array's own region.  That is the value the
+primal read unless a later write in the region can hit the same element.
+
+`check` proves there is none, or raises UnsupportedError.  Writes are compared with reads
+loop by loop, outermost first, on index components of the form `i + c` in a loop
+variable `i`: `y[i] = f(y[i - 1])` reads an element no later iteration writes, and a
+write textually before a read in the same iteration comes before it.  Anything it cannot
+prove is taped (element reads in a loop of the array's own region) or refused with both
+lines named, never differentiated wrongly.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from .. import ir
+from ..errors import at_line, unsupported
+from ..names import user_name
+
+
+def check(function: ir.Function, home: dict, needed: set, adjoint_reads) -> dict:
+    """`home`: name -> id of the loop whose iteration defines it (None: the function body);
+    `needed`: names the adjoint sweep reads; `adjoint_reads(stmt)`: names the adjoint rules
+    of a statement read.
+
+    Returns the element reads to tape: loop id -> names read in that loop's iterations
+    whose elements a later write may change.  A loop records such a value as it reads it
+    when the loop runs in the array's own region (the forward sweep, or the recomputed
+    iteration that rebuilds the array); deeper reads, and whole-array reads, are refused."""
+    written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
+    taped: dict = {}
+    if not written:
+        return taped
+    sites = list(_sites(function.body, ()))
+    writes = [(k, s, loops) for k, (s, loops) in enumerate(sites) if isinstance(s, ir.SetItem)]
+    offsets = _Offsets(function.body)
+    for k, (s, loops) in enumerate(sites):
+        for array, index in _array_reads(s, written, home, needed, adjoint_reads):
+            for kw, w, w_loops in writes:
+                if w.array != array:
+                    continue
+                common = _common_loops(loops, w_loops, home.get(array))
+                if not _may_hit_later(k, index, kw, w.index, common, offsets):
+                    continue
+                parent = id(loops[-2]) if len(loops) > 1 else None
+                if index is not None and loops and parent == home.get(array):
+                    taped.setdefault(id(loops[-1]), []).append(s.target)
+                    break
+                raise unsupported(
+                    f"the adjoint needs the value of '{user_name(array)}' read here, but line {w.line} may "
+                    "overwrite it afterwards, and s2sdiff saves overwritten elements only for reads in a loop "
+                    "directly inside the array's own region: write the new values to another array",
+                    function.filename, at_line(s.line))
+    return taped
+
+
+def _sites(body, loops):
+    """(statement, enclosing loops from the outermost) in execution order of the text."""
+    for s in body:
+        yield s, loops
+        if isinstance(s, ir.If):
+            yield from _sites(s.body, loops)
+            yield from _sites(s.orelse, loops)
+        elif isinstance(s, (ir.For, ir.While)):
+            yield from _sites(s.body, loops + (s,))
+
+
+def _array_reads(s, written, home, needed, adjoint_reads):
+    """(array, index or None for the whole array) the adjoint of `s` reads from arrays
+    that are assigned elements."""
+    if isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) and s.value.array.id in written \
+            and s.target in needed:
+        array, index = s.value.array.id, s.value.index
+        if any(isinstance(i, ir.Slice) for i in index):
+            yield array, None                  # a view: it changes with the array
+        elif home.get(s.target) != home.get(array):
+            yield array, index                 # recomputed apart from the array's writes
+        return
+    if isinstance(s, ir.Assign) and isinstance(s.value, ir.Passive) and s.target in needed:
+        for array in ir.tree_names(s.value.expr) & written:
+            if home.get(s.target) != home.get(array):
+                yield array, None
+        return
+    if isinstance(s, ir.While):
+        for array in ir.tree_names(s.test) & written:
+            yield array, None
+        return
+    for array in adjoint_reads(s) & written:
+        yield array, None
+
+
+def _common_loops(a, b, array_home) -> tuple:
+    """Loops enclosing both sites inside the array's home: the array is made anew in each
+    iteration of its home, so only iterations within one matter."""
+    common = []
+    for x, y in zip(a, b):
+        if x is not y:
+            break
+        common.append(x)
+    ids = [id(loop) for loop in common]
+    return tuple(common[ids.index(array_home) + 1:]) if array_home in ids else tuple(common)
+
+
+def _may_hit_later(k_read, read_index, k_write, write_index, loops, offsets) -> bool:
+    """Whether the write may run after the read and store into the element it read."""
+    if read_index is not None and _never_equal(read_index, write_index):
+        return False
+    if not loops:
+        return k_write > k_read
+    loop, inner = loops[0], loops[1:]
+    if read_index is None or not isinstance(loop, ir.For) or not isinstance(loop.step, ir.Const):
+        return True
+    # Component d holds `i + c`: the write reaches the read's element only in the iteration
+    # whose i is larger by c_read - c_write.
+    shifts = set()
+    for r, w in zip(read_index, write_index):
+        cr, cw = offsets.of(r, loop.var), offsets.of(w, loop.var)
+        if cr is not None and cw is not None:
+            shifts.add(cr - cw)
+    if not shifts:
+        return True
+    if len(shifts) > 1:
+        return False
+    (shift,) = shifts
+    if shift == 0:
+        return _may_hit_later(k_read, read_index, k_write, write_index, inner, offsets)
+    iterations, rest = divmod(shift, loop.step.value)
+    return rest == 0 and iterations > 0
+
+
+def _never_equal(a, b) -> bool:
+    return any(isinstance(x, ir.Const) and isinstance(y, ir.Const) and x.value != y.value for x, y in zip(a, b))
+
+
+class _Offsets:
+    """`c` for index atoms that hold `i + c` (through `t = i + 1`, `u = t - 2`, …)."""
+
+    def __init__(self, body):
+        counts = Counter(t for s in ir.walk(body) for t in ir.targets(s))
+        self.defs = {s.target: s.value for s in ir.walk(body)
+                     if isinstance(s, ir.Assign) and counts[s.target] == 1}
+
+    def of(self, atom, var):
+        if atom == ir.Name(var):
+            return 0
+        value = self.defs.get(atom.id) if isinstance(atom, ir.Name) else None
+        if not (isinstance(value, ir.Prim) and value.op in ("add", "sub") and value.family == "op"):
+            return None
+        x, y = value.args
+        if isinstance(y, ir.Const) and isinstance(y.value, int):
+            base = self.of(x, var)
+            return None if base is None else base + (y.value if value.op == "add" else -y.value)
+        if value.op == "add" and isinstance(x, ir.Const) and isinstance(x.value, int):
+            base = self.of(y, var)
+            return None if base is None else base + x.value
+        return None
+
