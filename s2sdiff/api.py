@@ -17,12 +17,14 @@ from numba.core.errors import TypingError
 from numba.extending import typeof_impl
 
 from . import compile as compiler
-from .analyze import array_parameters
+from . import ir
+from .analyze import array_parameters, number_names
 from .errors import S2SDiffError
 from .names import Namer
 from .normalize import normalize
 from .parse import python_function
 from .pipeline import derived_unit
+from .runtime import HELPERS
 
 MODES = ("forward", "reverse")
 
@@ -41,15 +43,21 @@ class Transformed:
         self._signature = inspect.signature(py_func)
         self._differentiated = set(differentiated)
 
+    variant = None      # arrays -> the transform generated for those parameters as arrays
+
     def __call__(self, *args, **kwargs):
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise TypeError(f"{self.__name__}(): {exc}") from None
         bound.apply_defaults()
+        unexpected = frozenset(name for name, value in bound.arguments.items()
+                               if name in self._numbers and isinstance(value, np.ndarray) and value.ndim)
+        if unexpected and self.variant is not None and self._arrays:
+            return self.variant(unexpected)(*args, **kwargs)
         values = []
         for name, value in bound.arguments.items():
-            if name in self._numbers and isinstance(value, np.ndarray) and value.ndim:
+            if name in unexpected:
                 raise TypeError(f"{self.__name__}(): argument '{name}' is an array, but the function uses it as a "
                                 "number (it never indexes, reduces or multiplies it as an array)")
             if name in self._differentiated:
@@ -91,8 +99,8 @@ def _differentiated_argument(function_name, name, value, arrays_allowed):
     """A differentiated argument as compiled code takes it: a float, or a float64 array."""
     if isinstance(value, np.ndarray):
         if not arrays_allowed:
-            raise TypeError(f"{function_name}(): argument '{name}' is an array; forward mode over array "
-                            "arguments is not available yet, use mode='reverse'")
+            raise TypeError(f"{function_name}(): argument '{name}' is an array; sd.derivative is for functions "
+                            "of one real variable, use sd.jacobian or sd.grad")
         if not np.issubdtype(value.dtype, np.floating):
             raise TypeError(f"{function_name}(): argument '{name}' is differentiated but is a {value.dtype} "
                             "array; integer arrays are never differentiated — pass a float array")
@@ -144,11 +152,17 @@ def _check_mode(mode):
 _transforms: dict = {}
 
 
-def _cached(kind, f, options, build):
+def _cached(kind, f, options, build, arrays=frozenset()):
+    """The transform built by `build(arrays)`, once per (function, options, array parameters).
+
+    `arrays` names parameters known to be arrays beyond what the code shows; a call with an
+    array where the code shows no evidence of one gets (and caches) the variant for it."""
     py_func = python_function(f)
-    key = (kind, py_func, py_func.__code__, options)
+    key = (kind, py_func, py_func.__code__, options, arrays)
     if key not in _transforms:
-        _transforms[key] = build()
+        transformed = build(arrays)
+        transformed.variant = lambda more: _cached(kind, f, options, build, arrays | more)
+        _transforms[key] = transformed
     return _transforms[key]
 
 
@@ -158,11 +172,11 @@ class _Wrapper:
     """Writes the small generated function a transform returns (`f_grad`, `f_jacobian`, …):
     it calls compiled units and packs their results, and is compiled like them."""
 
-    def __init__(self, kind, f, mode, jit):
-        self.kind, self.mode, self.jit = kind, mode, jit
+    def __init__(self, kind, f, mode, jit, arrays=frozenset()):
+        self.kind, self.mode, self.jit, self.arrays = kind, mode, jit, arrays
         self.function = normalize(python_function(f))
-        self.namer = Namer(set(self.function.params) | {"np", "math"})
-        self.units, self.lines = [], []
+        self.namer = Namer(set(self.function.params) | {"np", "math"} | set(HELPERS))
+        self.units, self.lines, self.namespace = [], [], {}
 
     def use(self, unit) -> str:
         if unit not in self.units:
@@ -178,12 +192,12 @@ class _Wrapper:
                             f"def {name}({params}):"]
                            + ["    " + line for line in self.lines + [f"return {returned}"]]) + "\n"
         namespace = {unit.function.name: unit.compiled for unit in self.units}
-        namespace["np"] = np
+        namespace.update(self.namespace, np=np, **HELPERS)
         py = compiler.load(source, namespace, name, self.jit)
         compiled = compiler.jit(py) if self.jit else py
         return Transformed(name, _joined_sources(self.units) + "\n\n\n" + source, py, compiled,
-                           [fn.params[i] for i in differentiated], self.jit, arrays=self.mode == "reverse",
-                           numbers=set(fn.params) - array_parameters(fn))
+                           [fn.params[i] for i in differentiated], self.jit, arrays=self.kind != "derivative",
+                           numbers=set(fn.params) - array_parameters(fn) - self.arrays)
 
 
 def _packed(results, many) -> str:
@@ -207,22 +221,27 @@ def _with_default(param, defaults):
 
 
 def _forward_columns(w: _Wrapper, f, indices, as_array) -> tuple:
-    """d(outputs)/d(param) for each index: one tangent sweep each, seeded with 1.0.
+    """d(outputs)/d(param) for each index: one tangent sweep per input direction, seeded
+    with 1.0 (a loop over the elements of an array parameter).
 
     Each sweep uses a tangent function in that one parameter, so the other parameters'
     tangents are symbolic zeros: a partial never picks up 0 * inf from another one."""
     fn = w.function
+    arrays = array_parameters(fn) | w.arrays
     results, first_values = [], None
     for index in indices:
         param = fn.params[index]
-        jvp = w.use(derived_unit("jvp", f, (index,), w.jit))
+        jvp = w.use(derived_unit("jvp", f, (index,), w.jit, arrays=w.arrays))
         if fn.tuple_result:
             values = [w.namer.fresh(f"z{k + 1}") for k in range(fn.n_outputs)]
             tangents = [w.namer.fresh(f"dz{k + 1}_d{param}") for k in range(fn.n_outputs)]
         else:
             values, tangents = [w.namer.fresh("z")], [w.namer.fresh(f"d{fn.name}_d{param}")]
-        w.lines.append(f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + ['1.0'])})")
         first_values = first_values or values
+        if param in arrays:
+            results.append(_array_columns(w, jvp, param, values, tangents))
+            continue
+        w.lines.append(f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + ['1.0'])})")
         if not fn.tuple_result:
             results.append(tangents[0])
             continue
@@ -233,10 +252,34 @@ def _forward_columns(w: _Wrapper, f, indices, as_array) -> tuple:
     return first_values, results
 
 
+def _array_columns(w: _Wrapper, jvp, param, values, tangents) -> str:
+    """The Jacobian in an array parameter, shape out.shape + param.shape: one tangent sweep
+    per element, the seed a unit vector viewed in the parameter's shape."""
+    fn = w.function
+    seed, tangent, jac, k = (w.namer.fresh(n) for n in (f"seed_{param}", f"d{param}", f"J_{param}", "k"))
+    column = w.namer.fresh("column") if fn.tuple_result else tangents[0]
+    sweep = [f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [tangent])})"]
+    if fn.tuple_result:
+        sweep.append(f"{column} = np.array(({', '.join(tangents)},))")
+    result = w.namer.fresh("d_d" + param)
+    w.lines += [f"{seed} = np.zeros({param}.size)",
+                f"{tangent} = {seed}.reshape({param}.shape)",
+                f"{seed}[0] = 1.0", *sweep,
+                f"{jac} = np.empty((size_of({column}), {param}.size))",
+                f"store_column({jac}, 0, {column})",
+                f"for {k} in range(1, {param}.size):",
+                f"    {seed}[{k} - 1] = 0.0",
+                f"    {seed}[{k}] = 1.0",
+                *("    " + line for line in sweep),
+                f"    store_column({jac}, {k}, {column})",
+                f"{result} = {jac}.reshape(shape_of({column}) + {param}.shape)"]
+    return result
+
+
 def _reverse_rows(w: _Wrapper, f, indices, with_value, seeds=None):
     """One adjoint sweep: (value names, adjoint names) for the parameters `indices`."""
     fn = w.function
-    vjp = w.use(derived_unit("vjp" if with_value else "vjp_grad", f, tuple(indices), w.jit))
+    vjp = w.use(derived_unit("vjp" if with_value else "vjp_grad", f, tuple(indices), w.jit, arrays=w.arrays))
     values = ([w.namer.fresh("value")] if not fn.tuple_result
               else [w.namer.fresh(f"value{k + 1}") for k in range(fn.n_outputs)]) if with_value else []
     adjoints = [w.namer.fresh(f"d{fn.name}_d{fn.params[i]}") for i in indices]
@@ -248,18 +291,57 @@ def _reverse_rows(w: _Wrapper, f, indices, with_value, seeds=None):
 def _reverse_columns(w: _Wrapper, f, indices) -> list:
     """Jacobian columns in reverse mode: one adjoint sweep per output, then regroup."""
     fn = w.function
+    if _returns_array(fn, w.arrays):
+        return _array_rows(w, f, indices)
     if not fn.tuple_result:
         return _reverse_rows(w, f, indices, with_value=False)[1]
     rows = []
     for k in range(fn.n_outputs):
         seeds = ["1.0" if j == k else "0.0" for j in range(fn.n_outputs)]
         rows.append(_reverse_rows(w, f, indices, with_value=False, seeds=seeds)[1])
-    columns = []
+    columns, arrays = [], array_parameters(fn) | w.arrays
     for j, index in enumerate(indices):
         column = w.namer.fresh("d_d" + fn.params[index])
-        w.lines.append(f"{column} = np.array(({', '.join(row[j] for row in rows)},))")
+        stack = "np.stack" if fn.params[index] in arrays else "np.array"
+        w.lines.append(f"{column} = {stack}(({', '.join(row[j] for row in rows)},))")
         columns.append(column)
     return columns
+
+
+def _array_rows(w: _Wrapper, f, indices) -> list:
+    """The Jacobian of an array-valued f, shape out.shape + param.shape: one adjoint sweep
+    per output element, seeded with a unit cotangent viewed in the output's shape."""
+    fn = w.function
+    params = [fn.params[i] for i in indices]
+    vjp = w.use(derived_unit("vjp_grad", f, tuple(indices), w.jit, arrays=w.arrays))
+    primal = w.namer.fresh(f"{fn.name}_primal")
+    w.namespace[primal] = compiler.primal(f, w.jit)
+    value, seed, cotangent, k = (w.namer.fresh(n) for n in ("value", "seed", "cotangent", "k"))
+    jacs = [w.namer.fresh(f"J_{p}") for p in params]
+    adjoints = [w.namer.fresh(f"b{p}") for p in params]
+    w.lines += [f"{value} = {primal}({', '.join(fn.params)})",
+                f"{seed} = np.zeros({value}.size)",
+                f"{cotangent} = {seed}.reshape({value}.shape)"]
+    w.lines += [f"{jac} = np.empty(({value}.size, size_of({p})))" for jac, p in zip(jacs, params)]
+    w.lines += [f"for {k} in range({value}.size):",
+                f"    {seed}[{k}] = 1.0",
+                f"    {', '.join(adjoints)} = "
+                f"{vjp}({', '.join(fn.params + [cotangent])})",
+                f"    {seed}[{k}] = 0.0"]
+    w.lines += [f"    store_row({jac}, {k}, {b})" for jac, b in zip(jacs, adjoints)]
+    results = []
+    for jac, p in zip(jacs, params):
+        results.append(w.namer.fresh("d_d" + p))
+        w.lines.append(f"{results[-1]} = {jac}.reshape({value}.shape + shape_of({p}))")
+    return results
+
+
+def _returns_array(fn, arrays) -> bool:
+    """Whether f returns one value that is not a number (by the evidence of its code)."""
+    if fn.tuple_result:
+        return False
+    (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values
+    return isinstance(value, ir.Name) and value.id not in number_names(fn, arrays)
 
 
 # ---- public transforms ----------------------------------------------------------------
@@ -273,7 +355,7 @@ def derivative(f, order=1, *, jit=True):
     if order > 1:
         return derivative(derivative(f, order - 1, jit=jit), jit=jit)
 
-    def build():
+    def build(arrays):
         w = _Wrapper("derivative", f, "forward", jit)
         return w.finish(_packed(_forward_columns(w, f, (0,), as_array=False)[1], False), (0,))
     return _cached("derivative", f, (jit,), build)
@@ -298,8 +380,8 @@ def _gradient(kind, f, wrt, mode, jit):
                            f"{function.n_outputs}; use sd.jacobian")
     with_value = kind == "value_and_grad"
 
-    def build():
-        w = _Wrapper(kind, f, mode, jit)
+    def build(arrays):
+        w = _Wrapper(kind, f, mode, jit, arrays)
         if mode == "forward":
             values, results = _forward_columns(w, f, indices, as_array=False)
         else:
@@ -315,8 +397,8 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True):
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
 
-    def build():
-        w = _Wrapper("jacobian", f, mode, jit)
+    def build(arrays):
+        w = _Wrapper("jacobian", f, mode, jit, arrays)
         if mode == "forward":
             results = _forward_columns(w, f, indices, as_array=True)[1]
         else:

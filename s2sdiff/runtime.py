@@ -11,7 +11,9 @@ from numba.extending import overload
 
 
 def new_tape(n, value):
-    """An array for `n` recorded values of `value`'s type (at least one slot)."""
+    """An array for `n` recorded values like `value`, a number or an array (at least one slot)."""
+    if isinstance(value, np.ndarray):
+        return np.empty((max(n, 1),) + value.shape, value.dtype)
     return np.full(max(n, 1), value)
 
 
@@ -85,12 +87,14 @@ def zero_outside(a, low, high):
     return 0
 
 
-# Helpers whose Python body numba compiles as it is.
 @overload(new_tape)
 def _new_tape(n, value):
-    return new_tape
+    if isinstance(value, types.Array):
+        return lambda n, value: np.empty((max(n, 1),) + value.shape)
+    return lambda n, value: np.full(max(n, 1), value)
 
 
+# Helpers whose Python body numba compiles as it is.
 @overload(grown)
 def _grown(tape):
     return grown
@@ -185,5 +189,67 @@ def _zero_outside(a, low, high):
     return zero_outside
 
 
+# ---- Jacobians: one column (forward) or row (reverse) per sweep ------------------------
+
+def shape_of(v):
+    """v.shape, or () for a number."""
+    return v.shape if isinstance(v, np.ndarray) else ()
+
+
+def size_of(v):
+    return v.size if isinstance(v, np.ndarray) else 1
+
+
+def store_column(J, k, v):
+    """Column k of the (outputs × inputs) matrix J: a tangent, flattened."""
+    if isinstance(v, np.ndarray):
+        J[:, k] = v.ravel()
+    else:
+        J[0, k] = v
+
+
+def store_row(J, k, v):
+    """Row k of J: an adjoint, flattened."""
+    if isinstance(v, np.ndarray):
+        J[k, :] = v.ravel()
+    else:
+        J[k, 0] = v
+
+
+@overload(shape_of)
+def _shape_of(v):
+    return (lambda v: v.shape) if isinstance(v, types.Array) else (lambda v: ())
+
+
+@overload(size_of)
+def _size_of(v):
+    return (lambda v: v.size) if isinstance(v, types.Array) else (lambda v: 1)
+
+
+@overload(store_column)
+def _store_column(J, k, v):
+    if isinstance(v, types.Array):
+        def store(J, k, v):
+            J[:, k] = v.ravel()
+        return store
+
+    def store_number(J, k, v):
+        J[0, k] = v
+    return store_number
+
+
+@overload(store_row)
+def _store_row(J, k, v):
+    if isinstance(v, types.Array):
+        def store(J, k, v):
+            J[k, :] = v.ravel()
+        return store
+
+    def store_number(J, k, v):
+        J[k, 0] = v
+    return store_number
+
+
 HELPERS = {f.__name__: f for f in (new_tape, grown, zero_like, adjoint_like, expand, choose, empty_adjoint, zero_outside,
-                                    matmul_adjoint_left, matmul_adjoint_right)}
+                                    matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
+                                    store_row)}

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from .. import ir
 from ..analyze import active_names, number_names
 from ..errors import at_line, unsupported
-from ..names import Namer, user_name
+from ..names import Namer
 from ..normalize import lower_template
 from ..rules import RULES
 from . import overwrites
@@ -69,8 +69,6 @@ class _Reverse:
         self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads)
         self.plans = {}
         self.numbers = number_names(self.fn, arrays)
-        # Adjoints of what may be an array start as zeros of its shape: the value must exist then.
-        self.shaped = {n for n in self.active if n not in self.numbers}
         # Adjoint arrays the sweep updates element by element (`bx[i] += bt`, `by[i] = 0.0`):
         # they must own their storage, never share another adjoint's array.
         self.updated_in_place = {self.b(s.value.array.id) for s in ir.walk(self.fn.body) if isinstance(s, ir.Assign)
@@ -165,17 +163,16 @@ class _Reverse:
         seeds = [self.namer.fresh(f"b{fn.name}" if m == 1 else f"b{fn.name}{k + 1}") for k in range(m)]
         line = ret.line
 
-        live = {a.id for a in ret.values if isinstance(a, ir.Name)} if self.with_value else set()
-        live |= {n for n in self.needed | self.shaped if self.home.get(n) is None}
-        live |= {self.plan(loop).counter for loop in _loops(body) if self.plan(loop).counter}
-        forward_sweep, _ = _prune(self.record(body, replay=None), live)
-
         adjoint = []
         for value, seed in zip(ret.values, seeds):
             if self.is_active(value):
                 adjoint.append(_accumulate(self.b(value.id), ir.Name(seed), line))
         adjoint = self.zero_adjoints(None, 0) + adjoint + self.adjoint(body)
         adjoint = [ir.Comment("adjoint sweep", 0)] + _first_accumulations_assign(adjoint, self.updated_in_place)
+
+        # The forward sweep computes what the adjoint sweep reads, and the value.
+        live = {a.id for a in ret.values if isinstance(a, ir.Name)} if self.with_value else set()
+        forward_sweep, _ = _prune(self.record(body, replay=None), live | ir.reads_within(adjoint))
 
         results = []
         if self.with_value:                # copied now: the adjoint sweep restores loop values
@@ -259,11 +256,6 @@ class _Reverse:
             if isinstance(loop, ir.While):
                 reads |= ir.tree_names(loop.test)
             taped = [c for c in loop.loop.carried if c in self.needed and c in reads and self.has_adjoint(loop.body)]
-            for c in taped:
-                if c not in self.numbers:
-                    raise unsupported(f"the array '{user_name(c)}' changes from one loop iteration to the next and the "
-                                      "adjoint needs each iteration's value; taping arrays is not supported yet",
-                                      self.fn.filename, at_line(loop.line))
             plan = _LoopPlan(sorted(taped, key=_natural), self.taped_reads.get(key, []))
             for c in plan.taped + plan.reads:
                 plan.tapes[c] = self.namer.fresh(f"{c}_tape")
@@ -428,19 +420,19 @@ class _Reverse:
             restore += lower_template(_LOOP_VARIABLE, bindings, loop.var, self.namer, "op", line)
         for c in plan.taped:
             restore.append(ir.Assign(c, ir.Item(ir.Name(plan.tapes[c]), (ir.Name(it),)), line))
-        live = {n for n in self.needed | self.shaped if self.home.get(n) == id(loop)}
-        live |= {self.plan(inner).counter for inner in _loops(loop.body) if self.plan(inner).counter}
-        replay = {id(loop)} | {id(inner) for inner in ir.walk(loop.body) if isinstance(inner, (ir.For, ir.While))}
-        recompute = _replace_assignments(self.record(loop.body, replay), {
-            r: ir.Item(ir.Name(plan.tapes[r]), (ir.Name(it),)) for r in plan.reads})
-        body, _ = _prune(restore + recompute, live)
         adjoint = self.zero_adjoints(id(loop), line)
         for c, src in reversed(list(loop.loop.carried.items())):
             if c in self.active and c != src:
                 if src in self.active:
                     adjoint.append(_accumulate(self.b(src), ir.Name(self.b(c)), line))
-                adjoint.append(ir.Assign(self.b(c), ir.Const(0.0), line))
-        body += _first_accumulations_assign(adjoint + self.adjoint(loop.body), self.updated_in_place)
+                adjoint.append(ir.Assign(self.b(c), self.zero_of(c), line))
+        adjoint = _first_accumulations_assign(adjoint + self.adjoint(loop.body), self.updated_in_place)
+        # The iteration is recomputed as far as its adjoint reads it.
+        replay = {id(loop)} | {id(inner) for inner in ir.walk(loop.body) if isinstance(inner, (ir.For, ir.While))}
+        recompute = _replace_assignments(self.record(loop.body, replay), {
+            r: ir.Item(ir.Name(plan.tapes[r]), (ir.Name(it),)) for r in plan.reads})
+        body, _ = _prune(restore + recompute, ir.reads_within(adjoint))
+        body += adjoint
         if self.order_free(loop):
             # Each iteration's adjoint depends on no other's: run them in the primal's order,
             # which the compiler vectorizes and streams through memory better.
