@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import ir
-from .rules import RULES
+from .rules import CREATIONS, RULES
 
 
 def _reads(expr) -> set:
@@ -135,7 +135,8 @@ def array_parameters(function: ir.Function) -> set:
     for targets, expr, _ in defs:
         if isinstance(expr, ir.Item):
             arrays.add(expr.array.id)
-        elif isinstance(expr, ir.Prim) and RULES[expr.op].result != "elementwise" and expr.op != "where":
+        elif isinstance(expr, ir.Prim) and RULES[expr.op].result != "elementwise" and expr.op != "where" \
+                and (expr.op not in CREATIONS or expr.op == "copy"):      # np.zeros(n): n is a size
             arrays |= {a.id for a in expr.args[:1 if expr.op in ("dim", "sum_axis", "expand") else None]
                        if isinstance(a, ir.Name)}
         elif isinstance(expr, ir.Opaque):

@@ -59,7 +59,7 @@ def primal(obj, enabled: bool = True):
         return getattr(obj, "py_func", obj)
     if isinstance(obj, numba.core.registry.CPUDispatcher):
         return obj
-    inner = getattr(obj, "primal", None)            # sd.differentiable objects
+    inner = getattr(obj, "primal", None) or getattr(obj, "dispatcher", None)   # sd.differentiable, transforms
     if inner is not None:
         return inner
     if obj not in _primals:

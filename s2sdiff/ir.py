@@ -309,3 +309,26 @@ def all_names(function: Function) -> set:
         if isinstance(stmt, For):
             names.add(stmt.var)
     return names
+
+
+def exposed_reads(body, assigned=None) -> set:
+    """Names a body may read before it assigns them (its upward-exposed uses)."""
+    assigned = set() if assigned is None else assigned
+    exposed = set()
+    for s in body:
+        if isinstance(s, If):
+            exposed |= tree_names(s.test) - assigned
+            a, b = set(assigned), set(assigned)
+            exposed |= exposed_reads(s.body, a) | exposed_reads(s.orelse, b)
+            assigned |= a & b
+            continue
+        if isinstance(s, (For, While)):
+            exposed |= reads(s) - assigned
+            exposed |= exposed_reads(s.body, set(assigned) | ({s.var} if isinstance(s, For) else set()))
+            continue
+        exposed |= reads(s) - assigned
+        if isinstance(s, Assign):
+            assigned.add(s.target)
+        elif isinstance(s, Unpack):
+            assigned.update(s.targets)
+    return exposed

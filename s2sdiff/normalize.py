@@ -335,6 +335,9 @@ class _UserLowering(_Lowering):
         if method is not None:
             return method
         func = self.resolve(node.func)
+        if func is len and len(node.args) == 1 and isinstance(node.args[0], ast.Call) \
+                and self.resolve(node.args[0].func) is range:
+            return self.passive(node)               # a trip count, as reverse mode writes it
         if func is np.mean:
             return self.mean(node)
         if func is np.clip:                         # numba has no scalar np.clip: min(max(x, lo), hi)

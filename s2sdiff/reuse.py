@@ -16,6 +16,7 @@ a hand-written gradient in gather form.
 """
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
 
 from . import ir
@@ -73,12 +74,18 @@ def _first_writes(body, rotations, namer) -> list:
         if [t for t in writes if t is not rotation.store and t is not rotation.flush]:
             continue
         rotation.store.accumulate = rotation.flush.accumulate = False
-        out[-1] = ir.Assign(array, ir.Opaque("empty_adjoint", s.value.args, None), s.line)
+        out[-1] = ir.Assign(array, ir.Prim("empty_adjoint", s.value.args, "runtime"), s.line)
         line, low, high, code = rotation.loop.line, ir.Const(rotation.low), rotation.loop.stop, []
         if rotation.low:
             high = ir.Name(namer.temp())
             code.append(ir.Assign(high.id, ir.Prim("add", (rotation.loop.stop, low)), line))
-        code.append(ir.Assign(namer.fresh("_"), ir.Opaque("zero_outside", (ir.Name(array), low, high), None), line))
+        # Zero what the loop does not write: a[:low] and a[high + 1:], or all of a if it runs no iteration.
+        after = ir.Name(namer.temp())
+        code.append(ir.Assign(after.id, ir.Prim("add", (high, ir.Const(1))), line))
+        none_run = ast.Compare(_tree(high), [ast.LtE()], [_tree(low)])
+        zero = lambda *index: ir.SetItem(array, index, ir.Const(0.0), line)
+        code.append(ir.If(none_run, [zero(ir.Slice())],
+                          [zero(ir.Slice(hi=low)), zero(ir.Slice(lo=after))], line))
         prologues.setdefault(id(rotation.loop), []).extend(code)
     return [t for s in out for t in prologues.get(id(s), []) + [s]]
 
@@ -278,3 +285,8 @@ def _nested_targets(body) -> set:
                 if isinstance(t, ir.Assign):
                     names.add(t.target)
     return names
+
+
+def _tree(atom) -> ast.expr:
+    return ast.Name(atom.id, ast.Load()) if isinstance(atom, ir.Name) else ast.Constant(atom.value)
+

@@ -43,7 +43,6 @@ class Rule:
     result: str = "elementwise"   # "elementwise" (a number iff all arguments are), "number", "array"
     array_tangent: ast.expr | None = None    # forms for array arguments, where the number
     array_adjoints: tuple | None = None      # rule branches with `if`; np.where instead
-    has_reverse: bool = True      # False: the adjoint of this primitive is not written yet
 
     def forms(self, arrays: bool) -> tuple:
         """(tangent, adjoints) for number or array arguments."""
@@ -74,7 +73,7 @@ def _family(dotted: str) -> str:
     return dotted.split(".")[0] if "." in dotted else "builtin"
 
 
-def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=None, has_reverse=True):
+def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=None):
     names = spellings.split()
     operator = None
     if names and names[0] in OPERATORS and len(params) == 2:
@@ -93,7 +92,7 @@ def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=
     if array is not None:
         array_tangent, array_adjoints = _template(array[0]), tuple(_template(r) for r in array[1:])
     RULES[op] = Rule(op, params, operator, by_family, tuple(names), _template(forward),
-                     tuple(_template(r) for r in reverse), result, array_tangent, array_adjoints, has_reverse)
+                     tuple(_template(r) for r in reverse), result, array_tangent, array_adjoints)
 
 
 def unary(op, spellings, forward, reverse, **options):
@@ -197,13 +196,16 @@ unary("inv",         "np.linalg.inv",        "-(z @ dx @ z)",              "-(tr
 binary("solve",      "np.linalg.solve",      "solve(x, dy - dx @ z)",
        "-matmul_adjoint_left(solve(transpose(x), bz), z)", "solve(transpose(x), bz)", result="array")
 # Shape-dependent pieces of adjoints (runtime.py): a broadcast's adjoint summed back to
-# the argument's shape, and the halves of a matrix product's adjoint.  Their own adjoints,
-# needed only for second derivatives of array code, are not written yet.
+# the argument's shape, and the halves of a matrix product's adjoint.  Their own rules
+# make second derivatives of array code: summing back and spreading out are adjoint to
+# each other, and each half of a product's adjoint is bilinear.
 binary("matmul_adjoint_left", "runtime.matmul_adjoint_left",
-       "matmul_adjoint_left(dx, y) + matmul_adjoint_left(x, dy)", None, None, result="array", has_reverse=False)
-_rule("adjoint_like", ("x", "y"), "runtime.adjoint_like", "adjoint_like(dx, y)", None, None, has_reverse=False)
+       "matmul_adjoint_left(dx, y) + matmul_adjoint_left(x, dy)", "bz @ y", "matmul_adjoint_right(x, bz)",
+       result="array")
+_rule("adjoint_like", ("x", "y"), "runtime.adjoint_like", "adjoint_like(dx, y)", "adjoint_like(bz, x)", None)
 binary("matmul_adjoint_right", "runtime.matmul_adjoint_right",
-       "matmul_adjoint_right(dx, y) + matmul_adjoint_right(x, dy)", None, None, result="array", has_reverse=False)
+       "matmul_adjoint_right(dx, y) + matmul_adjoint_right(x, dy)", "y @ bz", "matmul_adjoint_left(x, bz)",
+       result="array")
 
 # ---- piecewise constant -------------------------------------------------------------
 constant("floor",  "math.floor np.floor")
@@ -223,16 +225,23 @@ constant("zeros",  "np.zeros", result="array")
 constant("ones",   "np.ones", result="array")
 constant("empty",  "np.empty", result="array")
 constant("full",   "np.full", arity=2, result="array")
+# Generated code's own buffers (runtime.py): tapes, and adjoints' starting zeros.  Their
+# contents are written element by element, so their tangents are fresh zeros too.
+constant("new_tape", "runtime.new_tape", arity=2, result="array")
+constant("zero_like", "runtime.zero_like")
+constant("empty_adjoint", "runtime.empty_adjoint", result="array")
+unary("grown", "runtime.grown", "grown(dx)", "folded(bz)", result="array")
 # Calls that return a new array: never merged with an equal call, and the only values an
 # array assigned elements (y[i] = ...) may take.
 CREATIONS = frozenset({"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-                       "copy"})
+                       "copy", "new_tape", "zero_like", "empty_adjoint", "grown"})
 
 
 def _objects() -> dict:
     """Python object -> (op, family) for every spelling that names a real function."""
     import builtins
-    roots = {"math": math, "np": np, "builtin": builtins}
+    from . import runtime
+    roots = {"math": math, "np": np, "builtin": builtins, "runtime": runtime}
     table = {}
     for rule in RULES.values():
         for dotted in rule.aliases:

@@ -22,6 +22,12 @@ def grown(tape):
     return np.concatenate((tape, tape))
 
 
+def folded(tape):
+    """The adjoint of grown: each slot of the old tape gets both copies' adjoints."""
+    half = len(tape) // 2
+    return tape[:half] + tape[half:]
+
+
 def zero_like(x):
     """The zero tangent or adjoint of x: 0.0 for a number, float zeros for an array."""
     if isinstance(x, np.ndarray):
@@ -76,17 +82,6 @@ def empty_adjoint(x):
     return np.empty(x.shape)
 
 
-def zero_outside(a, low, high):
-    """Zero a[:low] and a[high + 1:], or all of `a` if high <= low (the loop ran no
-    iteration); returns nothing useful."""
-    if high <= low:
-        a[:] = 0.0
-    else:
-        a[:max(low, 0)] = 0.0
-        a[high + 1:] = 0.0
-    return 0
-
-
 @overload(new_tape)
 def _new_tape(n, value):
     if isinstance(value, types.Array):
@@ -98,6 +93,11 @@ def _new_tape(n, value):
 @overload(grown)
 def _grown(tape):
     return grown
+
+
+@overload(folded)
+def _folded(tape):
+    return folded
 
 
 @overload(zero_like)
@@ -184,11 +184,6 @@ def _empty_adjoint(x):
     return empty_adjoint
 
 
-@overload(zero_outside)
-def _zero_outside(a, low, high):
-    return zero_outside
-
-
 # ---- Jacobians: one column (forward) or row (reverse) per sweep ------------------------
 
 def shape_of(v):
@@ -250,6 +245,6 @@ def _store_row(J, k, v):
     return store_number
 
 
-HELPERS = {f.__name__: f for f in (new_tape, grown, zero_like, adjoint_like, expand, choose, empty_adjoint, zero_outside,
+HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, adjoint_like, expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
                                     store_row)}

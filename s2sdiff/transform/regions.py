@@ -241,7 +241,7 @@ class _SingleAssignment:
         # Carried: what the next iteration or the code after the loop reads.
         reads_inside = _read_counts(body)
         read_elsewhere = {n for n, c in self.reads.items() if c > reads_inside[n]}
-        exposed = _exposed(body) | (ir.tree_names(s.test) if isinstance(s, ir.While) else set())
+        exposed = ir.exposed_reads(body) | (ir.tree_names(s.test) if isinstance(s, ir.While) else set())
         assigned &= read_elsewhere | exposed
         if isinstance(s, ir.For) and s.var in read_elsewhere:
             assigned.add(s.var)      # read after the loop: keeps its old value if no iteration runs
@@ -291,25 +291,3 @@ class _SingleAssignment:
 def _read_counts(body):
     from collections import Counter
     return Counter(name for s in ir.walk(body) for name in ir.reads(s))
-
-def _exposed(body, assigned=None) -> set:
-    """Names an iteration may read before it assigns them."""
-    assigned = set() if assigned is None else assigned
-    exposed = set()
-    for s in body:
-        if isinstance(s, ir.If):
-            exposed |= ir.tree_names(s.test) - assigned
-            a, b = set(assigned), set(assigned)
-            exposed |= _exposed(s.body, a) | _exposed(s.orelse, b)
-            assigned |= a & b
-            continue
-        if isinstance(s, (ir.For, ir.While)):
-            exposed |= ir.reads(s) - assigned
-            exposed |= _exposed(s.body, set(assigned) | ({s.var} if isinstance(s, ir.For) else set()))
-            continue
-        exposed |= ir.reads(s) - assigned
-        if isinstance(s, ir.Assign):
-            assigned.add(s.target)
-        elif isinstance(s, ir.Unpack):
-            assigned.update(s.targets)
-    return exposed

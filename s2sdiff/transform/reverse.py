@@ -172,7 +172,7 @@ class _Reverse:
 
         # The forward sweep computes what the adjoint sweep reads, and the value.
         live = {a.id for a in ret.values if isinstance(a, ir.Name)} if self.with_value else set()
-        forward_sweep, _ = _prune(self.record(body, replay=None), live | ir.reads_within(adjoint))
+        forward_sweep, _ = _prune(self.record(body, replay=None), live | ir.exposed_reads(adjoint))
 
         results = []
         if self.with_value:                # copied now: the adjoint sweep restores loop values
@@ -349,9 +349,6 @@ class _Reverse:
                 out.append(ir.SetItem(self.b(value.array.id), value.index, bt, line, accumulate=True))
         elif isinstance(value, ir.Prim):
             rule = RULES[value.op]
-            if not rule.has_reverse and any(map(self.is_active, value.args)):
-                raise unsupported(f"the adjoint of {value.op} (needed for a second derivative through a matrix "
-                                  "product) is not available yet", self.fn.filename, at_line(line))
             numbers = all(self.is_number(a) for a in value.args)
             _, adjoints = rule.forms(arrays=not numbers)
             bindings = dict(zip(rule.params, value.args))
@@ -431,7 +428,7 @@ class _Reverse:
         replay = {id(loop)} | {id(inner) for inner in ir.walk(loop.body) if isinstance(inner, (ir.For, ir.While))}
         recompute = _replace_assignments(self.record(loop.body, replay), {
             r: ir.Item(ir.Name(plan.tapes[r]), (ir.Name(it),)) for r in plan.reads})
-        body, _ = _prune(restore + recompute, ir.reads_within(adjoint))
+        body, _ = _prune(restore + recompute, ir.exposed_reads(adjoint))
         body += adjoint
         if self.order_free(loop):
             # Each iteration's adjoint depends on no other's: run them in the primal's order,
