@@ -4,10 +4,12 @@
     df = sd.derivative(f)          # forward mode, compiled with numba.njit
     print(df(1.5)); sd.show(df)    # the value, and the generated source
 """
+from . import estimate
 from .api import (Differentiable, Transformed, clear_caches, derivative, differentiable, grad, jacobian, jvp,
                   show, value_and_grad, vjp)
 from .errors import S2SDiffError, UnsupportedError
 
 __all__ = ["derivative", "grad", "value_and_grad", "jacobian", "jvp", "vjp", "differentiable", "show",
-           "clear_caches", "Transformed", "Differentiable", "S2SDiffError", "UnsupportedError"]
+           "clear_caches", "Transformed", "Differentiable", "S2SDiffError", "UnsupportedError",
+           "estimate"]
 __version__ = "0.1.0"
