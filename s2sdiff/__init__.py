@@ -7,9 +7,10 @@
 from . import estimate
 from .api import (Differentiable, Transformed, clear_caches, derivative, differentiable, grad, jacobian, jvp,
                   show, value_and_grad, vjp)
+from .check import check_grad
 from .errors import S2SDiffError, UnsupportedError
 
 __all__ = ["derivative", "grad", "value_and_grad", "jacobian", "jvp", "vjp", "differentiable", "show",
            "clear_caches", "Transformed", "Differentiable", "S2SDiffError", "UnsupportedError",
-           "estimate"]
+           "estimate", "check_grad"]
 __version__ = "0.1.0"
