@@ -34,7 +34,7 @@ class GradientCheck(float):
 
     def __str__(self):
         lines = [f"check_grad({self.function}): largest relative error {float(self):.3g} against {self.reference}",
-                 f"  {'component':<14}{'AD gradient':>24}{'reference':>24}{'rel. error':>12}"]
+                 f"  {'component':<14}{'gradient':>24}{'reference':>24}{'rel. error':>12}"]
         lines += [f"  {label:<14}{ad:>24.16g}{ref:>24.16g}{error:>12.3g}" for label, ad, ref, error in
                   self.rows[:self._shown]]
         if len(self.rows) > self._shown:
