@@ -137,7 +137,8 @@ def sgd(f, x0, data, lr=1e-2, batch_size=32, momentum=0.0, tol=1e-6, max_iter=10
             break
     if bar is not None:
         bar.close()
-    return OptimizeResult(x, history[-1], k, np.array(history), status == CONVERGED, _MESSAGES[status])
+    message = "converged: an epoch changed the objective by at most tol" if status == CONVERGED else _MESSAGES[status]
+    return OptimizeResult(x, history[-1], k, np.array(history), status == CONVERGED, message)
 
 
 # ---- compiled loops -------------------------------------------------------------------

@@ -107,6 +107,16 @@ def test_a_given_gradient_runs_compiled_or_in_python_with_the_same_iterates():
         np.testing.assert_allclose(result.history, reference.history, rtol=1e-14, atol=1e-16)
 
 
+def test_a_matrix_start_in_the_python_loop():
+    target = np.arange(6.0).reshape(2, 3)
+    result = optimize.gradient_descent(lambda W: np.sum((W - target) ** 2), np.zeros((2, 3)), lr=0.25,
+                                       jac=lambda W: 2 * (W - target))
+    # W ← W − 0.5 (W − T): the error halves each step, and the gradient 2(W − T) drops below 1e-6 after
+    # ⌈log₂(2 · 5 / 1e-6)⌉ = 24 steps
+    assert result.converged and result.nit == 24 and result.x.shape == (2, 3)
+    np.testing.assert_allclose(result.x, target - target / 2 ** 24, rtol=1e-15, atol=0)
+
+
 def test_stopping_on_max_iter_and_on_divergence():
     result = descend(1.0, max_iter=5)
     assert not result.converged and result.nit == 5 and len(result.history) == 6
@@ -152,6 +162,7 @@ def test_sgd_reaches_the_least_squares_solution(regression_data):
     best = np.linalg.lstsq(X, y, rcond=None)[0]
     result = optimize.sgd(squared_error, np.zeros(3), (X, y), lr=0.02, batch_size=10, tol=1e-7, max_iter=5000)
     assert result.converged and result.nit % 20 == 0            # stops at the end of an epoch (20 minibatches)
+    assert result.message == "converged: an epoch changed the objective by at most tol"
     assert len(result.history) == result.nit // 20 + 1
     np.testing.assert_allclose(result.x, best, atol=2e-2)
     assert result.fun == pytest.approx(squared_error(result.x, X, y), rel=1e-14)
