@@ -23,7 +23,7 @@ from .errors import S2SDiffError
 from .names import Namer
 from .normalize import normalize
 from .parse import python_function
-from .pipeline import derived_unit
+from .pipeline import LOCK, derived_unit
 from .runtime import HELPERS
 
 MODES = ("forward", "reverse")
@@ -74,6 +74,10 @@ class Transformed:
             described = ", ".join(f"{n}: {numba.typeof(v)}" for n, v in zip(bound.arguments, values))
             raise TypeError(f"{self.__name__}() cannot run on arguments ({described}): "
                             f"{_numba_reason(exc)}") from None
+        except ValueError as exc:          # shapes that do not fit, found inside the compiled code
+            shapes = ", ".join(f"{n}: {np.shape(v)}" for n, v in zip(bound.arguments, values))
+            raise ValueError(f"{self.__name__}(): the arguments' shapes do not fit the function "
+                             f"({shapes}): {exc}") from None
 
     def __repr__(self):
         return f"<s2sdiff {self.__name__}{self._signature}>"
@@ -159,11 +163,12 @@ def _cached(kind, f, options, build, arrays=frozenset()):
     array where the code shows no evidence of one gets (and caches) the variant for it."""
     py_func = python_function(f)
     key = (kind, py_func, py_func.__code__, options, arrays)
-    if key not in _transforms:
-        transformed = build(arrays)
-        transformed.variant = lambda more: _cached(kind, f, options, build, arrays | more)
-        _transforms[key] = transformed
-    return _transforms[key]
+    with LOCK:
+        if key not in _transforms:
+            transformed = build(arrays)
+            transformed.variant = lambda more: _cached(kind, f, options, build, arrays | more)
+            _transforms[key] = transformed
+        return _transforms[key]
 
 
 # ---- wrapper generation ---------------------------------------------------------------
@@ -194,8 +199,7 @@ class _Wrapper:
                            + ["    " + line for line in self.lines + [f"return {returned}"]]) + "\n"
         namespace = {unit.function.name: unit.compiled for unit in self.units}
         namespace.update(self.namespace, np=np, **HELPERS)
-        py = compiler.load(source, namespace, name, self.jit)
-        compiled = compiler.jit(py) if self.jit else py
+        py, compiled = compiler.function(source, namespace, name, self.jit)
         return Transformed(name, _joined_sources(self.units) + "\n\n\n" + source, py, compiled,
                            [fn.params[i] for i in differentiated], self.jit, arrays=self.kind != "derivative",
                            numbers=set(fn.params) - array_parameters(fn) - self.arrays)

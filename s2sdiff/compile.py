@@ -1,17 +1,34 @@
 """Stage 6 — compile: generated source becomes a function, then a numba.njit dispatcher.
 
-The source is registered with `linecache` under a `<s2sdiff:…>` file name, so tracebacks
-show it and s2sdiff can read its own output back (that is how transforms compose).
+Compiled code is kept on disk between processes through numba's own cache: each
+generated function is written as a module file named by a hash of everything its
+machine code depends on (its source, the values and code it refers to, the versions of
+s2sdiff, numba and NumPy), so a changed function gets a new file and never a stale
+compile.  The directory is $S2SDIFF_CACHE_DIR, else s2sdiff/ in the user's cache
+directory, created readable by the user only; S2SDIFF_CACHE=0 turns the disk cache off.
+Without numba (jit=False) the source is only registered with `linecache`, under a
+`<s2sdiff:…>` name.  Either way tracebacks show it and s2sdiff can read its own output
+back (that is how transforms compose).
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import itertools
 import linecache
+import marshal
 import math
+import os
+import sys
+import tempfile
 import types
+import warnings
+from pathlib import Path
 
 import numba
 import numpy as np
+
+from . import runtime
 
 # error_model="numpy": division by zero gives inf/nan like NumPy instead of raising, so
 # the derivative code has no hidden exception branches and non-finite values propagate.
@@ -33,21 +50,117 @@ def _python_math():
 PYTHON_MATH = _python_math()
 
 
-def load(source: str, namespace: dict, name: str, jit: bool = True) -> types.FunctionType:
-    """Execute `source` in `namespace` and return the function `name` it defines.
+def function(source: str, namespace: dict, name: str, jit: bool = True) -> tuple:
+    """(the Python function `name` that `source` defines in `namespace`, its compiled form).
 
     Without numba, `math` is replaced by NumPy's versions of its functions, so the Python
     run returns inf and nan where compiled code does instead of raising."""
-    if not jit and namespace.get("math") is math:
-        namespace["math"] = PYTHON_MATH
-    filename = f"<s2sdiff:{name}:{next(_counter)}>"
+    if not jit:
+        if namespace.get("math") is math:
+            namespace["math"] = PYTHON_MATH
+        py_func = _load(source, namespace, name, f"<s2sdiff:{name}:{next(_counter)}>")
+        return py_func, py_func
+    key = _fingerprint(source, namespace)
+    path = _cache_file(name, key, source) if key else None
+    if path is None:
+        py_func = _load(source, namespace, name, f"<s2sdiff:{name}:{next(_counter)}>")
+        return py_func, numba.njit(**NJIT_OPTIONS)(py_func)
+    # numba finds a cached function's globals by importing its module: register one.
+    module = types.ModuleType(f"s2sdiff_generated_{path.stem}")
+    module.__file__ = str(path)
+    sys.modules[module.__name__] = module
+    module.__dict__.update(namespace)
+    py_func = _load(source, module.__dict__, name, str(path))
+    compiled = numba.njit(cache=True, **NJIT_OPTIONS)(py_func)
+    compiled.s2sdiff_key = key
+    return py_func, compiled
+
+
+def _load(source, namespace, name, filename) -> types.FunctionType:
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     exec(compile(source, filename, "exec"), namespace)
     return namespace[name]
 
 
-def jit(func: types.FunctionType):
-    return numba.njit(**NJIT_OPTIONS)(func)
+# ---- the disk cache ------------------------------------------------------------------
+
+def cache_dir() -> Path | None:
+    """The directory of the disk cache, created if needed; None when it is off or unusable."""
+    if os.environ.get("S2SDIFF_CACHE", "1") == "0":
+        return None
+    configured = os.environ.get("S2SDIFF_CACHE_DIR")
+    user_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    base = Path(configured) if configured else user_cache / "s2sdiff"
+    try:
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        warnings.warn(f"s2sdiff: no disk cache ({base}: {exc}); compiling in memory only", stacklevel=3)
+        return None
+    return base
+
+
+def _cache_file(name: str, key: str, source: str) -> Path | None:
+    base = cache_dir()
+    if base is None:
+        return None
+    path = base / f"{name}_{key[:24]}.py"
+    if not path.exists():          # written whole or not at all: several processes may race here
+        fd, tmp = tempfile.mkstemp(dir=base, suffix=".tmp")
+        with os.fdopen(fd, "w") as out:
+            out.write(source)
+        os.replace(tmp, path)
+    return path
+
+
+# What else compiled code depends on: the versions, and the helpers' numba overloads.
+_VERSIONS = (tuple(importlib.metadata.version(p) for p in ("s2sdiff", "numba", "numpy")) + (sys.version,)
+             + (hashlib.sha256(Path(runtime.__file__).read_bytes()).hexdigest(),))
+
+
+def _fingerprint(source: str, namespace: dict) -> str | None:
+    """A hash of what the compiled code depends on, or None if some value has no stable
+    identity across processes (then the function is compiled in memory only)."""
+    digest = hashlib.sha256(repr(_VERSIONS).encode())
+    digest.update(source.encode())
+    for name in sorted(namespace):
+        if name.startswith("__"):
+            continue
+        identity = _identity(namespace[name], set())
+        if identity is None:
+            return None
+        digest.update(f"{name}={identity};".encode())
+    return digest.hexdigest()
+
+
+def _identity(value, seen: set):
+    if isinstance(value, types.ModuleType):
+        return f"module {value.__name__}"
+    if isinstance(value, (types.BuiltinFunctionType, type)) and value.__module__ == "builtins":
+        return f"builtin {value.__name__}"
+    if isinstance(value, (bool, int, float, complex, str, type(None), np.number)):
+        return repr(value)
+    if isinstance(value, np.ndarray):
+        return f"array {value.dtype} {value.shape} {hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()}"
+    key = getattr(value, "s2sdiff_key", None)
+    if key is not None:                               # a generated function: its own fingerprint
+        return key
+    func = getattr(value, "py_func", value)
+    if isinstance(func, types.FunctionType):
+        if func.__module__ == runtime.__name__:
+            return f"runtime {func.__name__}"         # s2sdiff's version covers its helpers
+        if id(func) in seen:
+            return f"function {func.__qualname__}"
+        seen.add(id(func))
+        # A user function: its code, and the globals it reads, recursively.
+        parts = [func.__qualname__, hashlib.sha256(marshal.dumps(func.__code__)).hexdigest()]
+        for global_name in func.__code__.co_names:
+            if global_name in func.__globals__:
+                identity = _identity(func.__globals__[global_name], seen)
+                if identity is None:
+                    return None
+                parts.append(f"{global_name}={identity}")
+        return "function " + " ".join(parts)
+    return None
 
 
 _primals: dict = {}

@@ -23,7 +23,7 @@ import numba
 import numpy as np
 
 from .api import Differentiable, Transformed, value_and_grad
-from .compile import NJIT_OPTIONS, load, primal
+from .compile import NJIT_OPTIONS, function, primal
 from .errors import S2SDiffError
 
 RUNNING, CONVERGED, MAX_ITER, DIVERGED = 0, 1, 2, 3
@@ -205,7 +205,7 @@ def _minibatch_call(n_data, compiled):
     so the call is written out for the number of arrays."""
     batch = "".join(f"data[{i}][rows], " for i in range(n_data))
     source = f"def minibatch_call(evaluate, x, data, rows, args):\n    return evaluate(x, {batch}*args)\n"
-    return _kernel(load(source, {}, "minibatch_call"), compiled)
+    return function(source, {}, "minibatch_call", compiled)[1]
 
 
 # ---- the objective --------------------------------------------------------------------

@@ -5,6 +5,7 @@ derivatives of become units of their own (each built once, then reused by every 
 """
 from __future__ import annotations
 
+import threading
 import types
 from dataclasses import dataclass, field
 
@@ -47,6 +48,8 @@ class Unit:
 
 _units: dict = {}
 _in_progress: set = set()
+# One transform is built at a time: threads asking for the same one wait and then share it.
+LOCK = threading.RLock()
 
 _TRANSFORMS = {
     "jvp": lambda fn, active, arrays: forward(fn, active, arrays),
@@ -62,18 +65,19 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
     `arrays` names parameters known to be arrays beyond what the code shows."""
     py_func = python_function(func)
     key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(arrays))
-    if key in _units:
-        return _units[key]
-    if key in _in_progress:
-        raise unsupported(f"recursion is not supported: {py_func.__name__} calls itself "
-                          "(directly or through other functions)", filename, node)
-    _in_progress.add(key)
-    try:
-        unit = build(_TRANSFORMS[kind](normalize(py_func), tuple(active), frozenset(arrays)), jit)
-    finally:
-        _in_progress.discard(key)
-    _units[key] = unit
-    return unit
+    with LOCK:
+        if key in _units:
+            return _units[key]
+        if key in _in_progress:
+            raise unsupported(f"recursion is not supported: {py_func.__name__} calls itself "
+                              "(directly or through other functions)", filename, node)
+        _in_progress.add(key)
+        try:
+            unit = build(_TRANSFORMS[kind](normalize(py_func), tuple(active), frozenset(arrays)), jit)
+        finally:
+            _in_progress.discard(key)
+        _units[key] = unit
+        return unit
 
 
 def build(function: ir.Function, jit: bool) -> Unit:
@@ -94,6 +98,5 @@ def build(function: ir.Function, jit: bool) -> Unit:
             continue                         # runtime helpers carry their own numba overloads
         if isinstance(value, types.FunctionType) or hasattr(value, "py_func"):
             namespace[name] = compiler.primal(value, jit)
-    py_func = compiler.load(source, namespace, function.name, jit)
-    compiled = compiler.jit(py_func) if jit else py_func
+    py_func, compiled = compiler.function(source, namespace, function.name, jit)
     return Unit(function, source, py_func, compiled, dependencies)

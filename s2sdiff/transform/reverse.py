@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..analyze import active_names, number_names
-from ..errors import at_line, unsupported
 from ..names import Namer
 from ..normalize import lower_template
 from ..rules import RULES
