@@ -21,7 +21,7 @@ from . import ir
 from .errors import S2SDiffError, at_line, unsupported
 from .names import Namer
 from .parse import ParsedFunction, parse_function, python_function
-from .rules import CREATIONS, RULES, primitive_of
+from .rules import RULES, makes_new_array, primitive_of
 from .simplify import simplify
 
 _UNSUPPORTED_STATEMENTS = {
@@ -203,15 +203,6 @@ class _Lowering:
                     raise self.error(f"{what} is not supported here", sub)
 
 
-def _makes_new_array(value) -> bool:
-    """Whether `value` is an array no other name refers to (not a view, not an argument)."""
-    if not isinstance(value, ir.Prim):
-        return False
-    rule = RULES[value.op]
-    return value.op in CREATIONS or rule.result in ("elementwise", "array") and rule.differentiable \
-        and value.op not in ("transpose", "select", "choose", "expand", "pos")
-
-
 class _UserLowering(_Lowering):
     """Lowering of a user function: resolves names and calls through its scope."""
 
@@ -250,7 +241,7 @@ class _UserLowering(_Lowering):
                 raise self.error(f"'{array}' is a parameter: s2sdiff does not differentiate functions that modify "
                                  f"their arguments; assign to a copy ({array} = {array}.copy())", target)
         for s in ir.walk(body):
-            if isinstance(s, ir.Assign) and s.target in self.written and not _makes_new_array(s.value):
+            if isinstance(s, ir.Assign) and s.target in self.written and not (isinstance(s.value, ir.Prim) and makes_new_array(s.value.op)):
                 raise self.error(f"'{s.target}' is assigned elements, so each assignment of it must create a new "
                                  "array (np.zeros, np.empty, x.copy(), y * 2.0, ...), not a view or another name",
                                  at_line(s.line))

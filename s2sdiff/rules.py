@@ -231,10 +231,19 @@ constant("new_tape", "runtime.new_tape", arity=2, result="array")
 constant("zero_like", "runtime.zero_like")
 constant("empty_adjoint", "runtime.empty_adjoint", result="array")
 unary("grown", "runtime.grown", "grown(dx)", "folded(bz)", result="array")
+unary("owned", "runtime.owned", "owned(dx)", "bz")
 # Calls that return a new array: never merged with an equal call, and the only values an
 # array assigned elements (y[i] = ...) may take.
 CREATIONS = frozenset({"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-                       "copy", "new_tape", "zero_like", "empty_adjoint", "grown"})
+                       "copy", "new_tape", "zero_like", "empty_adjoint", "grown", "owned"})
+
+
+def makes_new_array(op: str) -> bool:
+    """Whether `op` on arrays returns an array no other name refers to (not a view, not
+    one of its arguments)."""
+    rule = RULES[op]
+    return op in CREATIONS or rule.result in ("elementwise", "array") and rule.differentiable \
+        and op not in ("transpose", "select", "choose", "expand", "pos", "adjoint_like")
 
 
 def _objects() -> dict:

@@ -50,6 +50,11 @@ def adjoint_like(g, x):
     return g if g.shape == x.shape else np.broadcast_to(g, x.shape).copy()
 
 
+def owned(x):
+    """A copy of an array (a gradient handed out must not share another's storage); a number as it is."""
+    return x.copy() if isinstance(x, np.ndarray) else x
+
+
 def expand(g, axis):
     """The adjoint of a sum along `axis`, with that axis back (length 1); a number stays."""
     return np.expand_dims(g, axis) if isinstance(g, np.ndarray) else g
@@ -98,6 +103,11 @@ def _grown(tape):
 @overload(folded)
 def _folded(tape):
     return folded
+
+
+@overload(owned)
+def _owned(x):
+    return (lambda x: x.copy()) if isinstance(x, types.Array) else (lambda x: x)
 
 
 @overload(zero_like)
@@ -245,6 +255,6 @@ def _store_row(J, k, v):
     return store_number
 
 
-HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, adjoint_like, expand, choose, empty_adjoint,
+HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, adjoint_like, expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
                                     store_row)}

@@ -23,13 +23,14 @@ after the adjoint of v's assignment, so an iteration's adjoints never leak into 
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
 from ..analyze import active_names, number_names
 from ..names import Namer
 from ..normalize import lower_template
-from ..rules import RULES
+from ..rules import RULES, makes_new_array
 from . import overwrites
 from .regions import single_exit_single_assignment
 
@@ -182,9 +183,9 @@ class _Reverse:
                     value = ir.Name(kept)
                 results.append(value)
         for p in self.wrt:
-            if p not in self.numbers and not _fresh(self.b(p), adjoint):
+            if p not in self.numbers and not _owned(self.b(p), adjoint):
                 # It may be another adjoint's array (x + y gives both the same): hand out a copy.
-                adjoint.append(ir.Assign(self.b(p), ir.Prim("copy", (ir.Name(self.b(p)),), "np"), line))
+                adjoint.append(ir.Assign(self.b(p), self.helper("owned", ir.Name(self.b(p))), line))
         results += [ir.Name(self.b(p)) if p in self.active or p not in self.numbers else ir.Const(0.0)
                     for p in self.wrt]
         many = len(results) != 1
@@ -561,10 +562,21 @@ def _first_accumulations_assign(code, updated_in_place) -> list:
 def _mentioned(s) -> set:
     return set().union(*(set(ir.targets(t)) | ir.reads(t) for t in ir.walk([s])))
 
-def _fresh(name, code) -> bool:
-    """Whether `name` still starts as its own zeros (nothing assigned it another array)."""
-    return any(isinstance(s, ir.Assign) and s.target == name and isinstance(s.value, ir.Opaque)
-               and s.value.name == "zero_like" for s in code)
+def _owned(name, code) -> bool:
+    """Whether every array `name` is given is made for it: its own zeros, a new array, or
+    a temporary holding a new array that nothing else reads."""
+    values, reads = {}, Counter()
+    for s in ir.walk(code):
+        if isinstance(s, ir.Assign):
+            values.setdefault(s.target, []).append(s.value)
+        reads.update(ir.reads(s))
+
+    def owned(n):
+        return all(isinstance(v, ir.Opaque) and v.name == "zero_like"
+                   or isinstance(v, ir.Prim) and makes_new_array(v.op)
+                   or isinstance(v, ir.Name) and v.id != n and reads[v.id] == 1 and owned(v.id)
+                   for v in values.get(n, ()))
+    return owned(name)
 
 
 
