@@ -36,46 +36,52 @@ class Transformed:
         self.__name__ = name
         self.jit = jit
         self._arrays = arrays
-        self._numbers = set(numbers)        # parameters the code was generated to take as numbers
         self.source = source
         self.py_func = py_func
         self.dispatcher = compiled
         self._signature = inspect.signature(py_func)
-        self._differentiated = set(differentiated)
+        self._params = list(self._signature.parameters)
+        # positions of the parameters generated as numbers and of the differentiated ones
+        self._number_positions = [i for i, p in enumerate(self._params) if p in set(numbers)]
+        self._differentiated_positions = [i for i, p in enumerate(self._params) if p in set(differentiated)]
 
     variant = None      # arrays -> the transform generated for those parameters as arrays
 
     def __call__(self, *args, **kwargs):
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise TypeError(f"{self.__name__}(): {exc}") from None
-        bound.apply_defaults()
-        unexpected = frozenset(name for name, value in bound.arguments.items()
-                               if name in self._numbers and isinstance(value, np.ndarray) and value.ndim)
-        if unexpected and self.variant is not None and self._arrays:
-            return self.variant(unexpected)(*args, **kwargs)
-        values = []
-        for name, value in bound.arguments.items():
-            if name in unexpected:
-                raise TypeError(f"{self.__name__}(): argument '{name}' is an array, but the function uses it as a "
-                                "number (it never indexes, reduces or multiplies it as an array)")
-            if name in self._differentiated:
-                value = _differentiated_argument(self.__name__, name, value, self._arrays)
+        if kwargs or len(args) != len(self._params):
+            try:
+                bound = self._signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{self.__name__}(): {exc}") from None
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())
+        values = list(args)
+        unexpected = frozenset(self._params[i] for i in self._number_positions
+                               if isinstance(values[i], np.ndarray) and values[i].ndim)
+        if unexpected:
+            if self.variant is not None and self._arrays:
+                return self.variant(unexpected)(*values)
+            raise TypeError(f"{self.__name__}(): argument '{min(unexpected)}' is an array, but the function uses it "
+                            "as a number (it never indexes, reduces or multiplies it as an array)")
+        for i in self._differentiated_positions:
+            value = values[i]
+            if not (type(value) is np.ndarray and value.dtype == np.float64 and value.flags.c_contiguous
+                    and value.ndim in (1, 2) and self._arrays or type(value) is float and self.jit):
+                value = _differentiated_argument(self.__name__, self._params[i], value, self._arrays)
                 if not self.jit and not isinstance(value, np.ndarray):
                     value = np.float64(value)   # NumPy scalars divide by zero like compiled code does
-            values.append(value)
+            values[i] = value
         if not self.jit:
             with np.errstate(all="ignore"):
                 return self.dispatcher(*values)
         try:
             return self.dispatcher(*values)
         except TypingError as exc:
-            described = ", ".join(f"{n}: {numba.typeof(v)}" for n, v in zip(bound.arguments, values))
+            described = ", ".join(f"{n}: {numba.typeof(v)}" for n, v in zip(self._params, values))
             raise TypeError(f"{self.__name__}() cannot run on arguments ({described}): "
                             f"{_numba_reason(exc)}") from None
         except ValueError as exc:          # shapes that do not fit, found inside the compiled code
-            shapes = ", ".join(f"{n}: {np.shape(v)}" for n, v in zip(bound.arguments, values))
+            shapes = ", ".join(f"{n}: {np.shape(v)}" for n, v in zip(self._params, values))
             raise ValueError(f"{self.__name__}(): the arguments' shapes do not fit the function "
                              f"({shapes}): {exc}") from None
 
