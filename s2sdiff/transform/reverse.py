@@ -68,6 +68,7 @@ class _Reverse:
         self.needed = self.needed_names()
         self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads)
         self.plans = {}
+        self.fusable = {}           # id(adjoint loop) -> (loop, statements restoring its iteration)
         self.numbers = number_names(self.fn, arrays)
         # Adjoint arrays the sweep updates element by element (`bx[i] += bt`, `by[i] = 0.0`):
         # they must own their storage, never share another adjoint's array.
@@ -176,10 +177,15 @@ class _Reverse:
 
         results = []
         if self.with_value:                # copied now: the adjoint sweep restores loop values
+            fused = self.fuse(forward_sweep, adjoint)
             for k, value in enumerate(ret.values):
                 if isinstance(value, ir.Name):
                     kept = self.namer.fresh(fn.name if m == 1 else f"{fn.name}{k + 1}")
-                    forward_sweep.append(ir.Assign(kept, value, line))
+                    copy = ir.Assign(kept, value, line)
+                    if value.id in fused:
+                        adjoint.insert(_index(adjoint, fused[value.id]) + 1, copy)
+                    else:
+                        forward_sweep.append(copy)
                     value = ir.Name(kept)
                 results.append(value)
         for p in self.wrt:
@@ -198,6 +204,33 @@ class _Reverse:
                            fn.source_lines, self.namespace, len(results), many, dict(fn.defaults),
                            fn.origin, doc, user_names=fn.user_names,
                            numbers=frozenset(self.numbers | self.number_adjoints()))
+
+    def fuse(self, forward_sweep, adjoint) -> dict:
+        """value_and_grad: a loop whose adjoint runs forwards also computes the value, in the
+        same pass, when nothing between the two loops needs the value.  Returns the names
+        the moved loops compute -> the adjoint loop that now computes them."""
+        computed = {}
+        for adjoint_loop in [s for s in adjoint if id(s) in self.fusable]:
+            loop, restored = self.fusable[id(adjoint_loop)]
+            # its loop in the forward sweep: the one over the same variable (single assignment)
+            primal = next((s for s in forward_sweep if isinstance(s, ir.For) and s.var == loop.var), None)
+            if primal is None:
+                continue
+            between = forward_sweep[_index(forward_sweep, primal) + 1:] + adjoint[:_index(adjoint, adjoint_loop)]
+            outputs = ir.assigned_within(primal.body) | set(loop.loop.carried)
+            written = {t.array for t in ir.walk(between) if isinstance(t, ir.SetItem)}
+            if (ir.reads_within(between) & outputs) or written & ir.reads_within(primal.body):
+                continue
+            carried = [t for t in primal.body if isinstance(t, ir.Assign) and t.target in loop.loop.carried]
+            steps = [t for t in primal.body if not any(t is c for c in carried)]
+            rest = [t for t in adjoint_loop.body[restored:] if t not in steps]      # recomputed already
+            body = adjoint_loop.body[:restored] + steps + rest + carried
+            fused = ir.For(adjoint_loop.var, adjoint_loop.start, adjoint_loop.stop, adjoint_loop.step, body,
+                           adjoint_loop.line)
+            forward_sweep.pop(_index(forward_sweep, primal))
+            adjoint[_index(adjoint, adjoint_loop)] = fused
+            computed.update(dict.fromkeys(outputs, fused))
+        return computed
 
     def zero_adjoints(self, loop_id, line) -> list:
         """`bv = 0.0` for the active names a region defines — the function body (loop_id
@@ -439,6 +472,9 @@ class _Reverse:
             out.append(ir.Assign(last, ir.Prim("sub", (count, ir.Const(1))), line))
             iterations = (ir.Name(last), ir.Const(-1), ir.Const(-1))
         out.append(ir.For(it, *iterations, body, line))
+        if self.with_value and self.order_free(loop) and isinstance(loop, ir.For) and not plan.tapes \
+                and not plan.counter and any(s is loop for s in self.fn.body):
+            self.fusable[id(out[-1])] = (loop, len(restore))
         return out
 
     def order_free(self, loop) -> bool:
@@ -489,6 +525,10 @@ def _replace_assignments(body, values) -> list:
 def _values_read(body) -> set:
     """Names whose values a body reads (an element write reads its index, not its array)."""
     return set().union(*(ir.reads(s) - ({s.array} if isinstance(s, ir.SetItem) else set()) for s in ir.walk(body)))
+
+
+def _index(body, stmt) -> int:
+    return next(k for k, s in enumerate(body) if s is stmt)
 
 
 def _has_slice(index) -> bool:
