@@ -287,10 +287,11 @@ def _partials(w: _Wrapper, f, index) -> tuple:
     return values, partials
 
 
-def _reverse_rows(w: _Wrapper, f, indices, with_value, seeds=None):
+def _reverse_rows(w: _Wrapper, f, indices, with_value, seeds=None, parallel=False):
     """One adjoint sweep: (value names, adjoint names) for the parameters `indices`."""
     fn = w.function
-    vjp = w.use(derived_unit("vjp" if with_value else "vjp_grad", f, tuple(indices), w.jit, arrays=w.arrays))
+    vjp = w.use(derived_unit("vjp" if with_value else "vjp_grad", f, tuple(indices), w.jit, arrays=w.arrays,
+                             parallel=parallel))
     values = ([w.namer.fresh("value")] if not fn.tuple_result
               else [w.namer.fresh(f"value{k + 1}") for k in range(fn.n_outputs)]) if with_value else []
     adjoints = [w.namer.fresh(f"d{fn.name}_d{fn.params[i]}") for i in indices]
@@ -372,17 +373,19 @@ def derivative(f, order=1, *, jit=True):
     return _cached("derivative", f, (jit,), build)
 
 
-def grad(f, wrt=0, mode="reverse", *, jit=True):
-    """Gradient of a scalar-valued f in the argument(s) `wrt`."""
-    return _gradient("grad", f, wrt, mode, jit)
+def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False):
+    """Gradient of a scalar-valued f in the argument(s) `wrt`.  `parallel=True` compiles
+    with numba's parallel=True: array expressions run on all threads, and so do the
+    adjoint loops whose iterations are independent (cut into chunks, see parallel.py)."""
+    return _gradient("grad", f, wrt, mode, jit, parallel)
 
 
-def value_and_grad(f, wrt=0, mode="reverse", *, jit=True):
+def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False):
     """`(f(*args), grad)` in one pass."""
-    return _gradient("value_and_grad", f, wrt, mode, jit)
+    return _gradient("value_and_grad", f, wrt, mode, jit, parallel)
 
 
-def _gradient(kind, f, wrt, mode, jit):
+def _gradient(kind, f, wrt, mode, jit, parallel=False):
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
     function = normalize(python_function(f))
@@ -391,16 +394,19 @@ def _gradient(kind, f, wrt, mode, jit):
                            f"{function.n_outputs}; use sd.jacobian")
     with_value = kind == "value_and_grad"
 
+    if parallel and mode != "reverse":
+        raise S2SDiffError("parallel=True is for reverse mode")
+
     def build(arrays):
         w = _Wrapper(kind, f, mode, jit, arrays)
         if mode == "forward":
             values, results = _forward_columns(w, f, indices, as_array=False)
         else:
-            values, results = _reverse_rows(w, f, indices, with_value)
+            values, results = _reverse_rows(w, f, indices, with_value, parallel=parallel)
         gradient = _packed(results, many)
         return w.finish(f"{values[0]}, ({gradient})" if with_value and many
                         else f"{values[0]}, {gradient}" if with_value else gradient, indices)
-    return _cached(kind, f, (indices, many, mode, jit), build)
+    return _cached(kind, f, (indices, many, mode, jit, parallel), build)
 
 
 def jacobian(f, wrt=0, mode="forward", *, jit=True):

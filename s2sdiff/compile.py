@@ -50,8 +50,9 @@ def _python_math():
 PYTHON_MATH = _python_math()
 
 
-def function(source: str, namespace: dict, name: str, jit: bool = True) -> tuple:
-    """(the Python function `name` that `source` defines in `namespace`, its compiled form).
+def function(source: str, namespace: dict, name: str, jit: bool = True, parallel: bool = False) -> tuple:
+    """(the Python function `name` that `source` defines in `namespace`, its compiled form;
+    `parallel`: numba's parallel=True, for prange loops and array expressions on threads).
 
     Without numba, `math` is replaced by NumPy's versions of its functions, so the Python
     run returns inf and nan where compiled code does instead of raising."""
@@ -60,11 +61,14 @@ def function(source: str, namespace: dict, name: str, jit: bool = True) -> tuple
             namespace["math"] = PYTHON_MATH
         py_func = _load(source, namespace, name, f"<s2sdiff:{name}:{next(_counter)}>")
         return py_func, py_func
-    key = _fingerprint(source, namespace)
+    # numba cannot cache prange code (its thread pool is a dynamic global)
+    key = None if parallel else _fingerprint(source, namespace)
     path = _cache_file(name, key, source) if key else None
     if path is None:
         py_func = _load(source, namespace, name, f"<s2sdiff:{name}:{next(_counter)}>")
-        return py_func, numba.njit(**NJIT_OPTIONS)(py_func)
+        compiled = numba.njit(parallel=parallel, **NJIT_OPTIONS)(py_func)
+        compiled.s2sdiff_key = ""           # kept in memory only: so is what calls it
+        return py_func, compiled
     # numba finds a cached function's globals by importing its module: register one.
     module = types.ModuleType(f"s2sdiff_generated_{path.stem}")
     module.__file__ = str(path)
@@ -135,15 +139,15 @@ def _fingerprint(source: str, namespace: dict) -> str | None:
 def _identity(value, seen: set):
     if isinstance(value, types.ModuleType):
         return f"module {value.__name__}"
-    if isinstance(value, (types.BuiltinFunctionType, type)) and value.__module__ == "builtins":
-        return f"builtin {value.__name__}"
+    if isinstance(value, (types.BuiltinFunctionType, type)) and value.__module__.split(".")[0] in ("builtins", "numba"):
+        return f"{value.__module__} {value.__qualname__}"
     if isinstance(value, (bool, int, float, complex, str, type(None), np.number)):
         return repr(value)
     if isinstance(value, np.ndarray):
         return f"array {value.dtype} {value.shape} {hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()}"
     key = getattr(value, "s2sdiff_key", None)
     if key is not None:                               # a generated function: its own fingerprint
-        return key
+        return key or None
     func = getattr(value, "py_func", value)
     if isinstance(func, types.FunctionType):
         if func.__module__ == runtime.__name__:

@@ -13,6 +13,8 @@ import math
 import re
 from collections import Counter
 
+import numba
+
 from . import ir
 from .names import Namer
 from .rules import RULES
@@ -120,7 +122,10 @@ class _Emitter:
                 bounds.pop()
                 if s.start == ir.Const(0):
                     bounds.pop(0)
-            self.write(depth, f"for {s.var} in range({', '.join(map(self.atom, bounds))}):")
+            if s.parallel:
+                self.namespace["prange"] = numba.prange
+            loop_range = "prange" if s.parallel else "range"
+            self.write(depth, f"for {s.var} in {loop_range}({', '.join(map(self.atom, bounds))}):")
             self.block(s.body, depth + 1, line)
         elif isinstance(s, ir.While):
             self.write(depth, f"while {ast.unparse(s.test)}:")

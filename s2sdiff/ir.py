@@ -8,6 +8,7 @@ expressions: they are never differentiated and keep Python's short-circuit seman
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -142,6 +143,7 @@ class For:
     body: list
     line: int
     loop: "LoopInfo" = None     # set only while a function is in single-assignment form
+    parallel: bool = False      # iterations spread over threads (numba.prange)
 
 
 @dataclass
@@ -203,6 +205,7 @@ class Function:
     doc: str = ""                                      # a comment line above the definition
     user_names: frozenset = frozenset()                # names the user's own code binds
     numbers: frozenset = frozenset()                   # names known to hold numbers (not arrays)
+    chunkable: frozenset = frozenset()                 # loop variables of loops threads may share
 
 
 def walk(body):
@@ -332,3 +335,29 @@ def exposed_reads(body, assigned=None) -> set:
         elif isinstance(s, Unpack):
             assigned.update(s.targets)
     return exposed
+
+
+class Offsets:
+    """k for index atoms that hold `var + k`, through single assignments (`i = it`,
+    `t = i + 1`, `u = t - 2`)."""
+
+    def __init__(self, body):
+        counts = Counter(t for s in walk(body) for t in targets(s))
+        self.defs = {s.target: s.value for s in walk(body) if isinstance(s, Assign) and counts[s.target] == 1}
+
+    def of(self, atom, var):
+        if atom == Name(var):
+            return 0
+        value = self.defs.get(atom.id) if isinstance(atom, Name) else None
+        if isinstance(value, Name):
+            return self.of(value, var)
+        if not (isinstance(value, Prim) and value.op in ("add", "sub") and value.family == "op"):
+            return None
+        x, y = value.args
+        if isinstance(y, Const) and isinstance(y.value, int):
+            base = self.of(x, var)
+            return None if base is None else base + (y.value if value.op == "add" else -y.value)
+        if value.op == "add" and isinstance(x, Const) and isinstance(x.value, int):
+            base = self.of(y, var)
+            return None if base is None else base + x.value
+        return None

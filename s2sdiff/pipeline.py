@@ -14,6 +14,7 @@ from . import ir
 from .emit import emit
 from .errors import unsupported
 from .normalize import normalize
+from .parallel import chunk_loops, threads_help
 from .parse import python_function
 from .reuse import reuse_across_iterations
 from .simplify import simplify
@@ -52,19 +53,20 @@ _in_progress: set = set()
 LOCK = threading.RLock()
 
 _TRANSFORMS = {
-    "jvp": lambda fn, active, arrays: forward(fn, active, arrays),
-    "vjp": lambda fn, active, arrays: reverse(fn, active, True, arrays),
-    "vjp_grad": lambda fn, active, arrays: reverse(fn, active, False, arrays),
+    "jvp": lambda fn, active, arrays, parallel: forward(fn, active, arrays),
+    "vjp": lambda fn, active, arrays, parallel: reverse(fn, active, True, arrays, parallel),
+    "vjp_grad": lambda fn, active, arrays, parallel: reverse(fn, active, False, arrays, parallel),
 }
 
 
 def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, filename=None,
-                 arrays=frozenset()) -> Unit:
+                 arrays=frozenset(), parallel=False) -> Unit:
     """The compiled derivative function of `func` in the parameters `active`:
     "jvp" (forward mode), "vjp" (reverse mode, with the value), "vjp_grad" (without).
-    `arrays` names parameters known to be arrays beyond what the code shows."""
+    `arrays` names parameters known to be arrays beyond what the code shows; `parallel`
+    compiles with numba's parallel=True and spreads loops over threads (parallel.py)."""
     py_func = python_function(func)
-    key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(arrays))
+    key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(arrays), parallel)
     with LOCK:
         if key in _units:
             return _units[key]
@@ -73,14 +75,15 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
                               "(directly or through other functions)", filename, node)
         _in_progress.add(key)
         try:
-            unit = build(_TRANSFORMS[kind](normalize(py_func), tuple(active), frozenset(arrays)), jit)
+            unit = build(_TRANSFORMS[kind](normalize(py_func), tuple(active), frozenset(arrays), parallel), jit,
+                         parallel)
         finally:
             _in_progress.discard(key)
         _units[key] = unit
         return unit
 
 
-def build(function: ir.Function, jit: bool) -> Unit:
+def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
     """Emit and compile a generated core-language function."""
     dependencies = []
 
@@ -92,11 +95,13 @@ def build(function: ir.Function, jit: bool) -> Unit:
             return unit.compiled, unit.function.name
         return compiler.primal(callee.obj, jit), callee.py_func.__name__
 
-    source, namespace = emit(reuse_across_iterations(simplify(function)), bind)
+    function = chunk_loops(simplify(function))
+    parallel = parallel and threads_help(function)
+    source, namespace = emit(reuse_across_iterations(function), bind)
     for name, value in namespace.items():   # user functions called in conditions run as primals
         if getattr(value, "__module__", None) == runtime.__name__:
             continue                         # runtime helpers carry their own numba overloads
         if isinstance(value, types.FunctionType) or hasattr(value, "py_func"):
             namespace[name] = compiler.primal(value, jit)
-    py_func, compiled = compiler.function(source, namespace, function.name, jit)
+    py_func, compiled = compiler.function(source, namespace, function.name, jit, parallel)
     return Unit(function, source, py_func, compiled, dependencies)

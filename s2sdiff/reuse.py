@@ -47,8 +47,8 @@ def _block(body, namer, params, rotations) -> list:
         elif isinstance(s, ir.While):
             s = ir.While(s.test, _block(s.body, namer, params, {}), s.line)
         elif isinstance(s, ir.For):
-            s = ir.For(s.var, s.start, s.stop, s.step, _block(s.body, namer, params, {}), s.line)
-            if s.step == ir.Const(1):
+            s = replace(s, body=_block(s.body, namer, params, {}))
+            if s.step == ir.Const(1) and not s.parallel:
                 out.extend(_Loop(s, namer, params, rotations).rewrite())
                 continue
         out.append(s)

@@ -5,6 +5,7 @@ Each is a plain Python function (so `jit=False` code runs) with a numba overload
 compiled code inlines it)."""
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba.core import types
 from numba.extending import overload
@@ -48,6 +49,12 @@ def adjoint_like(g, x):
         if extent == 1 and g.shape[axis] != 1:
             g = g.sum(axis=axis, keepdims=True)
     return g if g.shape == x.shape else np.broadcast_to(g, x.shape).copy()
+
+
+def chunk_count(count):
+    """How many chunks a loop of `count` iterations is cut into for threads: two per
+    thread, each of at least 4096 iterations (1: the loop runs on one thread)."""
+    return max(1, min(2 * numba.get_num_threads(), count // 4096))
 
 
 def owned(x):
@@ -103,6 +110,11 @@ def _grown(tape):
 @overload(folded)
 def _folded(tape):
     return folded
+
+
+@overload(chunk_count)
+def _chunk_count(count):
+    return chunk_count
 
 
 @overload(owned)
@@ -255,6 +267,6 @@ def _store_row(J, k, v):
     return store_number
 
 
-HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, adjoint_like, expand, choose, empty_adjoint,
+HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
                                     store_row)}

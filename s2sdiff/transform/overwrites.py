@@ -16,8 +16,6 @@ lines named, never differentiated wrongly.
 """
 from __future__ import annotations
 
-from collections import Counter
-
 from .. import ir
 from ..errors import at_line, unsupported
 from ..names import user_name
@@ -38,7 +36,7 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads) -> dict
         return taped
     sites = list(_sites(function.body, ()))
     writes = [(k, s, loops) for k, (s, loops) in enumerate(sites) if isinstance(s, ir.SetItem)]
-    offsets = _Offsets(function.body)
+    offsets = ir.Offsets(function.body)
     for k, (s, loops) in enumerate(sites):
         for array, index in _array_reads(s, written, home, needed, adjoint_reads):
             for kw, w, w_loops in writes:
@@ -135,28 +133,3 @@ def _may_hit_later(k_read, read_index, k_write, write_index, loops, offsets) -> 
 
 def _never_equal(a, b) -> bool:
     return any(isinstance(x, ir.Const) and isinstance(y, ir.Const) and x.value != y.value for x, y in zip(a, b))
-
-
-class _Offsets:
-    """`c` for index atoms that hold `i + c` (through `t = i + 1`, `u = t - 2`, …)."""
-
-    def __init__(self, body):
-        counts = Counter(t for s in ir.walk(body) for t in ir.targets(s))
-        self.defs = {s.target: s.value for s in ir.walk(body)
-                     if isinstance(s, ir.Assign) and counts[s.target] == 1}
-
-    def of(self, atom, var):
-        if atom == ir.Name(var):
-            return 0
-        value = self.defs.get(atom.id) if isinstance(atom, ir.Name) else None
-        if not (isinstance(value, ir.Prim) and value.op in ("add", "sub") and value.family == "op"):
-            return None
-        x, y = value.args
-        if isinstance(y, ir.Const) and isinstance(y.value, int):
-            base = self.of(x, var)
-            return None if base is None else base + (y.value if value.op == "add" else -y.value)
-        if value.op == "add" and isinstance(x, ir.Const) and isinstance(x.value, int):
-            base = self.of(y, var)
-            return None if base is None else base + x.value
-        return None
-

@@ -40,10 +40,12 @@ _LOOP_VARIABLE = ast.parse("start + it * step", mode="eval").body
 _SPREAD = {"sum", "sum_axis", "where", "choose"}
 
 
-def reverse(function: ir.Function, active_params: tuple, with_value: bool = True, arrays=frozenset()) -> ir.Function:
+def reverse(function: ir.Function, active_params: tuple, with_value: bool = True, arrays=frozenset(),
+            parallel: bool = False) -> ir.Function:
     """The adjoint function of `function` in the parameters at indices `active_params`
-    (`arrays`: parameters known to be arrays)."""
-    return _Reverse(function, active_params, with_value, arrays).run()
+    (`arrays`: parameters known to be arrays; `parallel`: mark the adjoint loops threads
+    may share, for parallel.py)."""
+    return _Reverse(function, active_params, with_value, arrays, parallel).run()
 
 
 @dataclass
@@ -55,8 +57,11 @@ class _LoopPlan:
 
 
 class _Reverse:
-    def __init__(self, function: ir.Function, active_params: tuple, with_value: bool, arrays=frozenset()):
+    def __init__(self, function: ir.Function, active_params: tuple, with_value: bool, arrays=frozenset(),
+                 parallel=False):
         self.original = function
+        self.parallel = parallel
+        self.chunkable = set()
         self.fn = single_exit_single_assignment(function)
         self.wrt = [function.params[i] for i in active_params]
         self.with_value = with_value
@@ -203,7 +208,8 @@ class _Reverse:
         return ir.Function(f"{fn.name}_{kind}{suffix}", fn.params + seeds, body, fn.filename,
                            fn.source_lines, self.namespace, len(results), many, dict(fn.defaults),
                            fn.origin, doc, user_names=fn.user_names,
-                           numbers=frozenset(self.numbers | self.number_adjoints()))
+                           numbers=frozenset(self.numbers | self.number_adjoints()),
+                           chunkable=frozenset(self.chunkable))
 
     def fuse(self, forward_sweep, adjoint) -> dict:
         """value_and_grad: a loop whose adjoint runs forwards also computes the value, in the
@@ -472,9 +478,12 @@ class _Reverse:
             out.append(ir.Assign(last, ir.Prim("sub", (count, ir.Const(1))), line))
             iterations = (ir.Name(last), ir.Const(-1), ir.Const(-1))
         out.append(ir.For(it, *iterations, body, line))
-        if self.with_value and self.order_free(loop) and isinstance(loop, ir.For) and not plan.tapes \
-                and not plan.counter and any(s is loop for s in self.fn.body):
-            self.fusable[id(out[-1])] = (loop, len(restore))
+        if self.order_free(loop) and isinstance(loop, ir.For) and not plan.tapes and not plan.counter \
+                and any(s is loop for s in self.fn.body):
+            if self.with_value:
+                self.fusable[id(out[-1])] = (loop, len(restore))
+            elif self.parallel:
+                self.chunkable.add(it)
         return out
 
     def order_free(self, loop) -> bool:
