@@ -3,6 +3,7 @@ its arguments and names the one at fault; the cases that still give an unclear e
 wrong answer are strict xfails, each with its reason."""
 import re
 
+import numba
 import numpy as np
 import pytest
 
@@ -45,6 +46,15 @@ def write_then_loop(v, n):
         s += y[i]
     z = y
     return s + np.sum(z)
+
+
+def reads_last_iterations(x, n):
+    s = 0.0
+    for i in range(n):
+        if i > 0:
+            s = s + t
+        t = x * i
+    return s
 
 
 TRANSFORMS = {
@@ -191,3 +201,13 @@ def test_caret_of_an_error_found_after_lowering():
     assert shown.strip() == "z = y"
     assert len(caret) == len(shown)
     assert ", column 5" in str(info.value)
+
+
+@pytest.mark.xfail(strict=True, raises=numba.core.errors.NotDefinedError,
+                   reason="valid Python that numba rejects (t read in a later iteration than the one that sets "
+                          "it): reverse mode refuses it at transform time, forward mode raises numba's "
+                          "NotDefinedError at the first call")
+def test_forward_mode_refuses_what_numba_cannot_compile():
+    assert sd.derivative(reads_last_iterations, jit=False)(2.0, 4) == 3.0      # the generated Python is right
+    with pytest.raises(sd.S2SDiffError, match="'t' is read in this loop before it is assigned"):
+        sd.derivative(reads_last_iterations)(2.0, 4)
