@@ -26,25 +26,20 @@ EXCEPTIONS = {"UnsupportedError": sd.UnsupportedError, "S2SDiffError": sd.S2SDif
               "TypeError": TypeError, "ValueError": ValueError, "SystemExit": SystemExit}
 SIGNATURE = "def f(x, v, A, n):"     # what an example without its own `def` is the body of
 ERROR_COLUMNS = {"exception", "message contains"}
-# Tables that are not about errors, and where they are checked instead.
-OTHER_TABLES = {("function, point", "s2sdiff", "JAX"): "tests/test_nonfinite.py",
-                ("function, point", "value", "derivative"): "tests/test_nonfinite.py"}
+# The conventions and inf/nan tables, checked row by row in tests/test_nonfinite.py.
+OTHER_TABLES = {("function, point", "s2sdiff", "JAX"), ("function, point", "value", "derivative")}
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _module_numbers = itertools.count()
 
 
 @dataclass
 class Row:
-    section: str
     doc_line: int
     header: tuple
     cells: dict
 
-    def code(self, column) -> list:
-        return code_spans(self.cells[column])
-
     def only(self, column) -> str:
-        (span,) = self.code(column)
+        (span,) = code_spans(self.cells[column])
         return span
 
     @property
@@ -70,15 +65,13 @@ def _cells(line: str) -> list:
 
 
 def table_rows(text: str) -> list:
-    rows, section, lines, i = [], "", text.splitlines(), 0
+    rows, lines, i = [], text.splitlines(), 0
     while i < len(lines):
-        if lines[i].startswith("#"):
-            section = lines[i].lstrip("#").strip()
-        elif lines[i].startswith("|") and i + 1 < len(lines) and re.fullmatch(r"\|(\s*-+\s*\|)+", lines[i + 1]):
+        if lines[i].startswith("|") and i + 1 < len(lines) and re.fullmatch(r"\|(\s*-+\s*\|)+", lines[i + 1]):
             header = tuple(_cells(lines[i]))
             i += 2
             while i < len(lines) and lines[i].startswith("|"):
-                rows.append(Row(section, i + 1, header, dict(zip(header, _cells(lines[i])))))
+                rows.append(Row(i + 1, header, dict(zip(header, _cells(lines[i])))))
                 i += 1
             continue
         i += 1
