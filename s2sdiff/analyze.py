@@ -70,7 +70,7 @@ def active_names(function: ir.Function, wrt) -> set:
                 and set(targets) & useful:
             from .errors import unsupported
             raise unsupported(f"cannot differentiate through '{expr.name}': it is not a function s2sdiff can read "
-                              "(only math/numpy functions of DESIGN §2 and Python functions with source)",
+                              "(only the math/numpy functions of s2sdiff/rules.py and Python functions with source)",
                               function.filename, expr.node)
     return active
 
@@ -167,3 +167,27 @@ def array_parameters(function: ir.Function) -> set:
     result = arrays & set(function.params)
     _array_parameters[key] = (function, result)
     return result
+
+
+def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:
+    """Names that hold arrays whatever the arguments: the `arrays` parameters, new arrays,
+    slices, and elementwise results with such an operand.  (A matrix product may be a
+    number — vector @ vector — so it is not certain.)"""
+    certain = set(arrays)
+    defs = list(_definitions(function.body))
+    changed = True
+    while changed:
+        changed = False
+        for targets, expr, _ in defs:
+            if set(targets) <= certain:
+                continue
+            if isinstance(expr, ir.Name) and expr.id in certain \
+                    or isinstance(expr, ir.Item) and any(isinstance(i, ir.Slice) for i in expr.index) \
+                    or isinstance(expr, ir.Prim) and (expr.op in CREATIONS or RULES[expr.op].result == "elementwise"
+                                                      and expr.family not in ("math", "builtin")
+                                                      and any(isinstance(a, ir.Name) and a.id in certain
+                                                              for a in expr.args)):
+                certain |= set(targets)
+                changed = True
+    return certain
+

@@ -18,7 +18,7 @@ from numba.extending import typeof_impl
 
 from . import compile as compiler
 from . import ir
-from .analyze import array_parameters, number_names
+from .analyze import array_parameters, certain_arrays, number_names
 from .errors import S2SDiffError
 from .names import Namer
 from .normalize import normalize
@@ -71,19 +71,7 @@ class Transformed:
                 if not self.jit and not isinstance(value, np.ndarray):
                     value = np.float64(value)   # NumPy scalars divide by zero like compiled code does
             values[i] = value
-        if not self.jit:
-            with np.errstate(all="ignore"):
-                return self.dispatcher(*values)
-        try:
-            return self.dispatcher(*values)
-        except TypingError as exc:
-            described = ", ".join(f"{n}: {numba.typeof(v)}" for n, v in zip(self._params, values))
-            raise TypeError(f"{self.__name__}() cannot run on arguments ({described}): "
-                            f"{_numba_reason(exc)}") from None
-        except ValueError as exc:          # shapes that do not fit, found inside the compiled code
-            shapes = ", ".join(f"{n}: {np.shape(v)}" for n, v in zip(self._params, values))
-            raise ValueError(f"{self.__name__}(): the arguments' shapes do not fit the function "
-                             f"({shapes}): {exc}") from None
+        return _run(self.__name__, self.dispatcher, self._params, values, self.jit)
 
     def __repr__(self):
         return f"<s2sdiff {self.__name__}{self._signature}>"
@@ -95,13 +83,32 @@ def _typeof_transformed(value, context):
     return numba.typeof(value.dispatcher)
 
 
+def _run(name, compiled, params, values, jit):
+    """Call generated code; errors from inside it name the arguments, with their types or shapes."""
+    try:
+        if not jit:
+            with np.errstate(all="ignore"):
+                return compiled(*values)
+        return compiled(*values)
+    except TypingError as exc:
+        described = ", ".join(f"{n}: {numba.typeof(v)}" for n, v in zip(params, values))
+        raise TypeError(f"{name}() cannot run on arguments ({described}): {_numba_reason(exc)}") from None
+    except np.linalg.LinAlgError:
+        raise
+    except ValueError as exc:          # shapes that do not fit, found inside the generated code
+        shapes = ", ".join(f"{n}: {np.shape(v)}" for n, v in zip(params, values))
+        raise ValueError(f"{name}(): the arguments' shapes do not fit the function ({shapes}): {exc}") from None
+
+
 def _numba_reason(exc) -> str:
     """The one informative line of a numba typing error."""
     lines = [line.strip() for line in str(exc).splitlines()]
     for i, line in enumerate(lines):
         if line.startswith("No implementation of function") or line.startswith("Cannot unify"):
-            detail = next((l for l in lines[i + 1:] if l.startswith(">>>")), "")
+            detail = next((text for text in lines[i + 1:] if text.startswith(">>>")), "")
             return f"{line} {detail}".strip()
+        if line.startswith("Use of unsupported NumPy function") or line.startswith("Untyped global name"):
+            return f"{line} (numba cannot call it from compiled code)"
     return "numba cannot compile the generated code for these argument types"
 
 
@@ -348,6 +355,11 @@ def _array_rows(w: _Wrapper, f, indices) -> list:
     return results
 
 
+def _returns_certain_array(fn, arrays) -> bool:
+    (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values[:1]
+    return not fn.tuple_result and isinstance(value, ir.Name) and value.id in certain_arrays(fn, arrays)
+
+
 def _returns_array(fn, arrays) -> bool:
     """Whether f returns one value that is not a number (by the evidence of its code)."""
     if fn.tuple_result:
@@ -399,6 +411,9 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False):
 
     def build(arrays):
         w = _Wrapper(kind, f, mode, jit, arrays)
+        if _returns_certain_array(w.function, arrays):
+            raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns an array; "
+                               "use sd.jacobian")
         if mode == "forward":
             values, results = _forward_columns(w, f, indices, as_array=False)
         else:
@@ -458,7 +473,11 @@ def jvp(f, primals, tangents, *, jit=True):
     primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=True)
     tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True)
     unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals))
-    out = unit.compiled(*primals, *tangents)
+    params = _params(f)
+    for p, primal, tangent in zip(params, primals, tangents):
+        if np.shape(primal) != np.shape(tangent):
+            raise ValueError(f"jvp: the tangent of '{p}' has shape {np.shape(tangent)}, its primal {np.shape(primal)}")
+    out = _run(unit.function.name, unit.compiled, params + [f"d{p}" for p in params], primals + tangents, jit)
     if not normalize(python_function(f)).tuple_result:
         return out[0], out[1]
     m = unit.function.n_outputs // 2
@@ -470,15 +489,23 @@ def vjp(f, *primals, jit=True):
     primals = _all_arguments(f, primals, "vjp", arrays=True)
     function = normalize(python_function(f))
     unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals))
-    value = compiler.primal(f, jit)(*primals)
+    params = _params(f)
+    value = _run(function.name, compiler.primal(f, jit), params, primals, jit)
     m = function.n_outputs
+    values = value if function.tuple_result else (value,)
 
     def vjp_fn(cotangent):
+        if function.tuple_result and not isinstance(cotangent, (tuple, list)):
+            raise S2SDiffError(f"vjp_fn: {function.name} has {m} outputs: give a tuple of {m} cotangents")
         seeds = tuple(cotangent) if function.tuple_result else (cotangent,)
         if len(seeds) != m:
             raise S2SDiffError(f"vjp_fn: {function.name} has {m} output(s), got {len(seeds)} cotangent(s)")
+        for k, (seed, out) in enumerate(zip(seeds, values)):
+            if np.shape(seed) != np.shape(out):
+                raise ValueError(f"vjp_fn: cotangent {k} has shape {np.shape(seed)}, the output {np.shape(out)}")
         seeds = tuple(np.asarray(c, dtype=np.float64) if np.ndim(c) else float(c) for c in seeds)
-        out = unit.compiled(*primals, *seeds)
+        seed_names = [f"b{function.name}{k + 1 if m > 1 else ''}" for k in range(m)]
+        out = _run(unit.function.name, unit.compiled, params + seed_names, primals + seeds, jit)
         return tuple(out[m:])
     return value, vjp_fn
 

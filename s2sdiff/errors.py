@@ -19,16 +19,17 @@ def source_excerpt(filename: str, node: ast.AST | None, line_offset: int = 0) ->
         return f'  File "{filename}"'
     line = node.lineno + line_offset
     text = linecache.getline(filename, line).rstrip("\n")
-    out = f'  File "{filename}", line {line}, column {node.col_offset + 1}'
-    if not text:
-        return out
     stripped = text.lstrip()
     indent = len(text) - len(stripped)
-    start = max(node.col_offset - indent, 0)
+    column = indent if getattr(node, "whole_line", False) else node.col_offset
+    out = f'  File "{filename}", line {line}, column {column + 1}'
+    if not text:
+        return out
+    start = max(column - indent, 0)
     end_col = getattr(node, "end_col_offset", None)
     if getattr(node, "end_lineno", node.lineno) != node.lineno or end_col is None:
         end_col = len(text)
-    width = max(end_col - node.col_offset, 1)
+    width = max(end_col - column, 1)
     return f"{out}\n    {stripped}\n    {' ' * start}{'^' * width}"
 
 
@@ -36,6 +37,7 @@ def at_line(line: int) -> ast.AST:
     """A stand-in node for a whole source line, for errors found after the AST is gone."""
     node = ast.Pass()
     node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = line, 0, line, None
+    node.whole_line = True
     return node
 
 

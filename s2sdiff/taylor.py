@@ -44,14 +44,14 @@ def taylor(f, x0, order=1, args=(), *, jit=True) -> TaylorPolynomial:
     arguments held at `args`.  A scalar x0 takes any order; an array x0 at most 2."""
     if not isinstance(order, (int, np.integer)) or order < 0:
         raise S2SDiffError(f"order must be a non-negative integer, got {order!r}")
+    if np.ndim(x0) and order > 2:
+        raise S2SDiffError(f"for an array x0 the Taylor polynomial goes up to degree 2 (the Hessian); got {order}")
     args = tuple(args)
     value = compiler.primal(f, jit)(x0, *args)
     if np.ndim(x0) == 0:
         x0 = float(x0)
         terms = [value] + [api.derivative(f, j, jit=jit)(x0, *args) / math.factorial(j) for j in range(1, order + 1)]
         return TaylorPolynomial(x0, terms)
-    if order > 2:
-        raise S2SDiffError(f"for an array x0 the Taylor polynomial goes up to degree 2 (the Hessian); got {order}")
     x0 = np.asarray(x0, dtype=np.float64)
     terms = [value]
     if order >= 1:

@@ -23,7 +23,8 @@ from s2sdiff.__main__ import main as cli
 DOC = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
 TEXT = DOC.read_text(encoding="utf-8")
 EXCEPTIONS = {"UnsupportedError": sd.UnsupportedError, "S2SDiffError": sd.S2SDiffError,
-              "TypeError": TypeError, "ValueError": ValueError, "SystemExit": SystemExit}
+              "TypeError": TypeError, "ValueError": ValueError, "SystemExit": SystemExit,
+              "LinAlgError": np.linalg.LinAlgError}
 SIGNATURE = "def f(x, v, A, n):"     # what an example without its own `def` is the body of
 ERROR_COLUMNS = {"exception", "message contains"}
 # The conventions and inf/nan tables, checked row by row in tests/test_nonfinite.py.
