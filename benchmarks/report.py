@@ -16,6 +16,7 @@ from timing import fmt_size
 
 HERE = Path(__file__).resolve().parent
 METHODS_TIMED = ("hand", "s2sdiff")      # columns before the peers
+COLORS = {"hand": "#718096", "s2sdiff": "#2b6cb0", "s2sdiff other": "#90cdf4", "peer": "#ed8936"}
 LOOP_TARGET, MLP_TARGET, WARM_TARGET = 1.25, 1.5, 0.5
 
 
@@ -156,14 +157,21 @@ def workload_table(r, peers) -> list:
         out.append(f"| {name} | {size} | {fmt_seconds(e.time.median)} | {fmt_ratio(ratio(r, e, 'primal'))} | "
                    f"{fmt_ratio(ratio(r, e, 'hand'))} | {fmt_ratio(ratio(r, e, 'JAX'))} | "
                    f"{fmt_seconds(e.first)} | {err} |")
-    for key, label in ((("s2sdiff value_and_grad", r.size), "s2sdiff sd.value_and_grad"),
-                       (("s2sdiff n × grad", r.size), f"s2sdiff: {r.size} × sd.grad")):
+    for key, label in extra_rows(r):
         t = r.baselines.get(key)
         if t is not None:
             primal, hand = r.baselines[("primal", r.size)], r.baselines[("hand", r.size)]
             out.append(f"| {label} | {fmt_size(r.size)} | {fmt_seconds(t.median)} | "
                        f"{fmt_ratio(t.median / primal.median)} | {fmt_ratio(t.median / hand.median)} | | | |")
     return out
+
+
+def extra_rows(r) -> list:
+    """s2sdiff's other timed variants: ((method, size) key, label)."""
+    other = r.workload.f_other_form
+    return [(("s2sdiff value_and_grad", r.size), "s2sdiff sd.value_and_grad"),
+            (("s2sdiff n × grad", r.size), f"s2sdiff: {r.size} × sd.grad"),
+            (("s2sdiff other form", r.size), f"s2sdiff sd.grad of `{other.__name__}`" if other else "")]
 
 
 def first_call_table(rows, peers) -> list:
@@ -328,15 +336,18 @@ def chart(rows, path) -> str:
     fig, axes = plt.subplots((len(rows) + cols - 1) // cols, cols, figsize=(12, 2.6 * ((len(rows) + 1) // cols)),
                              squeeze=False)
     for ax, r in zip(axes.flat, rows):
-        shown = [e for e in r.entries.values() if e.method != "primal" and e.time is not None]
-        values = [ratio(r, e, "primal") for e in shown]
-        labels = [e.method + ("" if e.size == r.size else f" (at {fmt_size(e.size)})") for e in shown]
-        colors = ["#2b6cb0" if e.method == "s2sdiff" else "#718096" if e.method == "hand" else "#ed8936"
-                  for e in shown]
-        y = np.arange(len(shown))
-        drawn = ax.barh(y, values, color=colors)
-        for bar, e in zip(drawn, shown):
-            if e.size != r.size:
+        primal = r.baselines[("primal", r.size)].median
+        bars = [(e.method + ("" if e.size == r.size else f" (at {fmt_size(e.size)})"), ratio(r, e, "primal"),
+                 e.size != r.size, COLORS.get(e.method, COLORS["peer"]))
+                for e in r.entries.values() if e.method != "primal" and e.time is not None]
+        if ("s2sdiff n × grad", r.size) in r.baselines:     # what a Hessian costs s2sdiff until sd.hessian
+            bars.append((f"s2sdiff {r.size} × grad", r.baselines[("s2sdiff n × grad", r.size)].median / primal,
+                         False, COLORS["s2sdiff other"]))
+        labels, values = [b[0] for b in bars], [b[1] for b in bars]
+        y = np.arange(len(bars))
+        drawn = ax.barh(y, values, color=[b[3] for b in bars])
+        for bar, (_, _, reduced, _) in zip(drawn, bars):
+            if reduced:
                 bar.set_hatch("//")
         ax.bar_label(drawn, labels=[fmt_ratio(v) for v in values], fontsize=7, padding=2)
         ax.set_yticks(y, labels, fontsize=8)

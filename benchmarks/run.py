@@ -182,6 +182,13 @@ def run_s2sdiff(row, args, log):
         row.problems.append(f"sd.grad returned {type(g).__name__}, expected {expected.__name__}")
     entry.call = lambda: grad(*args)
     row.extra["vg"] = lambda: value_and_grad(*args)
+    if w.f_other_form is not None:
+        try:
+            other = sd.grad(w.f_other_form, wrt=w.wrt)
+            check(other(*args), hand, RTOL_VS_HAND, f"sd.grad of the other form vs hand adjoint at {w.size_label}={size}")
+            row.extra["other_form"] = lambda: other(*args)
+        except Exception as exc:
+            row.checks.append(f"sd.grad of the other form ({w.f_other_form.__name__}) failed: {first_line(exc)}")
     row.extra["memory"] = {"hand": peak_bytes(lambda: w.hand_grad(*args)),
                            "grad": peak_bytes(entry.call), "vg": peak_bytes(row.extra["vg"]),
                            "tapes": report.tape_arrays(grad.source)}
@@ -263,6 +270,8 @@ def run_workload(w, size, peers, limits, progress, processes, log) -> Row:
         calls[("s2sdiff n × grad", size)] = row.extra["ngrad"]
     if "vg" in row.extra:
         calls[("s2sdiff value_and_grad", size)] = row.extra["vg"]
+    if "other_form" in row.extra:
+        calls[("s2sdiff other form", size)] = row.extra["other_form"]
     progress.step(f"{w.name}: timing")
     groups = {}                     # numba-compiled and plain-NumPy methods together, each library apart
     for key, f in calls.items():

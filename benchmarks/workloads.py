@@ -352,6 +352,12 @@ def notes_f(x):
     return s
 
 
+def notes_f_whole_array(x):
+    u = x * x
+    v = u + np.exp(u)
+    return np.sum(np.sqrt(v) + np.cos(v))
+
+
 notes_f_primal = numba.njit(notes_f)
 
 
@@ -472,6 +478,7 @@ class Workload:
     loop: bool = False        # a scalar loop (the targets for loop workloads apply)
     probe_size: int = 1000    # where a peer too slow for the full size is tried first
     hand_hessian: Callable = None   # set for Hessian workloads: what every method computes
+    f_other_form: Callable = None   # the same function written the other way (loops / whole arrays)
     grad_complex: Callable = None   # the gradient in complex arithmetic (checks hand_hessian)
 
     @property
@@ -499,7 +506,7 @@ WORKLOADS = {
                     title="RK4 Lotka–Volterra, 4 parameters", loop=True, probe_size=100),
     "notes_f": Workload("notes_f", notes_f, notes_f_primal, notes_f_hand_grad, notes_f_inputs,
                         0, 1_000_000, 100_000, notes_f_complex, 200,
-                        title="Σ sqrt(x²+e^{x²}) + cos(x²+e^{x²})", loop=True),
+                        title="Σ sqrt(x²+e^{x²}) + cos(x²+e^{x²})", loop=True, f_other_form=notes_f_whole_array),
     "mlp_small": Workload("mlp_small", mlp, mlp_primal, mlp_hand_grad, _mlp_inputs(32, 64), (0, 1, 2, 3),
                           256, 256, mlp, 16, size_label="m (d=32, p=64)",
                           title="two-layer ReLU network (d=32, p=64)", probe_size=16),
