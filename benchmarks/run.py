@@ -1,357 +1,367 @@
-"""s2sdiff reverse-mode benchmarks: primal vs hand-written adjoint vs sd.grad / sd.value_and_grad.
+"""s2sdiff against the numba primal, a hand-written numba adjoint and the other AD tools.
 
-    python benchmarks/run.py [--quick] [--only objective[,ode...]]
+    python benchmarks/run.py [--quick] [--only objective,ode] [--peers jax_peer,torch_peer]
+    python -m s2sdiff bench [the same options]
 
-For each workload (see workloads.py):
-  1. validate — the hand adjoint, element by element, against a complex-step reference
-     (small size for the array workloads, full size for the ODE), and the hand adjoint
-     along a random direction against a complex-step directional derivative at the
-     benchmark size; then s2sdiff's grad against the hand adjoint (rtol 1e-9) and the
-     same references, and value_and_grad against the primal value and grad.
-  2. first call — sd.grad(...) built and called once in a fresh cache: source transform +
-     numba compile + one run at the benchmark size.
-  3. time — rounds of one call each of primal, hand adjoint, grad, value_and_grad
-     (interleaved, so slow drifts in machine load hit all four alike); median per column.
-  4. memory — tracemalloc peak (numba's NRT allocates through PyMem_RawMalloc, which
-     tracemalloc sees) during one call of grad and of the hand adjoint, and the tape
-     arrays the generated code allocates (`new_tape(...)`) read from `.source`.
-
-Prints markdown tables and writes them to benchmarks/results.md (overwritten).
+For each workload (workloads.py):
+  1. the hand derivative is checked against complex-step references;
+  2. s2sdiff's gradient (or Hessian) is built with empty caches, called once (the first
+     call), and checked against the hand derivative and the references;
+  3. each peer (peers/) is tried at a small size and grown towards the benchmark size
+     while its estimated call and compile times fit the limits (timing.py): too slow a
+     peer runs at a reduced size, stated in the table; its result is checked against the
+     hand derivative at that size before it is timed;
+  4. medians of interleaved rounds after warm-up, for every method and for the primal,
+     the hand derivative and JAX at every size a peer used, so ratios compare like sizes;
+  5. s2sdiff's first call in two new processes sharing fresh cache directories: cold,
+     then warm (what an on-disk cache saves).
+Writes results.md (tables, machine facts, validation) and results.png (bar chart).
 """
 from __future__ import annotations
 
 import argparse
-import datetime
+import contextlib
+import io
+import json
 import os
-import platform
-import re
-import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numba
 import numpy as np
-
-import s2sdiff as sd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from workloads import WORKLOADS, wrt_indices  # noqa: E402
 
-RTOL_VS_HAND = 1e-9        # s2sdiff gradient vs hand gradient, full size
-RTOL_ORACLE = 1e-10        # adjoints vs complex-step references (max-norm relative)
-TIME_BUDGET = 6.0          # seconds of timing rounds per workload (beyond the minimum)
-MIN_ROUNDS, MAX_ROUNDS = 7, 201
-H = 1e-30                  # complex step
+import s2sdiff as sd  # noqa: E402
 
-
-# ---- small helpers ------------------------------------------------------------------
-
-def flat(gradient) -> np.ndarray:
-    """A gradient (array, float or tuple of floats) as one float vector."""
-    if isinstance(gradient, tuple):
-        return np.concatenate([np.ravel(np.asarray(g, dtype=float)) for g in gradient])
-    return np.ravel(np.asarray(gradient, dtype=float))
+import peers as peer_modules  # noqa: E402
+import report  # noqa: E402
+import timing  # noqa: E402
+from checks import (RTOL_ORACLE, RTOL_VS_HAND, Failure, check_hand, complex_step_gradient,  # noqa: E402
+                    flat, rel_err)
+from workloads import WORKLOADS  # noqa: E402
 
 
-def split(vector, args, indices):
-    """A vector over the differentiated arguments -> one piece per argument (shape kept)."""
-    pieces, k = [], 0
-    for i in indices:
-        size = np.size(args[i])
-        piece = vector[k:k + size]
-        pieces.append(piece.reshape(np.shape(args[i])) if np.ndim(args[i]) else piece[0])
-        k += size
-    return pieces
+@dataclass
+class Entry:
+    """One method on one workload."""
+    method: str
+    size: int = None
+    call: object = None          # the timed zero-argument callable
+    first: float = None          # seconds: transform / compile + first call
+    err: float = None            # max-norm relative error against the hand derivative
+    status: str = ""             # "" when timed; else skipped, FAILED, wrong, not yet
+    reason: str = ""
+    note: str = ""               # why a reduced size
+    time: timing.Timing = None
 
 
-def complex_step(workload, args, direction) -> float:
-    """Im f(args + i h direction) / h: the directional derivative, exact to rounding."""
-    indices = wrt_indices(workload)
-    shifted = list(args)
-    for i, piece in zip(indices, split(direction, args, indices)):
-        shifted[i] = args[i] + 1j * H * piece
-    return float(np.imag(workload.f_complex(*shifted)) / H)
+@dataclass
+class Row:
+    """One workload's results."""
+    workload: object
+    size: int
+    entries: dict = field(default_factory=dict)      # method -> Entry
+    baselines: dict = field(default_factory=dict)    # (method, size) -> Timing
+    checks: list = field(default_factory=list)
+    problems: list = field(default_factory=list)     # s2sdiff results that disagree
+    extra: dict = field(default_factory=dict)        # details: value_and_grad, n × grad, memory
+    processes: dict = field(default_factory=dict)    # cold / warm first call in new processes
 
 
-def complex_step_gradient(workload, args) -> np.ndarray:
-    indices = wrt_indices(workload)
-    m = sum(np.size(args[i]) for i in indices)
-    out = np.empty(m)
-    for j in range(m):
-        e = np.zeros(m)
-        e[j] = 1.0
-        out[j] = complex_step(workload, args, e)
-    return out
+class Progress:
+    """A tqdm bar where tqdm is installed, plain lines on stderr where it is not."""
+
+    def __init__(self, total):
+        try:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True)
+        except ImportError:
+            self.bar, self.done, self.total = None, 0, total
+
+    def step(self, what):
+        if self.bar is not None:
+            self.bar.set_description(what)
+            self.bar.update()
+        else:
+            self.done += 1
+            print(f"[{self.done}/{self.total}] {what}", file=sys.stderr, flush=True)
+
+    def write(self, text):
+        (self.bar.write if self.bar is not None else lambda t: print(t, file=sys.stderr))(text)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
 
 
-def rel_err(got, ref) -> float:
-    """max |got - ref| / max |ref| (max-norm relative error)."""
-    got, ref = flat(got), flat(ref)
-    if got.shape != ref.shape:
-        return float("inf")
-    return float(np.max(np.abs(got - ref)) / max(np.max(np.abs(ref)), 1e-300))
-
-
-def allclose(got, ref, rtol) -> bool:
-    got, ref = flat(got), flat(ref)
-    return got.shape == ref.shape and np.allclose(got, ref, rtol=rtol, atol=rtol * 1e-3 * np.max(np.abs(ref)))
-
-
-def peak_bytes(f, args) -> int:
-    """Peak traced memory during one call (after a warm call, so compilation is excluded)."""
+def peak_bytes(f) -> int:
+    """Peak traced memory during one call (numba's NRT allocates through PyMem_RawMalloc,
+    which tracemalloc sees)."""
     tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
-    f(*args)
+    f()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return peak - base
 
 
-def tape_arrays(source: str) -> list:
-    """Names of the tape arrays the generated source allocates with new_tape(...)."""
-    return sorted(set(re.findall(r"^\s*(\w+_tape)\s*=\s*new_tape\(", source, flags=re.M)))
+def first_line(exc) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
-class Failure(Exception):
-    pass
+# ---- the methods -------------------------------------------------------------------------
 
-
-# ---- one workload ---------------------------------------------------------------------
-
-def run_workload(w, size, log):
-    row = {"name": w.name, "size": size, "label": w.size_label, "problems": [], "checks": []}
-    args = w.inputs(size)
-    indices = wrt_indices(w)
-    rng = np.random.default_rng(42)
-
-    # 1a. the hand adjoint against complex-step references ------------------------------
-    small = w.inputs(min(w.oracle_size, size))
-    ref_small = complex_step_gradient(w, small)
-    err = rel_err(w.hand_grad(*small), ref_small)
-    row["checks"].append(f"hand vs complex step, all {ref_small.size} components at "
-                         f"{w.size_label}={min(w.oracle_size, size)}: {err:.1e}")
-    if not err <= RTOL_ORACLE:
-        raise Failure(f"{w.name}: the hand adjoint disagrees with the complex-step reference ({err:.2e})")
-
-    hand = w.hand_grad(*args)
-    direction = rng.standard_normal(flat(hand).size)
-    ref_dir = complex_step(w, args, direction)
-    hand_dir = float(flat(hand) @ direction)
-    err = abs(hand_dir - ref_dir) / max(abs(ref_dir), 1e-300)
-    row["checks"].append(f"hand vs complex step along a random direction at {w.size_label}={size}: {err:.1e}")
-    if not err <= RTOL_ORACLE:
-        raise Failure(f"{w.name}: the hand adjoint disagrees with the directional complex step ({err:.2e})")
-
-    # 1b. first call of s2sdiff (transform + compile + one run) -------------------------
+def run_s2sdiff(row, args, log):
+    """Build s2sdiff's derivative with empty caches, time its first call, check it."""
+    w, size = row.workload, row.size
+    small_size = min(w.oracle_size, size)
+    small = w.inputs(small_size)
+    hand = w.hand(*args)
+    entry = row.entries["s2sdiff"] = Entry("s2sdiff", size)
     sd.clear_caches()
     try:
         t0 = time.perf_counter()
         grad = sd.grad(w.f_python, wrt=w.wrt)
         g = grad(*args)
-        row["first_call"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        value_and_grad = sd.value_and_grad(w.f_python, wrt=w.wrt)
-        value, g_vg = value_and_grad(*args)
-        row["first_call_vg"] = time.perf_counter() - t0
-    except Exception as exc:   # keep going: the failure is the result
-        row["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        log(traceback.format_exc())
-        grad = value_and_grad = None
-
-    # 1c. s2sdiff's results against the hand adjoint and the references -----------------
-    if grad is not None:
-        err = rel_err(g, hand)
-        row["err_vs_hand"] = err
-        row["checks"].append(f"sd.grad vs hand at {w.size_label}={size}: {err:.1e}")
-        if not allclose(g, hand, RTOL_VS_HAND):
-            row["problems"].append(f"sd.grad differs from the hand adjoint (max-norm rel. error {err:.2e})")
-        err = abs(float(flat(g) @ direction) - ref_dir) / max(abs(ref_dir), 1e-300)
-        row["checks"].append(f"sd.grad vs complex step along the random direction: {err:.1e}")
-        if not err <= RTOL_ORACLE:
-            row["problems"].append(f"sd.grad disagrees with the directional complex step ({err:.2e})")
-        g_small = grad(*small)
-        err = rel_err(g_small, ref_small)
-        row["checks"].append(f"sd.grad vs complex step, all components at {w.size_label}="
-                             f"{min(w.oracle_size, size)}: {err:.1e}")
-        if not err <= RTOL_ORACLE:
-            row["problems"].append(f"sd.grad disagrees with the complex-step gradient ({err:.2e})")
-        primal_value = w.primal(*args)
-        value_err = abs(value - primal_value) / max(abs(primal_value), 1e-300)
-        row["checks"].append(f"value_and_grad: value vs primal {value_err:.1e}, grad vs sd.grad "
-                             f"{rel_err(g_vg, g):.1e}")
-        if value_err > 1e-12 or not allclose(g_vg, g, 1e-12):
-            row["problems"].append("value_and_grad disagrees with primal / grad")
-        expected_type = tuple if isinstance(w.wrt, tuple) else np.ndarray
-        if not isinstance(g, expected_type):
-            row["problems"].append(f"sd.grad returned {type(g).__name__}, expected {expected_type.__name__}")
-
-    # 2. timing ----------------------------------------------------------------------------
-    columns = {"primal": w.primal, "hand": w.hand_grad}
-    if grad is not None:
-        columns.update(grad=grad, value_and_grad=value_and_grad)
-    for f in columns.values():          # warm (all compiled by now; this warms caches)
-        f(*args)
-    t0 = time.perf_counter()
-    for f in columns.values():
-        f(*args)
-    per_round = time.perf_counter() - t0
-    rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, TIME_BUDGET / max(per_round, 1e-9))))
-    times = {k: [] for k in columns}
-    for _ in range(rounds):
-        for k, f in columns.items():
+        grad_first = time.perf_counter() - t0
+        if not w.hessian:
+            value_and_grad = sd.value_and_grad(w.f_python, wrt=w.wrt)
             t0 = time.perf_counter()
-            f(*args)
-            times[k].append(time.perf_counter() - t0)
-    row["rounds"] = rounds
-    row["times"] = {k: statistics.median(v) for k, v in times.items()}
-    row["spread"] = {k: (min(v), max(v)) for k, v in times.items()}
+            value, g_vg = value_and_grad(*args)
+            row.extra["vg_first"] = time.perf_counter() - t0
+    except Exception as exc:     # the failure is the result: keep going
+        entry.status, entry.reason = "FAILED", first_line(exc)
+        log(traceback.format_exc())
+        return
 
-    # 3. memory ----------------------------------------------------------------------------
-    row["mem_hand"] = peak_bytes(w.hand_grad, args)
-    if grad is not None:
-        row["mem_grad"] = peak_bytes(grad, args)
-        row["mem_vg"] = peak_bytes(value_and_grad, args)
-        row["tapes"] = tape_arrays(grad.source)
-        row["tapes_vg"] = tape_arrays(value_and_grad.source)
-    row["out_bytes"] = flat(hand).nbytes if any(np.ndim(args[i]) for i in indices) else 0
+    def check(got, ref, rtol, what):
+        err = rel_err(got, ref)
+        row.checks.append(f"{what}: {err:.1e}")
+        if not err <= rtol:
+            row.problems.append(f"{what} is {err:.2e}")
+        return err
+
+    err = check(grad(*small), complex_step_gradient(w, small), RTOL_ORACLE,
+                f"sd.grad vs complex step, all components at {w.size_label}={small_size}")
+    if w.hessian:
+        check(g, w.hand_grad(*args), RTOL_VS_HAND, f"sd.grad vs hand gradient at {w.size_label}={size}")
+        row.extra["ngrad"] = lambda: [grad(*args) for _ in range(size)]
+        if not hasattr(sd, "hessian"):
+            entry.status, entry.reason = "not yet", "sd.hessian does not exist yet"
+            return
+        try:
+            t0 = time.perf_counter()
+            hessian = sd.hessian(w.f_python, wrt=w.wrt)
+            result = hessian(*args)
+            entry.first = time.perf_counter() - t0
+        except Exception as exc:
+            entry.status, entry.reason = "FAILED", first_line(exc)
+            log(traceback.format_exc())
+            return
+        entry.err = check(result, hand, RTOL_VS_HAND, f"sd.hessian vs hand Hessian at {w.size_label}={size}")
+        entry.call = lambda: hessian(*args)
+        return
+
+    entry.first = grad_first
+    entry.err = check(g, hand, RTOL_VS_HAND, f"sd.grad vs hand adjoint at {w.size_label}={size}")
+    primal_value = w.primal(*args)
+    value_err = abs(value - primal_value) / max(abs(primal_value), 1e-300)
+    row.checks.append(f"value_and_grad: value vs primal {value_err:.1e}, grad vs sd.grad {rel_err(g_vg, g):.1e}")
+    if value_err > 1e-12 or rel_err(g_vg, g) > 1e-12:
+        row.problems.append("value_and_grad disagrees with the primal or sd.grad")
+    expected = tuple if isinstance(w.wrt, tuple) else np.ndarray
+    if not isinstance(g, expected):
+        row.problems.append(f"sd.grad returned {type(g).__name__}, expected {expected.__name__}")
+    entry.call = lambda: grad(*args)
+    row.extra["vg"] = lambda: value_and_grad(*args)
+    if w.f_other_form is not None:
+        try:
+            other = sd.grad(w.f_other_form, wrt=w.wrt)
+            check(other(*args), hand, RTOL_VS_HAND, f"sd.grad of the other form vs hand adjoint at {w.size_label}={size}")
+            row.extra["other_form"] = lambda: other(*args)
+        except Exception as exc:
+            row.checks.append(f"sd.grad of the other form ({w.f_other_form.__name__}) failed: {first_line(exc)}")
+    row.extra["memory"] = {"hand": peak_bytes(lambda: w.hand_grad(*args)),
+                           "grad": peak_bytes(entry.call), "vg": peak_bytes(row.extra["vg"]),
+                           "tapes": report.tape_arrays(grad.source)}
+
+
+def run_peer(row, peer, limits):
+    """Place the peer at the largest size it affords, check it, leave it ready to time."""
+    w = row.workload
+    entry = row.entries[peer.label] = Entry(peer.label)
+    if peer.missing:
+        entry.status, entry.reason = "skipped", peer.missing
+        return
+    if getattr(peer.module, "FULL_SIZE_ONLY", False):
+        sizes = [row.size]
+    else:
+        sizes = timing.ladder(min(peer.probe.get(w.name, w.probe_size), row.size), row.size)
+    chatter = io.StringIO()          # some peers print warnings on their first calls
+    try:
+        with contextlib.redirect_stdout(chatter):
+            placed = timing.place(lambda a: peer.module.prepare(w, a), w.inputs, sizes, limits,
+                                  w.name in peer.unrolls)
+    except peer_modules.Unsupported as exc:
+        entry.status, entry.reason = "skipped", str(exc)
+        return
+    except Exception as exc:
+        entry.status, entry.reason = "FAILED", first_line(exc)
+        return
+    entry.size, entry.first, entry.note = placed.size, placed.first, placed.note
+    entry.err = rel_err(placed.prepared.to_numpy(placed.result), w.hand(*placed.args))
+    if not entry.err <= peer.rtol:
+        entry.status, entry.reason = "wrong", f"differs from the hand derivative by {entry.err:.1e}"
+        return
+    entry.call = placed.prepared.call
+
+
+def run_processes(w, size):
+    """s2sdiff's first call in two new processes sharing empty cache directories."""
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="s2sdiff-bench-") as tmp:
+        env = dict(os.environ, NUMBA_CACHE_DIR=f"{tmp}/numba", XDG_CACHE_HOME=f"{tmp}/xdg")
+        for name in ("cold", "warm"):
+            done = subprocess.run([sys.executable, str(HERE / "first_call.py"), w.name, str(size)],
+                                  env=env, capture_output=True, text=True, timeout=900)
+            if done.returncode:
+                return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            result["cache_files"] = sum(len(files) for _, _, files in os.walk(tmp))
+            runs.append((name, result))
+    return dict(runs)
+
+
+# ---- one workload ----------------------------------------------------------------------------
+
+def run_workload(w, size, peers, limits, progress, processes, log) -> Row:
+    row = Row(w, size)
+    args = w.inputs(size)
+    row.checks += check_hand(w, size, args, np.random.default_rng(42))
+    row.entries["primal"] = Entry("primal", size, lambda: w.primal(*args))
+    row.entries["hand"] = Entry("hand", size, lambda: w.hand(*args))
+    w.primal(*args)
+    progress.step(f"{w.name}: s2sdiff")
+    run_s2sdiff(row, args, log)
+    for peer in peers:
+        progress.step(f"{w.name}: {peer.label}")
+        run_peer(row, peer, limits)
+
+    # the primal, the hand derivative and JAX at every size some method used
+    calls = {(e.method, e.size): e.call for e in row.entries.values() if e.call is not None}
+    jax = next((p for p in peers if p.label == "JAX" and row.entries["JAX"].call is not None), None)
+    for s in sorted({e.size for e in row.entries.values() if e.call is not None} - {size}):
+        small = w.inputs(s)
+        calls[("primal", s)] = lambda a=small: w.primal(*a)
+        calls[("hand", s)] = lambda a=small: w.hand(*a)
+        if jax is not None and ("JAX", s) not in calls:
+            prepared = jax.module.prepare(w, small)
+            prepared.call()
+            calls[("JAX", s)] = prepared.call
+    if "ngrad" in row.extra:
+        calls[("s2sdiff n × grad", size)] = row.extra["ngrad"]
+    if "vg" in row.extra:
+        calls[("s2sdiff value_and_grad", size)] = row.extra["vg"]
+    if "other_form" in row.extra:
+        calls[("s2sdiff other form", size)] = row.extra["other_form"]
+    progress.step(f"{w.name}: timing")
+    groups = {}                     # numba-compiled and plain-NumPy methods together, each library apart
+    for key, f in calls.items():
+        library = key[0] if key[0] in {p.label for p in peers} - {"central FD"} else "numba"
+        groups.setdefault(library, {})[key] = f
+    row.baselines = timing.medians(list(groups.values()), limits)
+    for e in row.entries.values():
+        if e.call is not None:
+            e.time = row.baselines[(e.method, e.size)]
+    if processes:
+        progress.step(f"{w.name}: first call in new processes")
+        row.processes = run_processes(w, size)
     return row
 
 
-# ---- report ---------------------------------------------------------------------------
-
-def machine_header(quick, only) -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
-                                capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(HERE.parent), "status", "--porcelain", "--", "s2sdiff"],
-                               capture_output=True, text=True).stdout.strip()
-        commit += " (s2sdiff/ modified)" if dirty else ""
-    except OSError:
-        commit = "unknown"
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return "\n".join([
-        "# s2sdiff reverse-mode benchmarks",
-        "",
-        f"- date: {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- machine: {cpu}, {os.cpu_count()} cores, {platform.machine()}, {platform.system()} {platform.release()}",
-        f"- software: Python {platform.python_version()}, numba {numba.__version__}, numpy {np.__version__}, "
-        f"s2sdiff commit {commit}",
-        f"- run: `python benchmarks/run.py{' --quick' if quick else ''}{' --only ' + ','.join(only) if only else ''}`",
-        f"- load average at start (1/5/15 min): {load}",
-    ])
-
-
-def fmt_ms(t):
-    return f"{t * 1e3:.2f}" if t is not None else "—"
-
-
-def tables(rows) -> str:
-    out = ["| workload | n | primal (ms) | hand adjoint (ms) | s2sdiff grad (ms) | grad ÷ primal | "
-           "grad ÷ hand | value_and_grad ÷ hand | first call (s) |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        t = r["times"]
-        n = f"{r['size']:.0e}".replace("e+0", "e") + (" steps" if r["label"] == "steps" else "")
-        if "error" in r:
-            out.append(f"| {r['name']} | {n} | {fmt_ms(t['primal'])} | {fmt_ms(t['hand'])} | "
-                       f"FAILED | — | — | — | — |")
-            continue
-        flag = " ⚠" if r["problems"] else ""
-        out.append(f"| {r['name']}{flag} | {n} | {fmt_ms(t['primal'])} | {fmt_ms(t['hand'])} | "
-                   f"{fmt_ms(t['grad'])} | {t['grad'] / t['primal']:.2f} | {t['grad'] / t['hand']:.2f} | "
-                   f"{t['value_and_grad'] / t['hand']:.2f} | {r['first_call']:.2f} |")
-
-    out += ["", "Details: value_and_grad time, its first call, and the fastest/slowest round (ms).", "",
-            "| workload | value_and_grad (ms) | value_and_grad ÷ grad | first call value_and_grad (s) | "
-            "rounds | primal min–max | hand min–max | grad min–max |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        if "error" in r:
-            continue
-        t, s = r["times"], r["spread"]
-        rng = lambda k: f"{s[k][0] * 1e3:.2f}–{s[k][1] * 1e3:.2f}"  # noqa: E731
-        out.append(f"| {r['name']} | {fmt_ms(t['value_and_grad'])} | {t['value_and_grad'] / t['grad']:.2f} | "
-                   f"{r['first_call_vg']:.2f} | {r['rounds']} | {rng('primal')} | {rng('hand')} | {rng('grad')} |")
-
-    out += ["", "Memory: peak bytes allocated during one call (tracemalloc; numba arrays included), "
-            "per element (array workloads) or per step (ODE). The gradient array itself is "
-            "8 bytes per element.", "",
-            "| workload | hand adjoint | s2sdiff grad | s2sdiff value_and_grad | tape arrays in sd.grad "
-            "source | tape bytes per step/element from source |",
-            "|---|---:|---:|---:|---|---:|"]
-    for r in rows:
-        per = r["size"]
-        if "error" in r:
-            out.append(f"| {r['name']} | {r['mem_hand'] / per:.2f} B | FAILED | FAILED | — | — |")
-            continue
-        tapes = r["tapes"]
-        out.append(f"| {r['name']} | {r['mem_hand'] / per:.2f} B | {r['mem_grad'] / per:.2f} B | "
-                   f"{r['mem_vg'] / per:.2f} B | {', '.join(tapes) or 'none'} | {8 * len(tapes)} B |")
-
-    out += ["", "Validation (max-norm relative errors):", ""]
-    for r in rows:
-        out.append(f"- **{r['name']}**: " + "; ".join(r["checks"]))
-        for p in r["problems"]:
-            out.append(f"  - ⚠ {p}")
-        if "error" in r:
-            out.append(f"  - ⚠ s2sdiff failed: `{r['error']}`")
-    return "\n".join(out)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (1e5 elements, 1e4 ODE steps)")
+def main(argv=None, prog=None) -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller sizes and time limits (a few minutes less; for development)")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help=f"run only these workloads (repeatable or comma-separated): {', '.join(WORKLOADS)}")
-    parser.add_argument("--output", default=str(HERE / "results.md"), help="markdown file to overwrite")
-    args = parser.parse_args()
+    parser.add_argument("--size", action="append", default=[], metavar="NAME=N",
+                        help="run a workload at another size (n, steps or batch rows), e.g. objective=1e5")
+    parser.add_argument("--peers", metavar="LIST",
+                        help=f"only these peers, comma-separated, or 'none': {', '.join(peer_modules.LABELS)}")
+    parser.add_argument("--no-processes", action="store_true",
+                        help="skip the cold/warm first call in new processes")
+    parser.add_argument("--output", default=str(HERE / "results.md"),
+                        help="markdown file to overwrite; the chart goes beside it as .png")
+    args = parser.parse_args(argv)
+
     only = [n for item in args.only for n in item.split(",") if n]
     for name in only:
         if name not in WORKLOADS:
             parser.error(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
+    sizes = {}
+    for item in (n for item in args.size for n in item.split(",") if n):
+        name, _, value = item.partition("=")
+        if name not in WORKLOADS or not value:
+            parser.error(f"--size expects NAME=N with NAME one of {', '.join(WORKLOADS)}, got {item!r}")
+        sizes[name] = int(float(value))
+    keys = None
+    if args.peers is not None:
+        keys = [] if args.peers == "none" else args.peers.split(",")
+        for key in keys:
+            if key not in peer_modules.LABELS:
+                parser.error(f"unknown peer {key!r}; choose from {', '.join(peer_modules.LABELS)}")
 
-    header = machine_header(args.quick, only)
-    print(header, flush=True)
+    # tangent-ad keeps generated code on disk: a fresh directory makes its first call as
+    # cold as s2sdiff's, whatever earlier runs left behind
+    tangent_cache = tempfile.TemporaryDirectory(prefix="tangent-ad-")
+    os.environ["TANGENT_CACHE_DIR"] = tangent_cache.name
+    limits = timing.QUICK if args.quick else timing.FULL
+    peers = peer_modules.load(keys)
+    selected = [w for name, w in WORKLOADS.items() if not only or name in only]
+    command = " ".join([prog or "python benchmarks/run.py"] + (argv if argv is not None else sys.argv[1:]))
+    facts = report.machine_facts(peers, command)
+
     logs = []
+    progress = Progress(len(selected) * (len(peers) + 2 + (not args.no_processes)))
 
     def log(text):
         logs.append(text)
-        print(text, file=sys.stderr, flush=True)
+        progress.write(text)
 
+    started = time.perf_counter()
     rows = []
-    for name, w in WORKLOADS.items():
-        if only and name not in only:
-            continue
-        size = w.quick_size if args.quick else w.size
-        print(f"\n… {name} ({w.size_label}={size})", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        rows.append(run_workload(w, size, log))
-        print(f"  done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    try:
+        for w in selected:
+            size = sizes.get(w.name, w.quick_size if args.quick else w.size)
+            try:
+                rows.append(run_workload(w, size, peers, limits, progress, not args.no_processes, log))
+            except Failure as exc:
+                log(f"{w.name}: {exc} — workload left out")
+    finally:
+        progress.close()
+    facts.append(f"- run time: {time.perf_counter() - started:.0f} s; load average at end: "
+                 + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
-    body = tables(rows)
-    print("\n" + body)
-    text = header + "\n\n" + body + "\n"
-    if logs:
-        text += "\n## s2sdiff errors\n\n```\n" + "\n".join(logs) + "\n```\n"
-    Path(args.output).write_text(text)
-    print(f"\nwritten to {args.output}", file=sys.stderr)
-    failed = any("error" in r or r["problems"] for r in rows)
-    sys.exit(1 if failed else 0)
+    output = Path(args.output)
+    chart = output.with_suffix(".png")
+    chart_note = report.chart(rows, chart)
+    text = report.document(rows, peers, facts, chart if chart.exists() else None, chart_note, logs)
+    output.write_text(text)
+    print(report.summary(rows, peers))
+    print(f"\nwritten: {output}" + (f", {chart}" if chart.exists() else f" ({chart_note})"), file=sys.stderr)
+    failed = any(r.entries["s2sdiff"].status == "FAILED" or r.problems for r in rows) or len(rows) < len(selected)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

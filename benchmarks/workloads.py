@@ -338,6 +338,127 @@ def _mlp_inputs(d, p):
     return inputs
 
 
+# ---- (e) the lecture notes' f(x) = sqrt(x² + e^{x²}) + cos(x² + e^{x²}), summed over n points
+
+def notes_f(x):
+    """A loop over the elements: s2sdiff's gradient of this form is about 3× faster than
+    of the whole-array form (u = x * x; v = u + np.exp(u); np.sum(...)), which allocates a
+    temporary per operation in both sweeps."""
+    s = 0.0
+    for i in range(len(x)):
+        u = x[i] * x[i]
+        v = u + math.exp(u)
+        s += math.sqrt(v) + math.cos(v)
+    return s
+
+
+def notes_f_whole_array(x):
+    u = x * x
+    v = u + np.exp(u)
+    return np.sum(np.sqrt(v) + np.cos(v))
+
+
+notes_f_primal = numba.njit(notes_f)
+
+
+@numba.njit
+def notes_f_hand_grad(x):
+    """g_i = 2 x_i (1 + e^{x_i²}) (1 / (2 sqrt v_i) - sin v_i), v_i = x_i² + e^{x_i²}."""
+    g = np.empty_like(x)
+    for i in range(x.shape[0]):
+        xi = x[i]
+        e = math.exp(xi * xi)
+        v = xi * xi + e
+        g[i] = 2.0 * xi * (1.0 + e) * (0.5 / math.sqrt(v) - math.sin(v))
+    return g
+
+
+def notes_f_inputs(n):
+    rng = np.random.default_rng(3)
+    return (rng.uniform(-1.5, 1.5, n),)
+
+
+def notes_f_complex(x):
+    u = x * x
+    v = u + np.exp(u)
+    return np.sum(np.sqrt(v) + np.cos(v))
+
+
+# ---- (f) a Hessian: log-sum-exp plus a chain of springs plus cosines, n = 100 -------------
+# Its Hessian diag(p) - p pᵀ + (chain Laplacian) - diag(cos x) is dense, so no peer can
+# exploit sparsity.
+
+def softmax_chain(x):
+    n = len(x)
+    s = 0.0
+    r = 0.0
+    for i in range(n):
+        s += math.exp(x[i])
+        r += math.cos(x[i])
+    for i in range(n - 1):
+        d = x[i + 1] - x[i]
+        r += 0.5 * d * d
+    return math.log(s) + r
+
+
+softmax_chain_primal = numba.njit(softmax_chain)
+
+
+@numba.njit
+def softmax_chain_hand_grad(x):
+    """g_i = p_i - sin x_i + (x_i - x_{i-1}) - (x_{i+1} - x_i), p = softmax(x)."""
+    n = x.shape[0]
+    e = np.exp(x - x.max())
+    p = e / e.sum()
+    g = np.empty(n)
+    for i in range(n):
+        g[i] = p[i] - math.sin(x[i])
+    for i in range(n - 1):
+        d = x[i + 1] - x[i]
+        g[i] -= d
+        g[i + 1] += d
+    return g
+
+
+@numba.njit
+def softmax_chain_hand_hessian(x):
+    """H = diag(p) - p pᵀ - diag(cos x) + L, L the chain's Laplacian (degree on the
+    diagonal, -1 beside it)."""
+    n = x.shape[0]
+    e = np.exp(x - x.max())
+    p = e / e.sum()
+    H = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            H[i, j] = -p[i] * p[j]
+        H[i, i] += p[i] - math.cos(x[i])
+    for i in range(n - 1):
+        H[i, i] += 1.0
+        H[i + 1, i + 1] += 1.0
+        H[i, i + 1] -= 1.0
+        H[i + 1, i] -= 1.0
+    return H
+
+
+def softmax_chain_inputs(n):
+    rng = np.random.default_rng(5)
+    return (rng.uniform(-1.0, 1.0, n),)
+
+
+def softmax_chain_complex(x):
+    return np.log(np.sum(np.exp(x))) + np.sum(np.cos(x)) + 0.5 * np.sum((x[1:] - x[:-1]) ** 2)
+
+
+def softmax_chain_grad_complex(x):
+    """The gradient written out in NumPy, for the complex-step check of the hand Hessian."""
+    e = np.exp(x)
+    g = e / np.sum(e) - np.sin(x)
+    d = x[1:] - x[:-1]
+    g[1:] += d
+    g[:-1] -= d
+    return g
+
+
 # ---------------------------------------------------------------------------------------
 
 @dataclass
@@ -353,6 +474,21 @@ class Workload:
     f_complex: Callable       # complex-step oracle: f evaluated with complex differentiated args
     oracle_size: int          # size for the element-by-element complex-step check
     size_label: str = "n"
+    title: str = ""           # what the tables call it
+    loop: bool = False        # a scalar loop (the targets for loop workloads apply)
+    probe_size: int = 1000    # where a peer too slow for the full size is tried first
+    hand_hessian: Callable = None   # set for Hessian workloads: what every method computes
+    f_other_form: Callable = None   # the same function written the other way (loops / whole arrays)
+    grad_complex: Callable = None   # the gradient in complex arithmetic (checks hand_hessian)
+
+    @property
+    def hessian(self) -> bool:
+        return self.hand_hessian is not None
+
+    @property
+    def hand(self) -> Callable:
+        """The hand-written derivative every method is checked against and timed beside."""
+        return self.hand_hessian if self.hessian else self.hand_grad
 
 
 def wrt_indices(workload) -> tuple:
@@ -361,13 +497,24 @@ def wrt_indices(workload) -> tuple:
 
 WORKLOADS = {
     "objective": Workload("objective", objective, objective_primal, objective_hand_grad, objective_inputs,
-                          0, 1_000_000, 100_000, objective_complex, 200),
+                          0, 1_000_000, 100_000, objective_complex, 200,
+                          title="Σ 0.1(xᵢ−i)² + sin xᵢ cos xᵢ₊₁ + e^{−xᵢ²}", loop=True),
     "rosenbrock": Workload("rosenbrock", rosenbrock, rosenbrock_primal, rosenbrock_hand_grad, rosenbrock_inputs,
-                           0, 1_000_000, 100_000, rosenbrock_complex, 200),
+                           0, 1_000_000, 100_000, rosenbrock_complex, 200, title="Rosenbrock", loop=True),
     "ode": Workload("ode", ode, ode_primal, ode_hand_grad, ode_inputs, (0, 1, 2, 3),
-                    100_000, 10_000, ode_complex, 100_000, size_label="steps"),
+                    100_000, 10_000, ode_complex, 100_000, size_label="steps",
+                    title="RK4 Lotka–Volterra, 4 parameters", loop=True, probe_size=100),
+    "notes_f": Workload("notes_f", notes_f, notes_f_primal, notes_f_hand_grad, notes_f_inputs,
+                        0, 1_000_000, 100_000, notes_f_complex, 200,
+                        title="Σ sqrt(x²+e^{x²}) + cos(x²+e^{x²})", loop=True, f_other_form=notes_f_whole_array),
     "mlp_small": Workload("mlp_small", mlp, mlp_primal, mlp_hand_grad, _mlp_inputs(32, 64), (0, 1, 2, 3),
-                          256, 256, mlp, 16, size_label="m (d=32, p=64)"),
+                          256, 256, mlp, 16, size_label="m (d=32, p=64)",
+                          title="two-layer ReLU network (d=32, p=64)", probe_size=16),
     "mlp_large": Workload("mlp_large", mlp, mlp_primal, mlp_hand_grad, _mlp_inputs(128, 256), (0, 1, 2, 3),
-                          4096, 1024, mlp, 4, size_label="m (d=128, p=256)"),
+                          4096, 1024, mlp, 4, size_label="m (d=128, p=256)",
+                          title="two-layer ReLU network (d=128, p=256)", probe_size=64),
+    "hessian": Workload("hessian", softmax_chain, softmax_chain_primal, softmax_chain_hand_grad,
+                        softmax_chain_inputs, 0, 100, 100, softmax_chain_complex, 100,
+                        title="Hessian of log Σ eˣ + Σ cos x + ½Σ(xᵢ₊₁−xᵢ)²", probe_size=100,
+                        hand_hessian=softmax_chain_hand_hessian, grad_complex=softmax_chain_grad_complex),
 }

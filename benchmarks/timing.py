@@ -1,0 +1,123 @@
+"""Timing: medians over interleaved rounds, and the largest size a slow peer can afford."""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+
+def fmt_size(size) -> str:
+    """1e6, 3e4 for the sizes the ladder makes; the number itself otherwise (256)."""
+    short = f"{size:.0e}".replace("e+0", "e").replace("e+", "e")
+    return short if float(short) == size else str(size)
+
+
+@dataclass
+class Limits:
+    call: float          # seconds one timed call may take
+    first: float         # seconds transform + compile + first call may take
+    budget: float        # seconds of timing rounds per column
+    min_rounds: int
+    max_rounds: int = 201
+
+
+FULL = Limits(call=1.0, first=20.0, budget=1.5, min_rounds=5)
+QUICK = Limits(call=0.2, first=5.0, budget=0.3, min_rounds=3)
+
+
+@dataclass
+class Timing:
+    median: float
+    fastest: float
+    slowest: float
+    rounds: int
+
+
+def medians(groups: list, limits: Limits) -> dict:
+    """Median time of each zero-argument callable, `groups` a list of {key: callable}.
+
+    Every column gets about `limits.budget` seconds of calls, within [min_rounds,
+    max_rounds]. Within a group the rounds interleave the columns, so a drift in machine
+    load hits them all alike; groups run one after the other, because libraries with
+    thread pools of their own (XLA, PyTorch's OpenMP) keep their threads spinning for a
+    while after each call and, interleaved on two cores, slowed each other down tenfold."""
+    timings = {}
+    for calls in groups:
+        time.sleep(0.2)                  # let the previous group's idle threads go to sleep
+        rounds = {}
+        for key, f in calls.items():     # a warm-up call, which also sizes the rounds
+            t0 = time.perf_counter()
+            f()
+            rounds[key] = int(min(limits.max_rounds, max(limits.min_rounds,
+                                                         limits.budget / max(time.perf_counter() - t0, 1e-9))))
+        samples = {key: [] for key in calls}
+        for r in range(max(rounds.values(), default=0)):
+            for key, f in calls.items():
+                if r < rounds[key]:
+                    t0 = time.perf_counter()
+                    f()
+                    samples[key].append(time.perf_counter() - t0)
+        timings.update({key: Timing(statistics.median(v), min(v), max(v), len(v)) for key, v in samples.items()})
+    return timings
+
+
+def ladder(probe: int, target: int) -> list:
+    """probe, 3 probe, 10 probe, 30 probe, ... below target, then target."""
+    sizes, k = [], 0
+    while True:
+        size = probe * 10 ** (k // 2) * (3 if k % 2 else 1)
+        if size >= target:
+            return sizes + [target]
+        sizes.append(size)
+        k += 1
+
+
+@dataclass
+class Placement:
+    size: int
+    args: tuple
+    prepared: object
+    result: object
+    first: float         # prepare (transform) where first tried + first call at this size
+    call: float          # one later call
+    note: str = ""       # why not the target size
+
+
+def place(prepare: Callable, inputs: Callable, sizes: list, limits: Limits, unrolls: bool) -> Placement:
+    """Run `prepare(inputs(size))` at the first size, then jump to the largest later size
+    whose estimated call and first-call times stay within `limits`; stop at the last
+    size or where no larger one fits. Call time is taken as linear in the size; compile
+    time as constant, or quadratic where the peer unrolls loops (tangent-ad's JAX
+    backend: 10 → 30 → 100 ODE steps took 1.6 → 7.4 → 36 s to compile)."""
+    i, setup0 = 0, None
+    while True:
+        size = sizes[i]
+        args = inputs(size)
+        t0 = time.perf_counter()
+        prepared = prepare(args)
+        t1 = time.perf_counter()
+        result = prepared.call()
+        t2 = time.perf_counter()
+        prepared.call()
+        t3 = time.perf_counter()
+        compiling = max(0.0, (t2 - t1) - (t3 - t2))
+        # a transform is paid once, where first tried (later sizes may reuse a cached one)
+        setup0 = t1 - t0 if setup0 is None else setup0
+        p = Placement(size, args, prepared, result, setup0 + (t2 - t1), t3 - t2)
+        if i == len(sizes) - 1:
+            return p
+
+        def estimate(bigger):
+            grow = bigger / size
+            call = p.call * grow
+            return call, setup0 + compiling * (grow * grow if unrolls else 1.0) + call
+
+        fits = [j for j in range(i + 1, len(sizes)) if estimate(sizes[j])[0] <= limits.call
+                and estimate(sizes[j])[1] <= limits.first]
+        if not fits:
+            call, first = estimate(sizes[-1])
+            what = f"{call:.3g} s per call" if call > limits.call else f"{first:.3g} s to compile and run once"
+            p.note = f"est. {what} at {fmt_size(sizes[-1])}"
+            return p
+        i = max(fits)

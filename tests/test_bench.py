@@ -1,0 +1,64 @@
+"""The benchmark harness (benchmarks/): every installed peer agrees with the hand-written
+derivative at a tiny size, a missing peer is reported instead of failing, and the runner
+writes its report. No timings are asserted."""
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import peers  # noqa: E402
+import run  # noqa: E402
+import timing  # noqa: E402
+from checks import rel_err  # noqa: E402
+from workloads import WORKLOADS  # noqa: E402
+
+from s2sdiff.__main__ import main as cli  # noqa: E402
+
+TINY = {"objective": 50, "rosenbrock": 50, "ode": 20, "notes_f": 50, "mlp_small": 8, "mlp_large": 4, "hessian": 10}
+LOADED = {p.key: p for p in peers.load()}
+
+
+@pytest.mark.parametrize("name", list(WORKLOADS))
+@pytest.mark.parametrize("key", list(peers.LABELS))
+def test_peer_matches_hand_derivative(key, name):
+    peer = LOADED[key]
+    if peer.missing:
+        pytest.skip(peer.missing)
+    w = WORKLOADS[name]
+    args = w.inputs(min(TINY[name], peer.probe.get(name, TINY[name])))
+    try:
+        prepared = peer.module.prepare(w, args)
+    except peers.Unsupported as exc:
+        pytest.skip(str(exc))
+    assert rel_err(prepared.to_numpy(prepared.call()), w.hand(*args)) <= peer.rtol
+
+
+def test_missing_peer_is_reported_not_raised(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)          # import torch now raises ImportError
+    monkeypatch.delitem(sys.modules, "peers.torch_peer", raising=False)
+    (peer,) = peers.load(["torch_peer"])
+    assert peer.module is None and peer.missing.startswith("not installed")
+
+
+def test_ladder_grows_by_half_decades_to_the_target():
+    assert timing.ladder(100, 100_000) == [100, 300, 1000, 3000, 10_000, 30_000, 100_000]
+    assert timing.ladder(16, 256) == [16, 48, 160, 256]
+    assert timing.ladder(100, 100) == [100]
+
+
+def test_runner_writes_the_report(tmp_path, monkeypatch):
+    monkeypatch.setenv("TANGENT_CACHE_DIR", str(tmp_path))   # the runner points it elsewhere
+    output = tmp_path / "results.md"
+    assert run.main(["--quick", "--only", "hessian", "--peers", "finite_diff", "--no-processes",
+                     "--output", str(output)]) == 0
+    text = output.read_text()
+    assert "| hessian | 1e2 |" in text and "central FD" in text and "## Validation" in text
+
+
+def test_bench_subcommand_hands_its_options_to_the_runner(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli(["bench", "--help"])
+    assert exit_.value.code == 0
+    assert "python -m s2sdiff bench" in capsys.readouterr().out
