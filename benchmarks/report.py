@@ -169,7 +169,8 @@ def workload_table(r, peers) -> list:
 def extra_rows(r) -> list:
     """s2sdiff's other timed variants: ((method, size) key, label)."""
     other = r.workload.f_other_form
-    return [(("s2sdiff value_and_grad", r.size), "s2sdiff sd.value_and_grad"),
+    return [(("s2sdiff parallel", r.size), "s2sdiff sd.grad(parallel=True), all cores"),
+            (("s2sdiff value_and_grad", r.size), "s2sdiff sd.value_and_grad"),
             (("s2sdiff n × grad", r.size), f"s2sdiff: {r.size} × sd.grad"),
             (("s2sdiff other form", r.size), f"s2sdiff sd.grad of `{other.__name__}`" if other else "")]
 

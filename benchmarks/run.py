@@ -182,6 +182,12 @@ def run_s2sdiff(row, args, log):
         row.problems.append(f"sd.grad returned {type(g).__name__}, expected {expected.__name__}")
     entry.call = lambda: grad(*args)
     row.extra["vg"] = lambda: value_and_grad(*args)
+    try:                         # all cores: numba's parallel=True, chunked adjoint loops (parallel.py)
+        threaded = sd.grad(w.f_python, wrt=w.wrt, parallel=True)
+        check(threaded(*args), hand, RTOL_VS_HAND, f"sd.grad(parallel=True) vs hand adjoint at {w.size_label}={size}")
+        row.extra["parallel"] = lambda: threaded(*args)
+    except Exception as exc:
+        row.checks.append(f"sd.grad(parallel=True) failed: {first_line(exc)}")
     if w.f_other_form is not None:
         try:
             other = sd.grad(w.f_other_form, wrt=w.wrt)
@@ -272,6 +278,8 @@ def run_workload(w, size, peers, limits, progress, processes, log) -> Row:
         calls[("s2sdiff value_and_grad", size)] = row.extra["vg"]
     if "other_form" in row.extra:
         calls[("s2sdiff other form", size)] = row.extra["other_form"]
+    if "parallel" in row.extra:
+        calls[("s2sdiff parallel", size)] = row.extra["parallel"]
     progress.step(f"{w.name}: timing")
     groups = {}                     # numba-compiled and plain-NumPy methods together, each library apart
     for key, f in calls.items():
