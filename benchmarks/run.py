@@ -33,7 +33,11 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
+# PyTorch's OpenMP threads spin for a while after each call (OMP_WAIT_POLICY=active); on a
+# 2-core machine that steals the cores from the numba code timed next. Set before any import.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
