@@ -310,6 +310,9 @@ def main(argv=None, prog=None) -> int:
                         help="run a workload at another size (n, steps or batch rows), e.g. objective=1e5")
     parser.add_argument("--peers", metavar="LIST",
                         help=f"only these peers, comma-separated, or 'none': {', '.join(peer_modules.LABELS)}")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="cap the thread pools at N (BLAS and OpenMP through threadpoolctl, PyTorch; "
+                             "N=1 also turns off XLA's Eigen pool): steadier times on a machine others use")
     parser.add_argument("--no-processes", action="store_true",
                         help="skip the cold/warm first call in new processes")
     parser.add_argument("--output", default=str(HERE / "results.md"),
@@ -338,7 +341,20 @@ def main(argv=None, prog=None) -> int:
     tangent_cache = tempfile.TemporaryDirectory(prefix="tangent-ad-")
     os.environ["TANGENT_CACHE_DIR"] = tangent_cache.name
     limits = timing.QUICK if args.quick else timing.FULL
+    if args.threads == 1:            # read when jax starts, so before the peers import it
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false".strip()
     peers = peer_modules.load(keys)
+    capped = contextlib.ExitStack()
+    if args.threads:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            parser.error("--threads needs threadpoolctl (pip install -e '.[bench]')")
+        with contextlib.suppress(ImportError):
+            import scipy.linalg.cython_blas  # noqa: F401 -- numba's BLAS: loaded now, so capped too
+        capped.enter_context(threadpool_limits(args.threads))
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(args.threads)
     selected = [w for name, w in WORKLOADS.items() if not only or name in only]
     command = " ".join([prog or "python benchmarks/run.py"] + (argv if argv is not None else sys.argv[1:]))
     facts = report.machine_facts(peers, command)
@@ -352,15 +368,16 @@ def main(argv=None, prog=None) -> int:
 
     started = time.perf_counter()
     rows = []
-    try:
-        for w in selected:
-            size = sizes.get(w.name, w.quick_size if args.quick else w.size)
-            try:
-                rows.append(run_workload(w, size, peers, limits, progress, not args.no_processes, log))
-            except Failure as exc:
-                log(f"{w.name}: {exc} — workload left out")
-    finally:
-        progress.close()
+    with capped:
+        try:
+            for w in selected:
+                size = sizes.get(w.name, w.quick_size if args.quick else w.size)
+                try:
+                    rows.append(run_workload(w, size, peers, limits, progress, not args.no_processes, log))
+                except Failure as exc:
+                    log(f"{w.name}: {exc} — workload left out")
+        finally:
+            progress.close()
     facts.append(f"- run time: {time.perf_counter() - started:.0f} s; load average at end: "
                  + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 

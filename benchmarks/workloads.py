@@ -341,7 +341,7 @@ def _mlp_inputs(d, p):
 # ---- (e) the lecture notes' f(x) = sqrt(x² + e^{x²}) + cos(x² + e^{x²}), summed over n points
 
 def notes_f(x):
-    """A loop over the elements: s2sdiff's gradient of this form is about 3× faster than
+    """A loop over the elements: s2sdiff's gradient of this form is two to three times as fast as
     of the whole-array form (u = x * x; v = u + np.exp(u); np.sum(...)), which allocates a
     temporary per operation in both sweeps."""
     s = 0.0
