@@ -103,6 +103,13 @@ def number_names(function: ir.Function, arrays=frozenset()) -> set:
     return numbers | candidates
 
 
+def array_arguments(call: ir.Call, numbers) -> frozenset:
+    """The callee's parameters that `call` passes what may be arrays: its derivative is
+    generated for arrays there even where the callee's own code shows no sign of one."""
+    params = call.callee.function.params
+    return frozenset(p for p, a in zip(params, call.args) if isinstance(a, ir.Name) and a.id not in numbers)
+
+
 def _is_number(expr, numbers) -> bool:
     if isinstance(expr, ir.Const):
         return not isinstance(expr.value, (tuple, list))
@@ -151,13 +158,16 @@ def array_parameters(function: ir.Function) -> set:
     for s in ir.walk(function.body):
         if isinstance(s, ir.SetItem):
             arrays.add(s.array)
+    # An elementwise result used as an array makes its inputs arrays, unless one of them is one
+    # already (`x * a`: a may be a number; a caller passing an array for it gets a variant).
     changed = True
-    while changed:                          # an elementwise result used as an array: so are its inputs
+    while changed:
         changed = False
         for targets, expr, _ in defs:
             if set(targets) & arrays and isinstance(expr, ir.Prim) and expr.family not in ("math", "builtin") \
                     and (RULES[expr.op].result == "elementwise" or expr.op == "where"):
-                new = {a.id for a in expr.args if isinstance(a, ir.Name)} - arrays
+                inputs = {a.id for a in expr.args if isinstance(a, ir.Name)}
+                new = inputs - arrays if not inputs & arrays else set()
                 if new:
                     arrays |= new
                     changed = True

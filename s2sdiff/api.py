@@ -278,19 +278,21 @@ def _partials(w: _Wrapper, f, index) -> tuple:
     seed, tangent, k = (w.namer.fresh(n) for n in (f"seed_{param}", f"d{param}", "k"))
     jacs = [w.namer.fresh(f"J{j + 1 if fn.tuple_result else ''}_{param}") for j in range(m)]
     sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [tangent])})"
-    w.lines += [f"{seed} = np.zeros({param}.size)",
-                f"{tangent} = {seed}.reshape({param}.shape)",
-                f"{seed}[0] = 1.0", sweep]
-    w.lines += [f"{jac} = np.empty((size_of({t}), {param}.size))" for jac, t in zip(jacs, tangents)]
+    # size_of, seed_view and shaped_partial: a number passed for a parameter the code may use
+    # as an array (`np.sum(x * a)`) is one column
+    w.lines += [f"{seed} = np.zeros(size_of({param}))",
+                f"{seed}[0] = 1.0",
+                f"{tangent} = seed_view({seed}, {param})", sweep]
+    w.lines += [f"{jac} = np.empty((size_of({t}), size_of({param})))" for jac, t in zip(jacs, tangents)]
     w.lines += [f"store_column({jac}, 0, {t})" for jac, t in zip(jacs, tangents)]
-    w.lines += [f"for {k} in range(1, {param}.size):",
+    w.lines += [f"for {k} in range(1, size_of({param})):",
                 f"    {seed}[{k} - 1] = 0.0",
                 f"    {seed}[{k}] = 1.0",
                 f"    {sweep}"]
     w.lines += [f"    store_column({jac}, {k}, {t})" for jac, t in zip(jacs, tangents)]
     partials = [w.namer.fresh(f"d{fn.name}_d{param}" if not fn.tuple_result else f"dz{j + 1}_d{param}")
                 for j in range(m)]
-    w.lines += [f"{d} = {jac}.reshape(shape_of({t}) + {param}.shape)" for d, jac, t in zip(partials, jacs, tangents)]
+    w.lines += [f"{d} = shaped_partial({jac}, {t}, {param})" for d, jac, t in zip(partials, jacs, tangents)]
     return values, partials
 
 
@@ -447,8 +449,9 @@ def hessian(f, wrt=0, *, jit=True):
     gradient = grad(f, wrt=wrt, jit=jit)
 
     def build(arrays):
-        w = _Wrapper("hessian", gradient, "forward over reverse", jit, arrays, of=python_function(f).__name__)
-        columns = [_partials(w, gradient, j)[1] for j in indices]      # columns[j][i] = d g_i / d x_j
+        inner = gradient.variant(arrays) if arrays else gradient      # its zeros take the arrays' shapes
+        w = _Wrapper("hessian", inner, "forward over reverse", jit, arrays, of=python_function(f).__name__)
+        columns = [_partials(w, inner, j)[1] for j in indices]      # columns[j][i] = d g_i / d x_j
         if not many:
             return w.finish(columns[0][0], indices)
         rows = [f"({', '.join(column[i] for column in columns)},)" for i in range(len(indices))]
@@ -457,11 +460,17 @@ def hessian(f, wrt=0, *, jit=True):
 
 
 def _all_arguments(f, args, what, arrays):
+    """sd.jvp's and sd.vjp's arguments as the generated code takes them: integers stay
+    integers (never differentiated: loop bounds, indices), the rest as differentiated."""
     params = _params(f)
     if len(args) != len(params):
         raise S2SDiffError(f"{what}: {python_function(f).__name__} takes {len(params)} argument(s), got {len(args)}")
     name = python_function(f).__name__
-    return tuple(_differentiated_argument(name, p, v, arrays) for p, v in zip(params, args))
+    return tuple(v if _is_integer(v) else _differentiated_argument(name, p, v, arrays) for p, v in zip(params, args))
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _array_arguments(f, args) -> frozenset:
@@ -477,6 +486,9 @@ def jvp(f, primals, tangents, *, jit=True):
     for p, primal, tangent in zip(params, primals, tangents):
         if np.shape(primal) != np.shape(tangent):
             raise ValueError(f"jvp: the tangent of '{p}' has shape {np.shape(tangent)}, its primal {np.shape(primal)}")
+        if _is_integer(primal) and tangent != 0:
+            raise ValueError(f"jvp: '{p}' is an integer, never differentiated: its tangent must be 0, got {tangent!r}")
+    tangents = tuple(0.0 if _is_integer(primal) else t for primal, t in zip(primals, tangents))
     out = _run(unit.function.name, unit.compiled, params + [f"d{p}" for p in params], primals + tangents, jit)
     if not normalize(python_function(f)).tuple_result:
         return out[0], out[1]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import itertools
 import linecache
 import marshal
 import math
@@ -33,9 +32,6 @@ from . import runtime
 # error_model="numpy": division by zero gives inf/nan like NumPy instead of raising, so
 # the derivative code has no hidden exception branches and non-finite values propagate.
 NJIT_OPTIONS = {"error_model": "numpy"}
-
-_counter = itertools.count(1)
-
 
 def _python_math():
     shim = types.SimpleNamespace(**{k: getattr(math, k) for k in dir(math) if not k.startswith("_")})
@@ -59,13 +55,13 @@ def function(source: str, namespace: dict, name: str, jit: bool = True, parallel
     if not jit:
         if namespace.get("math") is math:
             namespace["math"] = PYTHON_MATH
-        py_func = _load(source, namespace, name, f"<s2sdiff:{name}:{next(_counter)}>")
+        py_func = _load(source, namespace, name, _memory_name(name, source))
         return py_func, py_func
     # numba cannot cache prange code (its thread pool is a dynamic global)
     key = None if parallel else _fingerprint(source, namespace)
     path = _cache_file(name, key, source) if key else None
     if path is None:
-        py_func = _load(source, namespace, name, f"<s2sdiff:{name}:{next(_counter)}>")
+        py_func = _load(source, namespace, name, _memory_name(name, source))
         compiled = numba.njit(parallel=parallel, **NJIT_OPTIONS)(py_func)
         compiled.s2sdiff_key = ""           # kept in memory only: so is what calls it
         return py_func, compiled
@@ -78,6 +74,11 @@ def function(source: str, namespace: dict, name: str, jit: bool = True, parallel
     compiled = numba.njit(cache=True, **NJIT_OPTIONS)(py_func)
     compiled.s2sdiff_key = key
     return py_func, compiled
+
+
+def _memory_name(name, source) -> str:
+    """The traceback file name of code not on disk; the same code always gets the same one."""
+    return f"<s2sdiff:{name}:{hashlib.sha256(source.encode()).hexdigest()[:10]}>"
 
 
 def _load(source, namespace, name, filename) -> types.FunctionType:
@@ -180,5 +181,19 @@ def primal(obj, enabled: bool = True):
     if inner is not None:
         return inner
     if obj not in _primals:
-        _primals[obj] = numba.njit(obj)
+        _primals[obj] = None                          # a recursive call finds no dispatcher yet
+        _primals[obj] = numba.njit(_calling_primals(obj))
     return _primals[obj]
+
+
+def _calling_primals(func: types.FunctionType) -> types.FunctionType:
+    """`func` with the plain Python functions it calls replaced by their njit primals:
+    numba compiles a call only to something it can type."""
+    namespace = dict(func.__globals__)
+    for name in func.__code__.co_names:
+        value = namespace.get(name)
+        if isinstance(value, types.FunctionType) and value is not func and _primals.get(value, 0) is not None:
+            namespace[name] = primal(value)
+    copy = types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__, func.__closure__)
+    copy.__qualname__, copy.__module__ = func.__qualname__, func.__module__
+    return copy

@@ -50,6 +50,7 @@ class Derived:
     kind: str
     callee: object
     active: tuple
+    arrays: frozenset = frozenset()     # the callee's parameters the caller passes arrays (or maybe arrays) for
 
     @property
     def node(self):

@@ -10,7 +10,9 @@ so rule code and user code become one language.
 from __future__ import annotations
 
 import ast
+import copy
 import linecache
+import math
 import numbers
 import types
 from contextlib import contextmanager
@@ -21,7 +23,7 @@ from . import ir
 from .errors import S2SDiffError, at_line, unsupported
 from .names import Namer
 from .parse import ParsedFunction, parse_function, python_function
-from .rules import RULES, makes_new_array, primitive_of
+from .rules import NUMBA_LACKS, RULES, makes_new_array, primitive_of
 from .simplify import simplify
 
 _UNSUPPORTED_STATEMENTS = {
@@ -203,6 +205,23 @@ class _Lowering:
                     raise self.error(f"{what} is not supported here", sub)
 
 
+class _Respell(ast.NodeTransformer):
+    def __init__(self, lowering):
+        self.lowering = lowering
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        instead = self.lowering.numba_lacks(node.func)
+        if instead:
+            node.func = ast.copy_location(ast.parse(instead, mode="eval").body, node.func)
+        return node
+
+
+def _dotted_value(dotted):
+    module, _, attr = dotted.partition(".")
+    return getattr({"math": math, "np": np}[module], attr, None)
+
+
 class _UserLowering(_Lowering):
     """Lowering of a user function: resolves names and calls through its scope."""
 
@@ -216,6 +235,16 @@ class _UserLowering(_Lowering):
 
     def error(self, message, node):
         return self.parsed.error(message, node)
+
+    def numba_lacks(self, func) -> str | None:
+        """The spelling to emit for a function numba cannot compile (`math.cbrt` -> `np.cbrt`)."""
+        if not (isinstance(func, ast.Attribute) and _is_free_chain(func, self.parsed.local_names)):
+            return None
+        try:
+            value = self.resolve(func)
+        except S2SDiffError:
+            return None
+        return next((instead for dotted, instead in NUMBA_LACKS.items() if _dotted_value(dotted) is value), None)
 
     def function(self) -> ir.Function:
         tree = self.parsed.tree
@@ -314,10 +343,15 @@ class _UserLowering(_Lowering):
         raise self.error("only indexing of a local array (x[i], x[i, j]) is supported", node)
 
     def condition(self, node):
+        """Code kept as written (tests, passive values), its free names bound, and what numba
+        lacks respelled."""
         self.check_passive(node)
         for sub in ast.walk(node):
             if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id not in self.parsed.local_names:
                 self.namespace[sub.id] = self.free_value(sub.id, sub)
+        if any(isinstance(sub, ast.Call) and self.numba_lacks(sub.func) for sub in ast.walk(node)):
+            self.namespace["np"] = np
+            node = _Respell(self).visit(copy.deepcopy(node))
         return node
 
     # -- calls -------------------------------------------------------------------------

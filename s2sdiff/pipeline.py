@@ -90,7 +90,7 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
     def bind(callee):
         if isinstance(callee, ir.Derived):
             unit = derived_unit(callee.kind, callee.callee.obj, callee.active, jit, callee.node,
-                                callee.callee.filename)
+                                callee.callee.filename, callee.arrays)
             dependencies.append(unit)
             return unit.compiled, unit.function.name
         return compiler.primal(callee.obj, jit), callee.py_func.__name__

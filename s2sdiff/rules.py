@@ -73,6 +73,9 @@ def _family(dotted: str) -> str:
     return dotted.split(".")[0] if "." in dotted else "builtin"
 
 
+NUMBA_LACKS: dict = {}     # a spelling users write that numba cannot compile -> the one to emit
+
+
 def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=None):
     names = spellings.split()
     operator = None
@@ -84,6 +87,9 @@ def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=
     for dotted in names:
         if not dotted.endswith("!"):   # "!": users may write it, numba lacks it, emit another
             by_family.setdefault(_family(dotted), dotted)
+    for dotted in names:
+        if dotted.endswith("!"):
+            NUMBA_LACKS[dotted[:-1]] = by_family.get("np") or next(iter(by_family.values()))
     names = [dotted.rstrip("!") for dotted in names]
     if forward is None:
         reverse = (None,) * len(params)

@@ -217,6 +217,18 @@ def size_of(v):
     return v.size if isinstance(v, np.ndarray) else 1
 
 
+def seed_view(seed, like):
+    """The tangent seed for a parameter: `seed` viewed in its shape, or its one number."""
+    return seed.reshape(like.shape) if isinstance(like, np.ndarray) else seed[0]
+
+
+def shaped_partial(J, out, like):
+    """The (outputs × inputs) matrix J shaped out.shape + like.shape; a number for numbers."""
+    if not isinstance(out, np.ndarray) and not isinstance(like, np.ndarray):
+        return J[0, 0]
+    return J.reshape(shape_of(out) + shape_of(like))
+
+
 def store_column(J, k, v):
     """Column k of the (outputs × inputs) matrix J: a tangent, flattened."""
     if isinstance(v, np.ndarray):
@@ -241,6 +253,19 @@ def _shape_of(v):
 @overload(size_of)
 def _size_of(v):
     return (lambda v: v.size) if isinstance(v, types.Array) else (lambda v: 1)
+
+
+@overload(seed_view)
+def _seed_view(seed, like):
+    return (lambda seed, like: seed.reshape(like.shape)) if isinstance(like, types.Array) else \
+        (lambda seed, like: seed[0])
+
+
+@overload(shaped_partial)
+def _shaped_partial(J, out, like):
+    if not isinstance(out, types.Array) and not isinstance(like, types.Array):
+        return lambda J, out, like: J[0, 0]
+    return lambda J, out, like: J.reshape(shape_of(out) + shape_of(like))
 
 
 @overload(store_column)
@@ -269,4 +294,4 @@ def _store_row(J, k, v):
 
 HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
-                                    store_row)}
+                                    store_row, seed_view, shaped_partial)}

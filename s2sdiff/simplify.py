@@ -17,7 +17,9 @@ from .rules import CREATIONS
 
 def simplify(function: ir.Function) -> ir.Function:
     writes = _write_counts(function)
-    single = {n for n, c in writes.items() if c == 1 and n not in function.params}
+    # an array written element by element is one of its own: never merged with an equal-looking one
+    written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
+    single = {n for n, c in writes.items() if c == 1 and n not in function.params and n not in written}
     renames: dict = {}
     body = _cse(function.body, single, renames)
     body = _rename(body, renames)
@@ -74,9 +76,8 @@ def _cse(body, single, renames) -> list:
             s = ir.Assign(s.target, item, s.line)
         elif isinstance(s, ir.Assign):
             _invalidate(available, s.target)
-        elif isinstance(s, ir.SetItem):
-            for key in [k for k in available if k[0] == "[]" and k[1][0] == ir.Name(s.array)]:
-                del available[key]
+        elif isinstance(s, ir.SetItem):         # what was computed from the array's old elements
+            _invalidate(available, s.array)
         elif isinstance(s, ir.Unpack):
             for t in s.targets:
                 _invalidate(available, t)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from ..analyze import active_names, number_names
+from ..analyze import active_names, array_arguments, number_names
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import ZERO, lower_template
-from ..rules import RULES
+from ..rules import RULES, makes_new_array
 
 
 def forward(function: ir.Function, active_params: tuple, arrays=frozenset()) -> ir.Function:
@@ -32,6 +32,7 @@ class _Forward:
         self.namespace = dict(function.namespace)
         self.namer = Namer(ir.all_names(function))
         self.tangent_params = [self.d(p) for p in self.wrt]
+        self.written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)} & self.active
 
     def d(self, name: str) -> str:
         return self.namer.derived("d", name)
@@ -61,7 +62,11 @@ class _Forward:
 
     def statement(self, s) -> list:
         if isinstance(s, ir.Assign):
-            return self.assign(s)
+            code = self.assign(s)
+            if s.target in self.written:
+                # its elements will be written: the tangent must not share another array (`dy = dx`)
+                _own(code, self.d(s.target))
+            return code
         if isinstance(s, ir.Unpack):
             return self.unpack(s)
         if isinstance(s, ir.If):
@@ -163,7 +168,8 @@ class _Forward:
 
     def jvp_call(self, call: ir.Call, active: tuple) -> ir.Call:
         tangents = tuple(self.tangent(call.args[i]) for i in active)
-        return ir.Call(ir.Derived("jvp", call.callee, active), call.args + tangents)
+        return ir.Call(ir.Derived("jvp", call.callee, active, array_arguments(call, self.numbers)),
+                       call.args + tangents)
 
     def unpack(self, s: ir.Unpack) -> list:
         active = self.active_args(s.value)
@@ -174,3 +180,17 @@ class _Forward:
             return [s] + [self.zero(t, s.line) for t in wanted]
         tangents = tuple(self.d(t) if t in self.active else self.namer.fresh("_d" + t) for t in s.targets)
         return [ir.Unpack(s.targets + tangents, self.jvp_call(s.value, active), s.line)]
+
+
+def _own(code, name):
+    """Make the last assignment to `name` in `code` give it an array of its own (a written
+    array is made by an assignment in the function: normalize.check_written_arrays)."""
+    k, last = next(((k, c) for k, c in reversed(list(enumerate(code)))
+                    if isinstance(c, ir.Assign) and c.target == name), (None, None))
+    if last is None or isinstance(last.value, ir.Prim) and makes_new_array(last.value.op) \
+            or isinstance(last.value, ir.Opaque) and last.value.name == "zero_like":
+        return
+    if isinstance(last.value, ir.Name):
+        code[k] = ir.Assign(name, ir.Prim("owned", (last.value,), "runtime"), last.line)
+    else:
+        code.insert(k + 1, ir.Assign(name, ir.Prim("owned", (ir.Name(name),), "runtime"), last.line))

@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..analyze import active_names, number_names
+from ..analyze import active_names, array_arguments, number_names
 from ..names import Namer
 from ..normalize import lower_template
 from ..rules import RULES, makes_new_array
@@ -70,6 +70,7 @@ class _Reverse:
         self.namespace = dict(self.fn.namespace)
         self.home = {}                # name -> id of the innermost loop whose iteration defines it
         _homes(self.fn.body, None, self.home)
+        self.branch = _branches(self.fn.body)
         self.needed = self.needed_names()
         self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads)
         self.plans = {}
@@ -112,7 +113,7 @@ class _Reverse:
             elif isinstance(s, (ir.For, ir.While)):
                 for carried, last in s.loop.carried.items():
                     defs.setdefault(carried, set()).add(last)
-                if self.has_adjoint(s.body):
+                if self.has_adjoint([s]):
                     seeds |= _loop_control(s)
         needed, todo = set(), list(seeds)
         while todo:
@@ -156,9 +157,11 @@ class _Reverse:
         return names
 
     def has_adjoint(self, body) -> bool:
+        """Whether the adjoint of `body` does anything (`s = 0.0` in a loop resets bs each iteration)."""
         return any(isinstance(s, ir.Assign) and s.target in self.active
                    or isinstance(s, ir.Unpack) and set(s.targets) & self.active
-                   or isinstance(s, ir.SetItem) and s.array in self.active for s in ir.walk(body))
+                   or isinstance(s, ir.SetItem) and s.array in self.active
+                   or isinstance(s, (ir.For, ir.While)) and set(s.loop.carried) & self.active for s in ir.walk(body))
 
     # -- the generated function ---------------------------------------------------------
     def run(self) -> ir.Function:
@@ -223,7 +226,8 @@ class _Reverse:
             if primal is None:
                 continue
             between = forward_sweep[_index(forward_sweep, primal) + 1:] + adjoint[:_index(adjoint, adjoint_loop)]
-            outputs = ir.assigned_within(primal.body) | set(loop.loop.carried)
+            outputs = ir.assigned_within(primal.body) | set(loop.loop.carried) \
+                | {t.array for t in ir.walk(primal.body) if isinstance(t, ir.SetItem)}
             written = {t.array for t in ir.walk(between) if isinstance(t, ir.SetItem)}
             if (ir.reads_within(between) & outputs) or written & ir.reads_within(primal.body):
                 continue
@@ -241,10 +245,24 @@ class _Reverse:
     def zero_adjoints(self, loop_id, line) -> list:
         """`bv = 0.0` for the active names a region defines — the function body (loop_id
         None) or one loop iteration — so each iteration's adjoints start from zero."""
-        names = {n for n, home in self.home.items() if home == loop_id} & self.active - set(self.wrt)
+        names = {n for n, home in self.home.items() if home == loop_id and not self.in_branch(n)}
+        names &= self.active - set(self.wrt)
         if loop_id is None:
             names = [p for p in self.wrt if p in self.active or p not in self.numbers] + sorted(names, key=_natural)
         return [ir.Assign(self.b(n), self.zero_of(n), line) for n in names]
+
+    def in_branch(self, name) -> bool:
+        """Whether `name` is an array (or may be) set only inside one branch of an `if`: its
+        adjoint's zeros take its shape, so they are made in that branch, where it has a value."""
+        return name not in self.numbers and bool(self.branch.get(name))
+
+    def zeroed_in_branch(self, branch, adjoint, line) -> list:
+        """A branch's adjoint, first zeroing the adjoints of the arrays that only it sets."""
+        names = sorted((n for n in self.active if self.in_branch(n) and self.branch[n][-1] == branch), key=_natural)
+        if not adjoint:
+            return []
+        zeros = [ir.Assign(self.b(n), self.zero_of(n), line) for n in names]
+        return _first_accumulations_assign(zeros + adjoint, self.updated_in_place)
 
     def zero_of(self, name):
         return ir.Const(0.0) if name in self.numbers else self.helper("zero_like", ir.Name(name))
@@ -323,7 +341,7 @@ class _Reverse:
     def record_loop(self, loop, replay) -> list:
         plan = self.plan(loop)
         line = loop.line
-        if not self.has_adjoint(loop.body):
+        if not self.has_adjoint([loop]):
             return self.plain_loop(loop, replay)
         out, stores = [], []
         # An element read is not there before the loop: its tape starts as zeros.
@@ -370,10 +388,11 @@ class _Reverse:
         if isinstance(s, ir.SetItem):
             return self.adjoint_set_item(s) if s.array in self.active else []
         if isinstance(s, ir.If):
-            body, orelse = self.adjoint(s.body), self.adjoint(s.orelse)
+            body, orelse = (self.zeroed_in_branch((id(s), side), self.adjoint(branch), s.line)
+                            for side, branch in enumerate((s.body, s.orelse)))
             return [ir.If(s.test, body, orelse, s.line)] if body or orelse else []
         if isinstance(s, (ir.For, ir.While)):
-            return self.adjoint_loop(s) if self.has_adjoint(s.body) else []
+            return self.adjoint_loop(s) if self.has_adjoint([s]) else []
         return []
 
     def adjoint_assign(self, s: ir.Assign) -> list:
@@ -435,7 +454,8 @@ class _Reverse:
         seeds = tuple(ir.Name(self.b(t)) if t in self.active else ir.Const(0.0) for t in targets)
         values = tuple(self.namer.fresh("_") for _ in targets)
         adjoints = tuple(self.namer.temp() for _ in active)
-        out = [ir.Unpack(values + adjoints, ir.Call(ir.Derived("vjp", call.callee, active), call.args + seeds), line)]
+        vjp = ir.Derived("vjp", call.callee, active, array_arguments(call, self.numbers))
+        out = [ir.Unpack(values + adjoints, ir.Call(vjp, call.args + seeds), line)]
         for i, tmp in zip(active, adjoints):
             out.append(_accumulate(self.b(call.args[i].id), ir.Name(tmp), line))
         return out
@@ -666,6 +686,32 @@ def _homes(body, loop_id, home):
             if isinstance(s, ir.For):
                 home[s.var] = id(s)
             _homes(s.body, id(s), home)
+
+
+def _branches(body) -> dict:
+    """name -> the innermost `if` branch, as (id of the If, 0 or 1), holding every
+    assignment of the name in its loop iteration (or function body), as a path from the
+    outermost branch; an empty path for a name also set outside any branch."""
+    paths = {}
+
+    def define(name, path):
+        old = paths.get(name, path)
+        common = next((k for k, (a, b) in enumerate(zip(old, path)) if a != b), min(len(old), len(path)))
+        paths[name] = old[:common]
+
+    def visit(body, path, carried):
+        for s in body:
+            for t in set(ir.targets(s)) - carried:
+                define(t, path)
+            if isinstance(s, ir.If):
+                visit(s.body, path + ((id(s), 0),), carried)
+                visit(s.orelse, path + ((id(s), 1),), carried)
+            elif isinstance(s, (ir.For, ir.While)):
+                for c in s.loop.carried:        # set where the loop starts, updated by each iteration
+                    define(c, path)
+                visit(s.body, (), set(s.loop.carried))
+    visit(body, (), set())
+    return paths
 
 
 def _loop_names(body) -> set:

@@ -1,0 +1,288 @@
+"""Bugs the random-program fuzzer (tests/test_fuzz.py) found, each reduced to a plain test.
+
+Every function here is the smallest program showing one bug; the expected numbers are
+worked out by hand in the comments. Each runs with and without numba (`jit`), since some
+of these only broke the generated Python, which numba is more forgiving of.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import s2sdiff as sd
+
+JIT = pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+
+
+def cosine(p):
+    return math.cos(p)
+
+
+def call_in_one_branch(x, a):
+    # the call's result may be an array as far as the transform knows: its adjoint's zeros
+    # take its shape, so they must be made in the branch that calls, not before the if
+    return cosine(a) if a < 0.5 else a * x[0]
+
+
+@JIT
+def test_adjoint_zeros_of_a_call_made_in_its_branch(jit):
+    g = sd.value_and_grad(call_in_one_branch, wrt=(0, 1), jit=jit)
+    value, (gx, ga) = g(np.array([3.0]), 1.0)       # the else branch: a * x0
+    assert value == 3.0 and gx.tolist() == [1.0] and ga == 3.0
+    value, (gx, ga) = g(np.array([3.0]), 0.25)      # the call: cos a
+    assert value == math.cos(0.25) and gx.tolist() == [0.0] and ga == -math.sin(0.25)
+
+
+def early_return_then_array(x, a):
+    if a > 1.0:
+        return a
+    t = np.sin(x) * a
+    return np.sum(t)
+
+
+@JIT
+def test_adjoint_zeros_of_an_array_an_early_return_skips(jit):
+    g = sd.value_and_grad(early_return_then_array, wrt=(0, 1), jit=jit)
+    x = np.array([0.5, -1.0])
+    value, (gx, ga) = g(x, 2.0)
+    assert value == 2.0 and gx.tolist() == [0.0, 0.0] and ga == 1.0
+    value, (gx, ga) = g(x, 0.5)
+    np.testing.assert_allclose(gx, 0.5 * np.cos(x), rtol=1e-15)
+    assert ga == pytest.approx(np.sum(np.sin(x)), rel=1e-15)
+
+
+def scale_up(p):
+    return p * 1.0
+
+
+def carried_in_a_branch(x, a, k):
+    # `a` goes through a helper, so it may be an array; the inner loop carries it only in
+    # the branch, so the adjoint of the carried value is made in the branch too
+    j = 0
+    while j < k:
+        j += 1
+        if x[0] > 0.0:
+            a = scale_up(a)
+            for i in range(1, len(x)):
+                a = a * x[i]
+    return a
+
+
+@JIT
+def test_adjoint_of_a_loop_carried_value_set_in_a_branch(jit):
+    g = sd.grad(carried_in_a_branch, wrt=(0, 1), jit=jit)
+    x = np.array([1.0, 2.0, 3.0])
+    gx, ga = g(x, 0.5, 2)                    # a·(x1 x2)² = 18 a
+    np.testing.assert_allclose(gx, [0.0, 2 * 0.5 * 2.0 * 9.0, 2 * 0.5 * 4.0 * 3.0], rtol=1e-15)
+    assert ga == 36.0
+    gx, ga = g(-x, 0.5, 2)                   # the branch never runs
+    assert gx.tolist() == [0.0, 0.0, 0.0] and ga == 1.0
+
+
+def two_equal_looking_arrays(x, a):
+    y0 = x * 1.0
+    y1 = x * 1.0
+    y1[0] += a
+    return y0[0] * y1[0]
+
+
+@JIT
+def test_equal_looking_arrays_written_later_are_not_merged(jit):
+    value, (gx, ga) = sd.value_and_grad(two_equal_looking_arrays, wrt=(0, 1), jit=jit)(np.array([2.0, 5.0]), 3.0)
+    assert value == 10.0                     # x0 (x0 + a)
+    assert gx.tolist() == [7.0, 0.0] and ga == 2.0
+
+
+def sum_before_and_after_a_write(x):
+    y = x * 2.0
+    before = np.sum(y)
+    y[0] = 0.0
+    after = np.sum(y)
+    return before * after
+
+
+@JIT
+def test_a_value_computed_from_an_array_is_not_reused_after_a_write(jit):
+    x = np.array([1.0, 2.0])
+    value, g = sd.value_and_grad(sum_before_and_after_a_write, jit=jit)(x)
+    assert value == 6.0 * 4.0                # (2 x0 + 2 x1)(2 x1)
+    assert g.tolist() == [2.0 * 4.0, 2.0 * 4.0 + 6.0 * 2.0]
+    assert sd.grad(sum_before_and_after_a_write, mode="forward", jit=jit)(x).tolist() == g.tolist()
+
+
+def grows_a_copy(x, k):
+    n = len(x)
+    y = x * 1.0
+    j = 0
+    while j < k:
+        j += 1
+        y[j % n] += np.sum(y) / n
+    return np.sum(y * x[0]) / n
+
+
+@JIT
+def test_forward_tangent_of_a_written_array_is_its_own(jit):
+    # forward mode wrote `dy = dx` and then dy[i] += …, changing the caller's seed
+    x = np.array([-0.5, 2.0])
+    forward = sd.grad(grows_a_copy, mode="forward", jit=jit)(x, 3)
+    reverse = sd.grad(grows_a_copy, jit=jit)(x, 3)
+    h = 1e-20
+    want = [(grows_a_copy(x + 1j * h * e, 3)).imag / h for e in np.eye(2)]
+    np.testing.assert_allclose(reverse, want, rtol=1e-14)
+    np.testing.assert_allclose(forward, want, rtol=1e-14)
+
+
+def loop_writes_what_the_value_reads(x, a):
+    y = np.ones_like(x)
+    for i in range(len(x)):
+        y[0] += a * a
+    return np.sum(y + y)
+
+
+@JIT
+def test_value_and_grad_keeps_a_loop_the_value_needs(jit):
+    # the loop's adjoint runs forwards, and value_and_grad used to move the loop into it,
+    # after the return value had been computed from y
+    value, (gx, ga) = sd.value_and_grad(loop_writes_what_the_value_reads, wrt=(0, 1), jit=jit)(np.zeros(3), 0.5)
+    assert value == 2 * (3 + 3 * 0.25)
+    assert gx.tolist() == [0.0, 0.0, 0.0] and ga == 2 * 3 * 2 * 0.5
+
+
+def overwritten_in_a_loop(x, a, k):
+    for i in range(k):
+        a = -0.75
+    return x[0] * x[0] * a
+
+
+@JIT
+def test_a_loop_that_overwrites_a_value_with_a_constant(jit):
+    # ∂/∂a is 0 once the loop runs: the adjoint loop does nothing but reset ba, and was dropped
+    g = sd.grad(overwritten_in_a_loop, wrt=(0, 1), jit=jit)
+    x = np.array([0.5])
+    assert g(x, 1.8, 0) == (pytest.approx(np.array([1.8])), 0.25)
+    gx, ga = g(x, 1.8, 2)
+    assert gx.tolist() == [-0.75] and ga == 0.0
+    (hxx, hxa), (hax, haa) = sd.hessian(overwritten_in_a_loop, wrt=(0, 1), jit=jit)(x, 1.8, 2)
+    assert hxx.tolist() == [[-1.5]] and hxa.tolist() == [0.0] and hax.tolist() == [0.0] and haa == 0.0
+
+
+def repeat(x, a, k):
+    s = 0.0
+    for i in range(k):
+        s += a * x[i % len(x)]
+    return s
+
+
+@JIT
+def test_jvp_and_vjp_keep_integer_arguments(jit):
+    # integers used to be turned into floats, and range(3.0) fails
+    x = np.array([1.0, 2.0])
+    value, tangent = sd.jvp(repeat, (x, 0.5, 3), (np.array([1.0, 0.0]), 2.0, 0), jit=jit)
+    assert value == 0.5 * 4.0 and tangent == 0.5 * 2.0 + 2.0 * 4.0
+    value, vjp_fn = sd.vjp(repeat, x, 0.5, 3, jit=jit)
+    bx, ba, _ = vjp_fn(2.0)
+    assert bx.tolist() == [2.0 * 0.5 * 2, 2.0 * 0.5] and ba == 2.0 * 4.0
+    with pytest.raises(ValueError, match="'k' is an integer, never differentiated: its tangent must be 0"):
+        sd.jvp(repeat, (x, 0.5, 3), (x, 1.0, 1), jit=jit)
+
+
+def ignores_x(x, a):
+    return 1.0 / (1.5 + a ** 2)
+
+
+def times(v, w):
+    return v * w
+
+
+def passes_an_array(x, a):
+    return np.sum(times(x, a)) + a
+
+
+@JIT
+def test_hessian_blocks_keep_the_shape_of_an_array_the_function_ignores(jit):
+    # Hxx came out with shape (3,), not (3, 3): the gradient inside was generated for a number x
+    a = -1.75
+    (hxx, hxa), (hax, haa) = sd.hessian(ignores_x, wrt=(0, 1), jit=jit)(np.ones(3), a)
+    assert hxx.shape == (3, 3) and not hxx.any() and hxa.tolist() == hax.tolist() == [0.0] * 3
+    assert haa == pytest.approx((6 * a * a - 3) / (1.5 + a * a) ** 3, rel=1e-14)
+
+
+@JIT
+def test_a_helper_given_an_array_is_differentiated_for_one(jit):
+    # times() shows no sign of arrays: its derivatives are generated for what the caller passes
+    (hxx, hxa), (hax, haa) = sd.hessian(passes_an_array, wrt=(0, 1), jit=jit)(np.array([1.0, 2.0]), 0.5)
+    assert hxx.tolist() == [[0.0, 0.0], [0.0, 0.0]] and hxa.tolist() == hax.tolist() == [1.0, 1.0] and haa == 0.0
+
+
+def cbrt_in_conditions(x, a):
+    if math.cbrt(2.0 + a) > 1.0:
+        return a * x[0]
+    return math.cbrt(a) if math.cbrt(x[0]) > 0.0 else a
+
+
+@JIT
+def test_a_function_numba_lacks_in_a_condition(jit):
+    # conditions are kept as written, and numba has no math.cbrt: they use np.cbrt too
+    g = sd.grad(cbrt_in_conditions, wrt=(0, 1), jit=jit)
+    gx, ga = g(np.array([2.0]), 0.5)
+    assert gx.tolist() == [0.5] and ga == 2.0
+    gx, ga = g(np.array([2.0]), -1.5)
+    assert gx.tolist() == [0.0] and ga == pytest.approx(1 / (3 * 1.5 ** (2 / 3)), rel=1e-15)
+
+
+def inner(p):
+    return 2.0 * p
+
+
+def outer(p):
+    return p * p if inner(p) > 1.0 else -p
+
+
+def calls_a_caller(x, a):
+    return outer(a) * x[0] if inner(x[0]) > 0.0 else a
+
+
+@JIT
+def test_a_helper_calling_a_helper_in_a_condition(jit):
+    # the primal of outer() is compiled to run in conditions, and numba needs inner() compiled too
+    gx, ga = sd.grad(calls_a_caller, wrt=(0, 1), jit=jit)(np.array([3.0]), 0.75)
+    assert gx.tolist() == [0.5625] and ga == 2 * 0.75 * 3.0
+
+
+def scaled_sum(x, a):
+    return np.sum(x * a)
+
+
+@JIT
+def test_a_number_scaling_an_array(jit):
+    # `x * a` inside np.sum made `a` an array parameter, and a float for it failed in numba
+    for mode in ("reverse", "forward"):
+        gx, ga = sd.grad(scaled_sum, wrt=(0, 1), mode=mode, jit=jit)(np.array([1.0, 2.0]), 3.0)
+        assert gx.tolist() == [3.0, 3.0] and ga == 3.0
+    (hxx, hxa), (hax, haa) = sd.hessian(scaled_sum, wrt=(0, 1), jit=jit)(np.array([1.0, 2.0]), 3.0)
+    assert not hxx.any() and hxa.tolist() == hax.tolist() == [1.0, 1.0] and haa == 0.0
+    # an array for it still works: a variant of the transform is made for that
+    gx, ga = sd.grad(scaled_sum, wrt=(0, 1), jit=jit)(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert gx.tolist() == [3.0, 4.0] and ga.tolist() == [1.0, 2.0]
+
+
+def reset_in_a_nested_while(x, a, k):
+    y = np.ones_like(x)
+    j = 0
+    while j < k:
+        j += 1
+        m = 0
+        while m < k:
+            m += 1
+            a = np.sum(y)
+    return a * x[0]
+
+
+@JIT
+def test_a_nested_while_that_only_overwrites(jit):
+    # the inner loop's adjoint only resets ba, but needs the inner loop's trip counts
+    g = sd.value_and_grad(reset_in_a_nested_while, wrt=(0, 1), jit=jit)
+    value, (gx, ga) = g(np.array([2.0]), 0.5, 0)
+    assert value == 1.0 and gx.tolist() == [0.5] and ga == 2.0
+    value, (gx, ga) = g(np.array([2.0]), 0.5, 2)
+    assert value == 2.0 and gx.tolist() == [1.0] and ga == 0.0
