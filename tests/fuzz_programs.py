@@ -226,7 +226,8 @@ class Builder:
     def statement(self, scope, indent):
         kinds = ["assign", "assign", "update", "if", "unpack"]
         if scope.in_f:
-            kinds += ["return"] + ["for", "for", "while"] * (scope.loop_depth < 2) + ["write", "write"] * bool(scope.arrays)
+            kinds += ["return"] + ["for", "for", "while"] * (scope.loop_depth < 2)
+            kinds += ["write", "write"] * bool(scope.arrays)
         kinds += ["jump"] * scope.in_for
         kind = self.pick(kinds)
         if kind == "update" and scope.floats:
@@ -309,12 +310,13 @@ def programs(draw):
 
 @st.composite
 def points(draw, size=None):
-    """(x, a, k): x of length 1–4 in [-2, 2], a in [-2, 2], k in 0..3. No coordinate is 0: at 0 the
-    generated programs meet kinks (|0|, hypot(0, 0)) whose conventions differences cannot check."""
+    """(x, a, k): x of length 1–4 in [-2, 2], a in [-2, 2], k in 0..3. No coordinate is 0 and no two are
+    equal: there the generated programs meet kinks (|0|, ties of max) whose conventions differences cannot check."""
     n = size or draw(st.integers(1, 4))
     coordinate = st.floats(-2.0, 2.0, allow_nan=False).map(lambda t: round(t, 6)).filter(lambda t: t != 0.0)
-    x = np.array(draw(st.lists(coordinate, min_size=n, max_size=n)), dtype=np.float64)
-    return x, draw(coordinate), draw(st.integers(0, 3))
+    # distinct coordinates: a tie (max(x0, a) at x0 == a) takes the documented ½ split, not a difference
+    values = draw(st.lists(coordinate, min_size=n + 1, max_size=n + 1, unique=True))
+    return np.array(values[:n], dtype=np.float64), values[n], draw(st.integers(0, 3))
 
 
 # ---- loading and the oracle --------------------------------------------------------

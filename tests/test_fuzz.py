@@ -7,7 +7,8 @@ discarded; so are those s2sdiff refuses for one of the documented known gaps
 (docs/errors.md) — any other refusal fails the test.
 
 The seed is fixed (hypothesis's derandomize) so CI sees the same programs every run.
-A longer campaign:  S2SDIFF_FUZZ_EXAMPLES=5000 S2SDIFF_FUZZ_SEED=1 python -m pytest tests/test_fuzz.py
+A longer campaign (programs per property without numba, and with it; any seed):
+    S2SDIFF_FUZZ_EXAMPLES=5000 S2SDIFF_FUZZ_COMPILED=300 S2SDIFF_FUZZ_SEED=1 python -m pytest tests/test_fuzz.py
 Every failure found becomes a plain test in tests/test_fuzz_regressions.py.
 """
 import math
@@ -15,13 +16,14 @@ import os
 
 import mpmath
 import numpy as np
-from hypothesis import HealthCheck, event, given, reject, seed, settings
+from hypothesis import HealthCheck, Phase, event, given, reject, seed, settings
 from hypothesis import strategies as st
 
 import s2sdiff as sd
 from fuzz_programs import load, oracle_function, points, programs
 
 EXAMPLES = int(os.environ.get("S2SDIFF_FUZZ_EXAMPLES", "0"))
+COMPILED = int(os.environ.get("S2SDIFF_FUZZ_COMPILED", "0"))
 SEED = os.environ.get("S2SDIFF_FUZZ_SEED")
 
 # the refusals docs/errors.md lists under Known gaps: constructs forward mode takes and reverse mode does not (yet)
@@ -34,10 +36,13 @@ RTOL = 1e-7     # against the oracle: float64 rounding through a few dozen opera
 AGREE = 1e-10   # forward against reverse mode: the same arithmetic in another order
 
 
-def fuzz(examples):
-    """Hypothesis settings: `examples` programs (S2SDIFF_FUZZ_EXAMPLES overrides), a fixed seed unless
-    S2SDIFF_FUZZ_SEED is set, no deadline (a first call compiles)."""
-    chosen = settings(max_examples=EXAMPLES or examples, derandomize=SEED is None, deadline=None, database=None,
+def fuzz(examples, compiled=False):
+    """Hypothesis settings: `examples` programs (S2SDIFF_FUZZ_EXAMPLES or, `compiled`, S2SDIFF_FUZZ_COMPILED
+    overrides), a fixed seed unless S2SDIFF_FUZZ_SEED is set, no deadline (a first call compiles).
+    A failing compiled program is reported as drawn: shrinking one takes many minutes of compiling."""
+    phases = [p for p in Phase if not (compiled and p is Phase.shrink)]
+    chosen = settings(max_examples=(COMPILED if compiled else EXAMPLES) or examples, derandomize=SEED is None, deadline=None, database=None,
+                      phases=phases,
                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                              HealthCheck.data_too_large])
 
@@ -130,7 +135,7 @@ def flat_gradient(result):
     return np.concatenate([np.ravel(gx), [ga]])
 
 
-@fuzz(examples=120)
+@fuzz(examples=400)
 @given(source=programs(), point=points())
 def test_gradients_forward_reverse_oracle(source, point):
     f, oracle = program_and_point(source, point)
@@ -143,7 +148,7 @@ def test_gradients_forward_reverse_oracle(source, point):
     assert_matches(flat_gradient(forward), flat_gradient(reverse), AGREE, "forward against reverse mode", source)
 
 
-@fuzz(examples=60)
+@fuzz(examples=200)
 @given(source=programs(), point=points(), direction=st.lists(st.floats(-1.0, 1.0), min_size=5, max_size=5),
        cotangent=st.floats(-2.0, 2.0))
 def test_jvp_and_vjp(source, point, direction, cotangent):
@@ -159,7 +164,7 @@ def test_jvp_and_vjp(source, point, direction, cotangent):
     assert_matches(np.append(bx, ba), cotangent * gradient, RTOL, "vjp", source)
 
 
-@fuzz(examples=40)
+@fuzz(examples=120)
 @given(source=programs(), point=points())
 def test_hessians(source, point):
     f, oracle = program_and_point(source, point)
@@ -169,7 +174,7 @@ def test_hessians(source, point):
     assert_matches(got, oracle_hessian(oracle, x, a, k), 1e-6, "hessian", source)
 
 
-@fuzz(examples=12)
+@fuzz(examples=12, compiled=True)
 @given(source=programs(), point=points())
 def test_compiled_gradients(source, point):
     """The generated code numba compiles gives the numbers the Python run gives."""

@@ -286,3 +286,21 @@ def test_a_nested_while_that_only_overwrites(jit):
     assert value == 1.0 and gx.tolist() == [0.5] and ga == 2.0
     value, (gx, ga) = g(np.array([2.0]), 0.5, 2)
     assert value == 2.0 and gx.tolist() == [1.0] and ga == 0.0
+
+
+def reads_all_then_writes_one(x):
+    n = len(x)
+    y = np.sin(x)
+    for i in range(1, n):
+        y[i - 1] = np.sum(x + y) ** 2
+    return np.sum(y)
+
+
+def test_a_whole_array_read_a_later_write_changes_is_refused():
+    # the reversed iteration recomputed np.sum(x + y) from the final y: a wrong gradient
+    with pytest.raises(sd.UnsupportedError, match="the adjoint needs the value of 'y' read here, but line"):
+        sd.grad(reads_all_then_writes_one)
+    x = np.array([0.3, -0.5, 0.7])
+    h = 1e-20
+    want = [reads_all_then_writes_one(x + 1j * h * e).imag / h for e in np.eye(3)]
+    np.testing.assert_allclose(sd.grad(reads_all_then_writes_one, mode="forward")(x), want, rtol=1e-13)

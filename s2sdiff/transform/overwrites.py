@@ -88,7 +88,10 @@ def _array_reads(s, written, home, needed, adjoint_reads):
         for array in ir.tree_names(s.test) & written:
             yield array, None
         return
-    for array in adjoint_reads(s) & written:
+    recomputed = set()
+    if isinstance(s, ir.Assign) and s.target in needed:      # `t = np.sum(y)` recomputed in a loop's adjoint
+        recomputed = {a for a in ir.value_reads(s.value) & written if home.get(s.target) != home.get(a)}
+    for array in (adjoint_reads(s) | recomputed) & written:
         yield array, None
 
 
