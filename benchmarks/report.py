@@ -97,7 +97,7 @@ def _threads() -> str:
     return "; ".join(parts)
 
 
-def machine_facts(peers, command) -> list:
+def machine_facts(peers, command, allocator) -> list:
     cores = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     env = ", ".join(f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -110,7 +110,7 @@ def machine_facts(peers, command) -> list:
         f"- machine: {_cpu()}, {cores} logical cores ({usable} usable), {_memory()}, {platform.machine()}, "
         f"{platform.system()} {platform.release()}",
         f"- threads: {_threads()}",
-        f"- environment: {env or 'no thread or BLAS variables set'}",
+        f"- environment: {env or 'no thread or BLAS variables set'}; {allocator}",
         f"- software: {', '.join(software)}",
         "- peers: " + "; ".join(f"{p.label} {p.version}" if not p.missing else f"{p.label}: {p.missing}"
                                 for p in peers),
