@@ -317,15 +317,25 @@ mlp_primal = numba.njit(mlp)
 @numba.njit
 def mlp_hand_grad(W1, b1, w2, b2, X, y):
     """Backpropagation as in the notes: forward pass keeping z and h, then the chain rule
-    layer by layer (two matrix products for W1 and w2, column sums for the biases)."""
-    z = X @ W1 + b1
-    h = np.maximum(z, 0.0)
+    layer by layer (two matrix products for W1 and w2). The elementwise steps are fused
+    loops: bias and ReLU in one pass, and the ReLU's adjoint with the bias's column sums in
+    another (as whole-array steps they took a third of the time at m=256)."""
+    z = X @ W1
+    h = np.empty_like(z)
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            z[i, j] += b1[j]
+            h[i, j] = max(z[i, j], 0.0)
     g = 2.0 * (h @ w2 + b2 - y)               # dL/dŷ
     gw2 = h.T @ g
     gb2 = g.sum()
-    gz = np.outer(g, w2) * (z > 0.0)          # back through the ReLU
+    gz = np.empty_like(z)                     # back through the ReLU: outer(g, w2) where z > 0
+    gb1 = np.zeros_like(b1)
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            gz[i, j] = g[i] * w2[j] if z[i, j] > 0.0 else 0.0
+            gb1[j] += gz[i, j]
     gW1 = X.T @ gz
-    gb1 = gz.sum(axis=0)
     return gW1, gb1, gw2, gb2
 
 
