@@ -133,7 +133,7 @@ def _zero_like(x):
 def column_sums(g):
     """np.sum(g, axis=0) of a matrix, row by row in memory order: numba's axis sum takes
     several times as long (a bias's adjoint in a batched layer)."""
-    sums = np.zeros(g.shape[1])
+    sums = np.zeros(g.shape[1], g.dtype)
     if g.strides[0] >= g.strides[1]:
         for i in range(g.shape[0]):
             for j in range(g.shape[1]):
