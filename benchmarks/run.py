@@ -328,7 +328,7 @@ def main(argv=None, prog=None) -> int:
                         help="run a workload at another size (n, steps or batch rows), e.g. objective=1e5")
     parser.add_argument("--peers", metavar="LIST",
                         help=f"only these peers, comma-separated, or 'none': {', '.join(peer_modules.LABELS)}")
-    parser.add_argument("--threads", type=int, default=1, metavar="N",
+    parser.add_argument("--threads", type=int, metavar="N",
                         help="cap the thread pools at N (BLAS and OpenMP through threadpoolctl, PyTorch; "
                              "N=1 also turns off XLA's Eigen pool); default 1, 0 leaves each library's own")
     parser.add_argument("--no-processes", action="store_true",
@@ -359,23 +359,28 @@ def main(argv=None, prog=None) -> int:
     tangent_cache = tempfile.TemporaryDirectory(prefix="tangent-ad-")
     os.environ["TANGENT_CACHE_DIR"] = tangent_cache.name
     limits = timing.QUICK if args.quick else timing.FULL
-    if args.threads == 1:            # read when jax starts, so before the peers import it
+    threads = 1 if args.threads is None else args.threads
+    if threads == 1:                 # read when jax starts, so before the peers import it
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false".strip()
     peers = peer_modules.load(keys)
     capped = contextlib.ExitStack()
-    if args.threads:
+    uncapped = ""
+    if threads:
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:
-            parser.error("--threads needs threadpoolctl (pip install -e '.[bench]'), or --threads 0")
-        with contextlib.suppress(ImportError):
-            import scipy.linalg.cython_blas  # noqa: F401 -- numba's BLAS: loaded now, so capped too
-        capped.enter_context(threadpool_limits(args.threads))
+            if args.threads is not None:
+                parser.error("--threads needs threadpoolctl (pip install -e '.[bench]'), or --threads 0")
+            uncapped = "- BLAS and OpenMP pools not capped: threadpoolctl is not installed"
+        else:
+            with contextlib.suppress(ImportError):
+                import scipy.linalg.cython_blas  # noqa: F401 -- numba's BLAS: loaded now, so capped too
+            capped.enter_context(threadpool_limits(threads))
         if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(args.threads)
+            sys.modules["torch"].set_num_threads(threads)
     selected = [w for name, w in WORKLOADS.items() if not only or name in only]
     command = " ".join([prog or "python benchmarks/run.py"] + (argv if argv is not None else sys.argv[1:]))
-    facts = report.machine_facts(peers, command, steady_malloc())
+    facts = report.machine_facts(peers, command, steady_malloc()) + ([uncapped] if uncapped else [])
 
     logs = []
     progress = Progress(len(selected) * (len(peers) + 2 + (not args.no_processes)))
