@@ -97,7 +97,7 @@ def _threads() -> str:
     return "; ".join(parts)
 
 
-def machine_facts(peers, command) -> list:
+def machine_facts(peers, command, allocator) -> list:
     cores = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     env = ", ".join(f"{k}={os.environ[k]}" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -110,7 +110,7 @@ def machine_facts(peers, command) -> list:
         f"- machine: {_cpu()}, {cores} logical cores ({usable} usable), {_memory()}, {platform.machine()}, "
         f"{platform.system()} {platform.release()}",
         f"- threads: {_threads()}",
-        f"- environment: {env or 'no thread or BLAS variables set'}",
+        f"- environment: {env or 'no thread or BLAS variables set'}; {allocator}",
         f"- software: {', '.join(software)}",
         "- peers: " + "; ".join(f"{p.label} {p.version}" if not p.missing else f"{p.label}: {p.missing}"
                                 for p in peers),
@@ -216,11 +216,17 @@ def targets(rows) -> list:
             vs_hand = ratio(r, r.entries["s2sdiff"], "hand")
             out.append(f"- {name}: s2sdiff ÷ hand {vs_hand:.2f} {'✓' if vs_hand <= LOOP_TARGET else '✗'} "
                        f"(≤ {LOOP_TARGET})")
-            for peer in ("JAX", "tangent-ad", "tangent-ad (jax)"):
-                other = relative(r, peer)
-                if other is not None:
-                    out.append(f"  - faster than {peer}: {s2s:.2f} vs {other:.3g} × primal "
-                               f"{'✓' if s2s < other else '✗'}")
+            others = {p: relative(r, p) for p in ("JAX", "tangent-ad", "tangent-ad (jax)")}
+            others = {p: v for p, v in others.items() if v is not None}
+            for peer, other in others.items():
+                out.append(f"  - faster than {peer}: {s2s:.2f} vs {other:.3g} × primal "
+                           f"{'✓' if s2s < other else '✗'}")
+            threaded = r.baselines.get(("s2sdiff parallel", r.size))
+            if threaded is not None:       # on more cores than the peers get: apart, labelled
+                par = threaded.median / r.baselines[("primal", r.size)].median
+                out.append(f"  - sd.grad(parallel=True) on {numba.config.NUMBA_NUM_THREADS} numba threads: "
+                           f"{par:.2f} × primal; faster than "
+                           + ", ".join(f"{p} {'✓' if par < v else '✗'}" for p, v in others.items()))
         elif name.startswith("mlp"):
             timed = {m: relative(r, m) for m in r.entries if m not in ("primal", "hand", "s2sdiff")}
             timed = {m: v for m, v in timed.items() if v is not None}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import io
 import json
 import os
@@ -36,6 +37,23 @@ from pathlib import Path
 # PyTorch's OpenMP threads spin for a while after each call (OMP_WAIT_POLICY=active); on a
 # 2-core machine that steals the cores from the numba code timed next. Set before any import.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+# glibc serves large blocks from fresh mmap pages unless its threshold, which adapts to the
+# allocation history, has grown past them; first-touch page faults then cost a method more or
+# less depending on what ran before it (the MLP primal: 19 or 9 ms). A fixed threshold and no
+# trimming let every method's temporaries reuse heap memory. Process-wide: all methods alike.
+MALLOC_SETTINGS = {"M_MMAP_THRESHOLD": (-3, 32 << 20), "M_TRIM_THRESHOLD": (-1, 1 << 30)}
+
+
+def steady_malloc() -> str:
+    """Apply MALLOC_SETTINGS where glibc is the allocator; what was set, for the machine facts."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return "allocator defaults (no glibc)"
+    done = [f"{name}={value}" for name, (option, value) in MALLOC_SETTINGS.items() if libc.mallopt(option, value)]
+    return "glibc mallopt " + ", ".join(done) if done else "allocator defaults"
+
 
 import numpy as np  # noqa: E402
 
@@ -312,7 +330,7 @@ def main(argv=None, prog=None) -> int:
                         help=f"only these peers, comma-separated, or 'none': {', '.join(peer_modules.LABELS)}")
     parser.add_argument("--threads", type=int, metavar="N",
                         help="cap the thread pools at N (BLAS and OpenMP through threadpoolctl, PyTorch; "
-                             "N=1 also turns off XLA's Eigen pool): steadier times on a machine others use")
+                             "N=1 also turns off XLA's Eigen pool); default 1, 0 leaves each library's own")
     parser.add_argument("--no-processes", action="store_true",
                         help="skip the cold/warm first call in new processes")
     parser.add_argument("--output", default=str(HERE / "results.md"),
@@ -341,23 +359,28 @@ def main(argv=None, prog=None) -> int:
     tangent_cache = tempfile.TemporaryDirectory(prefix="tangent-ad-")
     os.environ["TANGENT_CACHE_DIR"] = tangent_cache.name
     limits = timing.QUICK if args.quick else timing.FULL
-    if args.threads == 1:            # read when jax starts, so before the peers import it
+    threads = 1 if args.threads is None else args.threads
+    if threads == 1:                 # read when jax starts, so before the peers import it
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false".strip()
     peers = peer_modules.load(keys)
     capped = contextlib.ExitStack()
-    if args.threads:
+    uncapped = ""
+    if threads:
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:
-            parser.error("--threads needs threadpoolctl (pip install -e '.[bench]')")
-        with contextlib.suppress(ImportError):
-            import scipy.linalg.cython_blas  # noqa: F401 -- numba's BLAS: loaded now, so capped too
-        capped.enter_context(threadpool_limits(args.threads))
+            if args.threads is not None:
+                parser.error("--threads needs threadpoolctl (pip install -e '.[bench]'), or --threads 0")
+            uncapped = "- BLAS and OpenMP pools not capped: threadpoolctl is not installed"
+        else:
+            with contextlib.suppress(ImportError):
+                import scipy.linalg.cython_blas  # noqa: F401 -- numba's BLAS: loaded now, so capped too
+            capped.enter_context(threadpool_limits(threads))
         if "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(args.threads)
+            sys.modules["torch"].set_num_threads(threads)
     selected = [w for name, w in WORKLOADS.items() if not only or name in only]
     command = " ".join([prog or "python benchmarks/run.py"] + (argv if argv is not None else sys.argv[1:]))
-    facts = report.machine_facts(peers, command)
+    facts = report.machine_facts(peers, command, steady_malloc()) + ([uncapped] if uncapped else [])
 
     logs = []
     progress = Progress(len(selected) * (len(peers) + 2 + (not args.no_processes)))

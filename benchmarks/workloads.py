@@ -20,6 +20,11 @@ from typing import Callable
 import numba
 import numpy as np
 
+# The hand derivatives get the compile options s2sdiff's generated code gets: NumPy's error
+# model, where x / 0 is inf instead of a raised error, so divisions carry no zero test
+# (the test kept the notes' f loop from being scheduled well: 25% slower).
+hand_written = numba.njit(error_model="numpy")
+
 
 # ---------------------------------------------------------------------------------------
 # (a) objective: sum_{i=0}^{n-2} 0.1 (x_i - i)^2 + sin x_i cos x_{i+1} + exp(-x_i^2)
@@ -38,7 +43,7 @@ def objective(x):
 objective_primal = numba.njit(objective)
 
 
-@numba.njit
+@hand_written
 def objective_hand_grad(x):
     """Gather form: g[j] = 0.2 (x_j - j) + cos x_j cos x_{j+1} - 2 x_j exp(-x_j^2)
                           - sin x_{j-1} sin x_j
@@ -92,7 +97,7 @@ def rosenbrock(x):
 rosenbrock_primal = numba.njit(rosenbrock)
 
 
-@numba.njit
+@hand_written
 def rosenbrock_hand_grad(x):
     """Gather form: g[j] = -400 x_j t_j - 2(1 - x_j) + 200 t_{j-1}, t_j = x_{j+1} - x_j^2;
     t_{j-1} is carried from the previous element."""
@@ -152,7 +157,7 @@ def ode(a, b, c, d, steps):
 ode_primal = numba.njit(ode)
 
 
-@numba.njit
+@hand_written
 def ode_hand_grad(a, b, c, d, steps):
     """Forward sweep storing (x, y) before each step in one (steps+1, 2) array, then the
     backward sweep recomputes the step's stages and propagates (bx, by) and the
@@ -314,18 +319,28 @@ def mlp(W1, b1, w2, b2, X, y):
 mlp_primal = numba.njit(mlp)
 
 
-@numba.njit
+@hand_written
 def mlp_hand_grad(W1, b1, w2, b2, X, y):
     """Backpropagation as in the notes: forward pass keeping z and h, then the chain rule
-    layer by layer (two matrix products for W1 and w2, column sums for the biases)."""
-    z = X @ W1 + b1
-    h = np.maximum(z, 0.0)
+    layer by layer (two matrix products for W1 and w2). The elementwise steps are fused
+    loops: bias and ReLU in one pass, and the ReLU's adjoint with the bias's column sums in
+    another (as whole-array steps they took a third of the time at m=256)."""
+    z = X @ W1
+    h = np.empty_like(z)
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            z[i, j] += b1[j]
+            h[i, j] = max(z[i, j], 0.0)
     g = 2.0 * (h @ w2 + b2 - y)               # dL/dŷ
     gw2 = h.T @ g
     gb2 = g.sum()
-    gz = np.outer(g, w2) * (z > 0.0)          # back through the ReLU
+    gz = np.empty_like(z)                     # back through the ReLU: outer(g, w2) where z > 0
+    gb1 = np.zeros_like(b1)
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            gz[i, j] = g[i] * w2[j] if z[i, j] > 0.0 else 0.0
+            gb1[j] += gz[i, j]
     gW1 = X.T @ gz
-    gb1 = gz.sum(axis=0)
     return gW1, gb1, gw2, gb2
 
 
@@ -361,7 +376,7 @@ def notes_f_whole_array(x):
 notes_f_primal = numba.njit(notes_f)
 
 
-@numba.njit
+@hand_written
 def notes_f_hand_grad(x):
     """g_i = 2 x_i (1 + e^{x_i²}) (1 / (2 sqrt v_i) - sin v_i), v_i = x_i² + e^{x_i²}."""
     g = np.empty_like(x)
@@ -404,7 +419,7 @@ def softmax_chain(x):
 softmax_chain_primal = numba.njit(softmax_chain)
 
 
-@numba.njit
+@hand_written
 def softmax_chain_hand_grad(x):
     """g_i = p_i - sin x_i + (x_i - x_{i-1}) - (x_{i+1} - x_i), p = softmax(x)."""
     n = x.shape[0]
@@ -420,7 +435,7 @@ def softmax_chain_hand_grad(x):
     return g
 
 
-@numba.njit
+@hand_written
 def softmax_chain_hand_hessian(x):
     """H = diag(p) - p pᵀ - diag(cos x) + L, L the chain's Laplacian (degree on the
     diagonal, -1 beside it)."""

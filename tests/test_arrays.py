@@ -641,6 +641,26 @@ def test_gradient_in_a_broadcast_row_sums_over_rows():
     assert_close(gX, np.cos(X + r), 1e-15)
 
 
+def transposed_row_add(A, r):
+    return np.sum(np.sin(A.T + r))
+
+
+def test_gradient_in_a_row_broadcast_over_a_transpose_sums_over_rows():
+    rng = rng_for("transposed row sum")
+    A, r = rng.standard_normal((3, 50)), rng.standard_normal(3)
+    gA, gr = sd.grad(transposed_row_add, wrt=(0, 1))(A, r)
+    assert_close(gr, np.cos(A.T + r).sum(axis=0), 1e-14)
+    assert_close(gA, np.cos(A + r[:, None]), 1e-15)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_column_sums_of_either_layout_are_numpys(order):
+    from s2sdiff.runtime import column_sums
+    g = np.asarray(rng_for("column sums").standard_normal((40, 7)), order=order)
+    assert_close(column_sums(g), g.sum(axis=0), 1e-14)
+    assert_close(column_sums(g.T), g.T.sum(axis=0), 1e-14)
+
+
 def test_gradient_in_a_broadcast_column_sums_over_columns():
     rng = rng_for("column sum")
     X, c = rng.standard_normal((4, 3)), rng.standard_normal((4, 1))
