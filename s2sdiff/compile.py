@@ -12,6 +12,8 @@ back (that is how transforms compose).
 """
 from __future__ import annotations
 
+import ast
+import copy
 import hashlib
 import importlib.metadata
 import linecache
@@ -194,6 +196,36 @@ def _calling_primals(func: types.FunctionType) -> types.FunctionType:
         value = namespace.get(name)
         if isinstance(value, types.FunctionType) and value is not func and _primals.get(value, 0) is not None:
             namespace[name] = primal(value)
-    copy = types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__, func.__closure__)
-    copy.__qualname__, copy.__module__ = func.__qualname__, func.__module__
-    return copy
+    plain = _respelled(func, namespace)
+    if plain is None:
+        plain = types.FunctionType(func.__code__, namespace, func.__name__, func.__defaults__, func.__closure__)
+    plain.__qualname__, plain.__module__ = func.__qualname__, func.__module__
+    return plain
+
+
+def _respelled(func: types.FunctionType, namespace: dict):
+    """`func` recompiled from its source with what numba lacks respelled (`math.cbrt` ->
+    `np.cbrt`, as generated code has it), in `namespace`; None if it uses none of that."""
+    from .parse import parse_function
+    from .rules import NUMBA_LACKS
+    lacking = {dotted: instead for dotted, instead in NUMBA_LACKS.items()
+               if dotted.split(".")[1] in func.__code__.co_names}
+    if not lacking or func.__closure__:
+        return None
+
+    class Respell(ast.NodeTransformer):
+        def visit_Attribute(self, node):
+            dotted = ast.unparse(node)
+            if dotted in lacking and namespace.get(node.value.id) is math:
+                module, attr = lacking[dotted].split(".")
+                namespace["_s2sdiff_" + module] = {"np": np, "math": math}[module]
+                return ast.copy_location(ast.Attribute(ast.Name("_s2sdiff_" + module, ast.Load()), attr, ast.Load()),
+                                         node)
+            return self.generic_visit(node)
+
+    tree = Respell().visit(copy.deepcopy(parse_function(func).tree))
+    tree.decorator_list = []
+    exec(compile(ast.fix_missing_locations(ast.Module([tree], [])), func.__code__.co_filename, "exec"), namespace)
+    respelled = namespace.pop(func.__name__)
+    respelled.__defaults__ = func.__defaults__
+    return respelled

@@ -304,3 +304,17 @@ def test_a_whole_array_read_a_later_write_changes_is_refused():
     h = 1e-20
     want = [reads_all_then_writes_one(x + 1j * h * e).imag / h for e in np.eye(3)]
     np.testing.assert_allclose(sd.grad(reads_all_then_writes_one, mode="forward")(x), want, rtol=1e-13)
+
+
+def uses_cbrt(p):
+    return math.cbrt(2.0 + math.sin(p))
+
+
+def calls_cbrt_helper_passively(x, a, k):
+    return uses_cbrt(0.1 * k) * a + x[0]
+
+
+def test_a_helper_numba_cannot_compile_as_written():
+    # the call has no active argument, so it runs the helper's primal: numba has no math.cbrt
+    gx, ga = sd.grad(calls_cbrt_helper_passively, wrt=(0, 1))(np.array([1.0]), 0.5, 2)
+    assert gx.tolist() == [1.0] and ga == pytest.approx(math.cbrt(2.0 + math.sin(0.2)), rel=1e-15)
