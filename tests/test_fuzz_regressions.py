@@ -318,3 +318,23 @@ def test_a_helper_numba_cannot_compile_as_written():
     # the call has no active argument, so it runs the helper's primal: numba has no math.cbrt
     gx, ga = sd.grad(calls_cbrt_helper_passively, wrt=(0, 1))(np.array([1.0]), 0.5, 2)
     assert gx.tolist() == [1.0] and ga == pytest.approx(math.cbrt(2.0 + math.sin(0.2)), rel=1e-15)
+
+
+def written_after_a_sum(x, a):
+    y = np.ones_like(x)
+    y[0] = a
+    y[0] += np.dot(x, y + x)
+    return y[0] * y[0]
+
+
+@JIT
+def test_forward_tangent_of_a_sum_with_a_written_array_is_its_own(jit):
+    # forward over reverse wrote dt = dy for t = y + x (x not differentiated), then dy[0] += …
+    # changed dt, which the adjoint reads later: the mixed second derivatives differed
+    x, a = 0.98, 1.14
+    y = a + x * (a + x)
+    (hxx, hxa), (hax, haa) = sd.hessian(written_after_a_sum, wrt=(0, 1), jit=jit)(np.array([x]), a)
+    want = 2 * (1 + x) * (a + 2 * x) + 2 * y
+    assert hxa[0] == pytest.approx(want, rel=1e-14) and hax[0] == pytest.approx(want, rel=1e-14)
+    assert hxx[0, 0] == pytest.approx(2 * (a + 2 * x) ** 2 + 4 * y, rel=1e-14)
+    assert haa == pytest.approx(2 * (1 + x) ** 2, rel=1e-14)

@@ -33,6 +33,7 @@ class _Forward:
         self.namer = Namer(ir.all_names(function))
         self.tangent_params = [self.d(p) for p in self.wrt]
         self.written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)} & self.active
+        self.written_tangents = {ir.Name(self.d(w)) for w in self.written}
 
     def d(self, name: str) -> str:
         return self.namer.derived("d", name)
@@ -63,8 +64,9 @@ class _Forward:
     def statement(self, s) -> list:
         if isinstance(s, ir.Assign):
             code = self.assign(s)
-            if s.target in self.written:
-                # its elements will be written: the tangent must not share another array (`dy = dx`)
+            if s.target in self.written or _last_value(code, self.d(s.target)) in self.written_tangents:
+                # a tangent whose elements will be written, or which is one (`dt = dy` for `t = y + x`),
+                # must not share its array with another
                 _own(code, self.d(s.target))
             return code
         if isinstance(s, ir.Unpack):
@@ -180,6 +182,10 @@ class _Forward:
             return [s] + [self.zero(t, s.line) for t in wanted]
         tangents = tuple(self.d(t) if t in self.active else self.namer.fresh("_d" + t) for t in s.targets)
         return [ir.Unpack(s.targets + tangents, self.jvp_call(s.value, active), s.line)]
+
+
+def _last_value(code, name):
+    return next((c.value for c in reversed(code) if isinstance(c, ir.Assign) and c.target == name), None)
 
 
 def _own(code, name):
