@@ -13,7 +13,6 @@ back (that is how transforms compose).
 from __future__ import annotations
 
 import ast
-import copy
 import hashlib
 import importlib.metadata
 import linecache
@@ -206,26 +205,24 @@ def _calling_primals(func: types.FunctionType) -> types.FunctionType:
 def _respelled(func: types.FunctionType, namespace: dict):
     """`func` recompiled from its source with what numba lacks respelled (`math.cbrt` ->
     `np.cbrt`, as generated code has it), in `namespace`; None if it uses none of that."""
+    from .normalize import respelled
     from .parse import parse_function
     from .rules import NUMBA_LACKS
-    lacking = {dotted: instead for dotted, instead in NUMBA_LACKS.items()
-               if dotted.split(".")[1] in func.__code__.co_names}
-    if not lacking or func.__closure__:
+    if func.__closure__ or not any(dotted.split(".")[1] in func.__code__.co_names for dotted in NUMBA_LACKS):
         return None
 
-    class Respell(ast.NodeTransformer):
-        def visit_Attribute(self, node):
-            dotted = ast.unparse(node)
-            if dotted in lacking and namespace.get(node.value.id) is math:
-                module, attr = lacking[dotted].split(".")
-                namespace["_s2sdiff_" + module] = {"np": np, "math": math}[module]
-                return ast.copy_location(ast.Attribute(ast.Name("_s2sdiff_" + module, ast.Load()), attr, ast.Load()),
-                                         node)
-            return self.generic_visit(node)
+    def resolve(call_func):
+        if isinstance(call_func, ast.Attribute) and isinstance(call_func.value, ast.Name):
+            return getattr(namespace.get(call_func.value.id), call_func.attr, None)
+        return None
 
-    tree = Respell().visit(copy.deepcopy(parse_function(func).tree))
+    original = parse_function(func).tree
+    tree = respelled(original, resolve, {"np": "_s2sdiff_np"})
+    if tree is original:
+        return None
+    namespace["_s2sdiff_np"] = np
     tree.decorator_list = []
     exec(compile(ast.fix_missing_locations(ast.Module([tree], [])), func.__code__.co_filename, "exec"), namespace)
-    respelled = namespace.pop(func.__name__)
-    respelled.__defaults__ = func.__defaults__
-    return respelled
+    respelled_func = namespace.pop(func.__name__)
+    respelled_func.__defaults__ = func.__defaults__
+    return respelled_func

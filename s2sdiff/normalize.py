@@ -205,15 +205,32 @@ class _Lowering:
                     raise self.error(f"{what} is not supported here", sub)
 
 
+def respelled(tree, resolve, modules=None):
+    """`tree`, or a copy of it with each call of a function numba lacks respelled as
+    generated code has it (`math.cbrt(x)` -> `np.cbrt(x)`). `resolve(func)` is the object a
+    call's function expression names (None if not known); `modules` renames the module
+    the new spelling uses (`{"np": "_np"}`)."""
+    def spelling(func):
+        value = resolve(func)
+        return None if value is None else \
+            next((instead for dotted, instead in NUMBA_LACKS.items() if _dotted_value(dotted) is value), None)
+
+    if not any(isinstance(sub, ast.Call) and spelling(sub.func) for sub in ast.walk(tree)):
+        return tree
+    return _Respell(spelling, modules or {}).visit(copy.deepcopy(tree))
+
+
 class _Respell(ast.NodeTransformer):
-    def __init__(self, lowering):
-        self.lowering = lowering
+    def __init__(self, spelling, modules):
+        self.spelling, self.modules = spelling, modules
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        instead = self.lowering.numba_lacks(node.func)
+        instead = self.spelling(node.func)
         if instead:
-            node.func = ast.copy_location(ast.parse(instead, mode="eval").body, node.func)
+            module, attr = instead.split(".")
+            name = ast.Name(self.modules.get(module, module), ast.Load())
+            node.func = ast.copy_location(ast.Attribute(name, attr, ast.Load()), node.func)
         return node
 
 
@@ -236,15 +253,14 @@ class _UserLowering(_Lowering):
     def error(self, message, node):
         return self.parsed.error(message, node)
 
-    def numba_lacks(self, func) -> str | None:
-        """The spelling to emit for a function numba cannot compile (`math.cbrt` -> `np.cbrt`)."""
+    def free_function(self, func):
+        """The object a dotted name of free variables in a call denotes, or None."""
         if not (isinstance(func, ast.Attribute) and _is_free_chain(func, self.parsed.local_names)):
             return None
         try:
-            value = self.resolve(func)
+            return self.resolve(func)
         except S2SDiffError:
             return None
-        return next((instead for dotted, instead in NUMBA_LACKS.items() if _dotted_value(dotted) is value), None)
 
     def function(self) -> ir.Function:
         tree = self.parsed.tree
@@ -349,10 +365,10 @@ class _UserLowering(_Lowering):
         for sub in ast.walk(node):
             if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id not in self.parsed.local_names:
                 self.namespace[sub.id] = self.free_value(sub.id, sub)
-        if any(isinstance(sub, ast.Call) and self.numba_lacks(sub.func) for sub in ast.walk(node)):
+        respelled_node = respelled(node, self.free_function)
+        if respelled_node is not node:
             self.namespace["np"] = np
-            node = _Respell(self).visit(copy.deepcopy(node))
-        return node
+        return respelled_node
 
     # -- calls -------------------------------------------------------------------------
     def call(self, node: ast.Call):

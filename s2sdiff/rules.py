@@ -87,9 +87,8 @@ def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=
     for dotted in names:
         if not dotted.endswith("!"):   # "!": users may write it, numba lacks it, emit another
             by_family.setdefault(_family(dotted), dotted)
-    for dotted in names:
-        if dotted.endswith("!"):
-            NUMBA_LACKS[dotted[:-1]] = by_family.get("np") or next(iter(by_family.values()))
+    for dotted in (d for d in names if d.endswith("!")):
+        NUMBA_LACKS[dotted[:-1]] = by_family.get("np") or next(iter(by_family.values()))
     names = [dotted.rstrip("!") for dotted in names]
     if forward is None:
         reverse = (None,) * len(params)

@@ -64,7 +64,8 @@ class _Forward:
     def statement(self, s) -> list:
         if isinstance(s, ir.Assign):
             code = self.assign(s)
-            if s.target in self.written or _last_value(code, self.d(s.target)) in self.written_tangents:
+            _, last = _last_assignment(code, self.d(s.target))
+            if s.target in self.written or last is not None and last.value in self.written_tangents:
                 # a tangent whose elements will be written, or which is one (`dt = dy` for `t = y + x`),
                 # must not share its array with another
                 _own(code, self.d(s.target))
@@ -184,15 +185,16 @@ class _Forward:
         return [ir.Unpack(s.targets + tangents, self.jvp_call(s.value, active), s.line)]
 
 
-def _last_value(code, name):
-    return next((c.value for c in reversed(code) if isinstance(c, ir.Assign) and c.target == name), None)
+def _last_assignment(code, name) -> tuple:
+    """(position, statement) of the last assignment to `name` in `code`, or (None, None)."""
+    return next(((k, c) for k, c in reversed(list(enumerate(code)))
+                 if isinstance(c, ir.Assign) and c.target == name), (None, None))
 
 
 def _own(code, name):
     """Make the last assignment to `name` in `code` give it an array of its own (a written
     array is made by an assignment in the function: normalize.check_written_arrays)."""
-    k, last = next(((k, c) for k, c in reversed(list(enumerate(code)))
-                    if isinstance(c, ir.Assign) and c.target == name), (None, None))
+    k, last = _last_assignment(code, name)
     if last is None or isinstance(last.value, ir.Prim) and makes_new_array(last.value.op) \
             or isinstance(last.value, ir.Opaque) and last.value.name == "zero_like":
         return
