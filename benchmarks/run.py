@@ -55,6 +55,23 @@ def steady_malloc() -> str:
     return "glibc mallopt " + ", ".join(done) if done else "allocator defaults"
 
 
+# The CPUs this process may use. `--threads 1` holds every timed call to the first of them:
+# capping thread pools is not enough, as XLA runs work on threads of its own whatever
+# XLA_FLAGS say (CPU ÷ wall time reached 1.9 on notes_f). Holding the threads to one core
+# makes "one core per library" a fact the timings' CPU ÷ wall column can show.
+ALL_CPUS = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
+
+
+def hold(cpus) -> None:
+    """Hold every thread of this process to `cpus`; threads started later inherit their
+    starter's set. Linux: every thread is a task in /proc/self/task; elsewhere nothing."""
+    if not cpus:
+        return
+    for tid in os.listdir("/proc/self/task"):
+        with contextlib.suppress(OSError):      # a thread that ended meanwhile
+            os.sched_setaffinity(int(tid), cpus)
+
+
 import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -270,7 +287,23 @@ def run_processes(w, size):
 
 # ---- one workload ----------------------------------------------------------------------------
 
-def run_workload(w, size, peers, limits, progress, processes, log) -> Row:
+def all_cores(row, calls, jax, cpus, limits) -> dict:
+    """Timings on every core: s2sdiff's threaded adjoint, and JAX if the others held it to
+    one. XLA splits work over the cores it may use when it compiles, so JAX compiles anew."""
+    groups = [{("s2sdiff parallel", row.size): row.extra["parallel"]}]
+    hold(ALL_CPUS)
+    try:
+        if cpus != ALL_CPUS and ("JAX", row.size) in calls:
+            sys.modules["jax"].clear_caches()
+            prepared = jax.module.prepare(row.workload, row.workload.inputs(row.size))
+            prepared.call()
+            groups.append({("JAX all cores", row.size): prepared.call})
+        return timing.medians(groups, limits)
+    finally:
+        hold(cpus)
+
+
+def run_workload(w, size, peers, limits, progress, processes, cpus, log) -> Row:
     row = Row(w, size)
     args = w.inputs(size)
     row.checks += check_hand(w, size, args, np.random.default_rng(42))
@@ -300,14 +333,14 @@ def run_workload(w, size, peers, limits, progress, processes, log) -> Row:
         calls[("s2sdiff value_and_grad", size)] = row.extra["vg"]
     if "other_form" in row.extra:
         calls[("s2sdiff other form", size)] = row.extra["other_form"]
-    if "parallel" in row.extra:
-        calls[("s2sdiff parallel", size)] = row.extra["parallel"]
     progress.step(f"{w.name}: timing")
     groups = {}                     # numba-compiled and plain-NumPy methods together, each library apart
     for key, f in calls.items():
         library = key[0] if key[0] in {p.label for p in peers} - {"central FD"} else "numba"
         groups.setdefault(library, {})[key] = f
     row.baselines = timing.medians(list(groups.values()), limits)
+    if "parallel" in row.extra:
+        row.baselines.update(all_cores(row, calls, jax, cpus, limits))
     for e in row.entries.values():
         if e.call is not None:
             e.time = row.baselines[(e.method, e.size)]
@@ -330,7 +363,8 @@ def main(argv=None, prog=None) -> int:
                         help=f"only these peers, comma-separated, or 'none': {', '.join(peer_modules.LABELS)}")
     parser.add_argument("--threads", type=int, metavar="N",
                         help="cap the thread pools at N (BLAS and OpenMP through threadpoolctl, PyTorch; "
-                             "N=1 also turns off XLA's Eigen pool); default 1, 0 leaves each library's own")
+                             "N=1 also turns off XLA's Eigen pool and holds the timed calls to one core, "
+                             "the parallel=True line aside); default 1, 0 leaves each library's own")
     parser.add_argument("--no-processes", action="store_true",
                         help="skip the cold/warm first call in new processes")
     parser.add_argument("--output", default=str(HERE / "results.md"),
@@ -378,9 +412,12 @@ def main(argv=None, prog=None) -> int:
             capped.enter_context(threadpool_limits(threads))
         if "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(threads)
+    cpus = frozenset([min(ALL_CPUS)]) if threads == 1 and ALL_CPUS else ALL_CPUS
+    if cpus != ALL_CPUS:
+        hold(cpus)
     selected = [w for name, w in WORKLOADS.items() if not only or name in only]
     command = " ".join([prog or "python benchmarks/run.py"] + (argv if argv is not None else sys.argv[1:]))
-    facts = report.machine_facts(peers, command, steady_malloc()) + ([uncapped] if uncapped else [])
+    facts = report.machine_facts(peers, command, steady_malloc(), cpus, ALL_CPUS) + ([uncapped] if uncapped else [])
 
     logs = []
     progress = Progress(len(selected) * (len(peers) + 2 + (not args.no_processes)))
@@ -396,7 +433,7 @@ def main(argv=None, prog=None) -> int:
             for w in selected:
                 size = sizes.get(w.name, w.quick_size if args.quick else w.size)
                 try:
-                    rows.append(run_workload(w, size, peers, limits, progress, not args.no_processes, log))
+                    rows.append(run_workload(w, size, peers, limits, progress, not args.no_processes, cpus, log))
                 except Failure as exc:
                     log(f"{w.name}: {exc} — workload left out")
         finally:

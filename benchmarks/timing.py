@@ -32,6 +32,7 @@ class Timing:
     fastest: float
     slowest: float
     rounds: int
+    cores: float         # process CPU time ÷ wall time over the timed calls: the cores it kept busy
 
 
 def medians(groups: list, limits: Limits) -> dict:
@@ -52,13 +53,16 @@ def medians(groups: list, limits: Limits) -> dict:
             rounds[key] = int(min(limits.max_rounds, max(limits.min_rounds,
                                                          limits.budget / max(time.perf_counter() - t0, 1e-9))))
         samples = {key: [] for key in calls}
+        cpu = dict.fromkeys(calls, 0.0)
         for r in range(max(rounds.values(), default=0)):
             for key, f in calls.items():
                 if r < rounds[key]:
-                    t0 = time.perf_counter()
+                    c0, t0 = time.process_time(), time.perf_counter()
                     f()
                     samples[key].append(time.perf_counter() - t0)
-        timings.update({key: Timing(statistics.median(v), min(v), max(v), len(v)) for key, v in samples.items()})
+                    cpu[key] += time.process_time() - c0
+        timings.update({key: Timing(statistics.median(v), min(v), max(v), len(v), cpu[key] / max(sum(v), 1e-12))
+                        for key, v in samples.items()})
     return timings
 
 

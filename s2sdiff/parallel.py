@@ -8,6 +8,9 @@ even chunks then odd ones: chunks of one phase are far apart, so no two threads 
 write one element.  A chunk is an ordinary loop, which reuse.py then rotates like any
 other.  A loop is cut only if every element it writes is at its own iteration's index
 plus a small constant (in the first index); sums into numbers become prange reductions.
+A loop that writes only at its own index (the adjoint of an elementwise map) needs no
+phases: it becomes a prange loop itself, which numba compiles into tighter code than a
+loop nested in one (0.37 against 0.50 × the primal on two cores, the notes' f).
 """
 from __future__ import annotations
 
@@ -29,8 +32,8 @@ def chunk_loops(function: ir.Function) -> ir.Function:
     namer = Namer(ir.all_names(function))
     body = []
     for s in function.body:
-        chunk = isinstance(s, ir.For) and s.var in function.chunkable and _local_writes(s)
-        body.extend(_chunked(s, namer) if chunk else [s])
+        span = _write_span(s) if isinstance(s, ir.For) and s.var in function.chunkable else None
+        body.extend([s] if span is None else [replace(s, parallel=True)] if span == 0 else _chunked(s, namer))
     namespace = dict(function.namespace, chunk_count=HELPERS["chunk_count"])
     return replace(function, body=body, namespace=namespace)
 
@@ -74,13 +77,16 @@ def _chunked(loop: ir.For, namer: Namer) -> list:
     return setup + [ir.For(phase, ir.Const(0), ir.Const(2), ir.Const(1), [threads], line)]
 
 
-def _local_writes(loop: ir.For) -> bool:
-    """Whether every element the loop writes is at its iteration's index plus a small
-    constant, in the first index (so chunks far apart never write one element)."""
+def _write_span(loop: ir.For):
+    """How far from its iteration's index, in the first index, the loop writes elements:
+    the largest distance, up to _SPAN; None if farther, or not at a constant distance."""
+    if loop.step != ir.Const(1):
+        return None
     offsets = ir.Offsets(loop.body)
-    writes = [s for s in ir.walk(loop.body) if isinstance(s, ir.SetItem)]
-    return loop.step == ir.Const(1) and all(
-        (k := offsets.of(s.index[0], loop.var)) is not None and abs(k) <= _SPAN for s in writes)
+    distances = [offsets.of(s.index[0], loop.var) for s in ir.walk(loop.body) if isinstance(s, ir.SetItem)]
+    if any(k is None or abs(k) > _SPAN for k in distances):
+        return None
+    return max(map(abs, distances), default=0)
 
 
 def _expression(text):

@@ -66,11 +66,20 @@ def _first_writes(body, rotations, namer) -> list:
             continue
         array = s.target
         first = next((t for t in body[i + 1:] if array in ir.reads_within([t])), None)
+        writes = [t for t in ir.walk(body[i + 1:]) if isinstance(t, ir.SetItem) and t.array == array]
+        if _stores_own_elements(first, array, writes):
+            writes[0].accumulate = False
+            out[-1] = ir.Assign(array, ir.Prim("empty_adjoint", s.value.args, "runtime"), s.line)
+            line, stop = first.line, first.stop
+            zero = lambda *index: ir.SetItem(array, index, ir.Const(0.0), line)
+            none_run = ast.Compare(_tree(stop), [ast.LtE()], [_tree(ir.Const(0))])
+            prologues.setdefault(id(first), []).append(ir.If(none_run, [zero(ir.Slice())],
+                                                             [zero(ir.Slice(lo=stop))], line))
+            continue
         rotation = rotations.get(array)
         if rotation is None or first is not rotation.loop or rotation.loop.start != ir.Const(0) \
                 or rotation.low < 0:
             continue
-        writes = [t for t in ir.walk(body[i + 1:]) if isinstance(t, ir.SetItem) and t.array == array]
         if [t for t in writes if t is not rotation.store and t is not rotation.flush]:
             continue
         rotation.store.accumulate = rotation.flush.accumulate = False
@@ -88,6 +97,21 @@ def _first_writes(body, rotations, namer) -> list:
                           [zero(ir.Slice(hi=low)), zero(ir.Slice(lo=after))], line))
         prologues.setdefault(id(rotation.loop), []).extend(code)
     return [t for s in out for t in prologues.get(id(s), []) + [s]]
+
+
+def _stores_own_elements(loop, array, writes) -> bool:
+    """Whether `loop` is `for it in range(stop)` adding once per iteration, unconditionally,
+    into element `it` of `array` (writes: every write to it from here on) and reading no
+    other element of it: each element 0 … stop - 1 then gets exactly one addition."""
+    if not (isinstance(loop, ir.For) and loop.start == ir.Const(0) and loop.step == ir.Const(1)
+            and len(writes) == 1 and writes[0].accumulate and len(writes[0].index) == 1
+            and any(t is writes[0] for t in loop.body)):
+        return False
+    if any(isinstance(t, (ir.Break, ir.Continue, ir.Return)) for t in ir.walk(loop.body)):
+        return False
+    others = [t for t in loop.body if t is not writes[0]]
+    return ir.Offsets(loop.body).of(writes[0].index[0], loop.var) == 0 and writes[0].value != ir.Name(array) \
+        and array not in ir.reads_within(others)
 
 
 class _Rotation:

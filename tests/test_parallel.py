@@ -24,6 +24,16 @@ def three_point(x):
     return s
 
 
+def elementwise(x, a):
+    """Writes only at its own index: one prange loop, no phases."""
+    s = 0.0
+    for i in range(len(x)):
+        u = x[i] * x[i]
+        v = u + math.exp(a * u)
+        s += math.sqrt(v) + math.cos(v)
+    return s
+
+
 def gathered(x, order):
     """Writes at data-dependent elements: left to one thread."""
     s = 0.0
@@ -50,6 +60,21 @@ def test_chunked_loop_gradient_equals_sequential(n):
     np.testing.assert_allclose(px, gx, rtol=1e-13, atol=1e-15)
     assert pa == pytest.approx(ga, rel=1e-12)           # a prange reduction over chunks
     assert "prange(" in parallel.source
+
+
+@pytest.mark.parametrize("n", [1, 4097, 100_000])
+def test_own_index_loop_is_one_prange_loop(n):
+    x = np.random.default_rng(n).uniform(-1.0, 1.0, n)
+    sequential, parallel = both(elementwise, (0, 1))
+    (px, pa), (gx, ga) = parallel(x, 0.3), sequential(x, 0.3)
+    u = x * x
+    v = u + np.exp(0.3 * u)
+    outer = 0.5 / np.sqrt(v) - np.sin(v)
+    np.testing.assert_allclose(px, outer * (1.0 + 0.3 * np.exp(0.3 * u)) * 2.0 * x, rtol=1e-12, atol=1e-15)
+    assert pa == pytest.approx(np.sum(outer * u * np.exp(0.3 * u)), rel=1e-11)
+    np.testing.assert_allclose(px, gx, rtol=1e-15)
+    assert pa == pytest.approx(ga, rel=1e-12)           # a prange reduction
+    assert "prange(" in parallel.source and "phase" not in parallel.source
 
 
 @pytest.mark.parametrize("n", [5, 30_000])

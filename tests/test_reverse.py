@@ -242,3 +242,46 @@ def test_stencil_adjoint_is_written_once_per_element():
     source = sd.grad(forward_stencil).source
     assert "empty_adjoint(x)" in source and "bx[:] = 0.0" in source    # zeroed only where no iteration writes
     assert "bx[i] = " in source                   # a store, not a read-modify-write
+
+
+# ---- loops that add into their own element once: stored, not added ----------------------
+
+def short_map(x, c):
+    """Writes bx[0 … n - 3]; the last two elements get nothing, and at n < 3 no element does."""
+    s = 0.0
+    for i in range(len(x) - 2):
+        s += np.sin(c * x[i])
+    return s
+
+
+def conditional_map(x):
+    """The addition into bx[i] happens only where x[i] > 0: bx must start at zero."""
+    s = 0.0
+    for i in range(len(x)):
+        if x[i] > 0.0:
+            s += x[i] ** 3
+    return s
+
+
+def map_after_other_writes(x):
+    """bx gets additions from the first loop before the own-element loop: it must keep them."""
+    s = 0.0
+    for i in range(len(x) - 1):
+        s += np.exp(x[i + 1])
+    for i in range(len(x)):
+        s += np.sin(x[i])
+    return s
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 9])
+@pytest.mark.parametrize("f, rest", [(short_map, (0.8,)), (conditional_map, ()), (map_after_other_writes, ())],
+                         ids=["short range", "conditional", "after other writes"])
+def test_own_element_loops_at_every_size(f, rest, n):
+    x = np.linspace(-1.2, 0.9, n)
+    np.testing.assert_allclose(sd.grad(f)(x, *rest), complex_step_gradient(f, x, *rest), rtol=1e-13, atol=1e-15)
+
+
+def test_own_element_loop_stores_and_zeroes_only_the_rest():
+    source = sd.grad(short_map).source
+    assert "empty_adjoint(x)" in source and "bx[i] = " in source
+    assert "zero_like(x)" in sd.grad(conditional_map).source     # a conditional addition keeps the zeros
