@@ -83,7 +83,7 @@ import peers as peer_modules  # noqa: E402
 import report  # noqa: E402
 import timing  # noqa: E402
 from checks import (RTOL_ORACLE, RTOL_VS_HAND, Failure, check_hand, complex_step_gradient,  # noqa: E402
-                    flat, rel_err)
+                    rel_err)
 from workloads import WORKLOADS  # noqa: E402
 
 

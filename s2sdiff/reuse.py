@@ -56,9 +56,10 @@ def _block(body, namer, params, rotations) -> list:
 
 
 def _first_writes(body, rotations, namer) -> list:
-    """An adjoint array whose first writer is a rotated loop over range(0, stop): the loop
-    writes elements low … stop + low once each, so it can store instead of add, and only
-    the elements outside that range need zeroing — a hand-written gradient's traffic."""
+    """An adjoint array whose first writer is a loop over range(0, stop) that writes each
+    element of a range once — a rotated loop (elements low … stop + low) or one adding into
+    its own element (0 … stop - 1) — can store instead of add, and only the elements
+    outside that range need zeroing: a hand-written gradient's traffic."""
     out, prologues = [], {}
     for i, s in enumerate(body):
         out.append(s)
@@ -67,35 +68,26 @@ def _first_writes(body, rotations, namer) -> list:
         array = s.target
         first = next((t for t in body[i + 1:] if array in ir.reads_within([t])), None)
         writes = [t for t in ir.walk(body[i + 1:]) if isinstance(t, ir.SetItem) and t.array == array]
-        if _stores_own_elements(first, array, writes):
-            writes[0].accumulate = False
-            out[-1] = ir.Assign(array, ir.Prim("empty_adjoint", s.value.args, "runtime"), s.line)
-            line, stop = first.line, first.stop
-            zero = lambda *index: ir.SetItem(array, index, ir.Const(0.0), line)
-            none_run = ast.Compare(_tree(stop), [ast.LtE()], [_tree(ir.Const(0))])
-            prologues.setdefault(id(first), []).append(ir.If(none_run, [zero(ir.Slice())],
-                                                             [zero(ir.Slice(lo=stop))], line))
-            continue
         rotation = rotations.get(array)
-        if rotation is None or first is not rotation.loop or rotation.loop.start != ir.Const(0) \
-                or rotation.low < 0:
+        code = []
+        if _stores_own_elements(first, array, writes):
+            loop, stores, low, after = first, writes, 0, first.stop
+        elif rotation is not None and first is rotation.loop and first.start == ir.Const(0) and rotation.low >= 0 \
+                and all(t is rotation.store or t is rotation.flush for t in writes):
+            loop, stores, low, after = first, [rotation.store, rotation.flush], rotation.low, ir.Name(namer.temp())
+            code.append(ir.Assign(after.id, ir.Prim("add", (loop.stop, ir.Const(low + 1))), loop.line))
+        else:
             continue
-        if [t for t in writes if t is not rotation.store and t is not rotation.flush]:
-            continue
-        rotation.store.accumulate = rotation.flush.accumulate = False
+        for t in stores:
+            t.accumulate = False
         out[-1] = ir.Assign(array, ir.Prim("empty_adjoint", s.value.args, "runtime"), s.line)
-        line, low, high, code = rotation.loop.line, ir.Const(rotation.low), rotation.loop.stop, []
-        if rotation.low:
-            high = ir.Name(namer.temp())
-            code.append(ir.Assign(high.id, ir.Prim("add", (rotation.loop.stop, low)), line))
-        # Zero what the loop does not write: a[:low] and a[high + 1:], or all of a if it runs no iteration.
-        after = ir.Name(namer.temp())
-        code.append(ir.Assign(after.id, ir.Prim("add", (high, ir.Const(1))), line))
-        none_run = ast.Compare(_tree(high), [ast.LtE()], [_tree(low)])
-        zero = lambda *index: ir.SetItem(array, index, ir.Const(0.0), line)
-        code.append(ir.If(none_run, [zero(ir.Slice())],
-                          [zero(ir.Slice(hi=low)), zero(ir.Slice(lo=after))], line))
-        prologues.setdefault(id(rotation.loop), []).extend(code)
+        # Zero what the loop does not write: a[:low] and a[after:], or all of a if it runs no iteration.
+        zero = [ir.SetItem(array, (part,), ir.Const(0.0), loop.line) for part in (ir.Slice(hi=ir.Const(low)),
+                                                                                   ir.Slice(lo=after))]
+        none_run = ast.Compare(_tree(loop.stop), [ast.LtE()], [_tree(ir.Const(0))])
+        code.append(ir.If(none_run, [ir.SetItem(array, (ir.Slice(),), ir.Const(0.0), loop.line)],
+                          zero[1:] if low == 0 else zero, loop.line))
+        prologues.setdefault(id(loop), []).extend(code)
     return [t for s in out for t in prologues.get(id(s), []) + [s]]
 
 
