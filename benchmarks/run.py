@@ -288,17 +288,24 @@ def run_processes(w, size):
 # ---- one workload ----------------------------------------------------------------------------
 
 def all_cores(row, calls, jax, cpus, limits) -> dict:
-    """Timings on every core: s2sdiff's threaded adjoint, and JAX if the others held it to
-    one. XLA splits work over the cores it may use when it compiles, so JAX compiles anew."""
+    """Timings on every core: s2sdiff's threaded adjoint (BLAS on as many threads), and JAX
+    if the others held it to one. XLA splits work over the cores it may use when it
+    compiles, so JAX compiles anew."""
     groups = [{("s2sdiff parallel", row.size): row.extra["parallel"]}]
     hold(ALL_CPUS)
     try:
+        blas = contextlib.nullcontext()
+        if cpus != ALL_CPUS:
+            with contextlib.suppress(ImportError):
+                from threadpoolctl import threadpool_limits
+                blas = threadpool_limits(len(ALL_CPUS), user_api="blas")
         if cpus != ALL_CPUS and ("JAX", row.size) in calls:
             sys.modules["jax"].clear_caches()
             prepared = jax.module.prepare(row.workload, row.workload.inputs(row.size))
             prepared.call()
             groups.append({("JAX all cores", row.size): prepared.call})
-        return timing.medians(groups, limits)
+        with blas:
+            return timing.medians(groups, limits)
     finally:
         hold(cpus)
 

@@ -21,11 +21,8 @@ from dataclasses import replace
 
 from . import ir
 from .names import Namer
+from .rules import CHEAP
 from .runtime import HELPERS
-
-_CHEAP = {"add", "sub", "mul", "neg", "pos", "float", "select", "dim", "size", "len", "abs",
-          "maximum", "minimum", "floor", "ceil", "trunc", "round", "sign"}
-
 
 def reuse_across_iterations(function: ir.Function) -> ir.Function:
     namer = Namer(ir.all_names(function))
@@ -276,7 +273,7 @@ class _Loop:
 
 
 def _costly(sig) -> bool:
-    return sig[0] == "prim" and (sig[1] not in _CHEAP or any(_costly(a) for a in sig[3]))
+    return sig[0] == "prim" and (sig[1] not in CHEAP or any(_costly(a) for a in sig[3]))
 
 
 def _shifted(sig, by):

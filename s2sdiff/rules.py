@@ -242,6 +242,12 @@ unary("owned", "runtime.owned", "owned(dx)", "bz")
 CREATIONS = frozenset({"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
                        "copy", "new_tape", "zero_like", "empty_adjoint", "grown", "owned"})
 
+# Plain arithmetic on numbers: a few cycles and no call. A value made only of these is not
+# worth keeping for the next iteration (reuse.py), nor a loop of only these worth threads
+# (parallel.py): it streams memory at vector speed on one core.
+CHEAP = frozenset({"add", "sub", "mul", "neg", "pos", "float", "select", "dim", "size", "len", "abs",
+                   "maximum", "minimum", "floor", "ceil", "trunc", "round", "sign"})
+
 
 def makes_new_array(op: str) -> bool:
     """Whether `op` on arrays returns an array no other name refers to (not a view, not

@@ -34,6 +34,15 @@ def elementwise(x, a):
     return s
 
 
+def rosenbrock(x):
+    """Plain arithmetic: streams at vector speed on one thread, so left there."""
+    s = 0.0
+    for i in range(len(x) - 1):
+        t = x[i + 1] - x[i] * x[i]
+        s += 100.0 * t * t + (1.0 - x[i]) ** 2
+    return s
+
+
 def gathered(x, order):
     """Writes at data-dependent elements: left to one thread."""
     s = 0.0
@@ -82,6 +91,18 @@ def test_three_point_stencil(n):
     x = np.random.default_rng(7).uniform(-1.0, 1.0, n)
     sequential, parallel = both(three_point)
     np.testing.assert_allclose(parallel(x), sequential(x), rtol=1e-13, atol=1e-14)
+
+
+def test_plain_arithmetic_loop_stays_on_one_thread():
+    x = np.random.default_rng(5).uniform(-1.0, 1.0, 20_000)
+    sequential, parallel = both(rosenbrock)
+    assert "prange(" not in parallel.source
+    t = x[1:] - x[:-1] ** 2
+    expected = np.zeros_like(x)
+    expected[:-1] += -400.0 * x[:-1] * t - 2.0 * (1.0 - x[:-1])
+    expected[1:] += 200.0 * t
+    np.testing.assert_allclose(parallel(x), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(parallel(x), sequential(x))
 
 
 def test_data_dependent_writes_stay_on_one_thread():
