@@ -24,6 +24,7 @@ from .names import Namer
 from .normalize import normalize
 from .parse import python_function
 from .pipeline import LOCK, derived_unit
+from .transform.batched import NotBatched
 from .runtime import HELPERS
 
 MODES = ("forward", "reverse")
@@ -260,21 +261,59 @@ def _forward_columns(w: _Wrapper, f, indices, as_array) -> tuple:
 
 def _partials(w: _Wrapper, f, index) -> tuple:
     """(value names, [d output_k / d param for each output k]): one tangent sweep seeded
-    with 1.0, or for an array parameter one per element (a unit seed viewed in the
-    parameter's shape), each partial then shaped output.shape + param.shape.
+    with 1.0, or for an array parameter batched sweeps of BLOCK unit seeds each (one per
+    element where the tangent code does not batch), each partial then shaped
+    output.shape + param.shape.
 
     Each sweep uses a tangent function in that one parameter, so the other parameters'
     tangents are symbolic zeros: a partial never picks up 0 * inf from another one."""
     fn = w.function
     param = fn.params[index]
-    jvp = w.use(derived_unit("jvp", f, (index,), w.jit, arrays=w.arrays))
     m = fn.n_outputs
     values = [w.namer.fresh(f"z{k + 1}" if fn.tuple_result else "z") for k in range(m)]
     tangents = [w.namer.fresh(f"dz{k + 1}_d{param}" if fn.tuple_result else f"d{fn.name}_d{param}")
                 for k in range(m)]
-    if param not in array_parameters(fn) | w.arrays:
-        w.lines.append(f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + ['1.0'])})")
-        return values, tangents
+    if param in array_parameters(fn) | w.arrays:
+        try:
+            batched_jvp = derived_unit("bjvp", f, (index,), w.jit, arrays=w.arrays)
+        except NotBatched:
+            jvp = w.use(derived_unit("jvp", f, (index,), w.jit, arrays=w.arrays))
+            return _column_sweeps(w, param, jvp, values, tangents)
+        return _block_sweeps(w, param, w.use(batched_jvp), values, tangents)
+    jvp = w.use(derived_unit("jvp", f, (index,), w.jit, arrays=w.arrays))
+    w.lines.append(f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + ['1.0'])})")
+    return values, tangents
+
+
+# Directions per batched sweep: enough for the loops over them to vectorize, few enough
+# that the tangents of arrays (the array's size × this many) stay in cache.
+BLOCK = 64
+
+
+def _block_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
+    """The partials in blocks of BLOCK columns, each block one batched tangent sweep."""
+    fn = w.function
+    n, start, stop = (w.namer.fresh(name) for name in (f"n_{param}", "start", "stop"))
+    jacs = [w.namer.fresh(f"J{j + 1 if fn.tuple_result else ''}_{param}") for j in range(len(tangents))]
+    sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [f'seed_block({param}, {start}, {stop})'])})"
+    w.lines += [f"{n} = size_of({param})",
+                f"{start}, {stop} = 0, min({BLOCK}, {n})", sweep]
+    w.lines += [f"{jac} = np.empty((size_of({z}), {n}))" for jac, z in zip(jacs, values)]
+    w.lines += [f"store_columns({jac}, {start}, {t})" for jac, t in zip(jacs, tangents)]
+    w.lines += [f"for {start} in range({BLOCK}, {n}, {BLOCK}):",
+                f"    {stop} = min({start} + {BLOCK}, {n})",
+                f"    {sweep}"]
+    w.lines += [f"    store_columns({jac}, {start}, {t})" for jac, t in zip(jacs, tangents)]
+    partials = [w.namer.fresh(f"d{fn.name}_d{param}" if not fn.tuple_result else f"dz{j + 1}_d{param}")
+                for j in range(len(tangents))]
+    w.lines += [f"{d} = shaped_partial({jac}, {z}, {param})" for d, jac, z in zip(partials, jacs, values)]
+    return values, partials
+
+
+def _column_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
+    """The partials one column at a time, a unit seed per element of the parameter."""
+    fn = w.function
+    m = fn.n_outputs
     seed, tangent, k = (w.namer.fresh(n) for n in (f"seed_{param}", f"d{param}", "k"))
     jacs = [w.namer.fresh(f"J{j + 1 if fn.tuple_result else ''}_{param}") for j in range(m)]
     sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [tangent])})"

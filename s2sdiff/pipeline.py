@@ -19,6 +19,7 @@ from .parse import python_function
 from .reuse import reuse_across_iterations
 from .simplify import simplify
 from . import runtime
+from .transform.batched import batched
 from .transform.forward import forward
 from .transform.reverse import reverse
 
@@ -54,6 +55,7 @@ LOCK = threading.RLock()
 
 _TRANSFORMS = {
     "jvp": lambda fn, active, arrays, parallel: forward(fn, active, arrays),
+    "bjvp": lambda fn, active, arrays, parallel: batched(forward(fn, active, arrays), len(fn.params)),
     "vjp": lambda fn, active, arrays, parallel: reverse(fn, active, True, arrays, parallel),
     "vjp_grad": lambda fn, active, arrays, parallel: reverse(fn, active, False, arrays, parallel),
 }
@@ -62,7 +64,8 @@ _TRANSFORMS = {
 def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, filename=None,
                  arrays=frozenset(), parallel=False) -> Unit:
     """The compiled derivative function of `func` in the parameters `active`:
-    "jvp" (forward mode), "vjp" (reverse mode, with the value), "vjp_grad" (without).
+    "jvp" (forward mode), "bjvp" (forward mode in a block of directions), "vjp" (reverse
+    mode, with the value), "vjp_grad" (without).
     `arrays` names parameters known to be arrays beyond what the code shows; `parallel`
     compiles with numba's parallel=True and spreads loops over threads (parallel.py)."""
     py_func = python_function(func)

@@ -308,6 +308,55 @@ def _store_row(J, k, v):
     return store_number
 
 
+# ---- batched forward mode: K directions in a trailing axis (transform/batched.py) -------
+
+def directions(d):
+    """How many directions a batched tangent carries."""
+    return d.shape[-1]
+
+
+def batched_zeros(v, count):
+    """The zero tangent of v in `count` directions: v's shape + (count,)."""
+    return np.zeros(shape_of(v) + (count,))
+
+
+def seed_block(x, start, stop):
+    """Unit seeds for the elements start … stop - 1 of x (flat order): x's shape + (stop - start,)."""
+    seeds = np.zeros((size_of(x), stop - start))
+    for j in range(stop - start):
+        seeds[start + j, j] = 1.0
+    return seeds.reshape(shape_of(x) + (stop - start,))
+
+
+def store_columns(J, start, d):
+    """Columns start … of the (outputs × inputs) matrix J: a batched tangent, flattened."""
+    count = d.shape[-1]
+    J[:, start:start + count] = np.ascontiguousarray(d).reshape((-1, count))
+
+
+@overload(directions)
+def _directions(d):
+    return directions
+
+
+@overload(batched_zeros)
+def _batched_zeros(v, count):
+    if isinstance(v, types.Array):
+        return lambda v, count: np.zeros(v.shape + (count,))
+    return lambda v, count: np.zeros(count)
+
+
+@overload(seed_block)
+def _seed_block(x, start, stop):
+    return seed_block
+
+
+@overload(store_columns)
+def _store_columns(J, start, d):
+    return store_columns
+
+
 HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
-                                    store_row, seed_view, shaped_partial)}
+                                    store_row, seed_view, shaped_partial, directions, batched_zeros,
+                                    seed_block, store_columns)}

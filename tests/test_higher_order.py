@@ -164,9 +164,10 @@ def test_hessian_is_the_jacobian_of_the_gradient_and_reads_as_a_composition():
     np.testing.assert_allclose(hessian_of(rosenbrock_vector)(v), direct, rtol=1e-15)
     source = hessian_of(rosenbrock_vector).source
     assert "def rosenbrock_vector_hessian(v):" in source
-    # the tangent of the reverse sweep: adjoints `bv` and their tangents `dbv` side by side
-    assert "def rosenbrock_vector_vjp_grad_jvp_v(v, brosenbrock_vector, dv):" in source
-    assert "bv = " in source and "dbv = " in source
+    # the tangent of the reverse sweep, in a block of directions: adjoints `bv` and their
+    # tangents `dbv` side by side, the tangents with a trailing axis of K directions
+    assert "def rosenbrock_vector_vjp_grad_jvp_v_batched(v, brosenbrock_vector, dv):" in source
+    assert "bv = " in source and "dbv = batched_zeros(bv, K)" in source
 
 
 def test_differentiable_has_a_hessian():
