@@ -75,7 +75,7 @@ def active_names(function: ir.Function, wrt) -> set:
     return active
 
 
-def number_names(function: ir.Function, arrays=frozenset()) -> set:
+def number_names(function: ir.Function, arrays=frozenset(), known=frozenset()) -> set:
     """Names that hold numbers, not arrays.
 
     Code on numbers reads like a person's (`bx = 0.0`, `dz = dx if ...`); anything that
@@ -83,9 +83,10 @@ def number_names(function: ir.Function, arrays=frozenset()) -> set:
     parameter is a number unless the code uses it as an array: indexes it, takes its
     length or shape, reduces it, multiplies matrices with it, hands it to a function
     that does, or combines it elementwise into a value used so (`np.sum(x * 2.0)`).
-    `arrays` names parameters known to be arrays (from the arguments of sd.jvp/sd.vjp).
+    `arrays` names parameters known to be arrays (from the arguments of sd.jvp/sd.vjp),
+    `known` names known to hold numbers (a transform's, of the function it came from).
     A caller passing an array for a number parameter gets a TypeError (api.py)."""
-    numbers = set(function.params) - array_parameters(function) - set(arrays)
+    numbers = set(function.params) - array_parameters(function) - set(arrays) | set(known)
     numbers |= {name for name, value in function.namespace.items()      # module and closure constants
                 if isinstance(value, (int, float, np.number)) and not isinstance(value, bool)}
     defs = list(_definitions(function.body))
@@ -126,7 +127,29 @@ def _is_number(expr, numbers) -> bool:
         if rule.result == "array":
             return False
         return all(_is_number(a, numbers) for a in expr.args)
-    return False        # calls of other functions, opaque calls
+    if isinstance(expr, ir.Call) and not isinstance(expr.callee, ir.Derived):
+        return _returns_numbers(expr, numbers)
+    return False        # generated derivatives, opaque calls
+
+
+_call_results: dict = {}
+
+
+def _returns_numbers(call: ir.Call, numbers) -> bool:
+    """Whether a user function returns only numbers when called with these arguments (the
+    ones not in `numbers` may be arrays)."""
+    try:
+        callee = call.callee.function
+    except Exception:           # an unreadable callee: its own transform reports it
+        return False
+    arrays = array_arguments(call, numbers)
+    key = (id(callee), arrays)
+    if key not in _call_results:
+        _call_results[key] = (callee, False)          # a recursive call sees no evidence
+        inner = number_names(callee, arrays)
+        returned = [v for s in ir.walk(callee.body) if isinstance(s, ir.Return) for v in s.values]
+        _call_results[key] = (callee, all(_is_number(v, inner) for v in returned))
+    return _call_results[key][1]
 
 
 _array_parameters: dict = {}

@@ -144,7 +144,7 @@ def test_hessian_of_a_loop_matches_mpmath(x, y):
                 assert H[i][j] == pytest.approx(want, rel=1e-12), (i, j)
 
 
-@pytest.mark.parametrize("n", [2, 7, 30])
+@pytest.mark.parametrize("n", [1, 2, 7, 30, 64, 65, 130])     # blocks of 64 directions: 64, 64 + 1, 64 + 64 + 2
 def test_n_dimensional_hessian_matches_complex_step_of_the_hand_gradient(n):
     v = np.random.default_rng(n).uniform(-1.0, 1.0, n)
     H = hessian_of(chain_of_sines)(v)
@@ -156,6 +156,89 @@ def test_n_dimensional_hessian_matches_complex_step_of_the_hand_gradient(n):
     assert H.shape == (n, n)
     np.testing.assert_allclose(H, want, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(H, H.T, rtol=1e-13, atol=1e-14)
+
+
+def scaled(a, c):
+    """Reassigns its parameter: batched, its seed must be a copy, not the caller's vector."""
+    a = a * c
+    return a
+
+
+def passed_through(a):
+    """Hands back the tangent it was given, which the caller then writes."""
+    return a
+
+
+def chain_through_helpers(v):
+    s = 0.0
+    for i in range(v.shape[0] - 1):
+        t = passed_through(v[i])
+        u = scaled(v[i + 1], 2.0)
+        t = t * u
+        s += np.sin(t) + 0.5 * u * u
+    return s
+
+
+def chain_through_helpers_gradient(v):
+    """Σ sin(2 v_i v_{i+1}) + 2 v_{i+1}², differentiated by hand."""
+    g = np.zeros_like(v)
+    c = np.cos(2.0 * v[:-1] * v[1:])
+    g[:-1] += 2.0 * v[1:] * c
+    g[1:] += 2.0 * v[:-1] * c + 4.0 * v[1:]
+    return g
+
+
+def powered(a, c):
+    """Rebinds its parameter in a loop: batched, that tangent is written in place, so it
+    must be a copy of the caller's, not the caller's own vector."""
+    for _ in range(3):
+        a = a * c
+    return a
+
+
+def powered_sum(v):
+    s = 0.0
+    for i in range(v.shape[0]):
+        s += powered(v[i], 1.5) * v[i]
+    return s
+
+
+def discounted_sums(v):
+    out = np.empty_like(v)
+    acc = 0.0
+    for i in range(v.shape[0]):
+        acc = 0.5 * acc + math.sin(v[i])
+        out[i] = acc
+    return out
+
+
+@pytest.mark.parametrize("n", [3, 70])
+def test_batched_hessian_through_helpers(n):
+    v = np.random.default_rng(n).uniform(-1.0, 1.0, n)
+    H = hessian_of(chain_through_helpers)(v)
+    want = np.empty((n, n))
+    for j in range(n):
+        z = v.astype(complex)
+        z[j] += 1e-30j
+        want[:, j] = np.imag(chain_through_helpers_gradient(z)) / 1e-30
+    np.testing.assert_allclose(H, want, rtol=1e-12, atol=1e-13)
+    source = hessian_of(chain_through_helpers).source
+    assert "def scaled_vjp_a_jvp_a_bscaled_batched(" in source and "def passed_through_vjp_jvp_batched(" in source
+
+
+def test_batched_helper_rebinding_its_parameter_keeps_the_callers_tangents():
+    v = np.array([0.3, -0.7, 1.2, 2.0])
+    np.testing.assert_allclose(hessian_of(powered_sum)(v), np.diag(np.full(4, 2.0 * 1.5 ** 3)), rtol=1e-15)
+
+
+def test_batched_forward_jacobian_of_a_written_array():
+    n = 100
+    v = np.random.default_rng(1).uniform(-2.0, 2.0, n)
+    jacobian = sd.jacobian(discounted_sums, mode="forward")
+    i, j = np.indices((n, n))
+    want = np.where(j <= i, 0.5 ** (i - j) * np.cos(v)[j], 0.0)
+    np.testing.assert_allclose(jacobian(v), want, rtol=1e-13, atol=1e-300)
+    assert "seed_block(v, start, stop)" in jacobian.source
 
 
 def test_hessian_is_the_jacobian_of_the_gradient_and_reads_as_a_composition():

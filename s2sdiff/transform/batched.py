@@ -39,7 +39,7 @@ class _Batched:
         self.namer = Namer(ir.all_names(fn))
         self.count = self.namer.fresh("K")
         self.tangents = _seeded(fn.body, set(self.tangent_params))
-        numbers = number_names(fn, frozenset(set(fn.params) - fn.numbers))
+        numbers = number_names(fn, frozenset(set(fn.params) - fn.numbers), fn.numbers)
         self.number_tangents = self.tangents & numbers
         self.array_tangents = self.tangents - numbers
         self.statements_of = {}         # name -> ids of the statements that read or write it
