@@ -16,6 +16,7 @@ from .rules import CREATIONS
 
 
 def simplify(function: ir.Function) -> ir.Function:
+    function = replace(function, body=_drop_round_trips(function.body))
     writes = _write_counts(function)
     # an array written element by element is one of its own: never merged with an equal-looking one
     written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
@@ -25,6 +26,25 @@ def simplify(function: ir.Function) -> ir.Function:
     body = _rename(body, renames)
     body = _drop_dead(body, single)
     return replace(function, body=body)
+
+
+def _drop_round_trips(body) -> list:
+    """`b = a` right after `a = b` (neither rebound between) changes nothing: the adjoint of
+    a running sum copies the carried adjoint in and straight back out."""
+    out, copies = [], set()          # (a, b): a holds b's value
+    for s in body:
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Name) and (s.value.id, s.target) in copies:
+            continue
+        if isinstance(s, ir.If):
+            s = ir.If(s.test, _drop_round_trips(s.body), _drop_round_trips(s.orelse), s.line)
+        elif isinstance(s, (ir.For, ir.While)):
+            s = replace(s, body=_drop_round_trips(s.body))
+        bound = ir.assigned_within([s])
+        copies = {(a, b) for a, b in copies if a not in bound and b not in bound}
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Name):
+            copies.add((s.target, s.value.id))
+        out.append(s)
+    return out
 
 
 def _write_counts(function) -> Counter:
