@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import s2sdiff as sd
+from test_reverse import forward_stencil
 
 
 def objective(x, a):
@@ -31,15 +32,6 @@ def elementwise(x, a):
         u = x[i] * x[i]
         v = u + math.exp(a * u)
         s += math.sqrt(v) + math.cos(v)
-    return s
-
-
-def rosenbrock(x):
-    """Plain arithmetic: streams at vector speed on one thread, so left there."""
-    s = 0.0
-    for i in range(len(x) - 1):
-        t = x[i + 1] - x[i] * x[i]
-        s += 100.0 * t * t + (1.0 - x[i]) ** 2
     return s
 
 
@@ -95,7 +87,7 @@ def test_three_point_stencil(n):
 
 def test_plain_arithmetic_loop_stays_on_one_thread():
     x = np.random.default_rng(5).uniform(-1.0, 1.0, 20_000)
-    sequential, parallel = both(rosenbrock)
+    sequential, parallel = both(forward_stencil)       # Rosenbrock: plain arithmetic
     assert "prange(" not in parallel.source
     t = x[1:] - x[:-1] ** 2
     expected = np.zeros_like(x)
