@@ -245,7 +245,7 @@ CREATIONS = frozenset({"zeros", "ones", "empty", "full", "zeros_like", "ones_lik
 # Plain arithmetic on numbers: a few cycles and no call. A value made only of these is not
 # worth keeping for the next iteration (reuse.py), nor a loop of only these worth threads
 # (parallel.py): it streams memory at vector speed on one core.
-CHEAP = frozenset({"add", "sub", "mul", "neg", "pos", "float", "select", "dim", "size", "len", "abs",
+CHEAP = frozenset({"add", "sub", "mul", "square", "neg", "pos", "float", "select", "dim", "size", "len", "abs",
                    "maximum", "minimum", "floor", "ceil", "trunc", "round", "sign"})
 
 

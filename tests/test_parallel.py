@@ -85,9 +85,19 @@ def test_three_point_stencil(n):
     np.testing.assert_allclose(parallel(x), sequential(x), rtol=1e-13, atol=1e-14)
 
 
-def test_plain_arithmetic_loop_stays_on_one_thread():
+def rosenbrock_with_squares(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        xi = x[i]
+        t = x[i + 1] - xi * xi
+        s += 100.0 * t * t + (1.0 - xi) * (1.0 - xi)
+    return s
+
+
+@pytest.mark.parametrize("f", [forward_stencil, rosenbrock_with_squares])
+def test_plain_arithmetic_loop_stays_on_one_thread(f):
     x = np.random.default_rng(5).uniform(-1.0, 1.0, 20_000)
-    sequential, parallel = both(forward_stencil)       # Rosenbrock: plain arithmetic
+    sequential, parallel = both(f)       # Rosenbrock: plain arithmetic
     assert "prange(" not in parallel.source
     t = x[1:] - x[:-1] ** 2
     expected = np.zeros_like(x)
