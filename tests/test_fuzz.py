@@ -177,7 +177,8 @@ def test_hessians(source, point):
 @fuzz(examples=12, compiled=True)
 @given(source=programs(), point=points())
 def test_compiled_gradients(source, point):
-    """The generated code numba compiles gives the numbers the Python run gives."""
+    """The generated code numba compiles gives the numbers the Python run gives (the
+    gradients against the oracle, the Hessians against the Python run's)."""
     f, oracle = program_and_point(source, point)
     x, a, k = point
     value, reverse = transform(sd.value_and_grad, f, wrt=(0, 1))(x, a, k)
@@ -185,3 +186,8 @@ def test_compiled_gradients(source, point):
     assert math.isclose(value, f(x.copy(), a, k), rel_tol=1e-12, abs_tol=1e-14), source
     assert_matches(flat_gradient(reverse), oracle_gradient(oracle, x, a, k), RTOL, "compiled reverse mode", source)
     assert_matches(flat_gradient(forward), flat_gradient(reverse), AGREE, "compiled forward mode", source)
+    compiled_hessian = transform(sd.hessian, f, wrt=(0, 1))(x, a, k)          # batched tangents, compiled
+    python_hessian = transform(sd.hessian, f, wrt=(0, 1), jit=False)(x, a, k)
+    for got, want in zip(compiled_hessian, python_hessian):
+        assert_matches(np.block([np.ravel(g) for g in got]), np.block([np.ravel(w) for w in want]), AGREE,
+                       "compiled hessian", source)
