@@ -336,7 +336,8 @@ def document(rows, peers, facts, chart_path, chart_note, logs) -> str:
             "(NUMBA_CACHE_DIR, XDG_CACHE_HOME): the first finds them empty (cold), the second finds what "
             "the first left (warm). Each new process first compiles a trivial numba function, timed apart "
             "as numba's start-up: its registries and SciPy's BLAS load once per process, whatever is "
-            "compiled or loaded first, and no cache saves them. Peers: their first call at the size they ran at (JAX: tracing and "
+            "compiled or loaded first, and no cache saves them. Peers: their first call at the size they ran at "
+            "(JAX: tracing and "
             "XLA compilation; tangent-ad: the transform, with its disk cache in a fresh directory).", "",
             *first_call_table(rows, peers), "",
             "## Every method, per workload", ""]

@@ -295,7 +295,8 @@ def _block_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
     fn = w.function
     n, start, stop = (w.namer.fresh(name) for name in (f"n_{param}", "start", "stop"))
     jacs = [w.namer.fresh(f"J{j + 1 if fn.tuple_result else ''}_{param}") for j in range(len(tangents))]
-    sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [f'seed_block({param}, {start}, {stop})'])})"
+    seeds = f"seed_block({param}, {start}, {stop})"
+    sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [seeds])})"
     w.lines += [f"{n} = size_of({param})",
                 f"{start}, {stop} = 0, min({BLOCK}, {n})", sweep]
     w.lines += [f"{jac} = np.empty((size_of({z}), {n}))" for jac, z in zip(jacs, values)]
