@@ -291,7 +291,6 @@ def all_cores(row, calls, jax, cpus, limits) -> dict:
     """Timings on every core: s2sdiff's threaded adjoint (BLAS on as many threads), and JAX
     if the others held it to one. XLA splits work over the cores it may use when it
     compiles, so JAX compiles anew."""
-    groups = [{("s2sdiff parallel", row.size): row.extra["parallel"]}]
     hold(ALL_CPUS)
     try:
         blas = contextlib.nullcontext()
@@ -299,13 +298,14 @@ def all_cores(row, calls, jax, cpus, limits) -> dict:
             with contextlib.suppress(ImportError):
                 from threadpoolctl import threadpool_limits
                 blas = threadpool_limits(len(ALL_CPUS), user_api="blas")
-        if cpus != ALL_CPUS and ("JAX", row.size) in calls:
+        with blas:
+            timings = timing.medians([{("s2sdiff parallel", row.size): row.extra["parallel"]}], limits)
+        if cpus != ALL_CPUS and ("JAX", row.size) in calls:     # compiled after, so its threads idle before
             sys.modules["jax"].clear_caches()
             prepared = jax.module.prepare(row.workload, row.workload.inputs(row.size))
             prepared.call()
-            groups.append({("JAX all cores", row.size): prepared.call})
-        with blas:
-            return timing.medians(groups, limits)
+            timings.update(timing.medians([{("JAX all cores", row.size): prepared.call}], limits))
+        return timings
     finally:
         hold(cpus)
 
