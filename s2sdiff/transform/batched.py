@@ -14,6 +14,8 @@ and the caller sweeps one column at a time.
 """
 from __future__ import annotations
 
+import ast
+import copy
 from dataclasses import replace
 
 from .. import ir
@@ -249,8 +251,6 @@ def _reads(index) -> set:
 
 
 def _renamed(tree, names: dict):
-    import ast
-    import copy
     tree = copy.deepcopy(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in names:
