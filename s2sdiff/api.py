@@ -261,7 +261,7 @@ def _forward_columns(w: _Wrapper, f, indices, as_array) -> tuple:
 
 def _partials(w: _Wrapper, f, index) -> tuple:
     """(value names, [d output_k / d param for each output k]): one tangent sweep seeded
-    with 1.0, or for an array parameter batched sweeps of BLOCK unit seeds each (one per
+    with 1.0, or for an array parameter batched sweeps of unit seeds (one per
     element where the tangent code does not batch), each partial then shaped
     output.shape + param.shape.
 
@@ -285,24 +285,21 @@ def _partials(w: _Wrapper, f, index) -> tuple:
     return values, tangents
 
 
-# Directions per batched sweep: enough for the loops over them to vectorize, few enough
-# that the tangents of arrays (the array's size × this many) stay in cache.
-BLOCK = 64
-
-
 def _block_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
-    """The partials in blocks of BLOCK columns, each block one batched tangent sweep."""
+    """The partials in blocks of columns (runtime.block_width: up to 64), each block one
+    batched tangent sweep."""
     fn = w.function
-    n, start, stop = (w.namer.fresh(name) for name in (f"n_{param}", "start", "stop"))
+    n, width, start, stop = (w.namer.fresh(name) for name in (f"n_{param}", "width", "start", "stop"))
     jacs = [w.namer.fresh(f"J{j + 1 if fn.tuple_result else ''}_{param}") for j in range(len(tangents))]
     seeds = f"seed_block({param}, {start}, {stop})"
     sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [seeds])})"
     w.lines += [f"{n} = size_of({param})",
-                f"{start}, {stop} = 0, min({BLOCK}, {n})", sweep]
+                f"{width} = block_width({n})",
+                f"{start}, {stop} = 0, min({width}, {n})", sweep]
     w.lines += [f"{jac} = np.empty((size_of({z}), {n}))" for jac, z in zip(jacs, values)]
     w.lines += [f"store_columns({jac}, {start}, {t})" for jac, t in zip(jacs, tangents)]
-    w.lines += [f"for {start} in range({BLOCK}, {n}, {BLOCK}):",
-                f"    {stop} = min({start} + {BLOCK}, {n})",
+    w.lines += [f"for {start} in range({width}, {n}, {width}):",
+                f"    {stop} = min({start} + {width}, {n})",
                 f"    {sweep}"]
     w.lines += [f"    store_columns({jac}, {start}, {t})" for jac, t in zip(jacs, tangents)]
     partials = [w.namer.fresh(f"d{fn.name}_d{param}" if not fn.tuple_result else f"dz{j + 1}_d{param}")

@@ -310,6 +310,12 @@ def _store_row(J, k, v):
 
 # ---- batched forward mode: K directions in a trailing axis (transform/batched.py) -------
 
+def block_width(n):
+    """Directions per batched sweep for n inputs: 64, enough for the loops over them to
+    vectorize; fewer where an array's tangent (n × the width) would pass 2**22 numbers."""
+    return max(1, min(64, (1 << 22) // max(n, 1)))
+
+
 def directions(d):
     """How many directions a batched tangent carries."""
     return d.shape[-1]
@@ -332,6 +338,11 @@ def store_columns(J, start, d):
     """Columns start … of the (outputs × inputs) matrix J: a batched tangent, flattened."""
     count = d.shape[-1]
     J[:, start:start + count] = np.ascontiguousarray(d).reshape((-1, count))
+
+
+@overload(block_width)
+def _block_width(n):
+    return block_width
 
 
 @overload(directions)
@@ -358,5 +369,5 @@ def _store_columns(J, start, d):
 
 HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
-                                    store_row, seed_view, shaped_partial, directions, batched_zeros,
+                                    store_row, seed_view, shaped_partial, block_width, directions, batched_zeros,
                                     seed_block, store_columns)}

@@ -241,6 +241,13 @@ def test_batched_forward_jacobian_of_a_written_array():
     assert "seed_block(v, start, stop)" in jacobian.source
 
 
+def test_forward_gradient_of_many_inputs_sweeps_narrower_blocks():
+    n = 70_000                      # 2**22 // n = 59 directions per sweep, the last block shorter
+    v = np.random.default_rng(2).uniform(-1.0, 1.0, n)
+    np.testing.assert_allclose(sd.grad(chain_of_sines, mode="forward")(v), chain_of_sines_gradient(v),
+                               rtol=1e-13, atol=1e-15)
+
+
 def test_hessian_is_the_jacobian_of_the_gradient_and_reads_as_a_composition():
     v = np.array([0.3, -0.8, 1.1])
     direct = sd.jacobian(sd.grad(rosenbrock_vector), mode="forward")(v)
