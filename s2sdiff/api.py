@@ -285,12 +285,22 @@ def _partials(w: _Wrapper, f, index) -> tuple:
     return values, tangents
 
 
+def _jacobian_names(w: _Wrapper, param) -> tuple:
+    """Names for the (outputs × inputs) matrices of each output's partials in `param`, and
+    for those partials shaped output.shape + param.shape."""
+    fn = w.function
+    outputs = range(fn.n_outputs)
+    jacs = [w.namer.fresh(f"J{j + 1 if fn.tuple_result else ''}_{param}") for j in outputs]
+    partials = [w.namer.fresh(f"dz{j + 1}_d{param}" if fn.tuple_result else f"d{fn.name}_d{param}") for j in outputs]
+    return jacs, partials
+
+
 def _block_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
     """The partials in blocks of columns (runtime.block_width: up to 64), each block one
     batched tangent sweep."""
     fn = w.function
     n, width, start, stop = (w.namer.fresh(name) for name in (f"n_{param}", "width", "start", "stop"))
-    jacs = [w.namer.fresh(f"J{j + 1 if fn.tuple_result else ''}_{param}") for j in range(len(tangents))]
+    jacs, partials = _jacobian_names(w, param)
     seeds = f"seed_block({param}, {start}, {stop})"
     sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [seeds])})"
     w.lines += [f"{n} = size_of({param})",
@@ -302,8 +312,6 @@ def _block_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
                 f"    {stop} = min({start} + {width}, {n})",
                 f"    {sweep}"]
     w.lines += [f"    store_columns({jac}, {start}, {t})" for jac, t in zip(jacs, tangents)]
-    partials = [w.namer.fresh(f"d{fn.name}_d{param}" if not fn.tuple_result else f"dz{j + 1}_d{param}")
-                for j in range(len(tangents))]
     w.lines += [f"{d} = shaped_partial({jac}, {z}, {param})" for d, jac, z in zip(partials, jacs, values)]
     return values, partials
 
@@ -311,9 +319,8 @@ def _block_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
 def _column_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
     """The partials one column at a time, a unit seed per element of the parameter."""
     fn = w.function
-    m = fn.n_outputs
     seed, tangent, k = (w.namer.fresh(n) for n in (f"seed_{param}", f"d{param}", "k"))
-    jacs = [w.namer.fresh(f"J{j + 1 if fn.tuple_result else ''}_{param}") for j in range(m)]
+    jacs, partials = _jacobian_names(w, param)
     sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [tangent])})"
     # size_of, seed_view and shaped_partial: a number passed for a parameter the code may use
     # as an array (`np.sum(x * a)`) is one column
@@ -327,8 +334,6 @@ def _column_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
                 f"    {seed}[{k}] = 1.0",
                 f"    {sweep}"]
     w.lines += [f"    store_column({jac}, {k}, {t})" for jac, t in zip(jacs, tangents)]
-    partials = [w.namer.fresh(f"d{fn.name}_d{param}" if not fn.tuple_result else f"dz{j + 1}_d{param}")
-                for j in range(m)]
     w.lines += [f"{d} = shaped_partial({jac}, {t}, {param})" for d, jac, t in zip(partials, jacs, tangents)]
     return values, partials
 
