@@ -8,6 +8,7 @@ is, so loop-carried values are handled without a fixpoint per iteration.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 import numpy as np
 
@@ -187,6 +188,38 @@ def _rank(expr, ndims, shapes):
     if RULES[op].result == "elementwise" or op == "where":
         return None if None in ranks else max(ranks)
     return None
+
+
+def specialized(function: ir.Function, arrays=frozenset(), scalars=frozenset()) -> ir.Function:
+    """The function with the array operations it applies to numbers written as number
+    operations, which NumPy accepts and numba does not: `np.dot(a, x)` with a number `a`
+    is `a * x`, `np.sum(a)` is `a`, `a.size` is 1 (so `np.mean(a)` is `a`)."""
+    numbers = number_names(function, arrays, scalars)
+
+    def number(atom):
+        return isinstance(atom, ir.Const) or atom.id in numbers
+
+    def value(v):
+        if isinstance(v, ir.Prim) and v.op == "matmul" and any(map(number, v.args)):
+            return ir.Prim("mul", v.args, "op")
+        if isinstance(v, ir.Prim) and v.op == "sum" and number(v.args[0]):
+            return v.args[0]
+        if isinstance(v, ir.Prim) and v.op == "size" and number(v.args[0]):
+            return ir.Const(1)
+        return v
+
+    def block(body):
+        out = []
+        for s in body:
+            if isinstance(s, ir.Assign):
+                s = ir.Assign(s.target, value(s.value), s.line)
+            elif isinstance(s, ir.If):
+                s = ir.If(s.test, block(s.body), block(s.orelse), s.line)
+            elif isinstance(s, (ir.For, ir.While)):
+                s = replace(s, body=block(s.body))
+            out.append(s)
+        return out
+    return replace(function, body=block(function.body))
 
 
 def array_arguments(call: ir.Call, numbers) -> frozenset:

@@ -42,11 +42,13 @@ class Transformed:
         self.dispatcher = compiled
         self._signature = inspect.signature(py_func)
         self._params = list(self._signature.parameters)
-        # positions of the parameters generated as numbers and of the differentiated ones
+        # positions of the parameters generated as numbers, as arrays, and of the differentiated ones
         self._number_positions = [i for i, p in enumerate(self._params) if p in set(numbers)]
+        self._array_positions = [i for i, p in enumerate(self._params) if p not in set(numbers)]
         self._differentiated_positions = [i for i, p in enumerate(self._params) if p in set(differentiated)]
 
-    variant = None      # arrays -> the transform generated for those parameters as arrays
+    # (arrays, numbers) -> the transform generated for those parameters as arrays, as numbers
+    variant = None
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self._params):
@@ -64,6 +66,9 @@ class Transformed:
                 return self.variant(unexpected)(*values)
             raise TypeError(f"{self.__name__}(): argument '{min(unexpected)}' is an array, but the function uses it "
                             "as a number (it never indexes, reduces or multiplies it as an array)")
+        scalars = frozenset(self._params[i] for i in self._array_positions if _is_number(values[i]))
+        if scalars and self.variant is not None:      # np.sum(x * 2.0) of a number x: code for a number
+            return self.variant(frozenset(), scalars)(*values)
         for i in self._differentiated_positions:
             value = values[i]
             if not (type(value) is np.ndarray and value.dtype == np.float64 and value.flags.c_contiguous
@@ -170,17 +175,20 @@ def _check_mode(mode):
 _transforms: dict = {}
 
 
-def _cached(kind, f, options, build, arrays=frozenset()):
-    """The transform built by `build(arrays)`, once per (function, options, array parameters).
+def _cached(kind, f, options, build, arrays=frozenset(), scalars=frozenset()):
+    """The transform built by `build(arrays, scalars)`, once per (function, options, kinds of
+    parameters).
 
-    `arrays` names parameters known to be arrays beyond what the code shows; a call with an
-    array where the code shows no evidence of one gets (and caches) the variant for it."""
+    `arrays` names parameters known to be arrays beyond what the code shows, `scalars` ones
+    known to be numbers though the code could take arrays; a call with an array or a number
+    where the code expects the other kind gets (and caches) the variant for it."""
     py_func = python_function(f)
-    key = (kind, py_func, py_func.__code__, options, arrays)
+    key = (kind, py_func, py_func.__code__, options, arrays, scalars)
     with LOCK:
         if key not in _transforms:
-            transformed = build(arrays)
-            transformed.variant = lambda more: _cached(kind, f, options, build, arrays | more)
+            transformed = build(arrays, scalars)
+            transformed.variant = lambda more, numbers=frozenset(): _cached(
+                kind, f, options, build, arrays | more, scalars | numbers)
             _transforms[key] = transformed
         return _transforms[key]
 
@@ -191,8 +199,8 @@ class _Wrapper:
     """Writes the small generated function a transform returns (`f_grad`, `f_jacobian`, …):
     it calls compiled units and packs their results, and is compiled like them."""
 
-    def __init__(self, kind, f, mode, jit, arrays=frozenset(), of=None):
-        self.kind, self.mode, self.jit, self.arrays = kind, mode, jit, arrays
+    def __init__(self, kind, f, mode, jit, arrays=frozenset(), scalars=frozenset(), of=None):
+        self.kind, self.mode, self.jit, self.arrays, self.scalars = kind, mode, jit, arrays, scalars
         self.function = normalize(python_function(f))
         self.of = of or self.function.name            # the user's function, named in the wrapper
         self.namer = Namer(set(self.function.params) | {"np", "math"} | set(HELPERS))
@@ -216,7 +224,14 @@ class _Wrapper:
         py, compiled = compiler.function(source, namespace, name, self.jit)
         return Transformed(name, _joined_sources(self.units) + "\n\n\n" + source, py, compiled,
                            [fn.params[i] for i in differentiated], self.jit, arrays=self.kind != "derivative",
-                           numbers=set(fn.params) - array_parameters(fn) - self.arrays)
+                           numbers=self.numbers())
+
+    def numbers(self) -> set:
+        """Parameters the generated code takes as numbers."""
+        return set(self.function.params) - array_parameters(self.function) - self.arrays | self.scalars
+
+    def unit(self, kind, f, active, parallel=False):
+        return derived_unit(kind, f, active, self.jit, arrays=self.arrays, parallel=parallel, scalars=self.scalars)
 
 
 def _packed(results, many) -> str:
@@ -243,7 +258,7 @@ def _forward_columns(w: _Wrapper, f, indices, as_array) -> tuple:
     """d(outputs)/d(param) for each index, a tuple result's partials packed into an array
     (`as_array`) or a tuple."""
     fn = w.function
-    arrays = array_parameters(fn) | w.arrays
+    arrays = set(fn.params) - w.numbers()
     results, first_values = [], None
     for index in indices:
         values, partials = _partials(w, f, index)
@@ -251,10 +266,13 @@ def _forward_columns(w: _Wrapper, f, indices, as_array) -> tuple:
         if not fn.tuple_result:
             results.append(partials[0])
             continue
-        result = w.namer.fresh("d_d" + fn.params[index])
         packed = f"({', '.join(partials)},)"
+        if not as_array:                    # returned as it is: a tuple is no value to name
+            results.append(packed)
+            continue
+        result = w.namer.fresh("d_d" + fn.params[index])
         pack = "np.stack" if fn.params[index] in arrays else "np.array"
-        w.lines.append(f"{result} = " + (f"{pack}({packed})" if as_array else packed))
+        w.lines.append(f"{result} = {pack}({packed})")
         results.append(result)
     return first_values, results
 
@@ -273,14 +291,14 @@ def _partials(w: _Wrapper, f, index) -> tuple:
     values = [w.namer.fresh(f"z{k + 1}" if fn.tuple_result else "z") for k in range(m)]
     tangents = [w.namer.fresh(f"dz{k + 1}_d{param}" if fn.tuple_result else f"d{fn.name}_d{param}")
                 for k in range(m)]
-    if param in array_parameters(fn) | w.arrays:
+    if param not in w.numbers():
         try:
-            batched_jvp = derived_unit("bjvp", f, (index,), w.jit, arrays=w.arrays)
+            batched_jvp = w.unit("bjvp", f, (index,))
         except NotBatched:
-            jvp = w.use(derived_unit("jvp", f, (index,), w.jit, arrays=w.arrays))
+            jvp = w.use(w.unit("jvp", f, (index,)))
             return _column_sweeps(w, param, jvp, values, tangents)
         return _block_sweeps(w, param, w.use(batched_jvp), values, tangents)
-    jvp = w.use(derived_unit("jvp", f, (index,), w.jit, arrays=w.arrays))
+    jvp = w.use(w.unit("jvp", f, (index,)))
     w.lines.append(f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + ['1.0'])})")
     return values, tangents
 
@@ -341,8 +359,7 @@ def _column_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
 def _reverse_rows(w: _Wrapper, f, indices, with_value, seeds=None, parallel=False):
     """One adjoint sweep: (value names, adjoint names) for the parameters `indices`."""
     fn = w.function
-    vjp = w.use(derived_unit("vjp" if with_value else "vjp_grad", f, tuple(indices), w.jit, arrays=w.arrays,
-                             parallel=parallel))
+    vjp = w.use(w.unit("vjp" if with_value else "vjp_grad", f, tuple(indices), parallel))
     values = ([w.namer.fresh("value")] if not fn.tuple_result
               else [w.namer.fresh(f"value{k + 1}") for k in range(fn.n_outputs)]) if with_value else []
     adjoints = [w.namer.fresh(f"d{fn.name}_d{fn.params[i]}") for i in indices]
@@ -354,7 +371,7 @@ def _reverse_rows(w: _Wrapper, f, indices, with_value, seeds=None, parallel=Fals
 def _reverse_columns(w: _Wrapper, f, indices) -> list:
     """Jacobian columns in reverse mode: one adjoint sweep per output, then regroup."""
     fn = w.function
-    if _returns_array(fn, w.arrays):
+    if _returns_array(fn, w.arrays, w.scalars):
         return _array_rows(w, f, indices)
     if not fn.tuple_result:
         return _reverse_rows(w, f, indices, with_value=False)[1]
@@ -362,7 +379,7 @@ def _reverse_columns(w: _Wrapper, f, indices) -> list:
     for k in range(fn.n_outputs):
         seeds = ["1.0" if j == k else "0.0" for j in range(fn.n_outputs)]
         rows.append(_reverse_rows(w, f, indices, with_value=False, seeds=seeds)[1])
-    columns, arrays = [], array_parameters(fn) | w.arrays
+    columns, arrays = [], set(fn.params) - w.numbers()
     for j, index in enumerate(indices):
         column = w.namer.fresh("d_d" + fn.params[index])
         stack = "np.stack" if fn.params[index] in arrays else "np.array"
@@ -376,7 +393,7 @@ def _array_rows(w: _Wrapper, f, indices) -> list:
     per output element, seeded with a unit cotangent viewed in the output's shape."""
     fn = w.function
     params = [fn.params[i] for i in indices]
-    vjp = w.use(derived_unit("vjp_grad", f, tuple(indices), w.jit, arrays=w.arrays))
+    vjp = w.use(w.unit("vjp_grad", f, tuple(indices)))
     primal = w.namer.fresh(f"{fn.name}_primal")
     w.namespace[primal] = compiler.primal(f, w.jit)
     value, seed, cotangent, k = (w.namer.fresh(n) for n in ("value", "seed", "cotangent", "k"))
@@ -404,12 +421,12 @@ def _returns_certain_array(fn, arrays) -> bool:
     return not fn.tuple_result and isinstance(value, ir.Name) and value.id in certain_arrays(fn, arrays)
 
 
-def _returns_array(fn, arrays) -> bool:
+def _returns_array(fn, arrays, scalars) -> bool:
     """Whether f returns one value that is not a number (by the evidence of its code)."""
     if fn.tuple_result:
         return False
     (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values
-    return isinstance(value, ir.Name) and value.id not in number_names(fn, arrays)
+    return isinstance(value, ir.Name) and value.id not in number_names(fn, arrays, scalars)
 
 
 # ---- public transforms ----------------------------------------------------------------
@@ -423,8 +440,8 @@ def derivative(f, order=1, *, jit=True):
     if order > 1:
         return derivative(derivative(f, order - 1, jit=jit), jit=jit)
 
-    def build(arrays):
-        w = _Wrapper("derivative", f, "forward", jit)
+    def build(arrays, scalars):
+        w = _Wrapper("derivative", f, "forward", jit, arrays, scalars)
         return w.finish(_packed(_forward_columns(w, f, (0,), as_array=False)[1], False), (0,))
     return _cached("derivative", f, (jit,), build)
 
@@ -453,8 +470,8 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False):
     if parallel and mode != "reverse":
         raise S2SDiffError("parallel=True is for reverse mode")
 
-    def build(arrays):
-        w = _Wrapper(kind, f, mode, jit, arrays)
+    def build(arrays, scalars):
+        w = _Wrapper(kind, f, mode, jit, arrays, scalars)
         if _returns_certain_array(w.function, arrays):
             raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns an array; "
                                "use sd.jacobian")
@@ -473,8 +490,8 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True):
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
 
-    def build(arrays):
-        w = _Wrapper("jacobian", f, mode, jit, arrays)
+    def build(arrays, scalars):
+        w = _Wrapper("jacobian", f, mode, jit, arrays, scalars)
         if mode == "forward":
             results = _forward_columns(w, f, indices, as_array=True)[1]
         else:
@@ -490,9 +507,10 @@ def hessian(f, wrt=0, *, jit=True):
     indices, many = resolve_wrt(f, wrt)
     gradient = grad(f, wrt=wrt, jit=jit)
 
-    def build(arrays):
-        inner = gradient.variant(arrays) if arrays else gradient      # its zeros take the arrays' shapes
-        w = _Wrapper("hessian", inner, "forward over reverse", jit, arrays, of=python_function(f).__name__)
+    def build(arrays, scalars):
+        # its zeros take the arrays' shapes
+        inner = gradient.variant(arrays, scalars) if arrays or scalars else gradient
+        w = _Wrapper("hessian", inner, "forward over reverse", jit, arrays, scalars, of=python_function(f).__name__)
         columns = [_partials(w, inner, j)[1] for j in indices]      # columns[j][i] = d g_i / d x_j
         if not many:
             return w.finish(columns[0][0], indices)
@@ -511,6 +529,10 @@ def _all_arguments(f, args, what, arrays):
     return tuple(v if _is_integer(v) else _differentiated_argument(name, p, v, arrays) for p, v in zip(params, args))
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def _is_integer(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
@@ -519,11 +541,16 @@ def _array_arguments(f, args) -> frozenset:
     return frozenset(p for p, v in zip(_params(f), args) if isinstance(v, np.ndarray))
 
 
+def _number_arguments(f, args) -> frozenset:
+    return frozenset(p for p, v in zip(_params(f), args) if _is_number(v))
+
+
 def jvp(f, primals, tangents, *, jit=True):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
     primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=True)
     tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True)
-    unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals))
+    unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals),
+                        scalars=_number_arguments(f, primals))
     params = _params(f)
     for p, primal, tangent in zip(params, primals, tangents):
         if np.shape(primal) != np.shape(tangent):
@@ -542,7 +569,8 @@ def vjp(f, *primals, jit=True):
     """`(f(*primals), vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument."""
     primals = _all_arguments(f, primals, "vjp", arrays=True)
     function = normalize(python_function(f))
-    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals))
+    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals),
+                        scalars=_number_arguments(f, primals))
     params = _params(f)
     value = _run(function.name, compiler.primal(f, jit), params, primals, jit)
     m = function.n_outputs

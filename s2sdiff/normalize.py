@@ -337,10 +337,10 @@ class _UserLowering(_Lowering):
             value = self.resolve(node)
             if isinstance(value, (numbers.Number, bool)) or value is None:
                 return ir.Const(value)
-        elif node.attr == "size" and isinstance(node.value, ast.Name):
-            return self.prim("size", (self.name(node.value),), "op", node)
-        elif node.attr == "T" and isinstance(node.value, ast.Name):
-            return self.prim("transpose", (self.name(node.value),), "op", node)
+        elif node.attr == "size":
+            return self.prim("size", (self.atom(node.value),), "op", node)
+        elif node.attr == "T":
+            return self.prim("transpose", (self.atom(node.value),), "op", node)
         raise self.error(f"attribute '.{node.attr}' is not supported here", node)
 
     def index(self, node):
@@ -351,11 +351,11 @@ class _UserLowering(_Lowering):
     def subscript(self, node: ast.Subscript):
         base, index = node.value, node.slice
         elements = index.elts if isinstance(index, ast.Tuple) else [index]
-        if (isinstance(base, ast.Attribute) and base.attr == "shape" and isinstance(base.value, ast.Name)
-                and base.value.id in self.parsed.local_names):
+        if isinstance(base, ast.Attribute) and base.attr == "shape" \
+                and not _is_free_chain(base.value, self.parsed.local_names):
             if not (isinstance(index, ast.Constant) and isinstance(index.value, int)):
                 raise self.error("x.shape[k] needs a constant k", index)
-            return self.prim("dim", (self.name(base.value), ir.Const(index.value)), "op", node)
+            return self.prim("dim", (self.atom(base.value), ir.Const(index.value)), "op", node)
         if isinstance(base, ast.Name) and base.id in self.parsed.local_names:
             return ir.Item(ir.Name(base.id), tuple(self.index(e) for e in elements))
         raise self.error("only indexing of a local array (x[i], x[i, j]) is supported", node)

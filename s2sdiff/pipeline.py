@@ -10,6 +10,7 @@ import types
 from dataclasses import dataclass, field
 
 from . import compile as compiler
+from .analyze import specialized
 from . import ir
 from .emit import emit
 from .errors import unsupported
@@ -54,22 +55,24 @@ _in_progress: set = set()
 LOCK = threading.RLock()
 
 _TRANSFORMS = {
-    "jvp": lambda fn, active, arrays, parallel: forward(fn, active, arrays),
-    "bjvp": lambda fn, active, arrays, parallel: batched(forward(fn, active, arrays), len(fn.params)),
-    "vjp": lambda fn, active, arrays, parallel: reverse(fn, active, True, arrays, parallel),
-    "vjp_grad": lambda fn, active, arrays, parallel: reverse(fn, active, False, arrays, parallel),
+    "jvp": lambda fn, active, arrays, scalars, parallel: forward(fn, active, arrays, scalars),
+    "bjvp": lambda fn, active, arrays, scalars, parallel: batched(forward(fn, active, arrays, scalars),
+                                                                    len(fn.params)),
+    "vjp": lambda fn, active, arrays, scalars, parallel: reverse(fn, active, True, arrays, parallel, scalars),
+    "vjp_grad": lambda fn, active, arrays, scalars, parallel: reverse(fn, active, False, arrays, parallel, scalars),
 }
 
 
 def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, filename=None,
-                 arrays=frozenset(), parallel=False) -> Unit:
+                 arrays=frozenset(), parallel=False, scalars=frozenset()) -> Unit:
     """The compiled derivative function of `func` in the parameters `active`:
     "jvp" (forward mode), "bjvp" (forward mode in a block of directions), "vjp" (reverse
     mode, with the value), "vjp_grad" (without).
-    `arrays` names parameters known to be arrays beyond what the code shows; `parallel`
+    `arrays` names parameters known to be arrays beyond what the code shows, `scalars`
+    parameters known to be numbers whatever the code suggests (the arguments of a call); `parallel`
     compiles with numba's parallel=True and spreads loops over threads (parallel.py)."""
     py_func = python_function(func)
-    key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(arrays), parallel)
+    key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(arrays), parallel, frozenset(scalars))
     with LOCK:
         if key in _units:
             return _units[key]
@@ -78,8 +81,9 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
                               "(directly or through other functions)", filename, node)
         _in_progress.add(key)
         try:
-            unit = build(_TRANSFORMS[kind](normalize(py_func), tuple(active), frozenset(arrays), parallel), jit,
-                         parallel)
+            function = specialized(normalize(py_func), frozenset(arrays), frozenset(scalars))
+            unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(arrays), frozenset(scalars), parallel),
+                         jit, parallel)
         finally:
             _in_progress.discard(key)
         _units[key] = unit

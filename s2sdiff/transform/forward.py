@@ -17,18 +17,18 @@ from ..normalize import ZERO, lower_template
 from ..rules import RULES, makes_new_array
 
 
-def forward(function: ir.Function, active_params: tuple, arrays=frozenset()) -> ir.Function:
+def forward(function: ir.Function, active_params: tuple, arrays=frozenset(), scalars=frozenset()) -> ir.Function:
     """The tangent function of `function` for the parameters at indices `active_params`
-    (`arrays`: parameters known to be arrays)."""
-    return _Forward(function, active_params, arrays).run()
+    (`arrays`, `scalars`: parameters known to be arrays, numbers)."""
+    return _Forward(function, active_params, arrays, scalars).run()
 
 
 class _Forward:
-    def __init__(self, function: ir.Function, active_params: tuple, arrays=frozenset()):
+    def __init__(self, function: ir.Function, active_params: tuple, arrays=frozenset(), scalars=frozenset()):
         self.fn = function
         self.wrt = [function.params[i] for i in active_params]
         self.active = active_names(function, self.wrt)
-        self.numbers = number_names(function, arrays)
+        self.numbers = number_names(function, arrays, scalars)
         self.namespace = dict(function.namespace)
         self.namer = Namer(ir.all_names(function))
         self.tangent_params = [self.d(p) for p in self.wrt]

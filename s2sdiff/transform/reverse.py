@@ -41,11 +41,11 @@ _SPREAD = {"sum", "sum_axis", "where", "choose"}
 
 
 def reverse(function: ir.Function, active_params: tuple, with_value: bool = True, arrays=frozenset(),
-            parallel: bool = False) -> ir.Function:
+            parallel: bool = False, scalars=frozenset()) -> ir.Function:
     """The adjoint function of `function` in the parameters at indices `active_params`
-    (`arrays`: parameters known to be arrays; `parallel`: mark the adjoint loops threads
+    (`arrays`, `scalars`: parameters known to be arrays, numbers; `parallel`: mark the adjoint loops threads
     may share, for parallel.py)."""
-    return _Reverse(function, active_params, with_value, arrays, parallel).run()
+    return _Reverse(function, active_params, with_value, arrays, parallel, scalars).run()
 
 
 @dataclass
@@ -58,7 +58,7 @@ class _LoopPlan:
 
 class _Reverse:
     def __init__(self, function: ir.Function, active_params: tuple, with_value: bool, arrays=frozenset(),
-                 parallel=False):
+                 parallel=False, scalars=frozenset()):
         self.original = function
         self.parallel = parallel
         self.chunkable = set()
@@ -72,7 +72,7 @@ class _Reverse:
         _homes(self.fn.body, None, self.home)
         self.branch = _branches(self.fn.body)
         self.escaping = {n for n in _read_outside_branch(self.fn.body, self.branch) if n in self.active}
-        self.numbers = number_names(self.fn, arrays)
+        self.numbers = number_names(self.fn, arrays, scalars)
         self.types = number_types(self.fn, self.numbers, self.active)
         self.ndims = array_ndims(self.fn, self.numbers)
         self.needed = self.needed_names()
