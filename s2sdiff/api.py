@@ -18,7 +18,7 @@ from numba.extending import typeof_impl
 
 from . import compile as compiler
 from . import ir
-from .analyze import array_parameters, certain_arrays, number_names
+from .analyze import array_parameters, certain_arrays, kinds_arrays, kinds_numbers, number_names
 from .errors import S2SDiffError
 from .names import Namer
 from .normalize import normalize
@@ -33,22 +33,19 @@ MODES = ("forward", "reverse")
 class Transformed:
     """A compiled transform: call it like the function, read `.source`, call it from njit code."""
 
-    def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False, numbers=()):
+    def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False, kinds=frozenset()):
         self.__name__ = name
         self.jit = jit
         self._arrays = arrays
+        self._kinds = kinds
         self.source = source
         self.py_func = py_func
         self.dispatcher = compiled
         self._signature = inspect.signature(py_func)
         self._params = list(self._signature.parameters)
-        # positions of the parameters generated as numbers, as arrays, and of the differentiated ones
-        self._number_positions = [i for i, p in enumerate(self._params) if p in set(numbers)]
-        self._array_positions = [i for i, p in enumerate(self._params) if p not in set(numbers)]
         self._differentiated_positions = [i for i, p in enumerate(self._params) if p in set(differentiated)]
 
-    # (arrays, numbers) -> the transform generated for those parameters as arrays, as numbers
-    variant = None
+    variant = None      # kinds (analyze.ARRAY) -> the transform generated for arguments of those kinds
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self._params):
@@ -59,16 +56,9 @@ class Transformed:
             bound.apply_defaults()
             args = tuple(bound.arguments.values())
         values = list(args)
-        unexpected = frozenset(self._params[i] for i in self._number_positions
-                               if isinstance(values[i], np.ndarray) and values[i].ndim)
-        if unexpected:
-            if self.variant is not None and self._arrays:
-                return self.variant(unexpected)(*values)
-            raise TypeError(f"{self.__name__}(): argument '{min(unexpected)}' is an array, but the function uses it "
-                            "as a number (it never indexes, reduces or multiplies it as an array)")
-        scalars = frozenset(self._params[i] for i in self._array_positions if _is_number(values[i]))
-        if scalars and self.variant is not None:      # np.sum(x * 2.0) of a number x: code for a number
-            return self.variant(frozenset(), scalars)(*values)
+        kinds = _kinds(self._params, values)
+        if kinds != self._kinds and self.variant is not None:     # code for numbers and arrays of these ranks
+            return self.variant(kinds)(*values)
         for i in self._differentiated_positions:
             value = values[i]
             if not (type(value) is np.ndarray and value.dtype == np.float64 and value.flags.c_contiguous
@@ -175,22 +165,26 @@ def _check_mode(mode):
 _transforms: dict = {}
 
 
-def _cached(kind, f, options, build, arrays=frozenset(), scalars=frozenset()):
-    """The transform built by `build(arrays, scalars)`, once per (function, options, kinds of
-    parameters).
+def _cached(kind, f, options, build, kinds=frozenset()):
+    """The transform built by `build(kinds)`, once per (function, options, kinds of arguments).
 
-    `arrays` names parameters known to be arrays beyond what the code shows, `scalars` ones
-    known to be numbers though the code could take arrays; a call with an array or a number
-    where the code expects the other kind gets (and caches) the variant for it."""
+    The transform a user gets (`kinds` empty: what the code suggests) is what numba code
+    calls; a call from Python gets (and caches) the variant for its arguments' kinds —
+    number or array, and the array's rank — so no guess of the analysis reaches it."""
     py_func = python_function(f)
-    key = (kind, py_func, py_func.__code__, options, arrays, scalars)
+    key = (kind, py_func, py_func.__code__, options, kinds)
     with LOCK:
         if key not in _transforms:
-            transformed = build(arrays, scalars)
-            transformed.variant = lambda more, numbers=frozenset(): _cached(
-                kind, f, options, build, arrays | more, scalars | numbers)
+            transformed = build(kinds)
+            transformed.variant = lambda called: _cached(kind, f, options, build, called)
             _transforms[key] = transformed
         return _transforms[key]
+
+
+def _kinds(params, values) -> frozenset:
+    """The kinds (analyze.ARRAY) of a call's arguments: numbers, and arrays with their ranks."""
+    return frozenset((p, v.ndim if isinstance(v, np.ndarray) else 0) for p, v in zip(params, values)
+                     if isinstance(v, np.ndarray) or _is_number(v))
 
 
 # ---- wrapper generation ---------------------------------------------------------------
@@ -199,8 +193,8 @@ class _Wrapper:
     """Writes the small generated function a transform returns (`f_grad`, `f_jacobian`, …):
     it calls compiled units and packs their results, and is compiled like them."""
 
-    def __init__(self, kind, f, mode, jit, arrays=frozenset(), scalars=frozenset(), of=None):
-        self.kind, self.mode, self.jit, self.arrays, self.scalars = kind, mode, jit, arrays, scalars
+    def __init__(self, kind, f, mode, jit, kinds=frozenset(), of=None):
+        self.kind, self.mode, self.jit, self.kinds = kind, mode, jit, kinds
         self.function = normalize(python_function(f))
         self.of = of or self.function.name            # the user's function, named in the wrapper
         self.namer = Namer(set(self.function.params) | {"np", "math"} | set(HELPERS))
@@ -221,17 +215,18 @@ class _Wrapper:
                            + ["    " + line for line in self.lines + [f"return {returned}"]]) + "\n"
         namespace = {unit.function.name: unit.compiled for unit in self.units}
         namespace.update(self.namespace, np=np, **HELPERS)
-        py, compiled = compiler.function(source, namespace, name, self.jit)
+        py, compiled = compiler.function(source, namespace, name, self.jit, origin=self.function.origin)
         return Transformed(name, _joined_sources(self.units) + "\n\n\n" + source, py, compiled,
                            [fn.params[i] for i in differentiated], self.jit, arrays=self.kind != "derivative",
-                           numbers=self.numbers())
+                           kinds=self.kinds)
 
     def numbers(self) -> set:
         """Parameters the generated code takes as numbers."""
-        return set(self.function.params) - array_parameters(self.function) - self.arrays | self.scalars
+        return set(self.function.params) - array_parameters(self.function) - kinds_arrays(self.kinds) \
+            | kinds_numbers(self.kinds)
 
     def unit(self, kind, f, active, parallel=False):
-        return derived_unit(kind, f, active, self.jit, arrays=self.arrays, parallel=parallel, scalars=self.scalars)
+        return derived_unit(kind, f, active, self.jit, kinds=self.kinds, parallel=parallel)
 
 
 def _packed(results, many) -> str:
@@ -371,7 +366,7 @@ def _reverse_rows(w: _Wrapper, f, indices, with_value, seeds=None, parallel=Fals
 def _reverse_columns(w: _Wrapper, f, indices) -> list:
     """Jacobian columns in reverse mode: one adjoint sweep per output, then regroup."""
     fn = w.function
-    if _returns_array(fn, w.arrays, w.scalars):
+    if _returns_array(fn, w.kinds):
         return _array_rows(w, f, indices)
     if not fn.tuple_result:
         return _reverse_rows(w, f, indices, with_value=False)[1]
@@ -416,17 +411,17 @@ def _array_rows(w: _Wrapper, f, indices) -> list:
     return results
 
 
-def _returns_certain_array(fn, arrays) -> bool:
+def _returns_certain_array(fn, kinds) -> bool:
     (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values[:1]
-    return not fn.tuple_result and isinstance(value, ir.Name) and value.id in certain_arrays(fn, arrays)
+    return not fn.tuple_result and isinstance(value, ir.Name) and value.id in certain_arrays(fn, kinds_arrays(kinds))
 
 
-def _returns_array(fn, arrays, scalars) -> bool:
+def _returns_array(fn, kinds) -> bool:
     """Whether f returns one value that is not a number (by the evidence of its code)."""
     if fn.tuple_result:
         return False
     (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values
-    return isinstance(value, ir.Name) and value.id not in number_names(fn, arrays, scalars)
+    return isinstance(value, ir.Name) and value.id not in number_names(fn, kinds)
 
 
 # ---- public transforms ----------------------------------------------------------------
@@ -440,8 +435,8 @@ def derivative(f, order=1, *, jit=True):
     if order > 1:
         return derivative(derivative(f, order - 1, jit=jit), jit=jit)
 
-    def build(arrays, scalars):
-        w = _Wrapper("derivative", f, "forward", jit, arrays, scalars)
+    def build(kinds):
+        w = _Wrapper("derivative", f, "forward", jit, kinds)
         return w.finish(_packed(_forward_columns(w, f, (0,), as_array=False)[1], False), (0,))
     return _cached("derivative", f, (jit,), build)
 
@@ -470,9 +465,9 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False):
     if parallel and mode != "reverse":
         raise S2SDiffError("parallel=True is for reverse mode")
 
-    def build(arrays, scalars):
-        w = _Wrapper(kind, f, mode, jit, arrays, scalars)
-        if _returns_certain_array(w.function, arrays):
+    def build(kinds):
+        w = _Wrapper(kind, f, mode, jit, kinds)
+        if _returns_certain_array(w.function, kinds):
             raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns an array; "
                                "use sd.jacobian")
         if mode == "forward":
@@ -490,8 +485,8 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True):
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
 
-    def build(arrays, scalars):
-        w = _Wrapper("jacobian", f, mode, jit, arrays, scalars)
+    def build(kinds):
+        w = _Wrapper("jacobian", f, mode, jit, kinds)
         if mode == "forward":
             results = _forward_columns(w, f, indices, as_array=True)[1]
         else:
@@ -507,10 +502,9 @@ def hessian(f, wrt=0, *, jit=True):
     indices, many = resolve_wrt(f, wrt)
     gradient = grad(f, wrt=wrt, jit=jit)
 
-    def build(arrays, scalars):
-        # its zeros take the arrays' shapes
-        inner = gradient.variant(arrays, scalars) if arrays or scalars else gradient
-        w = _Wrapper("hessian", inner, "forward over reverse", jit, arrays, scalars, of=python_function(f).__name__)
+    def build(kinds):
+        inner = gradient.variant(kinds) if kinds else gradient      # its zeros take the arrays' shapes
+        w = _Wrapper("hessian", inner, "forward over reverse", jit, kinds, of=python_function(f).__name__)
         columns = [_partials(w, inner, j)[1] for j in indices]      # columns[j][i] = d g_i / d x_j
         if not many:
             return w.finish(columns[0][0], indices)
@@ -537,20 +531,14 @@ def _is_integer(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _array_arguments(f, args) -> frozenset:
-    return frozenset(p for p, v in zip(_params(f), args) if isinstance(v, np.ndarray))
 
-
-def _number_arguments(f, args) -> frozenset:
-    return frozenset(p for p, v in zip(_params(f), args) if _is_number(v))
 
 
 def jvp(f, primals, tangents, *, jit=True):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
     primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=True)
     tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True)
-    unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals),
-                        scalars=_number_arguments(f, primals))
+    unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, kinds=_kinds(_params(f), primals))
     params = _params(f)
     for p, primal, tangent in zip(params, primals, tangents):
         if np.shape(primal) != np.shape(tangent):
@@ -569,8 +557,7 @@ def vjp(f, *primals, jit=True):
     """`(f(*primals), vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument."""
     primals = _all_arguments(f, primals, "vjp", arrays=True)
     function = normalize(python_function(f))
-    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals),
-                        scalars=_number_arguments(f, primals))
+    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=_kinds(_params(f), primals))
     params = _params(f)
     value = _run(function.name, compiler.primal(f, jit), params, primals, jit)
     m = function.n_outputs

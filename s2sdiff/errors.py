@@ -27,7 +27,7 @@ def source_excerpt(filename: str, node: ast.AST | None, line_offset: int = 0) ->
         return out
     start = max(column - indent, 0)
     end_col = getattr(node, "end_col_offset", None)
-    if getattr(node, "end_lineno", node.lineno) != node.lineno or end_col is None:
+    if getattr(node, "end_lineno", node.lineno) != node.lineno or end_col is None or getattr(node, "whole_line", False):
         end_col = len(text)
     width = max(end_col - column, 1)
     return f"{out}\n    {stripped}\n    {' ' * start}{'^' * width}"

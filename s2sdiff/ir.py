@@ -50,7 +50,7 @@ class Derived:
     kind: str
     callee: object
     active: tuple
-    arrays: frozenset = frozenset()     # the callee's parameters the caller passes arrays (or maybe arrays) for
+    kinds: frozenset = frozenset()      # what the call fixes about the callee's parameters (analyze.ARRAY)
 
     @property
     def node(self):

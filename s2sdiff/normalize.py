@@ -272,7 +272,9 @@ class _UserLowering(_Lowering):
             raise self.error(f"{tree.name} can reach its end without returning a value", tree)
         self.check_written_arrays(body)
         first = self.returns[0]
-        lines = range(tree.lineno, (tree.end_lineno or tree.lineno) + 1)
+        numbers = [n for node in ast.walk(tree) for n in (getattr(node, "lineno", None),
+                                                          getattr(node, "end_lineno", None)) if n]
+        lines = range(min(numbers), max(numbers) + 1)
         source_lines = {n: linecache.getline(self.parsed.filename, n).strip() for n in lines}
         return ir.Function(tree.name, list(self.parsed.params), body, self.parsed.filename,
                            source_lines, self.namespace, len(first.values), first.tuple_result,

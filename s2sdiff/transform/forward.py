@@ -10,25 +10,26 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from ..analyze import active_names, array_arguments, number_names
+from ..analyze import active_names, argument_kinds, array_ndims, number_names
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import ZERO, lower_template
 from ..rules import RULES, makes_new_array
 
 
-def forward(function: ir.Function, active_params: tuple, arrays=frozenset(), scalars=frozenset()) -> ir.Function:
+def forward(function: ir.Function, active_params: tuple, kinds=frozenset()) -> ir.Function:
     """The tangent function of `function` for the parameters at indices `active_params`
-    (`arrays`, `scalars`: parameters known to be arrays, numbers)."""
-    return _Forward(function, active_params, arrays, scalars).run()
+    (`kinds`: what a call fixes about the parameters, analyze.ARRAY)."""
+    return _Forward(function, active_params, kinds).run()
 
 
 class _Forward:
-    def __init__(self, function: ir.Function, active_params: tuple, arrays=frozenset(), scalars=frozenset()):
+    def __init__(self, function: ir.Function, active_params: tuple, kinds=frozenset()):
         self.fn = function
         self.wrt = [function.params[i] for i in active_params]
         self.active = active_names(function, self.wrt)
-        self.numbers = number_names(function, arrays, scalars)
+        self.numbers = number_names(function, kinds)
+        self.ndims = array_ndims(function, self.numbers, kinds)
         self.namespace = dict(function.namespace)
         self.namer = Namer(ir.all_names(function))
         self.tangent_params = [self.d(p) for p in self.wrt]
@@ -175,7 +176,7 @@ class _Forward:
 
     def jvp_call(self, call: ir.Call, active: tuple) -> ir.Call:
         tangents = tuple(self.tangent(call.args[i]) for i in active)
-        return ir.Call(ir.Derived("jvp", call.callee, active, array_arguments(call, self.numbers)),
+        return ir.Call(ir.Derived("jvp", call.callee, active, argument_kinds(call, self.numbers, self.ndims)),
                        call.args + tangents)
 
     def unpack(self, s: ir.Unpack) -> list:
