@@ -17,7 +17,7 @@ from numba.core.errors import TypingError
 from numba.extending import typeof_impl
 
 from . import compile as compiler
-from . import ir
+from . import ir, selfcheck
 from .analyze import array_parameters, certain_arrays, kinds_arrays, kinds_numbers, number_names
 from .errors import S2SDiffError
 from .names import Namer
@@ -33,8 +33,10 @@ MODES = ("forward", "reverse")
 class Transformed:
     """A compiled transform: call it like the function, read `.source`, call it from njit code."""
 
-    def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False, kinds=frozenset()):
+    def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False, kinds=frozenset(),
+                 verify=None):
         self.__name__ = name
+        self._verify = verify           # check=True: verify(name, args, result) on the first call (selfcheck.py)
         self.jit = jit
         self._arrays = arrays
         self._kinds = kinds
@@ -67,7 +69,22 @@ class Transformed:
                 if not self.jit and not isinstance(value, np.ndarray):
                     value = np.float64(value)   # NumPy scalars divide by zero like compiled code does
             values[i] = value
-        return _run(self.__name__, self.dispatcher, self._params, values, self.jit)
+        result = _run(self.__name__, self.dispatcher, self._params, values, self.jit)
+        if self._verify is not None:
+            verify, self._verify = self._verify, None
+            verify(self.__name__, tuple(values), result)
+        return result
+
+    def specialized(self, *args, **kwargs):
+        """The transform a call with these arguments runs, generated for their kinds (number,
+        or array and its rank): its `.source` is the code that runs."""
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        kinds = _kinds(self._params, list(bound.arguments.values()))
+        return self if kinds == self._kinds or self.variant is None else self.variant(kinds)
 
     def __repr__(self):
         return f"<s2sdiff {self.__name__}{self._signature}>"
@@ -91,6 +108,8 @@ def _run(name, compiled, params, values, jit):
         raise TypeError(f"{name}() cannot run on arguments ({described}): {_numba_reason(exc)}") from None
     except np.linalg.LinAlgError:
         raise
+    except S2SDiffError as exc:          # a check of the generated code's (runtime.scalar_output)
+        raise type(exc)(f"{name}(): {exc}") from None
     except ValueError as exc:          # shapes that do not fit, found inside the generated code
         shapes = ", ".join(f"{n}: {np.shape(v)}" for n, v in zip(params, values))
         raise ValueError(f"{name}(): the arguments' shapes do not fit the function ({shapes}): {exc}") from None
@@ -206,7 +225,7 @@ class _Wrapper:
             self.namer.taken.add(unit.function.name)
         return unit.function.name
 
-    def finish(self, returned: str, differentiated) -> "Transformed":
+    def finish(self, returned: str, differentiated, verify=None) -> "Transformed":
         fn = self.function
         name = self.namer.fresh(f"{self.of}_{self.kind}")
         params = ", ".join(_with_default(p, fn.defaults) for p in fn.params)
@@ -218,7 +237,7 @@ class _Wrapper:
         py, compiled = compiler.function(source, namespace, name, self.jit, origin=self.function.origin)
         return Transformed(name, _joined_sources(self.units) + "\n\n\n" + source, py, compiled,
                            [fn.params[i] for i in differentiated], self.jit, arrays=self.kind != "derivative",
-                           kinds=self.kinds)
+                           kinds=self.kinds, verify=verify)
 
     def numbers(self) -> set:
         """Parameters the generated code takes as numbers."""
@@ -416,6 +435,12 @@ def _returns_certain_array(fn, kinds) -> bool:
     return not fn.tuple_result and isinstance(value, ir.Name) and value.id in certain_arrays(fn, kinds_arrays(kinds))
 
 
+def _returns_number(fn, kinds) -> bool:
+    """Whether f returns one value that is certainly a number."""
+    (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values[:1]
+    return isinstance(value, ir.Const) or value.id in number_names(fn, kinds, guess=False)
+
+
 def _returns_array(fn, kinds) -> bool:
     """Whether f returns one value that is not a number (by the evidence of its code)."""
     if fn.tuple_result:
@@ -426,34 +451,37 @@ def _returns_array(fn, kinds) -> bool:
 
 # ---- public transforms ----------------------------------------------------------------
 
-def derivative(f, order=1, *, jit=True):
+def derivative(f, order=1, *, jit=True, check=None):
     """f' (forward mode) of a function of one real variable, with further arguments held fixed.
 
-    For a tuple-valued f the result is the tuple of the components' derivatives."""
+    For a tuple-valued f the result is the tuple of the components' derivatives.
+    `check=True` (every transform takes it; $S2SDIFF_CHECK=1 turns it on everywhere)
+    verifies the first call's derivative against differences of f (selfcheck.py)."""
     if not isinstance(order, (int, np.integer)) or order < 1:
         raise S2SDiffError(f"order must be a positive integer, got {order!r}")
-    if order > 1:
-        return derivative(derivative(f, order - 1, jit=jit), jit=jit)
+    check = selfcheck.enabled(check)
+    inner = f if order == 1 else derivative(f, order - 1, jit=jit)
 
     def build(kinds):
-        w = _Wrapper("derivative", f, "forward", jit, kinds)
-        return w.finish(_packed(_forward_columns(w, f, (0,), as_array=False)[1], False), (0,))
-    return _cached("derivative", f, (jit,), build)
+        w = _Wrapper("derivative", inner, "forward", jit, kinds)
+        verify = selfcheck.for_derivative(f, order, jit) if check else None
+        return w.finish(_packed(_forward_columns(w, inner, (0,), as_array=False)[1], False), (0,), verify)
+    return _cached("derivative", inner, (jit, check), build)
 
 
-def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False):
+def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, check=None):
     """Gradient of a scalar-valued f in the argument(s) `wrt`.  `parallel=True` compiles
     with numba's parallel=True: array expressions run on all threads, and so do the
     adjoint loops whose iterations are independent (cut into chunks, see parallel.py)."""
-    return _gradient("grad", f, wrt, mode, jit, parallel)
+    return _gradient("grad", f, wrt, mode, jit, parallel, check)
 
 
-def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False):
+def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, check=None):
     """`(f(*args), grad)` in one pass."""
-    return _gradient("value_and_grad", f, wrt, mode, jit, parallel)
+    return _gradient("value_and_grad", f, wrt, mode, jit, parallel, check)
 
 
-def _gradient(kind, f, wrt, mode, jit, parallel=False):
+def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
     function = normalize(python_function(f))
@@ -464,26 +492,33 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False):
 
     if parallel and mode != "reverse":
         raise S2SDiffError("parallel=True is for reverse mode")
+    check = selfcheck.enabled(check)
 
     def build(kinds):
         w = _Wrapper(kind, f, mode, jit, kinds)
         if _returns_certain_array(w.function, kinds):
             raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns an array; "
                                "use sd.jacobian")
+        # a value that may be an array is checked, never silently summed (as JAX does)
+        checked = not _returns_number(w.function, kinds)
         if mode == "forward":
             values, results = _forward_columns(w, f, indices, as_array=False)
         else:
-            values, results = _reverse_rows(w, f, indices, with_value, parallel=parallel)
+            values, results = _reverse_rows(w, f, indices, with_value or checked, parallel=parallel)
+        if checked:
+            w.lines.append(f"scalar_output({values[0]})")
         gradient = _packed(results, many)
+        verify = selfcheck.for_gradient(f, indices, many, mode, with_value, jit) if check else None
         return w.finish(f"{values[0]}, ({gradient})" if with_value and many
-                        else f"{values[0]}, {gradient}" if with_value else gradient, indices)
-    return _cached(kind, f, (indices, many, mode, jit, parallel), build)
+                        else f"{values[0]}, {gradient}" if with_value else gradient, indices, verify)
+    return _cached(kind, f, (indices, many, mode, jit, parallel, check), build)
 
 
-def jacobian(f, wrt=0, mode="forward", *, jit=True):
+def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
     """Jacobian with shape out.shape + in.shape (a tuple result counts as 1-D)."""
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
+    check = selfcheck.enabled(check)
 
     def build(kinds):
         w = _Wrapper("jacobian", f, mode, jit, kinds)
@@ -491,26 +526,29 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True):
             results = _forward_columns(w, f, indices, as_array=True)[1]
         else:
             results = _reverse_columns(w, f, indices)
-        return w.finish(_packed(results, many), indices)
-    return _cached("jacobian", f, (indices, many, mode, jit), build)
+        verify = selfcheck.for_jacobian(f, indices, many, mode, jit) if check else None
+        return w.finish(_packed(results, many), indices, verify)
+    return _cached("jacobian", f, (indices, many, mode, jit, check), build)
 
 
-def hessian(f, wrt=0, *, jit=True):
+def hessian(f, wrt=0, *, jit=True, check=None):
     """Second derivatives of a scalar-valued f, forward mode over the reverse-mode gradient:
     shape in.shape + in.shape for one `wrt`; for a tuple `wrt`, a tuple of tuples with
     H[i][j] = d²f / d(wrt i) d(wrt j)."""
     indices, many = resolve_wrt(f, wrt)
     gradient = grad(f, wrt=wrt, jit=jit)
+    check = selfcheck.enabled(check)
 
     def build(kinds):
         inner = gradient.variant(kinds) if kinds else gradient      # its zeros take the arrays' shapes
         w = _Wrapper("hessian", inner, "forward over reverse", jit, kinds, of=python_function(f).__name__)
         columns = [_partials(w, inner, j)[1] for j in indices]      # columns[j][i] = d g_i / d x_j
+        verify = selfcheck.for_hessian(f, indices, many, jit) if check else None
         if not many:
-            return w.finish(columns[0][0], indices)
+            return w.finish(columns[0][0], indices, verify)
         rows = [f"({', '.join(column[i] for column in columns)},)" for i in range(len(indices))]
-        return w.finish(f"({', '.join(rows)},)", indices)
-    return _cached("hessian", f, (indices, many, jit), build)
+        return w.finish(f"({', '.join(rows)},)", indices, verify)
+    return _cached("hessian", f, (indices, many, jit, check), build)
 
 
 def _all_arguments(f, args, what, arrays):
@@ -534,7 +572,7 @@ def _is_integer(value) -> bool:
 
 
 
-def jvp(f, primals, tangents, *, jit=True):
+def jvp(f, primals, tangents, *, jit=True, check=None):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
     primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=True)
     tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True)
@@ -547,19 +585,25 @@ def jvp(f, primals, tangents, *, jit=True):
             raise ValueError(f"jvp: '{p}' is an integer, never differentiated: its tangent must be 0, got {tangent!r}")
     tangents = tuple(0.0 if _is_integer(primal) else t for primal, t in zip(primals, tangents))
     out = _run(unit.function.name, unit.compiled, params + [f"d{p}" for p in params], primals + tangents, jit)
-    if not normalize(python_function(f)).tuple_result:
-        return out[0], out[1]
-    m = unit.function.n_outputs // 2
-    return tuple(out[:m]), tuple(out[m:])
+    if normalize(python_function(f)).tuple_result:
+        m = unit.function.n_outputs // 2
+        out = tuple(out[:m]), tuple(out[m:])
+    if selfcheck.enabled(check):
+        selfcheck.check_jvp(f"jvp({python_function(f).__name__})", f, primals, tangents, out[1], jit)
+    return out[0], out[1]
 
 
-def vjp(f, *primals, jit=True):
+def vjp(f, *primals, jit=True, check=None):
     """`(f(*primals), vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument."""
     primals = _all_arguments(f, primals, "vjp", arrays=True)
     function = normalize(python_function(f))
     unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=_kinds(_params(f), primals))
     params = _params(f)
-    value = _run(function.name, compiler.primal(f, jit), params, primals, jit)
+    try:
+        value = _run(function.name, compiler.primal(f, jit), params, primals, jit)
+    except TypeError:           # numba lacks a form the code uses (np.dot of a number): the Python run's value
+        value = _run(function.name, python_function(f), params, primals, False)
+    checks = [True] if selfcheck.enabled(check) else []     # the first call of vjp_fn is checked
     m = function.n_outputs
     values = value if function.tuple_result else (value,)
 
@@ -575,6 +619,9 @@ def vjp(f, *primals, jit=True):
         seeds = tuple(np.asarray(c, dtype=np.float64) if np.ndim(c) else float(c) for c in seeds)
         seed_names = [f"b{function.name}{k + 1 if m > 1 else ''}" for k in range(m)]
         out = _run(unit.function.name, unit.compiled, params + seed_names, primals + seeds, jit)
+        if checks:
+            checks.clear()
+            selfcheck.check_vjp(f"vjp({function.name})", f, primals, cotangent, tuple(out[m:]), jit)
         return tuple(out[m:])
     return value, vjp_fn
 

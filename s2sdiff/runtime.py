@@ -10,6 +10,8 @@ import numpy as np
 from numba.core import types
 from numba.extending import overload
 
+from .errors import S2SDiffError
+
 
 def new_tape(n, value):
     """An array for `n` recorded values like `value`, a number or an array (at least one
@@ -58,6 +60,21 @@ def tangent_like(d, z):
     if not isinstance(z, np.ndarray) or isinstance(d, np.ndarray) and d.shape == z.shape:
         return d
     return np.zeros(z.shape) + d
+
+
+def scalar_output(value):
+    """Refuse, as JAX does, the gradient of a function whose value is an array of more than
+    one element (the seed 1.0 would silently give the gradient of its sum)."""
+    if isinstance(value, np.ndarray) and value.size != 1:
+        raise NotScalarError(_NOT_SCALAR)
+
+
+class NotScalarError(S2SDiffError):
+    """sd.grad of a function whose value has more than one element."""
+
+
+_NOT_SCALAR = ("grad needs a scalar-valued function, but the function returned an array of more than one element: "
+               "use sd.jacobian (or sd.vjp with a cotangent)")
 
 
 def chunk_count(count):
@@ -149,6 +166,16 @@ def _tangent_like(d, z):
             return np.zeros(z.shape) + d
         return spread_if_smaller
     return lambda d, z: np.zeros(z.shape) + d
+
+
+@overload(scalar_output)
+def _scalar_output(value):
+    if isinstance(value, types.Array):
+        def check(value):
+            if value.size != 1:
+                raise NotScalarError(_NOT_SCALAR)
+        return check
+    return lambda value: None
 
 
 @numba.njit
@@ -390,6 +417,7 @@ def _store_columns(J, start, d):
 
 
 HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
+                                    scalar_output,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
                                     store_row, seed_view, shaped_partial, block_width, directions, batched_zeros,

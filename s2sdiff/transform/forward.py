@@ -66,7 +66,9 @@ class _Forward:
         if isinstance(s, ir.Assign):
             code = self.assign(s)
             _, last = _last_assignment(code, self.d(s.target))
-            if s.target in self.written or last is not None and last.value in self.written_tangents:
+            shares = last is not None and (last.value in self.written_tangents or isinstance(last.value, ir.Prim)
+                                           and last.value.op == "tangent_like" and last.value.args[0] in self.written_tangents)
+            if s.target in self.written or shares:
                 # a tangent whose elements will be written, or which is one (`dt = dy` for `t = y + x`),
                 # must not share its array with another
                 _own(code, self.d(s.target))

@@ -155,7 +155,7 @@ class _Reverse:
 
     def adjoint_reads_set_item(self, s: ir.SetItem) -> set:
         names = {a.id for a in ir.index_atoms(s.index) if isinstance(a, ir.Name)}
-        if self.is_active(s.value) and not selects_element(s.array, s.index, self.ndims, unknown=False):
+        if self.is_active(s.value) and s.value.id not in self.numbers:
             names.add(s.value.id)          # the element adjoints are summed back to its shape
         return names
 
@@ -463,8 +463,9 @@ class _Reverse:
                 shaped = self.namer.temp()
                 out.append(ir.Assign(shaped, ir.Prim("copy", (ir.Name(element),), "np") if known_view
                                      else self.helper("owned", ir.Name(element)), s.line))
+                like = ir.Const(0.0) if s.value.id in self.numbers else s.value      # only its shape matters
                 out.append(ir.Assign(element := self.namer.temp(),
-                                     self.helper("adjoint_like", ir.Name(shaped), s.value), s.line))
+                                     self.helper("adjoint_like", ir.Name(shaped), like), s.line))
             out.append(_accumulate(self.b(s.value.id), ir.Name(element), s.line))
         if not s.accumulate:
             out.append(ir.SetItem(self.b(s.array), s.index, ir.Const(0.0), s.line))
