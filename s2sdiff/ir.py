@@ -207,6 +207,7 @@ class Function:
     user_names: frozenset = frozenset()                # names the user's own code binds
     numbers: frozenset = frozenset()                   # names known to hold numbers (not arrays)
     chunkable: frozenset = frozenset()                 # loop variables of loops threads may share
+    updated: tuple = ()                                # (name, line) of `name += ...` in the user's code
 
 
 def walk(body):

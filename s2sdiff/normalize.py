@@ -250,6 +250,7 @@ class _UserLowering(_Lowering):
         self.namespace: dict = {}
         self.returns: list = []
         self.written: dict = {}       # arrays assigned elements -> the first such target
+        self.updated: dict = {}       # names given an augmented assignment -> the first one
 
     def error(self, message, node):
         return self.parsed.error(message, node)
@@ -278,7 +279,8 @@ class _UserLowering(_Lowering):
         source_lines = {n: linecache.getline(self.parsed.filename, n).strip() for n in lines}
         return ir.Function(tree.name, list(self.parsed.params), body, self.parsed.filename,
                            source_lines, self.namespace, len(first.values), first.tuple_result,
-                           dict(self.parsed.defaults), self.parsed.py_func, user_names=frozenset(self.parsed.local_names))
+                           dict(self.parsed.defaults), self.parsed.py_func, user_names=frozenset(self.parsed.local_names),
+                           updated=tuple((name, node.lineno) for name, node in self.updated.items()))
 
     def check_written_arrays(self, body):
         """An array assigned elements must be the function's own and have no second name,
@@ -446,10 +448,10 @@ class _UserLowering(_Lowering):
     _METHODS = {"sum": np.sum, "mean": np.mean, "copy": np.copy, "dot": np.dot, "transpose": np.transpose}
 
     def array_method(self, node: ast.Call):
-        """`x.sum(axis=0)`, `x.copy()`, `x.dot(y)` on a local array: the np function on x."""
+        """`x.sum(axis=0)`, `H[i].copy()`, `x.dot(y)` on a local array or an expression: the np
+        function on it."""
         func = node.func
-        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                and func.value.id in self.parsed.local_names):
+        if not isinstance(func, ast.Attribute) or _is_free_chain(func.value, self.parsed.local_names):
             return None
         if func.attr not in self._METHODS:
             raise self.error(f"the method .{func.attr}() is not supported", node)
@@ -581,6 +583,7 @@ class _UserLowering(_Lowering):
             raise self.error(f"augmented assignment to {ast.unparse(target)} is not supported", target)
         load = ast.copy_location(ast.Name(target.id, ast.Load()), target)
         self.assign(ast.copy_location(ast.BinOp(load, node.op, node.value), node), target.id)
+        self.updated.setdefault(target.id, node)     # in place, if it is an array (analyze.check_in_place)
 
     def bind_target(self, target, atom, node):
         if isinstance(target, ast.Name):

@@ -63,9 +63,9 @@ def tangent_like(d, z):
 
 
 def scalar_output(value):
-    """Refuse, as JAX does, the gradient of a function whose value is an array of more than
-    one element (the seed 1.0 would silently give the gradient of its sum)."""
-    if isinstance(value, np.ndarray) and value.size != 1:
+    """Refuse, as JAX does, the gradient of a function whose value is an array (the seed 1.0
+    would silently give the gradient of the sum of its elements)."""
+    if isinstance(value, np.ndarray):
         raise NotScalarError(_NOT_SCALAR)
 
 
@@ -73,8 +73,8 @@ class NotScalarError(S2SDiffError):
     """sd.grad of a function whose value has more than one element."""
 
 
-_NOT_SCALAR = ("grad needs a scalar-valued function, but the function returned an array of more than one element: "
-               "use sd.jacobian (or sd.vjp with a cotangent)")
+_NOT_SCALAR = ("grad needs a scalar-valued function, but the function returned an array: use sd.jacobian "
+               "(or sd.vjp with a cotangent)")
 
 
 def chunk_count(count):
@@ -171,10 +171,9 @@ def _tangent_like(d, z):
 @overload(scalar_output)
 def _scalar_output(value):
     if isinstance(value, types.Array):
-        def check(value):
-            if value.size != 1:
-                raise NotScalarError(_NOT_SCALAR)
-        return check
+        def refuse(value):
+            raise NotScalarError(_NOT_SCALAR)
+        return refuse
     return lambda value: None
 
 
