@@ -109,7 +109,7 @@ def _run(name, compiled, params, values, jit):
     except np.linalg.LinAlgError:
         raise
     except S2SDiffError as exc:          # a check of the generated code's (runtime.scalar_output)
-        raise type(exc)(f"{name}(): {exc}") from None
+        raise S2SDiffError(f"{name}(): {exc}") from None
     except ValueError as exc:          # shapes that do not fit, found inside the generated code
         shapes = ", ".join(f"{n}: {np.shape(v)}" for n, v in zip(params, values))
         raise ValueError(f"{name}(): the arguments' shapes do not fit the function ({shapes}): {exc}") from None
