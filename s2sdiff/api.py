@@ -435,10 +435,11 @@ def _returns_certain_array(fn, kinds) -> bool:
     return not fn.tuple_result and isinstance(value, ir.Name) and value.id in certain_arrays(fn, kinds_arrays(kinds))
 
 
-def _returns_number(fn, kinds) -> bool:
-    """Whether f returns one value that is certainly a number."""
+def _returns_number(fn, kinds, guess) -> bool:
+    """Whether f returns one value that is a number (`guess`: taking `x[i]` for one where
+    x's rank is not known)."""
     (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values[:1]
-    return isinstance(value, ir.Const) or value.id in number_names(fn, kinds, guess=False)
+    return isinstance(value, ir.Const) or value.id in number_names(fn, kinds, guess=guess)
 
 
 def _returns_array(fn, kinds) -> bool:
@@ -499,8 +500,9 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
         if _returns_certain_array(w.function, kinds):
             raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns an array; "
                                "use sd.jacobian")
-        # a value that may be an array is checked, never silently summed (as JAX does)
-        checked = not _returns_number(w.function, kinds)
+        # a value that may be an array is checked, never silently summed (as JAX does); the code
+        # numba callers get (no kinds) takes `x[i]` for a number, which numba's typing holds it to
+        checked = not _returns_number(w.function, kinds, guess=not kinds)
         if mode == "forward":
             values, results = _forward_columns(w, f, indices, as_array=False)
         else:

@@ -526,6 +526,13 @@ class _UserLowering(_Lowering):
         args = tuple(self.shape_atom(a) for a in node.args)
         if node.keywords:
             raise self.error(f"keyword arguments to {ast.unparse(node.func)} are not supported", node)
+        root = node.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id not in self.parsed.local_names:
+            # called as the user spells it (`np.einsum`), so numba's messages name it so too
+            self.namespace[root.id] = self.free_value(root.id, root)
+            return ir.Opaque(ast.unparse(node.func), args, node)
         name = self.namer.fresh(getattr(func, "__name__", "call"))
         self.namespace[name] = func
         return ir.Opaque(name, args, node)
