@@ -253,6 +253,29 @@ def _read_after(sites, k, name) -> bool:
     return any(name in ir.reads(s) and (j > k or around & set(loops)) for j, (s, loops) in enumerate(sites))
 
 
+def actively_written(function: ir.Function, active) -> set:
+    """Arrays assigned differentiated elements."""
+    return {s.array for s in ir.walk(function.body)
+            if isinstance(s, ir.SetItem) and isinstance(s.value, ir.Name) and s.value.id in active}
+
+
+def float_elements_check(s, written, active):
+    """A statement checking, when the code runs, that the array `s` makes holds floats, for
+    an array assigned differentiated elements (`written`) that may not: `np.zeros_like(idx)`
+    of an integer array would truncate them, a zero derivative.  None if it surely does."""
+    if not (isinstance(s, ir.Assign) and s.target in written):
+        return None
+    value = s.value
+    floats = lambda atoms: any(isinstance(a, ir.Const) and isinstance(a.value, float)
+                               or isinstance(a, ir.Name) and a.id in active for a in atoms)
+    if isinstance(value, ir.Prim) and (value.op in ("zeros", "ones", "empty", "eye") or value.op == "full"
+                                       and floats(value.args[1:]) or RULES[value.op].result == "elementwise"
+                                       and floats(value.args)):
+        return None
+    call = ast.Call(ast.Name("float_elements", ast.Load()), [ast.Name(s.target, ast.Load())], [])
+    return ir.Verbatim(ast.fix_missing_locations(ast.Expr(call)), s.line)
+
+
 def specialized(function: ir.Function, kinds=frozenset()) -> ir.Function:
     """The function with the array operations it applies to numbers written as number
     operations, which NumPy accepts and numba does not: `np.dot(a, x)` with a number `a`

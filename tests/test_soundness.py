@@ -315,3 +315,24 @@ def _complex_step_gradient(f, x, h=1e-30):
         step[k] = 1j * h
         out[k] = np.imag(f(x + step)) / h
     return out
+
+
+def written_into_an_integer_array(a, idx):
+    y = np.zeros_like(idx)
+    y[0] = a * 2.5
+    return np.sum(y) * 1.0
+
+
+def written_into_a_float_copy(a, x):
+    y = np.zeros_like(x)
+    y[0] = a * 2.5
+    return np.sum(y)
+
+
+@JIT
+def test_differentiated_values_written_into_an_integer_array(jit):
+    # the array truncates them: the derivative is 0, and the tangent said 2.5
+    for mode in ("reverse", "forward"):
+        with pytest.raises(sd.S2SDiffError, match="an array of integers .* is assigned differentiated values"):
+            sd.grad(written_into_an_integer_array, mode=mode, jit=jit)(0.7, np.array([1, 2]))
+        assert sd.grad(written_into_a_float_copy, mode=mode, jit=jit)(0.7, np.ones(2)) == 2.5
