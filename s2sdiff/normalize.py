@@ -671,8 +671,8 @@ class _UserLowering(_Lowering):
         value = node.value
         if value is None:
             raise self.error("return without a value: s2sdiff differentiates functions that return numbers", node)
-        if isinstance(value, ast.Tuple):
-            ret = ir.Return(tuple(self.atom(e) for e in value.elts), True, node.lineno)
+        if isinstance(value, ast.Tuple):         # nested tuples count flat: (value, (g1, g2)) has 3 outputs
+            ret = ir.Return(tuple(self.atom(e) for e in _flattened(value)), True, node.lineno)
         else:
             result = self.value(value)
             if isinstance(result, ir.Call) and result.callee.function.tuple_result:
@@ -727,6 +727,10 @@ def _write_into_entry_value(body, entry: set):
             return write
         entry -= set(ir.targets(s))
     return None
+
+
+def _flattened(node: ast.Tuple) -> list:
+    return [leaf for e in node.elts for leaf in (_flattened(e) if isinstance(e, ast.Tuple) else [e])]
 
 
 def _spread_literal(node: ast.Call) -> bool:
