@@ -212,7 +212,7 @@ def check_in_place(function: ir.Function, numbers) -> None:
     change; the derivative code makes a new array.  That is the same function only if no
     other name that shares y's array — a copy of the name (`y = x`, `z = y`) or a view
     (`y = x[1:]`, `z = y.T`), on either side — is read after the update."""
-    sites = list(_with_loops(function.body, ()))
+    sites = list(ir.walk_in_loops(function.body))
     for name, line in function.updated:
         if name in numbers:
             continue
@@ -236,21 +236,10 @@ def check_in_place(function: ir.Function, numbers) -> None:
                                   function.filename, at_line(line))
 
 
-def _with_loops(body, loops):
-    """(statement, enclosing loops) in the order of the text."""
-    for s in body:
-        yield s, loops
-        if isinstance(s, ir.If):
-            yield from _with_loops(s.body, loops)
-            yield from _with_loops(s.orelse, loops)
-        elif isinstance(s, (ir.For, ir.While)):
-            yield from _with_loops(s.body, loops + (id(s),))
-
-
 def _read_after(sites, k, name) -> bool:
     """Whether a statement after sites[k], or in a loop around it, reads `name`."""
-    around = set(sites[k][1])
-    return any(name in ir.reads(s) and (j > k or around & set(loops)) for j, (s, loops) in enumerate(sites))
+    around = set(map(id, sites[k][1]))
+    return any(name in ir.reads(s) and (j > k or around & set(map(id, loops))) for j, (s, loops) in enumerate(sites))
 
 
 def actively_written(function: ir.Function, active) -> set:

@@ -318,6 +318,18 @@ def assigned_within(body) -> set:
     return names
 
 
+def walk_in_loops(body, loops=()):
+    """(statement, the loops around it from the outermost), for every statement of a body in
+    the order of the text."""
+    for stmt in body:
+        yield stmt, loops
+        if isinstance(stmt, If):
+            yield from walk_in_loops(stmt.body, loops)
+            yield from walk_in_loops(stmt.orelse, loops)
+        elif isinstance(stmt, (For, While)):
+            yield from walk_in_loops(stmt.body, loops + (stmt,))
+
+
 def this_level(body):
     """Statements of a loop body outside the loops nested in it."""
     for stmt in body:

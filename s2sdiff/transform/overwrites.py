@@ -35,7 +35,7 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads) -> dict
     taped: dict = {}
     if not written:
         return taped
-    sites = list(_sites(function.body, ()))
+    sites = list(ir.walk_in_loops(function.body))
     writes = [(k, s, loops) for k, (s, loops) in enumerate(sites) if isinstance(s, ir.SetItem)]
     offsets = ir.Offsets(function.body)
     for k, (s, loops) in enumerate(sites):
@@ -57,16 +57,6 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads) -> dict
                     function.filename, at_line(s.line))
     return taped
 
-
-def _sites(body, loops):
-    """(statement, enclosing loops from the outermost) in execution order of the text."""
-    for s in body:
-        yield s, loops
-        if isinstance(s, ir.If):
-            yield from _sites(s.body, loops)
-            yield from _sites(s.orelse, loops)
-        elif isinstance(s, (ir.For, ir.While)):
-            yield from _sites(s.body, loops + (s,))
 
 
 def _array_reads(s, written, home, needed, adjoint_reads):
@@ -146,7 +136,7 @@ def check_views(function: ir.Function, ndims: dict, numbers) -> None:
     written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
     if not written:
         return
-    sites = list(_sites(function.body, ()))
+    sites = list(ir.walk_in_loops(function.body))
     position = {id(s): k for k, (s, _) in enumerate(sites)}
     loops_of = {id(s): loops for s, loops in sites}
     views = {}                                   # view name -> (array, the statement making it)
