@@ -45,10 +45,22 @@ class Transformed:
         self._signature = inspect.signature(py_func)
         self._params = list(self._signature.parameters)
         self._differentiated_positions = [i for i, p in enumerate(self._params) if p in set(differentiated)]
+        ranks = dict(kinds)
+        self._ranks = tuple(ranks.get(p) for p in self._params) if kinds else None
+        self._variants = {}             # the ranks of a call's arguments -> the transform for them
 
     variant = None      # kinds (analyze.ARRAY) -> the transform generated for arguments of those kinds
 
     def __call__(self, *args, **kwargs):
+        values = self._values(args, kwargs)
+        ranks = tuple(map(_rank, values))
+        if ranks == self._ranks or self.variant is None:
+            return self._call(values)
+        if ranks not in self._variants:                             # code for numbers and arrays of these ranks
+            self._variants[ranks] = self.variant(call_kinds(self._params, values))
+        return self._variants[ranks]._call(values)
+
+    def _values(self, args, kwargs) -> list:
         if kwargs or len(args) != len(self._params):
             try:
                 bound = self._signature.bind(*args, **kwargs)
@@ -56,10 +68,9 @@ class Transformed:
                 raise TypeError(f"{self.__name__}(): {exc}") from None
             bound.apply_defaults()
             args = tuple(bound.arguments.values())
-        values = list(args)
-        kinds = call_kinds(self._params, values)
-        if kinds != self._kinds and self.variant is not None:     # code for numbers and arrays of these ranks
-            return self.variant(kinds)(*values)
+        return list(args)
+
+    def _call(self, values):
         for i in self._differentiated_positions:
             value = values[i]
             if not (type(value) is np.ndarray and value.dtype == np.float64 and value.flags.c_contiguous
@@ -77,12 +88,7 @@ class Transformed:
     def specialized(self, *args, **kwargs):
         """The transform a call with these arguments runs, generated for their kinds (number,
         or array and its rank): its `.source` is the code that runs."""
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise TypeError(f"{self.__name__}(): {exc}") from None
-        bound.apply_defaults()
-        kinds = call_kinds(self._params, list(bound.arguments.values()))
+        kinds = call_kinds(self._params, self._values(args, kwargs))
         return self if kinds == self._kinds or self.variant is None else self.variant(kinds)
 
     def __repr__(self):
@@ -175,8 +181,14 @@ def cached(kind, f, options, build, kinds=frozenset()):
 
 def call_kinds(params, values) -> frozenset:
     """The kinds (analyze.ARRAY) of a call's arguments: numbers, and arrays with their ranks."""
-    return frozenset((p, v.ndim if isinstance(v, np.ndarray) else 0) for p, v in zip(params, values)
-                     if isinstance(v, np.ndarray) or is_number(v))
+    return frozenset((p, rank) for p, rank in zip(params, map(_rank, values)) if rank is not None)
+
+
+def _rank(value):
+    """An array's number of dimensions, 0 for a number, None for anything else."""
+    if isinstance(value, np.ndarray):
+        return value.ndim
+    return 0 if type(value) is float or type(value) is int or is_number(value) else None
 
 
 
