@@ -214,7 +214,7 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
     (`y = x[1:]`, `z = y.T`), on either side — is read after the update.  Checked for the
     names that are arrays whatever the arguments (what the call or the code shows)."""
     numbers = number_names(function, kinds)
-    arrays = certain_arrays(function, kinds_arrays(kinds) | array_parameters(function))
+    arrays = certain_arrays(function, (kinds_arrays(kinds) | array_parameters(function)) - kinds_numbers(kinds))
     sites = list(ir.walk_in_loops(function.body))
     for name, line in function.updated:
         if name not in arrays:

@@ -590,7 +590,8 @@ class _UserLowering(_Lowering):
             raise self.error(f"augmented assignment to {ast.unparse(target)} is not supported", target)
         load = ast.copy_location(ast.Name(target.id, ast.Load()), target)
         self.assign(ast.copy_location(ast.BinOp(load, node.op, node.value), node), target.id)
-        self.updated.setdefault(target.id, node)     # in place, if it is an array (analyze.check_in_place)
+        if not hasattr(self.parsed.py_func, "s2sdiff_origin"):   # generated code adds in place only to numbers
+            self.updated.setdefault(target.id, node)     # in place, if it is an array (analyze.check_in_place)
 
     def bind_target(self, target, atom, node):
         if isinstance(target, ast.Name):
