@@ -163,13 +163,23 @@ def hessian(f, wrt=0, *, jit=True, check=None):
 
 
 def _all_arguments(f, args, what, arrays):
-    """sd.jvp's and sd.vjp's arguments as the generated code takes them: integers stay
-    integers (never differentiated: loop bounds, indices), the rest as differentiated."""
+    """sd.jvp's and sd.vjp's arguments as the generated code takes them: integers and
+    integer arrays stay as they are (never differentiated: loop bounds, indices, labels),
+    the rest as differentiated."""
     params = _params(f)
     if len(args) != len(params):
         raise S2SDiffError(f"{what}: {python_function(f).__name__} takes {len(params)} argument(s), got {len(args)}")
     name = python_function(f).__name__
-    return tuple(v if is_integer(v) else differentiated_argument(name, p, v, arrays) for p, v in zip(params, args))
+    return tuple(v if is_integer(v) or _integer_array(v) else differentiated_argument(name, p, v, arrays)
+                 for p, v in zip(params, args))
+
+
+def _copies(values) -> list:
+    return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+
+
+def _integer_array(value) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind in "iub"
 
 
 
@@ -185,9 +195,10 @@ def jvp(f, primals, tangents, *, jit=True, check=None):
     for p, primal, tangent in zip(params, primals, tangents):
         if np.shape(primal) != np.shape(tangent):
             raise ValueError(f"jvp: the tangent of '{p}' has shape {np.shape(tangent)}, its primal {np.shape(primal)}")
-        if is_integer(primal) and tangent != 0:
+        if (is_integer(primal) or _integer_array(primal)) and np.any(tangent != 0):
             raise ValueError(f"jvp: '{p}' is an integer, never differentiated: its tangent must be 0, got {tangent!r}")
-    tangents = tuple(0.0 if is_integer(primal) else t for primal, t in zip(primals, tangents))
+    tangents = tuple(0.0 if is_integer(primal) else np.zeros(primal.shape) if _integer_array(primal) else t
+                     for primal, t in zip(primals, tangents))
     out = run(unit.function.name, unit.compiled, params + [f"d{p}" for p in params], primals + tangents, jit)
     if normalize(python_function(f)).tuple_result:
         m = unit.function.n_outputs // 2
@@ -204,9 +215,11 @@ def vjp(f, *primals, jit=True, check=None):
     unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=call_kinds(_params(f), primals))
     params = _params(f)
     try:
-        value = run(function.name, compiler.primal(f, jit), params, primals, jit)
+        # on copies: a function that updates an argument in place (x += 1.0) must not change
+        # the values the adjoint runs on
+        value = run(function.name, compiler.primal(f, jit), params, _copies(primals), jit)
     except TypeError:           # numba lacks a form the code uses (np.dot of a number): the Python run's value
-        value = run(function.name, python_function(f), params, primals, False)
+        value = run(function.name, python_function(f), params, _copies(primals), False)
     checks = [True] if selfcheck.enabled(check) else []     # the first call of vjp_fn is checked
     m = function.n_outputs
     values = value if function.tuple_result else (value,)

@@ -399,7 +399,8 @@ def _array_rows(w: Wrapper, f, indices) -> list:
     value, seed, cotangent, k = (w.namer.fresh(n) for n in ("value", "seed", "cotangent", "k"))
     jacs = [w.namer.fresh(f"J_{p}") for p in params]
     adjoints = [w.namer.fresh(f"b{p}") for p in params]
-    w.lines += [f"{value} = {primal}({', '.join(fn.params)})",
+    # the primal on copies: an update of an argument in place must not reach the adjoint sweeps
+    w.lines += [f"{value} = {primal}({', '.join(f'owned({p})' for p in fn.params)})",
                 f"{seed} = np.zeros({value}.size)",
                 f"{cotangent} = {seed}.reshape({value}.shape)"]
     w.lines += [f"{jac} = np.empty(({value}.size, size_of({p})))" for jac, p in zip(jacs, params)]

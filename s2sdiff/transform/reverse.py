@@ -27,8 +27,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, float_elements_check, number_names,
-                       number_types, selects_element)
+from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, check_indices, float_elements_check,
+                       number_names, number_types, selects_element)
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import lower_template
@@ -78,6 +78,7 @@ class _Reverse:
         self.types = number_types(self.fn, self.numbers, self.active)
         self.ndims = array_ndims(self.fn, self.numbers, kinds)
         self.active_writes = actively_written(self.fn, self.active)
+        check_indices(self.fn, self.numbers, self.active)
         self.needed = self.needed_names()
         overwrites.check_views(self.fn, self.ndims, self.numbers)
         self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads)
