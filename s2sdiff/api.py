@@ -162,15 +162,15 @@ def hessian(f, wrt=0, *, jit=True, check=None):
     return cached("hessian", f, (indices, many, jit, check), build)
 
 
-def _all_arguments(f, args, what, arrays):
-    """sd.jvp's and sd.vjp's arguments as the generated code takes them: integers and
-    integer arrays stay as they are (never differentiated: loop bounds, indices, labels),
-    the rest as differentiated."""
+def _all_arguments(f, args, what, arrays, primals=True):
+    """sd.jvp's and sd.vjp's arguments as the generated code takes them: integers and, among
+    primals, integer arrays stay as they are (never differentiated: loop bounds, indices,
+    labels), the rest as differentiated."""
     params = _params(f)
     if len(args) != len(params):
         raise S2SDiffError(f"{what}: {python_function(f).__name__} takes {len(params)} argument(s), got {len(args)}")
     name = python_function(f).__name__
-    return tuple(v if is_integer(v) or _integer_array(v) else differentiated_argument(name, p, v, arrays)
+    return tuple(v if is_integer(v) or primals and _integer_array(v) else differentiated_argument(name, p, v, arrays)
                  for p, v in zip(params, args))
 
 
@@ -189,7 +189,7 @@ def _integer_array(value) -> bool:
 def jvp(f, primals, tangents, *, jit=True, check=None):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
     primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=True)
-    tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True)
+    tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True, primals=False)
     unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, kinds=call_kinds(_params(f), primals))
     params = _params(f)
     for p, primal, tangent in zip(params, primals, tangents):
@@ -236,10 +236,13 @@ def vjp(f, *primals, jit=True, check=None):
         seeds = tuple(np.asarray(c, dtype=np.float64) if np.ndim(c) else float(c) for c in seeds)
         seed_names = [f"b{function.name}{k + 1 if m > 1 else ''}" for k in range(m)]
         out = run(unit.function.name, unit.compiled, params + seed_names, primals + seeds, jit)
+        # integers are never differentiated: their cotangents are zeros
+        cotangents = tuple(np.zeros(np.shape(p)) if _integer_array(p) else 0.0 if is_integer(p) else c
+                           for p, c in zip(primals, out[m:]))
         if checks:
             checks.clear()
-            selfcheck.check_vjp(f"vjp({function.name})", f, primals, cotangent, tuple(out[m:]), jit)
-        return tuple(out[m:])
+            selfcheck.check_vjp(f"vjp({function.name})", f, primals, cotangent, cotangents, jit)
+        return cotangents
     return value, vjp_fn
 
 
