@@ -12,7 +12,7 @@ from numba.extending import typeof_impl
 
 from . import compile as compiler
 from . import selfcheck, wrappers
-from .errors import S2SDiffError
+from .errors import S2SDiffError, UnsupportedError
 from .normalize import normalize
 from .parse import python_function
 from .pipeline import derived_unit
@@ -112,7 +112,7 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
         # a value that may be an array is checked, never silently summed (as JAX does); the code
         # numba callers get (no kinds) takes `x[i]` for a number, which numba's typing holds it to
         checked = not returns_number(w.function, kinds, guess=not kinds)
-        if mode == "forward":
+        if mode == "forward" or _reverse_refused(lambda: w.unit("vjp_grad", f, indices), f):
             values, results = forward_columns(w, f, indices, as_array=False)
         else:
             values, results = reverse_rows(w, f, indices, with_value or checked, parallel=parallel)
@@ -133,7 +133,7 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
 
     def build(kinds):
         w = Wrapper("jacobian", f, mode, jit, kinds)
-        if mode == "forward":
+        if mode == "forward" or _reverse_refused(lambda: w.unit("vjp_grad", f, indices), f):
             results = forward_columns(w, f, indices, as_array=True)[1]
         else:
             results = reverse_columns(w, f, indices)
@@ -160,6 +160,20 @@ def hessian(f, wrt=0, *, jit=True, check=None):
         rows = [f"({', '.join(column[i] for column in columns)},)" for i in range(len(indices))]
         return w.finish(f"({', '.join(rows)},)", indices, verify)
     return cached("hessian", f, (indices, many, jit, check), build)
+
+
+def _reverse_refused(build, f) -> bool:
+    """Whether reverse mode refuses s2sdiff's own generated code `f` (a gradient's gradient):
+    it cannot always prove what it needs of code it wrote (a value recomputed in a branch and
+    read under the same condition), and forward mode needs none of it, so it is used instead.
+    A refusal of the user's own code is raised."""
+    if not hasattr(python_function(f), "s2sdiff_origin"):
+        return False
+    try:
+        build()
+    except UnsupportedError:
+        return True
+    return False
 
 
 def _all_arguments(f, args, what, arrays, primals=True):
