@@ -121,7 +121,9 @@ def number_names(function: ir.Function, kinds=frozenset(), known=frozenset(), gu
     for s in ir.walk(function.body):
         if isinstance(s, ir.For):
             numbers.add(s.var)
-    candidates = {t for targets, _, _ in defs for t in targets} - set(function.params)
+    indexed = {s.value.array.id for s in ir.walk(function.body) if isinstance(s, ir.Assign)
+               and isinstance(s.value, ir.Item)} | {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
+    candidates = {t for targets, _, _ in defs for t in targets} - set(function.params) - indexed
     ndims = array_ndims(function, kinds=kinds)
     changed = True
     while changed:                          # optimistic: drop any name with an array-ish definition

@@ -16,7 +16,7 @@ from .errors import S2SDiffError, UnsupportedError
 from .normalize import normalize
 from .parse import python_function
 from .pipeline import derived_unit
-from .wrappers import (Wrapper, cached, call_kinds, differentiated_argument, forward_columns,
+from .wrappers import (Wrapper, cached, call_kinds, differentiated_argument, for_kinds, forward_columns,
                        is_integer, packed, partials, returns_certain_array, returns_number, reverse_columns,
                        reverse_rows, run)
 
@@ -73,9 +73,10 @@ def derivative(f, order=1, *, jit=True, check=None):
     inner = f if order == 1 else derivative(f, order - 1, jit=jit)
 
     def build(kinds):
-        w = Wrapper("derivative", inner, "forward", jit, kinds)
+        g = for_kinds(inner, kinds)
+        w = Wrapper("derivative", g, "forward", jit, kinds)
         verify = selfcheck.for_derivative(f, order, jit) if check else None
-        return w.finish(packed(forward_columns(w, inner, (0,), as_array=False)[1], False), (0,), verify)
+        return w.finish(packed(forward_columns(w, g, (0,), as_array=False)[1], False), (0,), verify)
     return cached("derivative", inner, (jit, check), build)
 
 
@@ -105,17 +106,18 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
     check = selfcheck.enabled(check)
 
     def build(kinds):
-        w = Wrapper(kind, f, mode, jit, kinds)
+        g = for_kinds(f, kinds)
+        w = Wrapper(kind, g, mode, jit, kinds)
         if returns_certain_array(w.function, kinds):
             raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns an array; "
                                "use sd.jacobian")
         # a value that may be an array is checked, never silently summed (as JAX does); the code
         # numba callers get (no kinds) takes `x[i]` for a number, which numba's typing holds it to
         checked = not returns_number(w.function, kinds, guess=not kinds)
-        if mode == "forward" or _reverse_refused(lambda: w.unit("vjp_grad", f, indices), f):
-            values, results = forward_columns(w, f, indices, as_array=False)
+        if mode == "forward" or _reverse_refused(lambda: w.unit("vjp_grad", g, indices), g):
+            values, results = forward_columns(w, g, indices, as_array=False)
         else:
-            values, results = reverse_rows(w, f, indices, with_value or checked, parallel=parallel)
+            values, results = reverse_rows(w, g, indices, with_value or checked, parallel=parallel)
         if checked:
             w.lines.append(f"scalar_output({values[0]})")
         gradient = packed(results, many)
@@ -132,11 +134,12 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
     check = selfcheck.enabled(check)
 
     def build(kinds):
-        w = Wrapper("jacobian", f, mode, jit, kinds)
-        if mode == "forward" or _reverse_refused(lambda: w.unit("vjp_grad", f, indices), f):
-            results = forward_columns(w, f, indices, as_array=True)[1]
+        g = for_kinds(f, kinds)
+        w = Wrapper("jacobian", g, mode, jit, kinds)
+        if mode == "forward" or _reverse_refused(lambda: w.unit("vjp_grad", g, indices), g):
+            results = forward_columns(w, g, indices, as_array=True)[1]
         else:
-            results = reverse_columns(w, f, indices)
+            results = reverse_columns(w, g, indices)
         verify = selfcheck.for_jacobian(f, indices, many, mode, jit) if check else None
         return w.finish(packed(results, many), indices, verify)
     return cached("jacobian", f, (indices, many, mode, jit, check), build)
@@ -151,7 +154,7 @@ def hessian(f, wrt=0, *, jit=True, check=None):
     check = selfcheck.enabled(check)
 
     def build(kinds):
-        inner = gradient.variant(kinds) if kinds else gradient      # its zeros take the arrays' shapes
+        inner = for_kinds(gradient, kinds)
         w = Wrapper("hessian", inner, "forward over reverse", jit, kinds, of=python_function(f).__name__)
         columns = [partials(w, inner, j)[1] for j in indices]      # columns[j][i] = d g_i / d x_j
         verify = selfcheck.for_hessian(f, indices, many, jit) if check else None
