@@ -352,6 +352,8 @@ def _is_number(expr, numbers, ndims=None, guess=True) -> bool:
         rule = RULES[expr.op]
         if rule.result == "number" or expr.family in ("math", "builtin"):
             return True
+        if expr.op == "matmul":              # vector @ vector is a number
+            return _rank(expr, ndims or {}, {}) == 0
         if rule.result == "array":
             return False
         return all(_is_number(a, numbers, ndims, guess) for a in expr.args)

@@ -12,7 +12,7 @@ from numba.extending import typeof_impl
 
 from . import compile as compiler
 from . import selfcheck, wrappers
-from .errors import S2SDiffError, UnsupportedError
+from .errors import S2SDiffError
 from .normalize import normalize
 from .parse import python_function
 from .pipeline import derived_unit
@@ -114,7 +114,7 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
         # a value that may be an array is checked, never silently summed (as JAX does); the code
         # numba callers get (no kinds) takes `x[i]` for a number, which numba's typing holds it to
         checked = not returns_number(w.function, kinds, guess=not kinds)
-        if mode == "forward" or _reverse_refused(lambda: w.unit("vjp_grad", g, indices), g):
+        if mode == "forward" or _generated(g):
             values, results = forward_columns(w, g, indices, as_array=False)
         else:
             values, results = reverse_rows(w, g, indices, with_value or checked, parallel=parallel)
@@ -136,7 +136,7 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
     def build(kinds):
         g = for_kinds(f, kinds)
         w = Wrapper("jacobian", g, mode, jit, kinds)
-        if mode == "forward" or _reverse_refused(lambda: w.unit("vjp_grad", g, indices), g):
+        if mode == "forward" or _generated(g):
             results = forward_columns(w, g, indices, as_array=True)[1]
         else:
             results = reverse_columns(w, g, indices)
@@ -165,18 +165,13 @@ def hessian(f, wrt=0, *, jit=True, check=None):
     return cached("hessian", f, (indices, many, jit, check), build)
 
 
-def _reverse_refused(build, f) -> bool:
-    """Whether reverse mode refuses s2sdiff's own generated code `f` (a gradient's gradient):
-    it cannot always prove what it needs of code it wrote (a value recomputed in a branch and
-    read under the same condition), and forward mode needs none of it, so it is used instead.
-    A refusal of the user's own code is raised."""
-    if not hasattr(python_function(f), "s2sdiff_origin"):
-        return False
-    try:
-        build()
-    except UnsupportedError:
-        return True
-    return False
+def _generated(f) -> bool:
+    """Whether `f` is s2sdiff's own code (a gradient, for its gradient or Jacobian): that is
+    taken in forward mode, the same numbers in as many sweeps (a gradient's Jacobian is
+    square), for reverse mode cannot always prove what it needs of code it wrote (a value
+    recomputed in a branch and read under the same condition) and forward mode needs none
+    of it."""
+    return hasattr(python_function(f), "s2sdiff_origin")
 
 
 def _all_arguments(f, args, what, arrays, primals=True):

@@ -81,7 +81,7 @@ class _Reverse:
         check_indices(self.fn, self.numbers, self.active)
         self.needed = self.needed_names()
         overwrites.check_views(self.fn, self.ndims, self.numbers)
-        self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads)
+        self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads, self.ndims)
         self.plans = {}
         self.fusable = {}           # id(adjoint loop) -> (loop, statements restoring its iteration)
         # Adjoint arrays the sweep updates element by element (`bx[i] += bt`, `by[i] = 0.0`):
