@@ -248,9 +248,11 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
 
 
 def _read_after(sites, k, name) -> bool:
-    """Whether a statement after sites[k], or in a loop around it, reads `name`."""
-    around = set(map(id, sites[k][1]))
-    return any(name in ir.reads(s) and (j > k or around & set(map(id, loops))) for j, (s, loops) in enumerate(sites))
+    """Whether a statement after sites[k] reads `name`, or a loop around it reads the value
+    `name` had before an iteration (an iteration that makes it anew before reading it
+    sees no old one)."""
+    return any(name in ir.reads(s) for s, _ in sites[k + 1:]) \
+        or any(name in ir.exposed_reads(loop.body) for loop in sites[k][1])
 
 
 def check_indices(function: ir.Function, numbers, active) -> None:
