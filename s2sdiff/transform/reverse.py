@@ -81,7 +81,8 @@ class _Reverse:
         check_indices(self.fn, self.numbers, self.active)
         self.needed = self.needed_names()
         overwrites.check_views(self.fn, self.ndims, self.numbers)
-        self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads, self.ndims)
+        self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads, self.ndims,
+                                            self.read_by_rules)
         self.plans = {}
         self.fusable = {}           # id(adjoint loop) -> (loop, statements restoring its iteration)
         # Adjoint arrays the sweep updates element by element (`bx[i] += bt`, `by[i] = 0.0`):
@@ -123,6 +124,7 @@ class _Reverse:
                     defs.setdefault(carried, set()).add(last)
                 if self.has_adjoint([s]):
                     seeds |= _loop_control(s)
+        self.read_by_rules = seeds
         needed, todo = set(), list(seeds)
         while todo:
             name = todo.pop()
