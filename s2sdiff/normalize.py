@@ -307,7 +307,11 @@ class _UserLowering(_Lowering):
             raise self.error(f"'{write.array}' is a parameter: s2sdiff does not differentiate functions that modify "
                              f"their arguments; assign it a copy first ({write.array} = {write.array}.copy())",
                              at_line(write.line))
-        for s in ir.walk(body):
+        sites = list(ir.walk_in_loops(body))
+        for k, (s, _) in enumerate(sites):
+            if self.generated() and isinstance(s, ir.Assign) and isinstance(s.value, ir.Name) \
+                    and not ir.read_after(sites, k, s.value.id):
+                continue            # single assignment renames an array (`y_2 = y`): no second name
             if isinstance(s, ir.Assign) and s.target in self.written and not (isinstance(s.value, ir.Prim) and makes_new_array(s.value.op)):
                 raise self.error(f"'{s.target}' is assigned elements, so each assignment of it must create a new "
                                  "array (np.zeros, np.empty, x.copy(), y * 2.0, ...), not a view or another name",
