@@ -225,10 +225,9 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
             continue
         update = next(k for k, (s, _) in enumerate(sites) if isinstance(s, ir.Assign) and s.target == name
                       and s.line == line)
-        around = set(map(id, sites[update][1]))
+        around = sites[update][1]
         for j, (s, loops) in enumerate(sites):
-            # a name made from the array after the update sees the new array: only earlier ones share it
-            if not isinstance(s, ir.Assign) or j > update and not around & set(map(id, loops)):
+            if not isinstance(s, ir.Assign):
                 continue
             value = s.value
             source = value.id if isinstance(value, ir.Name) else value.array.id if isinstance(value, ir.Item) \
@@ -238,7 +237,11 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
                     or isinstance(value, ir.Item) and selects_element(source, value.index, array_ndims(function), False):
                 continue
             other = s.target if source == name else source
-            if ir.read_after(sites, update, other):
+            # a name made after the update sees the new array, unless a loop around both reads
+            # the one made in an earlier iteration (before this iteration's update)
+            stale = ir.read_after(sites, update, other) if j < update else \
+                any(other in ir.exposed_reads(loop.body) for loop in around if any(l is loop for l in loops))
+            if stale:
                 shared = f"'{other}'" if other in function.user_names else "a view of it"
                 raise unsupported(f"the augmented assignment changes the array '{name}' in place, and {shared}, "
                                   f"read afterwards, shares it (line {s.line}); s2sdiff makes a new array there: "
