@@ -249,10 +249,13 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
                                   function.filename, at_line(line))
 
 
-def check_indices(function: ir.Function, numbers, active) -> None:
+def check_indices(function: ir.Function, numbers, active, kinds) -> None:
     """Refuse indexing a differentiated array with an array (`x[mask]`, `x[idx]`): index
     atoms are taken for integers, and the adjoint of a gather with repeated indices is not
-    a plain element update."""
+    a plain element update.  Without `kinds` (the code for numba callers) only indices the
+    code itself shows to be arrays are refused: a parameter may be guessed an array."""
+    if not kinds:
+        numbers = set(ir.all_names(function)) - certain_arrays(function, array_parameters(function))
     for s in ir.walk(function.body):
         if isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) and s.value.array.id in active:
             index = s.value.index
@@ -418,10 +421,10 @@ def array_parameters(function: ir.Function) -> set:
     # An elementwise result used as an array makes its inputs arrays, unless one of them is one
     # already (`x * a`, `np.outer(x, x) * k`: a and k may be numbers; a caller passing an array
     # for them gets a variant).
-    made = certain_arrays(function)
     changed = True
     while changed:
         changed = False
+        made = certain_arrays(function, arrays)        # what the arrays so far make, elementwise
         for targets, expr, _ in defs:
             if set(targets) & arrays and isinstance(expr, ir.Prim) and expr.family not in ("math", "builtin") \
                     and (RULES[expr.op].result == "elementwise" or expr.op == "where"):
@@ -440,7 +443,7 @@ def array_parameters(function: ir.Function) -> set:
 
 def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:
     """Names that hold arrays whatever the arguments: the `arrays` parameters, new arrays,
-    slices, and elementwise results with such an operand.  (A matrix product may be a
+    slices, and elementwise results and comparisons with such an operand.  (A matrix product may be a
     number — vector @ vector — so it is not certain.)"""
     certain = set(arrays)
     defs = list(_definitions(function.body))
@@ -452,6 +455,9 @@ def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:
                 continue
             if isinstance(expr, ir.Name) and expr.id in certain \
                     or isinstance(expr, ir.Item) and any(isinstance(i, ir.Slice) for i in expr.index) \
+                    or isinstance(expr, ir.Passive) and isinstance(expr.expr, ast.Compare) \
+                    and any(isinstance(side, ast.Name) and side.id in certain
+                            for side in [expr.expr.left] + expr.expr.comparators) \
                     or isinstance(expr, ir.Prim) and (expr.op in CREATIONS or expr.op in ("outer", "inv", "eye")
                                                       or RULES[expr.op].result == "elementwise"
                                                       and expr.family not in ("math", "builtin")
