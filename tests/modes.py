@@ -11,10 +11,12 @@ every other public entry point that applies to it (`check_entry_points`; test_ar
 program tables call it too), run with jit=False (the same generated code without numba's
 compile, so the suite stays fast), and must agree with it to 1e-12:
 * a gradient (`AD.G`, or `AD.D` of a scalar-valued f): sd.grad, sd.value_and_grad and
-  sd.jacobian in both modes, sd.vjp with cotangent 1.0, sd.jvp along a random direction
-  against <gradient, direction>; the values they return are f's;
+  sd.jacobian in both modes, sd.derivative (for a number first argument), sd.vjp with
+  cotangent 1.0, sd.jvp along a random direction against <gradient, direction>; the
+  values they return are f's;
 * a Jacobian (`AD.J`, or `AD.D` of a tuple-valued f): sd.jacobian in both modes, sd.jvp
-  along each input element (its columns), sd.vjp with each unit cotangent (its rows);
+  along each input element (its columns), sd.vjp with each unit cotangent (its rows),
+  sd.derivative for `AD.D`;
 * second order, for a gradient: sd.hessian against sd.jacobian(sd.grad(f, i), j) and, for
   numbers, sd.grad(sd.grad(f, i), j) and sd.derivative(f, order=2), to 1e-8 (skipped where
   one of them is not finite: f is not twice differentiable there).
@@ -24,6 +26,7 @@ xfail(raises=EntryPointMismatch) never hides an oracle failure.
 
 Every transform is built (and numba-compiled) once per (function, options, mode).
 """
+import contextlib
 import functools
 import inspect
 import math
@@ -68,9 +71,10 @@ def _first_difference(a, b, rel, atol=1e-300):
 
 
 def _flat(result):
-    """A number, tuple of numbers, array or tuple of arrays as one flat float array."""
-    parts = result if isinstance(result, tuple) else (result,)
-    return np.concatenate([np.ravel(np.asarray(p, dtype=np.float64)) for p in parts])
+    """A number, array or (nested) tuple of these as one flat float array."""
+    if isinstance(result, tuple):
+        return np.concatenate([_flat(part) for part in result])
+    return np.ravel(np.asarray(result, dtype=np.float64))
 
 
 # ---- the transforms, built once per mode ------------------------------------------------
@@ -232,9 +236,10 @@ def check_entry_points(kind, f, wrt, args, got, rel=ENTRY):
     Each disagreement is recorded in `pending` (conftest.py raises them after the test)."""
     where = f"{f.__name__} at {args}"
     vector = isinstance(f(*args), tuple)
+    if kind == "D" and vector:
+        _attempt(f"sd.derivative of {where}",
+                 lambda: _same(_plain("derivative", f)(*args), tuple(_flat(got)), rel, "derivative"))
     if kind == "D":
-        _attempt(f"sd.derivative of {where}", lambda: _same(
-            _plain("derivative", f)(*args), tuple(_flat(got)) if vector else got, rel, "its value"))
         kind, got = ("J", np.asarray(got)) if vector else ("G", got)
     if kind == "G":
         _gradient_entry_points(f, wrt, args, got, rel, where)
@@ -243,15 +248,21 @@ def check_entry_points(kind, f, wrt, args, got, rel=ENTRY):
         _jacobian_entry_points(f, wrt, args, got, rel, where)
 
 
-def _attempt(what, check):
-    """Run one entry point's check; a disagreement, or an exception where the tested entry
-    point worked, goes to `pending`."""
+@contextlib.contextmanager
+def recorded(what):
+    """Run one entry point's check: a disagreement, or an exception where the tested entry
+    point worked, goes to `pending` under `what`."""
     try:
-        check()
+        yield
     except EntryPointMismatch as exc:
         pending.append(f"{what}: {exc}")
     except Exception as exc:
         pending.append(f"{what} raised {type(exc).__name__}: {exc}")
+
+
+def _attempt(what, check):
+    with recorded(what):
+        check()
 
 
 def _gradient_entry_points(f, wrt, args, got, rel, where):
@@ -268,6 +279,10 @@ def _gradient_entry_points(f, wrt, args, got, rel, where):
         _attempt(f"sd.value_and_grad(wrt={wrt!r}, mode={mode!r}) of {where}", value_and_grad)
         _attempt(f"sd.jacobian(wrt={wrt!r}, mode={mode!r}) of {where}",
                  lambda: _same(_plain("jacobian", f, wrt, mode)(*args), got, rel, "jacobian"))
+
+    if 0 in indices and np.ndim(args[0]) == 0:
+        _attempt(f"sd.derivative of {where}",
+                 lambda: _same(_plain("derivative", f)(*args), partials[indices.index(0)], rel, "derivative"))
 
     def vjp():
         value, vjp_fn = sd.vjp(f, *args, jit=False)
