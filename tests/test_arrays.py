@@ -143,14 +143,8 @@ def check_forward_agrees(f, args, rng, jit=True, wrt=None):
 
 ROW_OF_MATRIX_FORWARD = ("X[i] of a 2-D X in batched forward mode indexes the tangent block's first axis "
                          "(dX[i][k] for dX[i][:, k]): sd.grad(mode='forward'), sd.jacobian and sd.hessian raise ValueError")
-SECOND_DERIVATIVE_OF_ARRAY_FUNCTION = ("sd.derivative(f, order=2) of f(a, x) with an array x is refused: "
-                                       "'store_column() may change 'J_a' in place' (its own generated code)")
-GRAD_GRAD_OF_WHILE = "sd.grad(sd.grad(f, 2), 2) of a while loop raises KeyError: 'folded' (emit.py)"
 ENTRY_POINT_BUGS = {
     "X[i]": ROW_OF_MATRIX_FORWARD,
-    "scalar * vector": SECOND_DERIVATIVE_OF_ARRAY_FUNCTION,
-    "scalar with (n, m)": SECOND_DERIVATIVE_OF_ARRAY_FUNCTION,
-    "(n, m) ** scalar, scalar ** (n, m)": SECOND_DERIVATIVE_OF_ARRAY_FUNCTION,
 }
 
 
@@ -1244,8 +1238,7 @@ def euler_steps(x0, A, dt):
 
 @pytest.mark.parametrize("f, make", [
     (recurrent, lambda r: (r.standard_normal((4, 4)), r.standard_normal(4))),
-    pytest.param(euler_steps, lambda r: (r.standard_normal(3), r.standard_normal((3, 3)), 0.125),
-                 marks=pytest.mark.entry_point_bug(GRAD_GRAD_OF_WHILE)),
+    (euler_steps, lambda r: (r.standard_normal(3), r.standard_normal((3, 3)), 0.125)),
 ], ids=["recurrent", "euler_steps"])
 def test_arrays_carried_through_loops_are_taped_per_iteration(f, make):
     args = make(rng_for(f.__name__))

@@ -21,14 +21,6 @@ from oracles import assert_close, complex_step, mp_diff
 
 REL = 1e-12
 
-# s2sdiff bugs found by checking every entry point (tests/modes.py); each test still runs its own checks
-GRAD_GRAD_WHILE = "sd.grad(sd.grad(f)) of a while loop raises KeyError: 'folded' (emit.py)"
-GRAD_GRAD_BREAK = "sd.grad(sd.grad(f)) of a loop with break/continue is refused, naming an internal variable ('going_2')"
-GRAD_GRAD_NESTED = "sd.grad(sd.grad(f)) of nested loops with a break is refused ('j' is read before it is assigned)"
-GRAD_GRAD_BRANCH = "sd.grad(sd.grad(f)) of a variable assigned in one branch inside a loop is refused ('t1' / 't2')"
-GRAD_GRAD_INT = ("sd.grad(sd.grad(f)) of an int-initialized accumulator: NameError 'it' (jit=False); "
-                 "numba cannot compile it (jit=True)")
-
 
 def check_complex_step(ad, f, args, i=0):
     """s2sdiff's ∂f/∂args[i] (derivative for i = 0, grad otherwise) vs the complex step."""
@@ -190,7 +182,6 @@ def int_accumulator(x, n):
     return s
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_INT)
 @pytest.mark.parametrize("x", [-0.4, 0.9, 3.1])
 def test_int_initialized_accumulator(ad, x):
     check_complex_step(ad, int_accumulator, [x, 5])
@@ -208,7 +199,6 @@ def newton_sqrt(a):
     return x
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_WHILE)
 @pytest.mark.parametrize("a", [0.3, 2.0, 17.5, 1e4])
 def test_while_newton_sqrt(ad, a):
     assert_close(ad.D(newton_sqrt)(a), 0.5 / math.sqrt(a), REL)
@@ -237,7 +227,6 @@ def while_counter(x, n):
     return y
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_WHILE)
 @pytest.mark.parametrize("n", [0, 1, 6])
 @pytest.mark.parametrize("x", [-0.9, 0.5, 2.4])
 def test_while_counter(ad, x, n):
@@ -269,7 +258,6 @@ def break_on_index(x, n, stop):
     return s
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_BREAK)
 @pytest.mark.parametrize("stop", [0, 3, 99])
 @pytest.mark.parametrize("x", [-1.2, 0.3, 1.9])
 def test_break_on_index(ad, x, stop):
@@ -285,7 +273,6 @@ def skip_odd(x, n):
     return s
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_BREAK)
 @pytest.mark.parametrize("x", [-0.7, 0.25, 1.8])
 def test_continue_in_for(ad, x):
     check_complex_step(ad, skip_odd, [x, 9])
@@ -302,7 +289,6 @@ def while_continue(x, n):
     return s
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_BREAK)
 @pytest.mark.parametrize("x", [-0.5, 0.6, 1.4])
 def test_continue_in_while(ad, x):
     check_complex_step(ad, while_continue, [x, 8])
@@ -363,7 +349,6 @@ def return_from_while_true(x, n):
             return y * y
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_WHILE)
 @pytest.mark.parametrize("n", [1, 5])
 @pytest.mark.parametrize("x", [-0.4, 0.7, 1.3])
 def test_return_from_while_true(ad, x, n):
@@ -399,7 +384,6 @@ def nested_break_continue(x, n):
     return s
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_NESTED)
 @pytest.mark.parametrize("x", [-1.0, 0.2, 1.7])
 def test_nested_loops_with_break_and_continue(ad, x):
     # at x = 0.2 the derivative (8.6e-8) is small against its terms: forward and reverse
@@ -774,7 +758,6 @@ def while_counter_long(x, n):
     return y * y
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_WHILE)
 @pytest.mark.parametrize("n", [17, 64, 1000])
 @pytest.mark.parametrize("x", [-0.8, 0.45, 1.7])
 def test_while_loop_longer_than_16_iterations(ad, x, n):
@@ -790,7 +773,6 @@ def while_grow(x):
     return s / k
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_WHILE)
 @pytest.mark.parametrize("x", [1.1, 1.5, 1.9])
 def test_while_on_active_value_longer_than_16_iterations(ad, x):
     n = 0                           # 137, 34 and 22 iterations
@@ -830,7 +812,6 @@ def break_in_inner_loop_on_index(x, n):
     return s
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_NESTED)
 @pytest.mark.parametrize("x", [-0.9, 0.35, 1.4])
 def test_break_in_nested_inner_loop_on_index(ad, x):
     check_complex_step(ad, break_in_inner_loop_on_index, [x, 5])
@@ -877,7 +858,6 @@ def assigned_in_one_branch(x, n):
     return s + y
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_BRANCH)
 @pytest.mark.parametrize("n", [0, 1, 2, 8])
 @pytest.mark.parametrize("x", [-1.1, 0.3, 1.6])
 def test_variable_assigned_in_one_branch_inside_loop(ad, x, n):
@@ -894,7 +874,6 @@ def assigned_in_one_branch_on_value(x, n):
     return s * y
 
 
-@pytest.mark.entry_point_bug(GRAD_GRAD_BRANCH)
 @pytest.mark.parametrize("x", [-0.7, 0.3, 0.9, 1.4])    # the branch is taken 5, 3, 2, 1 times of 7
 def test_variable_assigned_in_one_branch_on_active_value(ad, x):
     assert_close(ad.D(assigned_in_one_branch_on_value)(x, 7),
