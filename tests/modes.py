@@ -30,7 +30,6 @@ import contextlib
 import functools
 import inspect
 import math
-import traceback
 import zlib
 
 import numpy as np
