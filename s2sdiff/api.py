@@ -174,16 +174,21 @@ def _generated(f) -> bool:
     return hasattr(python_function(f), "s2sdiff_origin")
 
 
-def _all_arguments(f, args, what, arrays, primals=True):
+def _all_arguments(f, args, what, jit, primals=True):
     """sd.jvp's and sd.vjp's arguments as the generated code takes them: integers and, among
     primals, integer arrays stay as they are (never differentiated: loop bounds, indices,
-    labels), the rest as differentiated."""
+    labels), the rest as differentiated (without numba, NumPy numbers, which divide by zero
+    as compiled code does)."""
     params = _params(f)
     if len(args) != len(params):
         raise S2SDiffError(f"{what}: {python_function(f).__name__} takes {len(params)} argument(s), got {len(args)}")
     name = python_function(f).__name__
-    return tuple(v if is_integer(v) or primals and _integer_array(v) else differentiated_argument(name, p, v, arrays)
+    return tuple(v if is_integer(v) or primals and _integer_array(v) else _number(differentiated_argument(name, p, v, True), jit)
                  for p, v in zip(params, args))
+
+
+def _number(value, jit):
+    return np.float64(value) if not jit and type(value) is float else value
 
 
 def _copies(values) -> list:
@@ -200,8 +205,8 @@ def _integer_array(value) -> bool:
 
 def jvp(f, primals, tangents, *, jit=True, check=None):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
-    primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=True)
-    tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True, primals=False)
+    primals = _all_arguments(f, tuple(primals), "jvp primals", jit)
+    tangents = _all_arguments(f, tuple(tangents), "jvp tangents", jit, primals=False)
     unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, kinds=call_kinds(_params(f), primals))
     params = _params(f)
     for p, primal, tangent in zip(params, primals, tangents):
@@ -222,7 +227,7 @@ def jvp(f, primals, tangents, *, jit=True, check=None):
 
 def vjp(f, *primals, jit=True, check=None):
     """`(f(*primals), vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument."""
-    primals = _all_arguments(f, primals, "vjp", arrays=True)
+    primals = _all_arguments(f, primals, "vjp", jit)
     function = normalize(python_function(f))
     unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=call_kinds(_params(f), primals))
     params = _params(f)
@@ -245,7 +250,7 @@ def vjp(f, *primals, jit=True, check=None):
         for k, (seed, out) in enumerate(zip(seeds, values)):
             if np.shape(seed) != np.shape(out):
                 raise ValueError(f"vjp_fn: cotangent {k} has shape {np.shape(seed)}, the output {np.shape(out)}")
-        seeds = tuple(np.asarray(c, dtype=np.float64) if np.ndim(c) else float(c) for c in seeds)
+        seeds = tuple(np.asarray(c, dtype=np.float64) if np.ndim(c) else _number(float(c), jit) for c in seeds)
         seed_names = [f"b{function.name}{k + 1 if m > 1 else ''}" for k in range(m)]
         out = run(unit.function.name, unit.compiled, params + seed_names, primals + seeds, jit)
         # integers are never differentiated: their cotangents are zeros

@@ -141,11 +141,7 @@ def check_forward_agrees(f, args, rng, jit=True, wrt=None):
 
 # ---- s2sdiff bugs found by checking every entry point (tests/modes.py) -----------------
 
-ROW_OF_MATRIX_FORWARD = ("X[i] of a 2-D X in batched forward mode indexes the tangent block's first axis "
-                         "(dX[i][k] for dX[i][:, k]): sd.grad(mode='forward'), sd.jacobian and sd.hessian raise ValueError")
-ENTRY_POINT_BUGS = {
-    "X[i]": ROW_OF_MATRIX_FORWARD,
-}
+ENTRY_POINT_BUGS = {}
 
 
 def entry_point_checked(table):

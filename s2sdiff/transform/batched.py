@@ -41,7 +41,9 @@ class _Batched:
         self.namer = Namer(ir.all_names(fn))
         self.count = self.namer.fresh("K")
         self.tangents = _seeded(fn.body, set(self.tangent_params))
-        numbers = number_names(fn, frozenset((p, ARRAY) for p in fn.params if p not in fn.numbers), fn.numbers)
+        # no guesses: a row X[1] of an array whose rank the tangent code does not show is no number
+        numbers = number_names(fn, frozenset((p, ARRAY) for p in fn.params if p not in fn.numbers), fn.numbers,
+                               guess=False)
         self.number_tangents = self.tangents & numbers
         self.array_tangents = self.tangents - numbers
         self.statements_of = {}         # name -> ids of the statements that read or write it
@@ -210,7 +212,7 @@ class _Batched:
                 continue
             value = s.value
             if isinstance(value, ir.Item) and value.array.id in self.array_tangents:
-                value = ir.Item(view(value.array.id, value.index), (ir.Name(k),))
+                value = ir.Item(view(value.array.id, value.index), (ir.Const(Ellipsis), ir.Name(k)))
             elif isinstance(value, ir.Item):         # an element of a tangent no seed reaches: zero
                 pass
             elif isinstance(value, ir.Prim):
