@@ -392,6 +392,12 @@ def _returns_numbers(call: ir.Call, numbers) -> bool:
 _array_parameters: dict = {}
 
 
+# The arguments of an array-valued primitive that must be arrays (the rest may be numbers:
+# an axis, or the adjoint of vector @ vector).
+_ARRAY_ARGUMENTS = {"dim": slice(1), "sum_axis": slice(1), "expand": slice(1),
+                    "matmul_adjoint_left": slice(1, None), "matmul_adjoint_right": slice(1, None)}
+
+
 def array_parameters(function: ir.Function) -> set:
     """Parameters the function uses as arrays (see number_names)."""
     key = id(function)
@@ -404,8 +410,7 @@ def array_parameters(function: ir.Function) -> set:
             arrays.add(expr.array.id)
         elif isinstance(expr, ir.Prim) and RULES[expr.op].result != "elementwise" and expr.op != "where" \
                 and (expr.op not in CREATIONS or expr.op == "copy"):      # np.zeros(n): n is a size
-            arrays |= {a.id for a in expr.args[:1 if expr.op in ("dim", "sum_axis", "expand") else None]
-                       if isinstance(a, ir.Name)}
+            arrays |= {a.id for a in expr.args[_ARRAY_ARGUMENTS.get(expr.op, slice(None))] if isinstance(a, ir.Name)}
         elif isinstance(expr, ir.Opaque):
             arrays |= {a.id for a in expr.args if isinstance(a, ir.Name)}
         elif isinstance(expr, ir.Call):
