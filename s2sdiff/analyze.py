@@ -183,8 +183,9 @@ def _rank(expr, ndims, shapes):
         return ndims.get(expr.id)
     if isinstance(expr, ir.Item):
         base = ndims.get(expr.array.id)
-        whole = sum(1 for i in expr.index if not isinstance(i, ir.Slice))
-        return None if base is None or base < len(expr.index) else base - whole
+        new_axes = sum(1 for i in expr.index if isinstance(i, ir.Const) and i.value is None)
+        whole = sum(1 for i in expr.index if not isinstance(i, ir.Slice)) - new_axes
+        return None if base is None or base < len(expr.index) - new_axes else base - whole + new_axes
     if not isinstance(expr, ir.Prim):
         return None
     op, args = expr.op, expr.args

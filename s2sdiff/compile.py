@@ -212,11 +212,11 @@ def _calling_primals(func: types.FunctionType) -> types.FunctionType:
 def _respelled(func: types.FunctionType, namespace: dict):
     """`func` recompiled from its source with what numba lacks respelled (`math.cbrt` ->
     `np.cbrt`, as generated code has it), in `namespace`; None if it uses none of that."""
-    from .normalize import respelled
+    from .normalize import MEAN_ALONG, respelled
     from .parse import parse_function
     from .rules import NUMBA_LACKS
     names = func.__code__.co_names
-    if func.__closure__ or not ("sum" in names or any(dotted.split(".")[1] in names for dotted in NUMBA_LACKS)):
+    if func.__closure__ or not ("sum" in names or "mean" in names or any(dotted.split(".")[1] in names for dotted in NUMBA_LACKS)):
         return None
 
     def resolve(call_func):
@@ -230,7 +230,7 @@ def _respelled(func: types.FunctionType, namespace: dict):
     tree = respelled(original, resolve, {"np": "_s2sdiff_np"})
     if tree is original:
         return None
-    namespace["_s2sdiff_np"] = np
+    namespace.update({"_s2sdiff_np": np, MEAN_ALONG: runtime.mean_along})
     tree.decorator_list = []
     exec(compile(ast.fix_missing_locations(ast.Module([tree], [])), func.__code__.co_filename, "exec"), namespace)
     respelled_func = namespace.pop(func.__name__)

@@ -338,6 +338,56 @@ def read_after(sites, k, name) -> bool:
         or any(name in exposed_reads(loop.body) for loop in sites[k][1])
 
 
+def value_read_later(body, stmt, name) -> bool:
+    """Whether the value `name` holds right after `stmt` (a statement of `body`, found by
+    identity) may be read: by what runs after it, a loop around it starting over included,
+    before an assignment certain to run gives `name` another value."""
+    for owner, block, k in reversed(_path_to(body, stmt)):
+        found = _first_use(block[k + 1:], name)
+        if found is not None:
+            return found == "read"
+        if isinstance(owner, (For, While)):
+            if isinstance(owner, While) and name in tree_names(owner.test) or _first_use(owner.body, name) == "read":
+                return True
+    return False
+
+
+def _path_to(body, stmt, owner=None) -> list:
+    """[(the statement owning the block or None, block, position)] from `body` down to `stmt`."""
+    for k, s in enumerate(body):
+        if s is stmt:
+            return [(owner, body, k)]
+        for inner in (s.body, s.orelse) if isinstance(s, If) else (s.body,) if isinstance(s, (For, While)) else ():
+            path = _path_to(inner, stmt, s)
+            if path:
+                return [(owner, body, k)] + path
+    return []
+
+
+def _first_use(stmts, name):
+    """"read" if running `stmts` may read `name` before assigning it, "assigned" if it
+    certainly assigns it first (or leaves the function), None if neither."""
+    for s in stmts:
+        if isinstance(s, (Break, Continue)):
+            return "read"                      # where control goes next is not followed here
+        if name in reads(s):
+            return "read"
+        if isinstance(s, Return):
+            return "assigned"
+        if isinstance(s, If):
+            uses = {_first_use(s.body, name), _first_use(s.orelse, name)}
+            if "read" in uses:
+                return "read"
+            if uses == {"assigned"}:
+                return "assigned"
+        elif isinstance(s, (For, While)):
+            if _first_use(s.body, name) == "read":
+                return "read"
+        elif name in targets(s):
+            return "assigned"
+    return None
+
+
 def this_level(body):
     """Statements of a loop body outside the loops nested in it."""
     for stmt in body:
@@ -345,6 +395,29 @@ def this_level(body):
         if isinstance(stmt, If):
             yield from this_level(stmt.body)
             yield from this_level(stmt.orelse)
+
+
+def view_bases(function: Function) -> dict:
+    """Name -> the arrays it may be a view of (a row or slice, a transpose, another name)."""
+    direct = {}
+    for s in walk(function.body):
+        if isinstance(s, Assign):
+            v = s.value
+            base = v.array.id if isinstance(v, Item) else v.id if isinstance(v, Name) else \
+                v.args[0].id if isinstance(v, Prim) and v.op == "transpose" and isinstance(v.args[0], Name) \
+                else None
+            if base is not None:
+                direct.setdefault(s.target, set()).add(base)
+    bases = {}
+    for name in direct:
+        seen, todo = set(), list(direct[name])
+        while todo:
+            base = todo.pop()
+            if base not in seen:
+                seen.add(base)
+                todo.extend(direct.get(base, ()))
+        bases[name] = seen
+    return bases
 
 
 def all_names(function: Function) -> set:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import ir
+from . import ir, runtime
 from .effects import call_changes
 from .errors import S2SDiffError, at_line, unsupported
 from .names import Namer
@@ -224,17 +224,27 @@ def respelled(tree, resolve, modules=None):
     def summed(call):
         return resolve(call.func) is sum and _spread_literal(call)
 
-    if not any(isinstance(sub, ast.Call) and (spelling(sub.func) or summed(sub)) for sub in ast.walk(tree)):
+    def mean_with_axis(call):
+        return resolve(call.func) is np.mean and (len(call.args) > 1 or any(k.arg == "axis" for k in call.keywords))
+
+    if not any(isinstance(sub, ast.Call) and (spelling(sub.func) or summed(sub) or mean_with_axis(sub))
+               for sub in ast.walk(tree)):
         return tree
-    return _Respell(spelling, summed, modules or {}).visit(copy.deepcopy(tree))
+    return _Respell(spelling, summed, mean_with_axis, modules or {}).visit(copy.deepcopy(tree))
+
+
+MEAN_ALONG = "_s2sdiff_mean_along"      # the name respelled code calls runtime.mean_along by
 
 
 class _Respell(ast.NodeTransformer):
-    def __init__(self, spelling, summed, modules):
-        self.spelling, self.summed, self.modules = spelling, summed, modules
+    def __init__(self, spelling, summed, mean_with_axis, modules):
+        self.spelling, self.summed, self.mean_with_axis, self.modules = spelling, summed, mean_with_axis, modules
 
     def visit_Call(self, node):
         self.generic_visit(node)
+        if self.mean_with_axis(node):
+            axis = node.args[1] if len(node.args) > 1 else next(k.value for k in node.keywords if k.arg == "axis")
+            return ast.copy_location(ast.Call(ast.Name(MEAN_ALONG, ast.Load()), [node.args[0], axis], []), node)
         if self.summed(node):                # numba has no sum of a tuple of arrays
             total = node.args[1] if len(node.args) == 2 else ast.Constant(0)
             for item in node.args[0].elts:
@@ -308,9 +318,9 @@ class _UserLowering(_Lowering):
                              f"their arguments; assign it a copy first ({write.array} = {write.array}.copy())",
                              at_line(write.line))
         sites = list(ir.walk_in_loops(body))
-        for k, (s, _) in enumerate(sites):
+        for s, _ in sites:
             if self.generated() and isinstance(s, ir.Assign) and isinstance(s.value, ir.Name) \
-                    and not ir.read_after(sites, k, s.value.id):
+                    and not ir.value_read_later(body, s, s.value.id):
                 continue            # single assignment renames an array (`y_2 = y`): no second name
             if isinstance(s, ir.Assign) and s.target in self.written and not (isinstance(s.value, ir.Prim) and makes_new_array(s.value.op)):
                 raise self.error(f"'{s.target}' is assigned elements, so each assignment of it must create a new "
@@ -393,7 +403,7 @@ class _UserLowering(_Lowering):
                 self.namespace[sub.id] = self.free_value(sub.id, sub)
         respelled_node = respelled(node, self.free_function)
         if respelled_node is not node:
-            self.namespace["np"] = np
+            self.namespace.update({"np": np, MEAN_ALONG: runtime.mean_along})
         return respelled_node
 
     # -- calls -------------------------------------------------------------------------

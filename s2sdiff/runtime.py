@@ -8,7 +8,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 from numba.core import types
-from numba.extending import overload
+from numba.extending import overload, register_jitable
 
 from .errors import S2SDiffError
 
@@ -96,6 +96,12 @@ def chunk_count(count):
 def owned(x):
     """A copy of an array (a gradient handed out must not share another's storage); a number as it is."""
     return x.copy() if isinstance(x, np.ndarray) else x
+
+
+@register_jitable
+def mean_along(a, axis):
+    """np.mean(a, axis): numba's np.mean takes no axis (kept-as-written code, conditions)."""
+    return np.sum(a, axis=axis) / a.shape[axis]
 
 
 def expand(g, axis):
@@ -388,6 +394,13 @@ def directions(d):
     return d.shape[-1]
 
 
+def in_direction(d, k):
+    """Direction k of a batched tangent d (its last axis).  Of a number's tangent, a number:
+    NumPy's d[..., k] of a vector is a 0-d view that a later write into d would change."""
+    v = d[..., k]
+    return v[()] if v.ndim == 0 else v
+
+
 def batched_zeros(v, count):
     """The zero tangent of v in `count` directions: v's shape + (count,)."""
     return np.zeros(shape_of(v) + (count,))
@@ -417,6 +430,11 @@ def _directions(d):
     return directions
 
 
+@overload(in_direction)
+def _in_direction(d, k):
+    return lambda d, k: d[..., k]
+
+
 @overload(batched_zeros)
 def _batched_zeros(v, count):
     if isinstance(v, types.Array):
@@ -438,5 +456,5 @@ HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, ch
                                     scalar_output, float_elements,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
-                                    store_row, seed_view, shaped_partial, block_width, directions, batched_zeros,
+                                    store_row, seed_view, shaped_partial, block_width, directions, in_direction, batched_zeros,
                                     seed_block, store_columns)}

@@ -22,7 +22,7 @@ def simplify(function: ir.Function) -> ir.Function:
     written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
     single = {n for n, c in writes.items() if c == 1 and n not in function.params and n not in written}
     renames: dict = {}
-    body = _cse(function.body, single, renames)
+    body = _cse(function.body, single, renames, ir.view_bases(function))
     body = _rename(body, renames)
     body = _drop_dead(body, single)
     return replace(function, body=body)
@@ -59,7 +59,7 @@ def _write_counts(function) -> Counter:
     return counts
 
 
-def _cse(body, single, renames) -> list:
+def _cse(body, single, renames, bases) -> list:
     available: dict = {}                # (op, args, family) -> name holding it
     out = []
     for s in body:
@@ -77,13 +77,13 @@ def _cse(body, single, renames) -> list:
             out.append(s)
             continue
         if isinstance(s, ir.If):
-            s = ir.If(s.test, _cse(s.body, single, renames), _cse(s.orelse, single, renames), s.line)
+            s = ir.If(s.test, _cse(s.body, single, renames, bases), _cse(s.orelse, single, renames, bases), s.line)
             available.clear()
         elif isinstance(s, ir.For):
-            s = ir.For(s.var, s.start, s.stop, s.step, _cse(s.body, single, renames), s.line)
+            s = ir.For(s.var, s.start, s.stop, s.step, _cse(s.body, single, renames, bases), s.line)
             available.clear()
         elif isinstance(s, ir.While):
-            s = ir.While(s.test, _cse(s.body, single, renames), s.line)
+            s = ir.While(s.test, _cse(s.body, single, renames, bases), s.line)
             available.clear()
         elif isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) and s.target in single:
             item = ir.Item(_renamed(s.value.array, renames), ir.map_index(s.value.index, lambda a: _renamed(a, renames)))
@@ -96,7 +96,11 @@ def _cse(body, single, renames) -> list:
             s = ir.Assign(s.target, item, s.line)
         elif isinstance(s, ir.Assign):
             _invalidate(available, s.target)
-        elif isinstance(s, ir.SetItem):         # what was computed from the array's old elements
+        elif isinstance(s, ir.SetItem):         # what was computed from the array's old elements, or a view's
+            written = {s.array} | bases.get(s.array, set())
+            for name in {n.id for key in available for n in key[1] if isinstance(n, ir.Name)}:
+                if name not in written and ({name} | bases.get(name, set())) & written:
+                    _invalidate(available, name)
             _invalidate(available, s.array)
         elif isinstance(s, ir.Unpack):
             for t in s.targets:

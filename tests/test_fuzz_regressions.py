@@ -338,3 +338,388 @@ def test_forward_tangent_of_a_sum_with_a_written_array_is_its_own(jit):
     assert hxa[0] == pytest.approx(want, rel=1e-14) and hax[0] == pytest.approx(want, rel=1e-14)
     assert hxx[0, 0] == pytest.approx(2 * (a + 2 * x) ** 2 + 4 * y, rel=1e-14)
     assert haa == pytest.approx(2 * (1 + x) ** 2, rel=1e-14)
+
+
+# ---- found by the grammar written the way users write (issue 14) ----
+# Each test asks for the right numbers or, where it says so, a clear refusal naming this file's line.
+
+
+def right_or_refused(compute, want, rtol=1e-13):
+    """The numbers `want`, or an UnsupportedError naming this file: never other numbers or another error."""
+    try:
+        got = compute()
+    except sd.UnsupportedError as exc:
+        assert f'File "{__file__}", line ' in str(exc), str(exc)
+        return
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), want, rtol=rtol, atol=1e-15)
+
+
+def squares_twice(x):
+    p = 1
+    for i in range(2):
+        p *= np.dot(x, x)
+    return p
+
+
+@JIT
+def test_an_int_accumulator_times_a_dot_product(jit):
+    # (x·x)², gradient 4 (x·x) x; forward mode gives it, reverse mode truncated 1.44 to 1 on the tape
+    x = np.array([0.5, 0.7])
+    np.testing.assert_allclose(sd.grad(squares_twice, jit=jit)(x), 4 * np.dot(x, x) * x, rtol=1e-14)
+
+
+def copy_into(out, v):
+    for i in range(len(out)):
+        out[i] = v[i]
+
+
+def fills_a_row(x, a):
+    h = np.zeros((2, len(x)))
+    copy_into(h[0], x)
+    return np.sum(h) * a
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_helper_writing_into_a_row_of_a_matrix(mode):
+    x, a = np.array([0.5, 0.7]), 1.5
+    right_or_refused(lambda: np.append(*sd.grad(fills_a_row, wrt=(0, 1), mode=mode, jit=False)(x, a)),
+                     [a, a, np.sum(x)])
+
+
+def stacks_twice(x):
+    ones = np.ones_like(x)
+    h = np.zeros((2, len(x)))
+    h[0] += np.sum(np.stack((x, x)), axis=0)
+    return np.sum(np.stack((h[0], ones)))
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_stack_of_a_row_written_from_a_stack(mode):
+    right_or_refused(lambda: sd.grad(stacks_twice, mode=mode, jit=False)(np.array([0.5, 0.7])), [2.0, 2.0])
+
+
+def rows_in_a_loop(x):
+    h = np.zeros((2, 2))
+    for j in range(2):
+        h[j] = x[0]
+        h[j, :] = h[0]
+    return np.sum(h)
+
+
+@JIT
+def test_a_row_read_of_a_matrix_written_in_a_loop(jit):
+    right_or_refused(lambda: sd.grad(rows_in_a_loop, jit=jit)(np.array([0.5, 0.7])), [4.0, 0.0])
+
+
+def dot_or_constant(x, a):
+    if a <= x[0]:
+        return np.dot(x, x)
+    return 0.5
+
+
+@JIT
+def test_reverse_jacobian_of_a_dot_or_a_constant(jit):
+    x = np.array([0.8])
+    for a, want in ((1.0, [0.0]), (0.5, [1.6])):
+        np.testing.assert_allclose(sd.jacobian(dot_or_constant, mode="reverse", jit=jit)(x, a), want, rtol=1e-15)
+
+
+def zeros_like_it(v):
+    return np.zeros(len(v))
+
+
+def dot_with_a_helper_or_constant(x, a):
+    if a <= x[0]:
+        return np.dot(x, zeros_like_it(x))
+    return 0.5
+
+
+@JIT
+def test_reverse_jacobian_of_a_dot_with_a_helper_or_a_constant(jit):
+    for a in (1.0, 0.5):
+        jacobian = sd.jacobian(dot_with_a_helper_or_constant, mode="reverse", jit=jit)
+        np.testing.assert_allclose(jacobian(np.array([0.8]), a), [0.0], rtol=1e-15)
+
+
+def constant(x, a):
+    return 0.5
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobian_of_grad_of_a_function_that_ignores_x(mode):
+    jxx, jxa = sd.jacobian(sd.grad(constant, wrt=0, jit=False), wrt=(0, 1), mode=mode, jit=False)(np.ones(2), 2.0)
+    assert np.shape(jxx) == (2, 2) and np.shape(jxa) == (2,)
+
+
+def scaled_square(a, x):
+    return np.sum(x * a * a)
+
+
+def test_second_derivative_with_a_further_array_argument():
+    x, a = np.array([1.0, 2.0]), 2.0
+    assert sd.derivative(scaled_square, jit=False)(a, x) == pytest.approx(2 * a * np.sum(x), rel=1e-15)
+    assert sd.derivative(scaled_square, order=2, jit=False)(a, x) == pytest.approx(2 * np.sum(x), rel=1e-15)
+
+
+def first_below(x, a):
+    for i in range(len(x)):
+        if x[i] < a:
+            return x[i] * x[i]
+    return a
+
+
+def test_reverse_over_reverse_of_an_early_return_in_a_loop():
+    got = sd.jacobian(sd.grad(first_below, jit=False), mode="reverse", jit=False)(np.array([0.5]), 1.0)
+    np.testing.assert_allclose(got, [[2.0]], rtol=1e-15)
+
+
+def while_in_a_for(x, a, k):
+    for i in range(2):
+        while k > 0:
+            if i > k:
+                return x[0] ** 2
+    return np.sum(x) * a
+
+
+def test_reverse_over_reverse_of_a_while_in_a_for():
+    jacobian = sd.jacobian(sd.grad(while_in_a_for, jit=False), wrt=1, mode="reverse", jit=False)
+    np.testing.assert_allclose(jacobian(np.array([0.5, 0.7]), 1.0, 0), [1.0, 1.0], rtol=1e-15)
+
+
+def joins_a_constant(x, a):
+    for j in range(2):
+        a = a * np.sum(np.hstack((x, x)))
+    return a
+
+
+def joins_in_a(a, x):
+    return joins_a_constant(x, a)
+
+
+def test_grad_of_grad_of_a_join_of_constant_arrays():
+    x = np.array([0.5, 0.7])
+    assert sd.grad(joins_in_a, jit=False)(1.5, x) == pytest.approx((2 * np.sum(x)) ** 2, rel=1e-15)
+    assert sd.grad(sd.grad(joins_in_a, jit=False), jit=False)(1.5, x) == 0.0
+
+
+def rewrites_in_a_loop(a, x):
+    y = np.zeros_like(x)
+    for i in range(2):
+        y[:] = x * a * a
+    return np.sum(y)
+
+
+def test_grad_of_grad_of_a_loop_writing_a_whole_array():
+    x = np.array([0.5, 0.7])
+    assert sd.grad(rewrites_in_a_loop, jit=False)(1.5, x) == pytest.approx(2 * 1.5 * np.sum(x), rel=1e-15)
+    assert sd.grad(sd.grad(rewrites_in_a_loop, jit=False), jit=False)(1.5, x) == pytest.approx(2 * np.sum(x), rel=1e-15)
+
+
+def subtract_then_outer(x):
+    y = np.sin(x)
+    y -= x
+    return np.sum(y[:, None] * x)
+
+
+def test_an_augmented_assignment_before_a_new_axis():
+    x = np.array([0.5, 0.7])
+    # Σᵢⱼ yᵢ xⱼ = (Σ y)(Σ x) with y = sin x − x
+    want = (np.cos(x) - 1) * np.sum(x) + np.sum(np.sin(x) - x)
+    np.testing.assert_allclose(sd.grad(subtract_then_outer, jit=False)(x), want, rtol=1e-14)
+
+
+def assigns_itself(x):
+    y = x.copy()
+    y[:] = y
+    return np.sum(y * y)
+
+
+@JIT
+def test_an_array_assigned_to_itself(jit):
+    x = np.array([0.5, 0.7])
+    np.testing.assert_allclose(sd.grad(assigns_itself, jit=jit)(x), 2 * x, rtol=1e-15)
+
+
+def doubled(v):
+    return sum((v, v))
+
+
+def calls_doubled_passively(x, k):
+    return x[0] * np.sum(doubled(np.ones(k)))
+
+
+def test_a_helper_summing_a_tuple_of_arrays_compiled():
+    # numba has no sum(UniTuple(array, array)); the generated Python gives [4, 0]
+    np.testing.assert_allclose(sd.grad(calls_doubled_passively)(np.array([0.5, 0.7]), 2), [4.0, 0.0], rtol=1e-15)
+
+
+def outer_rows(v):
+    return v[:, None] * v @ v
+
+
+def outer_of_a_helper(x):
+    return np.sum(np.outer(x, outer_rows(x)))
+
+
+def test_reverse_over_reverse_of_a_helper_with_a_matrix_vector_product():
+    # Σᵢⱼ xᵢ xⱼ (x·x) = (Σx)² (x·x); its Hessian by hand
+    x = np.array([0.5, 0.7])
+    s, q = np.sum(x), np.dot(x, x)
+    want = 2 * q * np.ones((2, 2)) + 4 * s * (x[:, None] + x[None, :]) + 2 * s * s * np.eye(2)
+    np.testing.assert_allclose(sd.jacobian(sd.grad(outer_of_a_helper, jit=False), mode="forward", jit=False)(x), want,
+                               rtol=1e-14)
+    np.testing.assert_allclose(sd.jacobian(sd.grad(outer_of_a_helper, jit=False), mode="reverse", jit=False)(x), want,
+                               rtol=1e-14)
+
+
+def scales_a_row(x):
+    h = np.ones((2, 2))
+    h[1] = h[1] * x[0]
+    return np.sum(x * h[1])
+
+
+def scales_a_column(x):
+    h = np.ones((2, 2))
+    h[:, 1] *= x[0]
+    return np.sum(x * h[1])
+
+
+def scales_a_slice(x):
+    y = np.ones(2)
+    y[1:] = y[1:] * x[0]
+    return np.sum(x * y)
+
+
+@pytest.mark.parametrize("f, want", [(scales_a_row, lambda x: [2 * x[0] + x[1], x[0]]),
+                                     (scales_a_column, lambda x: [1 + x[1], x[0]]),
+                                     (scales_a_slice, lambda x: [1 + x[1], x[0]])],
+                         ids=["row", "column", "slice"])
+@JIT
+def test_forward_mode_of_a_row_update_reading_its_old_value(f, want, jit):
+    # row: x0·x0 + x1·x0; column and slice: x0 + x1·x0. Reverse mode refuses these (the old row is overwritten)
+    x = np.array([1.5, -1.8])
+    np.testing.assert_allclose(sd.grad(f, mode="forward", jit=jit)(x), want(x), rtol=1e-15)
+
+
+def trace_times_an_int(x, k):
+    t = np.trace(np.outer(x, x) * k)
+    return x[k % len(x)] + t
+
+
+def test_an_int_scaling_a_matrix_then_indexing():
+    # k (x·x) + x[k mod n]: gradient 2k x + e_(k mod n)
+    x = np.array([1.5, -1.8])
+    np.testing.assert_allclose(sd.grad(trace_times_an_int, jit=False)(x, 3), 6 * x + [0.0, 1.0], rtol=1e-15)
+
+
+def dead_array_in_a_loop(x, a):
+    y = np.zeros(len(x))
+    for i in range(2):
+        y[i] = np.sum(y)
+        y -= x
+    return a * x[0]
+
+
+def test_hessian_past_an_array_the_value_never_reads():
+    x = np.array([1.5, -1.8])
+    (hxx, hxa), (hax, haa) = sd.hessian(dead_array_in_a_loop, wrt=(0, 1), jit=False)(x, 0.4)
+    assert not hxx.any() and hxa.tolist() == hax.tolist() == [1.0, 0.0] and haa == 0.0
+
+
+def mean_of_columns_in_a_condition(x, a):
+    if np.sum(np.mean(np.outer(x, x), axis=0)) > 0.0:
+        return x[0] * a
+    return a
+
+
+def test_a_mean_over_an_axis_in_a_condition_compiled():
+    # (Σx)² > 0 here: the value is x0·a; the generated Python gives [a, 0], x0
+    gx, ga = sd.grad(mean_of_columns_in_a_condition, wrt=(0, 1))(np.array([1.5, -1.8]), 0.4)
+    assert gx.tolist() == [0.4, 0.0] and ga == 1.5
+
+
+def scaled_sum_then_index(x, k):
+    t = np.sum(x * 0.1 * k)
+    return x[k % len(x)] * t
+
+
+def test_an_int_in_a_product_chain_then_indexing():
+    # x[k mod n] · 0.1 k Σx, k = 3, n = 2: gradient 0.3 (x[1] + Σx e_1)
+    x = np.array([1.5, -1.8])
+    want = 0.3 * (x[1] + np.sum(x) * np.array([0.0, 1.0]))
+    np.testing.assert_allclose(sd.grad(scaled_sum_then_index, jit=False)(x, 3), want, rtol=1e-14)
+    np.testing.assert_allclose(sd.grad(scaled_sum_then_index, mode="forward", jit=False)(x, 3), want, rtol=1e-14)
+
+
+def subtracts_then_writes(x):
+    y = np.zeros_like(x)
+    for i in range(len(x)):
+        y -= x
+        y[i] += x[0]
+    return np.sum(y)
+
+
+def test_hessian_of_an_augmented_array_then_an_element_write():
+    x = np.array([1.5, -1.8])
+    assert sd.grad(subtracts_then_writes, jit=False)(x).tolist() == [0.0, -2.0]     # Σy = -n Σx + n x0
+    assert not sd.hessian(subtracts_then_writes, jit=False)(x).any()
+
+
+def writes_then_adds_a_row(a, x):
+    y = np.ones_like(x)
+    h = np.zeros((2, len(x)))
+    y[0] = a
+    y += h[0]
+    return y[0] ** 2
+
+
+def test_second_derivative_of_an_element_write_then_an_augmented_row():
+    x = np.array([1.5, -1.8])
+    assert sd.derivative(writes_then_adds_a_row, jit=False)(0.4, x) == pytest.approx(0.8, rel=1e-15)
+    assert sd.derivative(writes_then_adds_a_row, order=2, jit=False)(0.4, x) == 2.0
+
+
+def writes_the_element_it_returns(x, k):
+    y = np.zeros(len(x))
+    y[k] += x[0] * y[0] + x[0]
+    return y[0]
+
+
+@JIT
+def test_forward_mode_reads_an_element_after_a_write_that_may_alias_it(jit):
+    # k = 0: y[0] = x0, gradient e_0; reverse mode and jvp give it
+    x = np.array([0.5, 0.7])
+    assert sd.grad(writes_the_element_it_returns, jit=jit)(x, 0).tolist() == [1.0, 0.0]
+    assert sd.grad(writes_the_element_it_returns, mode="forward", jit=jit)(x, 0).tolist() == [1.0, 0.0]
+
+
+def dot_with_a_row_in_a_branch(x, a, k):
+    h = x[:, None] * x
+    if k > 5:
+        return np.dot(x, x - h[0])
+    return a * x[0]
+
+
+def test_a_dot_with_a_row_of_a_new_axis_product_in_a_branch_compiled():
+    x = np.array([1.5, -1.8])
+    assert sd.grad(dot_with_a_row_in_a_branch, jit=False)(x, 0.4, 1).tolist() == [0.4, 0.0]
+    assert sd.grad(dot_with_a_row_in_a_branch)(x, 0.4, 1).tolist() == [0.4, 0.0]
+
+
+def hypot_of_a_written_element(x, a):
+    y = np.zeros_like(x)
+    y[0] = math.log1p(x[0] * x[0])
+    return math.hypot(y[0], 1.0 + a ** 2)
+
+
+@JIT
+def test_hessian_reads_an_adjoint_element_before_zeroing_it(jit):
+    # The gradient's code reads by[0] and then zeroes it; NumPy's by[..., k] of a direction
+    # block is a view the zeroing changed.  f = hypot(u, c), u = log1p(x0²), c = 1 + a²:
+    # f'' = (c²/f³) u'² + (u/f) u'', u' = 2x0/(1+x0²), u'' = 2(1-x0²)/(1+x0²)²
+    x, a = np.array([1.335965]), -1.559197
+    u, c = math.log1p(x[0] ** 2), 1.0 + a ** 2
+    f = math.hypot(u, c)
+    du, ddu = 2 * x[0] / (1 + x[0] ** 2), 2 * (1 - x[0] ** 2) / (1 + x[0] ** 2) ** 2
+    want = c ** 2 / f ** 3 * du ** 2 + u / f * ddu
+    assert sd.hessian(hypot_of_a_written_element, jit=jit)(x, a)[0, 0] == pytest.approx(want, rel=1e-12)

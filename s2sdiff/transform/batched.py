@@ -64,7 +64,7 @@ class _Batched:
         for name in self.tangent_params:            # a seed the body reassigns is the caller's: copy it
             if name in assigned and name in self.number_tangents:
                 prologue.append(ir.Assign(name, ir.Prim("owned", (ir.Name(name),), "runtime"), line))
-        namespace = dict(fn.namespace, **{h: HELPERS[h] for h in ("directions", "batched_zeros", "owned")})
+        namespace = dict(fn.namespace, **{h: HELPERS[h] for h in ("directions", "in_direction", "batched_zeros", "owned")})
         doc = fn.doc.replace("forward mode", f"batched forward mode ({self.count} directions at once)")
         return replace(fn, name=fn.name + "_batched", body=prologue + body, namespace=namespace,
                        doc=doc, numbers=frozenset(fn.numbers - self.tangents))
@@ -212,7 +212,9 @@ class _Batched:
                 continue
             value = s.value
             if isinstance(value, ir.Item) and value.array.id in self.array_tangents:
-                value = ir.Item(view(value.array.id, value.index), (ir.Const(Ellipsis), ir.Name(k)))
+                element = view(value.array.id, value.index)
+                value = ir.Item(element, (ir.Name(k),)) if s.target in self.number_tangents \
+                    else ir.Opaque("in_direction", (element, ir.Name(k)), None)
             elif isinstance(value, ir.Item):         # an element of a tangent no seed reaches: zero
                 pass
             elif isinstance(value, ir.Prim):

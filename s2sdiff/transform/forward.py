@@ -74,7 +74,7 @@ class _Forward:
             if s.target in self.written or shares:
                 # a tangent whose elements will be written, or which is one (`dt = dy` for `t = y + x`),
                 # must not share its array with another
-                _own(code, self.d(s.target))
+                _own(code, self.d(s.target), self.namer)
             check = float_elements_check(s, self.active_writes, self.active)
             if check is not None:
                 self.namespace["float_elements"] = HELPERS["float_elements"]
@@ -205,14 +205,17 @@ def _last_assignment(code, name) -> tuple:
                  if isinstance(c, ir.Assign) and c.target == name), (None, None))
 
 
-def _own(code, name):
+def _own(code, name, namer):
     """Make the last assignment to `name` in `code` give it an array of its own (a written
-    array is made by an assignment in the function: normalize.check_written_arrays)."""
+    array is made by an assignment in the function: normalize.check_written_arrays, which
+    a second-order transform reads this code with)."""
     k, last = _last_assignment(code, name)
     if last is None or isinstance(last.value, ir.Prim) and makes_new_array(last.value.op) \
             or isinstance(last.value, ir.Opaque) and last.value.name == "zero_like":
         return
     if isinstance(last.value, ir.Name):
         code[k] = ir.Assign(name, ir.Prim("owned", (last.value,), "runtime"), last.line)
-    else:
-        code.insert(k + 1, ir.Assign(name, ir.Prim("owned", (ir.Name(name),), "runtime"), last.line))
+        return
+    shared = namer.temp()
+    code[k] = ir.Assign(shared, last.value, last.line)
+    code.insert(k + 1, ir.Assign(name, ir.Prim("owned", (ir.Name(shared),), "runtime"), last.line))
