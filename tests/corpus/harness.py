@@ -288,6 +288,7 @@ _GROUPS = (
     (r"tuple unpacking needs a tuple", "unpack-opaque-result"),
     (r"is a parameter: s2sdiff does not differentiate functions that modify their arguments", "parameter-write"),
     (r"only flat tuples of names can be unpacked", "unpack-nested-target"),
+    (r"is assigned elements and may not get a second name", "second-name-for-written-array"),
     (r"the adjoint needs the value of '\w+' read here, but line \d+ may overwrite it", "overwritten-value-needed"),
     (r"lambda is not supported", "lambda"),
     (r"nested function definition", "nested-def"),
@@ -329,6 +330,11 @@ def run(case, point, jit) -> Outcome:
         return classify_refusal(case, exc)
     except _Wrong as exc:
         return Outcome("wrong", str(exc))
+    except TypeError as exc:
+        if _raised_in(exc, "api.py", "_differentiated_argument") and "dimensions" in str(exc):
+            # the argument check when the transform is called: clear, but it names no line
+            return Outcome("refused", _first_line(str(exc)), "argument-ndim-at-call")
+        return Outcome("crash", f"TypeError: {_first_line(str(exc))[:300]}{_origin(exc)}")
     except Exception as exc:  # noqa: BLE001 — everything else is a crash, reported with where it came from
         if type(exc).__name__ == "OracleError":
             raise
@@ -341,6 +347,11 @@ def run(case, point, jit) -> Outcome:
     if problems:
         return Outcome("wrong", "; ".join(problems))
     return Outcome("right")
+
+
+def _raised_in(exc, filename, function):
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and Path(frames[-1].filename).name == filename and frames[-1].name == function
 
 
 def _origin(exc):

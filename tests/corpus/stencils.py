@@ -6,7 +6,7 @@ import numpy as np
 from corpus import case, mat, positive, vec
 
 
-@case(vec(6), 3, tags=("jacobi-1d", "two-arrays", "element-write"))
+@case(vec(6), 3, tags=("jacobi-1d", "two-arrays", "element-write"), expect="refused:parameter-write")
 def jacobi_1d(a, steps):
     n = len(a)
     a = a.copy()
@@ -19,7 +19,7 @@ def jacobi_1d(a, steps):
     return np.sum(a**2)
 
 
-@case(vec(6), 2, tags=("jacobi-1d", "in-place-argument", "kernel-style"))
+@case(vec(6), 2, tags=("jacobi-1d", "in-place-argument", "kernel-style"), expect="refused:parameter-write")
 def jacobi_1d_in_place(A, steps):
     n = A.shape[0]
     B = np.zeros_like(A)
@@ -31,7 +31,7 @@ def jacobi_1d_in_place(A, steps):
     return np.sum(A * A)
 
 
-@case(mat(4), 2, tags=("jacobi-2d", "slices-2d", "array-rebinding"))
+@case(mat(4), 2, tags=("jacobi-2d", "slices-2d", "array-rebinding"), expect="refused:second-name-for-written-array")
 def jacobi_2d_slices(A, steps):
     A = A.copy()
     for _ in range(steps):
@@ -41,7 +41,7 @@ def jacobi_2d_slices(A, steps):
     return np.sum(A**2)
 
 
-@case(mat(4), 2, tags=("jacobi-2d", "nested-loop", "element-write"))
+@case(mat(4), 2, tags=("jacobi-2d", "nested-loop", "element-write"), expect="refused:parameter-write")
 def jacobi_2d_loops(A, steps):
     n = A.shape[0]
     A = A.copy()
@@ -56,7 +56,7 @@ def jacobi_2d_loops(A, steps):
     return np.sum(A * A)
 
 
-@case(mat(4), 1, tags=("seidel-2d", "in-place", "nine-point"))
+@case(mat(4), 1, tags=("seidel-2d", "in-place", "nine-point"), expect="refused:parameter-write")
 def seidel_2d(A, steps):
     n = A.shape[0]
     A = A.copy()
@@ -69,7 +69,7 @@ def seidel_2d(A, steps):
     return np.sum(A**2)
 
 
-@case(vec(6), 0.2, 4, tags=("heat-1d", "periodic-modulo"))
+@case(vec(6), 0.2, 4, tags=("heat-1d", "periodic-modulo"), expect="refused:second-name-for-written-array")
 def heat_periodic_modulo(u, r, steps):
     n = len(u)
     for _ in range(steps):
@@ -87,7 +87,7 @@ def heat_periodic_roll(u, r, steps):
     return np.sum(u**2)
 
 
-@case(vec(6), 0.25, 3, tags=("heat-1d", "slices", "boundary-fixed"))
+@case(vec(6), 0.25, 3, tags=("heat-1d", "slices", "boundary-fixed"), expect="refused:parameter-write")
 def heat_explicit_slices(u, r, steps):
     u = u.copy()
     for _ in range(steps):
@@ -95,7 +95,8 @@ def heat_explicit_slices(u, r, steps):
     return np.sum(u**2)
 
 
-@case(vec(6), 0.3, 3, tags=("advection", "upwind", "x-squared-vs-x-times-x"))
+@case(vec(6), 0.3, 3, tags=("advection", "upwind", "x-squared-vs-x-times-x"),
+      expect="refused:second-name-for-written-array")
 def upwind_advection(u, c, steps):
     n = len(u)
     for _ in range(steps):
@@ -106,7 +107,8 @@ def upwind_advection(u, c, steps):
     return np.sum(u * u)
 
 
-@case(vec(6, lo=0.2, hi=1.0), 0.1, 2, tags=("burgers", "nonlinear-flux", "power"))
+@case(vec(6, lo=0.2, hi=1.0), 0.1, 2, tags=("burgers", "nonlinear-flux", "power"),
+      expect="refused:second-name-for-written-array")
 def burgers_step(u, dt, steps):
     n = len(u)
     for _ in range(steps):
@@ -118,7 +120,8 @@ def burgers_step(u, dt, steps):
     return np.sum(u)
 
 
-@case(vec(6), vec(6, seed=1), 0.3, 3, tags=("wave", "leapfrog", "three-levels"))
+@case(vec(6), vec(6, seed=1), 0.3, 3, tags=("wave", "leapfrog", "three-levels"),
+      expect="refused:second-name-for-written-array")
 def wave_leapfrog(u0, u1, c2, steps):
     prev = u0.copy()
     cur = u1.copy()
@@ -132,7 +135,7 @@ def wave_leapfrog(u0, u1, c2, steps):
     return np.sum(cur**2)
 
 
-@case(vec(6), tags=("convolution", "kernel-weights", "output-array"))
+@case(vec(6), tags=("convolution", "kernel-weights", "output-array"), expect="refused:list")
 def convolve_three_point(x):
     w = np.array([0.25, 0.5, 0.25])
     n = len(x)
@@ -143,7 +146,7 @@ def convolve_three_point(x):
     return y
 
 
-@case(vec(6), tags=("convolve",), expect="refused:call:convolve")
+@case(vec(6), tags=("convolve",), expect="refused:list")
 def numpy_convolve(x):
     return np.sum(np.convolve(x, np.array([1.0, -2.0, 1.0]), mode="valid") ** 2)
 
@@ -161,7 +164,7 @@ def total_variation(img):
     return np.sum(np.sqrt(dx**2 + dy**2 + 1e-6))
 
 
-@case(mat(4), tags=("blur", "nested-loop", "element-write"))
+@case(mat(4), tags=("blur", "nested-loop", "element-write"), expect="refused:unpack-opaque-result")
 def box_blur(img):
     m, n = img.shape
     out = np.zeros((m - 2, n - 2))
@@ -175,7 +178,8 @@ def box_blur(img):
     return np.sum(out**2)
 
 
-@case(mat(4), mat(4, seed=1), mat(4, seed=2), 2, tags=("fdtd-2d", "three-fields", "row-write"))
+@case(mat(4), mat(4, seed=1), mat(4, seed=2), 2, tags=("fdtd-2d", "three-fields", "row-write"),
+      expect="refused:unpack-opaque-result")
 def fdtd_2d(ex, ey, hz, steps):
     ex = ex.copy()
     ey = ey.copy()
@@ -196,8 +200,9 @@ def fdtd_2d(ex, ey, hz, steps):
     return np.sum(hz**2) + np.sum(ex * ey)
 
 
-@case(np.ones((3, 3, 3)) + 0.1 * np.arange(27.0).reshape(3, 3, 3) / 27, 1,
-      tags=("heat-3d", "3d-array"), expect="refused:3d-array")
+@case(np.ones((3, 3, 3)) + 0.1 * np.arange(27.0).reshape(3, 3, 3) / 27, 1, tags=("heat-3d", "3d-array"),
+      expect="refused:argument-ndim (at the call, no line)",
+      expect_at={"grad.rev vag.rev jac.rev hessian": "refused:overwritten-value-needed"})
 def heat_3d(A, steps):
     B = A.copy()
     n = A.shape[0]
@@ -218,7 +223,8 @@ def smooth_in_place(u, w):
         u[i] = (1 - w) * u[i] + 0.5 * w * (u[i - 1] + u[i + 1])
 
 
-@case(vec(6), 0.6, tags=("gauss-seidel-1d", "kernel-writes-argument", "call-statement"))
+@case(vec(6), 0.6, tags=("gauss-seidel-1d", "kernel-writes-argument", "call-statement"),
+      bugs={"*": "a kernel called as a statement writes into its array argument: s2sdiff ignores the writes"})
 def smoothed_energy(u, w):
     v = u.copy()
     smooth_in_place(v, w)
@@ -245,7 +251,8 @@ def periodic_differences_product(x):
     return s
 
 
-@case(positive(6), 0.05, 3, tags=("reaction-diffusion", "slices", "array-rebinding"))
+@case(positive(6), 0.05, 3, tags=("reaction-diffusion", "slices", "array-rebinding"),
+      bugs={"hessian": "Hessian: an array made with np.zeros_like and slice-assigned in a loop has a number for its tangent ('float' object is not subscriptable)"})
 def reaction_diffusion(u, dt, steps):
     for _ in range(steps):
         lap = np.zeros_like(u)
@@ -293,7 +300,7 @@ def implicit_heat_step(u, r):
     return np.sum(x**2)
 
 
-@case(mat(4), 0.1, 2, tags=("heat-2d", "slices-2d", "in-place-slice"))
+@case(mat(4), 0.1, 2, tags=("heat-2d", "slices-2d", "in-place-slice"), expect="refused:parameter-write")
 def heat_2d_in_place_slices(u, alpha, steps):
     u = u.copy()
     for _ in range(steps):
