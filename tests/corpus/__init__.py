@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-MODULES = ("scalar", "numpy_ops", "control_flow", "linalg", "blas", "stencils", "factorizations", "ml")
+MODULES = ("scalar", "numpy_ops", "control_flow", "linalg", "blas", "stencils", "factorizations", "ml", "ode_physics")
 
 
 @dataclass

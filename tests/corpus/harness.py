@@ -125,7 +125,8 @@ def _expected_and_got(case, point, jit):
         per_wrt(got, lambda i: o.jacobian(i)[0].reshape(_out_shape(o) + _shape(case, i)), jac_tol)
     elif point == "jvp":
         # a random direction in every float argument; zero for the integer ones
-        tangents = tuple(case.rng(i).uniform(-1, 1, np.shape(a)) if i in case.float_args
+        tangents = tuple(case.rng(i).uniform(-1, 1, np.shape(a)) if isinstance(a, np.ndarray) and i in case.float_args
+                         else float(case.rng(i).uniform(-1, 1)) if i in case.float_args
                          else np.zeros(np.shape(a)) if isinstance(a, np.ndarray) else 0
                          for i, a in enumerate(case.args))
         value, tangent = sd.jvp(case.fn, args, tangents, jit=jit)
