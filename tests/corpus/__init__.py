@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-MODULES = ("scalar", "numpy_ops", "control_flow", "linalg", "blas", "stencils", "factorizations", "ml", "ode_physics")
+MODULES = ("scalar", "numpy_ops", "control_flow", "linalg", "blas", "stencils", "factorizations", "ml",
+           "ode_physics", "optim_testfns")
 
 
 @dataclass
