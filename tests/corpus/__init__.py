@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 MODULES = ("scalar", "numpy_ops", "control_flow", "linalg", "blas", "stencils", "factorizations", "ml",
-           "ode_physics", "optim_testfns")
+           "ode_physics", "optim_testfns", "patterns")
 
 
 @dataclass
