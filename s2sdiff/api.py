@@ -17,8 +17,8 @@ from numba.core.errors import TypingError
 from numba.extending import typeof_impl
 
 from . import compile as compiler
-from . import ir
-from .analyze import array_parameters, certain_arrays, number_names
+from . import ir, selfcheck
+from .analyze import array_parameters, certain_arrays, kinds_arrays, kinds_numbers, number_names
 from .errors import S2SDiffError
 from .names import Namer
 from .normalize import normalize
@@ -33,20 +33,21 @@ MODES = ("forward", "reverse")
 class Transformed:
     """A compiled transform: call it like the function, read `.source`, call it from njit code."""
 
-    def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False, numbers=()):
+    def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False, kinds=frozenset(),
+                 verify=None):
         self.__name__ = name
+        self._verify = verify           # check=True: verify(name, args, result) on the first call (selfcheck.py)
         self.jit = jit
         self._arrays = arrays
+        self._kinds = kinds
         self.source = source
         self.py_func = py_func
         self.dispatcher = compiled
         self._signature = inspect.signature(py_func)
         self._params = list(self._signature.parameters)
-        # positions of the parameters generated as numbers and of the differentiated ones
-        self._number_positions = [i for i, p in enumerate(self._params) if p in set(numbers)]
         self._differentiated_positions = [i for i, p in enumerate(self._params) if p in set(differentiated)]
 
-    variant = None      # arrays -> the transform generated for those parameters as arrays
+    variant = None      # kinds (analyze.ARRAY) -> the transform generated for arguments of those kinds
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self._params):
@@ -57,13 +58,9 @@ class Transformed:
             bound.apply_defaults()
             args = tuple(bound.arguments.values())
         values = list(args)
-        unexpected = frozenset(self._params[i] for i in self._number_positions
-                               if isinstance(values[i], np.ndarray) and values[i].ndim)
-        if unexpected:
-            if self.variant is not None and self._arrays:
-                return self.variant(unexpected)(*values)
-            raise TypeError(f"{self.__name__}(): argument '{min(unexpected)}' is an array, but the function uses it "
-                            "as a number (it never indexes, reduces or multiplies it as an array)")
+        kinds = _kinds(self._params, values)
+        if kinds != self._kinds and self.variant is not None:     # code for numbers and arrays of these ranks
+            return self.variant(kinds)(*values)
         for i in self._differentiated_positions:
             value = values[i]
             if not (type(value) is np.ndarray and value.dtype == np.float64 and value.flags.c_contiguous
@@ -72,7 +69,22 @@ class Transformed:
                 if not self.jit and not isinstance(value, np.ndarray):
                     value = np.float64(value)   # NumPy scalars divide by zero like compiled code does
             values[i] = value
-        return _run(self.__name__, self.dispatcher, self._params, values, self.jit)
+        result = _run(self.__name__, self.dispatcher, self._params, values, self.jit)
+        if self._verify is not None:
+            verify, self._verify = self._verify, None
+            verify(self.__name__, tuple(values), result)
+        return result
+
+    def specialized(self, *args, **kwargs):
+        """The transform a call with these arguments runs, generated for their kinds (number,
+        or array and its rank): its `.source` is the code that runs."""
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        kinds = _kinds(self._params, list(bound.arguments.values()))
+        return self if kinds == self._kinds or self.variant is None else self.variant(kinds)
 
     def __repr__(self):
         return f"<s2sdiff {self.__name__}{self._signature}>"
@@ -96,6 +108,8 @@ def _run(name, compiled, params, values, jit):
         raise TypeError(f"{name}() cannot run on arguments ({described}): {_numba_reason(exc)}") from None
     except np.linalg.LinAlgError:
         raise
+    except S2SDiffError as exc:          # a check of the generated code's (runtime.scalar_output)
+        raise type(exc)(f"{name}(): {exc}") from None
     except ValueError as exc:          # shapes that do not fit, found inside the generated code
         shapes = ", ".join(f"{n}: {np.shape(v)}" for n, v in zip(params, values))
         raise ValueError(f"{name}(): the arguments' shapes do not fit the function ({shapes}): {exc}") from None
@@ -170,19 +184,26 @@ def _check_mode(mode):
 _transforms: dict = {}
 
 
-def _cached(kind, f, options, build, arrays=frozenset()):
-    """The transform built by `build(arrays)`, once per (function, options, array parameters).
+def _cached(kind, f, options, build, kinds=frozenset()):
+    """The transform built by `build(kinds)`, once per (function, options, kinds of arguments).
 
-    `arrays` names parameters known to be arrays beyond what the code shows; a call with an
-    array where the code shows no evidence of one gets (and caches) the variant for it."""
+    The transform a user gets (`kinds` empty: what the code suggests) is what numba code
+    calls; a call from Python gets (and caches) the variant for its arguments' kinds —
+    number or array, and the array's rank — so no guess of the analysis reaches it."""
     py_func = python_function(f)
-    key = (kind, py_func, py_func.__code__, options, arrays)
+    key = (kind, py_func, py_func.__code__, options, kinds)
     with LOCK:
         if key not in _transforms:
-            transformed = build(arrays)
-            transformed.variant = lambda more: _cached(kind, f, options, build, arrays | more)
+            transformed = build(kinds)
+            transformed.variant = lambda called: _cached(kind, f, options, build, called)
             _transforms[key] = transformed
         return _transforms[key]
+
+
+def _kinds(params, values) -> frozenset:
+    """The kinds (analyze.ARRAY) of a call's arguments: numbers, and arrays with their ranks."""
+    return frozenset((p, v.ndim if isinstance(v, np.ndarray) else 0) for p, v in zip(params, values)
+                     if isinstance(v, np.ndarray) or _is_number(v))
 
 
 # ---- wrapper generation ---------------------------------------------------------------
@@ -191,8 +212,8 @@ class _Wrapper:
     """Writes the small generated function a transform returns (`f_grad`, `f_jacobian`, …):
     it calls compiled units and packs their results, and is compiled like them."""
 
-    def __init__(self, kind, f, mode, jit, arrays=frozenset(), of=None):
-        self.kind, self.mode, self.jit, self.arrays = kind, mode, jit, arrays
+    def __init__(self, kind, f, mode, jit, kinds=frozenset(), of=None):
+        self.kind, self.mode, self.jit, self.kinds = kind, mode, jit, kinds
         self.function = normalize(python_function(f))
         self.of = of or self.function.name            # the user's function, named in the wrapper
         self.namer = Namer(set(self.function.params) | {"np", "math"} | set(HELPERS))
@@ -204,7 +225,7 @@ class _Wrapper:
             self.namer.taken.add(unit.function.name)
         return unit.function.name
 
-    def finish(self, returned: str, differentiated) -> "Transformed":
+    def finish(self, returned: str, differentiated, verify=None) -> "Transformed":
         fn = self.function
         name = self.namer.fresh(f"{self.of}_{self.kind}")
         params = ", ".join(_with_default(p, fn.defaults) for p in fn.params)
@@ -213,10 +234,18 @@ class _Wrapper:
                            + ["    " + line for line in self.lines + [f"return {returned}"]]) + "\n"
         namespace = {unit.function.name: unit.compiled for unit in self.units}
         namespace.update(self.namespace, np=np, **HELPERS)
-        py, compiled = compiler.function(source, namespace, name, self.jit)
+        py, compiled = compiler.function(source, namespace, name, self.jit, origin=self.function.origin)
         return Transformed(name, _joined_sources(self.units) + "\n\n\n" + source, py, compiled,
                            [fn.params[i] for i in differentiated], self.jit, arrays=self.kind != "derivative",
-                           numbers=set(fn.params) - array_parameters(fn) - self.arrays)
+                           kinds=self.kinds, verify=verify)
+
+    def numbers(self) -> set:
+        """Parameters the generated code takes as numbers."""
+        return set(self.function.params) - array_parameters(self.function) - kinds_arrays(self.kinds) \
+            | kinds_numbers(self.kinds)
+
+    def unit(self, kind, f, active, parallel=False):
+        return derived_unit(kind, f, active, self.jit, kinds=self.kinds, parallel=parallel)
 
 
 def _packed(results, many) -> str:
@@ -243,7 +272,7 @@ def _forward_columns(w: _Wrapper, f, indices, as_array) -> tuple:
     """d(outputs)/d(param) for each index, a tuple result's partials packed into an array
     (`as_array`) or a tuple."""
     fn = w.function
-    arrays = array_parameters(fn) | w.arrays
+    arrays = set(fn.params) - w.numbers()
     results, first_values = [], None
     for index in indices:
         values, partials = _partials(w, f, index)
@@ -251,10 +280,13 @@ def _forward_columns(w: _Wrapper, f, indices, as_array) -> tuple:
         if not fn.tuple_result:
             results.append(partials[0])
             continue
-        result = w.namer.fresh("d_d" + fn.params[index])
         packed = f"({', '.join(partials)},)"
+        if not as_array:                    # returned as it is: a tuple is no value to name
+            results.append(packed)
+            continue
+        result = w.namer.fresh("d_d" + fn.params[index])
         pack = "np.stack" if fn.params[index] in arrays else "np.array"
-        w.lines.append(f"{result} = " + (f"{pack}({packed})" if as_array else packed))
+        w.lines.append(f"{result} = {pack}({packed})")
         results.append(result)
     return first_values, results
 
@@ -273,14 +305,14 @@ def _partials(w: _Wrapper, f, index) -> tuple:
     values = [w.namer.fresh(f"z{k + 1}" if fn.tuple_result else "z") for k in range(m)]
     tangents = [w.namer.fresh(f"dz{k + 1}_d{param}" if fn.tuple_result else f"d{fn.name}_d{param}")
                 for k in range(m)]
-    if param in array_parameters(fn) | w.arrays:
+    if param not in w.numbers():
         try:
-            batched_jvp = derived_unit("bjvp", f, (index,), w.jit, arrays=w.arrays)
+            batched_jvp = w.unit("bjvp", f, (index,))
         except NotBatched:
-            jvp = w.use(derived_unit("jvp", f, (index,), w.jit, arrays=w.arrays))
+            jvp = w.use(w.unit("jvp", f, (index,)))
             return _column_sweeps(w, param, jvp, values, tangents)
         return _block_sweeps(w, param, w.use(batched_jvp), values, tangents)
-    jvp = w.use(derived_unit("jvp", f, (index,), w.jit, arrays=w.arrays))
+    jvp = w.use(w.unit("jvp", f, (index,)))
     w.lines.append(f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + ['1.0'])})")
     return values, tangents
 
@@ -341,8 +373,7 @@ def _column_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
 def _reverse_rows(w: _Wrapper, f, indices, with_value, seeds=None, parallel=False):
     """One adjoint sweep: (value names, adjoint names) for the parameters `indices`."""
     fn = w.function
-    vjp = w.use(derived_unit("vjp" if with_value else "vjp_grad", f, tuple(indices), w.jit, arrays=w.arrays,
-                             parallel=parallel))
+    vjp = w.use(w.unit("vjp" if with_value else "vjp_grad", f, tuple(indices), parallel))
     values = ([w.namer.fresh("value")] if not fn.tuple_result
               else [w.namer.fresh(f"value{k + 1}") for k in range(fn.n_outputs)]) if with_value else []
     adjoints = [w.namer.fresh(f"d{fn.name}_d{fn.params[i]}") for i in indices]
@@ -354,7 +385,7 @@ def _reverse_rows(w: _Wrapper, f, indices, with_value, seeds=None, parallel=Fals
 def _reverse_columns(w: _Wrapper, f, indices) -> list:
     """Jacobian columns in reverse mode: one adjoint sweep per output, then regroup."""
     fn = w.function
-    if _returns_array(fn, w.arrays):
+    if _returns_array(fn, w.kinds):
         return _array_rows(w, f, indices)
     if not fn.tuple_result:
         return _reverse_rows(w, f, indices, with_value=False)[1]
@@ -362,7 +393,7 @@ def _reverse_columns(w: _Wrapper, f, indices) -> list:
     for k in range(fn.n_outputs):
         seeds = ["1.0" if j == k else "0.0" for j in range(fn.n_outputs)]
         rows.append(_reverse_rows(w, f, indices, with_value=False, seeds=seeds)[1])
-    columns, arrays = [], array_parameters(fn) | w.arrays
+    columns, arrays = [], set(fn.params) - w.numbers()
     for j, index in enumerate(indices):
         column = w.namer.fresh("d_d" + fn.params[index])
         stack = "np.stack" if fn.params[index] in arrays else "np.array"
@@ -376,7 +407,7 @@ def _array_rows(w: _Wrapper, f, indices) -> list:
     per output element, seeded with a unit cotangent viewed in the output's shape."""
     fn = w.function
     params = [fn.params[i] for i in indices]
-    vjp = w.use(derived_unit("vjp_grad", f, tuple(indices), w.jit, arrays=w.arrays))
+    vjp = w.use(w.unit("vjp_grad", f, tuple(indices)))
     primal = w.namer.fresh(f"{fn.name}_primal")
     w.namespace[primal] = compiler.primal(f, w.jit)
     value, seed, cotangent, k = (w.namer.fresh(n) for n in ("value", "seed", "cotangent", "k"))
@@ -399,49 +430,58 @@ def _array_rows(w: _Wrapper, f, indices) -> list:
     return results
 
 
-def _returns_certain_array(fn, arrays) -> bool:
+def _returns_certain_array(fn, kinds) -> bool:
     (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values[:1]
-    return not fn.tuple_result and isinstance(value, ir.Name) and value.id in certain_arrays(fn, arrays)
+    return not fn.tuple_result and isinstance(value, ir.Name) and value.id in certain_arrays(fn, kinds_arrays(kinds))
 
 
-def _returns_array(fn, arrays) -> bool:
+def _returns_number(fn, kinds) -> bool:
+    """Whether f returns one value that is certainly a number."""
+    (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values[:1]
+    return isinstance(value, ir.Const) or value.id in number_names(fn, kinds, guess=False)
+
+
+def _returns_array(fn, kinds) -> bool:
     """Whether f returns one value that is not a number (by the evidence of its code)."""
     if fn.tuple_result:
         return False
     (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values
-    return isinstance(value, ir.Name) and value.id not in number_names(fn, arrays)
+    return isinstance(value, ir.Name) and value.id not in number_names(fn, kinds)
 
 
 # ---- public transforms ----------------------------------------------------------------
 
-def derivative(f, order=1, *, jit=True):
+def derivative(f, order=1, *, jit=True, check=None):
     """f' (forward mode) of a function of one real variable, with further arguments held fixed.
 
-    For a tuple-valued f the result is the tuple of the components' derivatives."""
+    For a tuple-valued f the result is the tuple of the components' derivatives.
+    `check=True` (every transform takes it; $S2SDIFF_CHECK=1 turns it on everywhere)
+    verifies the first call's derivative against differences of f (selfcheck.py)."""
     if not isinstance(order, (int, np.integer)) or order < 1:
         raise S2SDiffError(f"order must be a positive integer, got {order!r}")
-    if order > 1:
-        return derivative(derivative(f, order - 1, jit=jit), jit=jit)
+    check = selfcheck.enabled(check)
+    inner = f if order == 1 else derivative(f, order - 1, jit=jit)
 
-    def build(arrays):
-        w = _Wrapper("derivative", f, "forward", jit)
-        return w.finish(_packed(_forward_columns(w, f, (0,), as_array=False)[1], False), (0,))
-    return _cached("derivative", f, (jit,), build)
+    def build(kinds):
+        w = _Wrapper("derivative", inner, "forward", jit, kinds)
+        verify = selfcheck.for_derivative(f, order, jit) if check else None
+        return w.finish(_packed(_forward_columns(w, inner, (0,), as_array=False)[1], False), (0,), verify)
+    return _cached("derivative", inner, (jit, check), build)
 
 
-def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False):
+def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, check=None):
     """Gradient of a scalar-valued f in the argument(s) `wrt`.  `parallel=True` compiles
     with numba's parallel=True: array expressions run on all threads, and so do the
     adjoint loops whose iterations are independent (cut into chunks, see parallel.py)."""
-    return _gradient("grad", f, wrt, mode, jit, parallel)
+    return _gradient("grad", f, wrt, mode, jit, parallel, check)
 
 
-def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False):
+def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, check=None):
     """`(f(*args), grad)` in one pass."""
-    return _gradient("value_and_grad", f, wrt, mode, jit, parallel)
+    return _gradient("value_and_grad", f, wrt, mode, jit, parallel, check)
 
 
-def _gradient(kind, f, wrt, mode, jit, parallel=False):
+def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
     function = normalize(python_function(f))
@@ -452,53 +492,63 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False):
 
     if parallel and mode != "reverse":
         raise S2SDiffError("parallel=True is for reverse mode")
+    check = selfcheck.enabled(check)
 
-    def build(arrays):
-        w = _Wrapper(kind, f, mode, jit, arrays)
-        if _returns_certain_array(w.function, arrays):
+    def build(kinds):
+        w = _Wrapper(kind, f, mode, jit, kinds)
+        if _returns_certain_array(w.function, kinds):
             raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns an array; "
                                "use sd.jacobian")
+        # a value that may be an array is checked, never silently summed (as JAX does)
+        checked = not _returns_number(w.function, kinds)
         if mode == "forward":
             values, results = _forward_columns(w, f, indices, as_array=False)
         else:
-            values, results = _reverse_rows(w, f, indices, with_value, parallel=parallel)
+            values, results = _reverse_rows(w, f, indices, with_value or checked, parallel=parallel)
+        if checked:
+            w.lines.append(f"scalar_output({values[0]})")
         gradient = _packed(results, many)
+        verify = selfcheck.for_gradient(f, indices, many, mode, with_value, jit) if check else None
         return w.finish(f"{values[0]}, ({gradient})" if with_value and many
-                        else f"{values[0]}, {gradient}" if with_value else gradient, indices)
-    return _cached(kind, f, (indices, many, mode, jit, parallel), build)
+                        else f"{values[0]}, {gradient}" if with_value else gradient, indices, verify)
+    return _cached(kind, f, (indices, many, mode, jit, parallel, check), build)
 
 
-def jacobian(f, wrt=0, mode="forward", *, jit=True):
+def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
     """Jacobian with shape out.shape + in.shape (a tuple result counts as 1-D)."""
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
+    check = selfcheck.enabled(check)
 
-    def build(arrays):
-        w = _Wrapper("jacobian", f, mode, jit, arrays)
+    def build(kinds):
+        w = _Wrapper("jacobian", f, mode, jit, kinds)
         if mode == "forward":
             results = _forward_columns(w, f, indices, as_array=True)[1]
         else:
             results = _reverse_columns(w, f, indices)
-        return w.finish(_packed(results, many), indices)
-    return _cached("jacobian", f, (indices, many, mode, jit), build)
+        verify = selfcheck.for_jacobian(f, indices, many, mode, jit) if check else None
+        return w.finish(_packed(results, many), indices, verify)
+    return _cached("jacobian", f, (indices, many, mode, jit, check), build)
 
 
-def hessian(f, wrt=0, *, jit=True):
+def hessian(f, wrt=0, *, jit=True, check=None):
     """Second derivatives of a scalar-valued f, forward mode over the reverse-mode gradient:
     shape in.shape + in.shape for one `wrt`; for a tuple `wrt`, a tuple of tuples with
     H[i][j] = d²f / d(wrt i) d(wrt j)."""
     indices, many = resolve_wrt(f, wrt)
     gradient = grad(f, wrt=wrt, jit=jit)
+    check = selfcheck.enabled(check)
 
-    def build(arrays):
-        inner = gradient.variant(arrays) if arrays else gradient      # its zeros take the arrays' shapes
-        w = _Wrapper("hessian", inner, "forward over reverse", jit, arrays, of=python_function(f).__name__)
+    def build(kinds):
+        inner = gradient.variant(kinds) if kinds else gradient      # its zeros take the arrays' shapes
+        w = _Wrapper("hessian", inner, "forward over reverse", jit, kinds, of=python_function(f).__name__)
         columns = [_partials(w, inner, j)[1] for j in indices]      # columns[j][i] = d g_i / d x_j
+        verify = selfcheck.for_hessian(f, indices, many, jit) if check else None
         if not many:
-            return w.finish(columns[0][0], indices)
+            return w.finish(columns[0][0], indices, verify)
         rows = [f"({', '.join(column[i] for column in columns)},)" for i in range(len(indices))]
-        return w.finish(f"({', '.join(rows)},)", indices)
-    return _cached("hessian", f, (indices, many, jit), build)
+        return w.finish(f"({', '.join(rows)},)", indices, verify)
+    return _cached("hessian", f, (indices, many, jit, check), build)
 
 
 def _all_arguments(f, args, what, arrays):
@@ -511,19 +561,22 @@ def _all_arguments(f, args, what, arrays):
     return tuple(v if _is_integer(v) else _differentiated_argument(name, p, v, arrays) for p, v in zip(params, args))
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def _is_integer(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _array_arguments(f, args) -> frozenset:
-    return frozenset(p for p, v in zip(_params(f), args) if isinstance(v, np.ndarray))
 
 
-def jvp(f, primals, tangents, *, jit=True):
+
+def jvp(f, primals, tangents, *, jit=True, check=None):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
     primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=True)
     tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True)
-    unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals))
+    unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, kinds=_kinds(_params(f), primals))
     params = _params(f)
     for p, primal, tangent in zip(params, primals, tangents):
         if np.shape(primal) != np.shape(tangent):
@@ -532,19 +585,25 @@ def jvp(f, primals, tangents, *, jit=True):
             raise ValueError(f"jvp: '{p}' is an integer, never differentiated: its tangent must be 0, got {tangent!r}")
     tangents = tuple(0.0 if _is_integer(primal) else t for primal, t in zip(primals, tangents))
     out = _run(unit.function.name, unit.compiled, params + [f"d{p}" for p in params], primals + tangents, jit)
-    if not normalize(python_function(f)).tuple_result:
-        return out[0], out[1]
-    m = unit.function.n_outputs // 2
-    return tuple(out[:m]), tuple(out[m:])
+    if normalize(python_function(f)).tuple_result:
+        m = unit.function.n_outputs // 2
+        out = tuple(out[:m]), tuple(out[m:])
+    if selfcheck.enabled(check):
+        selfcheck.check_jvp(f"jvp({python_function(f).__name__})", f, primals, tangents, out[1], jit)
+    return out[0], out[1]
 
 
-def vjp(f, *primals, jit=True):
+def vjp(f, *primals, jit=True, check=None):
     """`(f(*primals), vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument."""
     primals = _all_arguments(f, primals, "vjp", arrays=True)
     function = normalize(python_function(f))
-    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals))
+    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=_kinds(_params(f), primals))
     params = _params(f)
-    value = _run(function.name, compiler.primal(f, jit), params, primals, jit)
+    try:
+        value = _run(function.name, compiler.primal(f, jit), params, primals, jit)
+    except TypeError:           # numba lacks a form the code uses (np.dot of a number): the Python run's value
+        value = _run(function.name, python_function(f), params, primals, False)
+    checks = [True] if selfcheck.enabled(check) else []     # the first call of vjp_fn is checked
     m = function.n_outputs
     values = value if function.tuple_result else (value,)
 
@@ -560,6 +619,9 @@ def vjp(f, *primals, jit=True):
         seeds = tuple(np.asarray(c, dtype=np.float64) if np.ndim(c) else float(c) for c in seeds)
         seed_names = [f"b{function.name}{k + 1 if m > 1 else ''}" for k in range(m)]
         out = _run(unit.function.name, unit.compiled, params + seed_names, primals + seeds, jit)
+        if checks:
+            checks.clear()
+            selfcheck.check_vjp(f"vjp({function.name})", f, primals, cotangent, tuple(out[m:]), jit)
         return tuple(out[m:])
     return value, vjp_fn
 

@@ -10,11 +10,14 @@ import numpy as np
 from numba.core import types
 from numba.extending import overload
 
+from .errors import S2SDiffError
+
 
 def new_tape(n, value):
-    """An array for `n` recorded values like `value`, a number or an array (at least one slot)."""
+    """An array for `n` recorded values like `value`, a number or an array (at least one
+    slot); arrays are recorded as float64, as compiled code does."""
     if isinstance(value, np.ndarray):
-        return np.empty((max(n, 1),) + value.shape, value.dtype)
+        return np.empty((max(n, 1),) + value.shape)
     return np.full(max(n, 1), value)
 
 
@@ -49,6 +52,29 @@ def adjoint_like(g, x):
         if extent == 1 and g.shape[axis] != 1:
             g = g.sum(axis=axis, keepdims=True)
     return g if g.shape == x.shape else np.broadcast_to(g, x.shape).copy()
+
+
+def tangent_like(d, z):
+    """The tangent d of an elementwise result z, spread to z's shape where an operand without
+    a tangent broadcast z larger (d of `a + X` for a constant X is da in every element)."""
+    if not isinstance(z, np.ndarray) or isinstance(d, np.ndarray) and d.shape == z.shape:
+        return d
+    return np.zeros(z.shape) + d
+
+
+def scalar_output(value):
+    """Refuse, as JAX does, the gradient of a function whose value is an array of more than
+    one element (the seed 1.0 would silently give the gradient of its sum)."""
+    if isinstance(value, np.ndarray) and value.size != 1:
+        raise NotScalarError(_NOT_SCALAR)
+
+
+class NotScalarError(S2SDiffError):
+    """sd.grad of a function whose value has more than one element."""
+
+
+_NOT_SCALAR = ("grad needs a scalar-valued function, but the function returned an array of more than one element: "
+               "use sd.jacobian (or sd.vjp with a cotangent)")
 
 
 def chunk_count(count):
@@ -127,6 +153,29 @@ def _zero_like(x):
     if isinstance(x, types.Array):
         return lambda x: np.zeros(x.shape)
     return lambda x: 0.0
+
+
+@overload(tangent_like)
+def _tangent_like(d, z):
+    if not isinstance(z, types.Array):
+        return lambda d, z: d
+    if isinstance(d, types.Array) and d.ndim == z.ndim:
+        def spread_if_smaller(d, z):
+            if d.shape == z.shape:
+                return np.ascontiguousarray(d)
+            return np.zeros(z.shape) + d
+        return spread_if_smaller
+    return lambda d, z: np.zeros(z.shape) + d
+
+
+@overload(scalar_output)
+def _scalar_output(value):
+    if isinstance(value, types.Array):
+        def check(value):
+            if value.size != 1:
+                raise NotScalarError(_NOT_SCALAR)
+        return check
+    return lambda value: None
 
 
 @numba.njit
@@ -367,7 +416,9 @@ def _store_columns(J, start, d):
     return store_columns
 
 
-HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, expand, choose, empty_adjoint,
+HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
+                                    scalar_output,
+                                    expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
                                     store_row, seed_view, shaped_partial, block_width, directions, batched_zeros,
                                     seed_block, store_columns)}

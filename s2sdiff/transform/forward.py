@@ -10,25 +10,26 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from ..analyze import active_names, array_arguments, number_names
+from ..analyze import active_names, argument_kinds, array_ndims, number_names
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import ZERO, lower_template
 from ..rules import RULES, makes_new_array
 
 
-def forward(function: ir.Function, active_params: tuple, arrays=frozenset()) -> ir.Function:
+def forward(function: ir.Function, active_params: tuple, kinds=frozenset()) -> ir.Function:
     """The tangent function of `function` for the parameters at indices `active_params`
-    (`arrays`: parameters known to be arrays)."""
-    return _Forward(function, active_params, arrays).run()
+    (`kinds`: what a call fixes about the parameters, analyze.ARRAY)."""
+    return _Forward(function, active_params, kinds).run()
 
 
 class _Forward:
-    def __init__(self, function: ir.Function, active_params: tuple, arrays=frozenset()):
+    def __init__(self, function: ir.Function, active_params: tuple, kinds=frozenset()):
         self.fn = function
         self.wrt = [function.params[i] for i in active_params]
         self.active = active_names(function, self.wrt)
-        self.numbers = number_names(function, arrays)
+        self.numbers = number_names(function, kinds)
+        self.ndims = array_ndims(function, self.numbers, kinds)
         self.namespace = dict(function.namespace)
         self.namer = Namer(ir.all_names(function))
         self.tangent_params = [self.d(p) for p in self.wrt]
@@ -65,7 +66,9 @@ class _Forward:
         if isinstance(s, ir.Assign):
             code = self.assign(s)
             _, last = _last_assignment(code, self.d(s.target))
-            if s.target in self.written or last is not None and last.value in self.written_tangents:
+            shares = last is not None and (last.value in self.written_tangents or isinstance(last.value, ir.Prim)
+                                           and last.value.op == "tangent_like" and last.value.args[0] in self.written_tangents)
+            if s.target in self.written or shares:
                 # a tangent whose elements will be written, or which is one (`dt = dy` for `t = y + x`),
                 # must not share its array with another
                 _own(code, self.d(s.target))
@@ -124,7 +127,7 @@ class _Forward:
             return [s]
         if isinstance(value, (ir.Name, ir.Const)):
             dv = self.tangent(value)
-            return [s, ir.Assign(self.d(t), ir.Const(0.0) if dv is ZERO else dv, s.line)]
+            return [s, self.zero(t, s.line) if dv is ZERO else ir.Assign(self.d(t), dv, s.line)]
         if isinstance(value, ir.Prim):
             return self.primitive(s)
         if isinstance(value, ir.Item):
@@ -163,6 +166,10 @@ class _Forward:
 
     def rule_code(self, rule, bindings, target, prim, line) -> list:
         tangent, _ = rule.forms(arrays=not all(self.is_number(a) for a in prim.args))
+        if (rule.result == "elementwise" or prim.op == "where") and target not in self.numbers \
+                and any(not self.is_number(a) and self.tangent(a) is ZERO for a in prim.args):
+            # an operand without a tangent may broadcast the value beyond the others' shapes
+            tangent = ast.Call(ast.Name("tangent_like", ast.Load()), [tangent, ast.Name("z", ast.Load())], [])
         code = lower_template(tangent, bindings, self.d(target), self.namer, prim.family, line)
         return code if code is not None else [self.zero(target, line)]
 
@@ -171,7 +178,7 @@ class _Forward:
 
     def jvp_call(self, call: ir.Call, active: tuple) -> ir.Call:
         tangents = tuple(self.tangent(call.args[i]) for i in active)
-        return ir.Call(ir.Derived("jvp", call.callee, active, array_arguments(call, self.numbers)),
+        return ir.Call(ir.Derived("jvp", call.callee, active, argument_kinds(call, self.numbers, self.ndims)),
                        call.args + tangents)
 
     def unpack(self, s: ir.Unpack) -> list:
