@@ -7,8 +7,7 @@ import numpy as np
 from corpus import case, positive, vec
 
 
-@case(0.5, tags=("nested-loop", "accumulate"),
-      bugs={"vag.rev vjp": "value_and_grad and vjp of a nested loop: wrong adjoint (grad is right)"})
+@case(0.5, tags=("nested-loop", "accumulate"))
 def rising_factorial_sum(x):
     s = 0.0
     for i in range(4):
@@ -150,8 +149,7 @@ def generator_sum(x):
     return sum(math.cos(v) for v in x)
 
 
-@case(-1.5, tags=("int-init", "loop"),
-      bugs={"grad.rev vag.rev vjp jac.rev": "a loop variable initialized with the int 1: the reverse tape is an int array and truncates"})
+@case(-1.5, tags=("int-init", "loop"))
 def int_initialized_product(a):
     out = 1
     for i in range(2):
@@ -213,8 +211,7 @@ def asserts_positive(x):
     return math.log(x) * x
 
 
-@case(0.5, tags=("loop-inside-if",),
-      bugs={"gradgrad": "grad(grad(f)) of a loop inside an if: UnboundLocalError on 'ba_2_tape' in generated code"})
+@case(0.5, tags=("loop-inside-if",))
 def loop_in_branch(a):
     if a < 20:
         for i in range(3):

@@ -8,7 +8,8 @@ import numpy as np
 from corpus import case, diag_dominant, mat, spd, vec
 
 
-@case(diag_dominant(4), tags=("lu", "in-place", "doolittle"), expect="refused:parameter-write")
+@case(diag_dominant(4), tags=("lu", "in-place", "doolittle"), expect="refused:read-before-assign-in-loop",
+      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
 def lu_in_place_logdet(A):
     A = A.copy()
     n = A.shape[0]
@@ -71,7 +72,8 @@ def cholesky_banachiewicz(A):
     return np.sum(L)
 
 
-@case(spd(3), tags=("cholesky", "in-place", "polybench-style"), expect="refused:parameter-write")
+@case(spd(3), tags=("cholesky", "in-place", "polybench-style"), expect="refused:read-before-assign-in-loop",
+      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "refused:call:np.tril"})
 def cholesky_in_place(A):
     A = A.copy()
     n = A.shape[0]
@@ -170,7 +172,7 @@ def classical_gram_schmidt_diag(A):
     return total
 
 
-@case(mat(3), tags=("householder", "qr", "outer", "sign"), expect="refused:call:diag")
+@case(mat(3), tags=("householder", "qr", "outer", "sign"), expect="refused:call:np.diag")
 def householder_r_diagonal(A):
     R = A.copy()
     m = R.shape[0]
@@ -198,7 +200,7 @@ def gauss_jordan_inverse(A):
 
 
 @case(diag_dominant(3), vec(3, seed=1), tags=("gaussian-elimination", "augmented-rows", "back-substitution"),
-      expect="refused:parameter-write")
+      expect="refused:read-before-assign-in-loop", expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
 def gaussian_elimination(A, b):
     n = len(b)
     A = A.copy()
@@ -233,8 +235,7 @@ def thomas_solve(a, b, c, d):
     return x
 
 
-@case(spd(3), 30, tags=("power-iteration", "normalize", "rayleigh"),
-      bugs={"hessian": "Hessian of a vector carried through a loop from np.ones(n): forward-over-reverse calls matmul on a number (ValueError)"})
+@case(spd(3), 30, tags=("power-iteration", "normalize", "rayleigh"))
 def power_iteration(A, iters):
     v = np.ones(A.shape[0])
     for _ in range(iters):
@@ -327,7 +328,8 @@ def inverse_iteration(A):
     return v @ A @ v
 
 
-@case(diag_dominant(4), tags=("ludcmp", "polybench-style", "forward-back"), expect="refused:parameter-write")
+@case(diag_dominant(4), tags=("ludcmp", "polybench-style", "forward-back"),
+      expect="refused:read-before-assign-in-loop", expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
 def ludcmp_solve(A):
     n = A.shape[0]
     b = np.arange(1.0, n + 1.0)

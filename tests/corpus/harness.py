@@ -12,9 +12,11 @@ Outcomes:
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import inspect
 import linecache
+import math
 import re
 import sys
 import traceback
@@ -233,7 +235,12 @@ def _short(a):
 
 # ---- classifying exceptions ------------------------------------------------------------
 
+# Names a message may use: the user's own, and NumPy's and math's. Generated code's names
+# look like these (t3, sum_3, bx_2, x_tape); quoted names and called names are checked too.
 _INTERNAL_NAME = re.compile(r"\b(?:t\d+|[A-Za-z]+_\d+|_\w*tape\w*|b[a-z]\w*_\d+)\b")
+_QUOTED_NAME = re.compile(r"'([A-Za-z_]\w*)'")
+_CALLED_NAME = re.compile(r"\b([A-Za-z_]\w*)\(\)")
+_LIBRARY_NAMES = set(dir(np)) | set(dir(np.linalg)) | set(dir(math)) | set(dir(builtins))
 _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
 
 
@@ -270,16 +277,19 @@ def classify_refusal(case, exc) -> Outcome:
             return Outcome("crash", f"UnsupportedError quotes code that is not the user's: {text!r}")
     prose = "\n".join(line for line in message.splitlines()
                       if not line.startswith("  File ") and line.strip() not in quoted and set(line.strip()) != {"^"})
-    user_names = _identifiers(module_file)
-    for name in set(_INTERNAL_NAME.findall(prose)):
-        if name not in user_names:
-            return Outcome("crash", f"UnsupportedError names an internal variable {name!r}: {_first_line(message)}")
+    known = _identifiers(module_file) | _LIBRARY_NAMES
+    named = set(_INTERNAL_NAME.findall(prose)) | set(_QUOTED_NAME.findall(prose)) | set(_CALLED_NAME.findall(prose))
+    for name in sorted(named - known):
+        return Outcome("crash", f"UnsupportedError names {name!r}, which is not in the user's code: "
+                                f"{_first_line(message)}")
     return Outcome("refused", _first_line(message) + f" (line {places[0][1]})", refusal_group(message))
 
 
 # Refusal messages by construct: (pattern of the message's first line, group name).
 _GROUPS = (
-    (r"cannot differentiate through '([\w.]+)'", "call:{0}"),
+    (r"cannot differentiate through '?([\w.]+?)(?:\(\))?'?:", "call:{0}"),
+    (r"\w+\(\) may change '\w+' in place", "call-changes-argument"),
+    (r"x\.shape\[k\] needs a constant k", "shape-index-not-constant"),
     (r"keyword arguments to ([\w.]+) are not supported", "keyword:{0}"),
     (r"the keyword argument (\w+)= is not supported", "keyword:{0}="),
     (r"the method \.(\w+)\(\) is not supported", "method:.{0}()"),

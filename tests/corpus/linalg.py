@@ -66,8 +66,7 @@ def mahalanobis(x, mu, S):
     return d @ np.linalg.solve(S, d)
 
 
-@case(mat(3), tags=("matrix-power-loop",),
-      bugs={"hessian": "Hessian of a matrix carried through a loop from np.eye(n): forward-over-reverse calls matmul on a number (ValueError)"})
+@case(mat(3), tags=("matrix-power-loop",))
 def cube_trace(A):
     P = np.eye(3)
     for _ in range(3):
@@ -75,13 +74,12 @@ def cube_trace(A):
     return np.trace(P)
 
 
-@case(mat(3), tags=("matrix_power",), expect="refused:call:matrix_power")
+@case(mat(3), tags=("matrix_power",), expect="refused:call:np.linalg.matrix_power")
 def matrix_power_trace(A):
     return np.trace(np.linalg.matrix_power(A, 3))
 
 
-@case(mat(3, lo=-0.3, hi=0.3), tags=("taylor-series", "matrix-exponential"),
-      bugs={"hessian": "Hessian of a matrix carried through a loop from np.eye(n): forward-over-reverse calls matmul on a number (ValueError)"})
+@case(mat(3, lo=-0.3, hi=0.3), tags=("taylor-series", "matrix-exponential"))
 def expm_taylor_trace(A):
     n = A.shape[0]
     term = np.eye(n)
@@ -92,8 +90,7 @@ def expm_taylor_trace(A):
     return np.sum(total)
 
 
-@case(mat(3, lo=-0.2, hi=0.2), tags=("neumann-series",),
-      bugs={"hessian": "Hessian of a matrix carried through a loop from np.eye(n): forward-over-reverse calls matmul on a number (ValueError)"})
+@case(mat(3, lo=-0.2, hi=0.2), tags=("neumann-series",))
 def neumann_inverse_sum(A):
     n = len(A)
     S = np.eye(n)
@@ -104,12 +101,12 @@ def neumann_inverse_sum(A):
     return np.sum(S)
 
 
-@case(mat(3), mat(3, seed=1), tags=("kron",), expect="refused:call:kron")
+@case(mat(3), mat(3, seed=1), tags=("kron",), expect="refused:call:np.kron")
 def kron_trace(A, B):
     return np.trace(np.kron(A, B))
 
 
-@case(mat(3), tags=("diag",), expect="refused:call:diag")
+@case(mat(3), tags=("diag",), expect="refused:call:np.diag")
 def diagonal_squares(A):
     return np.sum(np.diag(A) ** 2)
 
@@ -120,13 +117,12 @@ def commutator_norm(A, B):
     return np.sum(C**2)
 
 
-@case(mat(3), mat(3, seed=1), tags=("trace", "transpose"),
-      bugs={"hessian": "Hessian of np.trace(A @ B.T): refused on s2sdiff's own generated code"})
+@case(mat(3), mat(3, seed=1), tags=("trace", "transpose"))
 def trace_inner(A, B):
     return np.trace(A @ B.T)
 
 
-@case(mat(4, 3), tags=("pinv",), expect="refused:call:pinv")
+@case(mat(4, 3), tags=("pinv",), expect="refused:call:np.linalg.pinv")
 def pseudo_inverse(X):
     return np.sum(np.linalg.pinv(X))
 
@@ -137,7 +133,7 @@ def lstsq_residual(X, y):
     return np.sum((X @ w - y) ** 2)
 
 
-@case(mat(3), tags=("triu", "tril"), expect="refused:call:triu")
+@case(mat(3), tags=("triu", "tril"), expect="refused:call:np.triu")
 def triangular_parts(A):
     return np.sum(np.triu(A) ** 2) - np.sum(np.tril(A, -1))
 

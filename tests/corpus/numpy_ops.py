@@ -35,7 +35,7 @@ def mean_square(x):
     return np.mean(x**2)
 
 
-@case(vec(6), tags=("var",), expect="refused:call:var")
+@case(vec(6), tags=("var",), expect="refused:call:np.var")
 def variance(x):
     return np.var(x)
 
@@ -45,17 +45,17 @@ def sample_std(x):
     return np.std(x, ddof=1)
 
 
-@case(positive(4), tags=("prod",), expect="refused:call:prod")
+@case(positive(4), tags=("prod",), expect="refused:call:np.prod")
 def product_of_entries(x):
     return np.prod(x)
 
 
-@case(vec(5), tags=("cumsum",), expect="refused:call:cumsum")
+@case(vec(5), tags=("cumsum",), expect="refused:call:np.cumsum")
 def cumulative_sum_last(x):
     return np.sum(np.cumsum(x) ** 2)
 
 
-@case(vec(5), tags=("max-reduction",), expect="refused:call:max")
+@case(vec(5), tags=("max-reduction",), expect="refused:call:np.max")
 def largest_entry_squared(x):
     return np.max(x) ** 2
 
@@ -70,7 +70,7 @@ def neighbour_products(x):
     return np.sum(x[1:] * x[:-1])
 
 
-@case(vec(6), tags=("diff",), expect="refused:call:diff")
+@case(vec(6), tags=("diff",), expect="refused:call:np.diff")
 def squared_differences(x):
     return np.sum(np.diff(x) ** 2)
 
@@ -86,7 +86,7 @@ def row_normalize(A):
     return np.sum(A / np.sqrt(s))
 
 
-@case(vec(5), tags=("logsumexp", "max-reduction"), expect="refused:call:max")
+@case(vec(5), tags=("logsumexp", "max-reduction"), expect="refused:call:np.max")
 def stable_logsumexp(x):
     m = np.max(x)
     return m + np.log(np.sum(np.exp(x - m)))
@@ -97,8 +97,7 @@ def leaky_relu_sum(x):
     return np.sum(np.where(x > 0, x, 0.1 * x) ** 2)
 
 
-@case(vec(4), vec(3, seed=1), tags=("concatenate", "tuple-of-arrays"),
-      bugs={"*": "np.concatenate of a tuple of differentiated arrays: zero derivative"})
+@case(vec(4), vec(3, seed=1), tags=("concatenate", "tuple-of-arrays"), expect="refused:call:np.concatenate")
 def concatenated_norm(x, y):
     z = np.concatenate((x, 2.0 * y))
     return np.sum(z**2)
@@ -110,8 +109,7 @@ def stacked_rows(x, y):
     return np.sum(S[1] * S[2]) + np.sum(S**2)
 
 
-@case(vec(3), vec(3, seed=1), tags=("vstack",),
-      bugs={"*": "np.vstack of a tuple of differentiated arrays: zero derivative"})
+@case(vec(3), vec(3, seed=1), tags=("vstack",), expect="refused:call:np.vstack")
 def vstack_matmul(x, y):
     M = np.vstack((x, y))
     return np.sum(M @ M.T)
@@ -122,33 +120,32 @@ def hstack_cubes(x, y):
     return np.sum(np.hstack([x, y]) ** 3)
 
 
-@case(vec(3), tags=("tile",), expect="refused:call:tile")
+@case(vec(3), tags=("tile",), expect="refused:call:np.tile")
 def tiled(x):
     return np.sum(np.tile(x, 2) * np.arange(6))
 
 
-@case(vec(4), tags=("flip",), expect="refused:call:flip")
+@case(vec(4), tags=("flip",), expect="refused:call:np.flip")
 def flipped_product(x):
     return np.sum(x * np.flip(x))
 
 
-@case(vec(5), tags=("roll",), expect="refused:call:roll")
+@case(vec(5), tags=("roll",), expect="refused:call:np.roll")
 def rolled_product(x):
     return np.sum(x * np.roll(x, 1))
 
 
-@case(vec(5), tags=("sort",), expect="refused:call:sort")
+@case(vec(5), tags=("sort",), expect="refused:call:np.sort")
 def sorted_weights(x):
     return np.sum(np.sort(x) * np.arange(1.0, 6.0))
 
 
-@case(mat(3), tags=("trace", "matmul"),
-      bugs={"hessian": "Hessian of np.trace(X @ X): refused on s2sdiff's own generated code"})
+@case(mat(3), tags=("trace", "matmul"))
 def trace_of_square(X):
     return np.trace(X @ X)
 
 
-@case(mat(3, 4), vec(4), tags=("einsum",), expect="refused:call:einsum")
+@case(mat(3, 4), vec(4), tags=("einsum",), expect="refused:call:np.einsum")
 def einsum_matvec(A, x):
     return np.sum(np.einsum("ij,j->i", A, x) ** 2)
 
@@ -164,7 +161,7 @@ def fancy_index(x):
 
 
 @case(vec(6, away=0.1), tags=("boolean-mask",),
-      bugs={"grad.fwd vag.fwd jac.fwd hessian": "x[x > 0]: batched forward sweeps raise a broadcast ValueError (reverse mode is right)"})
+      bugs={"grad.fwd vag.fwd jac.fwd hessian": "x[x > 0]: batched forward sweeps raise a broadcast ValueError (reverse mode is right)", "vag.rev jvp": "np.sum(x[x > 0] ** 2): value_and_grad (reverse) and jvp return the masked squares as the value, and jvp an array for J·t"})
 def masked_sum(x):
     return np.sum(x[x > 0] ** 2)
 
@@ -185,7 +182,7 @@ def frobenius_norm(A):
     return np.linalg.norm(A, "fro")
 
 
-@case(positive(4), tags=("cumprod",), expect="refused:call:cumprod")
+@case(positive(4), tags=("cumprod",), expect="refused:call:np.cumprod")
 def cumulative_product(x):
     return np.sum(np.cumprod(x))
 
@@ -221,13 +218,13 @@ def vector_as_matrix(x):
     return np.trace(M @ M)
 
 
-@case(vec(3), vec(3, seed=1), tags=("cross",), expect="refused:call:cross")
+@case(vec(3), vec(3, seed=1), tags=("cross",), expect="refused:call:np.cross")
 def cross_product_norm(u, v):
     w = np.cross(u, v)
     return np.dot(w, w)
 
 
-@case(vec(4), 0.7, tags=("polyval",), expect="refused:call:polyval")
+@case(vec(4), 0.7, tags=("polyval",), expect="refused:call:np.polyval")
 def polynomial_value(c, x):
     return np.polyval(c, x)
 
@@ -267,7 +264,7 @@ def symmetric_part(A):
     return 0.5 * (A + A.T)
 
 
-@case(vec(4), vec(4, seed=1), tags=("inner",), expect="refused:call:inner")
+@case(vec(4), vec(4, seed=1), tags=("inner",), expect="refused:call:np.inner")
 def inner_product(x, y):
     return np.inner(x, y) ** 2
 
@@ -283,13 +280,12 @@ def column_minimum(A):
     return np.sum(np.min(A, axis=0) ** 2)
 
 
-@case(vec(5), tags=("logaddexp",), expect="refused:call:logaddexp")
+@case(vec(5), tags=("logaddexp",), expect="refused:call:np.logaddexp")
 def pairwise_logaddexp(x):
     return np.sum(np.logaddexp(x[:-1], x[1:]))
 
 
-@case(vec(3), vec(3, seed=1), tags=("column_stack",),
-      bugs={"*": "np.column_stack of a tuple of differentiated arrays: zero derivative"})
+@case(vec(3), vec(3, seed=1), tags=("column_stack",), expect="refused:call:np.column_stack")
 def column_stack_gram(x, y):
     M = np.column_stack((x, y))
     return np.sum(M.T @ M)

@@ -76,8 +76,7 @@ def symplectic_oscillator(q, p, omega):
     return 0.5 * p**2 + 0.5 * omega**2 * q**2
 
 
-@case(vec(4), vec(4, seed=1), tags=("velocity-verlet", "spring-chain", "array-state"),
-      bugs={"hessian": "Hessian: an array made with np.zeros in a loop and filled with f[i] += ... has a number for its tangent ('float' object is not subscriptable)"})
+@case(vec(4), vec(4, seed=1), tags=("velocity-verlet", "spring-chain", "array-state"))
 def verlet_spring_chain(x, v):
     dt = 0.05
     n = len(x)
@@ -102,7 +101,7 @@ def verlet_spring_chain(x, v):
 
 
 @case(mat(4, 2, lo=-2.0, hi=2.0), tags=("lennard-jones", "pairwise", "2d-positions"),
-      bugs={"grad.rev vag.rev vjp jac.rev": "reverse mode: d = pos[i] - pos[j] (a row of a 2-D argument) then d[0]: 'float' object is not subscriptable in generated code", "hessian": "Hessian: refused on s2sdiff's own generated code (internal 'bd')"})
+      bugs={"hessian": "Hessian: refused on s2sdiff's own generated code (internal 'bd')"})
 def lennard_jones_energy(pos):
     n = pos.shape[0]
     energy = 0.0
@@ -180,8 +179,7 @@ def lorenz_euler(state, sigma, rho):
     return s[2]
 
 
-@case(vec(5), 0.1, tags=("method-of-lines", "heat", "laplacian-matrix"),
-      bugs={"hessian": "Hessian of a vector carried through a loop (u = u + dt * (L @ u)): forward-over-reverse calls matmul on a number (ValueError)"})
+@case(vec(5), 0.1, tags=("method-of-lines", "heat", "laplacian-matrix"))
 def heat_method_of_lines(u, dt):
     n = len(u)
     L = np.zeros((n, n))
@@ -196,8 +194,7 @@ def heat_method_of_lines(u, dt):
     return np.sum(u**2)
 
 
-@case(mat(3, 2, lo=-1.0, hi=1.0), mat(3, 2, lo=-0.5, hi=0.5, seed=1), tags=("n-body", "leapfrog", "row-updates"),
-      bugs={"grad.rev vag.rev vjp jac.rev": "reverse mode ~1e-3 off: row updates acc[i] += d / r3 with d = pos[j] - pos[i], then vel += dt * acc", "hessian": "Hessian: 'float' object is not subscriptable in generated code"})
+@case(mat(3, 2, lo=-1.0, hi=1.0), mat(3, 2, lo=-0.5, hi=0.5, seed=1), tags=("n-body", "leapfrog", "row-updates"))
 def nbody_leapfrog(pos, vel):
     pos = pos.copy()
     vel = vel.copy()
@@ -248,8 +245,7 @@ def damped_oscillator_analytic(t, zeta, omega):
     return math.exp(-zeta * omega * t) * math.cos(wd * t)
 
 
-@case(np.array([1.0, 0.0, 0.0]), 0.04, 1e4, 3e7, tags=("robertson", "stiff-kinetics", "small-steps"),
-      expect="refused:parameter-write", tol=10.0)
+@case(np.array([1.0, 1e-3, 0.0]), 0.04, 1e4, 3e5, tags=("robertson", "stiff-kinetics", "small-steps"), tol=10.0)
 def robertson_kinetics(y, k1, k2, k3):
     y = y.copy()
     dt = 1e-5
@@ -319,8 +315,7 @@ def gradient_flow(x, lr):
     return np.sum(x**4 - x**2)
 
 
-@case(np.array([1.0, 0.0]), np.array([0.0, 1.0]), 1.0, tags=("kepler", "orbit", "element-writes"),
-      expect="refused:parameter-write")
+@case(np.array([1.0, 0.0]), np.array([0.0, 1.0]), 1.0, tags=("kepler", "orbit", "element-writes"))
 def kepler_orbit(r, v, gm):
     r = r.copy()
     v = v.copy()

@@ -296,8 +296,7 @@ def wood(x):
             + 10.1 * ((x2 - 1) ** 2 + (x4 - 1) ** 2) + 19.8 * (x2 - 1) * (x4 - 1))
 
 
-@case(vec(3), 0.5, tags=("perm", "nested-power-loop"),
-      bugs={"vag.rev vjp": "value_and_grad and vjp of a nested loop: twice the gradient (grad is right)"})
+@case(vec(3), 0.5, tags=("perm", "nested-power-loop"))
 def perm_function(x, beta):
     d = len(x)
     outer = 0.0
