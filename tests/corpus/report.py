@@ -147,6 +147,23 @@ def mixed_functions(results):
     return "\n".join(lines)
 
 
+def composition_refusals(results):
+    """Hessians and second derivatives refused where the first derivative is right: the
+    transforms should compose (s2sdiff reads its own generated code back)."""
+    per = collections.defaultdict(dict)
+    for name, point, jit, o in results:
+        if not jit:
+            per[name][point] = o
+    lines = []
+    for name, points in sorted(per.items()):
+        for composed, first in (("hessian", "grad.rev"), ("deriv2", "deriv1"), ("gradgrad", "grad.rev")):
+            if composed in points and points[composed].status == "refused" and \
+                    points.get(first) is not None and points[first].status == "right":
+                lines.append(f"- {name}: {composed} refused ({points[composed].detail}), {first} right")
+    return ("### Composed transforms refused where the first derivative is right (jit=False)\n\n"
+            + ("\n".join(lines) or "(none)"))
+
+
 def hint_followed(results, cases):
     """Refusals that suggest `x = x.copy()` to code that already does exactly that."""
     by_name = {case.name: case for case in cases}
@@ -190,7 +207,8 @@ def main(argv=None):
         if text:
             print(text)
     for section in (refusals(results), problems(results, cases), mixed_functions(results),
-                    hint_followed(results, cases), declaration_mismatches(results, cases)):
+                    composition_refusals(results), hint_followed(results, cases),
+                    declaration_mismatches(results, cases)):
         print(section, end="\n\n")
     print(f"({len(results)} runs in {time.time() - start:.0f} s)")
 
