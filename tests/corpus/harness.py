@@ -8,6 +8,9 @@ Outcomes:
   crash    — any other exception: a TypeError out of generated code (numba's typing errors
              arrive that way), an internal error, an UnsupportedError pointing at generated
              code or using a generated name.
+The one exception that is not an UnsupportedError and still counts as refused: the check
+of a differentiated argument's number of dimensions when a transform is called (a 3-D
+array), a clear TypeError that names the argument but no line; its group says so.
 """
 from __future__ import annotations
 
@@ -126,11 +129,7 @@ def _expected_and_got(case, point, jit):
         got = sd.jacobian(case.fn, wrt=wrt, mode=_mode(point), jit=jit)(*args)
         per_wrt(got, lambda i: o.jacobian(i)[0].reshape(_out_shape(o) + _shape(case, i)), jac_tol)
     elif point == "jvp":
-        # a random direction in every float argument; zero for the integer ones
-        tangents = tuple(case.rng(i).uniform(-1, 1, np.shape(a)) if isinstance(a, np.ndarray) and i in case.float_args
-                         else float(case.rng(i).uniform(-1, 1)) if i in case.float_args
-                         else np.zeros(np.shape(a)) if isinstance(a, np.ndarray) else 0
-                         for i, a in enumerate(case.args))
+        tangents = tuple(_direction(case, i) for i in range(len(case.args)))
         value, tangent = sd.jvp(case.fn, args, tangents, jit=jit)
         value_check(value)
         expected = sum(o.jacobian(i)[0] @ np.ravel(tangents[i]) for i in case.float_args)
@@ -173,6 +172,15 @@ def _expected_and_got(case, point, jit):
         second, tol = o.second_derivative()
         checks.append(("f''", got, np.asarray(second), tol))
     return checks
+
+
+def _direction(case, i):
+    """A random tangent for a float argument; zero for an integer one."""
+    arg = case.args[i]
+    if i not in case.float_args:
+        return np.zeros(np.shape(arg)) if isinstance(arg, np.ndarray) else 0
+    values = case.rng(i).uniform(-1, 1, np.shape(arg))
+    return values if isinstance(arg, np.ndarray) else float(values)
 
 
 class _Wrong(Exception):

@@ -214,7 +214,7 @@ def nbody_leapfrog(pos, vel):
 
 
 @case(1.2, 0.3, 0.5, tags=("projectile", "drag", "while", "data-dependent-trip-count"),
-      bugs={"gradgrad": "grad(grad(f)) of a while loop whose condition reads a differentiated value: KeyError 'folded' in emit"})
+      bugs={"gradgrad": "grad(grad(f)) of a while loop: KeyError 'folded' in emit"})
 def projectile_range(v0, angle, drag):
     x, y = 0.0, 0.0
     vx = v0 * math.cos(angle)

@@ -134,7 +134,8 @@ _LINALG = _Proxy(np.linalg, {"norm": _norm, "slogdet": _slogdet, "cholesky": _ch
 
 NP = _Proxy(np, {
     "abs": _cabs, "absolute": _cabs, "fabs": _cabs, "sign": lambda z: np.sign(_real(z)),
-    "clip": _clip, "cbrt": lambda z: np.where(_real(z) < 0, -((-z) ** (1 / 3)), z ** (1 / 3))[()], "hypot": lambda a, b: np.sqrt(a * a + b * b), "arctan2": lambda y, x: _atan2(y, x),
+    "clip": _clip, "cbrt": lambda z: np.where(_real(z) < 0, -((-z) ** (1 / 3)), z ** (1 / 3))[()],
+    "hypot": lambda a, b: np.sqrt(a * a + b * b), "arctan2": _atan2,
     "floor": _floor_like(np.floor), "ceil": _floor_like(np.ceil), "round": _floor_like(np.round),
     "rint": _floor_like(np.rint), "trunc": _floor_like(np.trunc),
     "zeros": _made(np.zeros), "ones": _made(np.ones), "empty": _made(np.empty), "full": _made(np.full),

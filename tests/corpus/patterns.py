@@ -278,7 +278,8 @@ def loop_inside_if(a):
 
 
 @case(0.9, tags=("loop-inside-else",),
-      bugs={"gradgrad": "grad(grad(f)) of a loop inside an else: refused on the generated gradient's own code, naming internal 't1'"})
+      bugs={"gradgrad": "grad(grad(f)) of a loop inside an else: refused on the generated gradient's own code, "
+                        "naming internal 't1'"})
 def loop_inside_else(a):
     if a > 5:
         a = a + 1
@@ -306,7 +307,8 @@ def dot_with_number(x, a):
 
 
 @case(0.8, tags=("mean-of-number",),
-      bugs={"deriv2": "derivative(order=2) of np.mean(a * a): refused on s2sdiff's own wrapper code (store_column(), 'J_a')"})
+      bugs={"deriv2": "derivative(order=2) of np.mean(a * a): refused on s2sdiff's own wrapper code "
+                      "(store_column(), 'J_a')"})
 def mean_of_number(a):
     return np.mean(a * a)
 

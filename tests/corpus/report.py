@@ -63,7 +63,8 @@ def _function_status(outcomes):
 
 
 def table(rows, header):
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if k == 0 else "---:" for k in range(len(header))) + "|"]
+    rule = "|" + "|".join("---" if k == 0 else "---:" for k in range(len(header))) + "|"
+    lines = ["| " + " | ".join(header) + " |", rule]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 

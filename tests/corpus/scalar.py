@@ -231,7 +231,8 @@ def inverse_hyperbolic(x):
 
 
 @case(0.65, tags=("math",),
-      bugs={"vjp/jit": "sd.vjp compiles the primal as written: numba lacks math.log(x, base), the other transforms respell it"})
+      bugs={"vjp/jit": "sd.vjp compiles the primal as written: numba lacks math.log(x, base), the other "
+                       "transforms respell it"})
 def log_variants(x):
     return math.log10(x) + math.log2(x) + math.log(x, 3.0)
 
