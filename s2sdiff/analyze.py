@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import ir
-from .errors import unsupported
+from .errors import at_line, unsupported
 from .rules import CREATIONS, RULES
 
 
@@ -205,6 +205,64 @@ def _rank(expr, ndims, shapes):
     if RULES[op].result == "elementwise" or op == "where":
         return None if None in ranks else max(ranks)
     return None
+
+
+def check_in_place(function: ir.Function, numbers) -> None:
+    """`y += v` changes an array y in place, so every other name for that array sees the
+    change; the derivative code makes a new array.  That is the same function only if no
+    other name that shares y's array — a copy of the name (`y = x`, `z = y`) or a view
+    (`y = x[1:]`, `z = y.T`), on either side — is read after the update."""
+    sites = list(ir.walk_in_loops(function.body))
+    for name, line in function.updated:
+        if name in numbers:
+            continue
+        update = next(k for k, (s, _) in enumerate(sites) if isinstance(s, ir.Assign) and s.target == name
+                      and s.line == line)
+        for s, _ in sites:
+            if not isinstance(s, ir.Assign):
+                continue
+            value = s.value
+            source = value.id if isinstance(value, ir.Name) else value.array.id if isinstance(value, ir.Item) \
+                else value.args[0].id if isinstance(value, ir.Prim) and value.op == "transpose" \
+                and isinstance(value.args[0], ir.Name) else None
+            if source is None or source in numbers or s.target in numbers or name not in (source, s.target) \
+                    or isinstance(value, ir.Item) and selects_element(source, value.index, array_ndims(function), False):
+                continue
+            other = s.target if source == name else source
+            if _read_after(sites, update, other):
+                raise unsupported(f"the augmented assignment changes the array '{name}' in place, and '{other}', "
+                                  f"read afterwards, shares it (line {s.line}); s2sdiff makes a new array there: "
+                                  f"write {name} = {name} + ... (or give '{other}' a copy)",
+                                  function.filename, at_line(line))
+
+
+def _read_after(sites, k, name) -> bool:
+    """Whether a statement after sites[k], or in a loop around it, reads `name`."""
+    around = set(map(id, sites[k][1]))
+    return any(name in ir.reads(s) and (j > k or around & set(map(id, loops))) for j, (s, loops) in enumerate(sites))
+
+
+def actively_written(function: ir.Function, active) -> set:
+    """Arrays assigned differentiated elements."""
+    return {s.array for s in ir.walk(function.body)
+            if isinstance(s, ir.SetItem) and isinstance(s.value, ir.Name) and s.value.id in active}
+
+
+def float_elements_check(s, written, active):
+    """A statement checking, when the code runs, that the array `s` makes holds floats, for
+    an array assigned differentiated elements (`written`) that may not: `np.zeros_like(idx)`
+    of an integer array would truncate them, a zero derivative.  None if it surely does."""
+    if not (isinstance(s, ir.Assign) and s.target in written):
+        return None
+    value = s.value
+    floats = lambda atoms: any(isinstance(a, ir.Const) and isinstance(a.value, float)
+                               or isinstance(a, ir.Name) and a.id in active for a in atoms)
+    if isinstance(value, ir.Prim) and (value.op in ("zeros", "ones", "empty", "eye") or value.op == "full"
+                                       and floats(value.args[1:]) or RULES[value.op].result == "elementwise"
+                                       and floats(value.args)):
+        return None
+    call = ast.Call(ast.Name("float_elements", ast.Load()), [ast.Name(s.target, ast.Load())], [])
+    return ir.Verbatim(ast.fix_missing_locations(ast.Expr(call)), s.line)
 
 
 def specialized(function: ir.Function, kinds=frozenset()) -> ir.Function:
@@ -401,7 +459,7 @@ def number_types(function: ir.Function, numbers, active) -> dict:
                 if t in known:
                     continue
                 new = "float" if t in active else _join(types.get(t, "none"), _expr_type(expr, types))
-                if new != types.get(t):
+                if new != types.get(t, "none"):
                     types[t], changed = new, True
     result = {}
     for name in numbers:

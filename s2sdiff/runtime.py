@@ -63,18 +63,28 @@ def tangent_like(d, z):
 
 
 def scalar_output(value):
-    """Refuse, as JAX does, the gradient of a function whose value is an array of more than
-    one element (the seed 1.0 would silently give the gradient of its sum)."""
-    if isinstance(value, np.ndarray) and value.size != 1:
-        raise NotScalarError(_NOT_SCALAR)
+    """Refuse, as JAX does, the gradient of a function whose value is an array (the seed 1.0
+    would silently give the gradient of the sum of its elements)."""
+    if isinstance(value, np.ndarray):
+        raise CheckFailed(_NOT_SCALAR)
 
 
-class NotScalarError(S2SDiffError):
-    """sd.grad of a function whose value has more than one element."""
+class CheckFailed(S2SDiffError):
+    """A check the generated code makes as it runs (scalar_output, float_elements)."""
 
 
-_NOT_SCALAR = ("grad needs a scalar-valued function, but the function returned an array of more than one element: "
-               "use sd.jacobian (or sd.vjp with a cotangent)")
+_NOT_SCALAR = ("grad needs a scalar-valued function, but the function returned an array: use sd.jacobian "
+               "(or sd.vjp with a cotangent)")
+
+
+def float_elements(array):
+    """Refuse an array of integers that is assigned differentiated values: it would truncate them."""
+    if isinstance(array, np.ndarray) and array.dtype.kind not in "fc":
+        raise S2SDiffError(_NOT_FLOAT)
+
+
+_NOT_FLOAT = ("an array of integers (or booleans) is assigned differentiated values, which it truncates: make it "
+              "an array of floats (np.zeros(n), x * 1.0)")
 
 
 def chunk_count(count):
@@ -168,13 +178,21 @@ def _tangent_like(d, z):
     return lambda d, z: np.zeros(z.shape) + d
 
 
+@overload(float_elements)
+def _float_elements(array):
+    if isinstance(array, types.Array) and not isinstance(array.dtype, (types.Float, types.Complex)):
+        def refuse(array):
+            raise CheckFailed(_NOT_FLOAT)
+        return refuse
+    return lambda array: None
+
+
 @overload(scalar_output)
 def _scalar_output(value):
     if isinstance(value, types.Array):
-        def check(value):
-            if value.size != 1:
-                raise NotScalarError(_NOT_SCALAR)
-        return check
+        def refuse(value):
+            raise CheckFailed(_NOT_SCALAR)
+        return refuse
     return lambda value: None
 
 
@@ -417,7 +435,7 @@ def _store_columns(J, start, d):
 
 
 HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
-                                    scalar_output,
+                                    scalar_output, float_elements,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
                                     store_row, seed_view, shaped_partial, block_width, directions, batched_zeros,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from ..analyze import active_names, argument_kinds, array_ndims, number_names
+from ..analyze import active_names, actively_written, argument_kinds, array_ndims, float_elements_check, number_names
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import ZERO, lower_template
@@ -35,6 +35,7 @@ class _Forward:
         self.tangent_params = [self.d(p) for p in self.wrt]
         self.written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)} & self.active
         self.written_tangents = {ir.Name(self.d(w)) for w in self.written}
+        self.active_writes = actively_written(function, self.active)
 
     def d(self, name: str) -> str:
         return self.namer.derived("d", name)
@@ -72,6 +73,10 @@ class _Forward:
                 # a tangent whose elements will be written, or which is one (`dt = dy` for `t = y + x`),
                 # must not share its array with another
                 _own(code, self.d(s.target))
+            check = float_elements_check(s, self.active_writes, self.active)
+            if check is not None:
+                self.namespace["float_elements"] = HELPERS["float_elements"]
+                code.append(check)
             return code
         if isinstance(s, ir.Unpack):
             return self.unpack(s)

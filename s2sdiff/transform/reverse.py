@@ -27,7 +27,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..analyze import active_names, argument_kinds, array_ndims, number_names, number_types, selects_element
+from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, float_elements_check, number_names,
+                       number_types, selects_element)
+from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import lower_template
 from ..rules import RULES, makes_new_array
@@ -75,7 +77,9 @@ class _Reverse:
         self.numbers = number_names(self.fn, kinds)
         self.types = number_types(self.fn, self.numbers, self.active)
         self.ndims = array_ndims(self.fn, self.numbers, kinds)
+        self.active_writes = actively_written(self.fn, self.active)
         self.needed = self.needed_names()
+        overwrites.check_views(self.fn, self.ndims, self.numbers)
         self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads)
         self.plans = {}
         self.fusable = {}           # id(adjoint loop) -> (loop, statements restoring its iteration)
@@ -282,7 +286,6 @@ class _Reverse:
         return {self.b(n) for n in self.active & self.numbers}
 
     def helper(self, name, *args):
-        from ..runtime import HELPERS
         self.namespace[name] = HELPERS[name]
         return ir.Opaque(name, tuple(args), None)
 
@@ -314,6 +317,10 @@ class _Reverse:
                 out.append(s)
                 out += [ir.Assign(self.b(t), self.zero_of(t), s.line) for t in ir.targets(s)
                         if t in self.escaping and self.in_branch(t)]
+                check = float_elements_check(s, self.active_writes, self.active) if replay is None else None
+                if check is not None:
+                    self.namespace["float_elements"] = HELPERS["float_elements"]
+                    out.append(check)
         return out
 
     def plan(self, loop) -> _LoopPlan:
