@@ -255,7 +255,7 @@ def layer_norm(X, gamma, beta):
     return np.sum(Y**3)
 
 
-@case(mat(5, 3), tags=("batch-norm", "axis=0", "broadcast"), expect="refused:call-of-expression")
+@case(mat(5, 3), tags=("batch-norm", "axis=0", "broadcast"))
 def batch_norm(X):
     mu = X.mean(axis=0)
     var = ((X - mu) ** 2).mean(axis=0)

@@ -194,7 +194,9 @@ def heat_method_of_lines(u, dt):
     return np.sum(u**2)
 
 
-@case(mat(3, 2, lo=-1.0, hi=1.0), mat(3, 2, lo=-0.5, hi=0.5, seed=1), tags=("n-body", "leapfrog", "row-updates"))
+@case(mat(3, 2, lo=-1.0, hi=1.0), mat(3, 2, lo=-0.5, hi=0.5, seed=1), tags=("n-body", "leapfrog", "row-updates"),
+      bugs={"grad.* vag.* vjp jvp jac.* hessian": "the refusal of pos += dt * vel names the internal 't1' (the "
+                                                   "augmented assignment changes 'pos' in place, and 't1' shares it)"})
 def nbody_leapfrog(pos, vel):
     pos = pos.copy()
     vel = vel.copy()
