@@ -336,6 +336,21 @@ def two_returns_second_derivative(x):
     return -x
 
 
+@case(0.3, np.array([0.3, -1.1, 0.9]), tags=("number-against-data-array", "second-derivative"),
+      bugs={"deriv2": "derivative(order=2) of a number against a data array: refused on s2sdiff's own wrapper "
+                      "code (store_column(), 'J_mu')"})
+def squared_deviations(mu, x):
+    return np.sum((x - mu) ** 2)
+
+
+@case(mat(2, 3), tags=("3d-local-array", "outer", "row-of-3d"))
+def stacked_outer_products(X):
+    T = np.zeros((2, 3, 3))
+    for k in range(2):
+        T[k] = np.outer(X[k], X[k])
+    return np.sum(T**2)
+
+
 # ---- style relatives: x ** 2 vs x * x, (i + 1) % n, .T, @, axis= / keepdims= ----------------
 
 
