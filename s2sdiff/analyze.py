@@ -207,14 +207,17 @@ def _rank(expr, ndims, shapes):
     return None
 
 
-def check_in_place(function: ir.Function, numbers) -> None:
+def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
     """`y += v` changes an array y in place, so every other name for that array sees the
     change; the derivative code makes a new array.  That is the same function only if no
     other name that shares y's array — a copy of the name (`y = x`, `z = y`) or a view
-    (`y = x[1:]`, `z = y.T`), on either side — is read after the update."""
+    (`y = x[1:]`, `z = y.T`), on either side — is read after the update.  Checked for the
+    names that are arrays whatever the arguments (what the call or the code shows)."""
+    numbers = number_names(function, kinds)
+    arrays = certain_arrays(function, kinds_arrays(kinds) | array_parameters(function))
     sites = list(ir.walk_in_loops(function.body))
     for name, line in function.updated:
-        if name in numbers:
+        if name not in arrays:
             continue
         update = next(k for k, (s, _) in enumerate(sites) if isinstance(s, ir.Assign) and s.target == name
                       and s.line == line)

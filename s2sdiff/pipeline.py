@@ -10,7 +10,7 @@ import types
 from dataclasses import dataclass, field
 
 from . import compile as compiler
-from .analyze import check_in_place, number_names, specialized
+from .analyze import check_in_place, specialized
 from . import ir
 from .emit import emit
 from .errors import unsupported
@@ -80,7 +80,7 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
         _in_progress.add(key)
         try:
             function = specialized(normalize(py_func), frozenset(kinds))
-            check_in_place(function, number_names(function, frozenset(kinds)))
+            check_in_place(function, frozenset(kinds))
             unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(kinds), parallel), jit, parallel)
         finally:
             _in_progress.discard(key)
