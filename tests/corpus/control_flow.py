@@ -183,7 +183,7 @@ def newton_cube_root(a):
 
 
 @case(2.4, tags=("if-elif-else", "loop"),
-      bugs={"gradgrad": "grad(grad(f)) of a branch inside a loop: refused on the generated gradient's own code, "
+      bugs={"gradgrad": "grad(grad(f)) where a loop and a branch nest: refused on the generated gradient's own code, "
                         "naming an internal t1/t2"})
 def piecewise_in_loop(x):
     y = 0.0
@@ -198,7 +198,7 @@ def piecewise_in_loop(x):
 
 
 @case(0.35, tags=("ternary", "loop"),
-      bugs={"gradgrad": "grad(grad(f)) of a branch inside a loop: refused on the generated gradient's own code, "
+      bugs={"gradgrad": "grad(grad(f)) where a loop and a branch nest: refused on the generated gradient's own code, "
                         "naming an internal t1/t2"})
 def conditional_expression_loop(x):
     s = 0.0

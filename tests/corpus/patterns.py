@@ -278,7 +278,7 @@ def loop_inside_if(a):
 
 
 @case(0.9, tags=("loop-inside-else",),
-      bugs={"gradgrad": "grad(grad(f)) of a branch inside a loop: refused on the generated gradient's own code, "
+      bugs={"gradgrad": "grad(grad(f)) where a loop and a branch nest: refused on the generated gradient's own code, "
                         "naming an internal t1/t2"})
 def loop_inside_else(a):
     if a > 5:
