@@ -26,6 +26,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]   # this checkout's s2sdiff, and
 from corpus import all_cases, harness  # noqa: E402
 
 SEVERITY = ("wrong", "crash", "refused", "right")
+CHUNK = 12      # cases per worker process with --jobs
 
 
 def _run_cases(job):
@@ -46,15 +47,20 @@ def collect(cases, compiled, jobs):
     names = {case.name for case in cases}
     if jobs <= 1:
         return _run_cases((names, pairs))
-    # one case's entry points stay in one process: they share its oracle and transforms
+    # Chunks of a few cases, each in a fresh process: numba keeps every compiled function in
+    # memory, and a long-lived worker grows by gigabytes. A case's entry points stay together:
+    # they share its oracle and transforms (and the disk cache carries compiles across chunks).
     by_case = collections.defaultdict(list)
     for pair in pairs:
         by_case[pair[0]].append(pair)
-    shares = [[] for _ in range(jobs)]
-    for k, group in enumerate(by_case.values()):
-        shares[k % jobs].extend(group)
-    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-        return [row for part in pool.map(_run_cases, [(names, share) for share in shares]) for row in part]
+    groups = list(by_case.values())
+    chunks = [[pair for group in groups[k:k + CHUNK] for pair in group] for k in range(0, len(groups), CHUNK)]
+    rows = []
+    with multiprocessing.get_context("spawn").Pool(jobs, maxtasksperchild=1) as pool:
+        for done, part in enumerate(pool.imap_unordered(_run_cases, [(names, chunk) for chunk in chunks]), 1):
+            rows += part
+            print(f"{done}/{len(chunks)} chunks", file=sys.stderr, flush=True)
+    return rows
 
 
 def _function_status(outcomes):
