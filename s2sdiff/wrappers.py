@@ -20,7 +20,7 @@ from numba.extending import typeof_impl
 from . import compile as compiler
 from . import ir
 from .analyze import array_parameters, certain_arrays, kinds_arrays, kinds_numbers, number_names
-from .errors import S2SDiffError
+from .errors import S2SDiffError, UnsupportedError
 from .names import Namer
 from .normalize import normalize
 from .parse import python_function
@@ -173,10 +173,42 @@ def cached(kind, f, options, build, kinds=frozenset()):
     key = (kind, py_func, py_func.__code__, options, kinds)
     with LOCK:
         if key not in transforms:
-            transformed = build(kinds)
+            try:
+                transformed = build(kinds)
+            except UnsupportedError as error:
+                # A transform of a transform reads the code numba callers of the inner one get,
+                # written for no particular kinds; the code a call gets may well be readable.
+                if kinds or not isinstance(f, Transformed):
+                    raise
+                transformed = _Unbuilt(f"{py_func.__name__}_{kind}", py_func, error)
             transformed.variant = lambda called: cached(kind, f, options, build, called)
             transforms[key] = transformed
         return transforms[key]
+
+
+class _Unbuilt(Transformed):
+    """A transform of a transform whose code for no particular kinds s2sdiff cannot write:
+    calls get the code for their arguments' kinds; anything else raises the refusal."""
+
+    def __init__(self, name, like, error):
+        self.__name__, self._error = name, error
+        self._signature = inspect.signature(like)
+        self._params = list(self._signature.parameters)
+        self._ranks, self._variants, self._verify = None, {}, None
+
+    def _call(self, values):
+        raise self._error
+
+    def __getattr__(self, name):            # .source, .py_func, .dispatcher
+        if name in ("source", "py_func", "dispatcher"):
+            raise self._error
+        raise AttributeError(name)
+
+
+def for_kinds(f, kinds):
+    """`f`, or where f is itself a transform (a composition), its variant for arguments of
+    these kinds: the code the outer transform reads is the code that would run."""
+    return f.variant(kinds) if kinds and isinstance(f, Transformed) and f.variant is not None else f
 
 
 def call_kinds(params, values) -> frozenset:
@@ -390,7 +422,8 @@ def reverse_columns(w: Wrapper, f, indices) -> list:
 
 def _array_rows(w: Wrapper, f, indices) -> list:
     """The Jacobian of an array-valued f, shape out.shape + param.shape: one adjoint sweep
-    per output element, seeded with a unit cotangent viewed in the output's shape."""
+    per output element, seeded with a unit cotangent viewed in the output's shape (or its
+    one number: a value that may be an array may turn out a number)."""
     fn = w.function
     params = [fn.params[i] for i in indices]
     vjp = w.use(w.unit("vjp_grad", f, tuple(indices)))
@@ -399,12 +432,13 @@ def _array_rows(w: Wrapper, f, indices) -> list:
     value, seed, cotangent, k = (w.namer.fresh(n) for n in ("value", "seed", "cotangent", "k"))
     jacs = [w.namer.fresh(f"J_{p}") for p in params]
     adjoints = [w.namer.fresh(f"b{p}") for p in params]
-    w.lines += [f"{value} = {primal}({', '.join(fn.params)})",
-                f"{seed} = np.zeros({value}.size)",
-                f"{cotangent} = {seed}.reshape({value}.shape)"]
-    w.lines += [f"{jac} = np.empty(({value}.size, size_of({p})))" for jac, p in zip(jacs, params)]
-    w.lines += [f"for {k} in range({value}.size):",
+    # the primal on copies: an update of an argument in place must not reach the adjoint sweeps
+    w.lines += [f"{value} = {primal}({', '.join(f'owned({p})' for p in fn.params)})",
+                f"{seed} = np.zeros(size_of({value}))"]
+    w.lines += [f"{jac} = np.empty((size_of({value}), size_of({p})))" for jac, p in zip(jacs, params)]
+    w.lines += [f"for {k} in range(size_of({value})):",
                 f"    {seed}[{k}] = 1.0",
+                f"    {cotangent} = seed_view({seed}, {value})",
                 f"    {', '.join(adjoints)} = "
                 f"{vjp}({', '.join(fn.params + [cotangent])})",
                 f"    {seed}[{k}] = 0.0"]
@@ -412,7 +446,7 @@ def _array_rows(w: Wrapper, f, indices) -> list:
     results = []
     for jac, p in zip(jacs, params):
         results.append(w.namer.fresh("d_d" + p))
-        w.lines.append(f"{results[-1]} = {jac}.reshape({value}.shape + shape_of({p}))")
+        w.lines.append(f"{results[-1]} = {jac}.reshape(shape_of({value}) + shape_of({p}))")
     return results
 
 

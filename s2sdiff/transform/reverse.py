@@ -27,8 +27,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, float_elements_check, number_names,
-                       number_types, selects_element)
+from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, check_indices, float_elements_check,
+                       number_names, number_types, selects_element)
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import lower_template
@@ -78,9 +78,11 @@ class _Reverse:
         self.types = number_types(self.fn, self.numbers, self.active)
         self.ndims = array_ndims(self.fn, self.numbers, kinds)
         self.active_writes = actively_written(self.fn, self.active)
+        check_indices(self.fn, self.numbers, self.active)
         self.needed = self.needed_names()
         overwrites.check_views(self.fn, self.ndims, self.numbers)
-        self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads)
+        self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads, self.ndims,
+                                            self.read_by_rules)
         self.plans = {}
         self.fusable = {}           # id(adjoint loop) -> (loop, statements restoring its iteration)
         # Adjoint arrays the sweep updates element by element (`bx[i] += bt`, `by[i] = 0.0`):
@@ -122,6 +124,7 @@ class _Reverse:
                     defs.setdefault(carried, set()).add(last)
                 if self.has_adjoint([s]):
                     seeds |= _loop_control(s)
+        self.read_by_rules = seeds
         needed, todo = set(), list(seeds)
         while todo:
             name = todo.pop()
@@ -457,9 +460,12 @@ class _Reverse:
         return out
 
     def adjoint_set_item(self, s: ir.SetItem) -> list:
-        """`y[i] = v`: bv += by[i], then by[i] = 0 (the old y[i] no longer reaches the
-        output); `y[i] += v` leaves by[i] as it is."""
-        out = []
+        """`y[i] = v`: by[i] = 0 (the old y[i] no longer reaches the output), then bv += the
+        old by[i] (in that order: v may be y itself, `y[:] = y`); `y[i] += v` leaves by[i]
+        as it is."""
+        out, zeroed = [], []
+        if not s.accumulate:
+            zeroed.append(ir.SetItem(self.b(s.array), s.index, ir.Const(0.0), s.line))
         if self.is_active(s.value):
             element = self.namer.temp()
             out.append(ir.Assign(element, ir.Item(ir.Name(self.b(s.array)), s.index), s.line))
@@ -473,10 +479,8 @@ class _Reverse:
                 like = ir.Const(0.0) if s.value.id in self.numbers else s.value      # only its shape matters
                 out.append(ir.Assign(element := self.namer.temp(),
                                      self.helper("adjoint_like", ir.Name(shaped), like), s.line))
-            out.append(_accumulate(self.b(s.value.id), ir.Name(element), s.line))
-        if not s.accumulate:
-            out.append(ir.SetItem(self.b(s.array), s.index, ir.Const(0.0), s.line))
-        return out
+            return out + zeroed + [_accumulate(self.b(s.value.id), ir.Name(element), s.line)]
+        return zeroed
 
     def adjoint_unpack(self, s: ir.Unpack) -> list:
         if not set(s.targets) & self.active:
