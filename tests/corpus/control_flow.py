@@ -173,8 +173,7 @@ def babylonian_sqrt(a, steps):
     return g
 
 
-@case(0.6, tags=("newton", "while", "tolerance"),
-      bugs={"gradgrad": "grad(grad(f)) of a while loop: KeyError 'folded' in emit"})
+@case(0.6, tags=("newton", "while", "tolerance"))
 def newton_cube_root(a):
     x = 1.0
     while abs(x**3 - a) > 1e-14:
@@ -182,9 +181,7 @@ def newton_cube_root(a):
     return x
 
 
-@case(2.4, tags=("if-elif-else", "loop"),
-      bugs={"gradgrad": "grad(grad(f)) where a loop and a branch nest: refused on the generated gradient's own code, "
-                        "naming an internal t1/t2"})
+@case(2.4, tags=("if-elif-else", "loop"))
 def piecewise_in_loop(x):
     y = 0.0
     for k in range(5):
@@ -197,9 +194,7 @@ def piecewise_in_loop(x):
     return y
 
 
-@case(0.35, tags=("ternary", "loop"),
-      bugs={"gradgrad": "grad(grad(f)) where a loop and a branch nest: refused on the generated gradient's own code, "
-                        "naming an internal t1/t2"})
+@case(0.35, tags=("ternary", "loop"))
 def conditional_expression_loop(x):
     s = 0.0
     for i in range(6):

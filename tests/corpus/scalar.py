@@ -230,9 +230,7 @@ def inverse_hyperbolic(x):
     return math.asinh(x) * math.acosh(x + 1) - math.atanh(x / 3)
 
 
-@case(0.65, tags=("math",),
-      bugs={"vjp/jit": "sd.vjp compiles the primal as written: numba lacks math.log(x, base), the other "
-                       "transforms respell it"})
+@case(0.65, tags=("math",))
 def log_variants(x):
     return math.log10(x) + math.log2(x) + math.log(x, 3.0)
 
