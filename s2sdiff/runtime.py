@@ -203,6 +203,37 @@ def _scalar_output(value):
 
 
 @numba.njit
+def broadcast_sum(g, x):
+    """adjoint_like for any numbers of dimensions: each element of the broadcast shape
+    adds g's element to x's (g's extra leading axes and x's axes of length 1 summed, g's
+    axes of length 1 spread)."""
+    lead = g.ndim - x.ndim
+    ndim = max(g.ndim, x.ndim)
+    extents, g_strides, x_strides = np.ones(ndim, np.int64), np.zeros(ndim, np.int64), np.zeros(ndim, np.int64)
+    g_stride = x_stride = 1
+    for axis in range(ndim - 1, -1, -1):
+        gi, xi = axis - max(0, -lead), axis - max(0, lead)
+        g_extent = g.shape[gi] if gi >= 0 else 1
+        x_extent = x.shape[xi] if xi >= 0 else 1
+        extents[axis] = max(g_extent, x_extent)
+        g_strides[axis] = g_stride if g_extent != 1 else 0
+        x_strides[axis] = x_stride if x_extent != 1 else 0
+        g_stride *= g_extent
+        x_stride *= x_extent
+    g_flat = np.ascontiguousarray(g).reshape(-1)
+    out = np.zeros(x.size)
+    for n in range(np.prod(extents)):
+        rest, at_g, at_x = n, 0, 0
+        for axis in range(ndim - 1, -1, -1):
+            i = rest % extents[axis]
+            rest //= extents[axis]
+            at_g += i * g_strides[axis]
+            at_x += i * x_strides[axis]
+        out[at_x] += g_flat[at_g]
+    return out.reshape(x.shape)
+
+
+@numba.njit
 def column_sums(g):
     """np.sum(g, axis=0) of a matrix, row by row in memory order: numba's axis sum takes
     several times as long (a bias's adjoint in a batched layer)."""
@@ -257,7 +288,9 @@ def _adjoint_like(g, x):
                     out[:, j] = g[:, 0]
             return out
         return matrix
-    raise TypeError(f"s2sdiff: cannot sum a {g.ndim}-D adjoint back to a {x.ndim}-D argument")
+    if g.ndim == x.ndim:
+        return lambda g, x: g if g.shape == x.shape else broadcast_sum(g, x)
+    return lambda g, x: broadcast_sum(g, x)
 
 
 @overload(matmul_adjoint_left)
