@@ -216,7 +216,8 @@ def _respelled(func: types.FunctionType, namespace: dict):
     from .parse import parse_function
     from .rules import NUMBA_LACKS
     names = func.__code__.co_names
-    if func.__closure__ or not ("sum" in names or "mean" in names or any(dotted.split(".")[1] in names for dotted in NUMBA_LACKS)):
+    lacking = {"sum", "mean"} | {dotted.split(".")[1] for dotted in NUMBA_LACKS}
+    if func.__closure__ or not lacking & set(names):
         return None
 
     def resolve(call_func):

@@ -724,6 +724,10 @@ class _UserLowering(_Lowering):
             return
         if isinstance(node.value, ast.Call):
             changed = call_changes(node.value, self.parsed.lookup, self.parsed.local_names)
+            if changed and self.generated():        # a Jacobian's code stores its rows or columns in place
+                raise self.error("differentiating a Jacobian, a Hessian or a forward-mode gradient again is not "
+                                 "supported yet: differentiate a reverse-mode gradient (sd.grad(f), as sd.hessian "
+                                 "does)", node)
             if changed:
                 raise self.error(f"{ast.unparse(node.value.func)}() may change '{min(changed)}' in place, and "
                                  "s2sdiff does not differentiate calls that change their arguments; have the "

@@ -489,5 +489,5 @@ HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, ch
                                     scalar_output, float_elements,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
-                                    store_row, seed_view, shaped_partial, block_width, directions, in_direction, batched_zeros,
-                                    seed_block, store_columns)}
+                                    store_row, seed_view, shaped_partial, block_width, directions, in_direction,
+                                    batched_zeros, seed_block, store_columns)}

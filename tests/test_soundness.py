@@ -387,3 +387,17 @@ def test_what_s2sdiff_cannot_see_through_is_refused(jit):
         sd.grad(row_used_before_a_write, wrt=(0, 1), jit=jit)(np.array([1.0, 2.0, 3.0]), 0.5)
     gx, ga = sd.grad(row_used_before_a_write, wrt=(0, 1), mode="forward", jit=jit)(np.array([1.0, 2.0, 3.0]), 0.5)
     assert gx.tolist() == [1.0, 1.0, 1.0] and ga == 1.0
+
+
+def sine_times_first(x):
+    return np.sum(np.sin(x) * x[0])
+
+
+def test_a_derivative_of_a_jacobian_is_refused_and_of_a_reverse_mode_gradient_right():
+    # A Jacobian's code stores its columns in place; a reverse-mode gradient is differentiated. f = x0 Σ sin x: H = [[2cos x0 - x0 sin x0, cos x1], [cos x1, -x0 sin x1]]
+    x = np.array([0.3, 0.5])
+    for inner in (sd.grad(sine_times_first, mode="forward"), sd.jacobian(sd.grad(sine_times_first))):
+        with pytest.raises(sd.UnsupportedError, match="differentiating a Jacobian, a Hessian or a forward-mode gradient again"):
+            sd.jacobian(inner, jit=False)(x)
+    want = [[2 * math.cos(x[0]) - x[0] * math.sin(x[0]), math.cos(x[1])], [math.cos(x[1]), -x[0] * math.sin(x[1])]]
+    np.testing.assert_allclose(sd.jacobian(sd.grad(sine_times_first), jit=False)(x), want, rtol=1e-14)

@@ -64,7 +64,8 @@ class _Batched:
         for name in self.tangent_params:            # a seed the body reassigns is the caller's: copy it
             if name in assigned and name in self.number_tangents:
                 prologue.append(ir.Assign(name, ir.Prim("owned", (ir.Name(name),), "runtime"), line))
-        namespace = dict(fn.namespace, **{h: HELPERS[h] for h in ("directions", "in_direction", "batched_zeros", "owned")})
+        helpers = ("directions", "in_direction", "batched_zeros", "owned")
+        namespace = dict(fn.namespace, **{h: HELPERS[h] for h in helpers})
         doc = fn.doc.replace("forward mode", f"batched forward mode ({self.count} directions at once)")
         return replace(fn, name=fn.name + "_batched", body=prologue + body, namespace=namespace,
                        doc=doc, numbers=frozenset(fn.numbers - self.tangents))
