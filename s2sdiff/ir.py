@@ -342,10 +342,12 @@ def value_read_later(body, stmt, name) -> bool:
     """Whether the value `name` holds right after `stmt` (a statement of `body`, found by
     identity) may be read: by what runs after it, a loop around it starting over included,
     before an assignment certain to run gives `name` another value."""
+    escaped = False         # a `break` or `continue` on the way: an assignment after it may be skipped
     for owner, block, k in reversed(_path_to(body, stmt)):
         found = _first_use(block[k + 1:], name)
-        if found is not None:
+        if found == "read" or found == "assigned" and not escaped:
             return found == "read"
+        escaped = escaped or found == "escaped"
         if isinstance(owner, (For, While)):
             if isinstance(owner, While) and name in tree_names(owner.test) or _first_use(owner.body, name) == "read":
                 return True
@@ -365,27 +367,30 @@ def _path_to(body, stmt, owner=None) -> list:
 
 
 def _first_use(stmts, name):
-    """"read" if running `stmts` may read `name` before assigning it, "assigned" if it
-    certainly assigns it first (or leaves the function), None if neither."""
+    """What running `stmts` does first with `name`: "read" if it may read it, "assigned" if
+    it certainly assigns it (or leaves the function) first, "escaped" if neither but some
+    path leaves by `break` or `continue`, None if neither on any path."""
+    escaped = False
     for s in stmts:
         if isinstance(s, (Break, Continue)):
-            return "read"                      # where control goes next is not followed here
+            return "escaped"
         if name in reads(s):
             return "read"
         if isinstance(s, Return):
-            return "assigned"
+            return "escaped" if escaped else "assigned"
         if isinstance(s, If):
             uses = {_first_use(s.body, name), _first_use(s.orelse, name)}
             if "read" in uses:
                 return "read"
-            if uses == {"assigned"}:
-                return "assigned"
-        elif isinstance(s, (For, While)):
+            escaped = escaped or "escaped" in uses
+            if uses <= {"assigned", "escaped"} and "assigned" in uses:
+                return "escaped" if escaped else "assigned"
+        elif isinstance(s, (For, While)):       # its own `break`s and `continue`s stay in it
             if _first_use(s.body, name) == "read":
                 return "read"
         elif name in targets(s):
-            return "assigned"
-    return None
+            return "escaped" if escaped else "assigned"
+    return "escaped" if escaped else None
 
 
 def this_level(body):

@@ -211,6 +211,24 @@ class _Lowering:
                     raise self.error(f"{what} is not supported here", sub)
 
 
+def _written_after(sites, k, body) -> bool:
+    """Whether an element write into the array sites[k] (`a = b`) renames, under any name
+    renames connect to it, may run after it: later in the text or in a loop around it."""
+    links: dict = {}
+    for s in ir.walk(body):
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Name):
+            links.setdefault(s.target, set()).add(s.value.id)
+            links.setdefault(s.value.id, set()).add(s.target)
+    names, todo = set(), [sites[k][0].target]
+    while todo:
+        name = todo.pop()
+        if name not in names:
+            names.add(name)
+            todo.extend(links.get(name, ()))
+    later = [s for s, _ in sites[k + 1:]] + [s for loop in sites[k][1] for s in ir.walk(loop.body)]
+    return any(isinstance(s, ir.SetItem) and s.array in names for s in later)
+
+
 def respelled(tree, resolve, modules=None):
     """`tree`, or a copy of it with each call of a function numba lacks respelled as
     generated code has it (`math.cbrt(x)` -> `np.cbrt(x)`, `sum((a, b))` -> `0 + a + b`).
@@ -318,10 +336,10 @@ class _UserLowering(_Lowering):
                              f"their arguments; assign it a copy first ({write.array} = {write.array}.copy())",
                              at_line(write.line))
         sites = list(ir.walk_in_loops(body))
-        for s, _ in sites:
+        for k, (s, _) in enumerate(sites):
             if self.generated() and isinstance(s, ir.Assign) and isinstance(s.value, ir.Name) \
-                    and not ir.value_read_later(body, s, s.value.id):
-                continue            # single assignment renames an array (`y_2 = y`): no second name
+                    and (not ir.value_read_later(body, s, s.value.id) or not _written_after(sites, k, body)):
+                continue            # single assignment renames an array (`y_2 = y`), or names a result: no second name
             if isinstance(s, ir.Assign) and s.target in self.written and not (isinstance(s.value, ir.Prim) and makes_new_array(s.value.op)):
                 raise self.error(f"'{s.target}' is assigned elements, so each assignment of it must create a new "
                                  "array (np.zeros, np.empty, x.copy(), y * 2.0, ...), not a view or another name",

@@ -723,3 +723,61 @@ def test_hessian_reads_an_adjoint_element_before_zeroing_it(jit):
     du, ddu = 2 * x[0] / (1 + x[0] ** 2), 2 * (1 - x[0] ** 2) / (1 + x[0] ** 2) ** 2
     want = c ** 2 / f ** 3 * du ** 2 + u / f * ddu
     assert sd.hessian(hypot_of_a_written_element, jit=jit)(x, a)[0, 0] == pytest.approx(want, rel=1e-12)
+
+
+def updates_then_breaks(x, a):
+    n = len(x)
+    y = np.sin(x)
+    for i in range(n):
+        y += y * a
+        y[n - 1] = a * x[i]
+        if i >= 1:
+            break
+    return np.sum(y * y) * a
+
+
+@JIT
+def test_hessian_of_an_in_place_update_in_a_loop_that_breaks(jit):
+    # The gradient's code renames y in the loop and breaks out of it; its Hessian refused an
+    # internal name. Two iterations leave y = (s0 p², s1 p², a x1), s = sin x, p = 1 + a:
+    # f = a p⁴ (s0² + s1²) + a³ x1²
+    x, a = np.array([0.4, -0.7, 1.1]), 0.8
+    s, c, p = np.sin(x[:2]), np.cos(x[:2]), 1 + a
+    hxx = np.diag(np.append(2 * a * p ** 4 * np.cos(2 * x[:2]), 0.0))
+    hxx[1, 1] += 2 * a ** 3
+    hxa = np.append(2 * s * c * (p ** 4 + 4 * a * p ** 3), 0.0)
+    hxa[1] += 6 * a ** 2 * x[1]
+    haa = (8 * p ** 3 + 12 * a * p ** 2) * np.sum(s ** 2) + 6 * a * x[1] ** 2
+    (gxx, gxa), (gax, gaa) = sd.hessian(updates_then_breaks, wrt=(0, 1), jit=jit)(x, a)
+    np.testing.assert_allclose(gxx, hxx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gxa, hxa, rtol=1e-12)
+    np.testing.assert_allclose(gax, hxa, rtol=1e-12)
+    assert gaa == pytest.approx(haa, rel=1e-12)
+
+
+def bumped_ones(v, c):
+    n = len(v)
+    y = np.ones_like(v)
+    if np.sum(y ** 2) > 0.5:
+        for i in range(n):
+            y[n // 2] += np.maximum(0.1 * i - y[i], math.hypot(c, 5.0))
+    return y
+
+
+def outer_with_a_helper_result(x, a):
+    return np.sum(np.outer(x, bumped_ones(x, a * a)))
+
+
+@JIT
+def test_hessian_through_a_helper_returning_an_array_it_wrote(jit):
+    # The helper's value-and-adjoint code names its result (`value = y`) and reads y after;
+    # its Hessian refused that as a second name. Every bump is h = hypot(a², 5), so
+    # f = S n (1 + h), S = Σx: no second derivative in x
+    x, a = np.array([0.4, -0.7, 1.1]), 0.8
+    S, n, h = np.sum(x), 3, math.hypot(a * a, 5.0)
+    dh, ddh = 2 * a ** 3 / h, 6 * a ** 2 / h - 4 * a ** 6 / h ** 3
+    (gxx, gxa), (gax, gaa) = sd.hessian(outer_with_a_helper_result, wrt=(0, 1), jit=jit)(x, a)
+    assert not gxx.any()
+    np.testing.assert_allclose(gxa, n * dh, rtol=1e-13)
+    np.testing.assert_allclose(gax, n * dh, rtol=1e-13)
+    assert gaa == pytest.approx(S * n * ddh, rel=1e-13)
