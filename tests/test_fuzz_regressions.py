@@ -368,24 +368,6 @@ def test_an_int_accumulator_times_a_dot_product(jit):
     np.testing.assert_allclose(sd.grad(squares_twice, jit=jit)(x), 4 * np.dot(x, x) * x, rtol=1e-14)
 
 
-def copy_into(out, v):
-    for i in range(len(out)):
-        out[i] = v[i]
-
-
-def fills_a_row(x, a):
-    h = np.zeros((2, len(x)))
-    copy_into(h[0], x)
-    return np.sum(h) * a
-
-
-@pytest.mark.parametrize("mode", ["reverse", "forward"])
-def test_a_helper_writing_into_a_row_of_a_matrix(mode):
-    x, a = np.array([0.5, 0.7]), 1.5
-    right_or_refused(lambda: np.append(*sd.grad(fills_a_row, wrt=(0, 1), mode=mode, jit=False)(x, a)),
-                     [a, a, np.sum(x)])
-
-
 def stacks_twice(x):
     ones = np.ones_like(x)
     h = np.zeros((2, len(x)))

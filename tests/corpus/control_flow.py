@@ -7,17 +7,6 @@ import numpy as np
 from corpus import case, positive, vec
 
 
-@case(0.5, tags=("nested-loop", "accumulate"))
-def rising_factorial_sum(x):
-    s = 0.0
-    for i in range(4):
-        t = 1.0
-        for j in range(i + 1):
-            t = t * (x + j)
-        s += t
-    return s
-
-
 @case(1.3, tags=("while", "data-dependent-trip-count"))
 def grow_until(x):
     while x < 10.0:
