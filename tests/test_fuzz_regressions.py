@@ -763,3 +763,48 @@ def test_hessian_through_a_helper_returning_an_array_it_wrote(jit):
     np.testing.assert_allclose(gxa, n * dh, rtol=1e-13)
     np.testing.assert_allclose(gax, n * dh, rtol=1e-13)
     assert gaa == pytest.approx(S * n * ddh, rel=1e-13)
+
+
+# ---- open: found by the campaign of this session ----
+
+def squares_of(v, c):
+    n = len(v)
+    y_0_0 = np.sin(v)
+    return (v) * (v)
+
+
+def rebuilds_a_written_array_in_branches(x, a, k):
+    n = len(x)
+    y0 = np.zeros(n)
+    y1 = np.ones_like(x)
+    t2 = 0
+    for i3 in range(n):
+        t2 *= math.tanh((np.dot(x, squares_of(y0, math.sqrt(0.5 + (t2) ** 2)))) + (np.sum(np.outer(x, y1 * -0.75))))
+    y1[n // 2] = a
+    j4 = 0
+    while j4 < k:
+        j4 += 1
+        for i5 in range(n - 1):
+            t6 = ((0.1 * k) + (y0[j4 % n])) + (a)
+            if not min(t6, -0.75) <= (t6 if k < 2 else a):
+                return x[0]
+            if sum((0.1 * k, -0.75)) <= (t2 if i5 < 2 or t2 >= (x[i5]) - (t2) else t6):
+                t7 = np.trace(np.outer(y1, sum((y1, x))))
+                y1 += np.mean(np.stack((y1, y0)), axis=0)
+            else:
+                if k % 2 == 0:
+                    y1[i5] = math.exp(math.sin(np.maximum(1.5, x[i5 + 1])))
+                else:
+                    t8 = math.sin(0.5)
+                    t9 = max(max(t6, 0.1 * j4), np.dot(np.hstack((y1, y1, y0)), np.concatenate((y0, y1, y0))),
+                             np.dot(np.hstack((x, y0)), np.hstack((y0, x))))
+    return y0[n // 2]
+
+
+@pytest.mark.xfail(strict=True, reason="s2sdiff bug: second-order transforms refuse the gradient's own code "
+                   "('y1_3' is assigned elements, so each assignment of it must create a new array)")
+def test_hessian_past_an_array_rebuilt_and_written_in_branches():
+    # the value is y0[n // 2] of a zero array: every second derivative is 0
+    x, a = np.array([-0.672513, -0.65403, -0.907625, -0.166921]), 0.266562
+    (hxx, hxa), (hax, haa) = sd.hessian(rebuilds_a_written_array_in_branches, wrt=(0, 1), jit=False)(x, a, 0)
+    assert not hxx.any() and not hxa.any() and not hax.any() and haa == 0.0
