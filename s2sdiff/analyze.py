@@ -345,7 +345,7 @@ def _is_number(expr, numbers, ndims=None, guess=True) -> bool:
     if isinstance(expr, ir.Passive):          # `x > 0` of an array is an array of truth values
         tree = expr.expr
         if isinstance(tree, (ast.Compare, ast.BoolOp)) or isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not):
-            return _operand_names(tree) <= numbers
+            return _operand_names(tree, ndims or {}, guess) <= numbers
         return not isinstance(tree, ast.Tuple)
     if isinstance(expr, ir.Item):
         return selects_element(expr.array.id, expr.index, ndims or {}, unknown=guess)
@@ -363,11 +363,23 @@ def _is_number(expr, numbers, ndims=None, guess=True) -> bool:
     return False        # generated derivatives, opaque calls
 
 
-def _operand_names(tree) -> set:
-    """Names a kept-whole expression uses as values (not `np` of `np.isnan`, not a called function)."""
+def _operand_names(tree, ndims, guess) -> set:
+    """Names a kept-whole expression uses as values (not `np` of `np.isnan`, not a called
+    function, not an array of which it takes one element: `x[i] > 0`)."""
     skip = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)} \
-        | {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+        | {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)} \
+        | {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Subscript) and _takes_element(n, ndims, guess)}
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in skip}
+
+
+def _takes_element(node: ast.Subscript, ndims, guess) -> bool:
+    if not isinstance(node.value, ast.Name):
+        return False
+    index = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if any(isinstance(i, ast.Slice) or isinstance(i, ast.Constant) and i.value in (None, Ellipsis) for i in index):
+        return False
+    ndim = ndims.get(node.value.id)
+    return guess if ndim is None else ndim == len(index)
 
 
 _call_results: dict = {}
@@ -519,6 +531,28 @@ def number_types(function: ir.Function, numbers, active) -> dict:
         kind = types.get(name)
         result[name] = kind if kind in ("int", "bool", "float") else "int" if name in needs_int else "float"
     return result
+
+
+def maybe_ints(function: ir.Function, types: dict) -> set:
+    """Names number_types calls floats that may still hold a Python int at run time (without
+    numba, which unifies them): a float only on some paths, `s = 1` before a loop that may
+    not run.  A tape for one gets its first value cast to float, or NumPy makes it an int array."""
+    defs = [(targets, expr) for targets, expr, _ in _definitions(function.body)]
+    maybe = {name for name, kind in types.items() if kind in ("int", "bool")}
+    changed = True
+    while changed:
+        changed = False
+        for targets, expr in defs:
+            if set(targets) <= maybe:
+                continue
+            if isinstance(expr, ir.Const) and isinstance(expr.value, int) \
+                    or isinstance(expr, ir.Name) and expr.id in maybe \
+                    or isinstance(expr, ir.Prim) and expr.op in _TYPE_PRESERVING and all(
+                        a.id in maybe if isinstance(a, ir.Name) else isinstance(a, ir.Const) and isinstance(a.value, int)
+                        for a in expr.args):
+                maybe |= set(targets)
+                changed = True
+    return maybe
 
 
 def _expr_type(expr, types):

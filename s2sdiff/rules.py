@@ -148,7 +148,10 @@ binary("arctan2", "math.atan2 np.arctan2",      "(y * dx - x * dy) / (x * x + y 
        "bz * y / (x * x + y * y)", "-bz * x / (x * x + y * y)")
 unary("sinh",     "math.sinh np.sinh",          "cosh(x) * dx",                        "bz * cosh(x)")
 unary("cosh",     "math.cosh np.cosh",          "sinh(x) * dx",                        "bz * sinh(x)")
-unary("tanh",     "math.tanh np.tanh",          "dx / (cosh(x) * cosh(x))",            "bz / (cosh(x) * cosh(x))")
+unary("tanh",     "math.tanh np.tanh",          "sech2(x) * dx",                       "bz * sech2(x)")
+# tanh′ = sech², as a primitive of its own: 1 / cosh(x)² overflows to inf / inf in its own
+# derivative where |x| passes ~355, and 1 - tanh(x)² loses every digit where |x| passes ~19.
+unary("sech2",    "runtime.sech2",              "-2 * z * tanh(x) * dx",               "-2 * bz * z * tanh(x)")
 unary("arcsinh",  "math.asinh np.arcsinh",      "dx / sqrt(x * x + 1)",                "bz / sqrt(x * x + 1)")
 unary("arccosh",  "math.acosh np.arccosh",      "dx / sqrt((x - 1) * (x + 1))",        "bz / sqrt((x - 1) * (x + 1))")
 unary("arctanh",  "math.atanh np.arctanh",      "dx / ((1 - x) * (1 + x))",            "bz / ((1 - x) * (1 + x))")

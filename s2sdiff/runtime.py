@@ -99,6 +99,13 @@ def owned(x):
 
 
 @register_jitable
+def sech2(x):
+    """1 / cosh(x)², the derivative of tanh, without overflow: 4 e^(-2|x|) / (1 + e^(-2|x|))²."""
+    e = np.exp(-2.0 * np.abs(x))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+
+@register_jitable
 def mean_along(a, axis):
     """np.mean(a, axis): numba's np.mean takes no axis (kept-as-written code, conditions)."""
     return np.sum(a, axis=axis) / a.shape[axis]
@@ -486,6 +493,7 @@ def _store_columns(J, start, d):
 
 
 HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
+                                    sech2,
                                     scalar_output, float_elements,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,

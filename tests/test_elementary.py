@@ -619,3 +619,17 @@ def test_generated_source_is_valid_python_and_uses_math_cos(mode):
     dn = transformed(case_of(np_sin), mode)
     compile(dn.source, "<s>", "exec")
     assert "np.cos" in dn.source
+
+
+def tanh_times_identity(t):
+    return math.tanh(t) * t
+
+
+@pytest.mark.parametrize("t", [0.3, -2.0, 25.0, -400.0])
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_tanh_second_and_third_derivatives_stay_finite_for_large_arguments(t, jit):
+    # tanh′ was 1 / cosh²: its own derivative became inf / inf past |x| ≈ 355
+    for order in (2, 3):
+        got = sd.derivative(tanh_times_identity, order=order, jit=jit)(t)
+        want = float(mpmath.diff(lambda u: mpmath.tanh(u) * u, t, order))
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-300)

@@ -401,3 +401,22 @@ def test_a_derivative_of_a_jacobian_is_refused_and_of_a_reverse_mode_gradient_ri
             sd.jacobian(inner, jit=False)(x)
     want = [[2 * math.cos(x[0]) - x[0] * math.sin(x[0]), math.cos(x[1])], [math.cos(x[1]), -x[0] * math.sin(x[1])]]
     np.testing.assert_allclose(sd.jacobian(sd.grad(sine_times_first), jit=False)(x), want, rtol=1e-14)
+
+
+def int_start_then_branchy_products(x, a, k):
+    s = 1
+    for i in range(k):
+        s = s * a
+    for i in range(len(x) - 1):
+        s = s * x[i] if x[i] > 0.0 else s + a
+    return s * a
+
+
+@JIT
+def test_a_tape_for_a_value_that_may_still_be_an_int(jit):
+    # k = 0 leaves s the int 1 at the second loop; its tape was an int array there (NumPy
+    # takes the dtype of the first value) and truncated s x0 = 0.5 to 0. f = x0 x1 a
+    x, a = np.array([0.5, 0.7, 0.9]), 1.3
+    gx, ga = sd.grad(int_start_then_branchy_products, wrt=(0, 1), jit=jit)(x, a, 0)
+    np.testing.assert_allclose(gx, [x[1] * a, x[0] * a, 0.0], rtol=1e-15)
+    assert ga == pytest.approx(x[0] * x[1], rel=1e-15)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, check_indices, float_elements_check,
-                       number_names, number_types, selects_element)
+                       maybe_ints, number_names, number_types, selects_element)
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import lower_template
@@ -76,6 +76,7 @@ class _Reverse:
         self.escaping = {n for n in _read_outside_branch(self.fn.body, self.branch) if n in self.active}
         self.numbers = number_names(self.fn, kinds)
         self.types = number_types(self.fn, self.numbers, self.active)
+        self.maybe_ints = maybe_ints(self.fn, self.types)
         self.ndims = array_ndims(self.fn, self.numbers, kinds)
         self.active_writes = actively_written(self.fn, self.active)
         check_indices(self.fn, self.numbers, self.active, kinds)
@@ -396,7 +397,7 @@ class _Reverse:
         gives it one assignment in the body: the copy in of its value before the loop)."""
         entry = next((s.value for s in ir.walk(self.fn.body) if isinstance(s, ir.Assign) and s.target == carried),
                      None)
-        return isinstance(entry, ir.Name) and self.types.get(entry.id) == "float" \
+        return isinstance(entry, ir.Name) and entry.id not in self.maybe_ints \
             or isinstance(entry, ir.Const) and isinstance(entry.value, float)
 
     def trip_count(self, loop: ir.For):
