@@ -173,7 +173,8 @@ def array_ndims(function: ir.Function, numbers=frozenset(), kinds=frozenset()) -
 
 
 _SAME_RANK = frozenset({"zeros_like", "ones_like", "empty_like", "full_like", "copy", "owned", "zero_like",
-                        "empty_adjoint", "transpose", "adjoint_like"})
+                        "empty_adjoint", "transpose"})
+_SECOND_ARGUMENTS_RANK = frozenset({"adjoint_like", "tangent_like"})     # shaped like their second argument
 
 
 def _rank(expr, ndims, shapes):
@@ -195,6 +196,8 @@ def _rank(expr, ndims, shapes):
         return shapes.get(shape.id, 1) if isinstance(shape, ir.Name) else 1 if isinstance(shape.value, int) else None
     if op in _SAME_RANK:
         return ranks[0]
+    if op in _SECOND_ARGUMENTS_RANK:
+        return ranks[1]
     if op in ("eye", "outer", "inv"):
         return 2
     if RULES[op].result == "number":

@@ -808,3 +808,23 @@ def test_hessian_past_an_array_rebuilt_and_written_in_branches():
     x, a = np.array([-0.672513, -0.65403, -0.907625, -0.166921]), 0.266562
     (hxx, hxa), (hax, haa) = sd.hessian(rebuilds_a_written_array_in_branches, wrt=(0, 1), jit=False)(x, a, 0)
     assert not hxx.any() and not hxa.any() and not hax.any() and haa == 0.0
+
+
+def returns_its_argument(v, c):
+    y = np.zeros(len(v))
+    y += np.sum(v[:, None] * v, axis=0)
+    return v
+
+
+def sum_of_a_helper_result(x, a):
+    return np.sum(returns_its_argument(x, a))
+
+
+@JIT
+def test_a_zero_hessian_block_has_its_shape(jit):
+    # adjoint_like(g, x) has x's rank, not g's: the helper's cotangent was taken for a
+    # number and the zero ∂²f/∂x∂a came back as 0.0 instead of four zeros
+    x = np.array([-2.0, 0.33, -1.9, -0.54])
+    (hxx, hxa), (hax, haa) = sd.hessian(sum_of_a_helper_result, wrt=(0, 1), jit=jit)(x, 0.4)
+    assert hxx.shape == (4, 4) and hxa.shape == hax.shape == (4,) and np.shape(haa) == ()
+    assert not hxx.any() and not hxa.any() and not hax.any() and haa == 0.0

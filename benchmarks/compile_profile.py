@@ -1,0 +1,138 @@
+"""Where the first call's seconds go (issue 15): per workload, in a new process with empty
+caches (numba's and s2sdiff's), how long numba's start-up, the numba primal's compile +
+first call, s2sdiff's transform alone and s2sdiff's compile + first call take, and which
+functions numba compiled for s2sdiff, by kind, from numba's compile events.
+
+    python benchmarks/compile_profile.py [WORKLOAD ...] [--top N]
+
+Each compiled function's own seconds exclude the functions compiled inside it (numba
+compiles a callee while typing its caller). Kinds: "generated" (s2sdiff's derivative
+units and wrappers), "runtime" (s2sdiff's helpers and their overloads), "primal" (the
+user's functions s2sdiff calls as they are), "numba" (NumPy support inside numba).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _kind(dispatcher) -> str:
+    func = getattr(dispatcher, "py_func", None)
+    filename = func.__code__.co_filename if func is not None else ""
+    module = getattr(func, "__module__", "") or ""
+    if filename.startswith("<s2sdiff:"):
+        return "generated"
+    if module.startswith("s2sdiff"):
+        return "runtime"
+    if module.startswith("numba") or module.startswith("numpy"):
+        return "numba"
+    return "primal"
+
+
+def _own_seconds(buffer) -> list:
+    """[(kind, name, own seconds)] for each compile in a numba:compile event recording."""
+    stack, done = [], []
+    for timestamp, event in buffer:
+        if event.is_start:
+            stack.append([event.data["dispatcher"], timestamp, 0.0])
+        else:
+            dispatcher, start, children = stack.pop()
+            total = timestamp - start
+            if stack:
+                stack[-1][2] += total
+            done.append((_kind(dispatcher), getattr(dispatcher, "__name__", str(dispatcher)), total - children))
+    return done
+
+
+def profile_one(name: str, top: int) -> dict:
+    import numba
+    from numba.core import event
+
+    t0 = time.perf_counter()
+    numba.njit(lambda: 0)()
+    numba_start = time.perf_counter() - t0
+
+    import s2sdiff as sd
+    sys.path.insert(0, str(HERE))
+    from workloads import WORKLOADS
+
+    w = WORKLOADS[name]
+    args = w.inputs(w.quick_size)
+    make = sd.hessian if w.hessian else sd.grad
+
+    t0 = time.perf_counter()
+    w.primal(*args)
+    primal = time.perf_counter() - t0
+
+    small = w.inputs(min(w.oracle_size, w.quick_size))
+    t0 = time.perf_counter()
+    make(w.f_python, wrt=w.wrt, jit=False)(*small)     # the transform, and one run of its Python
+    transform = time.perf_counter() - t0
+
+    with event.install_recorder("numba:compile") as recorder:
+        t0 = time.perf_counter()
+        derivative = make(w.f_python, wrt=w.wrt)
+        derivative(*args)
+        first_call = time.perf_counter() - t0
+    compiles = _own_seconds(recorder.buffer)
+    by_kind = defaultdict(lambda: [0, 0.0])
+    for kind, _, seconds in compiles:
+        by_kind[kind][0] += 1
+        by_kind[kind][1] += seconds
+    source = derivative.specialized(*args).source
+    return {"workload": name, "numba_start": numba_start, "primal": primal, "transform": transform,
+            "first_call": first_call, "lines": source.count("\n"), "compiles": len(compiles),
+            "by_kind": {k: v for k, v in sorted(by_kind.items())},
+            "top": sorted(compiles, key=lambda c: -c[2])[:top]}
+
+
+def run(name: str, top: int) -> dict:
+    """profile_one in a new process, with empty cache directories."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(cache, "numba"),
+                   S2SDIFF_CACHE_DIR=os.path.join(cache, "s2sdiff"))
+        out = subprocess.run([sys.executable, __file__, "--one", name, "--top", str(top)], env=env,
+                             capture_output=True, text=True, check=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+def report(results: list) -> str:
+    lines = ["| workload | numba start-up (s) | primal compile + call (s) | s2sdiff transform (s) | "
+             "s2sdiff compile + call (s) | ÷ primal | generated lines | functions compiled | "
+             "seconds by kind |", "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in results:
+        kinds = ", ".join(f"{k} {n} in {s:.1f} s" for k, (n, s) in r["by_kind"].items())
+        lines.append(f"| {r['workload']} | {r['numba_start']:.2f} | {r['primal']:.2f} | {r['transform']:.2f} | "
+                     f"{r['first_call']:.2f} | {r['first_call'] / r['primal']:.1f} | {r['lines']} | "
+                     f"{r['compiles']} | {kinds} |")
+    for r in results:
+        lines.append(f"\n{r['workload']}, the slowest compiles (own seconds):")
+        lines += [f"- {kind} {name}: {seconds:.2f} s" for kind, name, seconds in r["top"]]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="*")
+    parser.add_argument("--top", type=int, default=8)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.one:
+        print(json.dumps(profile_one(options.one, options.top)))
+        return
+    sys.path.insert(0, str(HERE))
+    from workloads import WORKLOADS
+    print(report([run(name, options.top) for name in options.workloads or WORKLOADS]))
+
+
+if __name__ == "__main__":
+    main()
