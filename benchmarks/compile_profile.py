@@ -27,11 +27,10 @@ HERE = Path(__file__).resolve().parent
 
 def _kind(dispatcher) -> str:
     func = getattr(dispatcher, "py_func", None)
-    filename = func.__code__.co_filename if func is not None else ""
     module = getattr(func, "__module__", "") or ""
-    if filename.startswith("<s2sdiff:"):
+    if hasattr(func, "s2sdiff_origin"):
         return "generated"
-    if module.startswith("s2sdiff"):
+    if module == "s2sdiff.runtime":
         return "runtime"
     if module.startswith("numba") or module.startswith("numpy"):
         return "numba"
