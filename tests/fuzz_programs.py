@@ -1,21 +1,34 @@
-"""Random programs over s2sdiff's language, and an oracle for them that shares no code with s2sdiff.
+"""Random programs written the way users write Python and NumPy, and an oracle for them that
+shares no code with s2sdiff.
 
 `programs()` is a hypothesis strategy for the source of a module with a function
-`f(x, a, k)` — `x` a float array, `a` a float, `k` a small int — and up to two helpers it
-calls. The programs use what DESIGN §2 promises: arithmetic, elementary functions on safe
-domains, branches on comparisons (`and`/`or`/`not`, conditional expressions, early
-returns), `for` loops over `range` (nested, with `break`/`continue`) and `while` loops,
-locals overwritten inside loops, tuple unpacking, element reads of `x` and of arrays the
-function makes, element writes and accumulation into them, whole-array ufuncs and
-reductions, and calls to the helpers.
+`f(x, a, k)` — `x` a float array of length n, `a` a float, `k` a small int — and helpers it
+calls. The programs use what DESIGN §2 promises, in the spellings people use:
+- numbers: arithmetic, elementary functions on safe domains, `max`/`min` of two or three,
+  builtin `sum((…))`, branches on comparisons (`and`/`or`/`not`, conditional expressions,
+  early returns), tuple unpacking; accumulators that start as Python ints (`s = 0`,
+  `p = 1`, then `s += …`, `p = p * …`);
+- loops: `for` over `range` (nested, inner bounds that depend on the outer variable as in
+  `range(i + 1)`, `break`/`continue` in branches, loops in branches) and `while`;
+- 1-D arrays: element reads and writes, whole-array writes (`y[:] = …`, `y += …`),
+  ufuncs, reductions, `np.concatenate`/`np.hstack` of tuples and lists;
+- 2-D arrays: `np.zeros((m, n))`, `np.outer`, `x[:, None] * y`, `np.vstack`/`np.stack`/
+  `np.column_stack` of tuples; element, row (`h[i] = …`, `h[i, :] = …`, a number broadcast
+  into a row) and column (`h[:, j] = …`) writes; element, row and column reads; `np.sum`
+  and `np.mean` with and without `axis=`, `np.trace`, `@`;
+- helpers: functions of numbers, functions returning arrays, and functions that write into
+  their array argument called as statements (`fill(y, x, a)`), into a local array or into
+  a row of a matrix.
 
-Values stay bounded (exponentials only of bounded arguments, divisions by `1 + e²`), so
-a program is finite for x in [-2, 2] except by rare chance; callers discard non-finite ones.
+Values stay bounded (exponentials only of bounded arguments, divisions by `1 + e²`,
+products only by `tanh`), so a program is finite for x in [-2, 2] except by rare chance;
+callers discard non-finite ones.
 
 The oracle runs the same source with `math` and `np` bound to mpmath-backed stand-ins and
-arrays of mpf numbers, at 40 digits, and differentiates by central differences with a
-step of 1e-12 (truncation error ~1e-24): exact to far below float64 rounding, except when
-a branch or a kink lies within the step — probability ~1e-12 for a random point.
+object arrays of mpf numbers, at 40 digits (NumPy's own joins, outer products and axis sums
+work on object arrays, so they are used as they are); `oracle.py`-style central
+differences of it are exact far below float64 rounding except when a branch or a kink lies
+within the step — probability ~1e-12 for a random point.
 """
 from __future__ import annotations
 
@@ -23,7 +36,7 @@ import importlib.util
 import itertools
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import mpmath
@@ -60,27 +73,59 @@ def _elementwise(fn):
     return lambda t: ufunc(t) if isinstance(t, np.ndarray) else fn(t)
 
 
+def _filled(shape, value):
+    return np.full(shape, mpmath.mpf(value), dtype=object)
+
+
 class _MpNumpy:
-    """`np` for the oracle: object arrays of mpf numbers."""
+    """`np` for the oracle: object arrays of mpf numbers. Joins, stacks, outer products,
+    `@` and axis sums are NumPy's own, which work on object arrays with Python arithmetic."""
 
     def __getattr__(self, name):
         return _elementwise(_ELEMENTARY[name])
 
     @staticmethod
-    def zeros(n):
-        return np.array([mpmath.mpf(0)] * n, dtype=object)
+    def zeros(shape):
+        return _filled(shape, 0)
+
+    @staticmethod
+    def ones(shape):
+        return _filled(shape, 1)
+
+    @staticmethod
+    def zeros_like(t):
+        return _filled(t.shape, 0)
 
     @staticmethod
     def ones_like(t):
-        return np.array([mpmath.mpf(1)] * len(t), dtype=object)
+        return _filled(t.shape, 1)
 
     @staticmethod
-    def sum(t):
-        return mpmath.fsum(t)
+    def sum(t, axis=None):
+        if not isinstance(t, np.ndarray):
+            return t
+        return mpmath.fsum(t.ravel()) if axis is None else np.sum(t, axis=axis)
+
+    @staticmethod
+    def mean(t, axis=None):
+        return _MpNumpy.sum(t, axis) / (t.size if axis is None else t.shape[axis])
 
     @staticmethod
     def dot(u, v):
-        return mpmath.fsum(p * q for p, q in zip(u, v))
+        if np.ndim(u) == np.ndim(v) == 1:
+            return mpmath.fsum(p * q for p, q in zip(u, v))
+        return np.dot(u, v)
+
+    @staticmethod
+    def trace(t):
+        return mpmath.fsum(np.diagonal(t))
+
+    outer = staticmethod(np.outer)
+    concatenate = staticmethod(np.concatenate)
+    hstack = staticmethod(np.hstack)
+    vstack = staticmethod(np.vstack)
+    stack = staticmethod(np.stack)
+    column_stack = staticmethod(np.column_stack)
 
     @staticmethod
     def maximum(u, v):
@@ -103,112 +148,201 @@ BINARY = [
     "({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (1.5 + ({}) ** 2)", "max({}, {})", "min({}, {})",
     "np.maximum({}, {})", "math.hypot({}, 1.0 + ({}) ** 2)", "math.atan2({}, 1.0 + ({}) ** 2)",
 ]
-ARRAY_UNARY = ["np.sin({})", "np.tanh({})", "np.exp(-({}) ** 2)", "({}) * ({})", "np.sqrt(1.0 + ({}) ** 2)"]
+ARRAY_UNARY = ["np.sin({})", "np.tanh({})", "np.exp(-({}) ** 2)", "({}) * ({})", "np.sqrt(1.0 + ({}) ** 2)",
+               "np.abs({})"]
 COMPARE = ["<", ">", "<=", ">="]
 
 
 @dataclass
 class Scope:
-    """What a statement at this point may read and write."""
-    floats: list = field(default_factory=list)      # float locals assigned on every path so far
-    arrays: list = field(default_factory=list)      # arrays of len(x) made in the function
-    indices: list = field(default_factory=list)     # (loop variable, lowest, highest offset allowed)
+    """What a statement at this point may read and write. Every array has length n, every
+    matrix n columns: rows and columns mix freely with x."""
+    floats: list = field(default_factory=list)      # number locals assigned on every path so far (some ints: s = 0)
+    vectors: list = field(default_factory=list)     # 1-D arrays it may read (x, parameters, locals)
+    writable: list = field(default_factory=list)    # the 1-D arrays among them made here (writes allowed)
+    matrices: list = field(default_factory=list)    # (name, rows): 2-D locals of shape (rows, n); rows "n", 2 or 3
+    indices: list = field(default_factory=list)     # (loop variable, lowest, highest offset keeping it in 0..n-1)
     ints: list = field(default_factory=list)        # int locals (loop variables, k)
     loop_depth: int = 0
     in_for: bool = False
-    in_f: bool = True                               # False in a helper: no x, a, n, k there
+    in_f: bool = True                               # x, a, k and early returns exist (not in helpers)
+    has_n: bool = True                              # n and arrays exist (not in helpers of numbers)
 
     def child(self, **changes):
-        scope = Scope(list(self.floats), list(self.arrays), list(self.indices), list(self.ints),
-                      self.loop_depth, self.in_for, self.in_f)
-        for key, value in changes.items():
-            setattr(scope, key, value)
-        return scope
+        copied = {name: list(getattr(self, name)) for name in ("floats", "vectors", "writable", "matrices",
+                                                                 "indices", "ints")}
+        return replace(self, **{**copied, **changes})
+
+
+@dataclass
+class Helpers:
+    """The helpers defined so far, which later code may call."""
+    numbers: list = field(default_factory=list)     # (name, arity): numbers in, a number out
+    vectors: list = field(default_factory=list)     # name(v, c): an array of len(v) out
+    fills: list = field(default_factory=list)       # name(out, v, c): writes into out, returns nothing
 
 
 class Builder:
-    """Draws one program; `draw` is hypothesis's."""
+    """Draws one function; `draw` is hypothesis's."""
 
-    def __init__(self, draw, helpers):
+    def __init__(self, draw, helpers, prefix=""):
         self.draw = draw
-        self.helpers = helpers          # names of callable helpers: (name, arity)
+        self.helpers = helpers
+        self.prefix = prefix            # keeps helper locals apart from f's in the generated module
         self.counter = itertools.count()
 
     def pick(self, options):
         return self.draw(st.sampled_from(options))
 
-    def new(self, prefix):
-        return f"{prefix}{next(self.counter)}"
+    def chance(self, p):
+        return self.draw(st.integers(0, 99)) < 100 * p
 
-    # -- expressions -----------------------------------------------------------------
+    def new(self, kind):
+        return f"{kind}{self.prefix}{next(self.counter)}"
 
-    def element(self, scope, array):
-        """`array[index]` with an index inside 0..len(x)-1."""
+    # -- indices -----------------------------------------------------------------------
+
+    def index(self, scope):
+        """An index expression inside 0..n-1."""
         if scope.indices and self.draw(st.booleans()):
             var, low, high = self.pick(scope.indices)
             offset = self.draw(st.integers(low, high))
-            return f"{array}[{var}{f' + {offset}' if offset > 0 else f' - {-offset}' if offset < 0 else ''}]"
+            return f"{var}{f' + {offset}' if offset > 0 else f' - {-offset}' if offset < 0 else ''}"
         if scope.ints and self.draw(st.booleans()):
-            return f"{array}[{self.pick(scope.ints)} % n]"
-        return f"{array}[{self.pick(['0', 'n - 1', 'n // 2'])}]"
+            return f"{self.pick(scope.ints)} % n"
+        return self.pick(["0", "n - 1", "n // 2"])
+
+    def row(self, scope, rows):
+        """A row index of a matrix with `rows` rows."""
+        if rows == "n":
+            return self.index(scope)
+        return self.pick(["0", str(rows - 1)] + [f"{var} % {rows}" for var in scope.ints])
+
+    # -- numbers -----------------------------------------------------------------------
 
     def leaf(self, scope):
         kinds = ["const"] + ["a", "x"] * scope.in_f + ["float"] * bool(scope.floats) + ["int"] * bool(scope.ints)
-        kinds += ["array"] * bool(scope.arrays)
+        kinds += ["vector"] * (scope.has_n and bool(scope.vectors)) + ["matrix"] * bool(scope.matrices)
         kind = self.pick(kinds)
         if kind == "const":
             return repr(self.pick([0.5, 1.5, -0.75, 2.0, 0.1, 3.0]))
         if kind == "a":
             return "a"
         if kind == "x":
-            return self.element(scope, "x")
+            return f"x[{self.index(scope)}]"
         if kind == "float":
             return self.pick(scope.floats)
         if kind == "int":
             return f"0.1 * {self.pick(scope.ints)}"
-        return self.element(scope, self.pick(scope.arrays))
+        if kind == "vector":
+            return f"{self.pick(scope.vectors)}[{self.index(scope)}]"
+        name, rows = self.pick(scope.matrices)
+        return f"{name}[{self.row(scope, rows)}, {self.index(scope)}]"
 
     def expr(self, scope, depth=2):
         if depth == 0:
             return self.leaf(scope)
-        kind = self.pick(["leaf", "unary", "binary", "binary", "ifexp", "call", "reduce"])
+        kind = self.pick(["leaf", "unary", "binary", "binary", "ifexp", "call", "reduce", "several"])
         if kind == "unary":
             return self.pick(UNARY).replace("{}", self.expr(scope, depth - 1))
         if kind == "binary":
             return self.pick(BINARY).format(self.expr(scope, depth - 1), self.expr(scope, depth - 1))
         if kind == "ifexp":
             return f"({self.expr(scope, depth - 1)} if {self.condition(scope)} else {self.expr(scope, depth - 1)})"
-        if kind == "call" and self.helpers:
-            name, arity = self.pick(self.helpers)
+        if kind == "call" and self.helpers.numbers:
+            name, arity = self.pick(self.helpers.numbers)
             return f"{name}({', '.join(self.expr(scope, depth - 1) for _ in range(arity))})"
-        if kind == "reduce" and scope.in_f:
+        if kind == "reduce" and scope.has_n:
             return self.reduction(scope)
+        if kind == "several":       # builtins over two or three numbers, as a tuple or as arguments
+            parts = ", ".join(self.expr(scope, depth - 1) for _ in range(self.draw(st.integers(2, 3))))
+            return self.pick([f"max({parts})", f"min({parts})", f"sum(({parts}))"])
         return self.leaf(scope)
 
-    def array_expr(self, scope):
-        array = self.pick(["x"] + scope.arrays)
-        kind = self.pick(["plain", "ufunc", "scaled", "sum2"])
+    # -- arrays ------------------------------------------------------------------------
+
+    def vector(self, scope, depth=1):
+        """An expression for a 1-D array of length n."""
+        kinds = ["name", "name", "row"] + ["ufunc", "scaled", "sum2", "axis", "tuple"] * (depth > 0)
+        kinds += ["helper", "helper"] * (depth > 0 and bool(self.helpers.vectors))
+        kind = self.pick(kinds)
+        if kind == "row" and scope.matrices:
+            name, rows = self.pick(scope.matrices)
+            if rows == "n" and self.chance(0.4):
+                return f"{name}[:, {self.index(scope)}]"
+            return f"{name}[{self.row(scope, rows)}{self.pick(['', ', :'])}]"
         if kind == "ufunc":
-            return self.pick(ARRAY_UNARY).replace("{}", array)
+            return self.pick(ARRAY_UNARY).replace("{}", self.vector(scope, depth - 1))
         if kind == "scaled":
-            return f"{array} * {self.leaf(scope.child(indices=[]))}"
+            return f"{self.vector(scope, depth - 1)} * {self.leaf(scope.child(indices=[]))}"
         if kind == "sum2":
-            return f"{array} + {self.pick(['x'] + scope.arrays)}"
-        return array
+            return f"{self.vector(scope, depth - 1)} {self.pick(['+', '-'])} {self.vector(scope, depth - 1)}"
+        if kind == "axis":
+            matrix, rows, cols = self.matrix(scope)
+            if cols == "n" and (rows != "n" or self.draw(st.booleans())):
+                return f"np.{self.pick(['sum', 'mean'])}({matrix}, axis=0)"
+            if rows == "n":
+                return f"np.{self.pick(['sum', 'mean'])}({matrix}, axis=1)" if cols != "n" or self.chance(0.7) \
+                    else f"{matrix} @ {self.vector(scope, 0)}"
+        if kind == "tuple":
+            parts = ", ".join(self.vector(scope, 0) for _ in range(self.draw(st.integers(2, 3))))
+            return self.pick([f"sum(({parts}))", f"np.sum(np.vstack(({parts})), axis=0)",
+                              f"np.mean(np.stack(({parts})), axis=0)"])
+        if kind == "helper":
+            return f"{self.pick(self.helpers.vectors)}({self.vector(scope, depth - 1)}, {self.expr(scope, 1)})"
+        return self.pick(scope.vectors)
+
+    def matrix(self, scope):
+        """(expression, rows, columns) of a 2-D array; rows and columns are "n" or a count."""
+        kind = self.pick(["local", "local", "outer", "newaxis", "vstack", "stack", "column_stack", "ufunc"])
+        if kind == "local" and scope.matrices:
+            name, rows = self.pick(scope.matrices)
+            return name, rows, "n"
+        if kind == "outer":
+            return f"np.outer({self.vector(scope, 0)}, {self.vector(scope, 1)})", "n", "n"
+        if kind == "newaxis":
+            return f"{self.pick(scope.vectors)}[:, None] * {self.vector(scope, 0)}", "n", "n"
+        if kind == "vstack":
+            return f"np.vstack(({self.vector(scope, 0)}, {self.vector(scope, 1)}))", 2, "n"
+        if kind == "stack":
+            return f"np.stack(({', '.join(self.vector(scope, 0) for _ in range(3))}))", 3, "n"
+        if kind == "column_stack":
+            return f"np.column_stack(({self.vector(scope, 0)}, {self.vector(scope, 0)}))", "n", 2
+        matrix, rows, cols = self.matrix(scope) if self.chance(0.5) else \
+            (f"np.outer({self.vector(scope, 0)}, {self.pick(scope.vectors)})", "n", "n")
+        return self.pick([f"np.sin({matrix})", f"np.tanh({matrix}) * {self.leaf(scope)}", f"({matrix}) ** 2"]), rows, cols
+
+    def joined(self, scope, parts=2):
+        """A 1-D array of length parts·n, joined from a tuple or a list."""
+        items = ", ".join(self.vector(scope, 0) for _ in range(parts))
+        if self.chance(0.15):
+            return f"np.concatenate([{items}])"
+        return self.pick([f"np.concatenate(({items}))", f"np.hstack(({items}))"])
 
     def reduction(self, scope):
-        kind = self.pick(["sum", "dot", "mean"])
+        kind = self.pick(["sum", "dot", "mean", "matrix", "matrix", "joined"])
         if kind == "dot":
-            return f"np.dot({self.pick(['x'] + scope.arrays)}, {self.array_expr(scope)})"
+            return f"np.dot({self.vector(scope, 0)}, {self.vector(scope)})"
         if kind == "mean":
-            return f"np.sum({self.array_expr(scope)}) / n"
-        return f"np.sum({self.array_expr(scope)})"
+            return self.pick([f"np.sum({self.vector(scope)}) / n", f"np.mean({self.vector(scope)})"])
+        if kind == "matrix":
+            matrix, rows, cols = self.matrix(scope)
+            options = [f"np.sum({matrix})", f"np.mean({matrix})", f"np.sum(np.sum({matrix}, axis=1) ** 2)"]
+            if rows == cols == "n":
+                options.append(f"np.trace({matrix})")
+            return self.pick(options)
+        if kind == "joined":
+            parts = self.draw(st.integers(2, 3))
+            return self.pick([f"np.sum({self.joined(scope, parts)} ** 2)", f"np.mean({self.joined(scope, parts)})",
+                              f"np.dot({self.joined(scope, parts)}, {self.joined(scope, parts)})"])
+        return f"np.sum({self.vector(scope)})"
 
     def condition(self, scope, depth=1):
         kind = self.pick(["compare", "compare", "int"] + ["and", "not"] * (depth > 0))
         if kind == "int" and scope.ints:
             var = self.pick(scope.ints)
-            return self.pick([f"{var} % 2 == 0", f"{var} > k", f"{var} < 2"])
+            return self.pick([f"{var} % 2 == 0", f"{var} > {self.pick(['k', '1'] if scope.in_f else ['1'])}",
+                              f"{var} < 2"])
         if kind == "and":
             return f"{self.condition(scope, 0)} {self.pick(['and', 'or'])} {self.condition(scope, 0)}"
         if kind == "not":
@@ -223,20 +357,37 @@ class Builder:
             lines += self.statement(scope, indent)
         return lines or [indent + "pass"]
 
+    def loop_bounds(self, scope):
+        """`range` arguments, each with the offsets (lowest, highest) that keep its variable
+        plus the offset inside 0..n-1, or None where it may run past n."""
+        bounds = [("n", 0, 0), ("n - 1", 0, 1), ("1, n", -1, 0)] + [("k", None, None)] * scope.in_f
+        for var, low, high in scope.indices:      # inner bounds that follow the outer variable
+            bounds += [(f"{var} + 1", 0, high), (var, 0, high + 1), (f"{var}, n", low, 0)]
+        bounds += [(f"{var} + 1", None, None) for var in scope.ints if var != "k"
+                   and all(var != index[0] for index in scope.indices)]
+        return bounds
+
+    def loop(self, scope, indent, body):
+        """A `for` loop whose body `body(inner scope, indent)` writes."""
+        var = self.new("i")
+        text, low, high = self.pick(self.loop_bounds(scope))
+        inner = scope.child(loop_depth=scope.loop_depth + 1, in_for=True, ints=scope.ints + [var])
+        if low is not None:
+            inner.indices = scope.indices + [(var, low, high)]
+        return [f"{indent}for {var} in range({text}):"] + body(inner, indent + "    ")
+
     def statement(self, scope, indent):
         kinds = ["assign", "assign", "update", "if", "unpack"]
+        if scope.has_n:
+            kinds += ["for", "for", "accumulate"] * (scope.loop_depth < 2)
+            kinds += ["write", "write"] * bool(scope.writable) + ["matrix write", "matrix write"] * bool(scope.matrices)
+            kinds += ["fill"] * bool(self.helpers.fills and (scope.writable or scope.matrices))
         if scope.in_f:
-            kinds += ["return"] + ["for", "for", "while"] * (scope.loop_depth < 2)
-            kinds += ["write", "write"] * bool(scope.arrays)
+            kinds += ["return"] + ["while"] * (scope.loop_depth < 2)
         kinds += ["jump"] * scope.in_for
         kind = self.pick(kinds)
         if kind == "update" and scope.floats:
-            var = self.pick(scope.floats)
-            op = self.pick(["+=", "-=", "*=", "="])
-            value = self.expr(scope)
-            if op in ("*=", "="):       # bounded, so products over loop iterations stay finite
-                value = f"math.tanh({value})" if op == "*=" else f"math.sin({var} + {value})"
-            return [f"{indent}{var} {op} {value}"]
+            return [indent + self.update(scope, self.pick(scope.floats))]
         if kind == "unpack" and scope.floats:
             var = self.pick(scope.floats)
             new = self.new("u")
@@ -250,14 +401,9 @@ class Builder:
                 lines += [f"{indent}else:"] + self.block(scope.child(), self.draw(st.integers(1, 2)), indent + "    ")
             return lines
         if kind == "for":
-            var = self.new("i")
-            bounds = self.pick([("n", 0, 0), ("n - 1", 0, 1), ("1, n", -1, 0), ("k", None, None)])
-            low, high = bounds[1], bounds[2]
-            inner = scope.child(loop_depth=scope.loop_depth + 1, in_for=True, ints=scope.ints + [var])
-            if low is not None:
-                inner.indices = scope.indices + [(var, low, high)]
-            return [f"{indent}for {var} in range({bounds[0]}):"] + \
-                self.block(inner, self.draw(st.integers(1, 3)), indent + "    ")
+            return self.loop(scope, indent, lambda inner, deeper: self.block(inner, self.draw(st.integers(1, 3)), deeper))
+        if kind == "accumulate":
+            return self.accumulate(scope, indent)
         if kind == "while":
             var = self.new("j")
             inner = scope.child(loop_depth=scope.loop_depth + 1, in_for=False, ints=scope.ints + [var])
@@ -266,30 +412,143 @@ class Builder:
         if kind == "jump":
             return [f"{indent}if {self.condition(scope)}:", f"{indent}    {self.pick(['break', 'continue'])}"]
         if kind == "write":
-            array = self.pick(scope.arrays)
-            target = self.element(scope, array)
-            return [f"{indent}{target} {self.pick(['=', '+='])} {self.expr(scope)}"]
+            return [indent + self.write(scope)]
+        if kind == "matrix write":
+            return [indent + self.matrix_write(scope)]
+        if kind == "fill":
+            return [indent + self.fill_call(scope)]
         if kind == "return":
             return [f"{indent}if {self.condition(scope)}:", f"{indent}    return {self.expr(scope)}"]
         var = self.new("t")
-        line = f"{indent}{var} = {self.expr(scope)}"
+        value = self.pick(["0", "1", "0.0"]) if self.chance(0.2) else self.expr(scope)
         scope.floats.append(var)
-        return [line]
+        return [f"{indent}{var} = {value}"]
 
-    def helper(self, name, arity):
+    def update(self, scope, var):
+        """A new value for the number `var`; products only by tanh, so they stay bounded over loops."""
+        form = self.pick(["+=", "-=", "*=", "sin", "plus", "times"])
+        value = self.expr(scope)
+        if form == "*=":
+            return f"{var} *= math.tanh({value})"
+        if form == "sin":
+            return f"{var} = math.sin({var} + {value})"
+        if form == "plus":
+            return f"{var} = {var} + {value}"
+        if form == "times":
+            return f"{var} = {var} * math.tanh({value})"
+        return f"{var} {form} {value}"
+
+    def accumulate(self, scope, indent):
+        """An accumulator started as a user starts one (`s = 0`, `p = 1`, `s = 0.0`) and updated in a
+        loop, sometimes in a nested loop whose bound follows the outer variable (`range(i + 1)`)."""
+        var = self.new("s")
+        lines = [f"{indent}{var} = {self.pick(['0', '1', '0.0', '1.0'])}"]
+        scope.floats.append(var)
+        nested = scope.loop_depth == 0 and self.draw(st.booleans())
+
+        def body(inner, deeper):
+            lines = self.block(inner, self.draw(st.integers(0, 1)), deeper) if self.chance(0.3) else []
+            lines = [line for line in lines if line.strip() != "pass"]
+            if nested and inner.loop_depth == 1:
+                return lines + self.loop(inner, deeper, body)
+            return lines + [deeper + self.update(inner, var)]
+        return lines + self.loop(scope, indent, body)
+
+    def write(self, scope):
+        """A write into a 1-D local: one element or the whole array."""
+        array = self.pick(scope.writable)
+        form = self.pick(["element", "element", "element", "slice", "augmented"])
+        if form == "slice":
+            return f"{array}[:] = {self.vector(scope)}"
+        if form == "augmented":
+            return f"{array} {self.pick(['+=', '-='])} {self.vector(scope)}"
+        return f"{array}[{self.index(scope)}] {self.pick(['=', '+='])} {self.expr(scope)}"
+
+    def matrix_write(self, scope):
+        """A write into a 2-D local: an element, a row (an array, or a number broadcast), a column."""
+        name, rows = self.pick(scope.matrices)
+        form = self.pick(["element", "element", "row", "row", "row slice", "row number", "row add", "column"])
+        if form == "element":
+            return f"{name}[{self.row(scope, rows)}, {self.index(scope)}] {self.pick(['=', '+='])} {self.expr(scope)}"
+        if form == "row":
+            return f"{name}[{self.row(scope, rows)}] = {self.vector(scope)}"
+        if form == "row slice":
+            return f"{name}[{self.row(scope, rows)}, :] = {self.vector(scope)}"
+        if form == "row number":
+            return f"{name}[{self.row(scope, rows)}] = {self.expr(scope, 1)}"
+        if form == "row add":
+            return f"{name}[{self.row(scope, rows)}] += {self.vector(scope)}"
+        if rows == "n":
+            column = self.vector(scope)
+        else:
+            other = f"{name}[:, {self.index(scope)}]"
+            column = self.pick([self.expr(scope, 1), f"{other} * {self.leaf(scope)}", f"np.sin({other})"])
+        return f"{name}[:, {self.index(scope)}] = {column}"
+
+    def fill_call(self, scope):
+        """A helper that writes into its first argument, called as a statement: into a 1-D
+        local or into a row of a matrix (a view)."""
+        targets = list(scope.writable)
+        for name, rows in scope.matrices:
+            targets.append(f"{name}[{self.row(scope, rows)}]")
+        return f"{self.pick(self.helpers.fills)}({self.pick(targets)}, {self.vector(scope)}, {self.expr(scope, 1)})"
+
+    # -- functions ---------------------------------------------------------------------
+
+    def number_helper(self, name, arity):
         params = [f"p{i}" for i in range(arity)]
-        scope = Scope(floats=list(params), in_f=False)
-        body = self.block(scope, self.draw(st.integers(0, 2)), "    ")
-        body = [line for line in body if line.strip() != "pass"]
+        scope = Scope(floats=list(params), in_f=False, has_n=False)
+        body = [line for line in self.block(scope, self.draw(st.integers(0, 2)), "    ") if line.strip() != "pass"]
         return [f"def {name}({', '.join(params)}):"] + body + [f"    return {self.expr(scope)}"]
 
-    def function(self):
-        scope = Scope(floats=["a"], ints=["k"])
-        lines = ["def f(x, a, k):", "    n = len(x)"]
-        for _ in range(self.draw(st.integers(0, 2))):
+    def local_arrays(self, scope, source, count):
+        """Up to `count` 1-D locals made from `source`, then filled by the body."""
+        lines = []
+        for _ in range(self.draw(st.integers(0, count))):
             array = self.new("y")
-            lines.append(f"    {array} = {self.pick(['np.zeros(n)', 'x * 1.0', 'np.sin(x)', 'np.ones_like(x)'])}")
-            scope.arrays.append(array)
+            made = self.pick(["np.zeros(n)", f"{source} * 1.0", f"np.sin({source})", f"np.ones_like({source})",
+                              f"{source}.copy()", f"np.zeros_like({source})"])
+            lines.append(f"    {array} = {made}")
+            scope.vectors.append(array)
+            scope.writable.append(array)
+        return lines
+
+    def vector_helper(self, name):
+        """name(v, c): an array of len(v), from a few statements."""
+        scope = Scope(floats=["c"], vectors=["v"], in_f=False)
+        lines = [f"def {name}(v, c):", "    n = len(v)"] + self.local_arrays(scope, "v", 1)
+        lines += [line for line in self.block(scope, self.draw(st.integers(0, 2)), "    ") if line.strip() != "pass"]
+        return lines + [f"    return {self.vector(scope)}"]
+
+    def fill_helper(self, name):
+        """name(out, v, c): writes into `out` and returns nothing, as in-place kernels do."""
+        scope = Scope(floats=["c"], vectors=["out", "v"], writable=["out"], in_f=False)
+        lines = [f"def {name}(out, v, c):", "    n = len(out)"]
+        lines += [line for line in self.block(scope, self.draw(st.integers(0, 1)), "    ") if line.strip() != "pass"]
+        form = self.pick(["slice", "augmented", "loop", "element"])
+        if form == "slice":
+            return lines + [f"    out[:] = {self.vector(scope)}"]
+        if form == "augmented":
+            return lines + [f"    out {self.pick(['+=', '-='])} {self.vector(scope)}"]
+        if form == "element":
+            return lines + [f"    out[{self.index(scope)}] {self.pick(['=', '+='])} {self.expr(scope)}"]
+        inner = scope.child(loop_depth=1, in_for=True, ints=["i"], indices=[("i", 0, 0)])
+        return lines + ["    for i in range(n):", f"        out[i] {self.pick(['=', '+='])} {self.expr(inner)}"]
+
+    def function(self):
+        scope = Scope(floats=["a"], vectors=["x"], ints=["k"])
+        lines = ["def f(x, a, k):", "    n = len(x)"] + self.local_arrays(scope, "x", 2)
+        for _ in range(self.draw(st.integers(0, 2))):
+            matrix = self.new("h")
+            rows = self.pick(["n", 2, 3])
+            shape = f"(n, n)" if rows == "n" else f"({rows}, n)"
+            made = self.pick([f"np.zeros({shape})", f"np.zeros({shape})", f"np.ones({shape})"])
+            if rows == "n" and self.chance(0.3):
+                made = self.pick([f"np.outer(x, {self.vector(scope, 0)})", f"x[:, None] * {self.vector(scope, 0)}"])
+            elif rows == 2 and self.chance(0.2):
+                made = f"np.vstack((x, {self.vector(scope, 0)}))"
+            lines.append(f"    {matrix} = {made}")
+            scope.matrices.append((matrix, rows))
         lines += self.block(scope, self.draw(st.integers(1, 5)), "    ")
         lines.append(f"    return {self.expr(scope)}")
         return lines
@@ -297,13 +556,23 @@ class Builder:
 
 @st.composite
 def programs(draw):
-    """The source of a module: imports, 0–2 helpers and `f(x, a, k)`."""
-    helpers, lines = [], ["import math", "", "import numpy as np", ""]
-    for i in range(draw(st.integers(0, 2))):
-        name, arity = f"helper{i}", draw(st.integers(1, 2))
-        builder = Builder(draw, list(helpers))
-        lines += ["", *builder.helper(name, arity), ""]
-        helpers.append((name, arity))
+    """The source of a module: imports, helpers (of numbers, returning arrays, writing into
+    an array argument) and `f(x, a, k)`."""
+    helpers, lines = Helpers(), ["import math", "", "import numpy as np", ""]
+    for i in range(draw(st.integers(0, 3))):
+        kind = draw(st.sampled_from(["number", "number", "vector", "fill"]))
+        builder = Builder(draw, replace(helpers, numbers=list(helpers.numbers), vectors=list(helpers.vectors),
+                                        fills=list(helpers.fills)), prefix=f"_{i}_")
+        if kind == "number":
+            name, arity = f"helper{i}", draw(st.integers(1, 2))
+            lines += ["", *builder.number_helper(name, arity), ""]
+            helpers.numbers.append((name, arity))
+        elif kind == "vector":
+            lines += ["", *builder.vector_helper(f"vec{i}"), ""]
+            helpers.vectors.append(f"vec{i}")
+        else:
+            lines += ["", *builder.fill_helper(f"fill{i}"), ""]
+            helpers.fills.append(f"fill{i}")
     lines += ["", *Builder(draw, helpers).function(), ""]
     return "\n".join(lines)
 
@@ -324,17 +593,20 @@ def points(draw, size=None):
 _FOLDER = Path(tempfile.mkdtemp(prefix="s2sdiff_fuzz_"))
 _loaded = itertools.count()
 
+# a scalar slice of f for sd.grad(sd.grad(·)) and sd.derivative(·, order=2): a → f(x, a, k)
+SLICE = "\n\ndef f_of_a(a, x, k):\n    return f(x, a, k)\n"
+
 
 def load(source):
-    """The source as a real module file (s2sdiff reads the source): its `f`."""
+    """The source as a real module file (s2sdiff reads the source), with `f_of_a` added: the module."""
     name = f"fuzz_program_{next(_loaded)}"
     path = _FOLDER / f"{name}.py"
-    path.write_text(source)
+    path.write_text(source + SLICE)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return module.f
+    return module
 
 
 def oracle_function(source):

@@ -1,0 +1,143 @@
+"""A fuzz campaign: N random programs per property, counted by outcome.
+
+    python tests/fuzz_campaign.py --programs 20000 --seed 1 --jobs 2 --out /tmp/campaign
+    python tests/fuzz_campaign.py --summarize /tmp/campaign
+
+Runs the checks of tests/test_fuzz.py (tests/fuzz_checks.py) on programs drawn by
+hypothesis with the given seed (worker w draws with seed + w), without stopping at a
+failure. Each worker appends one JSON line per program to OUT/<property>-<w>.jsonl as it
+goes, so a campaign cut short still says how far it got; at the end (or with
+--summarize) it prints per property the counts ok / ok with some entry points refused
+(by reason) / discarded (by reason) / failed, and each failing program.
+
+Properties: `entry_points` (the generated Python) and `compiled` (numba; slow: a few
+seconds of compiling per program).
+"""
+import argparse
+import collections
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+sys.path[:0] = [str(TESTS), str(TESTS.parent)]      # this checkout's s2sdiff, as `python -m pytest` from its root
+
+PROPERTIES = {"entry_points": False, "compiled": True}     # property: jit
+TIMEOUT_S = 300         # one program, every entry point and the oracle
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout()
+
+
+def _worker(prop, worker, seed, count, out):
+    import numpy as np
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis import strategies as st
+
+    import s2sdiff as sd
+    from fuzz_checks import Discard, check_program
+    from fuzz_programs import points, programs
+
+    jit = PROPERTIES[prop]
+    log = open(Path(out) / f"{prop}-{worker}.jsonl", "a", buffering=1)
+    signal.signal(signal.SIGALRM, _alarm)
+
+    @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @hypothesis_seed(seed + worker)
+    @given(source=programs(), point=points(), direction=st.lists(st.floats(-1.0, 1.0), min_size=5, max_size=5),
+           cotangent=st.floats(-2.0, 2.0))
+    def one(source, point, direction, cotangent):
+        n = len(point[0])
+        refusals = []
+        record = {"point": [point[0].tolist(), point[1], point[2]]}
+        started = time.perf_counter()
+        signal.alarm(TIMEOUT_S)
+        try:
+            checked = check_program(source, point, (np.array(direction[:n]), direction[-1]), cotangent,
+                                    refusals.append, jit=jit)
+            record.update(outcome="ok", checked=checked, refused=refusals)
+        except Discard as discard:
+            record.update(outcome="discarded", reason=discard.reason, refused=refusals)
+        except _Timeout:
+            record.update(outcome="timeout", source=source)
+        except Exception as exc:  # every other exception is a finding
+            record.update(outcome="failed", error=f"{type(exc).__name__}: {exc}"[:4000], source=source,
+                          where=traceback.format_exc(limit=-3)[-2000:])
+        finally:
+            signal.alarm(0)
+        record["seconds"] = round(time.perf_counter() - started, 3)
+        log.write(json.dumps(record) + "\n")
+        for name in [m for m in sys.modules if m.startswith("fuzz_program_")]:
+            del sys.modules[name]
+        sd.clear_caches()
+
+    one()
+
+
+def summarize(out):
+    """Counts per property from OUT's logs, and the failing programs."""
+    for prop in PROPERTIES:
+        logs = sorted(Path(out).glob(f"{prop}-*.jsonl"))
+        if not logs:
+            continue
+        records = [json.loads(line) for log in logs for line in log.read_text().splitlines() if line.strip()]
+        outcomes = collections.Counter(r["outcome"] for r in records)
+        partly = [r for r in records if r["outcome"] == "ok" and r["refused"]]
+        print(f"== {prop}: {len(records)} programs, {sum(r['seconds'] for r in records) / 3600:.2f} CPU hours")
+        print(f"   ok: {outcomes['ok']} (every entry point: {outcomes['ok'] - len(partly)}; "
+              f"some refused: {len(partly)})")
+        refusals = collections.Counter(reason for r in partly
+                                       for reason in {note.split(" refused: ", 1)[1] for note in r["refused"]})
+        for reason, count in refusals.most_common():
+            print(f"      refused in {count} ok programs: {reason}")
+        print(f"   discarded: {outcomes['discarded']}")
+        reasons = collections.Counter(r["reason"] for r in records if r["outcome"] == "discarded")
+        for reason, count in reasons.most_common():
+            print(f"      {count}: {reason}")
+        print(f"   timed out: {outcomes['timeout']}")
+        print(f"   failed: {outcomes['failed']}")
+        for r in records:
+            if r["outcome"] in ("failed", "timeout"):
+                print(f"\n--- {r['outcome']} at x={r['point'][0]}, a={r['point'][1]}, k={r['point'][2]}:"
+                      f" {r.get('error', '')}\n{r['source']}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--programs", type=int, default=1000, help="programs per property")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--properties", default=",".join(PROPERTIES), help="comma-separated: " + ", ".join(PROPERTIES))
+    parser.add_argument("--out", default="fuzz-campaign")
+    parser.add_argument("--summarize", metavar="OUT", help="only print the counts of an earlier campaign")
+    args = parser.parse_args()
+    if args.summarize:
+        summarize(args.summarize)
+        return
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    context = multiprocessing.get_context("spawn")      # fresh interpreters: no state shared through fork
+    for prop in args.properties.split(","):
+        shares = [args.programs // args.jobs + (w < args.programs % args.jobs) for w in range(args.jobs)]
+        workers = [context.Process(target=_worker, args=(prop, w, args.seed, share, args.out))
+                   for w, share in enumerate(shares) if share]
+        for process in workers:
+            process.start()
+        for process in workers:
+            process.join()
+    summarize(args.out)
+
+
+if __name__ == "__main__":
+    main()

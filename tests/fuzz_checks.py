@@ -1,0 +1,293 @@
+"""What the fuzz properties check on one random program (tests/fuzz_programs.py) and point:
+every entry point of s2sdiff against the mpmath oracle and against each other.
+
+Shared by tests/test_fuzz.py (hypothesis properties) and tests/fuzz_campaign.py (long runs).
+A program or point not worth checking raises `Discard(reason)`; a refusal that is in
+ACCEPTED_REFUSALS and names the program's file and line is reported through `note` and
+the entry point skipped; anything else — another refusal, any other exception, a wrong
+number or shape — fails.
+"""
+import math
+
+import mpmath
+import numpy as np
+
+import s2sdiff as sd
+from fuzz_programs import load, oracle_function
+
+# refusals s2sdiff may give for the programs the grammar writes, each a fragment of its message:
+# docs/errors.md's reverse-mode limits, and constructs of the grammar s2sdiff does not take (yet)
+ACCEPTED_REFUSALS = (
+    "is assigned in a loop on some paths only",
+    "is read in this loop before it is assigned in the same iteration",
+    "s2sdiff saves overwritten elements only for reads in a loop directly inside the array's own region",
+    "s2sdiff does not differentiate calls that change their arguments",
+    "cannot differentiate through np.concatenate()",
+    "cannot differentiate through np.hstack()",
+    "cannot differentiate through np.vstack()",
+    "cannot differentiate through np.stack()",
+    "cannot differentiate through np.column_stack()",
+    "a list is not supported here",
+    "so each assignment of it must create a new array",
+)
+RTOL = 1e-7     # against the oracle: float64 rounding through a few dozen operations, with cancellation
+AGREE = 1e-10   # entry points against each other: the same arithmetic in another order
+HESSIAN_RTOL = 1e-6
+
+
+class Discard(Exception):
+    """The example is not worth checking: `reason` says why."""
+
+    @property
+    def reason(self):
+        return self.args[0]
+
+
+def _refusal(exc, path):
+    """The accepted refusal `exc` is, or None: its message must name the program's file and a line."""
+    message = str(exc)
+    reason = next((r for r in ACCEPTED_REFUSALS if r in message), None)
+    return reason if reason and f'File "{path}", line ' in message else None
+
+
+def program_and_point(source, point):
+    """(module, oracle) for a program worth checking at `point`, else Discard."""
+    module = load(source)
+    x, a, k = point
+    try:
+        with np.errstate(all="ignore"):
+            value = module.f(x.copy(), a, k)
+    except OverflowError:
+        raise Discard("overflow") from None
+    if not math.isfinite(value):
+        raise Discard("not finite")
+    oracle = oracle_function(source)
+    with mpmath.workdps(40):
+        exact = float(oracle(x, a, k))
+    if not math.isclose(value, exact, rel_tol=1e-9, abs_tol=1e-12):
+        raise Discard("float and mpmath take different branches")
+    return module, oracle
+
+
+# ---- the oracle's derivatives ------------------------------------------------------
+
+def _partials(fn, coords, h):
+    """Central differences of fn (a list of mpf from a list of mpf) in each coordinate, as
+    columns; Discard at a kink, where the one-sided differences disagree (s2sdiff then
+    follows a documented convention, not the symmetric difference)."""
+    base = fn(coords)
+    columns = []
+    for i in range(len(coords)):
+        up = fn(coords[:i] + [coords[i] + h] + coords[i + 1:])
+        down = fn(coords[:i] + [coords[i] - h] + coords[i + 1:])
+        for u, b, d in zip(up, base, down):
+            forward, backward = (u - b) / h, (b - d) / h
+            if abs(forward - backward) > 1e-8 * (1 + abs(forward) + abs(backward)):
+                raise Discard("the point is a kink")
+        columns.append([(u - d) / (2 * h) for u, d in zip(up, down)])
+    return columns
+
+
+def _coordinates(x, a):
+    return [mpmath.mpf(t) for t in x] + [mpmath.mpf(a)]
+
+
+def oracle_gradient(oracle, x, a, k):
+    """∂f/∂(x, a) by central differences at 40 digits (step 1e-12: truncation ~1e-24)."""
+    with mpmath.workdps(40):
+        columns = _partials(lambda c: [oracle(c[:-1], c[-1], k)], _coordinates(x, a), mpmath.mpf("1e-12"))
+        return np.array([float(column[0]) for column in columns])
+
+
+def oracle_hessian(oracle, x, a, k):
+    """∂²f/∂(x, a)²: central differences (step 1e-12) of central differences (step 1e-25) at 70 digits."""
+    with mpmath.workdps(70):
+        def gradient(c):
+            return [column[0] for column in _partials(lambda d: [oracle(d[:-1], d[-1], k)], c, mpmath.mpf("1e-25"))]
+        columns = _partials(gradient, _coordinates(x, a), mpmath.mpf("1e-12"))
+        return np.array([[float(v) for v in column] for column in columns])
+
+
+def assert_matches(got, want, rtol, what, source):
+    """got ≈ want component-wise, relative to the largest component (cancellation makes small ones noisy)."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    assert got.shape == want.shape, f"{what}: shape {got.shape}, want {want.shape}\n{source}"
+    scale = 1.0 + np.max(np.abs(want))
+    error = np.max(np.abs(got - want)) / scale
+    assert error <= rtol, f"{what}: got {got}, want {want} (error {error:.3g} of the scale {scale:.3g})\n{source}"
+
+
+# ---- results as the contract shapes them ---------------------------------------------
+
+def _number(value, what, source, zero_d=False):
+    """A float (or, `zero_d`, a 0-d float array: a Jacobian's block of shape () + ())."""
+    assert np.ndim(value) == 0 and (isinstance(value, (float, np.floating)) or zero_d and isinstance(value, np.ndarray)
+                                    and value.dtype == np.float64), \
+        f"{what}: expected a float, got {value!r} ({type(value).__name__})\n{source}"
+    return float(value)
+
+
+def _array(value, shape, what, source):
+    assert isinstance(value, np.ndarray) and value.shape == shape and value.dtype == np.float64, \
+        f"{what}: expected a float64 array of shape {shape}, got {value!r}\n{source}"
+    return value
+
+
+def _same(g):
+    return np.ravel(g)
+
+
+def _gradient(result, n, what, source, zero_d=False):
+    """A (∂x, ∂a) pair as one flat vector, after checking its structure."""
+    assert isinstance(result, tuple) and len(result) == 2, f"{what}: expected (∂x, ∂a), got {result!r}\n{source}"
+    gx, ga = result
+    return np.append(_array(gx, (n,), f"{what} ∂x", source), _number(ga, f"{what} ∂a", source, zero_d))
+
+
+def _value(value, want, what, source):
+    assert np.ndim(value) == 0 and math.isclose(float(value), want, rel_tol=1e-12, abs_tol=1e-14), \
+        f"{what}: value {value!r}, f gives {want!r}\n{source}"
+
+
+# ---- every entry point ---------------------------------------------------------------
+
+def first_order(module, point, direction, cotangent, jit, source):
+    """{entry point: (make, what the oracle's gradient g maps to, whether that is g itself)} for
+    grad, value_and_grad, jacobian (both modes), vjp and jvp; `make()` gives a flat vector."""
+    f = module.f
+    x, a, k = point
+    n = len(x)
+    tx, ta = direction
+    value = float(f(x.copy(), a, k))
+    out = {}
+
+    def grad(mode):
+        return _gradient(sd.grad(f, wrt=(0, 1), mode=mode, jit=jit)(x, a, k), n, f"grad {mode}", source)
+
+    def value_and_grad(mode):
+        v, g = sd.value_and_grad(f, wrt=(0, 1), mode=mode, jit=jit)(x, a, k)
+        _value(v, value, f"value_and_grad {mode}", source)
+        return _gradient(g, n, f"value_and_grad {mode}", source)
+
+    def jacobian(mode):
+        return _gradient(sd.jacobian(f, wrt=(0, 1), mode=mode, jit=jit)(x, a, k), n, f"jacobian {mode}", source,
+                         zero_d=True)
+
+    def vjp():
+        v, vjp_fn = sd.vjp(f, x, a, k, jit=jit)
+        _value(v, value, "vjp", source)
+        cotangents = vjp_fn(cotangent)
+        assert isinstance(cotangents, tuple) and len(cotangents) == 3, f"vjp_fn: {cotangents!r}\n{source}"
+        return _gradient(cotangents[:2], n, "vjp", source)
+
+    def jvp():
+        v, tangent = sd.jvp(f, (x, a, k), (tx, ta, 0), jit=jit)
+        _value(v, value, "jvp", source)
+        return np.array([_number(tangent, "jvp", source)])
+
+    def along(g):
+        return np.array([g @ np.append(tx, ta)])
+
+    for mode in ("reverse", "forward"):
+        out[f"grad {mode}"] = (lambda m=mode: grad(m), _same, True)
+        out[f"value_and_grad {mode}"] = (lambda m=mode: value_and_grad(m), _same, True)
+        out[f"jacobian {mode}"] = (lambda m=mode: jacobian(m), _same, True)
+    out["vjp"] = (vjp, lambda g: cotangent * g, False)
+    out["jvp"] = (jvp, along, False)
+    return out
+
+
+def second_order(module, point, jit, source):
+    """{entry point: (make, what the oracle's Hessian H maps to, whether that is all of H)} for
+    hessian, jacobian of grad (forward over reverse, reverse over reverse), grad of grad and
+    derivative(order=2) of the slice a → f(x, a, k)."""
+    f, f_of_a = module.f, module.f_of_a
+    x, a, k = point
+    n = len(x)
+
+    def hessian():
+        result = sd.hessian(f, wrt=(0, 1), jit=jit)(x, a, k)
+        assert isinstance(result, tuple) and len(result) == 2, f"hessian: {result!r}\n{source}"
+        (hxx, hxa), (hax, haa) = result
+        _array(hxx, (n, n), "hessian ∂x∂x", source)
+        _array(hxa, (n,), "hessian ∂x∂a", source)
+        _array(hax, (n,), "hessian ∂a∂x", source)
+        _number(haa, "hessian ∂a∂a", source)
+        return np.block([[hxx, np.reshape(hxa, (-1, 1))], [np.reshape(hax, (1, -1)), np.reshape(haa, (1, 1))]]).ravel()
+
+    def jacobian_of_grad(mode):
+        result = sd.jacobian(sd.grad(f, wrt=0, jit=jit), wrt=(0, 1), mode=mode, jit=jit)(x, a, k)
+        assert isinstance(result, tuple) and len(result) == 2, f"jacobian of grad: {result!r}\n{source}"
+        jxx, jxa = result
+        _array(jxx, (n, n), f"jacobian {mode} of grad ∂x", source)
+        _array(jxa, (n,), f"jacobian {mode} of grad ∂a", source)
+        return np.concatenate([jxx.ravel(), jxa])
+
+    def grad_of_grad():
+        return np.array([_number(sd.grad(sd.grad(f_of_a, jit=jit), jit=jit)(a, x, k), "grad(grad)", source)])
+
+    def second_derivative():
+        return np.array([_number(sd.derivative(f_of_a, order=2, jit=jit)(a, x, k), "derivative(order=2)", source)])
+
+    def x_block(h):
+        return np.concatenate([h[:n, :n].ravel(), h[:n, n]])
+
+    return {
+        "hessian": (hessian, np.ravel, True),
+        "jacobian forward of grad": (lambda: jacobian_of_grad("forward"), x_block, False),
+        "jacobian reverse of grad": (lambda: jacobian_of_grad("reverse"), x_block, False),
+        "grad of grad": (grad_of_grad, lambda h: h[n, n:], False),
+        "derivative order 2": (second_derivative, lambda h: h[n, n:], False),
+    }
+
+
+def run_entry_points(entries, module, note):
+    """{name: result} of the entry points that do not refuse; an accepted refusal is noted
+    and its entry point left out, any other exception propagates."""
+    path = module.__file__
+    results = {}
+    for name, (make, _, _) in entries.items():
+        try:
+            results[name] = make()
+        except sd.UnsupportedError as exc:
+            reason = _refusal(exc, path)
+            if reason is None:
+                raise
+            note(f"{name} refused: {reason}")
+    return results
+
+
+def compare(entries, results, want, rtol, source):
+    """Each result against the oracle, and against the first whole result (the gradient or
+    Hessian itself, not a product with it): all entry points agree to AGREE."""
+    reference = next((name for name in results if entries[name][2]), None)
+    for name, got in results.items():
+        expected = entries[name][1]
+        assert_matches(got, expected(want), rtol, f"{name} against the oracle", source)
+        if reference is not None and name != reference:
+            assert_matches(got, expected(np.reshape(results[reference], np.shape(want))), AGREE,
+                           f"{name} against {reference}", source)
+
+
+def check_program(source, point, direction, cotangent, note, jit=False):
+    """Every entry point on one program and point, against the oracle and each other; with
+    `jit`, also the compiled results against the generated Python's. Returns the entry points
+    checked."""
+    module, oracle = program_and_point(source, point)
+    x, a, k = point
+    first = first_order(module, point, direction, cotangent, jit, source)
+    second = second_order(module, point, jit, source)
+    first_results = run_entry_points(first, module, note)
+    second_results = run_entry_points(second, module, note)
+    if not first_results and not second_results:
+        raise Discard("every entry point refused")
+    compare(first, first_results, oracle_gradient(oracle, x, a, k), RTOL, source)
+    if second_results:
+        compare(second, second_results, oracle_hessian(oracle, x, a, k), HESSIAN_RTOL, source)
+    if jit:
+        python = {**run_entry_points(first_order(module, point, direction, cotangent, False, source), module, note),
+                  **run_entry_points(second_order(module, point, False, source), module, note)}
+        for name, got in {**first_results, **second_results}.items():
+            assert name in python, f"{name}: compiled, but the generated Python refused\n{source}"
+            assert_matches(got, python[name], AGREE, f"compiled {name} against the generated Python", source)
+    return [*first_results, *second_results]
