@@ -7,9 +7,12 @@ is, so loop-carried values are handled without a fixpoint per iteration.
 """
 from __future__ import annotations
 
+import ast
+
 import numpy as np
 
 from . import ir
+from .errors import unsupported
 from .rules import CREATIONS, RULES
 
 
@@ -19,14 +22,14 @@ def _reads(expr) -> set:
         return {expr.id}
     if isinstance(expr, ir.Prim):
         rule = RULES[expr.op]
-        if not rule.differentiable:
-            return set()
-        return {a.id for a, p in zip(expr.args, rule.params) if isinstance(a, ir.Name) and p != "c"}
+        return {a.id for a, d in zip(expr.args, rule.differentiated) if isinstance(a, ir.Name) and d}
     if isinstance(expr, ir.Item):
         return {expr.array.id}
     if isinstance(expr, ir.Call):
         return {a.id for a in expr.args if isinstance(a, ir.Name)}
-    return set()    # constants, passive expressions; opaque calls are checked below
+    if isinstance(expr, ir.Passive):
+        return ir.passive_value_reads(expr.expr)
+    return set()    # constants; opaque calls are checked below
 
 
 def _definitions(body):
@@ -64,15 +67,20 @@ def active_names(function: ir.Function, wrt) -> set:
                 if new:
                     useful |= new
                     changed = True
-    active = varied & useful
+    # Nothing is assumed constant because it was not understood: a differentiated value that
+    # reaches the output through a call s2sdiff cannot see into, or through an expression kept
+    # as written, is refused.
     for targets, expr, stmt in defs:
-        if isinstance(expr, ir.Opaque) and any(isinstance(a, ir.Name) and a.id in varied for a in expr.args) \
-                and set(targets) & useful:
-            from .errors import unsupported
-            raise unsupported(f"cannot differentiate through '{expr.name}': it is not a function s2sdiff can read "
-                              "(only the math/numpy functions of s2sdiff/rules.py and Python functions with source)",
-                              function.filename, expr.node)
-    return active
+        if isinstance(expr, ir.Opaque) and set(targets) & useful \
+                and any(isinstance(a, ir.Name) and a.id in varied for a in expr.args):
+            raise unsupported(f"cannot differentiate through {ast.unparse(expr.node.func)}(): it is not a function "
+                              "s2sdiff can read (only the math/numpy functions of s2sdiff/rules.py and Python "
+                              "functions with source)", function.filename, expr.node)
+    for targets, expr, stmt in defs:
+        if isinstance(expr, ir.Passive) and set(targets) & varied & useful:
+            raise unsupported(f"s2sdiff has no derivative for {ast.unparse(expr.expr)}, which depends on a "
+                              "differentiated value", function.filename, expr.expr)
+    return varied & useful
 
 
 def number_names(function: ir.Function, arrays=frozenset(), known=frozenset()) -> set:
@@ -94,14 +102,91 @@ def number_names(function: ir.Function, arrays=frozenset(), known=frozenset()) -
         if isinstance(s, ir.For):
             numbers.add(s.var)
     candidates = {t for targets, _, _ in defs for t in targets} - set(function.params)
+    ndims = array_ndims(function)
     changed = True
     while changed:                          # optimistic: drop any name with an array-ish definition
         changed = False
         for targets, expr, _ in defs:
-            if set(targets) & candidates and not _is_number(expr, candidates | numbers):
+            if set(targets) & candidates and not _is_number(expr, candidates | numbers, ndims):
                 candidates -= set(targets)
                 changed = True
     return numbers | candidates
+
+
+def selects_element(array: str, index: tuple, ndims: dict, unknown: bool) -> bool:
+    """Whether `array[index]` is one element (not a row or slice); `unknown` where the
+    array's number of dimensions is not known and the index has no slice."""
+    if any(isinstance(i, ir.Slice) for i in index):
+        return False
+    ndim = ndims.get(array)
+    return unknown if ndim is None else ndim == len(index)
+
+
+def array_ndims(function: ir.Function, numbers=frozenset()) -> dict:
+    """Name -> number of dimensions, for the values whose rank the code shows: arrays made
+    with a shape (`np.zeros((m, n))`), copies, rows and slices of them, and elementwise
+    combinations; `numbers` have none.  Names with assignments of different ranks, or any
+    of unknown rank, are left out."""
+    defs = [(targets[0], expr) for targets, expr, _ in _definitions(function.body) if len(targets) == 1]
+    shapes = {t: len(expr.expr.elts) for t, expr in defs if isinstance(expr, ir.Passive)
+              and isinstance(expr.expr, ast.Tuple)}
+    ndims = dict.fromkeys(numbers, 0)
+    conflicting = set()
+    changed = True
+    while changed:
+        changed = False
+        for target, expr in defs:
+            if target in conflicting or target in numbers:
+                continue
+            rank = _rank(expr, ndims, shapes)
+            if rank is None or ndims.get(target) == rank:
+                continue
+            if target in ndims:
+                conflicting.add(target)
+                del ndims[target]
+            else:
+                ndims[target] = rank
+            changed = True
+    return ndims
+
+
+_SAME_RANK = frozenset({"zeros_like", "ones_like", "empty_like", "full_like", "copy", "owned", "zero_like",
+                        "empty_adjoint", "transpose", "adjoint_like"})
+
+
+def _rank(expr, ndims, shapes):
+    if isinstance(expr, ir.Const):
+        return 0 if isinstance(expr.value, (int, float)) else None
+    if isinstance(expr, ir.Name):
+        return ndims.get(expr.id)
+    if isinstance(expr, ir.Item):
+        base = ndims.get(expr.array.id)
+        whole = sum(1 for i in expr.index if not isinstance(i, ir.Slice))
+        return None if base is None or base < len(expr.index) else base - whole
+    if not isinstance(expr, ir.Prim):
+        return None
+    op, args = expr.op, expr.args
+    ranks = [ndims.get(a.id) if isinstance(a, ir.Name) else 0 for a in args]
+    if op in ("zeros", "ones", "empty", "full"):
+        shape = args[0]
+        return shapes.get(shape.id, 1) if isinstance(shape, ir.Name) else 1 if isinstance(shape.value, int) else None
+    if op in _SAME_RANK:
+        return ranks[0]
+    if op in ("eye", "outer", "inv"):
+        return 2
+    if RULES[op].result == "number":
+        return 0
+    if op == "solve":
+        return ranks[1]
+    if op == "sum_axis":
+        return None if ranks[0] is None else ranks[0] - 1
+    if op == "matmul":
+        if None in ranks:
+            return None
+        return max(ranks) if 0 in ranks else ranks[0] + ranks[1] - 2
+    if RULES[op].result == "elementwise" or op == "where":
+        return None if None in ranks else max(ranks)
+    return None
 
 
 def array_arguments(call: ir.Call, numbers) -> frozenset:
@@ -111,15 +196,15 @@ def array_arguments(call: ir.Call, numbers) -> frozenset:
     return frozenset(p for p, a in zip(params, call.args) if isinstance(a, ir.Name) and a.id not in numbers)
 
 
-def _is_number(expr, numbers) -> bool:
+def _is_number(expr, numbers, ndims=None) -> bool:
     if isinstance(expr, ir.Const):
         return not isinstance(expr.value, (tuple, list))
     if isinstance(expr, ir.Name):
         return expr.id in numbers
     if isinstance(expr, ir.Passive):
-        return True
+        return not isinstance(expr.expr, ast.Tuple)
     if isinstance(expr, ir.Item):
-        return all(not isinstance(i, ir.Slice) for i in expr.index)
+        return selects_element(expr.array.id, expr.index, ndims or {}, unknown=True)
     if isinstance(expr, ir.Prim):
         rule = RULES[expr.op]
         if rule.result == "number" or expr.family in ("math", "builtin"):
@@ -224,3 +309,103 @@ def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:
                 changed = True
     return certain
 
+
+
+# ---- what kind of number a name holds: the dtype of its tape ---------------------------
+
+_FLOAT_RESULTS = frozenset({"truediv", "float"})
+_INT_RESULTS = frozenset({"len", "dim", "size"})
+_TYPE_PRESERVING = frozenset({"add", "sub", "mul", "mod", "floordiv", "neg", "pos", "abs", "maximum", "minimum",
+                              "square"})
+
+
+def number_types(function: ir.Function, numbers, active) -> dict:
+    """Number name -> "int", "bool" or "float": the type a value recorded for it must have.
+
+    A name holds whatever its assignments give, joined (an int that becomes a float in a
+    loop is a float: `out = 1; out = out * a`).  Where some assignment's type is not known
+    (a parameter, an element of an array of unknown dtype), a name used as an index or a
+    loop bound is an int and any other a float: integers are exact as floats, and a
+    float truncated to an int would be silently wrong."""
+    known = {p: "float" if p in active else None for p in function.params}
+    known.update({name: _expr_type(ir.Const(value), {}) for name, value in function.namespace.items()
+                  if isinstance(value, (bool, int, float))})
+    needs_int = set()
+    for s in ir.walk(function.body):
+        if isinstance(s, ir.For):
+            known[s.var] = "int"
+            needs_int |= {a.id for a in (s.start, s.stop, s.step) if isinstance(a, ir.Name)}
+        index = s.index if isinstance(s, ir.SetItem) else \
+            s.value.index if isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) else ()
+        needs_int |= {a.id for a in ir.index_atoms(index) if isinstance(a, ir.Name)}
+    defs = [(targets, expr) for targets, expr, _ in _definitions(function.body)]
+    types = dict(known)
+    changed = True
+    while changed:
+        changed = False
+        for targets, expr in defs:
+            for t in targets:
+                if t in known:
+                    continue
+                new = "float" if t in active else _join(types.get(t, "none"), _expr_type(expr, types))
+                if new != types.get(t):
+                    types[t], changed = new, True
+    result = {}
+    for name in numbers:
+        kind = types.get(name)
+        result[name] = kind if kind in ("int", "bool", "float") else "int" if name in needs_int else "float"
+    return result
+
+
+def _expr_type(expr, types):
+    """"int", "bool", "float" or None (not known) for a right-hand side."""
+    if isinstance(expr, ir.Const):
+        value = expr.value
+        return "bool" if isinstance(value, bool) else "int" if isinstance(value, int) else \
+            "float" if isinstance(value, float) else None
+    if isinstance(expr, ir.Name):
+        return types.get(expr.id, "none")          # "none": not assigned yet in the fixpoint
+    if isinstance(expr, ir.Passive):
+        tree = expr.expr
+        if isinstance(tree, (ast.Compare, ast.BoolOp)) or isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not):
+            return "bool"
+        return "int" if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "len" \
+            else None
+    if not isinstance(expr, ir.Prim):
+        return None
+    op = expr.op
+    args = [_expr_type(a, types) for a in expr.args]
+    if op in _INT_RESULTS or op in ("floor", "ceil", "trunc", "round") and expr.family in ("math", "builtin"):
+        return "int" if len(expr.args) == 1 or op != "round" else "float"
+    if op in _FLOAT_RESULTS:
+        return "float"
+    if "none" in args and op != "select" and op not in _TYPE_PRESERVING:
+        return "none"
+    if op == "select":
+        return _join(args[1], args[2])
+    if op == "pow":
+        exponent = expr.args[1]
+        if args[0] in ("int", "bool") and isinstance(exponent, ir.Const) and isinstance(exponent.value, int) \
+                and exponent.value >= 0:
+            return "int"
+        return "float" if "float" in args else None
+    if op in _TYPE_PRESERVING:
+        joined = "none"
+        for kind in args:
+            joined = _join(joined, "int" if kind == "bool" and op not in ("maximum", "minimum") else kind)
+        return joined
+
+    return "float" if RULES[op].differentiable else None
+
+
+def _join(a, b):
+    """The type a name has when it may hold an `a` or a `b` ("none": no value yet)."""
+    if a == "none":
+        return b
+    if b == "none" or a == b:
+        return a
+    if "float" in (a, b):
+        return "float"
+    if None in (a, b):
+        return None
+    return "int"                # bool and int

@@ -247,6 +247,27 @@ def tree_names(tree) -> set:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
+# Parts of a kept-whole expression whose value is piecewise constant in the names they read:
+# truth values, shapes and lengths.
+_SHAPE_ATTRIBUTES = frozenset({"shape", "size", "ndim", "dtype"})
+_COUNTS = frozenset({"len", "range"})
+
+
+def passive_value_reads(tree) -> set:
+    """Names a kept-whole expression's value may depend on differentiably: every name it
+    reads outside comparisons, boolean logic, `.shape`-like attributes and `len`/`range`
+    (a shape tuple `(n, m)` reads n and m; `x < y` reads nothing that way)."""
+    if isinstance(tree, (ast.Compare, ast.BoolOp)) or isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not):
+        return set()
+    if isinstance(tree, ast.Attribute) and tree.attr in _SHAPE_ATTRIBUTES:
+        return set()
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id in _COUNTS:
+        return set()
+    if isinstance(tree, ast.Name):
+        return {tree.id}
+    return set().union(*(passive_value_reads(child) for child in ast.iter_child_nodes(tree)))
+
+
 def value_reads(expr) -> set:
     """Names a right-hand side reads."""
     names = {a.id for a in operands(expr) if isinstance(a, Name)}

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import ir
+from .effects import call_changes
 from .errors import S2SDiffError, at_line, unsupported
 from .names import Namer
 from .parse import ParsedFunction, parse_function, python_function
@@ -281,10 +282,11 @@ class _UserLowering(_Lowering):
         """An array assigned elements must be the function's own and have no second name,
         so that its writes are the only changes to it and its tangent and adjoint can
         mirror them: each assignment of it creates a new array."""
-        for array, target in self.written.items():
-            if array in self.parsed.params:
-                raise self.error(f"'{array}' is a parameter: s2sdiff does not differentiate functions that modify "
-                                 f"their arguments; assign to a copy ({array} = {array}.copy())", target)
+        write = _write_into_entry_value(body, set(self.parsed.params))
+        if write is not None:
+            raise self.error(f"'{write.array}' is a parameter: s2sdiff does not differentiate functions that modify "
+                             f"their arguments; assign it a copy first ({write.array} = {write.array}.copy())",
+                             at_line(write.line))
         for s in ir.walk(body):
             if isinstance(s, ir.Assign) and s.target in self.written and not (isinstance(s.value, ir.Prim) and makes_new_array(s.value.op)):
                 raise self.error(f"'{s.target}' is assigned elements, so each assignment of it must create a new "
@@ -381,6 +383,8 @@ class _UserLowering(_Lowering):
             return self.passive(node)               # a trip count, as reverse mode writes it
         if func is np.mean:
             return self.mean(node)
+        if (func is sum or func in (max, min) and len(node.args) == 1) and _spread_literal(node):   # sum((a, b)), max([a, b, c]): the items as arguments
+            return self.builtin_over_items(func, node)
         if func is np.clip:                         # numba has no scalar np.clip: min(max(x, lo), hi)
             if len(node.args) != 3 or node.keywords:
                 raise self.error("np.clip takes (x, lo, hi) here", node)
@@ -425,6 +429,17 @@ class _UserLowering(_Lowering):
                 value = ast.copy_location(ast.Constant(value), node)
             args.append(value)
         return args
+
+    def builtin_over_items(self, func, node):
+        """`sum((a, b), start)` = start + a + b; `max([a, b])` = max(a, b)."""
+        items = node.args[0].elts
+        if func is sum:
+            total = self.atom(node.args[1]) if len(node.args) == 2 else ir.Const(0)
+            for item in items:
+                total = ir.Name(self._store(ir.Prim("add", (total, self.atom(item)), "op")))
+            return total
+        spread = ast.copy_location(ast.Call(node.func, list(items), []), node)
+        return self.call(spread) if len(items) > 1 else self.value(items[0])
 
     _METHODS = {"sum": np.sum, "mean": np.mean, "copy": np.copy, "dot": np.dot, "transpose": np.transpose}
 
@@ -491,7 +506,8 @@ class _UserLowering(_Lowering):
             return self.prim(op, tuple(self.shape_atom(a) for a in args), family, node)
         if len(args) != len(rule.params):
             raise self.error(f"{ast.unparse(node.func)} takes {len(rule.params)} argument(s) here, got {len(args)}", node)
-        return self.prim(op, tuple(self.atom(a) for a in args), family, node)
+        return self.prim(op, tuple(self.shape_atom(a) if p == "shape" else self.atom(a)
+                                   for a, p in zip(args, rule.params)), family, node)
 
     def _store(self, value) -> str:
         name = self.namer.temp()
@@ -663,6 +679,12 @@ class _UserLowering(_Lowering):
     def stmt_Expr(self, node: ast.Expr):
         if isinstance(node.value, ast.Constant):    # docstring or a stray literal
             return
+        if isinstance(node.value, ast.Call):
+            changed = call_changes(node.value, self.parsed.lookup, self.parsed.local_names)
+            if changed:
+                raise self.error(f"{ast.unparse(node.value.func)}() may change '{min(changed)}' in place, and "
+                                 "s2sdiff does not differentiate calls that change their arguments; have the "
+                                 "function return the new array and assign it (y = g(y, ...))", node)
         self.verbatim(node)
 
     def stmt_Assert(self, node):
@@ -675,6 +697,30 @@ class _UserLowering(_Lowering):
         """A statement with no derivative (print, assert, raise): emitted as written."""
         self.condition(node)
         self.emit(ir.Verbatim(node, node.lineno))
+
+
+def _write_into_entry_value(body, entry: set):
+    """The first element write into a parameter that may still hold the caller's array
+    (`entry`: those parameters; one rebound on every path before the write is free)."""
+    for s in body:
+        if isinstance(s, ir.SetItem) and s.array in entry:
+            return s
+        if isinstance(s, ir.If):
+            write = _write_into_entry_value(s.body, set(entry)) or _write_into_entry_value(s.orelse, set(entry))
+        elif isinstance(s, (ir.For, ir.While)):
+            write = _write_into_entry_value(s.body, set(entry))
+        else:
+            write = None
+        if write is not None:
+            return write
+        entry -= set(ir.targets(s))
+    return None
+
+
+def _spread_literal(node: ast.Call) -> bool:
+    """Whether a call of sum/max/min takes the items of a tuple or list written out in place."""
+    return (1 <= len(node.args) <= 2 and not node.keywords and isinstance(node.args[0], (ast.Tuple, ast.List))
+            and node.args[0].elts and not any(isinstance(e, ast.Starred) for e in node.args[0].elts))
 
 
 def _is_free_chain(node, local_names) -> bool:
@@ -813,7 +859,7 @@ def _drop_zeros(node):
 
 
 # Arguments a primitive is linear in: a zero there makes the whole call zero.
-_LINEAR_ARGUMENTS = {"sum": (0,), "sum_axis": (0,), "expand": (0,), "copy": (0,), "transpose": (0,),
+_LINEAR_ARGUMENTS = {"sum": (0,), "sum_axis": (0,), "expand": (0,), "copy": (0,), "transpose": (0,), "tangent_like": (0,), "full": (1,), "full_like": (1,),
                      "trace": (0,), "outer": (0, 1), "solve": (1,), "adjoint_like": (0,), "matmul_adjoint_left": (0, 1),
                      "matmul_adjoint_right": (0, 1)}
 

@@ -54,6 +54,13 @@ class Rule:
     def differentiable(self) -> bool:
         return self.tangent is not None
 
+    @property
+    def differentiated(self) -> tuple:
+        """Whether each argument's value flows differentiably into the result: those whose
+        tangent the forward rule reads (not a condition, an axis, a shape to take)."""
+        read = {n.id for n in ast.walk(self.tangent) if isinstance(n, ast.Name)} if self.tangent is not None else ()
+        return tuple("d" + p in read for p in self.params)
+
     def spelling(self, family: str) -> str:
         """Dotted name for a call in `family`, falling back to a family numba supports."""
         for fam in (family, "np", "math", "builtin", "runtime"):
@@ -208,6 +215,9 @@ binary("matmul_adjoint_left", "runtime.matmul_adjoint_left",
        "matmul_adjoint_left(dx, y) + matmul_adjoint_left(x, dy)", "bz @ y", "matmul_adjoint_right(x, bz)",
        result="array")
 _rule("adjoint_like", ("x", "y"), "runtime.adjoint_like", "adjoint_like(dx, y)", "adjoint_like(bz, x)", None)
+# A tangent is shaped like its value: an elementwise result broadcast larger by an operand
+# with no tangent (`a + X`, X constant) gets its tangent spread to the result's shape.
+_rule("tangent_like", ("x", "like"), "runtime.tangent_like", "tangent_like(dx, like)", "adjoint_like(bz, x)", None)
 binary("matmul_adjoint_right", "runtime.matmul_adjoint_right",
        "matmul_adjoint_right(dx, y) + matmul_adjoint_right(x, dy)", "y @ bz", "matmul_adjoint_left(x, bz)",
        result="array")
@@ -225,11 +235,11 @@ constant("eye",    "np.eye", result="array")
 constant("zeros_like", "np.zeros_like", result="array")     # shaped like x, whatever x holds
 constant("ones_like",  "np.ones_like", result="array")
 constant("empty_like", "np.empty_like", result="array")
-constant("full_like",  "np.full_like", arity=2, result="array")
+_rule("full_like",   ("x", "y"), "np.full_like", "full_like(x, dy)", None, "adjoint_like(bz, y)", result="array")
 constant("zeros",  "np.zeros", result="array")
 constant("ones",   "np.ones", result="array")
 constant("empty",  "np.empty", result="array")
-constant("full",   "np.full", arity=2, result="array")
+_rule("full",        ("shape", "x"), "np.full", "full(shape, dx)", None, "adjoint_like(bz, x)", result="array")
 # Generated code's own buffers (runtime.py): tapes, and adjoints' starting zeros.  Their
 # contents are written element by element, so their tangents are fresh zeros too.
 constant("new_tape", "runtime.new_tape", arity=2, result="array")

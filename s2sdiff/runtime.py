@@ -12,9 +12,10 @@ from numba.extending import overload
 
 
 def new_tape(n, value):
-    """An array for `n` recorded values like `value`, a number or an array (at least one slot)."""
+    """An array for `n` recorded values like `value`, a number or an array (at least one
+    slot); arrays are recorded as float64, as compiled code does."""
     if isinstance(value, np.ndarray):
-        return np.empty((max(n, 1),) + value.shape, value.dtype)
+        return np.empty((max(n, 1),) + value.shape)
     return np.full(max(n, 1), value)
 
 
@@ -49,6 +50,14 @@ def adjoint_like(g, x):
         if extent == 1 and g.shape[axis] != 1:
             g = g.sum(axis=axis, keepdims=True)
     return g if g.shape == x.shape else np.broadcast_to(g, x.shape).copy()
+
+
+def tangent_like(d, z):
+    """The tangent d of an elementwise result z, spread to z's shape where an operand without
+    a tangent broadcast z larger (d of `a + X` for a constant X is da in every element)."""
+    if not isinstance(z, np.ndarray) or isinstance(d, np.ndarray) and d.shape == z.shape:
+        return d
+    return np.zeros(z.shape) + d
 
 
 def chunk_count(count):
@@ -127,6 +136,19 @@ def _zero_like(x):
     if isinstance(x, types.Array):
         return lambda x: np.zeros(x.shape)
     return lambda x: 0.0
+
+
+@overload(tangent_like)
+def _tangent_like(d, z):
+    if not isinstance(z, types.Array):
+        return lambda d, z: d
+    if isinstance(d, types.Array) and d.ndim == z.ndim:
+        def spread_if_smaller(d, z):
+            if d.shape == z.shape:
+                return np.ascontiguousarray(d)
+            return np.zeros(z.shape) + d
+        return spread_if_smaller
+    return lambda d, z: np.zeros(z.shape) + d
 
 
 @numba.njit
@@ -367,7 +389,8 @@ def _store_columns(J, start, d):
     return store_columns
 
 
-HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, expand, choose, empty_adjoint,
+HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
+                                    expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
                                     store_row, seed_view, shaped_partial, block_width, directions, batched_zeros,
                                     seed_block, store_columns)}

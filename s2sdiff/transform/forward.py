@@ -124,7 +124,7 @@ class _Forward:
             return [s]
         if isinstance(value, (ir.Name, ir.Const)):
             dv = self.tangent(value)
-            return [s, ir.Assign(self.d(t), ir.Const(0.0) if dv is ZERO else dv, s.line)]
+            return [s, self.zero(t, s.line) if dv is ZERO else ir.Assign(self.d(t), dv, s.line)]
         if isinstance(value, ir.Prim):
             return self.primitive(s)
         if isinstance(value, ir.Item):
@@ -163,6 +163,10 @@ class _Forward:
 
     def rule_code(self, rule, bindings, target, prim, line) -> list:
         tangent, _ = rule.forms(arrays=not all(self.is_number(a) for a in prim.args))
+        if (rule.result == "elementwise" or prim.op == "where") and target not in self.numbers \
+                and any(not self.is_number(a) and self.tangent(a) is ZERO for a in prim.args):
+            # an operand without a tangent may broadcast the value beyond the others' shapes
+            tangent = ast.Call(ast.Name("tangent_like", ast.Load()), [tangent, ast.Name("z", ast.Load())], [])
         code = lower_template(tangent, bindings, self.d(target), self.namer, prim.family, line)
         return code if code is not None else [self.zero(target, line)]
 

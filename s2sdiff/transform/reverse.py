@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..analyze import active_names, array_arguments, number_names
+from ..analyze import active_names, array_arguments, array_ndims, number_names, number_types, selects_element
 from ..names import Namer
 from ..normalize import lower_template
 from ..rules import RULES, makes_new_array
@@ -71,11 +71,14 @@ class _Reverse:
         self.home = {}                # name -> id of the innermost loop whose iteration defines it
         _homes(self.fn.body, None, self.home)
         self.branch = _branches(self.fn.body)
+        self.escaping = {n for n in _read_outside_branch(self.fn.body, self.branch) if n in self.active}
+        self.numbers = number_names(self.fn, arrays)
+        self.types = number_types(self.fn, self.numbers, self.active)
+        self.ndims = array_ndims(self.fn, self.numbers)
         self.needed = self.needed_names()
         self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads)
         self.plans = {}
         self.fusable = {}           # id(adjoint loop) -> (loop, statements restoring its iteration)
-        self.numbers = number_names(self.fn, arrays)
         # Adjoint arrays the sweep updates element by element (`bx[i] += bt`, `by[i] = 0.0`):
         # they must own their storage, never share another adjoint's array.
         self.updated_in_place = {self.b(s.value.array.id) for s in ir.walk(self.fn.body) if isinstance(s, ir.Assign)
@@ -152,7 +155,7 @@ class _Reverse:
 
     def adjoint_reads_set_item(self, s: ir.SetItem) -> set:
         names = {a.id for a in ir.index_atoms(s.index) if isinstance(a, ir.Name)}
-        if self.is_active(s.value) and _has_slice(s.index):
+        if self.is_active(s.value) and not selects_element(s.array, s.index, self.ndims, unknown=False):
             names.add(s.value.id)          # the element adjoints are summed back to its shape
         return names
 
@@ -223,7 +226,9 @@ class _Reverse:
             loop, restored = self.fusable[id(adjoint_loop)]
             # its loop in the forward sweep: the one over the same variable (single assignment)
             primal = next((s for s in forward_sweep if isinstance(s, ir.For) and s.var == loop.var), None)
-            if primal is None:
+            # A statement the adjoint loop recomputes is dropped below as already computed; that
+            # holds for single assignments, not for a nested loop's carried values, which change.
+            if primal is None or any(isinstance(t, (ir.For, ir.While)) for t in ir.walk(primal.body)):
                 continue
             between = forward_sweep[_index(forward_sweep, primal) + 1:] + adjoint[:_index(adjoint, adjoint_loop)]
             outputs = ir.assigned_within(primal.body) | set(loop.loop.carried) \
@@ -253,12 +258,15 @@ class _Reverse:
 
     def in_branch(self, name) -> bool:
         """Whether `name` is an array (or may be) set only inside one branch of an `if`: its
-        adjoint's zeros take its shape, so they are made in that branch, where it has a value."""
+        adjoint's zeros take its shape, so they are made in that branch, where it has a value —
+        in the adjoint of the branch, or, where code after the branch reads it too (under
+        the same condition), in the primal code right after its assignment (`escaping`)."""
         return name not in self.numbers and bool(self.branch.get(name))
 
     def zeroed_in_branch(self, branch, adjoint, line) -> list:
         """A branch's adjoint, first zeroing the adjoints of the arrays that only it sets."""
-        names = sorted((n for n in self.active if self.in_branch(n) and self.branch[n][-1] == branch), key=_natural)
+        names = sorted((n for n in self.active - self.escaping if self.in_branch(n) and self.branch[n][-1] == branch),
+                       key=_natural)
         if not adjoint:
             return []
         zeros = [ir.Assign(self.b(n), self.zero_of(n), line) for n in names]
@@ -304,6 +312,8 @@ class _Reverse:
                 continue
             else:
                 out.append(s)
+                out += [ir.Assign(self.b(t), self.zero_of(t), s.line) for t in ir.targets(s)
+                        if t in self.escaping and self.in_branch(t)]
         return out
 
     def plan(self, loop) -> _LoopPlan:
@@ -344,8 +354,14 @@ class _Reverse:
         if not self.has_adjoint([loop]):
             return self.plain_loop(loop, replay)
         out, stores = [], []
-        # An element read is not there before the loop: its tape starts as zeros.
-        like = {**{c: ir.Name(c) for c in plan.taped}, **{r: ir.Const(0.0) for r in plan.reads}}
+        # A tape takes the type of what it holds, which may differ from the value before the
+        # loop (`out = 1; out = out * a`); an element read is not there yet: its tape starts as zeros.
+        like = {r: ir.Const(0.0) for r in plan.reads}
+        for c in plan.taped:
+            like[c] = ir.Name(c)
+            if c in self.numbers and self.types[c] == "float":
+                like[c] = ir.Name(self.namer.temp())
+                out.append(ir.Assign(like[c].id, ir.Prim("float", (ir.Name(c),), "builtin"), line))
         if plan.tapes and isinstance(loop, ir.For):
             size = self.namer.temp()
             out.append(ir.Assign(size, self.trip_count(loop), line))
@@ -432,9 +448,13 @@ class _Reverse:
         if self.is_active(s.value):
             element = self.namer.temp()
             out.append(ir.Assign(element, ir.Item(ir.Name(self.b(s.array)), s.index), s.line))
-            if _has_slice(s.index):            # a view of by, which changes in place: copy it
+            if not (s.value.id in self.numbers and selects_element(s.array, s.index, self.ndims, unknown=False)):
+                # a slice or row of by is a view, and by[index] is zeroed below: copy it, then
+                # sum it back to the value's shape (a number broadcast into a row gets the row's sum)
+                known_view = not selects_element(s.array, s.index, self.ndims, unknown=True)
                 shaped = self.namer.temp()
-                out.append(ir.Assign(shaped, ir.Prim("copy", (ir.Name(element),), "np"), s.line))
+                out.append(ir.Assign(shaped, ir.Prim("copy", (ir.Name(element),), "np") if known_view
+                                     else self.helper("owned", ir.Name(element)), s.line))
                 out.append(ir.Assign(element := self.namer.temp(),
                                      self.helper("adjoint_like", ir.Name(shaped), s.value), s.line))
             out.append(_accumulate(self.b(s.value.id), ir.Name(element), s.line))
@@ -712,6 +732,30 @@ def _branches(body) -> dict:
                 visit(s.body, (), set(s.loop.carried))
     visit(body, (), set())
     return paths
+
+
+def _read_outside_branch(body, branch) -> set:
+    """Names set only inside a branch (`branch`: see _branches) that a statement outside
+    that branch reads."""
+    names = set()
+
+    def visit(body, path, regions):
+        """`regions`: (names a loop iteration assigns, the path of the read within it), from
+        the innermost loop out; branch paths are relative to the region that sets the name."""
+        for s in body:
+            for name in ir.reads(s):
+                own = branch.get(name)
+                where = next((p for assigned, p in regions if name in assigned), path)
+                if own and where[:len(own)] != own:
+                    names.add(name)
+            if isinstance(s, ir.If):
+                visit(s.body, path + ((id(s), 0),), [(a, p + ((id(s), 0),)) for a, p in regions[:1]] + regions[1:])
+                visit(s.orelse, path + ((id(s), 1),), [(a, p + ((id(s), 1),)) for a, p in regions[:1]] + regions[1:])
+            elif isinstance(s, (ir.For, ir.While)):
+                inner = ir.assigned_within(s.body) - set(s.loop.carried)
+                visit(s.body, path, [(inner, ())] + [(a, p) for a, p in regions])
+    visit(body, (), [])
+    return names
 
 
 def _loop_names(body) -> set:
