@@ -18,6 +18,7 @@ import collections
 import json
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import time
@@ -46,7 +47,7 @@ def _worker(prop, worker, seed, count, out):
     from hypothesis import strategies as st
 
     import s2sdiff as sd
-    from fuzz_checks import Discard, check_program
+    from fuzz_checks import Discard, ProgramFailed, check_program
     from fuzz_programs import points, programs
 
     jit = PROPERTIES[prop]
@@ -72,9 +73,12 @@ def _worker(prop, worker, seed, count, out):
             record.update(outcome="discarded", reason=discard.reason, refused=refusals)
         except _Timeout:
             record.update(outcome="timeout", source=source)
-        except Exception as exc:  # every other exception is a finding
-            record.update(outcome="failed", error=f"{type(exc).__name__}: {exc}"[:4000], source=source,
-                          where=traceback.format_exc(limit=-3)[-2000:])
+        except ProgramFailed as failed:
+            record.update(outcome="failed", problems=[[name, problem[:2000]] for name, problem in failed.problems],
+                          source=source, refused=refusals)
+        except Exception as exc:  # the program or the oracle broke: a bug of the fuzzer itself
+            record.update(outcome="failed", problems=[["fuzzer", f"{type(exc).__name__}: {exc}"[:2000]]],
+                          source=source, where=traceback.format_exc(limit=-3)[-2000:])
         finally:
             signal.alarm(0)
         record["seconds"] = round(time.perf_counter() - started, 3)
@@ -86,8 +90,17 @@ def _worker(prop, worker, seed, count, out):
     one()
 
 
+def signature(problem):
+    """A failure's kind: its first line with numbers, arrays and generated names blanked."""
+    first = problem.splitlines()[0] if problem else ""
+    first = re.sub(r"\[[^\]]*\]|array\(.*?\)", "[…]", first)
+    first = re.sub(r"'\w+'", "'NAME'", first)
+    first = re.sub(r"\b\d+(\.\d+)?(e-?\d+)?\b", "N", first)
+    return first[:160]
+
+
 def summarize(out):
-    """Counts per property from OUT's logs, and the failing programs."""
+    """Counts per property from OUT's logs, the kinds of failure, and a smallest failing program of each."""
     for prop in PROPERTIES:
         logs = sorted(Path(out).glob(f"{prop}-*.jsonl"))
         if not logs:
@@ -99,19 +112,29 @@ def summarize(out):
         print(f"   ok: {outcomes['ok']} (every entry point: {outcomes['ok'] - len(partly)}; "
               f"some refused: {len(partly)})")
         refusals = collections.Counter(reason for r in partly
-                                       for reason in {note.split(" refused: ", 1)[1] for note in r["refused"]})
+                                       for reason in {note.split(" refused: ", 1)[-1] for note in r["refused"]})
         for reason, count in refusals.most_common():
-            print(f"      refused in {count} ok programs: {reason}")
+            print(f"      {count}: {reason}")
         print(f"   discarded: {outcomes['discarded']}")
         reasons = collections.Counter(r["reason"] for r in records if r["outcome"] == "discarded")
         for reason, count in reasons.most_common():
             print(f"      {count}: {reason}")
         print(f"   timed out: {outcomes['timeout']}")
         print(f"   failed: {outcomes['failed']}")
+        kinds = collections.defaultdict(list)
         for r in records:
-            if r["outcome"] in ("failed", "timeout"):
-                print(f"\n--- {r['outcome']} at x={r['point'][0]}, a={r['point'][1]}, k={r['point'][2]}:"
-                      f" {r.get('error', '')}\n{r['source']}")
+            for name, problem in r.get("problems", []):
+                kinds[(name, signature(problem))].append(r)
+        for (name, kind), failing in sorted(kinds.items(), key=lambda item: -len(item[1])):
+            print(f"      {len(failing)}: {name}: {kind}")
+        for (name, kind), failing in sorted(kinds.items(), key=lambda item: -len(item[1])):
+            smallest = min(failing, key=lambda r: len(r["source"]))
+            problem = next(p for n, p in smallest["problems"] if n == name and signature(p) == kind)
+            x, a, k = smallest["point"]
+            print(f"\n--- {name}: {problem}\nat x = {x}, a = {a}, k = {k} in\n{smallest['source']}")
+        for r in records:
+            if r["outcome"] == "timeout":
+                print(f"\n--- timed out at x = {r['point'][0]}, a = {r['point'][1]}, k = {r['point'][2]} in\n{r['source']}")
 
 
 def main():

@@ -286,41 +286,43 @@ class Builder:
                     else f"{matrix} @ {self.vector(scope, 0)}"
         if kind == "tuple":
             parts = ", ".join(self.vector(scope, 0) for _ in range(self.draw(st.integers(2, 3))))
-            return self.pick([f"sum(({parts}))", f"np.sum(np.vstack(({parts})), axis=0)",
-                              f"np.mean(np.stack(({parts})), axis=0)"])
+            if self.chance(0.7):
+                return f"sum(({parts}))"
+            return self.pick([f"np.sum(np.vstack(({parts})), axis=0)", f"np.mean(np.stack(({parts})), axis=0)"])
         if kind == "helper":
             return f"{self.pick(self.helpers.vectors)}({self.vector(scope, depth - 1)}, {self.expr(scope, 1)})"
         return self.pick(scope.vectors)
 
     def matrix(self, scope):
         """(expression, rows, columns) of a 2-D array; rows and columns are "n" or a count."""
-        kind = self.pick(["local", "local", "outer", "newaxis", "vstack", "stack", "column_stack", "ufunc"])
+        kind = self.pick(["local", "local", "local", "outer", "outer", "newaxis", "newaxis", "ufunc", "join"])
         if kind == "local" and scope.matrices:
             name, rows = self.pick(scope.matrices)
             return name, rows, "n"
-        if kind == "outer":
-            return f"np.outer({self.vector(scope, 0)}, {self.vector(scope, 1)})", "n", "n"
         if kind == "newaxis":
             return f"{self.pick(scope.vectors)}[:, None] * {self.vector(scope, 0)}", "n", "n"
-        if kind == "vstack":
-            return f"np.vstack(({self.vector(scope, 0)}, {self.vector(scope, 1)}))", 2, "n"
-        if kind == "stack":
-            return f"np.stack(({', '.join(self.vector(scope, 0) for _ in range(3))}))", 3, "n"
-        if kind == "column_stack":
+        if kind == "join":
+            join = self.pick(["vstack", "stack", "column_stack"])
+            if join == "vstack":
+                return f"np.vstack(({self.vector(scope, 0)}, {self.vector(scope, 1)}))", 2, "n"
+            if join == "stack":
+                return f"np.stack(({', '.join(self.vector(scope, 0) for _ in range(3))}))", 3, "n"
             return f"np.column_stack(({self.vector(scope, 0)}, {self.vector(scope, 0)}))", "n", 2
-        matrix, rows, cols = self.matrix(scope) if self.chance(0.5) else \
-            (f"np.outer({self.vector(scope, 0)}, {self.pick(scope.vectors)})", "n", "n")
-        return self.pick([f"np.sin({matrix})", f"np.tanh({matrix}) * {self.leaf(scope)}", f"({matrix}) ** 2"]), rows, cols
+        if kind == "ufunc":
+            matrix, rows, cols = self.matrix(scope)
+            return self.pick([f"np.sin({matrix})", f"np.tanh({matrix}) * {self.leaf(scope)}", f"({matrix}) ** 2"]), \
+                rows, cols
+        return f"np.outer({self.vector(scope, 0)}, {self.vector(scope, 1)})", "n", "n"
 
     def joined(self, scope, parts=2):
         """A 1-D array of length parts·n, joined from a tuple or a list."""
         items = ", ".join(self.vector(scope, 0) for _ in range(parts))
-        if self.chance(0.15):
+        if self.chance(0.05):
             return f"np.concatenate([{items}])"
         return self.pick([f"np.concatenate(({items}))", f"np.hstack(({items}))"])
 
     def reduction(self, scope):
-        kind = self.pick(["sum", "dot", "mean", "matrix", "matrix", "joined"])
+        kind = self.pick(["sum", "sum", "dot", "dot", "mean", "matrix", "matrix", "matrix", "joined"])
         if kind == "dot":
             return f"np.dot({self.vector(scope, 0)}, {self.vector(scope)})"
         if kind == "mean":
@@ -545,7 +547,7 @@ class Builder:
             made = self.pick([f"np.zeros({shape})", f"np.zeros({shape})", f"np.ones({shape})"])
             if rows == "n" and self.chance(0.3):
                 made = self.pick([f"np.outer(x, {self.vector(scope, 0)})", f"x[:, None] * {self.vector(scope, 0)}"])
-            elif rows == 2 and self.chance(0.2):
+            elif rows == 2 and self.chance(0.1):
                 made = f"np.vstack((x, {self.vector(scope, 0)}))"
             lines.append(f"    {matrix} = {made}")
             scope.matrices.append((matrix, rows))
