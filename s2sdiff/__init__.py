@@ -5,13 +5,14 @@
     print(df(1.5)); sd.show(df)    # the value, and the generated source
 """
 from . import estimate, optimize
-from .api import (Differentiable, Transformed, clear_caches, derivative, differentiable, grad, hessian, jacobian,
-                  jvp, show, value_and_grad, vjp)
+from .api import (Differentiable, clear_caches, derivative, differentiable, grad, hessian, jacobian, jvp, show,
+                  value_and_grad, vjp)
 from .check import check_grad
-from .errors import S2SDiffError, UnsupportedError
+from .errors import DerivativeMismatch, S2SDiffError, UnsupportedError
 from .taylor import TaylorPolynomial, taylor
+from .wrappers import Transformed
 
 __all__ = ["derivative", "grad", "value_and_grad", "jacobian", "hessian", "jvp", "vjp", "taylor", "differentiable",
            "show", "clear_caches", "Transformed", "Differentiable", "TaylorPolynomial", "S2SDiffError",
-           "UnsupportedError", "estimate", "optimize", "check_grad"]
+           "UnsupportedError", "DerivativeMismatch", "estimate", "optimize", "check_grad"]
 __version__ = "0.1.0"

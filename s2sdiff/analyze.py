@@ -8,11 +8,12 @@ is, so loop-carried values are handled without a fixpoint per iteration.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 import numpy as np
 
 from . import ir
-from .errors import unsupported
+from .errors import at_line, unsupported
 from .rules import CREATIONS, RULES
 
 
@@ -83,7 +84,21 @@ def active_names(function: ir.Function, wrt) -> set:
     return varied & useful
 
 
-def number_names(function: ir.Function, arrays=frozenset(), known=frozenset()) -> set:
+# What a call fixes about a function's parameters ("kinds"): a frozenset of (name, rank)
+# with rank 0 for a number, k >= 1 for an array of k dimensions, ARRAY for an array of
+# rank not known.  The analysis takes them over what the code suggests.
+ARRAY = -1
+
+
+def kinds_arrays(kinds) -> set:
+    return {p for p, rank in kinds if rank != 0}
+
+
+def kinds_numbers(kinds) -> set:
+    return {p for p, rank in kinds if rank == 0}
+
+
+def number_names(function: ir.Function, kinds=frozenset(), known=frozenset(), guess=True) -> set:
     """Names that hold numbers, not arrays.
 
     Code on numbers reads like a person's (`bx = 0.0`, `dz = dx if ...`); anything that
@@ -91,10 +106,12 @@ def number_names(function: ir.Function, arrays=frozenset(), known=frozenset()) -
     parameter is a number unless the code uses it as an array: indexes it, takes its
     length or shape, reduces it, multiplies matrices with it, hands it to a function
     that does, or combines it elementwise into a value used so (`np.sum(x * 2.0)`).
-    `arrays` names parameters known to be arrays (from the arguments of sd.jvp/sd.vjp),
-    `known` names known to hold numbers (a transform's, of the function it came from).
-    A caller passing an array for a number parameter gets a TypeError (api.py)."""
-    numbers = set(function.params) - array_parameters(function) - set(arrays) | set(known)
+    `kinds`: what a call fixes about the parameters (above); `known` names known to hold
+    numbers (a transform's, of the function it came from).
+    A caller passing an array for a number parameter gets code for an array (api.py).
+    `guess`: take `x[i]` for a number where x's number of dimensions is not known."""
+    numbers = set(function.params) - array_parameters(function) - kinds_arrays(kinds) | kinds_numbers(kinds) \
+        | set(known)
     numbers |= {name for name, value in function.namespace.items()      # module and closure constants
                 if isinstance(value, (int, float, np.number)) and not isinstance(value, bool)}
     defs = list(_definitions(function.body))
@@ -102,12 +119,12 @@ def number_names(function: ir.Function, arrays=frozenset(), known=frozenset()) -
         if isinstance(s, ir.For):
             numbers.add(s.var)
     candidates = {t for targets, _, _ in defs for t in targets} - set(function.params)
-    ndims = array_ndims(function)
+    ndims = array_ndims(function, kinds=kinds)
     changed = True
     while changed:                          # optimistic: drop any name with an array-ish definition
         changed = False
         for targets, expr, _ in defs:
-            if set(targets) & candidates and not _is_number(expr, candidates | numbers, ndims):
+            if set(targets) & candidates and not _is_number(expr, candidates | numbers, ndims, guess):
                 candidates -= set(targets)
                 changed = True
     return numbers | candidates
@@ -122,15 +139,16 @@ def selects_element(array: str, index: tuple, ndims: dict, unknown: bool) -> boo
     return unknown if ndim is None else ndim == len(index)
 
 
-def array_ndims(function: ir.Function, numbers=frozenset()) -> dict:
-    """Name -> number of dimensions, for the values whose rank the code shows: arrays made
-    with a shape (`np.zeros((m, n))`), copies, rows and slices of them, and elementwise
-    combinations; `numbers` have none.  Names with assignments of different ranks, or any
-    of unknown rank, are left out."""
+def array_ndims(function: ir.Function, numbers=frozenset(), kinds=frozenset()) -> dict:
+    """Name -> number of dimensions, for the values whose rank the code or the call shows:
+    parameters of known `kinds`, arrays made with a shape (`np.zeros((m, n))`), copies, rows
+    and slices of them, and elementwise combinations; `numbers` have none.  Names with
+    assignments of different ranks, or any of unknown rank, are left out."""
     defs = [(targets[0], expr) for targets, expr, _ in _definitions(function.body) if len(targets) == 1]
     shapes = {t: len(expr.expr.elts) for t, expr in defs if isinstance(expr, ir.Passive)
               and isinstance(expr.expr, ast.Tuple)}
     ndims = dict.fromkeys(numbers, 0)
+    ndims.update({p: rank for p, rank in kinds if rank != ARRAY})
     conflicting = set()
     changed = True
     while changed:
@@ -189,14 +207,110 @@ def _rank(expr, ndims, shapes):
     return None
 
 
-def array_arguments(call: ir.Call, numbers) -> frozenset:
-    """The callee's parameters that `call` passes what may be arrays: its derivative is
-    generated for arrays there even where the callee's own code shows no sign of one."""
+def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
+    """`y += v` changes an array y in place, so every other name for that array sees the
+    change; the derivative code makes a new array.  That is the same function only if no
+    other name that shares y's array — a copy of the name (`y = x`, `z = y`) or a view
+    (`y = x[1:]`, `z = y.T`), on either side — is read after the update.  Checked for the
+    names that are arrays whatever the arguments (what the call or the code shows)."""
+    numbers = number_names(function, kinds)
+    arrays = certain_arrays(function, kinds_arrays(kinds) | array_parameters(function))
+    sites = list(ir.walk_in_loops(function.body))
+    for name, line in function.updated:
+        if name not in arrays:
+            continue
+        update = next(k for k, (s, _) in enumerate(sites) if isinstance(s, ir.Assign) and s.target == name
+                      and s.line == line)
+        for s, _ in sites:
+            if not isinstance(s, ir.Assign):
+                continue
+            value = s.value
+            source = value.id if isinstance(value, ir.Name) else value.array.id if isinstance(value, ir.Item) \
+                else value.args[0].id if isinstance(value, ir.Prim) and value.op == "transpose" \
+                and isinstance(value.args[0], ir.Name) else None
+            if source is None or source in numbers or s.target in numbers or name not in (source, s.target) \
+                    or isinstance(value, ir.Item) and selects_element(source, value.index, array_ndims(function), False):
+                continue
+            other = s.target if source == name else source
+            if _read_after(sites, update, other):
+                raise unsupported(f"the augmented assignment changes the array '{name}' in place, and '{other}', "
+                                  f"read afterwards, shares it (line {s.line}); s2sdiff makes a new array there: "
+                                  f"write {name} = {name} + ... (or give '{other}' a copy)",
+                                  function.filename, at_line(line))
+
+
+def _read_after(sites, k, name) -> bool:
+    """Whether a statement after sites[k], or in a loop around it, reads `name`."""
+    around = set(map(id, sites[k][1]))
+    return any(name in ir.reads(s) and (j > k or around & set(map(id, loops))) for j, (s, loops) in enumerate(sites))
+
+
+def actively_written(function: ir.Function, active) -> set:
+    """Arrays assigned differentiated elements."""
+    return {s.array for s in ir.walk(function.body)
+            if isinstance(s, ir.SetItem) and isinstance(s.value, ir.Name) and s.value.id in active}
+
+
+def float_elements_check(s, written, active):
+    """A statement checking, when the code runs, that the array `s` makes holds floats, for
+    an array assigned differentiated elements (`written`) that may not: `np.zeros_like(idx)`
+    of an integer array would truncate them, a zero derivative.  None if it surely does."""
+    if not (isinstance(s, ir.Assign) and s.target in written):
+        return None
+    value = s.value
+    floats = lambda atoms: any(isinstance(a, ir.Const) and isinstance(a.value, float)
+                               or isinstance(a, ir.Name) and a.id in active for a in atoms)
+    if isinstance(value, ir.Prim) and (value.op in ("zeros", "ones", "empty", "eye") or value.op == "full"
+                                       and floats(value.args[1:]) or RULES[value.op].result == "elementwise"
+                                       and floats(value.args)):
+        return None
+    call = ast.Call(ast.Name("float_elements", ast.Load()), [ast.Name(s.target, ast.Load())], [])
+    return ir.Verbatim(ast.fix_missing_locations(ast.Expr(call)), s.line)
+
+
+def specialized(function: ir.Function, kinds=frozenset()) -> ir.Function:
+    """The function with the array operations it applies to numbers written as number
+    operations, which NumPy accepts and numba does not: `np.dot(a, x)` with a number `a`
+    is `a * x`, `np.sum(a)` is `a`, `a.size` is 1 (so `np.mean(a)` is `a`).  Only names
+    certain to be numbers count (not `x[i]` of an x of unknown rank, which may be a row)."""
+    numbers = number_names(function, kinds, guess=False)
+
+    def number(atom):
+        return isinstance(atom, ir.Const) or atom.id in numbers
+
+    def value(v):
+        if isinstance(v, ir.Prim) and v.op == "matmul" and any(map(number, v.args)):
+            return ir.Prim("mul", v.args, "op")
+        if isinstance(v, ir.Prim) and v.op == "sum" and number(v.args[0]):
+            return v.args[0]
+        if isinstance(v, ir.Prim) and v.op == "size" and number(v.args[0]):
+            return ir.Const(1)
+        return v
+
+    def block(body):
+        out = []
+        for s in body:
+            if isinstance(s, ir.Assign):
+                s = ir.Assign(s.target, value(s.value), s.line)
+            elif isinstance(s, ir.If):
+                s = ir.If(s.test, block(s.body), block(s.orelse), s.line)
+            elif isinstance(s, (ir.For, ir.While)):
+                s = replace(s, body=block(s.body))
+            out.append(s)
+        return out
+    return replace(function, body=block(function.body))
+
+
+def argument_kinds(call: ir.Call, numbers, ndims=None) -> frozenset:
+    """The kinds (above) of the callee's parameters that `call` passes what may be arrays,
+    with their ranks where `ndims` knows them: the callee's derivative is generated for
+    arrays there even where its own code shows no sign of one."""
     params = call.callee.function.params
-    return frozenset(p for p, a in zip(params, call.args) if isinstance(a, ir.Name) and a.id not in numbers)
+    return frozenset((p, (ndims or {}).get(a.id, ARRAY)) for p, a in zip(params, call.args)
+                     if isinstance(a, ir.Name) and a.id not in numbers)
 
 
-def _is_number(expr, numbers, ndims=None) -> bool:
+def _is_number(expr, numbers, ndims=None, guess=True) -> bool:
     if isinstance(expr, ir.Const):
         return not isinstance(expr.value, (tuple, list))
     if isinstance(expr, ir.Name):
@@ -204,14 +318,14 @@ def _is_number(expr, numbers, ndims=None) -> bool:
     if isinstance(expr, ir.Passive):
         return not isinstance(expr.expr, ast.Tuple)
     if isinstance(expr, ir.Item):
-        return selects_element(expr.array.id, expr.index, ndims or {}, unknown=True)
+        return selects_element(expr.array.id, expr.index, ndims or {}, unknown=guess)
     if isinstance(expr, ir.Prim):
         rule = RULES[expr.op]
         if rule.result == "number" or expr.family in ("math", "builtin"):
             return True
         if rule.result == "array":
             return False
-        return all(_is_number(a, numbers) for a in expr.args)
+        return all(_is_number(a, numbers, ndims, guess) for a in expr.args)
     if isinstance(expr, ir.Call) and not isinstance(expr.callee, ir.Derived):
         return _returns_numbers(expr, numbers)
     return False        # generated derivatives, opaque calls
@@ -227,11 +341,11 @@ def _returns_numbers(call: ir.Call, numbers) -> bool:
         callee = call.callee.function
     except Exception:           # an unreadable callee: its own transform reports it
         return False
-    arrays = array_arguments(call, numbers)
-    key = (id(callee), arrays)
+    kinds = argument_kinds(call, numbers)
+    key = (id(callee), kinds)
     if key not in _call_results:
         _call_results[key] = (callee, False)          # a recursive call sees no evidence
-        inner = number_names(callee, arrays)
+        inner = number_names(callee, kinds)
         returned = [v for s in ir.walk(callee.body) if isinstance(s, ir.Return) for v in s.values]
         _call_results[key] = (callee, all(_is_number(v, inner) for v in returned))
     return _call_results[key][1]
@@ -348,7 +462,7 @@ def number_types(function: ir.Function, numbers, active) -> dict:
                 if t in known:
                     continue
                 new = "float" if t in active else _join(types.get(t, "none"), _expr_type(expr, types))
-                if new != types.get(t):
+                if new != types.get(t, "none"):
                     types[t], changed = new, True
     result = {}
     for name in numbers:

@@ -1,135 +1,26 @@
-"""The public transforms (DESIGN §1), built on the two core ones.
-
-Every transform is a small generated wrapper (`f_grad`, `f_jacobian`, …) around the
-tangent function (`f_jvp…`, forward mode) or the adjoint function (`f_vjp…`, reverse
-mode) of the pipeline; the wrappers are generated Python too, so each result is one
-njit-callable unit with readable `.source`.
-"""
+"""The public transforms (DESIGN §1), built on the two core ones: the tangent function
+(forward mode) and the adjoint function (reverse mode) of the pipeline, wrapped by
+wrappers.py into the function each transform returns."""
 from __future__ import annotations
 
 import inspect
-import numbers
 from functools import cached_property
 
 import numba
 import numpy as np
-from numba.core.errors import TypingError
 from numba.extending import typeof_impl
 
 from . import compile as compiler
-from . import ir
-from .analyze import array_parameters, certain_arrays, number_names
+from . import selfcheck, wrappers
 from .errors import S2SDiffError
-from .names import Namer
 from .normalize import normalize
 from .parse import python_function
-from .pipeline import LOCK, derived_unit
-from .transform.batched import NotBatched
-from .runtime import HELPERS
+from .pipeline import derived_unit
+from .wrappers import (Wrapper, cached, call_kinds, differentiated_argument, forward_columns,
+                       is_integer, packed, partials, returns_certain_array, returns_number, reverse_columns,
+                       reverse_rows, run)
 
 MODES = ("forward", "reverse")
-
-
-class Transformed:
-    """A compiled transform: call it like the function, read `.source`, call it from njit code."""
-
-    def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False, numbers=()):
-        self.__name__ = name
-        self.jit = jit
-        self._arrays = arrays
-        self.source = source
-        self.py_func = py_func
-        self.dispatcher = compiled
-        self._signature = inspect.signature(py_func)
-        self._params = list(self._signature.parameters)
-        # positions of the parameters generated as numbers and of the differentiated ones
-        self._number_positions = [i for i, p in enumerate(self._params) if p in set(numbers)]
-        self._differentiated_positions = [i for i, p in enumerate(self._params) if p in set(differentiated)]
-
-    variant = None      # arrays -> the transform generated for those parameters as arrays
-
-    def __call__(self, *args, **kwargs):
-        if kwargs or len(args) != len(self._params):
-            try:
-                bound = self._signature.bind(*args, **kwargs)
-            except TypeError as exc:
-                raise TypeError(f"{self.__name__}(): {exc}") from None
-            bound.apply_defaults()
-            args = tuple(bound.arguments.values())
-        values = list(args)
-        unexpected = frozenset(self._params[i] for i in self._number_positions
-                               if isinstance(values[i], np.ndarray) and values[i].ndim)
-        if unexpected:
-            if self.variant is not None and self._arrays:
-                return self.variant(unexpected)(*values)
-            raise TypeError(f"{self.__name__}(): argument '{min(unexpected)}' is an array, but the function uses it "
-                            "as a number (it never indexes, reduces or multiplies it as an array)")
-        for i in self._differentiated_positions:
-            value = values[i]
-            if not (type(value) is np.ndarray and value.dtype == np.float64 and value.flags.c_contiguous
-                    and value.ndim in (1, 2) and self._arrays or type(value) is float and self.jit):
-                value = _differentiated_argument(self.__name__, self._params[i], value, self._arrays)
-                if not self.jit and not isinstance(value, np.ndarray):
-                    value = np.float64(value)   # NumPy scalars divide by zero like compiled code does
-            values[i] = value
-        return _run(self.__name__, self.dispatcher, self._params, values, self.jit)
-
-    def __repr__(self):
-        return f"<s2sdiff {self.__name__}{self._signature}>"
-
-
-@typeof_impl.register(Transformed)
-def _typeof_transformed(value, context):
-    # Inside njit code a transform is just its dispatcher.
-    return numba.typeof(value.dispatcher)
-
-
-def _run(name, compiled, params, values, jit):
-    """Call generated code; errors from inside it name the arguments, with their types or shapes."""
-    try:
-        if not jit:
-            with np.errstate(all="ignore"):
-                return compiled(*values)
-        return compiled(*values)
-    except TypingError as exc:
-        described = ", ".join(f"{n}: {numba.typeof(v)}" for n, v in zip(params, values))
-        raise TypeError(f"{name}() cannot run on arguments ({described}): {_numba_reason(exc)}") from None
-    except np.linalg.LinAlgError:
-        raise
-    except ValueError as exc:          # shapes that do not fit, found inside the generated code
-        shapes = ", ".join(f"{n}: {np.shape(v)}" for n, v in zip(params, values))
-        raise ValueError(f"{name}(): the arguments' shapes do not fit the function ({shapes}): {exc}") from None
-
-
-def _numba_reason(exc) -> str:
-    """The one informative line of a numba typing error."""
-    lines = [line.strip() for line in str(exc).splitlines()]
-    for i, line in enumerate(lines):
-        if line.startswith("No implementation of function") or line.startswith("Cannot unify"):
-            detail = next((text for text in lines[i + 1:] if text.startswith(">>>")), "")
-            return f"{line} {detail}".strip()
-        if line.startswith("Use of unsupported NumPy function") or line.startswith("Untyped global name"):
-            return f"{line} (numba cannot call it from compiled code)"
-    return "numba cannot compile the generated code for these argument types"
-
-
-def _differentiated_argument(function_name, name, value, arrays_allowed):
-    """A differentiated argument as compiled code takes it: a float, or a float64 array."""
-    if isinstance(value, np.ndarray):
-        if not arrays_allowed:
-            raise TypeError(f"{function_name}(): argument '{name}' is an array; sd.derivative is for functions "
-                            "of one real variable, use sd.jacobian or sd.grad")
-        if not np.issubdtype(value.dtype, np.floating):
-            raise TypeError(f"{function_name}(): argument '{name}' is differentiated but is a {value.dtype} "
-                            "array; integer arrays are never differentiated — pass a float array")
-        if value.ndim not in (1, 2):
-            raise TypeError(f"{function_name}(): argument '{name}' has {value.ndim} dimensions; "
-                            "s2sdiff differentiates 1-D and 2-D arrays")
-        return np.ascontiguousarray(value, dtype=np.float64)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{function_name}(): argument '{name}' is differentiated and must be a real number"
-                        f"{' or a float array' if arrays_allowed else ''}, got {type(value).__name__}")
-    return float(value)
 
 
 # ---- options ------------------------------------------------------------------------
@@ -167,281 +58,40 @@ def _check_mode(mode):
         raise S2SDiffError(f"mode must be one of {MODES}, got {mode!r}")
 
 
-_transforms: dict = {}
-
-
-def _cached(kind, f, options, build, arrays=frozenset()):
-    """The transform built by `build(arrays)`, once per (function, options, array parameters).
-
-    `arrays` names parameters known to be arrays beyond what the code shows; a call with an
-    array where the code shows no evidence of one gets (and caches) the variant for it."""
-    py_func = python_function(f)
-    key = (kind, py_func, py_func.__code__, options, arrays)
-    with LOCK:
-        if key not in _transforms:
-            transformed = build(arrays)
-            transformed.variant = lambda more: _cached(kind, f, options, build, arrays | more)
-            _transforms[key] = transformed
-        return _transforms[key]
-
-
-# ---- wrapper generation ---------------------------------------------------------------
-
-class _Wrapper:
-    """Writes the small generated function a transform returns (`f_grad`, `f_jacobian`, …):
-    it calls compiled units and packs their results, and is compiled like them."""
-
-    def __init__(self, kind, f, mode, jit, arrays=frozenset(), of=None):
-        self.kind, self.mode, self.jit, self.arrays = kind, mode, jit, arrays
-        self.function = normalize(python_function(f))
-        self.of = of or self.function.name            # the user's function, named in the wrapper
-        self.namer = Namer(set(self.function.params) | {"np", "math"} | set(HELPERS))
-        self.units, self.lines, self.namespace = [], [], {}
-
-    def use(self, unit) -> str:
-        if unit not in self.units:
-            self.units.append(unit)
-            self.namer.taken.add(unit.function.name)
-        return unit.function.name
-
-    def finish(self, returned: str, differentiated) -> "Transformed":
-        fn = self.function
-        name = self.namer.fresh(f"{self.of}_{self.kind}")
-        params = ", ".join(_with_default(p, fn.defaults) for p in fn.params)
-        source = "\n".join([f"# {self.kind} of {self.of} — {self.mode} mode, generated by s2sdiff",
-                            f"def {name}({params}):"]
-                           + ["    " + line for line in self.lines + [f"return {returned}"]]) + "\n"
-        namespace = {unit.function.name: unit.compiled for unit in self.units}
-        namespace.update(self.namespace, np=np, **HELPERS)
-        py, compiled = compiler.function(source, namespace, name, self.jit)
-        return Transformed(name, _joined_sources(self.units) + "\n\n\n" + source, py, compiled,
-                           [fn.params[i] for i in differentiated], self.jit, arrays=self.kind != "derivative",
-                           numbers=set(fn.params) - array_parameters(fn) - self.arrays)
-
-
-def _packed(results, many) -> str:
-    return ", ".join(results) + ("," if len(results) == 1 else "") if many else results[0]
-
-
-def _joined_sources(units) -> str:
-    seen, parts = set(), []
-    for unit in units:
-        for part in unit.full_source.split("\n\n\n"):
-            if part not in seen:
-                seen.add(part)
-                parts.append(part)
-    return "\n\n\n".join(parts)
-
-
-def _with_default(param, defaults):
-    if param in defaults and isinstance(defaults[param], (int, float, bool)):
-        return f"{param}={defaults[param]!r}"
-    return param
-
-
-def _forward_columns(w: _Wrapper, f, indices, as_array) -> tuple:
-    """d(outputs)/d(param) for each index, a tuple result's partials packed into an array
-    (`as_array`) or a tuple."""
-    fn = w.function
-    arrays = array_parameters(fn) | w.arrays
-    results, first_values = [], None
-    for index in indices:
-        values, partials = _partials(w, f, index)
-        first_values = first_values or values
-        if not fn.tuple_result:
-            results.append(partials[0])
-            continue
-        result = w.namer.fresh("d_d" + fn.params[index])
-        packed = f"({', '.join(partials)},)"
-        pack = "np.stack" if fn.params[index] in arrays else "np.array"
-        w.lines.append(f"{result} = " + (f"{pack}({packed})" if as_array else packed))
-        results.append(result)
-    return first_values, results
-
-
-def _partials(w: _Wrapper, f, index) -> tuple:
-    """(value names, [d output_k / d param for each output k]): one tangent sweep seeded
-    with 1.0, or for an array parameter batched sweeps of unit seeds (one per
-    element where the tangent code does not batch), each partial then shaped
-    output.shape + param.shape.
-
-    Each sweep uses a tangent function in that one parameter, so the other parameters'
-    tangents are symbolic zeros: a partial never picks up 0 * inf from another one."""
-    fn = w.function
-    param = fn.params[index]
-    m = fn.n_outputs
-    values = [w.namer.fresh(f"z{k + 1}" if fn.tuple_result else "z") for k in range(m)]
-    tangents = [w.namer.fresh(f"dz{k + 1}_d{param}" if fn.tuple_result else f"d{fn.name}_d{param}")
-                for k in range(m)]
-    if param in array_parameters(fn) | w.arrays:
-        try:
-            batched_jvp = derived_unit("bjvp", f, (index,), w.jit, arrays=w.arrays)
-        except NotBatched:
-            jvp = w.use(derived_unit("jvp", f, (index,), w.jit, arrays=w.arrays))
-            return _column_sweeps(w, param, jvp, values, tangents)
-        return _block_sweeps(w, param, w.use(batched_jvp), values, tangents)
-    jvp = w.use(derived_unit("jvp", f, (index,), w.jit, arrays=w.arrays))
-    w.lines.append(f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + ['1.0'])})")
-    return values, tangents
-
-
-def _jacobian_names(w: _Wrapper, param) -> tuple:
-    """Names for the (outputs × inputs) matrices of each output's partials in `param`, and
-    for those partials shaped output.shape + param.shape."""
-    fn = w.function
-    outputs = range(fn.n_outputs)
-    jacs = [w.namer.fresh(f"J{j + 1 if fn.tuple_result else ''}_{param}") for j in outputs]
-    partials = [w.namer.fresh(f"dz{j + 1}_d{param}" if fn.tuple_result else f"d{fn.name}_d{param}") for j in outputs]
-    return jacs, partials
-
-
-def _block_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
-    """The partials in blocks of columns (runtime.block_width: up to 64), each block one
-    batched tangent sweep."""
-    fn = w.function
-    n, width, start, stop = (w.namer.fresh(name) for name in (f"n_{param}", "width", "start", "stop"))
-    jacs, partials = _jacobian_names(w, param)
-    seeds = f"seed_block({param}, {start}, {stop})"
-    sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [seeds])})"
-    w.lines += [f"{n} = size_of({param})",
-                f"{width} = block_width({n})",
-                f"{start}, {stop} = 0, min({width}, {n})", sweep]
-    w.lines += [f"{jac} = np.empty((size_of({z}), {n}))" for jac, z in zip(jacs, values)]
-    w.lines += [f"store_columns({jac}, {start}, {t})" for jac, t in zip(jacs, tangents)]
-    w.lines += [f"for {start} in range({width}, {n}, {width}):",
-                f"    {stop} = min({start} + {width}, {n})",
-                f"    {sweep}"]
-    w.lines += [f"    store_columns({jac}, {start}, {t})" for jac, t in zip(jacs, tangents)]
-    w.lines += [f"{d} = shaped_partial({jac}, {z}, {param})" for d, jac, z in zip(partials, jacs, values)]
-    return values, partials
-
-
-def _column_sweeps(w: _Wrapper, param, jvp, values, tangents) -> tuple:
-    """The partials one column at a time, a unit seed per element of the parameter."""
-    fn = w.function
-    seed, tangent, k = (w.namer.fresh(n) for n in (f"seed_{param}", f"d{param}", "k"))
-    jacs, partials = _jacobian_names(w, param)
-    sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [tangent])})"
-    # size_of, seed_view and shaped_partial: a number passed for a parameter the code may use
-    # as an array (`np.sum(x * a)`) is one column
-    w.lines += [f"{seed} = np.zeros(size_of({param}))",
-                f"{seed}[0] = 1.0",
-                f"{tangent} = seed_view({seed}, {param})", sweep]
-    w.lines += [f"{jac} = np.empty((size_of({t}), size_of({param})))" for jac, t in zip(jacs, tangents)]
-    w.lines += [f"store_column({jac}, 0, {t})" for jac, t in zip(jacs, tangents)]
-    w.lines += [f"for {k} in range(1, size_of({param})):",
-                f"    {seed}[{k} - 1] = 0.0",
-                f"    {seed}[{k}] = 1.0",
-                f"    {sweep}"]
-    w.lines += [f"    store_column({jac}, {k}, {t})" for jac, t in zip(jacs, tangents)]
-    w.lines += [f"{d} = shaped_partial({jac}, {t}, {param})" for d, jac, t in zip(partials, jacs, tangents)]
-    return values, partials
-
-
-def _reverse_rows(w: _Wrapper, f, indices, with_value, seeds=None, parallel=False):
-    """One adjoint sweep: (value names, adjoint names) for the parameters `indices`."""
-    fn = w.function
-    vjp = w.use(derived_unit("vjp" if with_value else "vjp_grad", f, tuple(indices), w.jit, arrays=w.arrays,
-                             parallel=parallel))
-    values = ([w.namer.fresh("value")] if not fn.tuple_result
-              else [w.namer.fresh(f"value{k + 1}") for k in range(fn.n_outputs)]) if with_value else []
-    adjoints = [w.namer.fresh(f"d{fn.name}_d{fn.params[i]}") for i in indices]
-    seeds = seeds or ["1.0"]
-    w.lines.append(f"{', '.join(values + adjoints)} = {vjp}({', '.join(fn.params + list(seeds))})")
-    return values, adjoints
-
-
-def _reverse_columns(w: _Wrapper, f, indices) -> list:
-    """Jacobian columns in reverse mode: one adjoint sweep per output, then regroup."""
-    fn = w.function
-    if _returns_array(fn, w.arrays):
-        return _array_rows(w, f, indices)
-    if not fn.tuple_result:
-        return _reverse_rows(w, f, indices, with_value=False)[1]
-    rows = []
-    for k in range(fn.n_outputs):
-        seeds = ["1.0" if j == k else "0.0" for j in range(fn.n_outputs)]
-        rows.append(_reverse_rows(w, f, indices, with_value=False, seeds=seeds)[1])
-    columns, arrays = [], array_parameters(fn) | w.arrays
-    for j, index in enumerate(indices):
-        column = w.namer.fresh("d_d" + fn.params[index])
-        stack = "np.stack" if fn.params[index] in arrays else "np.array"
-        w.lines.append(f"{column} = {stack}(({', '.join(row[j] for row in rows)},))")
-        columns.append(column)
-    return columns
-
-
-def _array_rows(w: _Wrapper, f, indices) -> list:
-    """The Jacobian of an array-valued f, shape out.shape + param.shape: one adjoint sweep
-    per output element, seeded with a unit cotangent viewed in the output's shape."""
-    fn = w.function
-    params = [fn.params[i] for i in indices]
-    vjp = w.use(derived_unit("vjp_grad", f, tuple(indices), w.jit, arrays=w.arrays))
-    primal = w.namer.fresh(f"{fn.name}_primal")
-    w.namespace[primal] = compiler.primal(f, w.jit)
-    value, seed, cotangent, k = (w.namer.fresh(n) for n in ("value", "seed", "cotangent", "k"))
-    jacs = [w.namer.fresh(f"J_{p}") for p in params]
-    adjoints = [w.namer.fresh(f"b{p}") for p in params]
-    w.lines += [f"{value} = {primal}({', '.join(fn.params)})",
-                f"{seed} = np.zeros({value}.size)",
-                f"{cotangent} = {seed}.reshape({value}.shape)"]
-    w.lines += [f"{jac} = np.empty(({value}.size, size_of({p})))" for jac, p in zip(jacs, params)]
-    w.lines += [f"for {k} in range({value}.size):",
-                f"    {seed}[{k}] = 1.0",
-                f"    {', '.join(adjoints)} = "
-                f"{vjp}({', '.join(fn.params + [cotangent])})",
-                f"    {seed}[{k}] = 0.0"]
-    w.lines += [f"    store_row({jac}, {k}, {b})" for jac, b in zip(jacs, adjoints)]
-    results = []
-    for jac, p in zip(jacs, params):
-        results.append(w.namer.fresh("d_d" + p))
-        w.lines.append(f"{results[-1]} = {jac}.reshape({value}.shape + shape_of({p}))")
-    return results
-
-
-def _returns_certain_array(fn, arrays) -> bool:
-    (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values[:1]
-    return not fn.tuple_result and isinstance(value, ir.Name) and value.id in certain_arrays(fn, arrays)
-
-
-def _returns_array(fn, arrays) -> bool:
-    """Whether f returns one value that is not a number (by the evidence of its code)."""
-    if fn.tuple_result:
-        return False
-    (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values
-    return isinstance(value, ir.Name) and value.id not in number_names(fn, arrays)
-
 
 # ---- public transforms ----------------------------------------------------------------
 
-def derivative(f, order=1, *, jit=True):
+def derivative(f, order=1, *, jit=True, check=None):
     """f' (forward mode) of a function of one real variable, with further arguments held fixed.
 
-    For a tuple-valued f the result is the tuple of the components' derivatives."""
+    For a tuple-valued f the result is the tuple of the components' derivatives.
+    `check=True` (every transform takes it; $S2SDIFF_CHECK=1 turns it on everywhere)
+    verifies the first call's derivative against differences of f (selfcheck.py)."""
     if not isinstance(order, (int, np.integer)) or order < 1:
         raise S2SDiffError(f"order must be a positive integer, got {order!r}")
-    if order > 1:
-        return derivative(derivative(f, order - 1, jit=jit), jit=jit)
+    check = selfcheck.enabled(check)
+    inner = f if order == 1 else derivative(f, order - 1, jit=jit)
 
-    def build(arrays):
-        w = _Wrapper("derivative", f, "forward", jit)
-        return w.finish(_packed(_forward_columns(w, f, (0,), as_array=False)[1], False), (0,))
-    return _cached("derivative", f, (jit,), build)
+    def build(kinds):
+        w = Wrapper("derivative", inner, "forward", jit, kinds)
+        verify = selfcheck.for_derivative(f, order, jit) if check else None
+        return w.finish(packed(forward_columns(w, inner, (0,), as_array=False)[1], False), (0,), verify)
+    return cached("derivative", inner, (jit, check), build)
 
 
-def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False):
+def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, check=None):
     """Gradient of a scalar-valued f in the argument(s) `wrt`.  `parallel=True` compiles
     with numba's parallel=True: array expressions run on all threads, and so do the
     adjoint loops whose iterations are independent (cut into chunks, see parallel.py)."""
-    return _gradient("grad", f, wrt, mode, jit, parallel)
+    return _gradient("grad", f, wrt, mode, jit, parallel, check)
 
 
-def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False):
+def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, check=None):
     """`(f(*args), grad)` in one pass."""
-    return _gradient("value_and_grad", f, wrt, mode, jit, parallel)
+    return _gradient("value_and_grad", f, wrt, mode, jit, parallel, check)
 
 
-def _gradient(kind, f, wrt, mode, jit, parallel=False):
+def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
     function = normalize(python_function(f))
@@ -452,53 +102,64 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False):
 
     if parallel and mode != "reverse":
         raise S2SDiffError("parallel=True is for reverse mode")
+    check = selfcheck.enabled(check)
 
-    def build(arrays):
-        w = _Wrapper(kind, f, mode, jit, arrays)
-        if _returns_certain_array(w.function, arrays):
+    def build(kinds):
+        w = Wrapper(kind, f, mode, jit, kinds)
+        if returns_certain_array(w.function, kinds):
             raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns an array; "
                                "use sd.jacobian")
+        # a value that may be an array is checked, never silently summed (as JAX does); the code
+        # numba callers get (no kinds) takes `x[i]` for a number, which numba's typing holds it to
+        checked = not returns_number(w.function, kinds, guess=not kinds)
         if mode == "forward":
-            values, results = _forward_columns(w, f, indices, as_array=False)
+            values, results = forward_columns(w, f, indices, as_array=False)
         else:
-            values, results = _reverse_rows(w, f, indices, with_value, parallel=parallel)
-        gradient = _packed(results, many)
+            values, results = reverse_rows(w, f, indices, with_value or checked, parallel=parallel)
+        if checked:
+            w.lines.append(f"scalar_output({values[0]})")
+        gradient = packed(results, many)
+        verify = selfcheck.for_gradient(f, indices, many, mode, with_value, jit) if check else None
         return w.finish(f"{values[0]}, ({gradient})" if with_value and many
-                        else f"{values[0]}, {gradient}" if with_value else gradient, indices)
-    return _cached(kind, f, (indices, many, mode, jit, parallel), build)
+                        else f"{values[0]}, {gradient}" if with_value else gradient, indices, verify)
+    return cached(kind, f, (indices, many, mode, jit, parallel, check), build)
 
 
-def jacobian(f, wrt=0, mode="forward", *, jit=True):
+def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
     """Jacobian with shape out.shape + in.shape (a tuple result counts as 1-D)."""
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
+    check = selfcheck.enabled(check)
 
-    def build(arrays):
-        w = _Wrapper("jacobian", f, mode, jit, arrays)
+    def build(kinds):
+        w = Wrapper("jacobian", f, mode, jit, kinds)
         if mode == "forward":
-            results = _forward_columns(w, f, indices, as_array=True)[1]
+            results = forward_columns(w, f, indices, as_array=True)[1]
         else:
-            results = _reverse_columns(w, f, indices)
-        return w.finish(_packed(results, many), indices)
-    return _cached("jacobian", f, (indices, many, mode, jit), build)
+            results = reverse_columns(w, f, indices)
+        verify = selfcheck.for_jacobian(f, indices, many, mode, jit) if check else None
+        return w.finish(packed(results, many), indices, verify)
+    return cached("jacobian", f, (indices, many, mode, jit, check), build)
 
 
-def hessian(f, wrt=0, *, jit=True):
+def hessian(f, wrt=0, *, jit=True, check=None):
     """Second derivatives of a scalar-valued f, forward mode over the reverse-mode gradient:
     shape in.shape + in.shape for one `wrt`; for a tuple `wrt`, a tuple of tuples with
     H[i][j] = d²f / d(wrt i) d(wrt j)."""
     indices, many = resolve_wrt(f, wrt)
     gradient = grad(f, wrt=wrt, jit=jit)
+    check = selfcheck.enabled(check)
 
-    def build(arrays):
-        inner = gradient.variant(arrays) if arrays else gradient      # its zeros take the arrays' shapes
-        w = _Wrapper("hessian", inner, "forward over reverse", jit, arrays, of=python_function(f).__name__)
-        columns = [_partials(w, inner, j)[1] for j in indices]      # columns[j][i] = d g_i / d x_j
+    def build(kinds):
+        inner = gradient.variant(kinds) if kinds else gradient      # its zeros take the arrays' shapes
+        w = Wrapper("hessian", inner, "forward over reverse", jit, kinds, of=python_function(f).__name__)
+        columns = [partials(w, inner, j)[1] for j in indices]      # columns[j][i] = d g_i / d x_j
+        verify = selfcheck.for_hessian(f, indices, many, jit) if check else None
         if not many:
-            return w.finish(columns[0][0], indices)
+            return w.finish(columns[0][0], indices, verify)
         rows = [f"({', '.join(column[i] for column in columns)},)" for i in range(len(indices))]
-        return w.finish(f"({', '.join(rows)},)", indices)
-    return _cached("hessian", f, (indices, many, jit), build)
+        return w.finish(f"({', '.join(rows)},)", indices, verify)
+    return cached("hessian", f, (indices, many, jit, check), build)
 
 
 def _all_arguments(f, args, what, arrays):
@@ -508,43 +169,45 @@ def _all_arguments(f, args, what, arrays):
     if len(args) != len(params):
         raise S2SDiffError(f"{what}: {python_function(f).__name__} takes {len(params)} argument(s), got {len(args)}")
     name = python_function(f).__name__
-    return tuple(v if _is_integer(v) else _differentiated_argument(name, p, v, arrays) for p, v in zip(params, args))
+    return tuple(v if is_integer(v) else differentiated_argument(name, p, v, arrays) for p, v in zip(params, args))
 
 
-def _is_integer(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _array_arguments(f, args) -> frozenset:
-    return frozenset(p for p, v in zip(_params(f), args) if isinstance(v, np.ndarray))
 
 
-def jvp(f, primals, tangents, *, jit=True):
+def jvp(f, primals, tangents, *, jit=True, check=None):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
     primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=True)
     tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True)
-    unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals))
+    unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, kinds=call_kinds(_params(f), primals))
     params = _params(f)
     for p, primal, tangent in zip(params, primals, tangents):
         if np.shape(primal) != np.shape(tangent):
             raise ValueError(f"jvp: the tangent of '{p}' has shape {np.shape(tangent)}, its primal {np.shape(primal)}")
-        if _is_integer(primal) and tangent != 0:
+        if is_integer(primal) and tangent != 0:
             raise ValueError(f"jvp: '{p}' is an integer, never differentiated: its tangent must be 0, got {tangent!r}")
-    tangents = tuple(0.0 if _is_integer(primal) else t for primal, t in zip(primals, tangents))
-    out = _run(unit.function.name, unit.compiled, params + [f"d{p}" for p in params], primals + tangents, jit)
-    if not normalize(python_function(f)).tuple_result:
-        return out[0], out[1]
-    m = unit.function.n_outputs // 2
-    return tuple(out[:m]), tuple(out[m:])
+    tangents = tuple(0.0 if is_integer(primal) else t for primal, t in zip(primals, tangents))
+    out = run(unit.function.name, unit.compiled, params + [f"d{p}" for p in params], primals + tangents, jit)
+    if normalize(python_function(f)).tuple_result:
+        m = unit.function.n_outputs // 2
+        out = tuple(out[:m]), tuple(out[m:])
+    if selfcheck.enabled(check):
+        selfcheck.check_jvp(f"jvp({python_function(f).__name__})", f, primals, tangents, out[1], jit)
+    return out[0], out[1]
 
 
-def vjp(f, *primals, jit=True):
+def vjp(f, *primals, jit=True, check=None):
     """`(f(*primals), vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument."""
     primals = _all_arguments(f, primals, "vjp", arrays=True)
     function = normalize(python_function(f))
-    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, arrays=_array_arguments(f, primals))
+    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=call_kinds(_params(f), primals))
     params = _params(f)
-    value = _run(function.name, compiler.primal(f, jit), params, primals, jit)
+    try:
+        value = run(function.name, compiler.primal(f, jit), params, primals, jit)
+    except TypeError:           # numba lacks a form the code uses (np.dot of a number): the Python run's value
+        value = run(function.name, python_function(f), params, primals, False)
+    checks = [True] if selfcheck.enabled(check) else []     # the first call of vjp_fn is checked
     m = function.n_outputs
     values = value if function.tuple_result else (value,)
 
@@ -559,7 +222,10 @@ def vjp(f, *primals, jit=True):
                 raise ValueError(f"vjp_fn: cotangent {k} has shape {np.shape(seed)}, the output {np.shape(out)}")
         seeds = tuple(np.asarray(c, dtype=np.float64) if np.ndim(c) else float(c) for c in seeds)
         seed_names = [f"b{function.name}{k + 1 if m > 1 else ''}" for k in range(m)]
-        out = _run(unit.function.name, unit.compiled, params + seed_names, primals + seeds, jit)
+        out = run(unit.function.name, unit.compiled, params + seed_names, primals + seeds, jit)
+        if checks:
+            checks.clear()
+            selfcheck.check_vjp(f"vjp({function.name})", f, primals, cotangent, tuple(out[m:]), jit)
         return tuple(out[m:])
     return value, vjp_fn
 
@@ -567,7 +233,7 @@ def vjp(f, *primals, jit=True):
 def clear_caches():
     """Forget every transform built so far (the next request re-reads the source)."""
     from . import normalize as normalize_stage, pipeline
-    _transforms.clear()
+    wrappers.transforms.clear()
     pipeline._units.clear()
     normalize_stage._normalized.clear()
 

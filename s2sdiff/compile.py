@@ -47,22 +47,25 @@ def _python_math():
 PYTHON_MATH = _python_math()
 
 
-def function(source: str, namespace: dict, name: str, jit: bool = True, parallel: bool = False) -> tuple:
+def function(source: str, namespace: dict, name: str, jit: bool = True, parallel: bool = False,
+             origin=None) -> tuple:
     """(the Python function `name` that `source` defines in `namespace`, its compiled form;
-    `parallel`: numba's parallel=True, for prange loops and array expressions on threads).
+    `parallel`: numba's parallel=True, for prange loops and array expressions on threads;
+    `origin`: the user's function the code was generated from, which s2sdiff names in its
+    messages when it reads the code back — parse.py).
 
     Without numba, `math` is replaced by NumPy's versions of its functions, so the Python
     run returns inf and nan where compiled code does instead of raising."""
     if not jit:
         if namespace.get("math") is math:
             namespace["math"] = PYTHON_MATH
-        py_func = _load(source, namespace, name, _memory_name(name, source))
+        py_func = _load(source, namespace, name, _memory_name(name, source), origin)
         return py_func, py_func
     # numba cannot cache prange code (its thread pool is a dynamic global)
     key = None if parallel else _fingerprint(source, namespace)
     path = _cache_file(name, key, source) if key else None
     if path is None:
-        py_func = _load(source, namespace, name, _memory_name(name, source))
+        py_func = _load(source, namespace, name, _memory_name(name, source), origin)
         compiled = numba.njit(parallel=parallel, **NJIT_OPTIONS)(py_func)
         compiled.s2sdiff_key = ""           # kept in memory only: so is what calls it
         return py_func, compiled
@@ -71,7 +74,7 @@ def function(source: str, namespace: dict, name: str, jit: bool = True, parallel
     module.__file__ = str(path)
     sys.modules[module.__name__] = module
     module.__dict__.update(namespace)
-    py_func = _load(source, module.__dict__, name, str(path))
+    py_func = _load(source, module.__dict__, name, str(path), origin)
     compiled = numba.njit(cache=True, **NJIT_OPTIONS)(py_func)
     compiled.s2sdiff_key = key
     return py_func, compiled
@@ -82,10 +85,13 @@ def _memory_name(name, source) -> str:
     return f"<s2sdiff:{name}:{hashlib.sha256(source.encode()).hexdigest()[:10]}>"
 
 
-def _load(source, namespace, name, filename) -> types.FunctionType:
+def _load(source, namespace, name, filename, origin=None) -> types.FunctionType:
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     exec(compile(source, filename, "exec"), namespace)
-    return namespace[name]
+    py_func = namespace[name]
+    if origin is not None:
+        py_func.s2sdiff_origin = getattr(origin, "s2sdiff_origin", origin)
+    return py_func
 
 
 # ---- the disk cache ------------------------------------------------------------------

@@ -13,6 +13,11 @@ class UnsupportedError(S2SDiffError):
     """A construct outside the differentiable language (DESIGN §2), found at transform time."""
 
 
+class DerivativeMismatch(S2SDiffError):
+    """check=True found a derivative that disagrees with differences of the function, or
+    forward mode disagreeing with reverse mode (selfcheck.py)."""
+
+
 def source_excerpt(filename: str, node: ast.AST | None, line_offset: int = 0) -> str:
     """`File "f.py", line 12` plus the offending line with a caret under the construct."""
     if node is None or not hasattr(node, "lineno"):
@@ -27,7 +32,7 @@ def source_excerpt(filename: str, node: ast.AST | None, line_offset: int = 0) ->
         return out
     start = max(column - indent, 0)
     end_col = getattr(node, "end_col_offset", None)
-    if getattr(node, "end_lineno", node.lineno) != node.lineno or end_col is None:
+    if getattr(node, "end_lineno", node.lineno) != node.lineno or end_col is None or getattr(node, "whole_line", False):
         end_col = len(text)
     width = max(end_col - column, 1)
     return f"{out}\n    {stripped}\n    {' ' * start}{'^' * width}"

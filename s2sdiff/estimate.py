@@ -45,6 +45,12 @@ def finite_difference(f, x, method="central", h=None, *, args=(), vectorized=Fal
     h = _steps("h", h, point)
     up = (point + h) - point
     down = point - (point - h)
+    taken = {"forward": up, "backward": down, "central": up + down}[method]
+    if np.any(taken == 0.0):
+        k = int(np.argmax(taken == 0.0))
+        raise S2SDiffError(f"finite_difference: the step h = {np.ravel(h)[k]:g} is below the spacing of floats at "
+                           f"x = {point[k]:g} ({np.spacing(point[k]):g}): x + h == x, so the difference is 0/0; "
+                           "use a larger h (the default is ∛ε·max(1, |x|) for central differences)")
     if method == "forward":
         values = _values(f, np.vstack([point, point + np.diag(up)]), args, scalar, vectorized)
         columns = (values[1:] - values[0]) / _along_first(up, values)

@@ -50,7 +50,7 @@ class Derived:
     kind: str
     callee: object
     active: tuple
-    arrays: frozenset = frozenset()     # the callee's parameters the caller passes arrays (or maybe arrays) for
+    kinds: frozenset = frozenset()      # what the call fixes about the callee's parameters (analyze.ARRAY)
 
     @property
     def node(self):
@@ -207,6 +207,7 @@ class Function:
     user_names: frozenset = frozenset()                # names the user's own code binds
     numbers: frozenset = frozenset()                   # names known to hold numbers (not arrays)
     chunkable: frozenset = frozenset()                 # loop variables of loops threads may share
+    updated: tuple = ()                                # (name, line) of `name += ...` in the user's code
 
 
 def walk(body):
@@ -315,6 +316,18 @@ def assigned_within(body) -> set:
         if isinstance(stmt, For):
             names.add(stmt.var)
     return names
+
+
+def walk_in_loops(body, loops=()):
+    """(statement, the loops around it from the outermost), for every statement of a body in
+    the order of the text."""
+    for stmt in body:
+        yield stmt, loops
+        if isinstance(stmt, If):
+            yield from walk_in_loops(stmt.body, loops)
+            yield from walk_in_loops(stmt.orelse, loops)
+        elif isinstance(stmt, (For, While)):
+            yield from walk_in_loops(stmt.body, loops + (stmt,))
 
 
 def this_level(body):

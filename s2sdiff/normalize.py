@@ -250,6 +250,7 @@ class _UserLowering(_Lowering):
         self.namespace: dict = {}
         self.returns: list = []
         self.written: dict = {}       # arrays assigned elements -> the first such target
+        self.updated: dict = {}       # names given an augmented assignment -> the first one
 
     def error(self, message, node):
         return self.parsed.error(message, node)
@@ -272,11 +273,14 @@ class _UserLowering(_Lowering):
             raise self.error(f"{tree.name} can reach its end without returning a value", tree)
         self.check_written_arrays(body)
         first = self.returns[0]
-        lines = range(tree.lineno, (tree.end_lineno or tree.lineno) + 1)
+        numbers = [n for node in ast.walk(tree) for n in (getattr(node, "lineno", None),
+                                                          getattr(node, "end_lineno", None)) if n]
+        lines = range(min(numbers), max(numbers) + 1)
         source_lines = {n: linecache.getline(self.parsed.filename, n).strip() for n in lines}
         return ir.Function(tree.name, list(self.parsed.params), body, self.parsed.filename,
                            source_lines, self.namespace, len(first.values), first.tuple_result,
-                           dict(self.parsed.defaults), self.parsed.py_func, user_names=frozenset(self.parsed.local_names))
+                           dict(self.parsed.defaults), self.parsed.py_func, user_names=frozenset(self.parsed.local_names),
+                           updated=tuple((name, node.lineno) for name, node in self.updated.items()))
 
     def check_written_arrays(self, body):
         """An array assigned elements must be the function's own and have no second name,
@@ -337,10 +341,10 @@ class _UserLowering(_Lowering):
             value = self.resolve(node)
             if isinstance(value, (numbers.Number, bool)) or value is None:
                 return ir.Const(value)
-        elif node.attr == "size" and isinstance(node.value, ast.Name):
-            return self.prim("size", (self.name(node.value),), "op", node)
-        elif node.attr == "T" and isinstance(node.value, ast.Name):
-            return self.prim("transpose", (self.name(node.value),), "op", node)
+        elif node.attr == "size":
+            return self.prim("size", (self.atom(node.value),), "op", node)
+        elif node.attr == "T":
+            return self.prim("transpose", (self.atom(node.value),), "op", node)
         raise self.error(f"attribute '.{node.attr}' is not supported here", node)
 
     def index(self, node):
@@ -351,11 +355,11 @@ class _UserLowering(_Lowering):
     def subscript(self, node: ast.Subscript):
         base, index = node.value, node.slice
         elements = index.elts if isinstance(index, ast.Tuple) else [index]
-        if (isinstance(base, ast.Attribute) and base.attr == "shape" and isinstance(base.value, ast.Name)
-                and base.value.id in self.parsed.local_names):
+        if isinstance(base, ast.Attribute) and base.attr == "shape" \
+                and not _is_free_chain(base.value, self.parsed.local_names):
             if not (isinstance(index, ast.Constant) and isinstance(index.value, int)):
                 raise self.error("x.shape[k] needs a constant k", index)
-            return self.prim("dim", (self.name(base.value), ir.Const(index.value)), "op", node)
+            return self.prim("dim", (self.atom(base.value), ir.Const(index.value)), "op", node)
         if isinstance(base, ast.Name) and base.id in self.parsed.local_names:
             return ir.Item(ir.Name(base.id), tuple(self.index(e) for e in elements))
         raise self.error("only indexing of a local array (x[i], x[i, j]) is supported", node)
@@ -444,10 +448,10 @@ class _UserLowering(_Lowering):
     _METHODS = {"sum": np.sum, "mean": np.mean, "copy": np.copy, "dot": np.dot, "transpose": np.transpose}
 
     def array_method(self, node: ast.Call):
-        """`x.sum(axis=0)`, `x.copy()`, `x.dot(y)` on a local array: the np function on x."""
+        """`x.sum(axis=0)`, `H[i].copy()`, `x.dot(y)` on a local array or an expression: the np
+        function on it."""
         func = node.func
-        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                and func.value.id in self.parsed.local_names):
+        if not isinstance(func, ast.Attribute) or _is_free_chain(func.value, self.parsed.local_names):
             return None
         if func.attr not in self._METHODS:
             raise self.error(f"the method .{func.attr}() is not supported", node)
@@ -522,6 +526,13 @@ class _UserLowering(_Lowering):
         args = tuple(self.shape_atom(a) for a in node.args)
         if node.keywords:
             raise self.error(f"keyword arguments to {ast.unparse(node.func)} are not supported", node)
+        root = node.func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id not in self.parsed.local_names:
+            # called as the user spells it (`np.einsum`), so numba's messages name it so too
+            self.namespace[root.id] = self.free_value(root.id, root)
+            return ir.Opaque(ast.unparse(node.func), args, node)
         name = self.namer.fresh(getattr(func, "__name__", "call"))
         self.namespace[name] = func
         return ir.Opaque(name, args, node)
@@ -579,6 +590,7 @@ class _UserLowering(_Lowering):
             raise self.error(f"augmented assignment to {ast.unparse(target)} is not supported", target)
         load = ast.copy_location(ast.Name(target.id, ast.Load()), target)
         self.assign(ast.copy_location(ast.BinOp(load, node.op, node.value), node), target.id)
+        self.updated.setdefault(target.id, node)     # in place, if it is an array (analyze.check_in_place)
 
     def bind_target(self, target, atom, node):
         if isinstance(target, ast.Name):
@@ -659,8 +671,8 @@ class _UserLowering(_Lowering):
         value = node.value
         if value is None:
             raise self.error("return without a value: s2sdiff differentiates functions that return numbers", node)
-        if isinstance(value, ast.Tuple):
-            ret = ir.Return(tuple(self.atom(e) for e in value.elts), True, node.lineno)
+        if isinstance(value, ast.Tuple):         # nested tuples count flat: (value, (g1, g2)) has 3 outputs
+            ret = ir.Return(tuple(self.atom(e) for e in _flattened(value)), True, node.lineno)
         else:
             result = self.value(value)
             if isinstance(result, ir.Call) and result.callee.function.tuple_result:
@@ -715,6 +727,10 @@ def _write_into_entry_value(body, entry: set):
             return write
         entry -= set(ir.targets(s))
     return None
+
+
+def _flattened(node: ast.Tuple) -> list:
+    return [leaf for e in node.elts for leaf in (_flattened(e) if isinstance(e, ast.Tuple) else [e])]
 
 
 def _spread_literal(node: ast.Call) -> bool:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from .api import Differentiable, Transformed, value_and_grad
+from .api import Differentiable, value_and_grad
+from .wrappers import Transformed
 from .compile import NJIT_OPTIONS, function, primal
 from .errors import S2SDiffError
 

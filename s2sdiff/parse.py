@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import re
 import textwrap
 import types
 from dataclasses import dataclass, field
@@ -82,6 +83,11 @@ def parse_function(f) -> ParsedFunction:
             f"line {first_line}: define it with `def` (or as the only lambda on its line)"
         )
     _shift_positions(tree, first_line - 1, indent)
+    filename = code.co_filename
+    origin = getattr(func, "s2sdiff_origin", None)
+    if origin is not None:                 # code s2sdiff generated: positions in the user's code
+        filename = origin.__code__.co_filename
+        _user_positions(tree, lines, first_line, origin.__code__.co_firstlineno)
     if isinstance(tree, ast.Lambda):
         tree = _lambda_as_def(tree, "f")   # `<lambda>` is no identifier
     tree.decorator_list = []
@@ -89,9 +95,9 @@ def parse_function(f) -> ParsedFunction:
     args = tree.args
     for bad, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
         if bad is not None:
-            raise unsupported(f"{what} parameters are not supported", code.co_filename, bad)
+            raise unsupported(f"{what} parameters are not supported", filename, bad)
     if args.kwonlyargs:
-        raise unsupported("keyword-only parameters are not supported", code.co_filename, args.kwonlyargs[0])
+        raise unsupported("keyword-only parameters are not supported", filename, args.kwonlyargs[0])
     params = [a.arg for a in args.posonlyargs + args.args]
     defaults = dict(zip(params[len(params) - len(func.__defaults__ or ()):], func.__defaults__ or ()))
     closure = {}
@@ -101,8 +107,7 @@ def parse_function(f) -> ParsedFunction:
                 closure[name] = cell.cell_contents
             except ValueError:  # an empty cell: a name the enclosing function binds later
                 pass
-    return ParsedFunction(func, tree, code.co_filename, params, defaults,
-                          set(params) | _assigned_names(tree), closure)
+    return ParsedFunction(func, tree, filename, params, defaults, set(params) | _assigned_names(tree), closure)
 
 
 def _find_definition(module: ast.Module, func: types.FunctionType):
@@ -134,6 +139,26 @@ def _shift_positions(tree: ast.AST, line_offset: int, col_offset: int) -> None:
             node.col_offset += col_offset
             if node.end_col_offset is not None:
                 node.end_col_offset += col_offset
+
+
+_USER_LINE = re.compile(r"\s*# line (\d+): ")
+
+
+def _user_positions(tree: ast.AST, lines: list, first_line: int, def_line: int) -> None:
+    """Give the nodes of generated code the user's line each came from, which the comment
+    `# line N: ...` above its group of statements names (the definition's line before the
+    first); a node then stands for its whole line (its columns are the generated code's)."""
+    user_line, lines_of = def_line, {}
+    for offset, text in enumerate(lines):
+        found = _USER_LINE.match(text)
+        if found:
+            user_line = int(found.group(1))
+        lines_of[first_line + offset] = user_line
+    for node in ast.walk(tree):
+        if hasattr(node, "lineno"):
+            node.lineno = lines_of.get(node.lineno, def_line)
+            node.end_lineno = lines_of.get(node.end_lineno, node.lineno)
+            node.whole_line = True
 
 
 def _assigned_names(tree: ast.AST) -> set[str]:

@@ -10,6 +10,7 @@ import types
 from dataclasses import dataclass, field
 
 from . import compile as compiler
+from .analyze import check_in_place, specialized
 from . import ir
 from .emit import emit
 from .errors import unsupported
@@ -54,22 +55,22 @@ _in_progress: set = set()
 LOCK = threading.RLock()
 
 _TRANSFORMS = {
-    "jvp": lambda fn, active, arrays, parallel: forward(fn, active, arrays),
-    "bjvp": lambda fn, active, arrays, parallel: batched(forward(fn, active, arrays), len(fn.params)),
-    "vjp": lambda fn, active, arrays, parallel: reverse(fn, active, True, arrays, parallel),
-    "vjp_grad": lambda fn, active, arrays, parallel: reverse(fn, active, False, arrays, parallel),
+    "jvp": lambda fn, active, kinds, parallel: forward(fn, active, kinds),
+    "bjvp": lambda fn, active, kinds, parallel: batched(forward(fn, active, kinds), len(fn.params)),
+    "vjp": lambda fn, active, kinds, parallel: reverse(fn, active, True, kinds, parallel),
+    "vjp_grad": lambda fn, active, kinds, parallel: reverse(fn, active, False, kinds, parallel),
 }
 
 
 def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, filename=None,
-                 arrays=frozenset(), parallel=False) -> Unit:
+                 kinds=frozenset(), parallel=False) -> Unit:
     """The compiled derivative function of `func` in the parameters `active`:
     "jvp" (forward mode), "bjvp" (forward mode in a block of directions), "vjp" (reverse
     mode, with the value), "vjp_grad" (without).
-    `arrays` names parameters known to be arrays beyond what the code shows; `parallel`
+    `kinds`: what a call fixes about the parameters (analyze.ARRAY); `parallel`
     compiles with numba's parallel=True and spreads loops over threads (parallel.py)."""
     py_func = python_function(func)
-    key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(arrays), parallel)
+    key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(kinds), parallel)
     with LOCK:
         if key in _units:
             return _units[key]
@@ -78,8 +79,9 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
                               "(directly or through other functions)", filename, node)
         _in_progress.add(key)
         try:
-            unit = build(_TRANSFORMS[kind](normalize(py_func), tuple(active), frozenset(arrays), parallel), jit,
-                         parallel)
+            function = specialized(normalize(py_func), frozenset(kinds))
+            check_in_place(function, frozenset(kinds))
+            unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(kinds), parallel), jit, parallel)
         finally:
             _in_progress.discard(key)
         _units[key] = unit
@@ -93,7 +95,7 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
     def bind(callee):
         if isinstance(callee, ir.Derived):
             unit = derived_unit(callee.kind, callee.callee.obj, callee.active, jit, callee.node,
-                                callee.callee.filename, callee.arrays)
+                                callee.callee.filename, callee.kinds)
             dependencies.append(unit)
             return unit.compiled, unit.function.name
         return compiler.primal(callee.obj, jit), callee.py_func.__name__
@@ -106,5 +108,5 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
             continue                         # runtime helpers carry their own numba overloads
         if isinstance(value, types.FunctionType) or hasattr(value, "py_func"):
             namespace[name] = compiler.primal(value, jit)
-    py_func, compiled = compiler.function(source, namespace, function.name, jit, parallel)
+    py_func, compiled = compiler.function(source, namespace, function.name, jit, parallel, function.origin)
     return Unit(function, source, py_func, compiled, dependencies)

@@ -264,7 +264,7 @@ def makes_new_array(op: str) -> bool:
     one of its arguments)."""
     rule = RULES[op]
     return op in CREATIONS or rule.result in ("elementwise", "array") and rule.differentiable \
-        and op not in ("transpose", "select", "choose", "expand", "pos", "adjoint_like")
+        and op not in ("transpose", "select", "choose", "expand", "pos", "adjoint_like", "tangent_like")
 
 
 def _objects() -> dict:

@@ -10,6 +10,8 @@ import numpy as np
 from numba.core import types
 from numba.extending import overload
 
+from .errors import S2SDiffError
+
 
 def new_tape(n, value):
     """An array for `n` recorded values like `value`, a number or an array (at least one
@@ -58,6 +60,31 @@ def tangent_like(d, z):
     if not isinstance(z, np.ndarray) or isinstance(d, np.ndarray) and d.shape == z.shape:
         return d
     return np.zeros(z.shape) + d
+
+
+def scalar_output(value):
+    """Refuse, as JAX does, the gradient of a function whose value is an array (the seed 1.0
+    would silently give the gradient of the sum of its elements)."""
+    if isinstance(value, np.ndarray):
+        raise CheckFailed(_NOT_SCALAR)
+
+
+class CheckFailed(S2SDiffError):
+    """A check the generated code makes as it runs (scalar_output, float_elements)."""
+
+
+_NOT_SCALAR = ("grad needs a scalar-valued function, but the function returned an array: use sd.jacobian "
+               "(or sd.vjp with a cotangent)")
+
+
+def float_elements(array):
+    """Refuse an array of integers that is assigned differentiated values: it would truncate them."""
+    if isinstance(array, np.ndarray) and array.dtype.kind not in "fc":
+        raise S2SDiffError(_NOT_FLOAT)
+
+
+_NOT_FLOAT = ("an array of integers (or booleans) is assigned differentiated values, which it truncates: make it "
+              "an array of floats (np.zeros(n), x * 1.0)")
 
 
 def chunk_count(count):
@@ -149,6 +176,24 @@ def _tangent_like(d, z):
             return np.zeros(z.shape) + d
         return spread_if_smaller
     return lambda d, z: np.zeros(z.shape) + d
+
+
+@overload(float_elements)
+def _float_elements(array):
+    if isinstance(array, types.Array) and not isinstance(array.dtype, (types.Float, types.Complex)):
+        def refuse(array):
+            raise CheckFailed(_NOT_FLOAT)
+        return refuse
+    return lambda array: None
+
+
+@overload(scalar_output)
+def _scalar_output(value):
+    if isinstance(value, types.Array):
+        def refuse(value):
+            raise CheckFailed(_NOT_SCALAR)
+        return refuse
+    return lambda value: None
 
 
 @numba.njit
@@ -390,6 +435,7 @@ def _store_columns(J, start, d):
 
 
 HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
+                                    scalar_output, float_elements,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
                                     store_row, seed_view, shaped_partial, block_width, directions, batched_zeros,

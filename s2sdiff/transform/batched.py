@@ -19,7 +19,7 @@ import copy
 from dataclasses import replace
 
 from .. import ir
-from ..analyze import number_names
+from ..analyze import ARRAY, number_names
 from ..names import Namer
 from ..runtime import HELPERS
 
@@ -41,7 +41,7 @@ class _Batched:
         self.namer = Namer(ir.all_names(fn))
         self.count = self.namer.fresh("K")
         self.tangents = _seeded(fn.body, set(self.tangent_params))
-        numbers = number_names(fn, frozenset(set(fn.params) - fn.numbers), fn.numbers)
+        numbers = number_names(fn, frozenset((p, ARRAY) for p in fn.params if p not in fn.numbers), fn.numbers)
         self.number_tangents = self.tangents & numbers
         self.array_tangents = self.tangents - numbers
         self.statements_of = {}         # name -> ids of the statements that read or write it

@@ -10,30 +10,32 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from ..analyze import active_names, array_arguments, number_names
+from ..analyze import active_names, actively_written, argument_kinds, array_ndims, float_elements_check, number_names
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import ZERO, lower_template
 from ..rules import RULES, makes_new_array
 
 
-def forward(function: ir.Function, active_params: tuple, arrays=frozenset()) -> ir.Function:
+def forward(function: ir.Function, active_params: tuple, kinds=frozenset()) -> ir.Function:
     """The tangent function of `function` for the parameters at indices `active_params`
-    (`arrays`: parameters known to be arrays)."""
-    return _Forward(function, active_params, arrays).run()
+    (`kinds`: what a call fixes about the parameters, analyze.ARRAY)."""
+    return _Forward(function, active_params, kinds).run()
 
 
 class _Forward:
-    def __init__(self, function: ir.Function, active_params: tuple, arrays=frozenset()):
+    def __init__(self, function: ir.Function, active_params: tuple, kinds=frozenset()):
         self.fn = function
         self.wrt = [function.params[i] for i in active_params]
         self.active = active_names(function, self.wrt)
-        self.numbers = number_names(function, arrays)
+        self.numbers = number_names(function, kinds)
+        self.ndims = array_ndims(function, self.numbers, kinds)
         self.namespace = dict(function.namespace)
         self.namer = Namer(ir.all_names(function))
         self.tangent_params = [self.d(p) for p in self.wrt]
         self.written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)} & self.active
         self.written_tangents = {ir.Name(self.d(w)) for w in self.written}
+        self.active_writes = actively_written(function, self.active)
 
     def d(self, name: str) -> str:
         return self.namer.derived("d", name)
@@ -65,10 +67,16 @@ class _Forward:
         if isinstance(s, ir.Assign):
             code = self.assign(s)
             _, last = _last_assignment(code, self.d(s.target))
-            if s.target in self.written or last is not None and last.value in self.written_tangents:
+            shares = last is not None and (last.value in self.written_tangents or isinstance(last.value, ir.Prim)
+                                           and last.value.op == "tangent_like" and last.value.args[0] in self.written_tangents)
+            if s.target in self.written or shares:
                 # a tangent whose elements will be written, or which is one (`dt = dy` for `t = y + x`),
                 # must not share its array with another
                 _own(code, self.d(s.target))
+            check = float_elements_check(s, self.active_writes, self.active)
+            if check is not None:
+                self.namespace["float_elements"] = HELPERS["float_elements"]
+                code.append(check)
             return code
         if isinstance(s, ir.Unpack):
             return self.unpack(s)
@@ -175,7 +183,7 @@ class _Forward:
 
     def jvp_call(self, call: ir.Call, active: tuple) -> ir.Call:
         tangents = tuple(self.tangent(call.args[i]) for i in active)
-        return ir.Call(ir.Derived("jvp", call.callee, active, array_arguments(call, self.numbers)),
+        return ir.Call(ir.Derived("jvp", call.callee, active, argument_kinds(call, self.numbers, self.ndims)),
                        call.args + tangents)
 
     def unpack(self, s: ir.Unpack) -> list:

@@ -17,6 +17,7 @@ lines named, never differentiated wrongly.
 from __future__ import annotations
 
 from .. import ir
+from ..analyze import selects_element
 from ..errors import at_line, unsupported
 from ..names import user_name
 
@@ -34,7 +35,7 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads) -> dict
     taped: dict = {}
     if not written:
         return taped
-    sites = list(_sites(function.body, ()))
+    sites = list(ir.walk_in_loops(function.body))
     writes = [(k, s, loops) for k, (s, loops) in enumerate(sites) if isinstance(s, ir.SetItem)]
     offsets = ir.Offsets(function.body)
     for k, (s, loops) in enumerate(sites):
@@ -56,16 +57,6 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads) -> dict
                     function.filename, at_line(s.line))
     return taped
 
-
-def _sites(body, loops):
-    """(statement, enclosing loops from the outermost) in execution order of the text."""
-    for s in body:
-        yield s, loops
-        if isinstance(s, ir.If):
-            yield from _sites(s.body, loops)
-            yield from _sites(s.orelse, loops)
-        elif isinstance(s, (ir.For, ir.While)):
-            yield from _sites(s.body, loops + (s,))
 
 
 def _array_reads(s, written, home, needed, adjoint_reads):
@@ -136,3 +127,61 @@ def _may_hit_later(k_read, read_index, k_write, write_index, loops, offsets) -> 
 
 def _never_equal(a, b) -> bool:
     return any(isinstance(x, ir.Const) and isinstance(y, ir.Const) and x.value != y.value for x, y in zip(a, b))
+
+
+def check_views(function: ir.Function, ndims: dict, numbers) -> None:
+    """Refuse a view of an array assigned elements (`r = H[i]`, `z = y[1:]`, `y.T`) that is
+    read after a later write into the array: the primal's view sees the write, but the
+    adjoint sweep runs the view's adjoint after the write's, where by no longer holds it."""
+    written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
+    if not written:
+        return
+    sites = list(ir.walk_in_loops(function.body))
+    position = {id(s): k for k, (s, _) in enumerate(sites)}
+    loops_of = {id(s): loops for s, loops in sites}
+    views = {}                                   # view name -> (array, the statement making it)
+    for s, _ in sites:
+        base = _viewed(s, ndims, numbers)
+        if base is not None:
+            base = views[base][0] if base in views else base
+            if base in written:
+                views[s.target] = (base, s)
+    for view, (array, made) in views.items():
+        writes = [(s, loops) for s, loops in sites if isinstance(s, ir.SetItem) and s.array == array]
+        reads = [(s, loops) for s, loops in sites if view in ir.reads(s)]
+        for write, w_loops in writes:
+            for read, r_loops in reads:
+                if _stale(position, made, write, w_loops, read, r_loops, loops_of):
+                    name, base = user_name(view), user_name(array)
+                    raise unsupported(
+                        f"'{name}' is a view of '{base}' (line {made.line}), read here after line {write.line} wrote "
+                        f"into '{base}'; reverse mode does not follow writes through views: take the view after the "
+                        f"write (or a copy, {name} = ....copy(), for the values before it)",
+                        function.filename, at_line(read.line))
+
+
+def _viewed(s, ndims, numbers):
+    """The array an assignment makes a view of (a slice, a row, a transpose), or None."""
+    if not isinstance(s, ir.Assign) or s.target in numbers:
+        return None
+    value = s.value
+    if isinstance(value, ir.Item) and not selects_element(value.array.id, value.index, ndims, unknown=False):
+        return value.array.id
+    if isinstance(value, ir.Prim) and value.op == "transpose" and isinstance(value.args[0], ir.Name):
+        return value.args[0].id
+    return None
+
+
+def _stale(position, made, write, w_loops, read, r_loops, loops_of) -> bool:
+    """Whether `read` may run after `write` and see the view `made` made before the write."""
+    v, w, r = position[id(made)], position[id(write)], position[id(read)]
+    if v < w < r:
+        return True
+    common = [loop for loop, other in zip(w_loops, r_loops) if loop is other]
+    if not common:
+        return False
+    loop = common[-1]
+    inside = any(other is loop for other in loops_of[id(made)])
+    # repeated after the view is made: any order meets a write; or the read sees the view of
+    # an earlier iteration, made before a write of that iteration
+    return not inside or r < v and v < w

@@ -27,7 +27,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..analyze import active_names, array_arguments, array_ndims, number_names, number_types, selects_element
+from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, float_elements_check, number_names,
+                       number_types, selects_element)
+from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import lower_template
 from ..rules import RULES, makes_new_array
@@ -40,12 +42,12 @@ _LOOP_VARIABLE = ast.parse("start + it * step", mode="eval").body
 _SPREAD = {"sum", "sum_axis", "where", "choose"}
 
 
-def reverse(function: ir.Function, active_params: tuple, with_value: bool = True, arrays=frozenset(),
+def reverse(function: ir.Function, active_params: tuple, with_value: bool = True, kinds=frozenset(),
             parallel: bool = False) -> ir.Function:
     """The adjoint function of `function` in the parameters at indices `active_params`
-    (`arrays`: parameters known to be arrays; `parallel`: mark the adjoint loops threads
+    (`kinds`: what a call fixes about the parameters, analyze.ARRAY; `parallel`: mark the adjoint loops threads
     may share, for parallel.py)."""
-    return _Reverse(function, active_params, with_value, arrays, parallel).run()
+    return _Reverse(function, active_params, with_value, kinds, parallel).run()
 
 
 @dataclass
@@ -57,7 +59,7 @@ class _LoopPlan:
 
 
 class _Reverse:
-    def __init__(self, function: ir.Function, active_params: tuple, with_value: bool, arrays=frozenset(),
+    def __init__(self, function: ir.Function, active_params: tuple, with_value: bool, kinds=frozenset(),
                  parallel=False):
         self.original = function
         self.parallel = parallel
@@ -72,10 +74,12 @@ class _Reverse:
         _homes(self.fn.body, None, self.home)
         self.branch = _branches(self.fn.body)
         self.escaping = {n for n in _read_outside_branch(self.fn.body, self.branch) if n in self.active}
-        self.numbers = number_names(self.fn, arrays)
+        self.numbers = number_names(self.fn, kinds)
         self.types = number_types(self.fn, self.numbers, self.active)
-        self.ndims = array_ndims(self.fn, self.numbers)
+        self.ndims = array_ndims(self.fn, self.numbers, kinds)
+        self.active_writes = actively_written(self.fn, self.active)
         self.needed = self.needed_names()
+        overwrites.check_views(self.fn, self.ndims, self.numbers)
         self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads)
         self.plans = {}
         self.fusable = {}           # id(adjoint loop) -> (loop, statements restoring its iteration)
@@ -155,7 +159,7 @@ class _Reverse:
 
     def adjoint_reads_set_item(self, s: ir.SetItem) -> set:
         names = {a.id for a in ir.index_atoms(s.index) if isinstance(a, ir.Name)}
-        if self.is_active(s.value) and not selects_element(s.array, s.index, self.ndims, unknown=False):
+        if self.is_active(s.value) and s.value.id not in self.numbers:
             names.add(s.value.id)          # the element adjoints are summed back to its shape
         return names
 
@@ -282,7 +286,6 @@ class _Reverse:
         return {self.b(n) for n in self.active & self.numbers}
 
     def helper(self, name, *args):
-        from ..runtime import HELPERS
         self.namespace[name] = HELPERS[name]
         return ir.Opaque(name, tuple(args), None)
 
@@ -314,6 +317,10 @@ class _Reverse:
                 out.append(s)
                 out += [ir.Assign(self.b(t), self.zero_of(t), s.line) for t in ir.targets(s)
                         if t in self.escaping and self.in_branch(t)]
+                check = float_elements_check(s, self.active_writes, self.active) if replay is None else None
+                if check is not None:
+                    self.namespace["float_elements"] = HELPERS["float_elements"]
+                    out.append(check)
         return out
 
     def plan(self, loop) -> _LoopPlan:
@@ -359,7 +366,7 @@ class _Reverse:
         like = {r: ir.Const(0.0) for r in plan.reads}
         for c in plan.taped:
             like[c] = ir.Name(c)
-            if c in self.numbers and self.types[c] == "float":
+            if c in self.numbers and self.types[c] == "float" and not self.float_on_entry(c):
                 like[c] = ir.Name(self.namer.temp())
                 out.append(ir.Assign(like[c].id, ir.Prim("float", (ir.Name(c),), "builtin"), line))
         if plan.tapes and isinstance(loop, ir.For):
@@ -380,6 +387,14 @@ class _Reverse:
             body.append(ir.Assign(plan.counter, ir.Prim("add", (ir.Name(plan.counter), ir.Const(1))), line))
         out.append(self.with_body(loop, body))
         return out
+
+    def float_on_entry(self, carried) -> bool:
+        """Whether a loop's carried number is a float before the loop too (single assignment
+        gives it one assignment in the body: the copy in of its value before the loop)."""
+        entry = next((s.value for s in ir.walk(self.fn.body) if isinstance(s, ir.Assign) and s.target == carried),
+                     None)
+        return isinstance(entry, ir.Name) and self.types.get(entry.id) == "float" \
+            or isinstance(entry, ir.Const) and isinstance(entry.value, float)
 
     def trip_count(self, loop: ir.For):
         bounds = [loop.start, loop.stop, loop.step]
@@ -455,8 +470,9 @@ class _Reverse:
                 shaped = self.namer.temp()
                 out.append(ir.Assign(shaped, ir.Prim("copy", (ir.Name(element),), "np") if known_view
                                      else self.helper("owned", ir.Name(element)), s.line))
+                like = ir.Const(0.0) if s.value.id in self.numbers else s.value      # only its shape matters
                 out.append(ir.Assign(element := self.namer.temp(),
-                                     self.helper("adjoint_like", ir.Name(shaped), s.value), s.line))
+                                     self.helper("adjoint_like", ir.Name(shaped), like), s.line))
             out.append(_accumulate(self.b(s.value.id), ir.Name(element), s.line))
         if not s.accumulate:
             out.append(ir.SetItem(self.b(s.array), s.index, ir.Const(0.0), s.line))
@@ -474,7 +490,7 @@ class _Reverse:
         seeds = tuple(ir.Name(self.b(t)) if t in self.active else ir.Const(0.0) for t in targets)
         values = tuple(self.namer.fresh("_") for _ in targets)
         adjoints = tuple(self.namer.temp() for _ in active)
-        vjp = ir.Derived("vjp", call.callee, active, array_arguments(call, self.numbers))
+        vjp = ir.Derived("vjp", call.callee, active, argument_kinds(call, self.numbers, self.ndims))
         out = [ir.Unpack(values + adjoints, ir.Call(vjp, call.args + seeds), line)]
         for i, tmp in zip(active, adjoints):
             out.append(_accumulate(self.b(call.args[i].id), ir.Name(tmp), line))

@@ -1,0 +1,437 @@
+"""Stage 7 — wrappers: the small generated functions a transform returns.
+
+Every public transform (api.py) is a generated wrapper (`f_grad`, `f_jacobian`, …) around
+the tangent functions (`f_jvp…`, forward mode) or the adjoint function (`f_vjp…`, reverse
+mode) of the pipeline: it seeds them, sweeps them over blocks of directions or rows of a
+Jacobian, and packs their results.  The wrappers are generated Python too, so each result
+is one njit-callable unit with readable `.source`, called through `Transformed`, which
+picks the code for the kinds of the arguments it is given.
+"""
+from __future__ import annotations
+
+import inspect
+import numbers
+
+import numba
+import numpy as np
+from numba.core.errors import TypingError
+from numba.extending import typeof_impl
+
+from . import compile as compiler
+from . import ir
+from .analyze import array_parameters, certain_arrays, kinds_arrays, kinds_numbers, number_names
+from .errors import S2SDiffError
+from .names import Namer
+from .normalize import normalize
+from .parse import python_function
+from .pipeline import LOCK, derived_unit
+from .runtime import HELPERS
+from .transform.batched import NotBatched
+
+
+class Transformed:
+    """A compiled transform: call it like the function, read `.source`, call it from njit code."""
+
+    def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False, kinds=frozenset(),
+                 verify=None):
+        self.__name__ = name
+        self._verify = verify           # check=True: verify(name, args, result) on the first call (selfcheck.py)
+        self.jit = jit
+        self._arrays = arrays
+        self._kinds = kinds
+        self.source = source
+        self.py_func = py_func
+        self.dispatcher = compiled
+        self._signature = inspect.signature(py_func)
+        self._params = list(self._signature.parameters)
+        self._differentiated_positions = [i for i, p in enumerate(self._params) if p in set(differentiated)]
+        ranks = dict(kinds)
+        self._ranks = tuple(ranks.get(p) for p in self._params) if kinds else None
+        self._variants = {}             # the ranks of a call's arguments -> the transform for them
+
+    variant = None      # kinds (analyze.ARRAY) -> the transform generated for arguments of those kinds
+
+    def __call__(self, *args, **kwargs):
+        values = self._values(args, kwargs)
+        ranks = tuple(map(_rank, values))
+        if ranks == self._ranks or self.variant is None:
+            return self._call(values)
+        if ranks not in self._variants:                             # code for numbers and arrays of these ranks
+            self._variants[ranks] = self.variant(call_kinds(self._params, values))
+        return self._variants[ranks]._call(values)
+
+    def _values(self, args, kwargs) -> list:
+        if kwargs or len(args) != len(self._params):
+            try:
+                bound = self._signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{self.__name__}(): {exc}") from None
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())
+        return list(args)
+
+    def _call(self, values):
+        for i in self._differentiated_positions:
+            value = values[i]
+            if not (type(value) is np.ndarray and value.dtype == np.float64 and value.flags.c_contiguous
+                    and value.ndim in (1, 2) and self._arrays or type(value) is float and self.jit):
+                value = differentiated_argument(self.__name__, self._params[i], value, self._arrays)
+                if not self.jit and not isinstance(value, np.ndarray):
+                    value = np.float64(value)   # NumPy scalars divide by zero like compiled code does
+            values[i] = value
+        result = run(self.__name__, self.dispatcher, self._params, values, self.jit)
+        if self._verify is not None:
+            verify, self._verify = self._verify, None
+            verify(self.__name__, tuple(values), result)
+        return result
+
+    def specialized(self, *args, **kwargs):
+        """The transform a call with these arguments runs, generated for their kinds (number,
+        or array and its rank): its `.source` is the code that runs."""
+        kinds = call_kinds(self._params, self._values(args, kwargs))
+        return self if kinds == self._kinds or self.variant is None else self.variant(kinds)
+
+    def __repr__(self):
+        return f"<s2sdiff {self.__name__}{self._signature}>"
+
+
+@typeof_impl.register(Transformed)
+def _typeof_transformed(value, context):
+    # Inside njit code a transform is just its dispatcher.
+    return numba.typeof(value.dispatcher)
+
+
+def run(name, compiled, params, values, jit):
+    """Call generated code; errors from inside it name the arguments, with their types or shapes."""
+    try:
+        if not jit:
+            with np.errstate(all="ignore"):
+                return compiled(*values)
+        return compiled(*values)
+    except TypingError as exc:
+        described = ", ".join(f"{n}: {numba.typeof(v)}" for n, v in zip(params, values))
+        raise TypeError(f"{name}() cannot run on arguments ({described}): {_numba_reason(exc)}") from None
+    except np.linalg.LinAlgError:
+        raise
+    except S2SDiffError as exc:          # a check of the generated code's (runtime.scalar_output)
+        raise S2SDiffError(f"{name}(): {exc}") from None
+    except ValueError as exc:          # shapes that do not fit, found inside the generated code
+        shapes = ", ".join(f"{n}: {np.shape(v)}" for n, v in zip(params, values))
+        raise ValueError(f"{name}(): the arguments' shapes do not fit the function ({shapes}): {exc}") from None
+
+
+def _numba_reason(exc) -> str:
+    """The one informative line of a numba typing error."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    for i, line in enumerate(lines):
+        if line.startswith("No implementation of function") or line.startswith("Cannot unify"):
+            detail = next((text for text in lines[i + 1:] if text.startswith(">>>")), "")
+            return f"{line} {detail}".strip()
+        if line.startswith("Use of unsupported NumPy function") or line.startswith("Untyped global name"):
+            return f"{line} (numba cannot call it from compiled code)"
+    return "numba cannot compile the generated code for these argument types"
+
+
+def differentiated_argument(function_name, name, value, arrays_allowed):
+    """A differentiated argument as compiled code takes it: a float, or a float64 array."""
+    if isinstance(value, np.ndarray):
+        if not arrays_allowed:
+            raise TypeError(f"{function_name}(): argument '{name}' is an array; sd.derivative is for functions "
+                            "of one real variable, use sd.jacobian or sd.grad")
+        if not np.issubdtype(value.dtype, np.floating):
+            raise TypeError(f"{function_name}(): argument '{name}' is differentiated but is a {value.dtype} "
+                            "array; integer arrays are never differentiated — pass a float array")
+        if value.ndim not in (1, 2):
+            raise TypeError(f"{function_name}(): argument '{name}' has {value.ndim} dimensions; "
+                            "s2sdiff differentiates 1-D and 2-D arrays")
+        return np.ascontiguousarray(value, dtype=np.float64)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{function_name}(): argument '{name}' is differentiated and must be a real number"
+                        f"{' or a float array' if arrays_allowed else ''}, got {type(value).__name__}")
+    return float(value)
+
+
+
+def is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def is_integer(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+transforms: dict = {}
+
+
+def cached(kind, f, options, build, kinds=frozenset()):
+    """The transform built by `build(kinds)`, once per (function, options, kinds of arguments).
+
+    The transform a user gets (`kinds` empty: what the code suggests) is what numba code
+    calls; a call from Python gets (and caches) the variant for its arguments' kinds —
+    number or array, and the array's rank — so no guess of the analysis reaches it."""
+    py_func = python_function(f)
+    key = (kind, py_func, py_func.__code__, options, kinds)
+    with LOCK:
+        if key not in transforms:
+            transformed = build(kinds)
+            transformed.variant = lambda called: cached(kind, f, options, build, called)
+            transforms[key] = transformed
+        return transforms[key]
+
+
+def call_kinds(params, values) -> frozenset:
+    """The kinds (analyze.ARRAY) of a call's arguments: numbers, and arrays with their ranks."""
+    return frozenset((p, rank) for p, rank in zip(params, map(_rank, values)) if rank is not None)
+
+
+def _rank(value):
+    """An array's number of dimensions, 0 for a number, None for anything else."""
+    if isinstance(value, np.ndarray):
+        return value.ndim
+    return 0 if type(value) is float or type(value) is int or is_number(value) else None
+
+
+
+# ---- wrapper generation ---------------------------------------------------------------
+
+class Wrapper:
+    """Writes the small generated function a transform returns (`f_grad`, `f_jacobian`, …):
+    it calls compiled units and packs their results, and is compiled like them."""
+
+    def __init__(self, kind, f, mode, jit, kinds=frozenset(), of=None):
+        self.kind, self.mode, self.jit, self.kinds = kind, mode, jit, kinds
+        self.function = normalize(python_function(f))
+        self.of = of or self.function.name            # the user's function, named in the wrapper
+        self.namer = Namer(set(self.function.params) | {"np", "math"} | set(HELPERS))
+        self.units, self.lines, self.namespace = [], [], {}
+
+    def use(self, unit) -> str:
+        if unit not in self.units:
+            self.units.append(unit)
+            self.namer.taken.add(unit.function.name)
+        return unit.function.name
+
+    def finish(self, returned: str, differentiated, verify=None) -> "Transformed":
+        fn = self.function
+        name = self.namer.fresh(f"{self.of}_{self.kind}")
+        params = ", ".join(_with_default(p, fn.defaults) for p in fn.params)
+        source = "\n".join([f"# {self.kind} of {self.of} — {self.mode} mode, generated by s2sdiff",
+                            f"def {name}({params}):"]
+                           + ["    " + line for line in self.lines + [f"return {returned}"]]) + "\n"
+        namespace = {unit.function.name: unit.compiled for unit in self.units}
+        namespace.update(self.namespace, np=np, **HELPERS)
+        py, compiled = compiler.function(source, namespace, name, self.jit, origin=self.function.origin)
+        return Transformed(name, _joined_sources(self.units) + "\n\n\n" + source, py, compiled,
+                           [fn.params[i] for i in differentiated], self.jit, arrays=self.kind != "derivative",
+                           kinds=self.kinds, verify=verify)
+
+    def numbers(self) -> set:
+        """Parameters the generated code takes as numbers."""
+        return set(self.function.params) - array_parameters(self.function) - kinds_arrays(self.kinds) \
+            | kinds_numbers(self.kinds)
+
+    def unit(self, kind, f, active, parallel=False):
+        return derived_unit(kind, f, active, self.jit, kinds=self.kinds, parallel=parallel)
+
+
+def packed(results, many) -> str:
+    return ", ".join(results) + ("," if len(results) == 1 else "") if many else results[0]
+
+
+def _joined_sources(units) -> str:
+    seen, parts = set(), []
+    for unit in units:
+        for part in unit.full_source.split("\n\n\n"):
+            if part not in seen:
+                seen.add(part)
+                parts.append(part)
+    return "\n\n\n".join(parts)
+
+
+def _with_default(param, defaults):
+    if param in defaults and isinstance(defaults[param], (int, float, bool)):
+        return f"{param}={defaults[param]!r}"
+    return param
+
+
+def forward_columns(w: Wrapper, f, indices, as_array) -> tuple:
+    """d(outputs)/d(param) for each index, a tuple result's partials packed into an array
+    (`as_array`) or a tuple."""
+    fn = w.function
+    arrays = set(fn.params) - w.numbers()
+    results, first_values = [], None
+    for index in indices:
+        values, columns = partials(w, f, index)
+        first_values = first_values or values
+        if not fn.tuple_result:
+            results.append(columns[0])
+            continue
+        together = f"({', '.join(columns)},)"
+        if not as_array:                    # returned as it is: a tuple is no value to name
+            results.append(together)
+            continue
+        result = w.namer.fresh("d_d" + fn.params[index])
+        pack = "np.stack" if fn.params[index] in arrays else "np.array"
+        w.lines.append(f"{result} = {pack}({together})")
+        results.append(result)
+    return first_values, results
+
+
+def partials(w: Wrapper, f, index) -> tuple:
+    """(value names, [d output_k / d param for each output k]): one tangent sweep seeded
+    with 1.0, or for an array parameter batched sweeps of unit seeds (one per
+    element where the tangent code does not batch), each partial then shaped
+    output.shape + param.shape.
+
+    Each sweep uses a tangent function in that one parameter, so the other parameters'
+    tangents are symbolic zeros: a partial never picks up 0 * inf from another one."""
+    fn = w.function
+    param = fn.params[index]
+    m = fn.n_outputs
+    values = [w.namer.fresh(f"z{k + 1}" if fn.tuple_result else "z") for k in range(m)]
+    tangents = [w.namer.fresh(f"dz{k + 1}_d{param}" if fn.tuple_result else f"d{fn.name}_d{param}")
+                for k in range(m)]
+    if param not in w.numbers():
+        try:
+            batched_jvp = w.unit("bjvp", f, (index,))
+        except NotBatched:
+            jvp = w.use(w.unit("jvp", f, (index,)))
+            return _column_sweeps(w, param, jvp, values, tangents)
+        return _block_sweeps(w, param, w.use(batched_jvp), values, tangents)
+    jvp = w.use(w.unit("jvp", f, (index,)))
+    w.lines.append(f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + ['1.0'])})")
+    return values, tangents
+
+
+def _jacobian_names(w: Wrapper, param) -> tuple:
+    """Names for the (outputs × inputs) matrices of each output's partials in `param`, and
+    for those partials shaped output.shape + param.shape."""
+    fn = w.function
+    outputs = range(fn.n_outputs)
+    jacs = [w.namer.fresh(f"J{j + 1 if fn.tuple_result else ''}_{param}") for j in outputs]
+    partials = [w.namer.fresh(f"dz{j + 1}_d{param}" if fn.tuple_result else f"d{fn.name}_d{param}") for j in outputs]
+    return jacs, partials
+
+
+def _block_sweeps(w: Wrapper, param, jvp, values, tangents) -> tuple:
+    """The partials in blocks of columns (runtime.block_width: up to 64), each block one
+    batched tangent sweep."""
+    fn = w.function
+    n, width, start, stop = (w.namer.fresh(name) for name in (f"n_{param}", "width", "start", "stop"))
+    jacs, partials = _jacobian_names(w, param)
+    seeds = f"seed_block({param}, {start}, {stop})"
+    sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [seeds])})"
+    w.lines += [f"{n} = size_of({param})",
+                f"{width} = block_width({n})",
+                f"{start}, {stop} = 0, min({width}, {n})", sweep]
+    w.lines += [f"{jac} = np.empty((size_of({z}), {n}))" for jac, z in zip(jacs, values)]
+    w.lines += [f"store_columns({jac}, {start}, {t})" for jac, t in zip(jacs, tangents)]
+    w.lines += [f"for {start} in range({width}, {n}, {width}):",
+                f"    {stop} = min({start} + {width}, {n})",
+                f"    {sweep}"]
+    w.lines += [f"    store_columns({jac}, {start}, {t})" for jac, t in zip(jacs, tangents)]
+    w.lines += [f"{d} = shaped_partial({jac}, {z}, {param})" for d, jac, z in zip(partials, jacs, values)]
+    return values, partials
+
+
+def _column_sweeps(w: Wrapper, param, jvp, values, tangents) -> tuple:
+    """The partials one column at a time, a unit seed per element of the parameter."""
+    fn = w.function
+    seed, tangent, k = (w.namer.fresh(n) for n in (f"seed_{param}", f"d{param}", "k"))
+    jacs, partials = _jacobian_names(w, param)
+    sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [tangent])})"
+    # size_of, seed_view and shaped_partial: a number passed for a parameter the code may use
+    # as an array (`np.sum(x * a)`) is one column
+    w.lines += [f"{seed} = np.zeros(size_of({param}))",
+                f"{seed}[0] = 1.0",
+                f"{tangent} = seed_view({seed}, {param})", sweep]
+    w.lines += [f"{jac} = np.empty((size_of({t}), size_of({param})))" for jac, t in zip(jacs, tangents)]
+    w.lines += [f"store_column({jac}, 0, {t})" for jac, t in zip(jacs, tangents)]
+    w.lines += [f"for {k} in range(1, size_of({param})):",
+                f"    {seed}[{k} - 1] = 0.0",
+                f"    {seed}[{k}] = 1.0",
+                f"    {sweep}"]
+    w.lines += [f"    store_column({jac}, {k}, {t})" for jac, t in zip(jacs, tangents)]
+    w.lines += [f"{d} = shaped_partial({jac}, {t}, {param})" for d, jac, t in zip(partials, jacs, tangents)]
+    return values, partials
+
+
+def reverse_rows(w: Wrapper, f, indices, with_value, seeds=None, parallel=False):
+    """One adjoint sweep: (value names, adjoint names) for the parameters `indices`."""
+    fn = w.function
+    vjp = w.use(w.unit("vjp" if with_value else "vjp_grad", f, tuple(indices), parallel))
+    values = ([w.namer.fresh("value")] if not fn.tuple_result
+              else [w.namer.fresh(f"value{k + 1}") for k in range(fn.n_outputs)]) if with_value else []
+    adjoints = [w.namer.fresh(f"d{fn.name}_d{fn.params[i]}") for i in indices]
+    seeds = seeds or ["1.0"]
+    w.lines.append(f"{', '.join(values + adjoints)} = {vjp}({', '.join(fn.params + list(seeds))})")
+    return values, adjoints
+
+
+def reverse_columns(w: Wrapper, f, indices) -> list:
+    """Jacobian columns in reverse mode: one adjoint sweep per output, then regroup."""
+    fn = w.function
+    if _returns_array(fn, w.kinds):
+        return _array_rows(w, f, indices)
+    if not fn.tuple_result:
+        return reverse_rows(w, f, indices, with_value=False)[1]
+    rows = []
+    for k in range(fn.n_outputs):
+        seeds = ["1.0" if j == k else "0.0" for j in range(fn.n_outputs)]
+        rows.append(reverse_rows(w, f, indices, with_value=False, seeds=seeds)[1])
+    columns, arrays = [], set(fn.params) - w.numbers()
+    for j, index in enumerate(indices):
+        column = w.namer.fresh("d_d" + fn.params[index])
+        stack = "np.stack" if fn.params[index] in arrays else "np.array"
+        w.lines.append(f"{column} = {stack}(({', '.join(row[j] for row in rows)},))")
+        columns.append(column)
+    return columns
+
+
+def _array_rows(w: Wrapper, f, indices) -> list:
+    """The Jacobian of an array-valued f, shape out.shape + param.shape: one adjoint sweep
+    per output element, seeded with a unit cotangent viewed in the output's shape."""
+    fn = w.function
+    params = [fn.params[i] for i in indices]
+    vjp = w.use(w.unit("vjp_grad", f, tuple(indices)))
+    primal = w.namer.fresh(f"{fn.name}_primal")
+    w.namespace[primal] = compiler.primal(f, w.jit)
+    value, seed, cotangent, k = (w.namer.fresh(n) for n in ("value", "seed", "cotangent", "k"))
+    jacs = [w.namer.fresh(f"J_{p}") for p in params]
+    adjoints = [w.namer.fresh(f"b{p}") for p in params]
+    w.lines += [f"{value} = {primal}({', '.join(fn.params)})",
+                f"{seed} = np.zeros({value}.size)",
+                f"{cotangent} = {seed}.reshape({value}.shape)"]
+    w.lines += [f"{jac} = np.empty(({value}.size, size_of({p})))" for jac, p in zip(jacs, params)]
+    w.lines += [f"for {k} in range({value}.size):",
+                f"    {seed}[{k}] = 1.0",
+                f"    {', '.join(adjoints)} = "
+                f"{vjp}({', '.join(fn.params + [cotangent])})",
+                f"    {seed}[{k}] = 0.0"]
+    w.lines += [f"    store_row({jac}, {k}, {b})" for jac, b in zip(jacs, adjoints)]
+    results = []
+    for jac, p in zip(jacs, params):
+        results.append(w.namer.fresh("d_d" + p))
+        w.lines.append(f"{results[-1]} = {jac}.reshape({value}.shape + shape_of({p}))")
+    return results
+
+
+def returns_certain_array(fn, kinds) -> bool:
+    (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values[:1]
+    return not fn.tuple_result and isinstance(value, ir.Name) and value.id in certain_arrays(fn, kinds_arrays(kinds))
+
+
+def returns_number(fn, kinds, guess) -> bool:
+    """Whether f returns one value that is a number (`guess`: taking `x[i]` for one where
+    x's rank is not known)."""
+    (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values[:1]
+    return isinstance(value, ir.Const) or value.id in number_names(fn, kinds, guess=guess)
+
+
+def _returns_array(fn, kinds) -> bool:
+    """Whether f returns one value that is not a number (by the evidence of its code)."""
+    if fn.tuple_result:
+        return False
+    (value,) = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values
+    return isinstance(value, ir.Name) and value.id not in number_names(fn, kinds)
+
