@@ -107,18 +107,30 @@ def summarize(out):
             continue
         records = [json.loads(line) for log in logs for line in log.read_text().splitlines() if line.strip()]
         outcomes = collections.Counter(r["outcome"] for r in records)
-        partly = [r for r in records if r["outcome"] == "ok" and r["refused"]]
+        ok = [r for r in records if r["outcome"] == "ok"]
+        refused = [r for r in ok if any(" refused: " in note for note in r["refused"])]
+        known = [r for r in ok if any(note.startswith("known bug: ") for note in r["refused"])]
+        clean = sum(not r["refused"] for r in ok)
         print(f"== {prop}: {len(records)} programs, {sum(r['seconds'] for r in records) / 3600:.2f} CPU hours")
-        print(f"   ok: {outcomes['ok']} (every entry point: {outcomes['ok'] - len(partly)}; "
-              f"some refused: {len(partly)})")
-        refusals = collections.Counter(reason for r in partly
-                                       for reason in {note.split(" refused: ", 1)[-1] for note in r["refused"]})
-        for reason, count in refusals.most_common():
-            print(f"      {count}: {reason}")
+        print(f"   ok: {len(ok)} (every entry point right: {clean}; some entry points refused: {len(refused)}; "
+              f"some hit a known bug: {len(known)})")
+        for title, notes in (("refusals", " refused: "), ("known bugs", "known bug: ")):
+            counts = collections.Counter(note.split(notes, 1)[1] for r in ok
+                                         for note in set(r["refused"]) if notes in note)
+            counts = collections.Counter({reason: sum(any(note.endswith(reason) for note in r["refused"]) for r in ok)
+                                          for reason in counts})
+            print(f"      {title}, in ok programs:")
+            for reason, count in counts.most_common():
+                print(f"         {count}: {reason}")
         print(f"   discarded: {outcomes['discarded']}")
         reasons = collections.Counter(r["reason"] for r in records if r["outcome"] == "discarded")
         for reason, count in reasons.most_common():
             print(f"      {count}: {reason}")
+            if reason == "every entry point refused":
+                why = collections.Counter(frozenset(note.split(" refused: ", 1)[-1] for note in r["refused"])
+                                          for r in records if r.get("reason") == reason)
+                for notes, times in why.most_common():
+                    print(f"         {times}: {' + '.join(sorted(notes))}")
         print(f"   timed out: {outcomes['timeout']}")
         print(f"   failed: {outcomes['failed']}")
         kinds = collections.defaultdict(list)

@@ -8,6 +8,9 @@ the entry point skipped; anything else — another refusal, any other exception,
 number or shape — fails.
 """
 import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -43,11 +46,15 @@ class Discard(Exception):
         return self.args[0]
 
 
-def _refusal(exc, path):
-    """The accepted refusal `exc` is, or None: its message must name the program's file and a line."""
+def _refusal(exc, module):
+    """The accepted refusal `exc` is, or None: its message must name the program's file and a
+    line, and every name it quotes must be one the program uses (not one s2sdiff made up)."""
     message = str(exc)
     reason = next((r for r in ACCEPTED_REFUSALS if r in message), None)
-    return reason if reason and f'File "{path}", line ' in message else None
+    if reason is None or f'File "{module.__file__}", line ' not in message:
+        return None
+    words = set(re.findall(r"\w+", Path(module.__file__).read_text()))
+    return reason if set(re.findall(r"'([A-Za-z_]\w*)'", message)) <= words else None
 
 
 def program_and_point(source, point):
@@ -253,13 +260,12 @@ class ProgramFailed(AssertionError):
 def run_entry_points(entries, module, note, problems):
     """{name: result} of the entry points that neither refuse nor fail. An accepted refusal is
     noted and its entry point left out; any other exception is a problem of that entry point."""
-    path = module.__file__
     results = {}
     for name, (make, _, _) in entries.items():
         try:
             results[name] = make()
         except Exception as exc:
-            reason = _refusal(exc, path) if isinstance(exc, sd.UnsupportedError) else None
+            reason = _refusal(exc, module) if isinstance(exc, sd.UnsupportedError) else None
             if reason is None:
                 problems.append((name, f"{type(exc).__name__}: {exc}"))
             else:
@@ -268,24 +274,27 @@ def run_entry_points(entries, module, note, problems):
 
 
 def compare(entries, results, want, rtol, problems):
-    """Each result against the oracle, and against the first whole result (the gradient or
-    Hessian itself, not a product with it): all entry points agree to AGREE."""
-    reference = next((name for name in results if entries[name][2]), None)
+    """Each result against the oracle; those right against the first right whole result (the
+    gradient or Hessian itself, not a product with it): all entry points agree to AGREE."""
+    right = {}
     for name, got in results.items():
-        expected = entries[name][1]
         try:
-            assert_matches(got, expected(want), rtol, "against the oracle")
-            if reference is not None and name != reference:
-                assert_matches(got, expected(np.reshape(results[reference], np.shape(want))), AGREE,
-                               f"against {reference}")
+            assert_matches(got, entries[name][1](want), rtol, "against the oracle")
+            right[name] = got
         except AssertionError as exc:
             problems.append((name, str(exc)))
+    reference = next((name for name in right if entries[name][2]), None)
+    for name, got in right.items():
+        if reference is not None and name != reference:
+            try:
+                assert_matches(got, entries[name][1](np.reshape(right[reference], np.shape(want))), AGREE,
+                               f"against {reference}")
+            except AssertionError as exc:
+                problems.append((name, str(exc)))
 
 
-def check_program(source, point, direction, cotangent, note, jit=False):
-    """Every entry point on one program and point, against the oracle and each other; with
-    `jit`, also the compiled results against the generated Python's. Returns the entry points
-    checked; raises ProgramFailed listing every entry point that failed."""
+def _problems(source, point, direction, cotangent, note, jit):
+    """(problems, entry points checked) of one program at one point."""
     module, oracle = program_and_point(source, point)
     x, a, k = point
     problems = []
@@ -301,16 +310,105 @@ def check_program(source, point, direction, cotangent, note, jit=False):
             note(f"second order not checked: {discard.reason}")
             second_results = {}
     if jit:
-        python = {**run_entry_points(first_order(module, point, direction, cotangent, False), module, note, []),
-                  **run_entry_points(second_order(module, point, False), module, note, [])}
+        def ignore(reason):
+            pass
+        python = {**run_entry_points(first_order(module, point, direction, cotangent, False), module, ignore, []),
+                  **run_entry_points(second_order(module, point, False), module, ignore, [])}
         for name, got in {**first_results, **second_results}.items():
             try:
                 assert name in python, "compiled, but the generated Python refused or failed"
                 assert_matches(got, python[name], AGREE, "compiled, against the generated Python")
             except AssertionError as exc:
                 problems.append((name, str(exc)))
-    if problems:
-        raise ProgramFailed(problems, source, point)
-    if not first_results and not second_results:
+    return problems, [*first_results, *second_results]
+
+
+def check_program(source, point, direction, cotangent, note, jit=False):
+    """Every entry point on one program and point, against the oracle and each other; with
+    `jit`, also the compiled results against the generated Python's. Returns the entry points
+    checked. Problems that are known bugs (KNOWN_BUGS) are noted; any other raises ProgramFailed."""
+    problems, checked = _problems(source, point, direction, cotangent, note, jit)
+    unknown = []
+    for name, problem in problems:
+        bug = next((bug for bug in KNOWN_BUGS if bug.shows_in(name, problem, source)), None)
+        if bug is None:
+            unknown.append((name, problem))
+        else:
+            note(f"known bug: {bug.test}")
+    if unknown and INT_INITIALIZED.search(source):
+        unknown = _int_initialized(unknown, source, point, direction, cotangent, note, jit)
+    if unknown:
+        raise ProgramFailed(unknown, source, point)
+    if not checked:
         raise Discard("every entry point refused")
-    return [*first_results, *second_results]
+    return checked
+
+
+# ---- known bugs ------------------------------------------------------------------------
+# Each is a strict expected failure in tests/test_fuzz_regressions.py (named here): when the
+# lead fixes one, its test turns red, and the entry here goes with the mark.
+
+@dataclass(frozen=True)
+class KnownBug:
+    test: str               # the regression test holding its smallest program
+    entries: tuple          # the entry points it shows in
+    problem: str            # a regular expression the problem's text matches
+    program: str = ""       # one the program's source matches
+    internal: bool = False  # the problem quotes a name the program does not use
+
+    def shows_in(self, name, problem, source):
+        if name not in self.entries or not re.search(self.problem, problem, re.S) \
+                or not re.search(self.program, source, re.M):
+            return False
+        return not self.internal or not set(re.findall(r"'([A-Za-z_]\w*)'", problem)) <= set(re.findall(r"\w+", source))
+
+
+SECOND_ORDER = ("hessian", "jacobian forward of grad", "jacobian reverse of grad", "grad of grad",
+                "derivative order 2")
+REVERSE = ("grad reverse", "value_and_grad reverse", "jacobian reverse", "vjp") + SECOND_ORDER[:4]
+EVERY = REVERSE + ("grad forward", "value_and_grad forward", "jacobian forward", "jvp", "derivative order 2")
+ZEROS = r"against the oracle: got \[[-0. \n]*\]"
+KNOWN_BUGS = (
+    KnownBug("test_a_helper_writing_into_a_row_of_a_matrix", EVERY, "against", program=r"^\s+fill\d+\(h\d+\["),
+    KnownBug("test_a_stack_of_a_row_written_from_a_stack", EVERY, ZEROS,
+             program=r"np\.(stack|vstack|hstack|column_stack|concatenate)\("),
+    KnownBug("test_an_array_assigned_to_itself", REVERSE, "against", program=r"^\s+(\w+)\[:\] = \1$"),
+    KnownBug("test_a_row_read_of_a_matrix_written_in_a_loop", REVERSE,
+             r"setting an array element with a sequence|No implementation of function Function\(<built-in function setitem>"),
+    KnownBug("test_reverse_jacobian_of_a_dot_or_a_constant", ("jacobian reverse",),
+             r"'float' object has no attribute 'size'|numba cannot compile the generated code"),
+    KnownBug("test_jacobian_of_grad_of_a_function_that_ignores_x", ("jacobian forward of grad", "jacobian reverse of grad"),
+             r"of grad ∂x: expected a float64 array of shape \((\d+), \1\), got array\(\[[-0. ,\n]*\]\)"),
+    KnownBug("test_second_derivative_with_a_further_array_argument", ("derivative order 2",),
+             r"store_columns?\(\) may change 'J_a' in place"),
+    # reverse over reverse, and forward over reverse, refusing s2sdiff's own code: its names in the message
+    KnownBug("test_reverse_over_reverse_of_an_early_return_in_a_loop", SECOND_ORDER, "^UnsupportedError", internal=True),
+    KnownBug("test_reverse_over_reverse_of_a_while_in_a_for", ("jacobian reverse of grad", "grad of grad"),
+             r"^(UnboundLocalError|IndexError: tuple index out of range)"),
+    KnownBug("test_reverse_over_reverse_of_a_helper_with_a_matrix_vector_product", ("jacobian reverse of grad",),
+             "matmul: Input operand 1 does not have enough dimensions"),
+    KnownBug("test_grad_of_grad_of_a_join_of_constant_arrays", ("grad of grad",), "a tuple is only supported on the right of"),
+    KnownBug("test_grad_of_grad_of_a_loop_writing_a_whole_array", ("grad of grad",),
+             "grad needs a scalar-valued function, but the function returned an array"),
+    KnownBug("test_a_helper_summing_a_tuple_of_arrays_compiled", EVERY,
+             r"No implementation of function Function\(<built-in function sum>\) found for signature: >>> sum\(UniTuple\(array"),
+    KnownBug("test_an_augmented_assignment_before_a_new_axis", EVERY,
+             r"the augmented assignment changes the array '\w+' in place", internal=True),
+)
+
+# an accumulator started as an int (`s = 0`): a program whose problems go away when it starts
+# as a float instead shows test_an_int_accumulator_times_a_dot_product
+INT_INITIALIZED = re.compile(r"^(\s+[st](?:_\d+_)?\d+ = )([01])$", re.M)      # not loop counters (j0 = 0)
+
+
+def _int_initialized(problems, source, point, direction, cotangent, note, jit):
+    """The problems that remain when every int-initialized local starts as a float."""
+    floats = INT_INITIALIZED.sub(r"\1\2.0", source)
+    try:
+        remaining = {name for name, _ in _problems(floats, point, direction, cotangent, lambda reason: None, jit)[0]}
+    except Discard:
+        return problems
+    kept = [(name, problem) for name, problem in problems if name in remaining]
+    if len(kept) < len(problems):
+        note("known bug: test_an_int_accumulator_times_a_dot_product")
+    return kept

@@ -338,3 +338,237 @@ def test_forward_tangent_of_a_sum_with_a_written_array_is_its_own(jit):
     assert hxa[0] == pytest.approx(want, rel=1e-14) and hax[0] == pytest.approx(want, rel=1e-14)
     assert hxx[0, 0] == pytest.approx(2 * (a + 2 * x) ** 2 + 4 * y, rel=1e-14)
     assert haa == pytest.approx(2 * (1 + x) ** 2, rel=1e-14)
+
+
+# ---- found by the grammar written the way users write (issue 14); open, so strict expected failures ----
+# Each test asks for the right numbers or, where it says so, a clear refusal naming this file's line;
+# tests/fuzz_checks.KNOWN_BUGS names each, so the fuzz properties count their programs apart.
+
+def open_bug(reason):
+    return pytest.mark.xfail(strict=True, reason=f"s2sdiff bug: {reason}")
+
+
+def right_or_refused(compute, want, rtol=1e-13):
+    """The numbers `want`, or an UnsupportedError naming this file: never other numbers or another error."""
+    try:
+        got = compute()
+    except sd.UnsupportedError as exc:
+        assert f'File "{__file__}", line ' in str(exc), str(exc)
+        return
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), want, rtol=rtol, atol=1e-15)
+
+
+def squares_twice(x):
+    p = 1
+    for i in range(2):
+        p *= np.dot(x, x)
+    return p
+
+
+@open_bug("an accumulator started as the int 1 and multiplied by np.dot is taped as an int (reverse mode)")
+@JIT
+def test_an_int_accumulator_times_a_dot_product(jit):
+    # (x·x)², gradient 4 (x·x) x; forward mode gives it, reverse mode truncated 1.44 to 1 on the tape
+    x = np.array([0.5, 0.7])
+    np.testing.assert_allclose(sd.grad(squares_twice, jit=jit)(x), 4 * np.dot(x, x) * x, rtol=1e-14)
+
+
+def copy_into(out, v):
+    for i in range(len(out)):
+        out[i] = v[i]
+
+
+def fills_a_row(x, a):
+    h = np.zeros((2, len(x)))
+    copy_into(h[0], x)
+    return np.sum(h) * a
+
+
+@open_bug("a helper writing into a row of a local matrix (a view) is not refused: zero derivative")
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_helper_writing_into_a_row_of_a_matrix(mode):
+    x, a = np.array([0.5, 0.7]), 1.5
+    right_or_refused(lambda: np.append(*sd.grad(fills_a_row, wrt=(0, 1), mode=mode, jit=False)(x, a)),
+                     [a, a, np.sum(x)])
+
+
+def stacks_twice(x):
+    ones = np.ones_like(x)
+    h = np.zeros((2, len(x)))
+    h[0] += np.sum(np.stack((x, x)), axis=0)
+    return np.sum(np.stack((h[0], ones)))
+
+
+@open_bug("np.stack of a row that np.stack of x wrote is neither refused nor differentiated: zero gradient")
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_stack_of_a_row_written_from_a_stack(mode):
+    right_or_refused(lambda: sd.grad(stacks_twice, mode=mode, jit=False)(np.array([0.5, 0.7])), [2.0, 2.0])
+
+
+def rows_in_a_loop(x):
+    h = np.zeros((2, 2))
+    for j in range(2):
+        h[j] = x[0]
+        h[j, :] = h[0]
+    return np.sum(h)
+
+
+@open_bug("a row read h[0] overwritten in a loop is taped as a number (ValueError; numba: a typing error)")
+@JIT
+def test_a_row_read_of_a_matrix_written_in_a_loop(jit):
+    right_or_refused(lambda: sd.grad(rows_in_a_loop, jit=jit)(np.array([0.5, 0.7])), [4.0, 0.0])
+
+
+def dot_or_constant(x, a):
+    if a <= x[0]:
+        return np.dot(x, x)
+    return 0.5
+
+
+@open_bug("reverse-mode jacobian of a scalar function returning np.dot on one path and a number on the other")
+@JIT
+def test_reverse_jacobian_of_a_dot_or_a_constant(jit):
+    x = np.array([0.8])
+    for a, want in ((1.0, [0.0]), (0.5, [1.6])):
+        np.testing.assert_allclose(sd.jacobian(dot_or_constant, mode="reverse", jit=jit)(x, a), want, rtol=1e-15)
+
+
+def constant(x, a):
+    return 0.5
+
+
+@open_bug("the jacobian of sd.grad of a function that ignores x has the gradient's shape, not (n, n)")
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobian_of_grad_of_a_function_that_ignores_x(mode):
+    jxx, jxa = sd.jacobian(sd.grad(constant, wrt=0, jit=False), wrt=(0, 1), mode=mode, jit=False)(np.ones(2), 2.0)
+    assert np.shape(jxx) == (2, 2) and np.shape(jxa) == (2,)
+
+
+def scaled_square(a, x):
+    return np.sum(x * a * a)
+
+
+@open_bug("sd.derivative(order=2) with a further array argument refuses its own code (store_column() ... 'J_a')")
+def test_second_derivative_with_a_further_array_argument():
+    x, a = np.array([1.0, 2.0]), 2.0
+    assert sd.derivative(scaled_square, jit=False)(a, x) == pytest.approx(2 * a * np.sum(x), rel=1e-15)
+    assert sd.derivative(scaled_square, order=2, jit=False)(a, x) == pytest.approx(2 * np.sum(x), rel=1e-15)
+
+
+def first_below(x, a):
+    for i in range(len(x)):
+        if x[i] < a:
+            return x[i] * x[i]
+    return a
+
+
+@open_bug("reverse over reverse of a loop with an early return refuses s2sdiff's own code ('t2' ... on some paths only)")
+def test_reverse_over_reverse_of_an_early_return_in_a_loop():
+    got = sd.jacobian(sd.grad(first_below, jit=False), mode="reverse", jit=False)(np.array([0.5]), 1.0)
+    np.testing.assert_allclose(got, [[2.0]], rtol=1e-15)
+
+
+def while_in_a_for(x, a, k):
+    for i in range(2):
+        while k > 0:
+            if i > k:
+                return x[0] ** 2
+    return np.sum(x) * a
+
+
+@open_bug("reverse over reverse of a while loop inside a for loop: UnboundLocalError in the generated code")
+def test_reverse_over_reverse_of_a_while_in_a_for():
+    got = sd.jacobian(sd.grad(while_in_a_for, jit=False), wrt=1, mode="reverse", jit=False)(np.array([0.5, 0.7]), 1.0, 0)
+    np.testing.assert_allclose(got, [1.0, 1.0], rtol=1e-15)
+
+
+def joins_a_constant(x, a):
+    for j in range(2):
+        a = a * np.sum(np.hstack((x, x)))
+    return a
+
+
+def joins_in_a(a, x):
+    return joins_a_constant(x, a)
+
+
+@open_bug("grad of grad refuses a join of arrays that are not differentiated ('a tuple is only supported ...')")
+def test_grad_of_grad_of_a_join_of_constant_arrays():
+    x = np.array([0.5, 0.7])
+    assert sd.grad(joins_in_a, jit=False)(1.5, x) == pytest.approx((2 * np.sum(x)) ** 2, rel=1e-15)
+    assert sd.grad(sd.grad(joins_in_a, jit=False), jit=False)(1.5, x) == 0.0
+
+
+def rewrites_in_a_loop(a, x):
+    y = np.zeros_like(x)
+    for i in range(2):
+        y[:] = x * a * a
+    return np.sum(y)
+
+
+@open_bug("grad of grad of a loop writing a whole array: 'the function returned an array'")
+def test_grad_of_grad_of_a_loop_writing_a_whole_array():
+    x = np.array([0.5, 0.7])
+    assert sd.grad(rewrites_in_a_loop, jit=False)(1.5, x) == pytest.approx(2 * 1.5 * np.sum(x), rel=1e-15)
+    assert sd.grad(sd.grad(rewrites_in_a_loop, jit=False), jit=False)(1.5, x) == pytest.approx(2 * np.sum(x), rel=1e-15)
+
+
+def subtract_then_outer(x):
+    y = np.sin(x)
+    y -= x
+    return np.sum(y[:, None] * x)
+
+
+@open_bug("y -= x followed by y[:, None] is refused, naming an internal 't1' as sharing y")
+def test_an_augmented_assignment_before_a_new_axis():
+    x = np.array([0.5, 0.7])
+    # Σᵢⱼ yᵢ xⱼ = (Σ y)(Σ x) with y = sin x − x
+    want = (np.cos(x) - 1) * np.sum(x) + np.sum(np.sin(x) - x)
+    np.testing.assert_allclose(sd.grad(subtract_then_outer, jit=False)(x), want, rtol=1e-14)
+
+
+def assigns_itself(x):
+    y = x.copy()
+    y[:] = y
+    return np.sum(y * y)
+
+
+@open_bug("y[:] = y: the adjoint adds the row's adjoint back, then zeroes it (reverse mode: zero gradient)")
+@JIT
+def test_an_array_assigned_to_itself(jit):
+    x = np.array([0.5, 0.7])
+    np.testing.assert_allclose(sd.grad(assigns_itself, jit=jit)(x), 2 * x, rtol=1e-15)
+
+
+def doubled(v):
+    return sum((v, v))
+
+
+def calls_doubled_passively(x, k):
+    return x[0] * np.sum(doubled(np.ones(k)))
+
+
+@open_bug("compiled: a helper run as written (its arguments not differentiated) with builtin sum of a tuple of arrays")
+def test_a_helper_summing_a_tuple_of_arrays_compiled():
+    # numba has no sum(UniTuple(array, array)); the generated Python gives [4, 0]
+    np.testing.assert_allclose(sd.grad(calls_doubled_passively)(np.array([0.5, 0.7]), 2), [4.0, 0.0], rtol=1e-15)
+
+
+def outer_rows(v):
+    return v[:, None] * v @ v
+
+
+def outer_of_a_helper(x):
+    return np.sum(np.outer(x, outer_rows(x)))
+
+
+@open_bug("reverse over reverse through a helper returning v[:, None] * v @ v: matmul of a number in the generated code")
+def test_reverse_over_reverse_of_a_helper_with_a_matrix_vector_product():
+    # Σᵢⱼ xᵢ xⱼ (x·x) = (Σx)² (x·x); its Hessian by hand
+    x = np.array([0.5, 0.7])
+    s, q = np.sum(x), np.dot(x, x)
+    want = 2 * q * np.ones((2, 2)) + 4 * s * (x[:, None] + x[None, :]) + 2 * s * s * np.eye(2)
+    np.testing.assert_allclose(sd.jacobian(sd.grad(outer_of_a_helper, jit=False), mode="forward", jit=False)(x), want,
+                               rtol=1e-14)
+    np.testing.assert_allclose(sd.jacobian(sd.grad(outer_of_a_helper, jit=False), mode="reverse", jit=False)(x), want,
+                               rtol=1e-14)
