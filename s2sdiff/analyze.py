@@ -14,6 +14,7 @@ import numpy as np
 
 from . import ir
 from .errors import at_line, unsupported
+from .names import user_name
 from .rules import CREATIONS, RULES
 
 
@@ -30,7 +31,9 @@ def _reads(expr) -> set:
         return {a.id for a in expr.args if isinstance(a, ir.Name)}
     if isinstance(expr, ir.Passive):
         return ir.passive_value_reads(expr.expr)
-    return set()    # constants; opaque calls are checked below
+    if isinstance(expr, ir.Opaque):         # no derivative through it, but it is refused below, not ignored
+        return {a.id for a in expr.args if isinstance(a, ir.Name)}
+    return set()    # constants
 
 
 def _definitions(body):
@@ -72,7 +75,7 @@ def active_names(function: ir.Function, wrt) -> set:
     # reaches the output through a call s2sdiff cannot see into, or through an expression kept
     # as written, is refused.
     for targets, expr, stmt in defs:
-        if isinstance(expr, ir.Opaque) and set(targets) & useful \
+        if isinstance(expr, ir.Opaque) and expr.node is not None and set(targets) & useful \
                 and any(isinstance(a, ir.Name) and a.id in varied for a in expr.args):
             raise unsupported(f"cannot differentiate through {ast.unparse(expr.node.func)}(): it is not a function "
                               "s2sdiff can read (only the math/numpy functions of s2sdiff/rules.py and Python "
@@ -118,7 +121,9 @@ def number_names(function: ir.Function, kinds=frozenset(), known=frozenset(), gu
     for s in ir.walk(function.body):
         if isinstance(s, ir.For):
             numbers.add(s.var)
-    candidates = {t for targets, _, _ in defs for t in targets} - set(function.params)
+    indexed = {s.value.array.id for s in ir.walk(function.body) if isinstance(s, ir.Assign)
+               and isinstance(s.value, ir.Item)} | {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
+    candidates = {t for targets, _, _ in defs for t in targets} - set(function.params) - indexed
     ndims = array_ndims(function, kinds=kinds)
     changed = True
     while changed:                          # optimistic: drop any name with an array-ish definition
@@ -214,15 +219,17 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
     (`y = x[1:]`, `z = y.T`), on either side — is read after the update.  Checked for the
     names that are arrays whatever the arguments (what the call or the code shows)."""
     numbers = number_names(function, kinds)
-    arrays = certain_arrays(function, kinds_arrays(kinds) | array_parameters(function))
+    arrays = certain_arrays(function, (kinds_arrays(kinds) | array_parameters(function)) - kinds_numbers(kinds))
     sites = list(ir.walk_in_loops(function.body))
     for name, line in function.updated:
         if name not in arrays:
             continue
         update = next(k for k, (s, _) in enumerate(sites) if isinstance(s, ir.Assign) and s.target == name
                       and s.line == line)
-        for s, _ in sites:
-            if not isinstance(s, ir.Assign):
+        around = set(map(id, sites[update][1]))
+        for j, (s, loops) in enumerate(sites):
+            # a name made from the array after the update sees the new array: only earlier ones share it
+            if not isinstance(s, ir.Assign) or j > update and not around & set(map(id, loops)):
                 continue
             value = s.value
             source = value.id if isinstance(value, ir.Name) else value.array.id if isinstance(value, ir.Item) \
@@ -233,16 +240,37 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
                 continue
             other = s.target if source == name else source
             if _read_after(sites, update, other):
-                raise unsupported(f"the augmented assignment changes the array '{name}' in place, and '{other}', "
+                shared = f"'{other}'" if other in function.user_names else "a view of it"
+                raise unsupported(f"the augmented assignment changes the array '{name}' in place, and {shared}, "
                                   f"read afterwards, shares it (line {s.line}); s2sdiff makes a new array there: "
-                                  f"write {name} = {name} + ... (or give '{other}' a copy)",
+                                  f"write {name} = {name} + ... (or make the other name a copy)",
                                   function.filename, at_line(line))
 
 
 def _read_after(sites, k, name) -> bool:
-    """Whether a statement after sites[k], or in a loop around it, reads `name`."""
-    around = set(map(id, sites[k][1]))
-    return any(name in ir.reads(s) and (j > k or around & set(map(id, loops))) for j, (s, loops) in enumerate(sites))
+    """Whether a statement after sites[k] reads `name`, or a loop around it reads the value
+    `name` had before an iteration (an iteration that makes it anew before reading it
+    sees no old one)."""
+    return any(name in ir.reads(s) for s, _ in sites[k + 1:]) \
+        or any(name in ir.exposed_reads(loop.body) for loop in sites[k][1])
+
+
+def check_indices(function: ir.Function, numbers, active) -> None:
+    """Refuse indexing a differentiated array with an array (`x[mask]`, `x[idx]`): index
+    atoms are taken for integers, and the adjoint of a gather with repeated indices is not
+    a plain element update."""
+    for s in ir.walk(function.body):
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) and s.value.array.id in active:
+            index = s.value.index
+        elif isinstance(s, ir.SetItem) and s.array in active:
+            index = s.index
+        else:
+            continue
+        arrays = [a.id for a in ir.index_atoms(index) if isinstance(a, ir.Name) and a.id not in numbers]
+        if arrays:
+            raise unsupported(f"indexing with the array '{user_name(arrays[0])}' (a mask or integer indices) is not "
+                              "supported on differentiated arrays yet: index with numbers and slices",
+                              function.filename, at_line(s.line))
 
 
 def actively_written(function: ir.Function, active) -> set:
@@ -315,20 +343,32 @@ def _is_number(expr, numbers, ndims=None, guess=True) -> bool:
         return not isinstance(expr.value, (tuple, list))
     if isinstance(expr, ir.Name):
         return expr.id in numbers
-    if isinstance(expr, ir.Passive):
-        return not isinstance(expr.expr, ast.Tuple)
+    if isinstance(expr, ir.Passive):          # `x > 0` of an array is an array of truth values
+        tree = expr.expr
+        if isinstance(tree, (ast.Compare, ast.BoolOp)) or isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not):
+            return _operand_names(tree) <= numbers
+        return not isinstance(tree, ast.Tuple)
     if isinstance(expr, ir.Item):
         return selects_element(expr.array.id, expr.index, ndims or {}, unknown=guess)
     if isinstance(expr, ir.Prim):
         rule = RULES[expr.op]
         if rule.result == "number" or expr.family in ("math", "builtin"):
             return True
+        if expr.op == "matmul":              # vector @ vector is a number
+            return _rank(expr, ndims or {}, {}) == 0
         if rule.result == "array":
             return False
         return all(_is_number(a, numbers, ndims, guess) for a in expr.args)
     if isinstance(expr, ir.Call) and not isinstance(expr.callee, ir.Derived):
         return _returns_numbers(expr, numbers)
     return False        # generated derivatives, opaque calls
+
+
+def _operand_names(tree) -> set:
+    """Names a kept-whole expression uses as values (not `np` of `np.isnan`, not a called function)."""
+    skip = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)} \
+        | {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in skip}
 
 
 _call_results: dict = {}

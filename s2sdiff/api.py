@@ -16,7 +16,7 @@ from .errors import S2SDiffError
 from .normalize import normalize
 from .parse import python_function
 from .pipeline import derived_unit
-from .wrappers import (Wrapper, cached, call_kinds, differentiated_argument, forward_columns,
+from .wrappers import (Wrapper, cached, call_kinds, differentiated_argument, for_kinds, forward_columns,
                        is_integer, packed, partials, returns_certain_array, returns_number, reverse_columns,
                        reverse_rows, run)
 
@@ -73,9 +73,10 @@ def derivative(f, order=1, *, jit=True, check=None):
     inner = f if order == 1 else derivative(f, order - 1, jit=jit)
 
     def build(kinds):
-        w = Wrapper("derivative", inner, "forward", jit, kinds)
+        g = for_kinds(inner, kinds)
+        w = Wrapper("derivative", g, "forward", jit, kinds)
         verify = selfcheck.for_derivative(f, order, jit) if check else None
-        return w.finish(packed(forward_columns(w, inner, (0,), as_array=False)[1], False), (0,), verify)
+        return w.finish(packed(forward_columns(w, g, (0,), as_array=False)[1], False), (0,), verify)
     return cached("derivative", inner, (jit, check), build)
 
 
@@ -105,17 +106,18 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
     check = selfcheck.enabled(check)
 
     def build(kinds):
-        w = Wrapper(kind, f, mode, jit, kinds)
+        g = for_kinds(f, kinds)
+        w = Wrapper(kind, g, mode, jit, kinds)
         if returns_certain_array(w.function, kinds):
             raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns an array; "
                                "use sd.jacobian")
         # a value that may be an array is checked, never silently summed (as JAX does); the code
         # numba callers get (no kinds) takes `x[i]` for a number, which numba's typing holds it to
         checked = not returns_number(w.function, kinds, guess=not kinds)
-        if mode == "forward":
-            values, results = forward_columns(w, f, indices, as_array=False)
+        if mode == "forward" or _generated(g):
+            values, results = forward_columns(w, g, indices, as_array=False)
         else:
-            values, results = reverse_rows(w, f, indices, with_value or checked, parallel=parallel)
+            values, results = reverse_rows(w, g, indices, with_value or checked, parallel=parallel)
         if checked:
             w.lines.append(f"scalar_output({values[0]})")
         gradient = packed(results, many)
@@ -132,11 +134,12 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
     check = selfcheck.enabled(check)
 
     def build(kinds):
-        w = Wrapper("jacobian", f, mode, jit, kinds)
-        if mode == "forward":
-            results = forward_columns(w, f, indices, as_array=True)[1]
+        g = for_kinds(f, kinds)
+        w = Wrapper("jacobian", g, mode, jit, kinds)
+        if mode == "forward" or _generated(g):
+            results = forward_columns(w, g, indices, as_array=True)[1]
         else:
-            results = reverse_columns(w, f, indices)
+            results = reverse_columns(w, g, indices)
         verify = selfcheck.for_jacobian(f, indices, many, mode, jit) if check else None
         return w.finish(packed(results, many), indices, verify)
     return cached("jacobian", f, (indices, many, mode, jit, check), build)
@@ -151,7 +154,7 @@ def hessian(f, wrt=0, *, jit=True, check=None):
     check = selfcheck.enabled(check)
 
     def build(kinds):
-        inner = gradient.variant(kinds) if kinds else gradient      # its zeros take the arrays' shapes
+        inner = for_kinds(gradient, kinds)
         w = Wrapper("hessian", inner, "forward over reverse", jit, kinds, of=python_function(f).__name__)
         columns = [partials(w, inner, j)[1] for j in indices]      # columns[j][i] = d g_i / d x_j
         verify = selfcheck.for_hessian(f, indices, many, jit) if check else None
@@ -162,14 +165,33 @@ def hessian(f, wrt=0, *, jit=True, check=None):
     return cached("hessian", f, (indices, many, jit, check), build)
 
 
-def _all_arguments(f, args, what, arrays):
-    """sd.jvp's and sd.vjp's arguments as the generated code takes them: integers stay
-    integers (never differentiated: loop bounds, indices), the rest as differentiated."""
+def _generated(f) -> bool:
+    """Whether `f` is s2sdiff's own code (a gradient, for its gradient or Jacobian): that is
+    taken in forward mode, the same numbers in as many sweeps (a gradient's Jacobian is
+    square), for reverse mode cannot always prove what it needs of code it wrote (a value
+    recomputed in a branch and read under the same condition) and forward mode needs none
+    of it."""
+    return hasattr(python_function(f), "s2sdiff_origin")
+
+
+def _all_arguments(f, args, what, arrays, primals=True):
+    """sd.jvp's and sd.vjp's arguments as the generated code takes them: integers and, among
+    primals, integer arrays stay as they are (never differentiated: loop bounds, indices,
+    labels), the rest as differentiated."""
     params = _params(f)
     if len(args) != len(params):
         raise S2SDiffError(f"{what}: {python_function(f).__name__} takes {len(params)} argument(s), got {len(args)}")
     name = python_function(f).__name__
-    return tuple(v if is_integer(v) else differentiated_argument(name, p, v, arrays) for p, v in zip(params, args))
+    return tuple(v if is_integer(v) or primals and _integer_array(v) else differentiated_argument(name, p, v, arrays)
+                 for p, v in zip(params, args))
+
+
+def _copies(values) -> list:
+    return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+
+
+def _integer_array(value) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind in "iub"
 
 
 
@@ -179,15 +201,16 @@ def _all_arguments(f, args, what, arrays):
 def jvp(f, primals, tangents, *, jit=True, check=None):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
     primals = _all_arguments(f, tuple(primals), "jvp primals", arrays=True)
-    tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True)
+    tangents = _all_arguments(f, tuple(tangents), "jvp tangents", arrays=True, primals=False)
     unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, kinds=call_kinds(_params(f), primals))
     params = _params(f)
     for p, primal, tangent in zip(params, primals, tangents):
         if np.shape(primal) != np.shape(tangent):
             raise ValueError(f"jvp: the tangent of '{p}' has shape {np.shape(tangent)}, its primal {np.shape(primal)}")
-        if is_integer(primal) and tangent != 0:
+        if (is_integer(primal) or _integer_array(primal)) and np.any(tangent != 0):
             raise ValueError(f"jvp: '{p}' is an integer, never differentiated: its tangent must be 0, got {tangent!r}")
-    tangents = tuple(0.0 if is_integer(primal) else t for primal, t in zip(primals, tangents))
+    tangents = tuple(0.0 if is_integer(primal) else np.zeros(primal.shape) if _integer_array(primal) else t
+                     for primal, t in zip(primals, tangents))
     out = run(unit.function.name, unit.compiled, params + [f"d{p}" for p in params], primals + tangents, jit)
     if normalize(python_function(f)).tuple_result:
         m = unit.function.n_outputs // 2
@@ -204,9 +227,11 @@ def vjp(f, *primals, jit=True, check=None):
     unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=call_kinds(_params(f), primals))
     params = _params(f)
     try:
-        value = run(function.name, compiler.primal(f, jit), params, primals, jit)
+        # on copies: a function that updates an argument in place (x += 1.0) must not change
+        # the values the adjoint runs on
+        value = run(function.name, compiler.primal(f, jit), params, _copies(primals), jit)
     except TypeError:           # numba lacks a form the code uses (np.dot of a number): the Python run's value
-        value = run(function.name, python_function(f), params, primals, False)
+        value = run(function.name, python_function(f), params, _copies(primals), False)
     checks = [True] if selfcheck.enabled(check) else []     # the first call of vjp_fn is checked
     m = function.n_outputs
     values = value if function.tuple_result else (value,)
@@ -223,10 +248,13 @@ def vjp(f, *primals, jit=True, check=None):
         seeds = tuple(np.asarray(c, dtype=np.float64) if np.ndim(c) else float(c) for c in seeds)
         seed_names = [f"b{function.name}{k + 1 if m > 1 else ''}" for k in range(m)]
         out = run(unit.function.name, unit.compiled, params + seed_names, primals + seeds, jit)
+        # integers are never differentiated: their cotangents are zeros
+        cotangents = tuple(np.zeros(np.shape(p)) if _integer_array(p) else 0.0 if is_integer(p) else c
+                           for p, c in zip(primals, out[m:]))
         if checks:
             checks.clear()
-            selfcheck.check_vjp(f"vjp({function.name})", f, primals, cotangent, tuple(out[m:]), jit)
-        return tuple(out[m:])
+            selfcheck.check_vjp(f"vjp({function.name})", f, primals, cotangent, cotangents, jit)
+        return cotangents
     return value, vjp_fn
 
 

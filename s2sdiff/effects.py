@@ -90,14 +90,8 @@ def call_changes(call: ast.Call, lookup, local_names) -> set:
     except S2SDiffError:
         return _argument_names(call)                                # np.copyto(y, x), random.shuffle(x)
     changed = changed_parameters(callee)
-    names = set()
-    for param, arg in zip(params, call.args):
-        if param in changed and isinstance(arg, ast.Name):
-            names.add(arg.id)
-    for keyword in call.keywords:
-        if keyword.arg in changed and isinstance(keyword.value, ast.Name):
-            names.add(keyword.value.id)
-    return names
+    given = list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords]
+    return {_base_name(arg) for param, arg in given if param in changed} - {None}
 
 
 def _nested_bodies(stmt) -> list:
@@ -112,7 +106,8 @@ def _nested_bodies(stmt) -> list:
 
 
 def _argument_names(call: ast.Call) -> set:
-    return {a.id for a in call.args + [k.value for k in call.keywords] if isinstance(a, ast.Name)}
+    """The arrays a call's arguments name, or name a part of (`h[0]`)."""
+    return {_base_name(a) for a in call.args + [k.value for k in call.keywords]} - {None}
 
 
 def _base_name(node):

@@ -171,11 +171,16 @@ class _Lowering:
         if isinstance(node, ast.Subscript):
             return self.subscript(node)
         if isinstance(node, ast.Tuple):
+            if self.generated():        # a shape or a join's operands that generated code named: kept whole
+                return self.passive(node)
             raise self.error("a tuple is only supported on the right of `a, b = ...` or in `return`", node)
         raise self.error(f"{type(node).__name__} expressions are not supported", node)
 
     def subscript(self, node):
         raise self.error("indexing is not supported here", node)
+
+    def generated(self) -> bool:
+        return False
 
     def atom_of_condition(self, node) -> ir.Atom:
         if isinstance(node, ast.Name):
@@ -254,6 +259,9 @@ class _UserLowering(_Lowering):
 
     def error(self, message, node):
         return self.parsed.error(message, node)
+
+    def generated(self) -> bool:
+        return hasattr(self.parsed.py_func, "s2sdiff_origin")
 
     def free_function(self, func):
         """The object a dotted name of free variables in a call denotes, or None."""
@@ -590,7 +598,8 @@ class _UserLowering(_Lowering):
             raise self.error(f"augmented assignment to {ast.unparse(target)} is not supported", target)
         load = ast.copy_location(ast.Name(target.id, ast.Load()), target)
         self.assign(ast.copy_location(ast.BinOp(load, node.op, node.value), node), target.id)
-        self.updated.setdefault(target.id, node)     # in place, if it is an array (analyze.check_in_place)
+        if not self.generated():   # generated code adds in place only to numbers
+            self.updated.setdefault(target.id, node)     # in place, if it is an array (analyze.check_in_place)
 
     def bind_target(self, target, atom, node):
         if isinstance(target, ast.Name):

@@ -246,6 +246,7 @@ constant("new_tape", "runtime.new_tape", arity=2, result="array")
 constant("zero_like", "runtime.zero_like")
 constant("empty_adjoint", "runtime.empty_adjoint", result="array")
 unary("grown", "runtime.grown", "grown(dx)", "folded(bz)", result="array")
+unary("folded", "runtime.folded", "folded(dx)", "grown(bz)", result="array")
 unary("owned", "runtime.owned", "owned(dx)", "bz")
 # Calls that return a new array: never merged with an equal call, and the only values an
 # array assigned elements (y[i] = ...) may take.

@@ -20,7 +20,7 @@ from numba.extending import typeof_impl
 from . import compile as compiler
 from . import ir
 from .analyze import array_parameters, certain_arrays, kinds_arrays, kinds_numbers, number_names
-from .errors import S2SDiffError
+from .errors import S2SDiffError, UnsupportedError
 from .names import Namer
 from .normalize import normalize
 from .parse import python_function
@@ -173,10 +173,42 @@ def cached(kind, f, options, build, kinds=frozenset()):
     key = (kind, py_func, py_func.__code__, options, kinds)
     with LOCK:
         if key not in transforms:
-            transformed = build(kinds)
+            try:
+                transformed = build(kinds)
+            except UnsupportedError as error:
+                # A transform of a transform reads the code numba callers of the inner one get,
+                # written for no particular kinds; the code a call gets may well be readable.
+                if kinds or not isinstance(f, Transformed):
+                    raise
+                transformed = _Unbuilt(f"{py_func.__name__}_{kind}", py_func, error)
             transformed.variant = lambda called: cached(kind, f, options, build, called)
             transforms[key] = transformed
         return transforms[key]
+
+
+class _Unbuilt(Transformed):
+    """A transform of a transform whose code for no particular kinds s2sdiff cannot write:
+    calls get the code for their arguments' kinds; anything else raises the refusal."""
+
+    def __init__(self, name, like, error):
+        self.__name__, self._error = name, error
+        self._signature = inspect.signature(like)
+        self._params = list(self._signature.parameters)
+        self._ranks, self._variants, self._verify = None, {}, None
+
+    def _call(self, values):
+        raise self._error
+
+    def __getattr__(self, name):            # .source, .py_func, .dispatcher
+        if name in ("source", "py_func", "dispatcher"):
+            raise self._error
+        raise AttributeError(name)
+
+
+def for_kinds(f, kinds):
+    """`f`, or where f is itself a transform (a composition), its variant for arguments of
+    these kinds: the code the outer transform reads is the code that would run."""
+    return f.variant(kinds) if kinds and isinstance(f, Transformed) and f.variant is not None else f
 
 
 def call_kinds(params, values) -> frozenset:
@@ -399,7 +431,8 @@ def _array_rows(w: Wrapper, f, indices) -> list:
     value, seed, cotangent, k = (w.namer.fresh(n) for n in ("value", "seed", "cotangent", "k"))
     jacs = [w.namer.fresh(f"J_{p}") for p in params]
     adjoints = [w.namer.fresh(f"b{p}") for p in params]
-    w.lines += [f"{value} = {primal}({', '.join(fn.params)})",
+    # the primal on copies: an update of an argument in place must not reach the adjoint sweeps
+    w.lines += [f"{value} = {primal}({', '.join(f'owned({p})' for p in fn.params)})",
                 f"{seed} = np.zeros({value}.size)",
                 f"{cotangent} = {seed}.reshape({value}.shape)"]
     w.lines += [f"{jac} = np.empty(({value}.size, size_of({p})))" for jac, p in zip(jacs, params)]

@@ -1331,11 +1331,12 @@ def test_integer_array_for_a_differentiated_argument_is_a_type_error(ints):
     with pytest.raises(TypeError, match="integer"):
         sd.value_and_grad(sin_weighted)(ints)
     with pytest.raises(TypeError, match="integer"):
-        sd.vjp(sin_weighted, ints)
-    with pytest.raises(TypeError, match="integer"):
-        sd.jvp(sin_weighted, (ints,), (np.ones(len(ints)),))
-    with pytest.raises(TypeError, match="integer"):
         sd.jvp(sin_weighted, (np.ones(len(ints)),), (ints,))
+    # sd.vjp and sd.jvp take every argument: an integer array is one never differentiated
+    # (class labels, indices), with a zero cotangent and a zero tangent only
+    assert sd.vjp(sin_weighted, ints)[1](1.0)[0].tolist() == [0.0] * len(ints)
+    with pytest.raises(ValueError, match="is an integer, never differentiated"):
+        sd.jvp(sin_weighted, (ints,), (np.ones(len(ints)),))
 
 
 def test_integer_array_is_rejected_for_each_differentiated_argument_of_a_tuple():

@@ -336,3 +336,54 @@ def test_differentiated_values_written_into_an_integer_array(jit):
         with pytest.raises(sd.S2SDiffError, match="an array of integers .* is assigned differentiated values"):
             sd.grad(written_into_an_integer_array, mode=mode, jit=jit)(0.7, np.array([1, 2]))
         assert sd.grad(written_into_a_float_copy, mode=mode, jit=jit)(0.7, np.ones(2)) == 2.5
+
+
+def unreadable_into_unreadable(A):
+    return np.sum(np.log(np.diag(np.linalg.cholesky(A))))
+
+
+def masked_squares(x):
+    mask = x > 0
+    return np.sum(x[mask] ** 2)
+
+
+def gathered_squares(x, idx):
+    return np.sum(x[idx] ** 2)
+
+
+def copy_into(out, v):
+    for i in range(len(out)):
+        out[i] = v[i]
+
+
+def fills_a_row(x, a):
+    h = np.zeros((2, len(x)))
+    copy_into(h[0], x)
+    return np.sum(h) * a
+
+
+def row_used_before_a_write(x, a):
+    H = np.ones((2, 3))
+    t = H[1]
+    s = np.sum(t * x)
+    H[1, 0] = a
+    return s + np.sum(H)
+
+
+@JIT
+def test_what_s2sdiff_cannot_see_through_is_refused(jit):
+    # np.diag(np.linalg.cholesky(A)) gave a zero gradient: the second call's argument did not
+    # count as differentiated; x[idx] with a repeated index gave one contribution, not two
+    with pytest.raises(sd.UnsupportedError, match=r"cannot differentiate through np.linalg.cholesky\(\)"):
+        sd.grad(unreadable_into_unreadable, jit=jit)(np.eye(2) * 2.0)
+    with pytest.raises(sd.UnsupportedError, match="indexing with the array 'mask'"):
+        sd.grad(masked_squares, jit=jit)(np.array([1.0, -2.0]))
+    with pytest.raises(sd.UnsupportedError, match="indexing with the array 'idx'"):
+        sd.grad(gathered_squares, jit=jit)(np.array([1.0, -2.0]), np.array([0, 0, 1]))
+    with pytest.raises(sd.UnsupportedError, match=r"copy_into\(\) may change 'h' in place"):
+        sd.grad(fills_a_row, jit=jit)
+    # the adjoint of t * x reads the row t, which the write changes afterwards
+    with pytest.raises(sd.UnsupportedError, match="the adjoint needs the value of 'H'"):
+        sd.grad(row_used_before_a_write, wrt=(0, 1), jit=jit)(np.array([1.0, 2.0, 3.0]), 0.5)
+    gx, ga = sd.grad(row_used_before_a_write, wrt=(0, 1), mode="forward", jit=jit)(np.array([1.0, 2.0, 3.0]), 0.5)
+    assert gx.tolist() == [1.0, 1.0, 1.0] and ga == 1.0

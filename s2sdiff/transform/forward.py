@@ -10,7 +10,8 @@ from __future__ import annotations
 import ast
 
 from .. import ir
-from ..analyze import active_names, actively_written, argument_kinds, array_ndims, float_elements_check, number_names
+from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, check_indices, float_elements_check,
+                       number_names)
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import ZERO, lower_template
@@ -36,6 +37,7 @@ class _Forward:
         self.written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)} & self.active
         self.written_tangents = {ir.Name(self.d(w)) for w in self.written}
         self.active_writes = actively_written(function, self.active)
+        check_indices(function, self.numbers, self.active)
 
     def d(self, name: str) -> str:
         return self.namer.derived("d", name)

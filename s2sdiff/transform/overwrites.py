@@ -22,10 +22,11 @@ from ..errors import at_line, unsupported
 from ..names import user_name
 
 
-def check(function: ir.Function, home: dict, needed: set, adjoint_reads) -> dict:
+def check(function: ir.Function, home: dict, needed: set, adjoint_reads, ndims: dict, read_by_rules: set) -> dict:
     """`home`: name -> id of the loop whose iteration defines it (None: the function body);
-    `needed`: names the adjoint sweep reads; `adjoint_reads(stmt)`: names the adjoint rules
-    of a statement read.
+    `needed`: names the adjoint sweep reads, or recomputes from; `adjoint_reads(stmt)`:
+    names the adjoint rules of a statement read, `read_by_rules` all of them; `ndims`:
+    the ranks analyze.array_ndims knows.
 
     Returns the element reads to tape: loop id -> names read in that loop's iterations
     whose elements a later write may change.  A loop records such a value as it reads it
@@ -39,7 +40,7 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads) -> dict
     writes = [(k, s, loops) for k, (s, loops) in enumerate(sites) if isinstance(s, ir.SetItem)]
     offsets = ir.Offsets(function.body)
     for k, (s, loops) in enumerate(sites):
-        for array, index in _array_reads(s, written, home, needed, adjoint_reads):
+        for array, index in _array_reads(s, written, home, needed, adjoint_reads, ndims, read_by_rules):
             for kw, w, w_loops in writes:
                 if w.array != array:
                     continue
@@ -59,14 +60,17 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads) -> dict
 
 
 
-def _array_reads(s, written, home, needed, adjoint_reads):
+def _array_reads(s, written, home, needed, adjoint_reads, ndims, read_by_rules):
     """(array, index or None for the whole array) the adjoint of `s` reads from arrays
     that are assigned elements."""
     if isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) and s.value.array.id in written \
             and s.target in needed:
         array, index = s.value.array.id, s.value.index
-        if any(isinstance(i, ir.Slice) for i in index):
-            yield array, None                  # a view: it changes with the array
+        if not selects_element(array, index, ndims, unknown=True):
+            # a view (a slice, a row) changes with the array: its value at the adjoint's time
+            # matters where a rule reads it, or an iteration is recomputed from it
+            if s.target in read_by_rules or home.get(s.target) is not None:
+                yield array, None
         elif home.get(s.target) != home.get(array):
             yield array, index                 # recomputed apart from the array's writes
         return

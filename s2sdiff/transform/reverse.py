@@ -27,8 +27,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, float_elements_check, number_names,
-                       number_types, selects_element)
+from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, check_indices, float_elements_check,
+                       number_names, number_types, selects_element)
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import lower_template
@@ -78,9 +78,11 @@ class _Reverse:
         self.types = number_types(self.fn, self.numbers, self.active)
         self.ndims = array_ndims(self.fn, self.numbers, kinds)
         self.active_writes = actively_written(self.fn, self.active)
+        check_indices(self.fn, self.numbers, self.active)
         self.needed = self.needed_names()
         overwrites.check_views(self.fn, self.ndims, self.numbers)
-        self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads)
+        self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads, self.ndims,
+                                            self.read_by_rules)
         self.plans = {}
         self.fusable = {}           # id(adjoint loop) -> (loop, statements restoring its iteration)
         # Adjoint arrays the sweep updates element by element (`bx[i] += bt`, `by[i] = 0.0`):
@@ -122,6 +124,7 @@ class _Reverse:
                     defs.setdefault(carried, set()).add(last)
                 if self.has_adjoint([s]):
                     seeds |= _loop_control(s)
+        self.read_by_rules = seeds
         needed, todo = set(), list(seeds)
         while todo:
             name = todo.pop()
