@@ -607,3 +607,30 @@ def test_forward_mode_of_a_row_update_reading_its_old_value(f, want, jit):
     # row: x0·x0 + x1·x0; column and slice: x0 + x1·x0. Reverse mode refuses these (the old row is overwritten)
     x = np.array([1.5, -1.8])
     np.testing.assert_allclose(sd.grad(f, mode="forward", jit=jit)(x), want(x), rtol=1e-15)
+
+
+def trace_times_an_int(x, k):
+    t = np.trace(np.outer(x, x) * k)
+    return x[k % len(x)] + t
+
+
+@open_bug("an int multiplying an array in np.trace makes k % n an 'array index': refused, naming an internal 't4'")
+def test_an_int_scaling_a_matrix_then_indexing():
+    # k (x·x) + x[k mod n]: gradient 2k x + e_(k mod n)
+    x = np.array([1.5, -1.8])
+    np.testing.assert_allclose(sd.grad(trace_times_an_int, jit=False)(x, 3), 6 * x + [0.0, 1.0], rtol=1e-15)
+
+
+def dead_array_in_a_loop(x, a):
+    y = np.zeros(len(x))
+    for i in range(2):
+        y[i] = np.sum(y)
+        y -= x
+    return a * x[0]
+
+
+@open_bug("the Hessian of a function whose loop writes an array the value never reads refuses an internal 'y_2'")
+def test_hessian_past_an_array_the_value_never_reads():
+    x = np.array([1.5, -1.8])
+    (hxx, hxa), (hax, haa) = sd.hessian(dead_array_in_a_loop, wrt=(0, 1), jit=False)(x, 0.4)
+    assert not hxx.any() and hxa.tolist() == hax.tolist() == [1.0, 0.0] and haa == 0.0
