@@ -3,9 +3,10 @@ every entry point of s2sdiff against the mpmath oracle and against each other.
 
 Shared by tests/test_fuzz.py (hypothesis properties) and tests/fuzz_campaign.py (long runs).
 A program or point not worth checking raises `Discard(reason)`; a refusal that is in
-ACCEPTED_REFUSALS and names the program's file and line is reported through `note` and
-the entry point skipped; anything else — another refusal, any other exception, a wrong
-number or shape — fails.
+ACCEPTED_REFUSALS, names the program's file and line and quotes only the program's names is
+reported through `note` and the entry point skipped; so is a problem that is one of the
+KNOWN_BUGS (each a strict expected failure in tests/test_fuzz_regressions.py). Anything
+else — another refusal, any other exception, a wrong number or shape — fails.
 """
 import math
 import re
@@ -206,7 +207,7 @@ def first_order(module, point, direction, cotangent, jit):
 
 def second_order(module, point, jit):
     """{entry point: (make, what the oracle's Hessian H maps to, whether that is all of H)} for
-    hessian, jacobian of grad (forward over reverse, reverse over reverse), grad of grad and
+    hessian, jacobian of grad (mode forward and mode reverse), grad of grad and
     derivative(order=2) of the slice a → f(x, a, k)."""
     f, f_of_a = module.f, module.f_of_a
     x, a, k = point

@@ -2,19 +2,20 @@
 
 Each example draws a program written the way users write Python and NumPy, and a point,
 and checks grad and value_and_grad (both modes), jacobian (both modes), vjp, jvp, hessian,
-jacobian of grad (forward and reverse over reverse), grad of grad and derivative(order=2)
+jacobian of grad (mode forward and mode reverse), grad of grad and derivative(order=2)
 of the slice a → f(x, a, k): against central differences of the program run in 40-digit
 mpmath, and against each other (tests/fuzz_checks.py). Programs whose value is not
 finite, or whose float and mpmath runs take different branches, are discarded; an entry
 point that refuses with one of the accepted refusals (fuzz_checks.ACCEPTED_REFUSALS,
-naming the program's file and line) is left out and counted as an event; any other
-exception fails the test.
+naming the program's file and line) is left out and counted as an event, and so is a
+problem that is one of fuzz_checks.KNOWN_BUGS (each a strict expected failure in
+tests/test_fuzz_regressions.py); any other exception or number fails the test.
 
 The seed is fixed (hypothesis's derandomize) so CI sees the same programs every run.
 A longer campaign (programs per property without numba, and with it; any seed):
     S2SDIFF_FUZZ_EXAMPLES=5000 S2SDIFF_FUZZ_COMPILED=300 S2SDIFF_FUZZ_SEED=1 python -m pytest tests/test_fuzz.py
 or, with counts per outcome and parallel processes, tests/fuzz_campaign.py.
-Every failure found becomes a plain test in tests/test_fuzz_regressions.py.
+Every bug found becomes a test in tests/test_fuzz_regressions.py (a strict expected failure until fixed).
 """
 import os
 
