@@ -111,7 +111,7 @@ def summarize(out):
         refused = [r for r in ok if any(" refused: " in note for note in r["refused"])]
         known = [r for r in ok if any(note.startswith("known bug: ") for note in r["refused"])]
         clean = sum(not r["refused"] for r in ok)
-        print(f"== {prop}: {len(records)} programs, {sum(r['seconds'] for r in records) / 3600:.2f} CPU hours")
+        print(f"== {prop}: {len(records)} programs, {sum(r['seconds'] for r in records) / 3600:.2f} worker hours (wall)")
         print(f"   ok: {len(ok)} (every entry point right: {clean}; some entry points refused: {len(refused)}; "
               f"some hit a known bug: {len(known)})")
         for title, notes in (("refusals", " refused: "), ("known bugs", "known bug: ")):

@@ -376,6 +376,8 @@ KNOWN_BUGS = (
     KnownBug("test_an_array_assigned_to_itself", REVERSE, "against", program=r"^\s+(\w+)\[:\] = \1$"),
     KnownBug("test_reverse_jacobian_of_a_dot_with_a_helper_or_a_constant", ("jacobian reverse",),
              r"'float' object has no attribute 'size'|numba cannot compile the generated code"),
+    KnownBug("test_a_mean_over_an_axis_in_a_condition_compiled", EVERY,
+             r"No implementation of function Function\(<function mean at 0x\w+>\) found for signature: >>> mean\(array"),
     KnownBug("test_a_helper_summing_a_tuple_of_arrays_compiled", EVERY,
              r"No implementation of function Function\(<built-in function sum>\) found for signature: >>> sum\(UniTuple\(array"),
 )

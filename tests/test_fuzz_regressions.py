@@ -634,3 +634,16 @@ def test_hessian_past_an_array_the_value_never_reads():
     x = np.array([1.5, -1.8])
     (hxx, hxa), (hax, haa) = sd.hessian(dead_array_in_a_loop, wrt=(0, 1), jit=False)(x, 0.4)
     assert not hxx.any() and hxa.tolist() == hax.tolist() == [1.0, 0.0] and haa == 0.0
+
+
+def mean_of_columns_in_a_condition(x, a):
+    if np.sum(np.mean(np.outer(x, x), axis=0)) > 0.0:
+        return x[0] * a
+    return a
+
+
+@open_bug("compiled: np.mean(·, axis=0) in a condition is kept as written, and numba has no np.mean with axis")
+def test_a_mean_over_an_axis_in_a_condition_compiled():
+    # (Σx)² > 0 here: the value is x0·a; the generated Python gives [a, 0], x0
+    gx, ga = sd.grad(mean_of_columns_in_a_condition, wrt=(0, 1))(np.array([1.5, -1.8]), 0.4)
+    assert gx.tolist() == [0.4, 0.0] and ga == 1.5
