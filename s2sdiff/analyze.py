@@ -14,7 +14,6 @@ import numpy as np
 
 from . import ir
 from .errors import at_line, unsupported
-from .names import user_name
 from .rules import CREATIONS, RULES
 
 
@@ -226,10 +225,9 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
             continue
         update = next(k for k, (s, _) in enumerate(sites) if isinstance(s, ir.Assign) and s.target == name
                       and s.line == line)
-        around = set(map(id, sites[update][1]))
+        around = sites[update][1]
         for j, (s, loops) in enumerate(sites):
-            # a name made from the array after the update sees the new array: only earlier ones share it
-            if not isinstance(s, ir.Assign) or j > update and not around & set(map(id, loops)):
+            if not isinstance(s, ir.Assign):
                 continue
             value = s.value
             source = value.id if isinstance(value, ir.Name) else value.array.id if isinstance(value, ir.Item) \
@@ -239,20 +237,16 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
                     or isinstance(value, ir.Item) and selects_element(source, value.index, array_ndims(function), False):
                 continue
             other = s.target if source == name else source
-            if _read_after(sites, update, other):
+            # a name made after the update sees the new array, unless a loop around both reads
+            # the one made in an earlier iteration (before this iteration's update)
+            stale = ir.read_after(sites, update, other) if j < update else \
+                any(other in ir.exposed_reads(loop.body) for loop in around if any(l is loop for l in loops))
+            if stale:
                 shared = f"'{other}'" if other in function.user_names else "a view of it"
                 raise unsupported(f"the augmented assignment changes the array '{name}' in place, and {shared}, "
                                   f"read afterwards, shares it (line {s.line}); s2sdiff makes a new array there: "
                                   f"write {name} = {name} + ... (or make the other name a copy)",
                                   function.filename, at_line(line))
-
-
-def _read_after(sites, k, name) -> bool:
-    """Whether a statement after sites[k] reads `name`, or a loop around it reads the value
-    `name` had before an iteration (an iteration that makes it anew before reading it
-    sees no old one)."""
-    return any(name in ir.reads(s) for s, _ in sites[k + 1:]) \
-        or any(name in ir.exposed_reads(loop.body) for loop in sites[k][1])
 
 
 def check_indices(function: ir.Function, numbers, active) -> None:
@@ -268,8 +262,9 @@ def check_indices(function: ir.Function, numbers, active) -> None:
             continue
         arrays = [a.id for a in ir.index_atoms(index) if isinstance(a, ir.Name) and a.id not in numbers]
         if arrays:
-            raise unsupported(f"indexing with the array '{user_name(arrays[0])}' (a mask or integer indices) is not "
-                              "supported on differentiated arrays yet: index with numbers and slices",
+            named = f"the array '{arrays[0]}'" if arrays[0] in function.user_names else "an array"
+            raise unsupported(f"indexing with {named} (a mask or integer indices) is not supported on "
+                              "differentiated arrays yet: index with numbers and slices",
                               function.filename, at_line(s.line))
 
 
@@ -421,7 +416,9 @@ def array_parameters(function: ir.Function) -> set:
         if isinstance(s, ir.SetItem):
             arrays.add(s.array)
     # An elementwise result used as an array makes its inputs arrays, unless one of them is one
-    # already (`x * a`: a may be a number; a caller passing an array for it gets a variant).
+    # already (`x * a`, `np.outer(x, x) * k`: a and k may be numbers; a caller passing an array
+    # for them gets a variant).
+    made = certain_arrays(function)
     changed = True
     while changed:
         changed = False
@@ -429,7 +426,7 @@ def array_parameters(function: ir.Function) -> set:
             if set(targets) & arrays and isinstance(expr, ir.Prim) and expr.family not in ("math", "builtin") \
                     and (RULES[expr.op].result == "elementwise" or expr.op == "where"):
                 inputs = {a.id for a in expr.args if isinstance(a, ir.Name)}
-                new = inputs - arrays if not inputs & arrays else set()
+                new = inputs - arrays if not inputs & (arrays | made) else set()
                 if new:
                     arrays |= new
                     changed = True
@@ -455,7 +452,8 @@ def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:
                 continue
             if isinstance(expr, ir.Name) and expr.id in certain \
                     or isinstance(expr, ir.Item) and any(isinstance(i, ir.Slice) for i in expr.index) \
-                    or isinstance(expr, ir.Prim) and (expr.op in CREATIONS or RULES[expr.op].result == "elementwise"
+                    or isinstance(expr, ir.Prim) and (expr.op in CREATIONS or expr.op in ("outer", "inv", "eye")
+                                                      or RULES[expr.op].result == "elementwise"
                                                       and expr.family not in ("math", "builtin")
                                                       and any(isinstance(a, ir.Name) and a.id in certain
                                                               for a in expr.args)):

@@ -13,6 +13,7 @@ back (that is how transforms compose).
 from __future__ import annotations
 
 import ast
+import builtins
 import hashlib
 import importlib.metadata
 import linecache
@@ -214,12 +215,15 @@ def _respelled(func: types.FunctionType, namespace: dict):
     from .normalize import respelled
     from .parse import parse_function
     from .rules import NUMBA_LACKS
-    if func.__closure__ or not any(dotted.split(".")[1] in func.__code__.co_names for dotted in NUMBA_LACKS):
+    names = func.__code__.co_names
+    if func.__closure__ or not ("sum" in names or any(dotted.split(".")[1] in names for dotted in NUMBA_LACKS)):
         return None
 
     def resolve(call_func):
         if isinstance(call_func, ast.Attribute) and isinstance(call_func.value, ast.Name):
             return getattr(namespace.get(call_func.value.id), call_func.attr, None)
+        if isinstance(call_func, ast.Name):
+            return namespace.get(call_func.id, getattr(builtins, call_func.id, None))
         return None
 
     original = parse_function(func).tree

@@ -41,6 +41,7 @@ class _Emitter:
         self.pending: dict = {}          # deferred temporary -> its expression
         self.deps: dict = {}             # deferred temporary -> names its value depends on
         self.inlinable, self.use_site = _single_use_temporaries(function)
+        self.bases = _view_bases(function)
 
     def run(self):
         fn = self.fn
@@ -81,6 +82,8 @@ class _Emitter:
         deps = set(ir.value_reads(stmt.value))
         for n in consumed:
             deps |= self.deps[n]
+        # a view (`t = h[1]`) changes when its array is written: writing h flushes what reads t
+        deps |= {base for n in deps for base in self.bases.get(n, ())}
         self.pending[stmt.target] = self.expr_node(stmt.value)
         self.deps[stmt.target] = deps
 
@@ -240,6 +243,29 @@ def _single_use_temporaries(function: ir.Function):
     inlinable = {n for n in pure if assigned[n] == 1 and reads[n] == 1 and use_site.get(n) is not None
                  and _TEMPORARY.fullmatch(n) and n not in function.user_names and n not in function.params}
     return inlinable, use_site
+
+
+def _view_bases(function: ir.Function) -> dict:
+    """Name -> the arrays it may be a view of (a row or slice, a transpose, another name)."""
+    direct = {}
+    for s in ir.walk(function.body):
+        if isinstance(s, ir.Assign):
+            v = s.value
+            base = v.array.id if isinstance(v, ir.Item) else v.id if isinstance(v, ir.Name) else \
+                v.args[0].id if isinstance(v, ir.Prim) and v.op == "transpose" and isinstance(v.args[0], ir.Name) \
+                else None
+            if base is not None:
+                direct.setdefault(s.target, set()).add(base)
+    bases = {}
+    for name in direct:
+        seen, todo = set(), list(direct[name])
+        while todo:
+            base = todo.pop()
+            if base not in seen:
+                seen.add(base)
+                todo.extend(direct.get(base, ()))
+        bases[name] = seen
+    return bases
 
 
 def _occurrences(s) -> list:

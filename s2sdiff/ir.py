@@ -330,6 +330,14 @@ def walk_in_loops(body, loops=()):
             yield from walk_in_loops(stmt.body, loops + (stmt,))
 
 
+def read_after(sites, k, name) -> bool:
+    """Whether, in `sites` (walk_in_loops), a statement after sites[k] reads `name`, or a
+    loop around it reads the value `name` had before an iteration (an iteration that makes
+    it anew before reading it sees no old one)."""
+    return any(name in reads(s) for s, _ in sites[k + 1:]) \
+        or any(name in exposed_reads(loop.body) for loop in sites[k][1])
+
+
 def this_level(body):
     """Statements of a loop body outside the loops nested in it."""
     for stmt in body:

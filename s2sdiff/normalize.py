@@ -213,25 +213,33 @@ class _Lowering:
 
 def respelled(tree, resolve, modules=None):
     """`tree`, or a copy of it with each call of a function numba lacks respelled as
-    generated code has it (`math.cbrt(x)` -> `np.cbrt(x)`). `resolve(func)` is the object a
-    call's function expression names (None if not known); `modules` renames the module
-    the new spelling uses (`{"np": "_np"}`)."""
+    generated code has it (`math.cbrt(x)` -> `np.cbrt(x)`, `sum((a, b))` -> `0 + a + b`).
+    `resolve(func)` is the object a call's function expression names (None if not known);
+    `modules` renames the module the new spelling uses (`{"np": "_np"}`)."""
     def spelling(func):
         value = resolve(func)
         return None if value is None else \
             next((instead for dotted, instead in NUMBA_LACKS.items() if _dotted_value(dotted) is value), None)
 
-    if not any(isinstance(sub, ast.Call) and spelling(sub.func) for sub in ast.walk(tree)):
+    def summed(call):
+        return resolve(call.func) is sum and _spread_literal(call)
+
+    if not any(isinstance(sub, ast.Call) and (spelling(sub.func) or summed(sub)) for sub in ast.walk(tree)):
         return tree
-    return _Respell(spelling, modules or {}).visit(copy.deepcopy(tree))
+    return _Respell(spelling, summed, modules or {}).visit(copy.deepcopy(tree))
 
 
 class _Respell(ast.NodeTransformer):
-    def __init__(self, spelling, modules):
-        self.spelling, self.modules = spelling, modules
+    def __init__(self, spelling, summed, modules):
+        self.spelling, self.summed, self.modules = spelling, summed, modules
 
     def visit_Call(self, node):
         self.generic_visit(node)
+        if self.summed(node):                # numba has no sum of a tuple of arrays
+            total = node.args[1] if len(node.args) == 2 else ast.Constant(0)
+            for item in node.args[0].elts:
+                total = ast.BinOp(total, ast.Add(), item)
+            return ast.copy_location(total, node)
         instead = self.spelling(node.func)
         if instead:
             module, attr = instead.split(".")
@@ -299,7 +307,11 @@ class _UserLowering(_Lowering):
             raise self.error(f"'{write.array}' is a parameter: s2sdiff does not differentiate functions that modify "
                              f"their arguments; assign it a copy first ({write.array} = {write.array}.copy())",
                              at_line(write.line))
-        for s in ir.walk(body):
+        sites = list(ir.walk_in_loops(body))
+        for k, (s, _) in enumerate(sites):
+            if self.generated() and isinstance(s, ir.Assign) and isinstance(s.value, ir.Name) \
+                    and not ir.read_after(sites, k, s.value.id):
+                continue            # single assignment renames an array (`y_2 = y`): no second name
             if isinstance(s, ir.Assign) and s.target in self.written and not (isinstance(s.value, ir.Prim) and makes_new_array(s.value.op)):
                 raise self.error(f"'{s.target}' is assigned elements, so each assignment of it must create a new "
                                  "array (np.zeros, np.empty, x.copy(), y * 2.0, ...), not a view or another name",

@@ -422,7 +422,8 @@ def reverse_columns(w: Wrapper, f, indices) -> list:
 
 def _array_rows(w: Wrapper, f, indices) -> list:
     """The Jacobian of an array-valued f, shape out.shape + param.shape: one adjoint sweep
-    per output element, seeded with a unit cotangent viewed in the output's shape."""
+    per output element, seeded with a unit cotangent viewed in the output's shape (or its
+    one number: a value that may be an array may turn out a number)."""
     fn = w.function
     params = [fn.params[i] for i in indices]
     vjp = w.use(w.unit("vjp_grad", f, tuple(indices)))
@@ -433,11 +434,11 @@ def _array_rows(w: Wrapper, f, indices) -> list:
     adjoints = [w.namer.fresh(f"b{p}") for p in params]
     # the primal on copies: an update of an argument in place must not reach the adjoint sweeps
     w.lines += [f"{value} = {primal}({', '.join(f'owned({p})' for p in fn.params)})",
-                f"{seed} = np.zeros({value}.size)",
-                f"{cotangent} = {seed}.reshape({value}.shape)"]
-    w.lines += [f"{jac} = np.empty(({value}.size, size_of({p})))" for jac, p in zip(jacs, params)]
-    w.lines += [f"for {k} in range({value}.size):",
+                f"{seed} = np.zeros(size_of({value}))"]
+    w.lines += [f"{jac} = np.empty((size_of({value}), size_of({p})))" for jac, p in zip(jacs, params)]
+    w.lines += [f"for {k} in range(size_of({value})):",
                 f"    {seed}[{k}] = 1.0",
+                f"    {cotangent} = seed_view({seed}, {value})",
                 f"    {', '.join(adjoints)} = "
                 f"{vjp}({', '.join(fn.params + [cotangent])})",
                 f"    {seed}[{k}] = 0.0"]
@@ -445,7 +446,7 @@ def _array_rows(w: Wrapper, f, indices) -> list:
     results = []
     for jac, p in zip(jacs, params):
         results.append(w.namer.fresh("d_d" + p))
-        w.lines.append(f"{results[-1]} = {jac}.reshape({value}.shape + shape_of({p}))")
+        w.lines.append(f"{results[-1]} = {jac}.reshape(shape_of({value}) + shape_of({p}))")
     return results
 
 

@@ -460,9 +460,12 @@ class _Reverse:
         return out
 
     def adjoint_set_item(self, s: ir.SetItem) -> list:
-        """`y[i] = v`: bv += by[i], then by[i] = 0 (the old y[i] no longer reaches the
-        output); `y[i] += v` leaves by[i] as it is."""
-        out = []
+        """`y[i] = v`: by[i] = 0 (the old y[i] no longer reaches the output), then bv += the
+        old by[i] (in that order: v may be y itself, `y[:] = y`); `y[i] += v` leaves by[i]
+        as it is."""
+        out, zeroed = [], []
+        if not s.accumulate:
+            zeroed.append(ir.SetItem(self.b(s.array), s.index, ir.Const(0.0), s.line))
         if self.is_active(s.value):
             element = self.namer.temp()
             out.append(ir.Assign(element, ir.Item(ir.Name(self.b(s.array)), s.index), s.line))
@@ -476,10 +479,8 @@ class _Reverse:
                 like = ir.Const(0.0) if s.value.id in self.numbers else s.value      # only its shape matters
                 out.append(ir.Assign(element := self.namer.temp(),
                                      self.helper("adjoint_like", ir.Name(shaped), like), s.line))
-            out.append(_accumulate(self.b(s.value.id), ir.Name(element), s.line))
-        if not s.accumulate:
-            out.append(ir.SetItem(self.b(s.array), s.index, ir.Const(0.0), s.line))
-        return out
+            return out + zeroed + [_accumulate(self.b(s.value.id), ir.Name(element), s.line)]
+        return zeroed
 
     def adjoint_unpack(self, s: ir.Unpack) -> list:
         if not set(s.targets) & self.active:
