@@ -360,24 +360,10 @@ class KnownBug:
             and re.search(self.program, source, re.M) is not None
 
 
-SECOND_ORDER = ("hessian", "jacobian forward of grad", "jacobian reverse of grad", "grad of grad",
-                "derivative order 2")
-REVERSE = ("grad reverse", "value_and_grad reverse", "jacobian reverse", "vjp") + SECOND_ORDER[:4]
-EVERY = REVERSE + ("grad forward", "value_and_grad forward", "jacobian forward", "jvp", "derivative order 2")
-FORWARD = ("grad forward", "value_and_grad forward", "jacobian forward", "jvp", "derivative order 2")
-# a row, column or slice written from its own old value: `h[i] = h[i] * …`, `y[1:] += …`, `h[:, j] *= …`
-ROW_UPDATE = r"^\s+(?:(h\d+)\[[^\],]+\]|(\w+)\[[^\]]*:[^\]]*\]) (?:[-+*]=|= .*\b(?:\1|\2)\b)"
+EVERY = ("grad reverse", "value_and_grad reverse", "jacobian reverse", "vjp", "grad forward", "value_and_grad forward",
+         "jacobian forward", "jvp", "hessian", "jacobian forward of grad", "jacobian reverse of grad", "grad of grad",
+         "derivative order 2")
 KNOWN_BUGS = (
-    KnownBug("test_forward_mode_of_a_row_update_reading_its_old_value", FORWARD, "against", program=ROW_UPDATE),
-    KnownBug("test_an_int_scaling_a_matrix_then_indexing", EVERY,
-             r"indexing with the array '\w+' \(a mask or integer indices\) is not supported"),
-    KnownBug("test_hessian_past_an_array_the_value_never_reads", SECOND_ORDER,
-             r"'[A-Za-z]+\d*_\d+' is assigned elements, so each assignment of it must create a new array"),
-    KnownBug("test_an_array_assigned_to_itself", REVERSE, "against", program=r"^\s+(\w+)\[:\] = \1$"),
-    KnownBug("test_reverse_jacobian_of_a_dot_with_a_helper_or_a_constant", ("jacobian reverse",),
-             r"'float' object has no attribute 'size'|numba cannot compile the generated code"),
     KnownBug("test_a_mean_over_an_axis_in_a_condition_compiled", EVERY,
              r"No implementation of function Function\(<function mean at 0x\w+>\) found for signature: >>> mean\(array"),
-    KnownBug("test_a_helper_summing_a_tuple_of_arrays_compiled", EVERY,
-             r"No implementation of function Function\(<built-in function sum>\) found for signature: >>> sum\(UniTuple\(array"),
 )
