@@ -364,6 +364,12 @@ EVERY = ("grad reverse", "value_and_grad reverse", "jacobian reverse", "vjp", "g
          "jacobian forward", "jvp", "hessian", "jacobian forward of grad", "jacobian reverse of grad", "grad of grad",
          "derivative order 2")
 KNOWN_BUGS = (
+    KnownBug("test_an_int_in_a_product_chain_then_indexing", EVERY,
+             r"indexing with an array \(a mask or integer indices\) is not supported"),
+    KnownBug("test_hessian_of_an_augmented_array_then_an_element_write", EVERY[8:],
+             r"'[A-Za-z]+\d*_\d+' is assigned elements and may not get a second name"),
+    KnownBug("test_second_derivative_of_an_element_write_then_an_augmented_row", ("derivative order 2",),
+             r"'d[A-Za-z]+\d*' is assigned elements, so each assignment of it must create a new array"),
     KnownBug("test_a_mean_over_an_axis_in_a_condition_compiled", EVERY,
              r"No implementation of function Function\(<function mean at 0x\w+>\) found for signature: >>> mean\(array"),
 )

@@ -641,3 +641,48 @@ def test_a_mean_over_an_axis_in_a_condition_compiled():
     # (Σx)² > 0 here: the value is x0·a; the generated Python gives [a, 0], x0
     gx, ga = sd.grad(mean_of_columns_in_a_condition, wrt=(0, 1))(np.array([1.5, -1.8]), 0.4)
     assert gx.tolist() == [0.4, 0.0] and ga == 1.5
+
+
+def scaled_sum_then_index(x, k):
+    t = np.sum(x * 0.1 * k)
+    return x[k % len(x)] * t
+
+
+@open_bug("x * 0.1 * k makes the int k an array: x[k % n] is refused as 'indexing with an array'")
+def test_an_int_in_a_product_chain_then_indexing():
+    # x[k mod n] · 0.1 k Σx, k = 3, n = 2: gradient 0.3 (x[1] + Σx e_1)
+    x = np.array([1.5, -1.8])
+    np.testing.assert_allclose(sd.grad(scaled_sum_then_index, jit=False)(x, 3), 0.3 * (x[1] + np.sum(x) * np.array([0.0, 1.0])),
+                               rtol=1e-14)
+    np.testing.assert_allclose(sd.grad(scaled_sum_then_index, mode="forward", jit=False)(x, 3),
+                               0.3 * (x[1] + np.sum(x) * np.array([0.0, 1.0])), rtol=1e-14)
+
+
+def subtracts_then_writes(x):
+    y = np.zeros_like(x)
+    for i in range(len(x)):
+        y -= x
+        y[i] += x[0]
+    return np.sum(y)
+
+
+@open_bug("the Hessian of y -= x; y[i] += ... in a loop refuses an internal 'y_3' ('may not get a second name')")
+def test_hessian_of_an_augmented_array_then_an_element_write():
+    x = np.array([1.5, -1.8])
+    assert sd.grad(subtracts_then_writes, jit=False)(x).tolist() == [0.0, -2.0]     # Σy = -n Σx + n x0
+    assert not sd.hessian(subtracts_then_writes, jit=False)(x).any()
+
+
+def writes_then_adds_a_row(a, x):
+    y = np.ones_like(x)
+    h = np.zeros((2, len(x)))
+    y[0] = a
+    y += h[0]
+    return y[0] ** 2
+
+
+@open_bug("sd.derivative(order=2) after y[0] = a; y += h[0] refuses an internal 'dy' (the tangent's name)")
+def test_second_derivative_of_an_element_write_then_an_augmented_row():
+    x = np.array([1.5, -1.8])
+    assert sd.derivative(writes_then_adds_a_row, jit=False)(0.4, x) == pytest.approx(0.8, rel=1e-15)
+    assert sd.derivative(writes_then_adds_a_row, order=2, jit=False)(0.4, x) == 2.0
