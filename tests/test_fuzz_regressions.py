@@ -686,3 +686,18 @@ def test_second_derivative_of_an_element_write_then_an_augmented_row():
     x = np.array([1.5, -1.8])
     assert sd.derivative(writes_then_adds_a_row, jit=False)(0.4, x) == pytest.approx(0.8, rel=1e-15)
     assert sd.derivative(writes_then_adds_a_row, order=2, jit=False)(0.4, x) == 2.0
+
+
+def writes_the_element_it_returns(x, k):
+    y = np.zeros(len(x))
+    y[k] += x[0] * y[0] + x[0]
+    return y[0]
+
+
+@open_bug("batched forward mode: y[k] += … then y[0] reuses the tangent of y[0] read before the write (k == 0)")
+@JIT
+def test_forward_mode_reads_an_element_after_a_write_that_may_alias_it(jit):
+    # k = 0: y[0] = x0, gradient e_0; reverse mode and jvp give it
+    x = np.array([0.5, 0.7])
+    assert sd.grad(writes_the_element_it_returns, jit=jit)(x, 0).tolist() == [1.0, 0.0]
+    assert sd.grad(writes_the_element_it_returns, mode="forward", jit=jit)(x, 0).tolist() == [1.0, 0.0]
