@@ -69,7 +69,7 @@ def test_entry_points(source, point, direction, cotangent):
     checked(source, point, [*direction[:n], direction[-1]], cotangent, jit=False)
 
 
-@fuzz(examples=4, compiled=True)
+@fuzz(examples=3, compiled=True)
 @given(source=programs(), point=points(), direction=directions(), cotangent=st.floats(-2.0, 2.0))
 def test_compiled_entry_points(source, point, direction, cotangent):
     """The generated code numba compiles gives the numbers the Python run gives, and the oracle's."""
