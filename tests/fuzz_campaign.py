@@ -111,7 +111,8 @@ def summarize(out):
         refused = [r for r in ok if any(" refused: " in note for note in r["refused"])]
         known = [r for r in ok if any(note.startswith("known bug: ") for note in r["refused"])]
         clean = sum(not r["refused"] for r in ok)
-        print(f"== {prop}: {len(records)} programs, {sum(r['seconds'] for r in records) / 3600:.2f} worker hours (wall)")
+        hours = sum(r["seconds"] for r in records) / 3600
+        print(f"== {prop}: {len(records)} programs, {hours:.2f} worker hours (wall)")
         print(f"   ok: {len(ok)} (every entry point right: {clean}; some entry points refused: {len(refused)}; "
               f"some hit a known bug: {len(known)})")
         for title, notes in (("refusals", " refused: "), ("known bugs", "known bug: ")):
@@ -146,7 +147,8 @@ def summarize(out):
             print(f"\n--- {name}: {problem}\nat x = {x}, a = {a}, k = {k} in\n{smallest['source']}")
         for r in records:
             if r["outcome"] == "timeout":
-                print(f"\n--- timed out at x = {r['point'][0]}, a = {r['point'][1]}, k = {r['point'][2]} in\n{r['source']}")
+                x, a, k = r["point"]
+                print(f"\n--- timed out at x = {x}, a = {a}, k = {k} in\n{r['source']}")
 
 
 def main():

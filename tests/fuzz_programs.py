@@ -403,7 +403,9 @@ class Builder:
                 lines += [f"{indent}else:"] + self.block(scope.child(), self.draw(st.integers(1, 2)), indent + "    ")
             return lines
         if kind == "for":
-            return self.loop(scope, indent, lambda inner, deeper: self.block(inner, self.draw(st.integers(1, 3)), deeper))
+            def body(inner, deeper):
+                return self.block(inner, self.draw(st.integers(1, 3)), deeper)
+            return self.loop(scope, indent, body)
         if kind == "accumulate":
             return self.accumulate(scope, indent)
         if kind == "while":
@@ -543,7 +545,7 @@ class Builder:
         for _ in range(self.draw(st.integers(0, 2))):
             matrix = self.new("h")
             rows = self.pick(["n", 2, 3])
-            shape = f"(n, n)" if rows == "n" else f"({rows}, n)"
+            shape = "(n, n)" if rows == "n" else f"({rows}, n)"
             made = self.pick([f"np.zeros({shape})", f"np.zeros({shape})", f"np.ones({shape})"])
             if rows == "n" and self.chance(0.3):
                 made = self.pick([f"np.outer(x, {self.vector(scope, 0)})", f"x[:, None] * {self.vector(scope, 0)}"])
