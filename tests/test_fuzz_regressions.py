@@ -700,3 +700,17 @@ def test_forward_mode_reads_an_element_after_a_write_that_may_alias_it(jit):
     x = np.array([0.5, 0.7])
     assert sd.grad(writes_the_element_it_returns, jit=jit)(x, 0).tolist() == [1.0, 0.0]
     assert sd.grad(writes_the_element_it_returns, mode="forward", jit=jit)(x, 0).tolist() == [1.0, 0.0]
+
+
+def dot_with_a_row_in_a_branch(x, a, k):
+    h = x[:, None] * x
+    if k > 5:
+        return np.dot(x, x - h[0])
+    return a * x[0]
+
+
+@open_bug("compiled reverse mode: a branch returning np.dot(x, x - h[0]), h = x[:, None] * x: numba iadd(float64, array)")
+def test_a_dot_with_a_row_of_a_new_axis_product_in_a_branch_compiled():
+    x = np.array([1.5, -1.8])
+    assert sd.grad(dot_with_a_row_in_a_branch, jit=False)(x, 0.4, 1).tolist() == [0.4, 0.0]
+    assert sd.grad(dot_with_a_row_in_a_branch)(x, 0.4, 1).tolist() == [0.4, 0.0]
