@@ -4,8 +4,9 @@
     python tests/fuzz_campaign.py --summarize /tmp/campaign
 
 Runs the checks of tests/test_fuzz.py (tests/fuzz_checks.py) on programs drawn by
-hypothesis with the given seed (worker w draws with seed + w), without stopping at a
-failure. Each worker appends one JSON line per program to OUT/<property>-<w>.jsonl as it
+hypothesis (each batch with a seed of its own, made from the given one), without stopping
+at a failure, in batches of BATCH programs per new process (numba's memory grows with every
+compile). Each worker appends one JSON line per program to OUT/<property>-<w>.jsonl as it
 goes, so a campaign cut short still says how far it got; at the end (or with
 --summarize) it prints per property the counts ok / ok with some entry points refused
 (by reason) / discarded (by reason) / failed, and each failing program.
@@ -17,6 +18,7 @@ import argparse
 import collections
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import re
 import signal
@@ -30,6 +32,7 @@ sys.path[:0] = [str(TESTS), str(TESTS.parent)]      # this checkout's s2sdiff, a
 
 PROPERTIES = {"entry_points": False, "compiled": True}     # property: jit
 TIMEOUT_S = 300         # one program, every entry point and the oracle
+BATCH = 250             # programs per worker process
 
 
 class _Timeout(Exception):
@@ -41,6 +44,7 @@ def _alarm(signum, frame):
 
 
 def _worker(prop, worker, seed, count, out):
+    """`count` programs drawn with hypothesis seed `seed`, logged to OUT/<prop>-<worker>.jsonl."""
     import numpy as np
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
@@ -56,7 +60,7 @@ def _worker(prop, worker, seed, count, out):
 
     @settings(max_examples=count, database=None, deadline=None, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck))
-    @hypothesis_seed(seed + worker)
+    @hypothesis_seed(seed)
     @given(source=programs(), point=points(), direction=st.lists(st.floats(-1.0, 1.0), min_size=5, max_size=5),
            cotangent=st.floats(-2.0, 2.0))
     def one(source, point, direction, cotangent):
@@ -166,14 +170,28 @@ def main():
     Path(args.out).mkdir(parents=True, exist_ok=True)
     context = multiprocessing.get_context("spawn")      # fresh interpreters: no state shared through fork
     for prop in args.properties.split(","):
-        shares = [args.programs // args.jobs + (w < args.programs % args.jobs) for w in range(args.jobs)]
-        workers = [context.Process(target=_worker, args=(prop, w, args.seed, share, args.out))
-                   for w, share in enumerate(shares) if share]
-        for process in workers:
+        # Batches of BATCH programs, each in a new process (numba's memory grows with every
+        # compile), each with a seed of its own, at most `jobs` at a time.
+        batches = [min(BATCH, args.programs - start) for start in range(0, args.programs, BATCH)]
+        running = {}
+        for number, count in enumerate(batches):
+            while len(running) >= args.jobs:
+                _wait_for_one(running)
+            slot = min(set(range(args.jobs)) - set(running.values()))
+            process = context.Process(target=_worker, args=(prop, slot, args.seed * len(batches) + number, count,
+                                                            args.out), daemon=True)
             process.start()
-        for process in workers:
-            process.join()
+            running[process] = slot
+        while running:
+            _wait_for_one(running)
     summarize(args.out)
+
+
+def _wait_for_one(running):
+    finished = multiprocessing.connection.wait([p.sentinel for p in running])
+    for process in [p for p in running if p.sentinel in finished]:
+        process.join()
+        del running[process]
 
 
 if __name__ == "__main__":
