@@ -464,10 +464,11 @@ def array_parameters(function: ir.Function) -> set:
 
 def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:
     """Names that hold arrays whatever the arguments: the `arrays` parameters, new arrays,
-    slices, and elementwise results and comparisons with such an operand.  (A matrix product may be a
+    slices, rows of arrays of known rank, and elementwise results and comparisons with such an operand.  (A matrix product may be a
     number — vector @ vector — so it is not certain.)"""
     certain = set(arrays)
     defs = list(_definitions(function.body))
+    ndims = array_ndims(function)
     changed = True
     while changed:
         changed = False
@@ -475,7 +476,8 @@ def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:
             if set(targets) <= certain:
                 continue
             if isinstance(expr, ir.Name) and expr.id in certain \
-                    or isinstance(expr, ir.Item) and any(isinstance(i, ir.Slice) for i in expr.index) \
+                    or isinstance(expr, ir.Item) and (any(isinstance(i, ir.Slice) for i in expr.index)
+                                                      or (_rank(expr, ndims, {}) or 0) > 0) \
                     or isinstance(expr, ir.Passive) and isinstance(expr.expr, ast.Compare) \
                     and any(isinstance(side, ast.Name) and side.id in certain
                             for side in [expr.expr.left] + expr.expr.comparators) \

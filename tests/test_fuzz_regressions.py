@@ -828,3 +828,20 @@ def test_a_zero_hessian_block_has_its_shape(jit):
     (hxx, hxa), (hax, haa) = sd.hessian(sum_of_a_helper_result, wrt=(0, 1), jit=jit)(x, 0.4)
     assert hxx.shape == (4, 4) and hxa.shape == hax.shape == (4,) and np.shape(haa) == ()
     assert not hxx.any() and not hxa.any() and not hax.any() and haa == 0.0
+
+
+def scaled_row_sum_then_index(x, a, k):
+    n = len(x)
+    h = np.ones((3, n))
+    t = np.sum(h[2] * 0.1 * k)
+    return x[k % n] * t * a
+
+
+@JIT
+def test_a_row_of_a_local_matrix_times_an_int_then_indexing(jit):
+    # h[2] is a row, so h[2] * 0.1 * k does not make the int k an array; x[k % n] was refused
+    # as indexing with an array. f = x2 · 0.2 k · a at k = 2, n = 4
+    x, a = np.array([-0.19, -2.0, -0.02, 1.5]), 0.3
+    gx, ga = sd.grad(scaled_row_sum_then_index, wrt=(0, 1), jit=jit)(x, a, 2)
+    np.testing.assert_allclose(gx, [0.0, 0.0, 0.8 * a, 0.0], rtol=1e-14)
+    assert ga == pytest.approx(0.8 * x[2], rel=1e-14)
