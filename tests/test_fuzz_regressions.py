@@ -845,3 +845,37 @@ def test_a_row_of_a_local_matrix_times_an_int_then_indexing(jit):
     gx, ga = sd.grad(scaled_row_sum_then_index, wrt=(0, 1), jit=jit)(x, a, 2)
     np.testing.assert_allclose(gx, [0.0, 0.0, 0.8 * a, 0.0], rtol=1e-14)
     assert ga == pytest.approx(0.8 * x[2], rel=1e-14)
+
+
+def two_sines_one_written(x, a, k):
+    n = len(x)
+    y0 = np.sin(x)
+    y1 = np.sin(x)
+    if max(0.1 * k, x[k % n]) < y1[k % n]:
+        if math.exp(-(a) ** 2) <= a:
+            return x[n - 1]
+        j2 = 0
+        while j2 < k:
+            j2 += 1
+            for i3 in range(j2 + 1):
+                y1 -= y1
+                if not k % 2 == 0:
+                    break
+            for i4 in range(1, n):
+                a, u5 = math.exp(-(a) ** 2), np.mean(np.tanh(np.outer(x, y0 - x)) * 0.1 * i4)
+                a = a + np.sum(np.column_stack((x, y0)))
+    y1[n - 1] += (2.0 if np.dot(y0, x) > max(0.1 * k, 0.1 * k) and k > k else 2.0)
+    return max(np.dot(y0, sum((y1, x, x))), np.sum(y0[:, None] * x))
+
+
+@pytest.mark.xfail(strict=True, reason="s2sdiff bug: reverse mode's gradient is wrong in x[n - 1] "
+                   "(forward mode is right)")
+def test_reverse_mode_of_two_equal_arrays_one_written_then_joined():
+    # k = 0 skips the loop: f = sin x · (sin x + 2 e_last + 2x) = Σ of the first argument of max here
+    # ∂f/∂x = cos x (2 sin x + 2 e_last + 2x) + 2 sin x
+    x = np.array([-1.378898, 0.75401])
+    s, c = np.sin(x), np.cos(x)
+    want = c * (2 * s + 2 * np.array([0.0, 1.0]) + 2 * x) + 2 * s
+    forward = sd.grad(two_sines_one_written, mode="forward", jit=False)(x, -1.190998, 0)
+    np.testing.assert_allclose(forward, want, rtol=1e-12)
+    np.testing.assert_allclose(sd.grad(two_sines_one_written, jit=False)(x, -1.190998, 0), want, rtol=1e-12)
