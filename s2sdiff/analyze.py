@@ -298,6 +298,41 @@ def float_elements_check(s, written, active):
     return ir.Verbatim(ast.fix_missing_locations(ast.Expr(call)), s.line)
 
 
+def guessed_ranks(function: ir.Function, numbers: set, kinds=frozenset()) -> dict:
+    """Array -> (rank, line) for the arrays of unknown rank whose elements `numbers` takes
+    for numbers by guess (`x[i]`, one index: x taken for 1-D); rank_check makes the code
+    refuse, as it runs, an array that has another rank, whose `x[i]` would be a row."""
+    certain = number_names(function, kinds, guess=False)
+    guessed = {}
+    for s in ir.walk(function.body):
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) and s.target in numbers \
+                and s.target not in certain:
+            guessed.setdefault(s.value.array.id, (len(s.value.index), s.line))
+    return guessed
+
+
+def runtime_checks(s, written, active, guessed, function) -> list:
+    """The checks the derivative code makes as it runs, after statement s (each a call of a runtime helper)."""
+    checks = [float_elements_check(s, written, active)]
+    if isinstance(s, (ir.Assign, ir.Unpack)):
+        checks += [rank_check(t, guessed, function) for t in ir.targets(s) if t in guessed]
+    return [check for check in checks if check is not None]
+
+
+def entry_checks(guessed, function) -> list:
+    """rank_check of each parameter whose rank is guessed, for the top of the derivative code."""
+    return [rank_check(p, guessed, function) for p in function.params if p in guessed]
+
+
+def rank_check(array, guessed, function) -> ir.Verbatim:
+    """`expect_ndim(x, 1, 'x', line, file)`: x must have the rank the code was made for (guessed_ranks)."""
+    rank, line = guessed[array]
+    named = array if array in function.user_names or array in function.params else ""
+    args = [ast.Name(array, ast.Load())] + [ast.Constant(c) for c in (rank, named, line, function.filename)]
+    return ir.Verbatim(ast.fix_missing_locations(ast.Expr(ast.Call(ast.Name("expect_ndim", ast.Load()), args, []))),
+                       line)
+
+
 def specialized(function: ir.Function, kinds=frozenset()) -> ir.Function:
     """The function with the array operations it applies to numbers written as number
     operations, which NumPy accepts and numba does not: `np.dot(a, x)` with a number `a`

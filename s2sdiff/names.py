@@ -33,7 +33,8 @@ class Namer:
         return self._derived[key]
 
 
-def user_name(name: str) -> str:
-    """The user's name behind a version made by single assignment (`y_2` -> `y`), for errors."""
+def user_name(name: str, user_names=frozenset()) -> str:
+    """The user's name behind a version made by single assignment (`y_2` -> `y`), for errors;
+    a name of the user's own (`y_1_0`) is kept as it is."""
     base, _, suffix = name.rpartition("_")
-    return base if base and suffix.isdigit() else name
+    return base if base and suffix.isdigit() and name not in user_names else name

@@ -10,7 +10,7 @@ import numpy as np
 from numba.core import types
 from numba.extending import overload, register_jitable
 
-from .errors import S2SDiffError
+from .errors import S2SDiffError, UnsupportedError, at_line, source_excerpt
 
 
 def new_tape(n, value):
@@ -85,6 +85,19 @@ def float_elements(array):
 
 _NOT_FLOAT = ("an array of integers (or booleans) is assigned differentiated values, which it truncates: make it "
               "an array of floats (np.zeros(n), x * 1.0)")
+
+
+def expect_ndim(value, ndim, name, line, filename):
+    """Refuse an array of another rank than the code was made for (analyze.rank_check)."""
+    if np.ndim(value) != ndim:
+        raise UnsupportedError(_rank_guessed(ndim, name, line, filename))
+
+
+def _rank_guessed(ndim, name, line, filename):
+    named = f"'{name}'" if name else "an array"
+    return (f"the code reads elements of {named} here, and s2sdiff took it for a {ndim}-D array as the code does not "
+            "show its number of dimensions, but it has another, so those elements are rows: index every dimension, "
+            f"or take rows with a slice (x[i, :]) so that the code shows it\n{source_excerpt(filename, at_line(line))}")
 
 
 def chunk_count(count):
@@ -198,6 +211,20 @@ def _float_elements(array):
             raise CheckFailed(_NOT_FLOAT)
         return refuse
     return lambda array: None
+
+
+@overload(expect_ndim, prefer_literal=True)
+def _expect_ndim(value, ndim, name, line, filename):
+    if not all(isinstance(t, types.Literal) for t in (ndim, name, line, filename)):
+        return None             # numba asks again with the constants' values
+    rank = value.ndim if isinstance(value, types.Array) else 0
+    if rank != ndim.literal_value:
+        message = _rank_guessed(ndim.literal_value, name.literal_value, line.literal_value, filename.literal_value)
+
+        def refuse(value, ndim, name, line, filename):
+            raise UnsupportedError(message)
+        return refuse
+    return lambda value, ndim, name, line, filename: None
 
 
 @overload(scalar_output)
@@ -494,7 +521,7 @@ def _store_columns(J, start, d):
 
 HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
                                     sech2,
-                                    scalar_output, float_elements,
+                                    scalar_output, float_elements, expect_ndim,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
                                     store_row, seed_view, shaped_partial, block_width, directions, in_direction,

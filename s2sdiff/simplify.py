@@ -18,11 +18,14 @@ from .rules import CREATIONS
 def simplify(function: ir.Function) -> ir.Function:
     function = replace(function, body=_drop_round_trips(function.body))
     writes = _write_counts(function)
-    # an array written element by element is one of its own: never merged with an equal-looking one
+    bases = ir.view_bases(function)
+    # an array written element by element is one of its own: never merged with an equal-looking one,
+    # nor is any name whose array it may be (`y1_3 = y1` at a branch's join, a row, a transpose)
     written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
+    written |= {base for name in written for base in bases.get(name, ())}
     single = {n for n, c in writes.items() if c == 1 and n not in function.params and n not in written}
     renames: dict = {}
-    body = _cse(function.body, single, renames, ir.view_bases(function))
+    body = _cse(function.body, single, renames, bases)
     body = _rename(body, renames)
     body = _drop_dead(body, single)
     return replace(function, body=body)

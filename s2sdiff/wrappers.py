@@ -113,6 +113,9 @@ def run(name, compiled, params, values, jit):
         raise TypeError(f"{name}() cannot run on arguments ({described}): {_numba_reason(exc)}") from None
     except np.linalg.LinAlgError:
         raise
+    except UnsupportedError as exc:      # a refusal only the values show (runtime.expect_ndim)
+        exc.args = (f"{name}(): {exc}",)
+        raise exc.with_traceback(None) from None
     except S2SDiffError as exc:          # a check of the generated code's (runtime.scalar_output)
         raise S2SDiffError(f"{name}(): {exc}") from None
     except ValueError as exc:          # shapes that do not fit, found inside the generated code

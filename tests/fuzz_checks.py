@@ -34,6 +34,7 @@ ACCEPTED_REFUSALS = (
     "a list is not supported here",
     "so each assignment of it must create a new array",
     "and a view of it, read afterwards, shares it",
+    "as the code does not show its number of dimensions, but it has another",
 )
 RTOL = 1e-7     # against the oracle: float64 rounding through a few dozen operations, with cancellation
 AGREE = 1e-10   # entry points against each other: the same arithmetic in another order
@@ -365,4 +366,9 @@ KNOWN_BUGS = (
              ("hessian", "jacobian forward of grad", "jacobian reverse of grad", "grad of grad", "derivative order 2"),
              r"'[A-Za-z]\w*_\d+' is assigned elements(, so each assignment of it must create a new array| and may "
              r"not get a second name)"),
+    KnownBug("test_an_int_scaling_a_row_of_an_outer_product_still_indexes",
+             ("grad reverse", "value_and_grad reverse", "jacobian reverse", "grad forward", "value_and_grad forward",
+              "jacobian forward", "hessian", "jacobian forward of grad", "jacobian reverse of grad", "grad of grad",
+              "derivative order 2"),
+             r"indexing with an array \(a mask or integer indices\)", r"\[:, None\] \*"),
 )

@@ -52,7 +52,7 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads, ndims: 
                     taped.setdefault(id(loops[-1]), []).append(s.target)
                     break
                 raise unsupported(
-                    f"the adjoint needs the value of '{user_name(array)}' read here, but line {w.line} may "
+                    f"the adjoint needs the value of '{user_name(array, function.user_names)}' read here, but line {w.line} may "
                     "overwrite it afterwards, and s2sdiff saves overwritten elements only for reads in a loop "
                     "directly inside the array's own region: write the new values to another array",
                     function.filename, at_line(s.line))
@@ -156,7 +156,7 @@ def check_views(function: ir.Function, ndims: dict, numbers) -> None:
         for write, w_loops in writes:
             for read, r_loops in reads:
                 if _stale(position, made, write, w_loops, read, r_loops, loops_of):
-                    name, base = user_name(view), user_name(array)
+                    name, base = user_name(view, function.user_names), user_name(array, function.user_names)
                     raise unsupported(
                         f"'{name}' is a view of '{base}' (line {made.line}), read here after line {write.line} wrote "
                         f"into '{base}'; reverse mode does not follow writes through views: take the view after the "

@@ -27,8 +27,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, check_indices, float_elements_check,
-                       maybe_ints, number_names, number_types, selects_element)
+from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, check_indices, entry_checks,
+                       guessed_ranks, maybe_ints, number_names, number_types, runtime_checks, selects_element)
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import lower_template
@@ -75,6 +75,7 @@ class _Reverse:
         self.branch = _branches(self.fn.body)
         self.escaping = {n for n in _read_outside_branch(self.fn.body, self.branch) if n in self.active}
         self.numbers = number_names(self.fn, kinds)
+        self.guessed = guessed_ranks(self.fn, self.numbers, kinds)
         self.types = number_types(self.fn, self.numbers, self.active)
         self.maybe_ints = maybe_ints(self.fn, self.types)
         self.ndims = array_ndims(self.fn, self.numbers, kinds)
@@ -103,19 +104,21 @@ class _Reverse:
     # -- what the adjoint sweep reads -----------------------------------------------------
     def needed_names(self) -> set:
         seeds, defs = set(), {}
-        for s in ir.walk(self.fn.body):
+        # A value made under a branch or in a loop depends on what decided that it is made
+        # (`going = False` under `if x[i] < a:`), not only on what it is computed from.
+        for s, guards in _walk_guarded(self.fn.body):
             if isinstance(s, ir.Assign):
-                defs.setdefault(s.target, set()).update(ir.value_reads(s.value))
+                defs.setdefault(s.target, set()).update(ir.value_reads(s.value) | guards)
                 if s.target in self.active:
                     seeds |= self.adjoint_reads(s.target, s.value)
             elif isinstance(s, ir.Unpack):
                 for t in s.targets:
-                    defs.setdefault(t, set()).update(ir.value_reads(s.value))
+                    defs.setdefault(t, set()).update(ir.value_reads(s.value) | guards)
                 if set(s.targets) & self.active and any(map(self.is_active, s.value.args)):
                     seeds |= ir.value_reads(s.value)
             elif isinstance(s, ir.SetItem):
                 if self.home.get(s.array) is not None:     # rebuilt when its iteration is recomputed
-                    defs.setdefault(s.array, set()).update(ir.reads(s) - {s.array})
+                    defs.setdefault(s.array, set()).update(ir.reads(s) - {s.array} | guards)
                 if s.array in self.active:
                     seeds |= self.adjoint_reads_set_item(s)
             elif isinstance(s, ir.If) and self.has_adjoint(s.body + s.orelse):
@@ -193,6 +196,7 @@ class _Reverse:
         # The forward sweep computes what the adjoint sweep reads, and the value.
         live = {a.id for a in ret.values if isinstance(a, ir.Name)} if self.with_value else set()
         forward_sweep, _ = _prune(self.record(body, replay=None), live | ir.exposed_reads(adjoint))
+        forward_sweep = self.with_helpers(entry_checks(self.guessed, fn)) + forward_sweep
 
         results = []
         if self.with_value:                # copied now: the adjoint sweep restores loop values
@@ -321,11 +325,15 @@ class _Reverse:
                 out.append(s)
                 out += [ir.Assign(self.b(t), self.zero_of(t), s.line) for t in ir.targets(s)
                         if t in self.escaping and self.in_branch(t)]
-                check = float_elements_check(s, self.active_writes, self.active) if replay is None else None
-                if check is not None:
-                    self.namespace["float_elements"] = HELPERS["float_elements"]
-                    out.append(check)
+                if replay is None:
+                    out += self.with_helpers(runtime_checks(s, self.active_writes, self.active, self.guessed, self.fn))
         return out
+
+    def with_helpers(self, checks) -> list:
+        """Checks (analyze.runtime_checks), with the runtime helpers they call in the namespace."""
+        for check in checks:
+            self.namespace[check.stmt.value.func.id] = HELPERS[check.stmt.value.func.id]
+        return checks
 
     def plan(self, loop) -> _LoopPlan:
         key = id(loop)
@@ -709,6 +717,19 @@ def _natural(name):
 def _loop_control(loop) -> set:
     """What running the loop again reads: its bounds or test, and its exit flag."""
     return ir.reads(loop) | ({loop.loop.exit_flag} if loop.loop.exit_flag else set())
+
+
+def _walk_guarded(body, guards=frozenset()):
+    """(statement, the names the tests and loop controls around it read), for every statement."""
+    for s in body:
+        yield s, guards
+        if isinstance(s, ir.If):
+            inner = guards | ir.tree_names(s.test)
+            yield from _walk_guarded(s.body, inner)
+            yield from _walk_guarded(s.orelse, inner)
+        elif isinstance(s, (ir.For, ir.While)):
+            yield from _walk_guarded(s.body, guards | _loop_control(s))
+
 
 def _loops(body):
     """Loops directly in a body (not inside other loops)."""
