@@ -311,6 +311,9 @@ def guessed_ranks(function: ir.Function, numbers: set, kinds=frozenset()) -> dic
     return guessed
 
 
+RUNTIME_CHECKS = ("float_elements", "expect_ndim")      # the runtime helpers the checks below call
+
+
 def runtime_checks(s, written, active, guessed, function) -> list:
     """The checks the derivative code makes as it runs, after statement s (each a call of a runtime helper)."""
     checks = [float_elements_check(s, written, active)]

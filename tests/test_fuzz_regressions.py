@@ -968,3 +968,19 @@ def test_an_int_scaling_a_row_of_an_outer_product_still_indexes():
     b = 0.1 * k
     want = a * b * (np.array([0, 0, x @ x]) + 2 * x[2] * x) + np.array([0, 1.0, 0])
     np.testing.assert_allclose(sd.grad(outer_rows_scaled_by_an_int, jit=False)(x, a, k), want, rtol=1e-12)
+
+
+def rows_written_while_counting_down(x, a):
+    h = np.ones((2, len(x)))
+    for i in range(len(x)):
+        h[i % 2] = x
+        a -= 3.0
+    return a
+
+
+@JIT
+def test_value_and_grad_moves_a_loop_whose_adjoint_never_reads_its_variable(jit):
+    # the loop moved into its adjoint loop (one pass for the value and the adjoint) lost `i = it`,
+    # which only the moved writes read: NameError 'i'. f = a - 3n, ∂f/∂a = 1
+    value, ga = sd.value_and_grad(rows_written_while_counting_down, wrt=1, jit=jit)(np.array([0.25, -1.0, 2.0]), 0.5)
+    assert value == 0.5 - 9.0 and ga == 1.0

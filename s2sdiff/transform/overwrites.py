@@ -52,9 +52,9 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads, ndims: 
                     taped.setdefault(id(loops[-1]), []).append(s.target)
                     break
                 raise unsupported(
-                    f"the adjoint needs the value of '{user_name(array, function.user_names)}' read here, but line {w.line} may "
-                    "overwrite it afterwards, and s2sdiff saves overwritten elements only for reads in a loop "
-                    "directly inside the array's own region: write the new values to another array",
+                    f"the adjoint needs the value of '{user_name(array, function.user_names)}' read here, but line "
+                    f"{w.line} may overwrite it afterwards, and s2sdiff saves overwritten elements only for reads in a "
+                    "loop directly inside the array's own region: write the new values to another array",
                     function.filename, at_line(s.line))
     return taped
 

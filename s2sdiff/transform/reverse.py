@@ -27,8 +27,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..analyze import (active_names, actively_written, argument_kinds, array_ndims, check_indices, entry_checks,
-                       guessed_ranks, maybe_ints, number_names, number_types, runtime_checks, selects_element)
+from ..analyze import (RUNTIME_CHECKS, active_names, actively_written, argument_kinds, array_ndims, check_indices,
+                       entry_checks, guessed_ranks, maybe_ints, number_names, number_types, runtime_checks,
+                       selects_element)
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import lower_template
@@ -69,7 +70,7 @@ class _Reverse:
         self.with_value = with_value
         self.active = active_names(self.fn, self.wrt) | set(self.wrt)
         self.namer = Namer(ir.all_names(self.fn) | _loop_names(self.fn.body) | {"np", "math"})
-        self.namespace = dict(self.fn.namespace)
+        self.namespace = dict(self.fn.namespace) | {n: HELPERS[n] for n in RUNTIME_CHECKS}
         self.home = {}                # name -> id of the innermost loop whose iteration defines it
         _homes(self.fn.body, None, self.home)
         self.branch = _branches(self.fn.body)
@@ -196,7 +197,7 @@ class _Reverse:
         # The forward sweep computes what the adjoint sweep reads, and the value.
         live = {a.id for a in ret.values if isinstance(a, ir.Name)} if self.with_value else set()
         forward_sweep, _ = _prune(self.record(body, replay=None), live | ir.exposed_reads(adjoint))
-        forward_sweep = self.with_helpers(entry_checks(self.guessed, fn)) + forward_sweep
+        forward_sweep = entry_checks(self.guessed, fn) + forward_sweep
 
         results = []
         if self.with_value:                # copied now: the adjoint sweep restores loop values
@@ -235,7 +236,7 @@ class _Reverse:
         the moved loops compute -> the adjoint loop that now computes them."""
         computed = {}
         for adjoint_loop in [s for s in adjoint if id(s) in self.fusable]:
-            loop, restored = self.fusable[id(adjoint_loop)]
+            loop, restore = self.fusable[id(adjoint_loop)]
             # its loop in the forward sweep: the one over the same variable (single assignment)
             primal = next((s for s in forward_sweep if isinstance(s, ir.For) and s.var == loop.var), None)
             # A statement the adjoint loop recomputes is dropped below as already computed; that
@@ -250,8 +251,9 @@ class _Reverse:
                 continue
             carried = [t for t in primal.body if isinstance(t, ir.Assign) and t.target in loop.loop.carried]
             steps = [t for t in primal.body if not any(t is c for c in carried)]
-            rest = [t for t in adjoint_loop.body[restored:] if t not in steps]      # recomputed already
-            body = adjoint_loop.body[:restored] + steps + rest + carried
+            # the loop variable is restored for the moved steps even where the adjoint did not read it
+            rest = [t for t in adjoint_loop.body if not any(t is r for r in restore) and t not in steps]
+            body = restore + steps + rest + carried
             fused = ir.For(adjoint_loop.var, adjoint_loop.start, adjoint_loop.stop, adjoint_loop.step, body,
                            adjoint_loop.line)
             forward_sweep.pop(_index(forward_sweep, primal))
@@ -326,14 +328,8 @@ class _Reverse:
                 out += [ir.Assign(self.b(t), self.zero_of(t), s.line) for t in ir.targets(s)
                         if t in self.escaping and self.in_branch(t)]
                 if replay is None:
-                    out += self.with_helpers(runtime_checks(s, self.active_writes, self.active, self.guessed, self.fn))
+                    out += runtime_checks(s, self.active_writes, self.active, self.guessed, self.fn)
         return out
-
-    def with_helpers(self, checks) -> list:
-        """Checks (analyze.runtime_checks), with the runtime helpers they call in the namespace."""
-        for check in checks:
-            self.namespace[check.stmt.value.func.id] = HELPERS[check.stmt.value.func.id]
-        return checks
 
     def plan(self, loop) -> _LoopPlan:
         key = id(loop)
@@ -550,7 +546,7 @@ class _Reverse:
         if self.order_free(loop) and isinstance(loop, ir.For) and not plan.tapes and not plan.counter \
                 and any(s is loop for s in self.fn.body):
             if self.with_value:
-                self.fusable[id(out[-1])] = (loop, len(restore))
+                self.fusable[id(out[-1])] = (loop, restore)
             elif self.parallel:
                 self.chunkable.add(it)
         return out
