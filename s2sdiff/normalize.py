@@ -341,15 +341,21 @@ class _UserLowering(_Lowering):
                     and (not ir.value_read_later(body, s, s.value.id) or not _written_after(sites, k, body)):
                 continue            # single assignment renames an array (`y_2 = y`), or names a result: no second name
             if isinstance(s, ir.Assign) and s.target in self.written and not (isinstance(s.value, ir.Prim) and makes_new_array(s.value.op)):
-                raise self.error(f"'{s.target}' is assigned elements, so each assignment of it must create a new "
-                                 "array (np.zeros, np.empty, x.copy(), y * 2.0, ...), not a view or another name",
-                                 at_line(s.line))
+                raise self.written_array_error(f"'{s.target}' is assigned elements, so each assignment of it must "
+                                               "create a new array (np.zeros, np.empty, x.copy(), y * 2.0, ...), not "
+                                               "a view or another name", s.line)
             if isinstance(s, ir.Assign) and isinstance(s.value, ir.Name) and s.value.id in self.written:
-                raise self.error(f"'{s.value.id}' is assigned elements and may not get a second name; "
-                                 f"use {s.value.id}.copy()", at_line(s.line))
+                raise self.written_array_error(f"'{s.value.id}' is assigned elements and may not get a second name; "
+                                               f"use {s.value.id}.copy()", s.line)
             if isinstance(s, ir.Unpack) and set(s.targets) & self.written.keys():
-                raise self.error("an array assigned elements must be created in this function "
-                                 "(np.zeros, np.empty, ..., x.copy())", at_line(s.line))
+                raise self.written_array_error("an array assigned elements must be created in this function "
+                                               "(np.zeros, np.empty, ..., x.copy())", s.line)
+
+    def written_array_error(self, message, line):
+        if self.generated():        # s2sdiff's own names and code: nothing the user could change
+            message = ("a second derivative through this line is not supported yet: the first derivative's code "
+                       "gives an array it writes element by element another name")
+        return self.error(message, at_line(line))
 
     # -- names -------------------------------------------------------------------------
     def name(self, node: ast.Name):
