@@ -558,6 +558,15 @@ def number_types(function: ir.Function, numbers, active) -> dict:
             s.value.index if isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) else ()
         needs_int |= {a.id for a in ir.index_atoms(index) if isinstance(a, ir.Name)}
     defs = [(targets, expr) for targets, expr, _ in _definitions(function.body)]
+    # an index's other versions are ints too (`k_3 = k_2`, a loop's carried copy `k_2 = k_3`)
+    copies = [(targets[0], expr.id) for targets, expr in defs if len(targets) == 1 and isinstance(expr, ir.Name)]
+    changed = True
+    while changed:
+        changed = False
+        for a, b in copies:
+            if (a in needs_int) != (b in needs_int):
+                needs_int |= {a, b}
+                changed = True
     types = dict(known)
     changed = True
     while changed:

@@ -683,9 +683,16 @@ class _UserLowering(_Lowering):
             for name, atom in zip(names, atoms):
                 self.emit(ir.Assign(name, atom, self.line))
             return
+        if isinstance(value, ast.Attribute) and value.attr == "shape" \
+                and not _is_free_chain(value.value, self.parsed.local_names):      # n, d = x.shape
+            array = self.atom(value.value)
+            for axis, name in enumerate(names):
+                self.emit(ir.Assign(name, self.prim("dim", (array, ir.Const(axis)), "op", value), self.line))
+            return
         call = self.value(value) if isinstance(value, ast.Call) else None
         if not isinstance(call, ir.Call):
-            raise self.error("tuple unpacking needs a tuple or a call to a function returning one", value)
+            raise self.error("tuple unpacking needs a tuple, an array's shape or a call to a function returning "
+                             "one", value)
         self.emit(ir.Unpack(tuple(names), call, self.line))
 
     def stmt_If(self, node: ast.If):

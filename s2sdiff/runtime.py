@@ -308,18 +308,13 @@ def _adjoint_like(g, x):
         def matrix(g, x):
             if g.shape == x.shape:
                 return g
-            rows = column_sums(g) if x.shape[0] == 1 and g.shape[0] != 1 else g[0]
-            out = np.empty(x.shape)
-            if x.shape[0] == 1 or g.shape[0] == 1:        # one row, summed or spread down
-                if x.shape[1] == 1 and g.shape[1] != 1:
-                    out[:, 0] = np.sum(rows) if x.shape[0] == 1 else np.sum(g)
-                else:
-                    out[:, :] = rows
-            elif x.shape[1] == 1:                         # one column, summed
-                out[:, 0] = np.sum(g, axis=1)
-            else:                                         # one column spread across
-                for j in range(x.shape[1]):
-                    out[:, j] = g[:, 0]
+            # plain loops over the broadcast shape (NumPy's axis sums and slice copies compile
+            # several times slower): x's axes of length 1 summed, g's spread
+            out = np.zeros(x.shape)
+            for i in range(max(g.shape[0], x.shape[0])):
+                gi, xi = min(i, g.shape[0] - 1), min(i, x.shape[0] - 1)
+                for j in range(max(g.shape[1], x.shape[1])):
+                    out[xi, min(j, x.shape[1] - 1)] += g[gi, min(j, g.shape[1] - 1)]
             return out
         return matrix
     if g.ndim == x.ndim:
@@ -327,11 +322,21 @@ def _adjoint_like(g, x):
     return lambda g, x: broadcast_sum(g, x)
 
 
+@register_jitable
+def outer(a, b):
+    """np.outer of two vectors, as the loop it is (numba's np.outer compiles in about a second)."""
+    out = np.empty((a.shape[0], b.shape[0]))
+    for i in range(a.shape[0]):
+        for j in range(b.shape[0]):
+            out[i, j] = a[i] * b[j]
+    return out
+
+
 @overload(matmul_adjoint_left)
 def _matmul_adjoint_left(g, y):
     g_dims = g.ndim if isinstance(g, types.Array) else 0
     if y.ndim == 1:
-        return (lambda g, y: np.outer(g, y)) if g_dims == 1 else (lambda g, y: g * y)
+        return (lambda g, y: outer(g, y)) if g_dims == 1 else (lambda g, y: g * y)
     return (lambda g, y: g @ y.T) if g_dims == 2 else (lambda g, y: y @ g)
 
 
@@ -339,7 +344,7 @@ def _matmul_adjoint_left(g, y):
 def _matmul_adjoint_right(g, x):
     g_dims = g.ndim if isinstance(g, types.Array) else 0
     if x.ndim == 1:
-        return (lambda g, x: np.outer(x, g)) if g_dims == 1 else (lambda g, x: g * x)
+        return (lambda g, x: outer(x, g)) if g_dims == 1 else (lambda g, x: g * x)
     return lambda g, x: x.T @ g
 
 
@@ -509,13 +514,48 @@ def _batched_zeros(v, count):
     return lambda v, count: np.zeros(count)
 
 
+# seed_block and store_columns of a vector or a matrix as plain loops: the reshapes and
+# tuple arithmetic of the general forms take numba several times as long to compile.
 @overload(seed_block)
 def _seed_block(x, start, stop):
+    if isinstance(x, types.Array) and x.ndim == 1:
+        def vector(x, start, stop):
+            seeds = np.zeros((x.shape[0], stop - start))
+            for j in range(stop - start):
+                seeds[start + j, j] = 1.0
+            return seeds
+        return vector
+    if isinstance(x, types.Array) and x.ndim == 2:
+        def matrix(x, start, stop):
+            columns = x.shape[1]
+            seeds = np.zeros((x.shape[0], columns, stop - start))
+            for j in range(stop - start):
+                seeds[(start + j) // columns, (start + j) % columns, j] = 1.0
+            return seeds
+        return matrix
     return seed_block
 
 
 @overload(store_columns)
 def _store_columns(J, start, d):
+    if d.ndim == 1:                 # a number's tangents: one row of J
+        def row(J, start, d):
+            for j in range(d.shape[0]):
+                J[0, start + j] = d[j]
+        return row
+    if d.ndim == 2:
+        def rows(J, start, d):
+            for i in range(d.shape[0]):
+                for j in range(d.shape[1]):
+                    J[i, start + j] = d[i, j]
+        return rows
+    if d.ndim == 3:
+        def blocks(J, start, d):
+            for i in range(d.shape[0]):
+                for k in range(d.shape[1]):
+                    for j in range(d.shape[2]):
+                        J[i * d.shape[1] + k, start + j] = d[i, k, j]
+        return blocks
     return store_columns
 
 

@@ -33,8 +33,11 @@ class Transformed:
     """A compiled transform: call it like the function, read `.source`, call it from njit code."""
 
     def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False, kinds=frozenset(),
-                 verify=None):
+                 verify=None, python_entry=False):
         self.__name__ = name
+        # A wrapper without loops runs as Python between compiled units: numba compiles it only
+        # for numba callers (typeof below), which saves a whole module's compile on the first call.
+        self._entry = py_func if python_entry else compiled
         self._verify = verify           # check=True: verify(name, args, result) on the first call (selfcheck.py)
         self.jit = jit
         self._arrays = arrays
@@ -79,7 +82,7 @@ class Transformed:
                 if not self.jit and not isinstance(value, np.ndarray):
                     value = np.float64(value)   # NumPy scalars divide by zero like compiled code does
             values[i] = value
-        result = run(self.__name__, self.dispatcher, self._params, values, self.jit)
+        result = run(self.__name__, self._entry, self._params, values, self.jit)
         if self._verify is not None:
             verify, self._verify = self._verify, None
             verify(self.__name__, tuple(values), result)
@@ -256,9 +259,10 @@ class Wrapper:
         namespace = {unit.function.name: unit.compiled for unit in self.units}
         namespace.update(self.namespace, np=np, **HELPERS)
         py, compiled = compiler.function(source, namespace, name, self.jit, origin=self.function.origin)
+        straight = not any(line.startswith(("for ", "while ")) for line in self.lines)
         return Transformed(name, _joined_sources(self.units) + "\n\n\n" + source, py, compiled,
                            [fn.params[i] for i in differentiated], self.jit, arrays=self.kind != "derivative",
-                           kinds=self.kinds, verify=verify)
+                           kinds=self.kinds, verify=verify, python_entry=straight)
 
     def numbers(self) -> set:
         """Parameters the generated code takes as numbers."""

@@ -246,3 +246,34 @@ def test_overwritten_whole_array_is_refused_in_reverse_and_fine_in_forward():
     want = complex_step(overwrite_read_whole, (x,), 0)
     got = [sd.jvp(overwrite_read_whole, (x,), (e,))[1] for e in np.eye(3)]
     np.testing.assert_allclose(got, want, rtol=CS)
+
+
+def lower_factor(p, d):
+    """The lower-triangular factor a mixture model builds from its parameters: exp on the
+    diagonal, the rest below it column by column, placed by a running index."""
+    Q = np.zeros((d, d))
+    for i in range(d):
+        Q[i, i] = np.exp(p[i])
+    k = d
+    for j in range(d):
+        for i in range(j + 1, d):
+            Q[i, j] = p[k]
+            k += 1
+    return Q
+
+
+def weighted_factor(p, W):
+    rows, columns = W.shape
+    return np.sum(lower_factor(p, rows) * W) * columns / rows
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_factor_filled_by_a_running_index_against_closed_form(mode, jit):
+    # the running index k was recorded on a float tape (its start `k = d` has no known type)
+    # and the adjoint indexed with a float. n, d = W.shape unpacks a shape (d = 3 columns: × 1)
+    d = 3
+    p = np.array([0.1, -0.2, 0.3, 0.5, -0.7, 0.9])
+    W = np.arange(1.0, 10.0).reshape(3, 3)
+    want = np.concatenate([np.exp(p[:d]) * np.diag(W), [W[1, 0], W[2, 0], W[2, 1]]])
+    np.testing.assert_allclose(sd.grad(weighted_factor, mode=mode, jit=jit)(p, W), want, rtol=1e-14)
