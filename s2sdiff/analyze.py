@@ -123,7 +123,8 @@ def number_names(function: ir.Function, kinds=frozenset(), known=frozenset(), gu
     indexed = {s.value.array.id for s in ir.walk(function.body) if isinstance(s, ir.Assign)
                and isinstance(s.value, ir.Item)} | {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
     candidates = {t for targets, _, _ in defs for t in targets} - set(function.params) - indexed
-    ndims = array_ndims(function, kinds=kinds)
+    # ranks from the names certain to be numbers (`b * np.eye(n)` of a number b is a matrix)
+    ndims = array_ndims(function, number_names(function, kinds, known, guess=False) if guess else (), kinds)
     changed = True
     while changed:                          # optimistic: drop any name with an array-ish definition
         changed = False
@@ -149,8 +150,9 @@ def array_ndims(function: ir.Function, numbers=frozenset(), kinds=frozenset()) -
     and slices of them, and elementwise combinations; `numbers` have none.  Names with
     assignments of different ranks, or any of unknown rank, are left out."""
     defs = [(targets[0], expr) for targets, expr, _ in _definitions(function.body) if len(targets) == 1]
-    shapes = {t: len(expr.expr.elts) for t, expr in defs if isinstance(expr, ir.Passive)
-              and isinstance(expr.expr, ast.Tuple)}
+    tuples = {t: [e.id if isinstance(e, ast.Name) else None for e in expr.expr.elts] for t, expr in defs
+              if isinstance(expr, ir.Passive) and isinstance(expr.expr, ast.Tuple)}
+    shapes = {t: len(elements) for t, elements in tuples.items()}
     ndims = dict.fromkeys(numbers, 0)
     ndims.update({p: rank for p, rank in kinds if rank != ARRAY})
     conflicting = set()
@@ -160,7 +162,7 @@ def array_ndims(function: ir.Function, numbers=frozenset(), kinds=frozenset()) -
         for target, expr in defs:
             if target in conflicting or target in numbers:
                 continue
-            rank = _rank(expr, ndims, shapes)
+            rank = _joined_rank(expr, ndims, tuples) if isinstance(expr, ir.Opaque) else _rank(expr, ndims, shapes)
             if rank is None or ndims.get(target) == rank:
                 continue
             if target in ndims:
@@ -170,6 +172,22 @@ def array_ndims(function: ir.Function, numbers=frozenset(), kinds=frozenset()) -
                 ndims[target] = rank
             changed = True
     return ndims
+
+
+# NumPy's joins of a tuple of arrays (kept as written: no rule yet): the rank of the result
+# from the rank r ≥ 1 shared by the arrays joined
+_JOINS = {"np.concatenate": lambda r: r, "np.hstack": lambda r: r, "np.vstack": lambda r: max(r, 2),
+          "np.column_stack": lambda r: 2 if r <= 2 else None, "np.stack": lambda r: r + 1,
+          "np.dstack": lambda r: 3 if r <= 3 else None}
+
+
+def _joined_rank(expr: ir.Opaque, ndims, tuples):
+    elements = tuples.get(expr.args[0].id) if expr.name in _JOINS and expr.args \
+        and isinstance(expr.args[0], ir.Name) else None
+    ranks = {ndims.get(e) for e in elements or [None]}
+    if len(ranks) != 1 or None in ranks or min(ranks) < 1:
+        return None
+    return _JOINS[expr.name](ranks.pop())
 
 
 _SAME_RANK = frozenset({"zeros_like", "ones_like", "empty_like", "full_like", "copy", "owned", "zero_like",
@@ -330,7 +348,8 @@ def entry_checks(guessed, function) -> list:
 def rank_check(array, guessed, function) -> ir.Verbatim:
     """`expect_ndim(x, 1, 'x', line, file)`: x must have the rank the code was made for (guessed_ranks)."""
     rank, line = guessed[array]
-    named = array if array in function.user_names or array in function.params else ""
+    generated = hasattr(function.origin, "s2sdiff_origin")      # its names are s2sdiff's, not the user's
+    named = array if (array in function.user_names or array in function.params) and not generated else ""
     args = [ast.Name(array, ast.Load())] + [ast.Constant(c) for c in (rank, named, line, function.filename)]
     return ir.Verbatim(ast.fix_missing_locations(ast.Expr(ast.Call(ast.Name("expect_ndim", ast.Load()), args, []))),
                        line)
@@ -516,6 +535,7 @@ def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:
             if isinstance(expr, ir.Name) and expr.id in certain \
                     or isinstance(expr, ir.Item) and (any(isinstance(i, ir.Slice) for i in expr.index)
                                                       or (_rank(expr, ndims, {}) or 0) > 0) \
+                    or isinstance(expr, ir.Opaque) and expr.name in _JOINS \
                     or isinstance(expr, ir.Passive) and isinstance(expr.expr, ast.Compare) \
                     and any(isinstance(side, ast.Name) and side.id in certain
                             for side in [expr.expr.left] + expr.expr.comparators) \

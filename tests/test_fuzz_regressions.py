@@ -926,6 +926,12 @@ def test_reverse_mode_replays_a_continue_decided_by_a_carried_value(jit):
     assert gx.tolist() == [1.0, 0.0, 1.0] and ga == 1.0
 
 
+def row_of_at_least_2d(x, a):
+    h = np.atleast_2d(x)
+    r = h[0] * a
+    return np.sum(r)
+
+
 def row_of_a_stack(x, a):
     h = np.vstack((x, x))
     r = h[0] * a
@@ -935,11 +941,14 @@ def row_of_a_stack(x, a):
 @JIT
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_an_array_taken_for_1d_that_is_not_is_refused_as_the_code_runs(jit, mode):
-    # the code does not show h's rank, so h[0] was taken for a number: reverse mode returned
-    # the row x for ∂/∂a instead of Σx = 7
+    # the code does not show h's rank (np.atleast_2d has no shape rule), so h[0] was taken for a number:
+    # reverse mode returned the row x for ∂/∂a instead of Σx = 7
+    x = np.array([1.0, 2.0, 4.0])
     with pytest.raises(sd.UnsupportedError, match=r"elements of 'h' here, and s2sdiff took it for a 1-D array"
                                                   r"(.|\n)*r = h\[0\] \* a"):
-        sd.grad(row_of_a_stack, wrt=1, mode=mode, jit=jit)(np.array([1.0, 2.0, 4.0]), 0.5)
+        sd.grad(row_of_at_least_2d, wrt=1, mode=mode, jit=jit)(x, 0.5)
+    # np.vstack's result has a rank: h[0] is a row, and ∂/∂a = Σx
+    assert sd.grad(row_of_a_stack, wrt=1, mode=mode, jit=jit)(x, 0.5) == 7.0
 
 
 def overwritten_in_place(v):
