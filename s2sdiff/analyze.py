@@ -271,13 +271,16 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
                                   function.filename, at_line(line))
 
 
-def check_indices(function: ir.Function, numbers, active, kinds) -> None:
+def check_indices(function: ir.Function, numbers, active, kinds) -> dict:
     """Refuse indexing a differentiated array with an array (`x[mask]`, `x[idx]`): index
     atoms are taken for integers, and the adjoint of a gather with repeated indices is not
     a plain element update.  Without `kinds` (the code for numba callers) only indices the
-    code itself shows to be arrays are refused: a parameter may be guessed an array."""
+    code itself shows to be arrays are refused; a parameter that indexes one and is not known
+    to be a number is returned, {name: (0, line)} as guessed_ranks gives, for the code to check
+    as it runs that it is one."""
+    checked = {}
     if not kinds:
-        numbers = set(ir.all_names(function)) - certain_arrays(function, array_parameters(function))
+        numbers = set(ir.all_names(function)) - certain_arrays(function, array_parameters(function, shown=True))
     for s in ir.walk(function.body):
         if isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) and s.value.array.id in active:
             index = s.value.index
@@ -291,6 +294,28 @@ def check_indices(function: ir.Function, numbers, active, kinds) -> None:
             raise unsupported(f"indexing with {named} (a mask or integer indices) is not supported on "
                               "differentiated arrays yet: index with numbers and slices",
                               function.filename, at_line(s.line))
+        for name in _index_parameters(function, index) if not kinds else ():
+            checked.setdefault(name, (0, s.line))
+    return checked
+
+
+def _index_parameters(function, index) -> set:
+    """The parameters an index is computed from by integer arithmetic (`k` of `x[k % n]`)."""
+    defs = {targets[0]: expr for targets, expr, _ in _definitions(function.body) if len(targets) == 1}
+    found, todo, seen = set(), [a.id for a in ir.index_atoms(index) if isinstance(a, ir.Name)], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in function.params:
+            found.add(name)
+        expr = defs.get(name)
+        if isinstance(expr, ir.Prim) and expr.op in ("add", "sub", "mul", "mod", "floordiv", "neg", "abs"):
+            todo += [a.id for a in expr.args if isinstance(a, ir.Name)]
+        elif isinstance(expr, ir.Name):
+            todo.append(expr.id)
+    return found
 
 
 def actively_written(function: ir.Function, active) -> set:
@@ -471,12 +496,13 @@ _ARRAY_ARGUMENTS = {"dim": slice(1), "sum_axis": slice(1), "expand": slice(1),
                     "matmul_adjoint_left": slice(1, None), "matmul_adjoint_right": slice(1, None)}
 
 
-def array_parameters(function: ir.Function) -> set:
-    """Parameters the function uses as arrays (see number_names)."""
+def array_parameters(function: ir.Function, shown=False) -> set:
+    """Parameters the function uses as arrays (see number_names); `shown`: only those the code
+    itself uses as arrays (indexes, reduces, ...), not those an elementwise result's use makes arrays."""
     key = id(function)
     if key in _array_parameters:
-        return _array_parameters[key][1]
-    _array_parameters[key] = (function, set())       # a recursive call sees no evidence
+        return _array_parameters[key][2 if shown else 1]
+    _array_parameters[key] = (function, set(), set())       # a recursive call sees no evidence
     arrays, defs = set(), list(_definitions(function.body))
     for targets, expr, _ in defs:
         if isinstance(expr, ir.Item):
@@ -496,6 +522,7 @@ def array_parameters(function: ir.Function) -> set:
     for s in ir.walk(function.body):
         if isinstance(s, ir.SetItem):
             arrays.add(s.array)
+    shown_arrays = arrays & set(function.params)
     # An elementwise result used as an array makes its inputs arrays, unless one of them is one
     # already (`x * a`, `np.outer(x, x) * k`: a and k may be numbers; a caller passing an array
     # for them gets a variant).
@@ -515,8 +542,8 @@ def array_parameters(function: ir.Function) -> set:
                 arrays.add(expr.id)
                 changed = True
     result = arrays & set(function.params)
-    _array_parameters[key] = (function, result)
-    return result
+    _array_parameters[key] = (function, result, shown_arrays)
+    return shown_arrays if shown else result
 
 
 def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:

@@ -95,9 +95,15 @@ def expect_ndim(value, ndim, name, line, filename):
 
 def _rank_guessed(ndim, name, line, filename):
     named = f"'{name}'" if name else "an array"
-    return (f"the code reads elements of {named} here, and s2sdiff took it for a {ndim}-D array as the code does not "
-            "show its number of dimensions, but it has another, so those elements are rows: index every dimension, "
-            f"or take rows with a slice (x[i, :]) so that the code shows it\n{source_excerpt(filename, at_line(line))}")
+    if ndim == 0:
+        what = (f"{named if name else 'a value'} indexes a differentiated array here and was taken for an integer, but "
+                "it is an array: indexing with an array (a mask or integer indices) is not supported on differentiated "
+                "arrays yet")
+    else:
+        what = (f"the code reads elements of {named} here, and s2sdiff took it for a {ndim}-D array as the code does "
+                "not show its number of dimensions, but it has another, so those elements are rows: index every "
+                "dimension, or take rows with a slice (x[i, :]) so that the code shows it")
+    return f"{what}\n{source_excerpt(filename, at_line(line))}"
 
 
 def chunk_count(count):

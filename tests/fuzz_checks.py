@@ -366,9 +366,4 @@ KNOWN_BUGS = (
              ("hessian", "jacobian forward of grad", "jacobian reverse of grad", "grad of grad", "derivative order 2"),
              r"a second derivative through this line is not supported yet: the first derivative's code gives an "
              r"array it writes element by element another name"),
-    KnownBug("test_an_int_scaling_a_row_of_an_outer_product_still_indexes",
-             ("grad reverse", "value_and_grad reverse", "jacobian reverse", "grad forward", "value_and_grad forward",
-              "jacobian forward", "hessian", "jacobian forward of grad", "jacobian reverse of grad", "grad of grad",
-              "derivative order 2"),
-             r"indexing with an array \(a mask or integer indices\)", r"\[:, None\] \*"),
 )

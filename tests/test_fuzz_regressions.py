@@ -6,6 +6,7 @@ of these only broke the generated Python, which numba is more forgiving of.
 """
 import math
 
+import numba
 import numpy as np
 import pytest
 
@@ -975,15 +976,37 @@ def outer_rows_scaled_by_an_int(x, a, k):
     return np.dot(x, h[n - 1] * b) * a + x[k % n]
 
 
-@pytest.mark.xfail(strict=True, reason="s2sdiff gap: sd.grad writes the code numba callers get first, where the "
-                   "rows of h = x[:, None] * x have no known rank, so k is taken for an array and x[k % n] refused")
 def test_an_int_scaling_a_row_of_an_outer_product_still_indexes():
+    # sd.grad writes the code numba callers get first, where the rows of h = x[:, None] * x have
+    # no known rank: k was taken for an array there and x[k % n] refused. That code now checks
+    # as it runs that k is a number instead
     # f = a b x_{n-1} Σ_j x_j² + x_k with b = 0.1 k; at k = 1, n = 3:
     # ∂f/∂x = a b (e_{n-1} Σx² + 2 x_{n-1} x) + e_k
     x, a, k = np.array([0.5, -1.0, 2.0]), 0.7, 1
     b = 0.1 * k
     want = a * b * (np.array([0, 0, x @ x]) + 2 * x[2] * x) + np.array([0, 1.0, 0])
     np.testing.assert_allclose(sd.grad(outer_rows_scaled_by_an_int, jit=False)(x, a, k), want, rtol=1e-12)
+
+
+def picks_by_a_parameter(x, k):
+    return x[k] * x[0]
+
+
+def test_numba_code_passing_an_index_array_is_refused():
+    # the code numba callers get takes k for an integer (x[k] of an array k is a gather, whose
+    # adjoint s2sdiff does not write) and checks it when it runs; here numba's typing of the
+    # adjoint's update refuses the array first
+    g = sd.grad(picks_by_a_parameter)
+
+    @numba.njit
+    def caller(x, k):
+        return g(x, k)
+
+    x = np.array([2.0, 3.0, 5.0])
+    np.testing.assert_array_equal(caller(x, 2), [5.0, 0.0, 2.0])
+    with pytest.raises((sd.UnsupportedError, numba.core.errors.TypingError)):
+        caller(x, np.array([1, 2]))
+    assert "expect_ndim(k, 0, 'k'" in g.source
 
 
 def rows_written_while_counting_down(x, a):

@@ -38,7 +38,7 @@ class _Forward:
         self.written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)} & self.active
         self.written_tangents = {ir.Name(self.d(w)) for w in self.written}
         self.active_writes = actively_written(function, self.active)
-        check_indices(function, self.numbers, self.active, kinds)
+        self.guessed.update(check_indices(function, self.numbers, self.active, kinds))
 
     def d(self, name: str) -> str:
         return self.namer.derived("d", name)

@@ -81,7 +81,7 @@ class _Reverse:
         self.maybe_ints = maybe_ints(self.fn, self.types)
         self.ndims = array_ndims(self.fn, self.numbers, kinds)
         self.active_writes = actively_written(self.fn, self.active)
-        check_indices(self.fn, self.numbers, self.active, kinds)
+        self.guessed.update(check_indices(self.fn, self.numbers, self.active, kinds))
         self.needed = self.needed_names()
         overwrites.check_views(self.fn, self.ndims, self.numbers)
         self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads, self.ndims,
