@@ -1023,3 +1023,23 @@ def test_value_and_grad_moves_a_loop_whose_adjoint_never_reads_its_variable(jit)
     # which only the moved writes read: NameError 'i'. f = a - 3n, ∂f/∂a = 1
     value, ga = sd.value_and_grad(rows_written_while_counting_down, wrt=1, jit=jit)(np.array([0.25, -1.0, 2.0]), 0.5)
     assert value == 0.5 - 9.0 and ga == 1.0
+
+
+def last_half_element_in_triangular_loops(x, a, k):
+    n = len(x)
+    for i in range(n):
+        for j in range(i + 1):
+            if k % 2 == 0:
+                a = x[j] * 0.5
+    return x[k % n] + a + a
+
+
+@JIT
+def test_an_inner_loop_overwriting_its_carried_value_under_a_branch_runs_its_adjoint_backwards(jit):
+    # `a = x[j] * 0.5` under an if (a kept on the else path) was taken for a running sum, so the
+    # inner adjoint loop ran forwards and gave a's adjoint to x[0]. f = x_k + x_{n-1} (k even)
+    x = np.array([0.08, 1.1, -0.6, -1.5])
+    gx, ga = sd.grad(last_half_element_in_triangular_loops, wrt=(0, 1), jit=jit)(x, -2.0, 2)
+    assert gx.tolist() == [0.0, 0.0, 1.0, 1.0] and ga == 0.0
+    value, (gx, ga) = sd.value_and_grad(last_half_element_in_triangular_loops, wrt=(0, 1), jit=jit)(x, -2.0, 2)
+    assert value == x[2] + x[3] and gx.tolist() == [0.0, 0.0, 1.0, 1.0] and ga == 0.0

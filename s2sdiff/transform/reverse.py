@@ -624,7 +624,11 @@ def _chain(stmts, coef):
             then, orelse = _chain(s.body, dict(coef)), _chain(s.orelse, dict(coef))
             if then is None or orelse is None or any(then[n] != orelse[n] for n in then.keys() & orelse.keys()):
                 return None
-            coef = {**orelse, **then}
+            # a name one branch assigns from outside the chain (`a = x[i]` under the if, `a = a_old`
+            # under the else) leaves it after the join
+            replaced = {n for branch, chain in ((s.body, then), (s.orelse, orelse))
+                        for n in ir.assigned_within(branch) if n not in chain}
+            coef = {n: c for n, c in {**orelse, **then}.items() if n not in replaced}
             continue
         if isinstance(s, (ir.For, ir.While)):
             if (ir.reads_within(s.body) | ir.reads(s)) & coef.keys():
