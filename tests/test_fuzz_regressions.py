@@ -1043,3 +1043,25 @@ def test_an_inner_loop_overwriting_its_carried_value_under_a_branch_runs_its_adj
     assert gx.tolist() == [0.0, 0.0, 1.0, 1.0] and ga == 0.0
     value, (gx, ga) = sd.value_and_grad(last_half_element_in_triangular_loops, wrt=(0, 1), jit=jit)(x, -2.0, 2)
     assert value == x[2] + x[3] and gx.tolist() == [0.0, 0.0, 1.0, 1.0] and ga == 0.0
+
+
+def int_start_then_joined_dots(x, a):
+    s = 0
+    for i in range(len(x)):
+        s += np.dot(np.concatenate((x[1:], x)), np.concatenate((x[1:], x))) if a < 0.0 else a * a / (1.5 + x[i] ** 2)
+    return max(s, s)
+
+
+def int_start_then_joined_dots_of_a(a, x):
+    return int_start_then_joined_dots(x, a)
+
+
+def test_a_tape_for_a_value_of_unknown_kind_that_starts_as_an_int_holds_floats():
+    # s = 0 carried through a loop whose update the kind analysis cannot call a number (a
+    # choice between a dot of joins and a quotient): its tape was made from the int 0, an int
+    # array, which the second derivative's code refused as truncating differentiated values.
+    # For a ≥ 0, f = a² Σ 1/(1.5 + x_i²), so f'' = 2 Σ 1/(1.5 + x_i²)
+    x = np.array([-1.5, 0.3, 0.8])
+    want = 2 * np.sum(1 / (1.5 + x ** 2))
+    second = sd.grad(sd.grad(int_start_then_joined_dots_of_a, jit=False), jit=False)(0.7, x)
+    assert second == pytest.approx(want, rel=1e-13)

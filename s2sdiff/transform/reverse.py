@@ -371,10 +371,13 @@ class _Reverse:
         out, stores = [], []
         # A tape takes the type of what it holds, which may differ from the value before the
         # loop (`out = 1; out = out * a`); an element read is not there yet: its tape starts as zeros.
+        # A value not known to be a number that enters as a Python int is recorded as a float too
+        # (an array that it may become would not fit the tape: loud, never truncated).
         like = {r: ir.Const(0.0) for r in plan.reads}
         for c in plan.taped:
             like[c] = ir.Name(c)
-            if c in self.numbers and self.types[c] == "float" and not self.float_on_entry(c):
+            if (self.types.get(c) == "float" or c not in self.numbers and c in self.maybe_ints) \
+                    and not self.float_on_entry(c):
                 like[c] = ir.Name(self.namer.temp())
                 out.append(ir.Assign(like[c].id, ir.Prim("float", (ir.Name(c),), "builtin"), line))
         if plan.tapes and isinstance(loop, ir.For):
