@@ -1065,3 +1065,25 @@ def test_a_tape_for_a_value_of_unknown_kind_that_starts_as_an_int_holds_floats()
     want = 2 * np.sum(1 / (1.5 + x ** 2))
     second = sd.grad(sd.grad(int_start_then_joined_dots_of_a, jit=False), jit=False)(0.7, x)
     assert second == pytest.approx(want, rel=1e-13)
+
+
+def last_element_set_in_an_inner_while(x, a, k):
+    n = len(x)
+    j1 = 0
+    while j1 < k:
+        j1 += 1
+        j2 = 0
+        while j2 < k:
+            j2 += 1
+            a = x[j2 % n] if not j1 < j2 else -0.75
+    return a ** 2
+
+
+@JIT
+def test_an_outer_loop_whose_inner_loop_overwrites_its_carried_value_runs_its_adjoint_backwards(jit):
+    # the inner while's `a = x[...]` was not seen by the running-sum test of the outer loop
+    # (a loop's carried copies are not statements of its body), so the outer adjoint loop ran
+    # forwards and the last iteration's x[3] got no adjoint. k = 3: a = x[3], f = x[3]²
+    x = np.array([-1.0, 0.5, -2.0, 0.75])
+    gx, ga = sd.grad(last_element_set_in_an_inner_while, wrt=(0, 1), jit=jit)(x, -1.6, 3)
+    assert gx.tolist() == [0.0, 0.0, 0.0, 1.5] and ga == 0.0

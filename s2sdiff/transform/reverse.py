@@ -636,6 +636,10 @@ def _chain(stmts, coef):
         if isinstance(s, (ir.For, ir.While)):
             if (ir.reads_within(s.body) | ir.reads(s)) & coef.keys():
                 return None
+            # a name the loop assigns, or carries, from outside the chain (`a = x[j]` in an inner loop)
+            # leaves it
+            assigned = ir.assigned_within(s.body) | set(s.loop.carried)
+            coef = {n: c for n, c in coef.items() if n not in assigned}
             continue
         hits = ir.reads(s) & coef.keys()
         if not hits:
