@@ -1,7 +1,9 @@
 """Where the first call's seconds go (issue 15): per workload, in a new process with empty
 caches (numba's and s2sdiff's), how long numba's start-up, the numba primal's compile +
 first call, s2sdiff's transform alone and s2sdiff's compile + first call take, and which
-functions numba compiled for s2sdiff, by kind, from numba's compile events.
+functions numba compiled for s2sdiff, by kind, from numba's compile events; then the
+first call in a second new process that finds the first one's caches (warm), and JAX's
+first call of `jax.jit(jax.grad)` (when JAX is installed; a process of its own).
 
     python benchmarks/compile_profile.py [WORKLOAD ...] [--top N]
 
@@ -55,6 +57,38 @@ def _own_seconds(buffer) -> list:
     return done
 
 
+def _case(name: str) -> tuple:
+    """(f, its numba primal, wrt, sd.grad or sd.hessian, arguments, small arguments)."""
+    import s2sdiff as sd
+    sys.path.insert(0, str(HERE))
+    if name == "gmm":           # a larger objective in helpers (issue 15), profiled only
+        import gmm
+        return gmm.gmm_objective, gmm.primal, (0, 1, 2), sd.grad, gmm.gmm_inputs(200), gmm.gmm_inputs(5)
+    from workloads import WORKLOADS
+    w = WORKLOADS[name]
+    return (w.f_python, lambda: w.primal, w.wrt, sd.hessian if w.hessian else sd.grad, w.inputs(w.quick_size),
+            w.inputs(min(w.oracle_size, w.quick_size)))
+
+
+def warm_one(name: str) -> dict:
+    """s2sdiff's first call in a process whose caches an earlier one filled."""
+    import numba
+    t0 = time.perf_counter()
+    numba.njit(lambda: 0)()
+    numba_start = time.perf_counter() - t0
+    f, _, wrt, make, args, _ = _case(name)
+    t0 = time.perf_counter()
+    make(f, wrt=wrt)(*args)
+    return {"numba_start": numba_start, "first_call": time.perf_counter() - t0}
+
+
+def jax_one(name: str) -> dict:
+    sys.path.insert(0, str(HERE))
+    from peers import jax_peer
+    _, _, wrt, make, args, _ = _case(name)
+    return {"first_call": jax_peer.first_call(name, args, wrt, hessian=make.__name__ == "hessian")}
+
+
 def profile_one(name: str, top: int) -> dict:
     import numba
     from numba.core import event
@@ -63,18 +97,8 @@ def profile_one(name: str, top: int) -> dict:
     numba.njit(lambda: 0)()
     numba_start = time.perf_counter() - t0
 
-    import s2sdiff as sd
-    sys.path.insert(0, str(HERE))
-    from workloads import WORKLOADS
-
-    if name == "gmm":           # a larger objective in helpers (issue 15), profiled only
-        import gmm
-        f, compiled_primal, wrt, make = gmm.gmm_objective, gmm.primal(), (0, 1, 2), sd.grad
-        args, small = gmm.gmm_inputs(200), gmm.gmm_inputs(5)
-    else:
-        w = WORKLOADS[name]
-        f, compiled_primal, wrt, make = w.f_python, w.primal, w.wrt, sd.hessian if w.hessian else sd.grad
-        args, small = w.inputs(w.quick_size), w.inputs(min(w.oracle_size, w.quick_size))
+    f, primal_of, wrt, make, args, small = _case(name)
+    compiled_primal = primal_of()
 
     t0 = time.perf_counter()
     compiled_primal(*args)
@@ -102,24 +126,39 @@ def profile_one(name: str, top: int) -> dict:
 
 
 def run(name: str, top: int) -> dict:
-    """profile_one in a new process, with empty cache directories."""
+    """profile_one in a new process, with empty cache directories; warm_one in another that
+    finds what the first stored; jax_one in a third."""
+    def child(env, *options):
+        out = subprocess.run([sys.executable, __file__, *options, name], env=env, capture_output=True, text=True,
+                             check=True).stdout
+        return json.loads(out.splitlines()[-1])
+
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join(cache, "numba"),
                    S2SDIFF_CACHE_DIR=os.path.join(cache, "s2sdiff"))
-        out = subprocess.run([sys.executable, __file__, "--one", name, "--top", str(top)], env=env,
-                             capture_output=True, text=True, check=True).stdout
-    return json.loads(out.splitlines()[-1])
+        result = child(env, "--top", str(top), "--one")
+        result["warm"] = child(env, "--warm")
+    try:
+        result["jax"] = child(os.environ, "--jax")["first_call"]
+    except subprocess.CalledProcessError as exc:        # JAX not installed (the bench extra)
+        result["jax"], result["jax_missing"] = None, exc.stderr.strip().splitlines()[-1]
+    return result
 
 
 def report(results: list) -> str:
     lines = ["| workload | numba start-up (s) | primal compile + call (s) | s2sdiff transform (s) | "
-             "s2sdiff compile + call (s) | ÷ primal | generated lines | functions compiled | "
-             "seconds by kind |", "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "s2sdiff compile + call, cold (s) | ÷ primal | warm, new process (s) | JAX jit(grad) first call (s) | "
+             "generated lines | functions compiled | seconds by kind |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         kinds = ", ".join(f"{k} {n} in {s:.1f} s" for k, (n, s) in r["by_kind"].items())
+        jax = "—" if r["jax"] is None else f"{r['jax']:.2f}"
         lines.append(f"| {r['workload']} | {r['numba_start']:.2f} | {r['primal']:.2f} | {r['transform']:.2f} | "
-                     f"{r['first_call']:.2f} | {r['first_call'] / r['primal']:.1f} | {r['lines']} | "
-                     f"{r['compiles']} | {kinds} |")
+                     f"{r['first_call']:.2f} | {r['first_call'] / r['primal']:.1f} | {r['warm']['first_call']:.2f} | "
+                     f"{jax} | {r['lines']} | {r['compiles']} | {kinds} |")
+    missing = {r["jax_missing"] for r in results if r.get("jax_missing")}
+    if missing:
+        lines.append(f"\nJAX: {missing.pop()}")
     for r in results:
         lines.append(f"\n{r['workload']}, the slowest compiles (own seconds):")
         lines += [f"- {kind} {name}: {seconds:.2f} s" for kind, name, seconds in r["top"]]
@@ -130,11 +169,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="*")
     parser.add_argument("--top", type=int, default=8)
-    parser.add_argument("--one", help=argparse.SUPPRESS)
+    for mode in ("--one", "--warm", "--jax"):
+        parser.add_argument(mode, action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
-    if options.one:
-        print(json.dumps(profile_one(options.one, options.top)))
-        return
+    for mode, measure in ((options.one, lambda name: profile_one(name, options.top)), (options.warm, warm_one),
+                          (options.jax, jax_one)):
+        if mode:
+            print(json.dumps(measure(options.workloads[0])))
+            return
     sys.path.insert(0, str(HERE))
     from workloads import WORKLOADS
     print(report([run(name, options.top) for name in options.workloads or [*WORKLOADS, "gmm"]]))

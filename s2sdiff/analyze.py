@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import ir
-from .errors import at_line, unsupported
+from .errors import S2SDiffError, at_line, unsupported
 from .rules import CREATIONS, RULES
 
 
@@ -162,7 +162,7 @@ def array_ndims(function: ir.Function, numbers=frozenset(), kinds=frozenset()) -
         for target, expr in defs:
             if target in conflicting or target in numbers:
                 continue
-            rank = _joined_rank(expr, ndims, tuples) if isinstance(expr, ir.Opaque) else _rank(expr, ndims, shapes)
+            rank = _opaque_rank(expr, ndims, tuples) if isinstance(expr, ir.Opaque) else _rank(expr, ndims, shapes)
             if rank is None or ndims.get(target) == rank:
                 continue
             if target in ndims:
@@ -181,7 +181,13 @@ _JOINS = {"np.concatenate": lambda r: r, "np.hstack": lambda r: r, "np.vstack": 
           "np.dstack": lambda r: 3 if r <= 3 else None}
 
 
-def _joined_rank(expr: ir.Opaque, ndims, tuples):
+def _opaque_rank(expr: ir.Opaque, ndims, tuples):
+    """The rank of a runtime helper's result (an adjoint's zeros, a copy), or of a join."""
+    ranks = [0 if isinstance(a, ir.Const) else ndims.get(a.id) for a in expr.args]
+    if expr.name in _SAME_RANK:
+        return ranks[0]
+    if expr.name in _SECOND_ARGUMENTS_RANK:
+        return ranks[1]
     elements = tuples.get(expr.args[0].id) if expr.name in _JOINS and expr.args \
         and isinstance(expr.args[0], ir.Name) else None
     ranks = {ndims.get(e) for e in elements or [None]}
@@ -200,6 +206,9 @@ def _rank(expr, ndims, shapes):
         return 0 if isinstance(expr.value, (int, float)) else None
     if isinstance(expr, ir.Name):
         return ndims.get(expr.id)
+    if isinstance(expr, ir.Call) and not isinstance(expr.callee, ir.Derived):
+        ranks = [0 if isinstance(a, ir.Const) else ndims.get(a.id) for a in expr.args]
+        return None if None in ranks else returned_rank(expr.callee, tuple(ranks))
     if isinstance(expr, ir.Item):
         base = ndims.get(expr.array.id)
         new_axes = sum(1 for i in expr.index if isinstance(i, ir.Const) and i.value is None)
@@ -228,9 +237,32 @@ def _rank(expr, ndims, shapes):
         if None in ranks:
             return None
         return max(ranks) if 0 in ranks else ranks[0] + ranks[1] - 2
+    if op in ("matmul_adjoint_left", "matmul_adjoint_right"):     # the rank of the other operand of `@`
+        return None if None in ranks or ranks[1] not in (1, 2) else ranks[0] + (ranks[1] == 1)
     if RULES[op].result == "elementwise" or op == "where":
         return None if None in ranks else max(ranks)
     return None
+
+
+_returned_ranks: dict = {}
+
+
+def returned_rank(callee, ranks: tuple):
+    """The rank of what a user function returns when called with arguments of these ranks,
+    where its code shows it (None for a tuple, or where its returns disagree)."""
+    key = (callee.py_func, callee.py_func.__code__, ranks)
+    if key not in _returned_ranks:
+        _returned_ranks[key] = None            # a function that calls itself: not known
+        try:
+            function = callee.function
+        except S2SDiffError:
+            return None
+        kinds = frozenset(zip(function.params, ranks))
+        ndims = array_ndims(function, number_names(function, kinds, guess=False), kinds)
+        returns = [s for s in ir.walk(function.body) if isinstance(s, ir.Return)]
+        found = {None if s.tuple_result else _rank(s.values[0], ndims, {}) for s in returns}
+        _returned_ranks[key] = found.pop() if len(found) == 1 else None
+    return _returned_ranks[key]
 
 
 def check_in_place(function: ir.Function, kinds=frozenset()) -> None:

@@ -81,6 +81,20 @@ def function(source: str, namespace: dict, name: str, jit: bool = True, parallel
     return py_func, compiled
 
 
+_inlined: dict = {}
+
+
+def inlined(compiled):
+    """`compiled` as a function numba inlines into its callers (its IR, before typing)."""
+    if compiled not in _inlined:
+        dispatcher = numba.njit(inline="always", **NJIT_OPTIONS)(compiled.py_func)
+        key = getattr(compiled, "s2sdiff_key", None)
+        if key is not None:                 # generated code (a user function is known by its code)
+            dispatcher.s2sdiff_key = key and key + ":inlined"
+        _inlined[compiled] = dispatcher
+    return _inlined[compiled]
+
+
 def _memory_name(name, source) -> str:
     """The traceback file name of code not on disk; the same code always gets the same one."""
     return f"<s2sdiff:{name}:{hashlib.sha256(source.encode()).hexdigest()[:10]}>"
@@ -192,6 +206,11 @@ def primal(obj, enabled: bool = True):
         _primals[obj] = None                          # a recursive call finds no dispatcher yet
         _primals[obj] = numba.njit(_calling_primals(obj))
     return _primals[obj]
+
+
+def is_own_primal(dispatcher) -> bool:
+    """Whether s2sdiff compiled this primal (not the user, whose dispatcher keeps its options)."""
+    return any(dispatcher is made for made in _primals.values())
 
 
 def _calling_primals(func: types.FunctionType) -> types.FunctionType:

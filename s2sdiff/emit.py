@@ -24,8 +24,9 @@ from .runtime import HELPERS
 def emit(function: ir.Function, bind) -> tuple[str, dict]:
     """Source of `function` and the namespace it runs in.
 
-    `bind(callee)` returns the object a call target (ir.Derived or a user callee) is
-    compiled to; it is stored under a fresh readable name."""
+    `bind(callee, sites)` returns the object a call target (ir.Derived or a user callee)
+    is compiled to, given how many calls to it the function makes; it is stored under a
+    fresh readable name."""
     return _Emitter(function, bind).run()
 
 
@@ -37,6 +38,8 @@ class _Emitter:
         self.namespace = dict(function.namespace)
         self.namespace.update({"math": math, "np": __import__("numpy")})
         self.callee_names: dict = {}
+        self.call_sites = Counter(_callee_key(s.value.callee) for s in ir.walk(function.body)
+                                  if isinstance(getattr(s, "value", None), ir.Call))
         self.lines: list[str] = []
         self.pending: dict = {}          # deferred temporary -> its expression
         self.deps: dict = {}             # deferred temporary -> names its value depends on
@@ -103,7 +106,11 @@ class _Emitter:
                 self.write(depth, f"{s.target} = {self.expr(v)}")
         elif isinstance(s, ir.SetItem):
             target = f"{s.array}[{self.index(s.index)}]"
-            self.write(depth, f"{target} {'+=' if s.accumulate else '='} {self.atom(s.value)}")
+            if s.accumulate and self.is_view(s.index):
+                self.namespace["add_into"] = HELPERS["add_into"]
+                self.write(depth, f"add_into({target}, {self.atom(s.value)})")
+            else:
+                self.write(depth, f"{target} {'+=' if s.accumulate else '='} {self.atom(s.value)}")
         elif isinstance(s, ir.Comment):
             self.write(depth, f"# {s.text}")
         elif isinstance(s, ir.Unpack):
@@ -157,6 +164,11 @@ class _Emitter:
             text = "math.nan" if math.isnan(value) else ("math.inf" if value > 0 else "-math.inf")
             return ast.parse(text, mode="eval").body
         return ast.Constant(value)
+
+    def is_view(self, index) -> bool:
+        """Whether `array[index]` is a view: a slice, the other positions numbers."""
+        return any(isinstance(i, ir.Slice) for i in index) and all(
+            isinstance(i, (ir.Slice, ir.Const)) or i.id in self.fn.numbers for i in index)
 
     def index(self, index) -> str:
         parts = []
@@ -213,16 +225,19 @@ class _Emitter:
         return ast.Call(ast.parse(spelling, mode="eval").body, args, [])
 
     def callee_name(self, callee) -> str:
-        if isinstance(callee, ir.Derived):
-            key = (callee.kind, callee.callee.py_func, callee.active)
-        else:
-            key = ("primal", callee.py_func)
+        key = _callee_key(callee)
         if key not in self.callee_names:
-            obj, hint = self.bind(callee)
+            obj, hint = self.bind(callee, self.call_sites[key])
             name = self.namer.fresh(hint)
             self.namespace[name] = obj
             self.callee_names[key] = name
         return self.callee_names[key]
+
+
+def _callee_key(callee) -> tuple:
+    if isinstance(callee, ir.Derived):
+        return (callee.kind, callee.callee.py_func, callee.active, callee.kinds)
+    return ("primal", callee.py_func)
 
 
 _TEMPORARY = re.compile(r"[bd]*t\d+(_\d+)?")

@@ -206,6 +206,7 @@ class Function:
     doc: str = ""                                      # a comment line above the definition
     user_names: frozenset = frozenset()                # names the user's own code binds
     numbers: frozenset = frozenset()                   # names known to hold numbers (not arrays)
+    kinds: frozenset = frozenset()                     # what the call it was made for fixes (analyze.ARRAY)
     chunkable: frozenset = frozenset()                 # loop variables of loops threads may share
     updated: tuple = ()                                # (name, line) of `name += ...` in the user's code
 

@@ -753,6 +753,10 @@ class _UserLowering(_Lowering):
     def stmt_Expr(self, node: ast.Expr):
         if isinstance(node.value, ast.Constant):    # docstring or a stray literal
             return
+        if self.generated() and _calls_helper(node.value, "add_into", self.parsed):
+            view, value = node.value.args               # generated code's `y[i, :] += v` (emit.py)
+            target = ast.Subscript(view.value, view.slice, ast.Store())
+            return self.stmt_AugAssign(ast.copy_location(ast.AugAssign(target, ast.Add(), value), node))
         if isinstance(node.value, ast.Call):
             changed = call_changes(node.value, self.parsed.lookup, self.parsed.local_names)
             if changed and self.generated():        # a Jacobian's code stores its rows or columns in place
@@ -775,6 +779,16 @@ class _UserLowering(_Lowering):
         """A statement with no derivative (print, assert, raise): emitted as written."""
         self.condition(node)
         self.emit(ir.Verbatim(node, node.lineno))
+
+
+def _calls_helper(node, name, parsed) -> bool:
+    """Whether `node` calls s2sdiff's runtime helper `name`."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name):
+        return False
+    try:
+        return parsed.lookup(name) is runtime.HELPERS[name]
+    except KeyError:
+        return False
 
 
 def _write_into_entry_value(body, entry: set):

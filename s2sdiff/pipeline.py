@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from . import compile as compiler
 from .analyze import check_in_place, specialized
+from .concrete import concrete
 from . import ir
 from .emit import emit
 from .errors import unsupported
@@ -32,6 +33,12 @@ class Unit:
     py_func: types.FunctionType
     compiled: object
     dependencies: list = field(default_factory=list)
+
+    @property
+    def inlined(self):
+        """The compiled function for a caller that calls it once: numba compiles it into
+        that caller instead of on its own."""
+        return self.py_func if self.compiled is self.py_func else compiler.inlined(self.compiled)
 
     @property
     def full_source(self) -> str:
@@ -92,15 +99,20 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
     """Emit and compile a generated core-language function."""
     dependencies = []
 
-    def bind(callee):
+    def bind(callee, sites):
         if isinstance(callee, ir.Derived):
             unit = derived_unit(callee.kind, callee.callee.obj, callee.active, jit, callee.node,
                                 callee.callee.filename, callee.kinds)
             dependencies.append(unit)
-            return unit.compiled, unit.function.name
-        return compiler.primal(callee.obj, jit), callee.py_func.__name__
+            # numba links a callee's machine code into each caller and optimizes it again
+            # there; a unit called once is cheaper compiled inside its caller than on its own.
+            return unit.inlined if sites == 1 else unit.compiled, unit.function.name
+        primal = compiler.primal(callee.obj, jit)
+        if sites == 1 and jit and compiler.is_own_primal(primal):
+            primal = compiler.inlined(primal)
+        return primal, callee.py_func.__name__
 
-    function = chunk_loops(simplify(function))
+    function = chunk_loops(concrete(simplify(function)))
     parallel = parallel and threads_help(function)
     source, namespace = emit(reuse_across_iterations(function), bind)
     for name, value in namespace.items():   # user functions called in conditions run as primals

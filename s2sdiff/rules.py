@@ -201,7 +201,7 @@ unary("copy",        "np.copy",              "copy(dx)",                   "bz",
 unary("transpose",   "np.transpose",         "transpose(dx)",              "transpose(bz)", result="array")
 binary("matmul",     "@ np.dot np.matmul",   "dx @ y + x @ dy",
        "matmul_adjoint_left(bz, y)", "matmul_adjoint_right(bz, x)", result="array")
-binary("outer",      "np.outer",             "outer(dx, y) + outer(x, dy)", "bz @ y", "x @ bz", result="array")
+binary("outer",      "np.outer runtime.outer",             "outer(dx, y) + outer(x, dy)", "bz @ y", "x @ bz", result="array")
 unary("trace",       "np.trace",             "trace(dx)",                  "bz * eye(dim(x, 0))", result="number")
 unary("norm",        "np.linalg.norm",       "sum(x * dx) / z",            "bz * x / z", result="number")
 unary("det",         "np.linalg.det",        "z * trace(solve(x, dx))",    "bz * z * transpose(inv(x))",

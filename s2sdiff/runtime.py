@@ -17,8 +17,16 @@ def new_tape(n, value):
     """An array for `n` recorded values like `value`, a number or an array (at least one
     slot); arrays are recorded as float64, as compiled code does."""
     if isinstance(value, np.ndarray):
-        return np.empty((max(n, 1),) + value.shape)
-    return np.full(max(n, 1), value)
+        return np.empty((n if n > 1 else 1,) + value.shape)
+    return np.full(n if n > 1 else 1, value)
+
+
+@register_jitable
+def add_into(view, value):
+    """`array[i, :] += value`, written into the view: numba compiles `a[s] += v` as an add
+    into the view and a copy of it back onto itself, whose error path alone (a message
+    formatted from the shapes) compiles in about a second."""
+    view += value
 
 
 def grown(tape):
@@ -165,8 +173,8 @@ def empty_adjoint(x):
 @overload(new_tape)
 def _new_tape(n, value):
     if isinstance(value, types.Array):
-        return lambda n, value: np.empty((max(n, 1),) + value.shape)
-    return lambda n, value: np.full(max(n, 1), value)
+        return lambda n, value: np.empty((n if n > 1 else 1,) + value.shape)
+    return lambda n, value: np.full(n if n > 1 else 1, value)   # (max() of numbers compiles slowly)
 
 
 # Helpers whose Python body numba compiles as it is.
@@ -277,7 +285,7 @@ def broadcast_sum(g, x):
 def column_sums(g):
     """np.sum(g, axis=0) of a matrix, row by row in memory order: numba's axis sum takes
     several times as long (a bias's adjoint in a batched layer)."""
-    sums = np.zeros(g.shape[1], g.dtype)
+    sums = np.zeros(g.shape[1])
     if g.strides[0] >= g.strides[1]:
         for i in range(g.shape[0]):
             for j in range(g.shape[1]):
@@ -295,32 +303,37 @@ def _adjoint_like(g, x):
         return (lambda g, x: np.sum(g)) if isinstance(g, types.Array) else (lambda g, x: g)
     if not isinstance(g, types.Array):
         return lambda g, x: np.full(x.shape, g)
+    # Plain loops below, and no max()/min() of numbers: numba's NumPy allocations, axis sums
+    # and slice copies, and its builtins on tuples, each compile in a tenth of a second or more.
     if g.ndim == x.ndim == 1:
         def vector(g, x):
-            if x.shape[0] == 1 and g.shape[0] != 1:
-                return np.full(1, np.sum(g))
-            if g.shape[0] == 1 and x.shape[0] != 1:
-                return np.full(x.shape, g[0])
-            return g
+            if g.shape[0] == x.shape[0] or g.shape[0] != 1 and x.shape[0] != 1:
+                return g                                # (a mismatch fails in NumPy's own check)
+            out = np.zeros(x.shape[0])
+            for i in range(g.shape[0] if g.shape[0] > out.shape[0] else out.shape[0]):
+                out[0 if out.shape[0] == 1 else i] += g[0 if g.shape[0] == 1 else i]
+            return out
         return vector
     if g.ndim == 2 and x.ndim == 1:
         def rows(g, x):
             s = column_sums(g)
             if x.shape[0] == 1 and s.shape[0] != 1:
-                return np.full(1, np.sum(s))
+                total = np.zeros(1)
+                for j in range(s.shape[0]):
+                    total[0] += s[j]
+                return total
             return s
         return rows
     if g.ndim == x.ndim == 2:
         def matrix(g, x):
             if g.shape == x.shape:
                 return g
-            # plain loops over the broadcast shape (NumPy's axis sums and slice copies compile
-            # several times slower): x's axes of length 1 summed, g's spread
+            # over the broadcast shape: x's axes of length 1 summed, g's spread
             out = np.zeros(x.shape)
-            for i in range(max(g.shape[0], x.shape[0])):
-                gi, xi = min(i, g.shape[0] - 1), min(i, x.shape[0] - 1)
-                for j in range(max(g.shape[1], x.shape[1])):
-                    out[xi, min(j, x.shape[1] - 1)] += g[gi, min(j, g.shape[1] - 1)]
+            for i in range(g.shape[0] if x.shape[0] == 1 else x.shape[0]):
+                gi, xi = 0 if g.shape[0] == 1 else i, 0 if x.shape[0] == 1 else i
+                for j in range(g.shape[1] if x.shape[1] == 1 else x.shape[1]):
+                    out[xi, 0 if x.shape[1] == 1 else j] += g[gi, 0 if g.shape[1] == 1 else j]
             return out
         return matrix
     if g.ndim == x.ndim:
@@ -430,8 +443,15 @@ def _seed_view(seed, like):
 
 @overload(shaped_partial)
 def _shaped_partial(J, out, like):
-    if not isinstance(out, types.Array) and not isinstance(like, types.Array):
+    out_rank, like_rank = (v.ndim if isinstance(v, types.Array) else 0 for v in (out, like))
+    if out_rank == like_rank == 0:
         return lambda J, out, like: J[0, 0]
+    # J is (out.size × like.size): already the shape where both are at most vectors (the tuple
+    # arithmetic of the general reshape takes numba a third of a second to compile)
+    if out_rank == like_rank == 1:
+        return lambda J, out, like: J
+    if out_rank == 0 and like_rank == 1:
+        return lambda J, out, like: J[0]
     return lambda J, out, like: J.reshape(shape_of(out) + shape_of(like))
 
 
@@ -464,7 +484,8 @@ def _store_row(J, k, v):
 def block_width(n):
     """Directions per batched sweep for n inputs: 64, enough for the loops over them to
     vectorize; fewer where an array's tangent (n × the width) would pass 2**22 numbers."""
-    return max(1, min(64, (1 << 22) // max(n, 1)))
+    width = (1 << 22) // n if n > 1 else 64          # (max() and min() of numbers compile slowly)
+    return 64 if width > 64 else width if width > 1 else 1
 
 
 def directions(d):
@@ -565,10 +586,10 @@ def _store_columns(J, start, d):
     return store_columns
 
 
-HELPERS = {f.__name__: f for f in (new_tape, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
+HELPERS = {f.__name__: f for f in (new_tape, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
                                     sech2,
                                     scalar_output, float_elements, expect_ndim,
                                     expand, choose, empty_adjoint,
-                                    matmul_adjoint_left, matmul_adjoint_right, shape_of, size_of, store_column,
+                                    matmul_adjoint_left, matmul_adjoint_right, outer, shape_of, size_of, store_column,
                                     store_row, seed_view, shaped_partial, block_width, directions, in_direction,
                                     batched_zeros, seed_block, store_columns)}

@@ -55,3 +55,37 @@ def assert_close(got, want, rel=1e-12, abs_tol=1e-300):
                 f"component {k}: got {g!r}, want {w!r}"
         return
     assert math.isclose(float(got), float(want), rel_tol=rel, abs_tol=abs_tol), f"got {got!r}, want {want!r}"
+
+
+# ---- arrays: one perturbed element at a time -------------------------------------------
+
+def _perturbed(args, k, idx, delta):
+    args = list(args)
+    a = args[k]
+    if np.ndim(a) == 0:
+        args[k] = a + delta
+    else:
+        z = np.array(a, dtype=complex if isinstance(delta, complex) else float)
+        z[idx] += delta
+        args[k] = z
+    return args
+
+
+def cs_jacobian(f, args, k, h=1e-30):
+    """Complex-step d f / d args[k]: shape out.shape + args[k].shape (exact to rounding)."""
+    shape, out_shape = np.shape(args[k]), np.shape(f(*args))
+    jac = np.empty(out_shape + shape)
+    for idx in np.ndindex(shape):
+        jac[(...,) + idx] = np.imag(f(*_perturbed(args, k, idx, 1j * h))) / h
+    return jac if jac.ndim else float(jac)
+
+
+def cd_jacobian(f, args, k, h=1e-6):
+    """Central difference d f / d args[k] (~1e-9 relative at best: loose checks only)."""
+    shape, out_shape = np.shape(args[k]), np.shape(f(*args))
+    jac = np.empty(out_shape + shape)
+    for idx in np.ndindex(shape):
+        hi = np.asarray(f(*_perturbed(args, k, idx, h)))
+        lo = np.asarray(f(*_perturbed(args, k, idx, -h)))
+        jac[(...,) + idx] = (hi - lo) / (2 * h)
+    return jac if jac.ndim else float(jac)

@@ -30,6 +30,7 @@ import pytest
 
 import s2sdiff as sd
 from modes import MODES, check_entry_points, recorded
+from oracles import cd_jacobian, cs_jacobian
 
 SEED = 20240611
 CS = 1e-12          # complex step / closed forms vs reverse mode
@@ -56,38 +57,6 @@ def grad_all(f, n, jit=True):
     return grad_of(f, tuple(range(n)), jit)
 
 
-# ---- oracles (none uses s2sdiff) -------------------------------------------------------
-
-def _perturbed(args, k, idx, delta):
-    args = list(args)
-    a = args[k]
-    if np.ndim(a) == 0:
-        args[k] = a + delta
-    else:
-        z = np.array(a, dtype=complex if isinstance(delta, complex) else float)
-        z[idx] += delta
-        args[k] = z
-    return args
-
-
-def cs_jacobian(f, args, k, h=1e-30):
-    """Complex-step d f / d args[k]: shape out.shape + args[k].shape (exact to rounding)."""
-    shape, out_shape = np.shape(args[k]), np.shape(f(*args))
-    jac = np.empty(out_shape + shape)
-    for idx in np.ndindex(shape):
-        jac[(...,) + idx] = np.imag(f(*_perturbed(args, k, idx, 1j * h))) / h
-    return jac if jac.ndim else float(jac)
-
-
-def cd_jacobian(f, args, k, h=1e-6):
-    """Central difference d f / d args[k] (~1e-9 relative at best: loose checks only)."""
-    shape, out_shape = np.shape(args[k]), np.shape(f(*args))
-    jac = np.empty(out_shape + shape)
-    for idx in np.ndindex(shape):
-        hi = np.asarray(f(*_perturbed(args, k, idx, h)))
-        lo = np.asarray(f(*_perturbed(args, k, idx, -h)))
-        jac[(...,) + idx] = (hi - lo) / (2 * h)
-    return jac if jac.ndim else float(jac)
 
 
 def assert_close(got, want, rel, what=""):

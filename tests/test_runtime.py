@@ -27,6 +27,16 @@ def compiled_store_columns(J, start, d):
     runtime.store_columns(J, start, d)
 
 
+@numba.njit
+def compiled_shaped_partial(J, out, like):
+    return runtime.shaped_partial(J, out, like)
+
+
+@numba.njit
+def compiled_block_width(n):
+    return runtime.block_width(n)
+
+
 def numbers(*shape):
     return np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape) ** 1.5
 
@@ -65,3 +75,18 @@ def test_a_batched_tangent_stored_as_columns_of_a_jacobian(d_shape):
     compiled_store_columns(got, 2, d)
     assert (want[:, 2:5] != -1.0).all() and (want[:, :2] == -1.0).all()
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("out, like", [(1.0, 2.0), (np.zeros(3), np.zeros(4)), (1.0, np.zeros(4)),
+                                       (np.zeros(3), 2.0), (np.zeros((2, 3)), np.zeros(2))])
+def test_a_jacobian_shaped_like_its_output_and_input(out, like):
+    J = numbers(np.size(out), np.size(like))
+    want = runtime.shaped_partial(J, out, like)
+    assert np.shape(want) == np.shape(out) + np.shape(like)
+    np.testing.assert_array_equal(compiled_shaped_partial(J, out, like), want)
+
+
+@pytest.mark.parametrize("n, width", [(0, 64), (1, 64), (100, 64), (1 << 16, 64), (1 << 17, 32), (1 << 22, 1),
+                                      (1 << 23, 1)])
+def test_the_directions_a_batched_sweep_carries(n, width):
+    assert runtime.block_width(n) == compiled_block_width(n) == width

@@ -68,8 +68,36 @@ def ode(a, b, c, d, steps):
     return (x - 1.0) ** 2 + (y - 0.5) ** 2
 
 
+def gmm(alphas, means, icf, x, gamma, m):
+    """benchmarks/gmm.py's objective, whole-array: the K inverse factors at once, every point
+    against every component by einsum."""
+    n, d = x.shape
+    below_rows, below_cols = zip(*[(i, j) for j in range(d) for i in range(j + 1, d)])   # column by column
+    diagonal = jnp.exp(icf[:, :d])
+    Q = jnp.zeros((len(alphas), d, d)).at[:, below_rows, below_cols].set(icf[:, d:])
+    Q = Q + diagonal[:, :, None] * jnp.eye(d)
+    y = jnp.einsum("kij,nkj->nki", Q, x[:, None, :] - means[None, :, :])
+    terms = alphas + jnp.sum(icf[:, :d], axis=1) - 0.5 * jnp.sum(y * y, axis=2)
+    likelihood = jnp.sum(jax.nn.logsumexp(terms, axis=1))
+    prior = jnp.sum(0.5 * gamma * gamma * (jnp.sum(diagonal * diagonal, axis=1) + jnp.sum(icf[:, d:] ** 2, axis=1))
+                    - m * jnp.sum(icf[:, :d], axis=1))
+    return -(likelihood - n * jax.nn.logsumexp(alphas) - n * d * 0.5 * jnp.log(2.0 * jnp.pi)) + prior
+
+
+def first_call(name, args, wrt, hessian=False) -> float:
+    """Seconds of the first call of jax.jit(jax.grad) (or hessian) of FUNCTIONS[name]: trace,
+    compile and one run."""
+    import time
+    derivative = (jax.hessian if hessian else jax.grad)(FUNCTIONS[name], argnums=wrt)
+    static = tuple(i for i, a in enumerate(args) if isinstance(a, int))
+    device_args = tuple(a if isinstance(a, (int, float)) else jnp.asarray(a) for a in args)
+    t0 = time.perf_counter()
+    jax.block_until_ready(jax.jit(derivative, static_argnums=static)(*device_args))
+    return time.perf_counter() - t0
+
+
 FUNCTIONS = {"objective": objective, "rosenbrock": rosenbrock, "notes_f": notes_f, "ode": ode,
-             "mlp_small": mlp, "mlp_large": mlp, "hessian": softmax_chain}
+             "mlp_small": mlp, "mlp_large": mlp, "hessian": softmax_chain, "gmm": gmm}
 
 
 def prepare(workload, args):

@@ -27,6 +27,7 @@ def forward(function: ir.Function, active_params: tuple, kinds=frozenset()) -> i
 class _Forward:
     def __init__(self, function: ir.Function, active_params: tuple, kinds=frozenset()):
         self.fn = function
+        self.kinds = kinds
         self.wrt = [function.params[i] for i in active_params]
         self.active = active_names(function, self.wrt)
         self.numbers = number_names(function, kinds)
@@ -58,7 +59,8 @@ class _Forward:
         return ir.Function(f"{fn.name}_jvp{suffix}", fn.params + self.tangent_params, body, fn.filename,
                            fn.source_lines, self.namespace, 2 * fn.n_outputs, True,
                            dict(fn.defaults), fn.origin, doc, user_names=fn.user_names,
-                           numbers=frozenset(self.numbers | {self.d(n) for n in self.numbers & self.active}))
+                           numbers=frozenset(self.numbers | {self.d(n) for n in self.numbers & self.active}),
+                           kinds=self.kinds)
 
     def block(self, body) -> list:
         out = []

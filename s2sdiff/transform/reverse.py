@@ -63,6 +63,7 @@ class _Reverse:
     def __init__(self, function: ir.Function, active_params: tuple, with_value: bool, kinds=frozenset(),
                  parallel=False):
         self.original = function
+        self.kinds = kinds
         self.parallel = parallel
         self.chunkable = set()
         self.fn = single_exit_single_assignment(function)
@@ -228,7 +229,14 @@ class _Reverse:
                            fn.source_lines, self.namespace, len(results), many, dict(fn.defaults),
                            fn.origin, doc, user_names=fn.user_names,
                            numbers=frozenset(self.numbers | self.number_adjoints()),
+                           kinds=self.kinds | self.seed_kinds(ret.values, seeds),
                            chunkable=frozenset(self.chunkable))
+
+    def seed_kinds(self, values, seeds) -> frozenset:
+        """The kinds of the cotangent parameters: each has the rank of its output (api.vjp
+        checks a user's cotangent has its shape)."""
+        ranks = [0 if isinstance(v, ir.Const) else self.ndims.get(v.id) for v in values]
+        return frozenset((seed, rank) for seed, rank in zip(seeds, ranks) if rank is not None)
 
     def fuse(self, forward_sweep, adjoint) -> dict:
         """value_and_grad: a loop whose adjoint runs forwards also computes the value, in the
@@ -446,7 +454,8 @@ class _Reverse:
                 out.append(_accumulate(self.b(value.id), bt, line))
         elif isinstance(value, ir.Item):
             if self.is_active(value.array):
-                out.append(ir.SetItem(self.b(value.array.id), value.index, bt, line, accumulate=True))
+                index = _spelled_out(value.index, self.ndims.get(value.array.id))
+                out.append(ir.SetItem(self.b(value.array.id), index, bt, line, accumulate=True))
         elif isinstance(value, ir.Prim):
             rule = RULES[value.op]
             numbers = all(self.is_number(a) for a in value.args)
@@ -703,6 +712,15 @@ def _owned(name, code) -> bool:
                    for v in values.get(n, ()))
     return owned(name)
 
+
+
+def _spelled_out(index, ndim) -> tuple:
+    """`x[i]` of a matrix as `x[i, :]`: the generated code adds a row's adjoint into a view
+    (emit.py) only where the index shows it is one."""
+    if ndim is None or len(index) >= ndim or any(isinstance(i, ir.Const) and not isinstance(i.value, int)
+                                                 for i in index):
+        return index
+    return index + (ir.Slice(),) * (ndim - len(index))
 
 
 def _accumulate(target: str, value, line) -> ir.Assign:

@@ -1,0 +1,141 @@
+"""Concrete code for the kinds a call fixes: the type-generic shape helpers a transform
+writes (`adjoint_like`, `tangent_like`) replaced by what they do for the ranks and shapes
+the code proves.
+
+A transform built for a call knows which parameters are numbers and which are arrays of
+which rank (DESIGN §3).  The adjoint of an elementwise operand is `adjoint_like(g, x)`:
+g summed back to x's shape.  Where x is a number that is `np.sum(g)` (or g itself), and
+where g is proved to have x's shape, it is g: numba then compiles neither the helper nor
+the NumPy functions its other cases call.  The helper stays where a shape truly varies
+(`a + b` of two vectors may broadcast one of length 1).  The adjoints of the operands of
+`x @ y` (`matmul_adjoint_left/right`) become the product, transpose or outer product the
+ranks call for.
+
+Shapes are proved equal only along the code's own evidence: an elementwise result has
+the shape of its array operands when they all have one shape; a number operand changes
+nothing.  Only names assigned once are related, and a relation found in a loop's body or
+a branch stays there, so every relation holds wherever it is used.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from . import ir
+from .analyze import array_ndims
+from .names import Namer
+from .rules import RULES
+
+_SHAPED_LIKE_FIRST = frozenset({"copy", "owned", "zero_like", "zeros_like", "ones_like", "empty_like", "full_like",
+                                "empty_adjoint"})
+_SHAPED_LIKE_SECOND = frozenset({"adjoint_like", "tangent_like"})
+
+
+def concrete(function: ir.Function) -> ir.Function:
+    """`function` with its shape helpers resolved where its kinds decide them; code
+    written for no particular kinds (for numba callers) is left as it is."""
+    if not function.kinds:
+        return function
+    ndims = array_ndims(function, function.numbers, function.kinds)
+    assignments = Counter(t for s in ir.walk(function.body) for t in ir.targets(s))
+    stable = {n for n, count in assignments.items() if count == 1} | {p for p in function.params
+                                                                       if not assignments[p]}
+    readers = Counter(name for s in ir.walk(function.body) for name in ir.reads(s))
+    parameters = {p: p for p in function.params if p in stable}
+    shapes = _Shapes(ndims, stable, readers, Namer(ir.all_names(function)))
+    return replace(function, body=shapes.block(function.body, parameters))
+
+
+class _Shapes:
+    def __init__(self, ndims, stable, readers, namer):
+        self.ndims, self.stable, self.readers, self.namer = ndims, stable, readers, namer
+
+    def block(self, body, shape_of) -> list:
+        """`shape_of`: each name assigned once that holds its value here (parameters, and
+        names assigned earlier on the way here) -> a name proved to have its shape."""
+        shape_of, out, resolved = dict(shape_of), [], set()      # ids of the statements rewritten
+        for s in body:
+            if isinstance(s, ir.Assign):
+                value = self.matmul_adjoint(self.resolved(s.value, shape_of), out, s.line)
+                rewritten = value is not s.value
+                if (isinstance(value, ir.Name) and self.only_read_here(value, out)
+                        and (rewritten or id(out[-1]) in resolved)):
+                    value = out.pop().value             # `t = g * 2; b = t` is `b = g * 2`
+                s = ir.Assign(s.target, value, s.line)
+                if rewritten:
+                    resolved.add(id(s))
+                if s.target in self.stable:
+                    shape_of[s.target] = self.shaped_like(s.value, shape_of) or s.target
+            elif isinstance(s, ir.If):
+                s = replace(s, body=self.block(s.body, shape_of), orelse=self.block(s.orelse, shape_of))
+            elif isinstance(s, (ir.For, ir.While)):
+                s = replace(s, body=self.block(s.body, shape_of))
+            out.append(s)
+        return out
+
+    def only_read_here(self, name, out) -> bool:
+        """Whether `name` is assigned once, by the statement just before, and read only here."""
+        return (bool(out) and isinstance(out[-1], ir.Assign) and out[-1].target == name.id
+                and name.id in self.stable and self.readers[name.id] == 1)
+
+    def rank(self, atom):
+        return 0 if isinstance(atom, ir.Const) else self.ndims.get(atom.id)
+
+    @staticmethod
+    def same_shape(a, b, shape_of) -> bool:
+        return (isinstance(a, ir.Name) and isinstance(b, ir.Name) and a.id in shape_of
+                and shape_of[a.id] == shape_of.get(b.id))
+
+    def resolved(self, value, shape_of):
+        helper = value.op if isinstance(value, ir.Prim) else value.name if isinstance(value, ir.Opaque) else None
+        if helper not in _SHAPED_LIKE_SECOND:
+            return value
+        g, x = value.args
+        g_rank, x_rank = self.rank(g), self.rank(x)
+        if g_rank is None or x_rank is None:
+            return value
+        if x_rank == 0:         # a number's adjoint sums g; its tangent is never spread
+            return ir.Prim("sum", (g,), "np") if g_rank and helper == "adjoint_like" else g
+        if g_rank == x_rank and self.same_shape(g, x, shape_of):
+            return g
+        return value
+
+    def matmul_adjoint(self, value, out, line):
+        """The adjoint of an operand of `x @ y` for the ranks at hand (runtime.matmul_adjoint_*):
+        g yᵀ or xᵀ g, a product with a number, or an outer product of vectors."""
+        if not (isinstance(value, ir.Prim) and value.op in ("matmul_adjoint_left", "matmul_adjoint_right")):
+            return value
+        g, other = value.args
+        g_rank, other_rank = self.rank(g), self.rank(other)
+        if g_rank is None or other_rank not in (1, 2):
+            return value
+        left = value.op == "matmul_adjoint_left"
+        if other_rank == 1:
+            if g_rank == 0:
+                return ir.Prim("mul", (g, other), "op")
+            if g_rank != 1:
+                return value
+            return ir.Prim("outer", (g, other) if left else (other, g), "runtime")
+        if left and g_rank == 1:
+            return ir.Prim("matmul", (other, g), "op")
+        if g_rank not in (1, 2) or left and g_rank != 2:
+            return value
+        transposed = self.namer.temp()
+        out.append(ir.Assign(transposed, ir.Prim("transpose", (other,), "op"), line))
+        return ir.Prim("matmul", (g, ir.Name(transposed)) if left else (ir.Name(transposed), g), "op")
+
+    def shaped_like(self, value, shape_of):
+        """A name `value` is proved to have the shape of, or None."""
+        if isinstance(value, ir.Name):
+            return shape_of.get(value.id)
+        op = value.op if isinstance(value, ir.Prim) else value.name if isinstance(value, ir.Opaque) else None
+        if op in _SHAPED_LIKE_FIRST or op in _SHAPED_LIKE_SECOND:
+            arg = value.args[1 if op in _SHAPED_LIKE_SECOND else 0]
+            return self.shaped_like(arg, shape_of) if isinstance(arg, ir.Name) else None
+        if isinstance(value, ir.Prim) and RULES[value.op].result == "elementwise" and value.op != "select":
+            ranks = [self.rank(a) for a in value.args]
+            if None in ranks:
+                return None
+            arrays = {self.shaped_like(a, shape_of) for a, r in zip(value.args, ranks) if r}
+            return arrays.pop() if len(arrays) == 1 and None not in arrays else None
+        return None
