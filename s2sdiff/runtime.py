@@ -341,14 +341,20 @@ def _adjoint_like(g, x):
     return lambda g, x: broadcast_sum(g, x)
 
 
-@register_jitable
 def outer(a, b):
-    """np.outer of two vectors, as the loop it is (numba's np.outer compiles in about a second)."""
-    out = np.empty((a.shape[0], b.shape[0]))
-    for i in range(a.shape[0]):
-        for j in range(b.shape[0]):
-            out[i, j] = a[i] * b[j]
-    return out
+    """np.outer of two vectors; compiled, the loop it is (numba's np.outer compiles in about a second)."""
+    return np.outer(a, b)
+
+
+@overload(outer)
+def _outer(a, b):
+    def loops(a, b):
+        out = np.empty((a.shape[0], b.shape[0]))
+        for i in range(a.shape[0]):
+            for j in range(b.shape[0]):
+                out[i, j] = a[i] * b[j]
+        return out
+    return loops
 
 
 @overload(matmul_adjoint_left)
