@@ -957,7 +957,7 @@ def _drop_zeros(node):
 # Arguments a primitive is linear in: a zero there makes the whole call zero.
 _LINEAR_ARGUMENTS = {"sum": (0,), "sum_axis": (0,), "expand": (0,), "copy": (0,), "transpose": (0,), "tangent_like": (0,), "full": (1,), "full_like": (1,),
                      "trace": (0,), "outer": (0, 1), "solve": (1,), "adjoint_like": (0,), "matmul_adjoint_left": (0, 1),
-                     "matmul_adjoint_right": (0, 1)}
+                     "matmul_adjoint_right": (0, 1), "owned": (0,), "folded": (0,), "grown": (0,)}
 
 
 def _constant_test(test):

@@ -1087,3 +1087,23 @@ def test_an_outer_loop_whose_inner_loop_overwrites_its_carried_value_runs_its_ad
     x = np.array([-1.0, 0.5, -2.0, 0.75])
     gx, ga = sd.grad(last_element_set_in_an_inner_while, wrt=(0, 1), jit=jit)(x, -1.6, 3)
     assert gx.tolist() == [0.0, 0.0, 0.0, 1.5] and ga == 0.0
+
+
+def rows_rewritten_after_an_outer_product(a, x):
+    y = x * 1.0
+    h = x[:, None] * y
+    y[:] = x * a
+    for i in range(1, 3):
+        h[i, :] = h[:, 0] * a
+    return a * a + np.sum(h)
+
+
+@JIT
+def test_a_second_forward_derivative_of_a_kept_tangent_whose_own_tangent_is_zero(jit):
+    # h's tangent is owned(tangent_like(...)); its tangent in turn was zero, but `owned` was
+    # not known to be linear, so the symbolic zero reached the generated source (a
+    # SyntaxError in sd.derivative(order=2); found by a campaign, predates issue 15).
+    # f = a² + x0 Σx + a x0 Σx + a (x0² + a x0² + x2 x0), so f'' = 2 + 2 x0²
+    x = np.array([0.5, -1.0, 2.0])
+    second = sd.derivative(rows_rewritten_after_an_outer_product, order=2, jit=jit)(0.3, x)
+    assert second == pytest.approx(2 + 2 * x[0] ** 2, rel=1e-13)
