@@ -300,8 +300,10 @@ class _UserLowering(_Lowering):
         return hasattr(self.parsed.py_func, "s2sdiff_origin")
 
     def free_function(self, func):
-        """The object a dotted name of free variables in a call denotes, or None."""
-        if not (isinstance(func, ast.Attribute) and _is_free_chain(func, self.parsed.local_names)):
+        """The object a free name or a dotted name of free variables in a call denotes
+        (`sum`, `np.mean`), or None."""
+        free_name = isinstance(func, ast.Name) and func.id not in self.parsed.local_names
+        if not (free_name or isinstance(func, ast.Attribute) and _is_free_chain(func, self.parsed.local_names)):
             return None
         try:
             return self.resolve(func)

@@ -1107,3 +1107,20 @@ def test_a_second_forward_derivative_of_a_kept_tangent_whose_own_tangent_is_zero
     x = np.array([0.5, -1.0, 2.0])
     second = sd.derivative(rows_rewritten_after_an_outer_product, order=2, jit=jit)(0.3, x)
     assert second == pytest.approx(2 + 2 * x[0] ** 2, rel=1e-13)
+
+
+def builtin_sum_of_arrays_in_a_test(x, a):
+    y = x * 1.0
+    if np.dot(y, sum((y, x))) > a:
+        return a * np.sum(x * x)
+    return a
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_a_builtin_sum_of_arrays_in_a_kept_condition_compiles(mode):
+    # a condition is kept as the user wrote it; numba has no builtin sum of a tuple of
+    # arrays, and the respelling for it was applied only to dotted names (np.…), so the
+    # compiled forward-mode code failed to type (found by a compiled-property campaign)
+    x = np.array([1.0, 2.0])
+    gx, ga = sd.grad(builtin_sum_of_arrays_in_a_test, wrt=(0, 1), mode=mode)(x, 0.5)
+    assert gx.tolist() == [1.0, 2.0] and ga == 5.0
