@@ -69,6 +69,10 @@ def program_and_point(source, point):
             value = module.f(x.copy(), a, k)
     except OverflowError:
         raise Discard("overflow") from None
+    except ValueError as exc:       # math.sin(inf): the point is outside the program's domain
+        if "math domain error" not in str(exc):
+            raise
+        raise Discard("outside the domain") from None
     if not math.isfinite(value):
         raise Discard("not finite")
     oracle = oracle_function(source)
