@@ -186,7 +186,7 @@ def _opaque_rank(expr: ir.Opaque, ndims, tuples):
     ranks = [0 if isinstance(a, ir.Const) else ndims.get(a.id) for a in expr.args]
     if expr.name in _SAME_RANK:
         return ranks[0]
-    if expr.name in _SECOND_ARGUMENTS_RANK:
+    if expr.name in SHAPED_LIKE_SECOND:
         return ranks[1]
     elements = tuples.get(expr.args[0].id) if expr.name in _JOINS and expr.args \
         and isinstance(expr.args[0], ir.Name) else None
@@ -196,9 +196,10 @@ def _opaque_rank(expr: ir.Opaque, ndims, tuples):
     return _JOINS[expr.name](ranks.pop())
 
 
-_SAME_RANK = frozenset({"zeros_like", "ones_like", "empty_like", "full_like", "copy", "owned", "zero_like",
-                        "empty_adjoint", "transpose"})
-_SECOND_ARGUMENTS_RANK = frozenset({"adjoint_like", "tangent_like"})     # shaped like their second argument
+SHAPED_LIKE_FIRST = frozenset({"zeros_like", "ones_like", "empty_like", "full_like", "copy", "owned", "zero_like",
+                               "empty_adjoint"})        # of their first argument's shape
+_SAME_RANK = SHAPED_LIKE_FIRST | {"transpose"}
+SHAPED_LIKE_SECOND = frozenset({"adjoint_like", "tangent_like"})     # of their second argument's shape
 
 
 def _rank(expr, ndims, shapes):
@@ -223,7 +224,7 @@ def _rank(expr, ndims, shapes):
         return shapes.get(shape.id, 1) if isinstance(shape, ir.Name) else 1 if isinstance(shape.value, int) else None
     if op in _SAME_RANK:
         return ranks[0]
-    if op in _SECOND_ARGUMENTS_RANK:
+    if op in SHAPED_LIKE_SECOND:
         return ranks[1]
     if op in ("eye", "outer", "inv"):
         return 2

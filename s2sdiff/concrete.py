@@ -22,14 +22,9 @@ from collections import Counter
 from dataclasses import replace
 
 from . import ir
-from .analyze import array_ndims
+from .analyze import SHAPED_LIKE_FIRST, SHAPED_LIKE_SECOND, array_ndims
 from .names import Namer
 from .rules import RULES
-
-_SHAPED_LIKE_FIRST = frozenset({"copy", "owned", "zero_like", "zeros_like", "ones_like", "empty_like", "full_like",
-                                "empty_adjoint"})
-_SHAPED_LIKE_SECOND = frozenset({"adjoint_like", "tangent_like"})
-
 
 def concrete(function: ir.Function) -> ir.Function:
     """`function` with its shape helpers resolved where its kinds decide them; code
@@ -87,8 +82,8 @@ class _Shapes:
                 and shape_of[a.id] == shape_of.get(b.id))
 
     def resolved(self, value, shape_of):
-        helper = value.op if isinstance(value, ir.Prim) else value.name if isinstance(value, ir.Opaque) else None
-        if helper not in _SHAPED_LIKE_SECOND:
+        helper = _operation(value)
+        if helper not in SHAPED_LIKE_SECOND:
             return value
         g, x = value.args
         g_rank, x_rank = self.rank(g), self.rank(x)
@@ -128,9 +123,9 @@ class _Shapes:
         """A name `value` is proved to have the shape of, or None."""
         if isinstance(value, ir.Name):
             return shape_of.get(value.id)
-        op = value.op if isinstance(value, ir.Prim) else value.name if isinstance(value, ir.Opaque) else None
-        if op in _SHAPED_LIKE_FIRST or op in _SHAPED_LIKE_SECOND:
-            arg = value.args[1 if op in _SHAPED_LIKE_SECOND else 0]
+        op = _operation(value)
+        if op in SHAPED_LIKE_FIRST or op in SHAPED_LIKE_SECOND:
+            arg = value.args[1 if op in SHAPED_LIKE_SECOND else 0]
             return self.shaped_like(arg, shape_of) if isinstance(arg, ir.Name) else None
         if isinstance(value, ir.Prim) and RULES[value.op].result == "elementwise" and value.op != "select":
             ranks = [self.rank(a) for a in value.args]
@@ -139,3 +134,8 @@ class _Shapes:
             arrays = {self.shaped_like(a, shape_of) for a, r in zip(value.args, ranks) if r}
             return arrays.pop() if len(arrays) == 1 and None not in arrays else None
         return None
+
+
+def _operation(value):
+    """The primitive or runtime helper a right-hand side applies, or None."""
+    return value.op if isinstance(value, ir.Prim) else value.name if isinstance(value, ir.Opaque) else None

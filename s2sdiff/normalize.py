@@ -755,7 +755,8 @@ class _UserLowering(_Lowering):
     def stmt_Expr(self, node: ast.Expr):
         if isinstance(node.value, ast.Constant):    # docstring or a stray literal
             return
-        if self.generated() and _calls_helper(node.value, "add_into", self.parsed):
+        if (self.generated() and isinstance(node.value, ast.Call)
+                and self.free_function(node.value.func) is runtime.add_into):
             view, value = node.value.args               # generated code's `y[i, :] += v` (emit.py)
             target = ast.Subscript(view.value, view.slice, ast.Store())
             return self.stmt_AugAssign(ast.copy_location(ast.AugAssign(target, ast.Add(), value), node))
@@ -781,16 +782,6 @@ class _UserLowering(_Lowering):
         """A statement with no derivative (print, assert, raise): emitted as written."""
         self.condition(node)
         self.emit(ir.Verbatim(node, node.lineno))
-
-
-def _calls_helper(node, name, parsed) -> bool:
-    """Whether `node` calls s2sdiff's runtime helper `name`."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name):
-        return False
-    try:
-        return parsed.lookup(name) is runtime.HELPERS[name]
-    except KeyError:
-        return False
 
 
 def _write_into_entry_value(body, entry: set):
