@@ -18,6 +18,7 @@ a branch stays there, so every relation holds wherever it is used.
 """
 from __future__ import annotations
 
+import ast
 from collections import Counter
 from dataclasses import replace
 
@@ -37,13 +38,16 @@ def concrete(function: ir.Function) -> ir.Function:
                                                                        if not assignments[p]}
     readers = Counter(name for s in ir.walk(function.body) for name in ir.reads(s))
     parameters = {p: p for p in function.params if p in stable}
-    shapes = _Shapes(ndims, stable, readers, Namer(ir.all_names(function)))
+    # helpers are spelled out only where every parameter's kind is the call's, not a guess
+    # checked as the code runs (code for numba callers knows only its cotangent seed's)
+    called = set(function.params) <= {p for p, _ in function.kinds}
+    shapes = _Shapes(ndims, stable, readers, Namer(ir.all_names(function)), called)
     return replace(function, body=shapes.block(function.body, parameters))
 
 
 class _Shapes:
-    def __init__(self, ndims, stable, readers, namer):
-        self.ndims, self.stable, self.readers, self.namer = ndims, stable, readers, namer
+    def __init__(self, ndims, stable, readers, namer, called):
+        self.ndims, self.stable, self.readers, self.namer, self.called = ndims, stable, readers, namer, called
 
     def block(self, body, shape_of) -> list:
         """`shape_of`: each name assigned once that holds its value here (parameters, and
@@ -51,7 +55,7 @@ class _Shapes:
         shape_of, out, resolved = dict(shape_of), [], set()      # ids of the statements rewritten
         for s in body:
             if isinstance(s, ir.Assign):
-                value = self.matmul_adjoint(self.resolved(s.value, shape_of), out, s.line)
+                value = self.matmul_adjoint(self.resolved(self.spelled_out(s.value, out, s.line), shape_of), out, s.line)
                 rewritten = value is not s.value
                 if (isinstance(value, ir.Name) and self.only_read_here(value, out)
                         and (rewritten or id(out[-1]) in resolved)):
@@ -95,6 +99,28 @@ class _Shapes:
             return g
         return value
 
+    def spelled_out(self, value, out, line):
+        """A runtime helper whose arguments' kinds decide what it does, written as what it
+        does (runtime.py): numba compiles each helper's instance as a function of its own."""
+        op = _operation(value)
+        if not self.called:
+            return value
+        if op in _ZEROS_SHAPED_LIKE:
+            like, rank = value.args[0], self.rank(value.args[0])
+            if not rank:
+                return _SPELLED_OUT[op](value.args, [rank]) or value if op in _SPELLED_OUT else value
+            # np.zeros((x.shape[0], ..., count)): a tuple of the known rank (no tuple arithmetic)
+            extents = [ast.parse(f"{like.id}.shape[{axis}]", mode="eval").body for axis in range(rank)]
+            extents += [ast.Name(a.id, ast.Load()) if isinstance(a, ir.Name) else ast.Constant(a.value)
+                        for a in value.args[1:]]
+            shape = self.namer.temp()          # read once: emit writes the tuple into the call
+            out.append(ir.Assign(shape, ir.Passive(ast.Tuple(extents, ast.Load())), line))
+            return ir.Prim(_ZEROS_SHAPED_LIKE[op], (ir.Name(shape),), "np")
+        if op not in _SPELLED_OUT:
+            return value
+        ranks = [self.rank(a) for a in value.args]
+        return _SPELLED_OUT[op](value.args, ranks) or value
+
     def matmul_adjoint(self, value, out, line):
         """The adjoint of an operand of `x @ y` for the ranks at hand (runtime.matmul_adjoint_*):
         g yᵀ or xᵀ g, a product with a number, or an outer product of vectors."""
@@ -134,6 +160,20 @@ class _Shapes:
             arrays = {self.shaped_like(a, shape_of) for a, r in zip(value.args, ranks) if r}
             return arrays.pop() if len(arrays) == 1 and None not in arrays else None
         return None
+
+
+# Helpers that make an array shaped like their first argument (with the batched axis of
+# `count` directions last): the NumPy creation they are.
+_ZEROS_SHAPED_LIKE = {"zero_like": "zeros", "batched_zeros": "zeros", "empty_adjoint": "empty"}
+# helper -> (its arguments, their ranks) -> the expression it is for those ranks, or None
+_SPELLED_OUT = {
+    "owned": lambda args, ranks: args[0] if ranks[0] == 0 else ir.Prim("copy", args, "np") if ranks[0] else None,
+    "zero_like": lambda args, ranks: ir.Const(0.0) if ranks[0] == 0 else None,
+    "batched_zeros": lambda args, ranks: ir.Prim("zeros", args[1:], "np") if ranks[0] == 0 else None,
+    "in_direction": lambda args, ranks: ir.Item(args[0], args[1:]) if ranks[0] == 1 else None,
+    "expand": lambda args, ranks: args[0] if ranks[0] == 0 else None,
+    "choose": lambda args, ranks: ir.Prim("select", args) if ranks == [0, 0, 0] else None,
+}
 
 
 def _operation(value):

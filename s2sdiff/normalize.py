@@ -413,9 +413,10 @@ class _UserLowering(_Lowering):
         elements = index.elts if isinstance(index, ast.Tuple) else [index]
         if isinstance(base, ast.Attribute) and base.attr == "shape" \
                 and not _is_free_chain(base.value, self.parsed.local_names):
-            if not (isinstance(index, ast.Constant) and isinstance(index.value, int)):
+            axis = _constant_int(index)
+            if axis is None:
                 raise self.error("x.shape[k] needs a constant k", index)
-            return self.prim("dim", (self.atom(base.value), ir.Const(index.value)), "op", node)
+            return self.prim("dim", (self.atom(base.value), ir.Const(axis)), "op", node)
         if isinstance(base, ast.Name) and base.id in self.parsed.local_names:
             return ir.Item(ir.Name(base.id), tuple(self.index(e) for e in elements))
         raise self.error("only indexing of a local array (x[i], x[i, j]) is supported", node)
@@ -816,6 +817,14 @@ def _is_free_chain(node, local_names) -> bool:
     while isinstance(node, ast.Attribute):
         node = node.value
     return isinstance(node, ast.Name) and node.id not in local_names
+
+
+def _constant_int(node):
+    """The value of an integer literal, `-1` included (a negated constant in the AST), or None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        value = _constant_int(node.operand)
+        return None if value is None else -value
+    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
 
 
 def _is_constant_attribute(node) -> bool:

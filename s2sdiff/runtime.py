@@ -479,18 +479,6 @@ def _store_row(J, k, v):
 
 # ---- batched forward mode: K directions in a trailing axis (transform/batched.py) -------
 
-def block_width(n):
-    """Directions per batched sweep for n inputs: 64, enough for the loops over them to
-    vectorize; fewer where an array's tangent (n × the width) would pass 2**22 numbers."""
-    width = (1 << 22) // n if n > 1 else 64          # (max() and min() of numbers compile slowly)
-    return 64 if width > 64 else width if width > 1 else 1
-
-
-def directions(d):
-    """How many directions a batched tangent carries."""
-    return d.shape[-1]
-
-
 def in_direction(d, k):
     """Direction k of a batched tangent d (its last axis).  Of a number's tangent, a number:
     NumPy's d[..., k] of a vector is a 0-d view that a later write into d would change."""
@@ -515,16 +503,6 @@ def store_columns(J, start, d):
     """Columns start … of the (outputs × inputs) matrix J: a batched tangent, flattened."""
     count = d.shape[-1]
     J[:, start:start + count] = np.ascontiguousarray(d).reshape((-1, count))
-
-
-@overload(block_width)
-def _block_width(n):
-    return block_width
-
-
-@overload(directions)
-def _directions(d):
-    return directions
 
 
 @overload(in_direction)
@@ -589,5 +567,5 @@ HELPERS = {f.__name__: f for f in (new_tape, add_into, grown, folded, zero_like,
                                     scalar_output, float_elements, expect_ndim,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, outer, shape_of, size_of, store_column,
-                                    store_row, seed_view, shaped_partial, block_width, directions, in_direction,
+                                    store_row, seed_view, shaped_partial, in_direction,
                                     batched_zeros, seed_block, store_columns)}

@@ -360,22 +360,27 @@ def _jacobian_names(w: Wrapper, param) -> tuple:
     return jacs, partials
 
 
+# Directions per batched sweep for n inputs: 64, enough for the loops over them to
+# vectorize, and fewer where a tangent (n × the width) would pass 2**22 numbers.
+BLOCK_WIDTH = f"64 if {{n}} <= 65536 else ({2 ** 22} // {{n}} if {{n}} <= {2 ** 22} else 1)"
+
+
 def _block_sweeps(w: Wrapper, param, jvp, values, tangents) -> tuple:
-    """The partials in blocks of columns (runtime.block_width: up to 64), each block one
-    batched tangent sweep."""
+    """The partials in blocks of columns (BLOCK_WIDTH), each block one batched tangent
+    sweep.  One call site of the sweep, so that numba compiles it inside the wrapper; the
+    first block (there is one even for an empty parameter) sizes J."""
     fn = w.function
     n, width, start, stop = (w.namer.fresh(name) for name in (f"n_{param}", "width", "start", "stop"))
     jacs, partials = _jacobian_names(w, param)
-    seeds = f"seed_block({param}, {start}, {stop})"
-    sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [seeds])})"
-    w.lines += [f"{n} = size_of({param})",
-                f"{width} = block_width({n})",
-                f"{start}, {stop} = 0, min({width}, {n})", sweep]
-    w.lines += [f"{jac} = np.empty((size_of({z}), {n}))" for jac, z in zip(jacs, values)]
-    w.lines += [f"store_columns({jac}, {start}, {t})" for jac, t in zip(jacs, tangents)]
-    w.lines += [f"for {start} in range({width}, {n}, {width}):",
-                f"    {stop} = min({start} + {width}, {n})",
-                f"    {sweep}"]
+    size = f"{param}.size" if param in kinds_arrays(w.kinds) else f"size_of({param})"
+    w.lines += [f"{n} = {size}", f"{width} = {BLOCK_WIDTH.format(n=n)}"]
+    w.lines += [f"{jac} = np.empty((0, {n}))" for jac in jacs]
+    # (min() and max() of numbers cost numba a tenth of a second to compile: conditionals)
+    w.lines += [f"for {start} in range(0, {n} if {n} > 0 else 1, {width}):",
+                f"    {stop} = {start} + {width} if {start} + {width} < {n} else {n}",
+                f"    {', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [f'seed_block({param}, {start}, {stop})'])})",
+                f"    if {start} == 0:"]
+    w.lines += [f"        {jac} = np.empty((size_of({z}), {n}))" for jac, z in zip(jacs, values)]
     w.lines += [f"    store_columns({jac}, {start}, {t})" for jac, t in zip(jacs, tangents)]
     w.lines += [f"{d} = shaped_partial({jac}, {z}, {param})" for d, jac, z in zip(partials, jacs, values)]
     return values, partials

@@ -55,20 +55,23 @@ class _Batched:
         fn = self.fn
         line = fn.body[0].line if fn.body else 0
         first = self.tangent_params[0]
-        prologue = [ir.Assign(self.count, ir.Opaque("directions", (ir.Name(first),), None), line)]
+        prologue = [ir.Assign(self.count, ir.Prim("dim", (ir.Name(first), ir.Const(-1))), line)]
         body = self.block(fn.body)
         used = ir.reads_within(body) | {s.array for s in ir.walk(body) if isinstance(s, ir.SetItem)}
         for name in sorted(self.number_tangents & used - set(fn.params)):     # a vector per number tangent
-            prologue.append(ir.Assign(name, self.zeros(ir.Const(0.0)), line))
+            prologue.append(ir.Assign(name, ir.Prim("zeros", (ir.Name(self.count),), "np"), line))
         assigned = ir.assigned_within(fn.body)
         for name in self.tangent_params:            # a seed the body reassigns is the caller's: copy it
             if name in assigned and name in self.number_tangents:
-                prologue.append(ir.Assign(name, ir.Prim("owned", (ir.Name(name),), "runtime"), line))
-        helpers = ("directions", "in_direction", "batched_zeros", "owned")
+                prologue.append(ir.Assign(name, ir.Prim("copy", (ir.Name(name),), "np"), line))
+        helpers = ("in_direction", "batched_zeros", "owned")
         namespace = dict(fn.namespace, **{h: HELPERS[h] for h in helpers})
         doc = fn.doc.replace("forward mode", f"batched forward mode ({self.count} directions at once)")
+        # a tangent parameter of a known rank gains the axis of directions
+        kinds = fn.kinds - {(p, rank) for p, rank in fn.kinds if p in self.tangent_params} \
+            | {(p, rank + 1) for p, rank in fn.kinds if p in self.tangent_params}
         return replace(fn, name=fn.name + "_batched", body=prologue + body, namespace=namespace,
-                       doc=doc, numbers=frozenset(fn.numbers - self.tangents))
+                       doc=doc, numbers=frozenset(fn.numbers - self.tangents), kinds=kinds)
 
     def zeros(self, like) -> ir.Opaque:
         return ir.Opaque("batched_zeros", (like, ir.Name(self.count)), None)

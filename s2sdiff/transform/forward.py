@@ -60,7 +60,7 @@ class _Forward:
                            fn.source_lines, self.namespace, 2 * fn.n_outputs, True,
                            dict(fn.defaults), fn.origin, doc, user_names=fn.user_names,
                            numbers=frozenset(self.numbers | {self.d(n) for n in self.numbers & self.active}),
-                           kinds=self.kinds)
+                           kinds=self.kinds | {(self.d(p), rank) for p, rank in self.kinds if p in self.wrt})
 
     def block(self, body) -> list:
         out = []
