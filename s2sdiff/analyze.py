@@ -446,13 +446,17 @@ def specialized(function: ir.Function, kinds=frozenset()) -> ir.Function:
     return replace(function, body=block(function.body))
 
 
-def argument_kinds(call: ir.Call, numbers, ndims=None) -> frozenset:
+def argument_kinds(call: ir.Call, numbers, ndims=None, certain=frozenset()) -> frozenset:
     """The kinds (above) of the callee's parameters that `call` passes what may be arrays,
     with their ranks where `ndims` knows them: the callee's derivative is generated for
-    arrays there even where its own code shows no sign of one."""
+    arrays there even where its own code shows no sign of one.  And numbers, where the
+    caller is `certain` of them (not a guess) or passes a constant."""
     params = call.callee.function.params
-    return frozenset((p, (ndims or {}).get(a.id, ARRAY)) for p, a in zip(params, call.args)
-                     if isinstance(a, ir.Name) and a.id not in numbers)
+    arrays = {(p, (ndims or {}).get(a.id, ARRAY)) for p, a in zip(params, call.args)
+              if isinstance(a, ir.Name) and a.id not in numbers}
+    return frozenset(arrays | {(p, 0) for p, a in zip(params, call.args)
+                               if isinstance(a, ir.Name) and a.id in certain
+                               or isinstance(a, ir.Const) and type(a.value) in (int, float)})
 
 
 def _is_number(expr, numbers, ndims=None, guess=True) -> bool:

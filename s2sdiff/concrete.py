@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import replace
 
 from . import ir
-from .analyze import SHAPED_LIKE_FIRST, SHAPED_LIKE_SECOND, array_ndims
+from .analyze import ARRAY, SHAPED_LIKE_FIRST, SHAPED_LIKE_SECOND, array_ndims
 from .names import Namer
 from .rules import RULES
 
@@ -40,7 +40,7 @@ def concrete(function: ir.Function) -> ir.Function:
     parameters = {p: p for p in function.params if p in stable}
     # helpers are spelled out only where every parameter's kind is the call's, not a guess
     # checked as the code runs (code for numba callers knows only its cotangent seed's)
-    called = set(function.params) <= {p for p, _ in function.kinds}
+    called = set(function.params) <= {p for p, rank in function.kinds if rank != ARRAY}
     shapes = _Shapes(ndims, stable, readers, Namer(ir.all_names(function)), called)
     return replace(function, body=shapes.block(function.body, parameters))
 
@@ -48,6 +48,8 @@ def concrete(function: ir.Function) -> ir.Function:
 class _Shapes:
     def __init__(self, ndims, stable, readers, namer, called):
         self.ndims, self.stable, self.readers, self.namer, self.called = ndims, stable, readers, namer, called
+        self.shape_tuples = {}        # a name for x's shape tuple -> x
+        self.spread = {}              # a name for a number spread over an array's shape -> the number
 
     def block(self, body, shape_of) -> list:
         """`shape_of`: each name assigned once that holds its value here (parameters, and
@@ -55,7 +57,8 @@ class _Shapes:
         shape_of, out, resolved = dict(shape_of), [], set()      # ids of the statements rewritten
         for s in body:
             if isinstance(s, ir.Assign):
-                value = self.matmul_adjoint(self.resolved(self.spelled_out(s.value, out, s.line), shape_of), out, s.line)
+                value = self.spelled_out(s.value, out, s.line)
+                value = self.matmul_adjoint(self.unspread(self.resolved(value, shape_of), shape_of), out, s.line)
                 rewritten = value is not s.value
                 if (isinstance(value, ir.Name) and self.only_read_here(value, out)
                         and (rewritten or id(out[-1]) in resolved)):
@@ -65,12 +68,34 @@ class _Shapes:
                     resolved.add(id(s))
                 if s.target in self.stable:
                     shape_of[s.target] = self.shaped_like(s.value, shape_of) or s.target
+                    if _operation(value) == "full" and value.args[0] in self.shape_tuples \
+                            and self.rank(value.args[1]) == 0 and self.unchanging(value.args[1]):
+                        self.spread[s.target] = value.args[1]
+            elif isinstance(s, ir.SetItem) and s.accumulate and isinstance(s.value, ir.Name) and s.value.id in self.spread \
+                    and any(isinstance(i, ir.Slice) for i in s.index):
+                # an adjoint added into the view it was read from has the view's shape
+                s = replace(s, value=self.spread[s.value.id])
             elif isinstance(s, ir.If):
                 s = replace(s, body=self.block(s.body, shape_of), orelse=self.block(s.orelse, shape_of))
             elif isinstance(s, (ir.For, ir.While)):
                 s = replace(s, body=self.block(s.body, shape_of))
             out.append(s)
         return out
+
+    def unspread(self, value, shape_of):
+        """An elementwise operation on a number spread over an array's shape (a sum's adjoint)
+        and an array of that shape takes the number itself: NumPy broadcasts it, and nothing
+        is allocated."""
+        if not (isinstance(value, ir.Prim) and RULES[value.op].result == "elementwise" and value.op != "select"):
+            return value
+        arrays = [a for a in value.args if isinstance(a, ir.Name) and self.rank(a)]
+        full = [a for a in arrays if a.id not in self.spread]
+        args = tuple(self.spread[a.id] if a in arrays and a.id in self.spread
+                     and any(self.same_shape(a, b, shape_of) for b in full) else a for a in value.args)
+        return value if args == value.args else ir.Prim(value.op, args, value.family)
+
+    def unchanging(self, atom) -> bool:
+        return isinstance(atom, ir.Const) or atom.id in self.stable
 
     def only_read_here(self, name, out) -> bool:
         """Whether `name` is assigned once, by the statement just before, and read only here."""
@@ -103,23 +128,26 @@ class _Shapes:
         """A runtime helper whose arguments' kinds decide what it does, written as what it
         does (runtime.py): numba compiles each helper's instance as a function of its own."""
         op = _operation(value)
-        if not self.called:
-            return value
-        if op in _ZEROS_SHAPED_LIKE:
-            like, rank = value.args[0], self.rank(value.args[0])
-            if not rank:
-                return _SPELLED_OUT[op](value.args, [rank]) or value if op in _SPELLED_OUT else value
-            # np.zeros((x.shape[0], ..., count)): a tuple of the known rank (no tuple arithmetic)
-            extents = [ast.parse(f"{like.id}.shape[{axis}]", mode="eval").body for axis in range(rank)]
-            extents += [ast.Name(a.id, ast.Load()) if isinstance(a, ir.Name) else ast.Constant(a.value)
-                        for a in value.args[1:]]
-            shape = self.namer.temp()          # read once: emit writes the tuple into the call
-            out.append(ir.Assign(shape, ir.Passive(ast.Tuple(extents, ast.Load())), line))
-            return ir.Prim(_ZEROS_SHAPED_LIKE[op], (ir.Name(shape),), "np")
-        if op not in _SPELLED_OUT:
+        if not self.called or op not in _SPELLED_OUT and op not in _SHAPED_LIKE and op != "adjoint_like":
             return value
         ranks = [self.rank(a) for a in value.args]
-        return _SPELLED_OUT[op](value.args, ranks) or value
+        if op in _SHAPED_LIKE and ranks[0]:         # np.zeros((x.shape[0], ..., count))
+            shape = self.shape_tuple(value.args[0], ranks[0], value.args[1:], out, line)
+            return ir.Prim(_SHAPED_LIKE[op], (shape,), "np")
+        if op == "adjoint_like" and ranks[0] == 0 and ranks[1]:     # a number spread over x's shape
+            return ir.Prim("full", (self.shape_tuple(value.args[1], ranks[1], (), out, line), value.args[0]), "np")
+        return _SPELLED_OUT[op](value.args, ranks) or value if op in _SPELLED_OUT else value
+
+    def shape_tuple(self, like, rank, extra, out, line) -> ir.Name:
+        """A name for the tuple (like.shape[0], ..., like.shape[rank - 1], *extra): a tuple of
+        the known length, which numba types without tuple arithmetic."""
+        extents = [ast.parse(f"{like.id}.shape[{axis}]", mode="eval").body for axis in range(rank)]
+        extents += [ast.Name(a.id, ast.Load()) if isinstance(a, ir.Name) else ast.Constant(a.value) for a in extra]
+        shape = self.namer.temp()          # read once: emit writes the tuple into the call
+        out.append(ir.Assign(shape, ir.Passive(ast.Tuple(extents, ast.Load())), line))
+        if not extra:
+            self.shape_tuples[ir.Name(shape)] = like
+        return ir.Name(shape)
 
     def matmul_adjoint(self, value, out, line):
         """The adjoint of an operand of `x @ y` for the ranks at hand (runtime.matmul_adjoint_*):
@@ -150,6 +178,8 @@ class _Shapes:
         if isinstance(value, ir.Name):
             return shape_of.get(value.id)
         op = _operation(value)
+        if op in ("zeros", "empty", "full") and value.args[0] in self.shape_tuples:
+            return self.shaped_like(self.shape_tuples[value.args[0]], shape_of)
         if op in SHAPED_LIKE_FIRST or op in SHAPED_LIKE_SECOND:
             arg = value.args[1 if op in SHAPED_LIKE_SECOND else 0]
             return self.shaped_like(arg, shape_of) if isinstance(arg, ir.Name) else None
@@ -164,7 +194,7 @@ class _Shapes:
 
 # Helpers that make an array shaped like their first argument (with the batched axis of
 # `count` directions last): the NumPy creation they are.
-_ZEROS_SHAPED_LIKE = {"zero_like": "zeros", "batched_zeros": "zeros", "empty_adjoint": "empty"}
+_SHAPED_LIKE = {"zero_like": "zeros", "batched_zeros": "zeros", "empty_adjoint": "empty"}
 # helper -> (its arguments, their ranks) -> the expression it is for those ranks, or None
 _SPELLED_OUT = {
     "owned": lambda args, ranks: args[0] if ranks[0] == 0 else ir.Prim("copy", args, "np") if ranks[0] else None,

@@ -81,16 +81,16 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
     with LOCK:
         if key in _units:
             return _units[key]
-        if key in _in_progress:
+        if py_func in _in_progress:          # whatever kinds it is asked for: a cycle of calls
             raise unsupported(f"recursion is not supported: {py_func.__name__} calls itself "
                               "(directly or through other functions)", filename, node)
-        _in_progress.add(key)
+        _in_progress.add(py_func)
         try:
             function = specialized(normalize(py_func), frozenset(kinds))
             check_in_place(function, frozenset(kinds))
             unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(kinds), parallel), jit, parallel)
         finally:
-            _in_progress.discard(key)
+            _in_progress.discard(py_func)
         _units[key] = unit
         return unit
 
@@ -112,7 +112,7 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
             primal = compiler.inlined(primal)
         return primal, callee.py_func.__name__
 
-    function = chunk_loops(concrete(simplify(function)))
+    function = chunk_loops(simplify(concrete(simplify(function))))     # (what concrete code no longer reads)
     parallel = parallel and threads_help(function)
     source, namespace = emit(reuse_across_iterations(function), bind)
     for name, value in namespace.items():   # user functions called in conditions run as primals

@@ -31,6 +31,7 @@ class _Forward:
         self.wrt = [function.params[i] for i in active_params]
         self.active = active_names(function, self.wrt)
         self.numbers = number_names(function, kinds)
+        self.certain_numbers = number_names(function, kinds, guess=False)
         self.guessed = guessed_ranks(function, self.numbers, kinds)
         self.ndims = array_ndims(function, self.numbers, kinds)
         self.namespace = dict(function.namespace) | {n: HELPERS[n] for n in RUNTIME_CHECKS}
@@ -184,7 +185,8 @@ class _Forward:
 
     def jvp_call(self, call: ir.Call, active: tuple) -> ir.Call:
         tangents = tuple(self.tangent(call.args[i]) for i in active)
-        return ir.Call(ir.Derived("jvp", call.callee, active, argument_kinds(call, self.numbers, self.ndims)),
+        return ir.Call(ir.Derived("jvp", call.callee, active,
+                                  argument_kinds(call, self.numbers, self.ndims, self.certain_numbers)),
                        call.args + tangents)
 
     def unpack(self, s: ir.Unpack) -> list:

@@ -77,6 +77,7 @@ class _Reverse:
         self.branch = _branches(self.fn.body)
         self.escaping = {n for n in _read_outside_branch(self.fn.body, self.branch) if n in self.active}
         self.numbers = number_names(self.fn, kinds)
+        self.certain_numbers = number_names(self.fn, kinds, guess=False)
         self.guessed = guessed_ranks(self.fn, self.numbers, kinds)
         self.types = number_types(self.fn, self.numbers, self.active)
         self.maybe_ints = maybe_ints(self.fn, self.types)
@@ -511,7 +512,7 @@ class _Reverse:
         seeds = tuple(ir.Name(self.b(t)) if t in self.active else ir.Const(0.0) for t in targets)
         values = tuple(self.namer.fresh("_") for _ in targets)
         adjoints = tuple(self.namer.temp() for _ in active)
-        vjp = ir.Derived("vjp", call.callee, active, argument_kinds(call, self.numbers, self.ndims))
+        vjp = ir.Derived("vjp", call.callee, active, argument_kinds(call, self.numbers, self.ndims, self.certain_numbers))
         out = [ir.Unpack(values + adjoints, ir.Call(vjp, call.args + seeds), line)]
         for i, tmp in zip(active, adjoints):
             out.append(_accumulate(self.b(call.args[i].id), ir.Name(tmp), line))
