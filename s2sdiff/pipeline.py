@@ -112,9 +112,11 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
             primal = compiler.inlined(primal)
         return primal, callee.py_func.__name__
 
-    function = chunk_loops(simplify(concrete(simplify(function))))     # (what concrete code no longer reads)
+    function = chunk_loops(simplify(function))
     parallel = parallel and threads_help(function)
-    source, namespace = emit(reuse_across_iterations(function), bind)
+    # concrete code last: reuse recognises the helpers it spells out (a zeroed adjoint a loop
+    # fills becomes an empty one); simplify again drops what the concrete code no longer reads
+    source, namespace = emit(simplify(concrete(reuse_across_iterations(function))), bind)
     for name, value in namespace.items():   # user functions called in conditions run as primals
         if getattr(value, "__module__", None) == runtime.__name__:
             continue                         # runtime helpers carry their own numba overloads

@@ -83,10 +83,10 @@ def _cse(body, single, renames, bases) -> list:
             s = ir.If(s.test, _cse(s.body, single, renames, bases), _cse(s.orelse, single, renames, bases), s.line)
             available.clear()
         elif isinstance(s, ir.For):
-            s = ir.For(s.var, s.start, s.stop, s.step, _cse(s.body, single, renames, bases), s.line)
+            s = replace(s, body=_cse(s.body, single, renames, bases))
             available.clear()
         elif isinstance(s, ir.While):
-            s = ir.While(s.test, _cse(s.body, single, renames, bases), s.line)
+            s = replace(s, body=_cse(s.body, single, renames, bases))
             available.clear()
         elif isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) and s.target in single:
             item = ir.Item(_renamed(s.value.array, renames), ir.map_index(s.value.index, lambda a: _renamed(a, renames)))
@@ -162,9 +162,9 @@ def _rename(body, renames) -> list:
         elif isinstance(s, ir.If):
             s = ir.If(fix(s.test), _rename(s.body, renames), _rename(s.orelse, renames), s.line)
         elif isinstance(s, ir.For):
-            s = ir.For(s.var, atom(s.start), atom(s.stop), atom(s.step), _rename(s.body, renames), s.line)
+            s = replace(s, start=atom(s.start), stop=atom(s.stop), step=atom(s.step), body=_rename(s.body, renames))
         elif isinstance(s, ir.While):
-            s = ir.While(fix(s.test), _rename(s.body, renames), s.line)
+            s = replace(s, test=fix(s.test), body=_rename(s.body, renames))
         elif isinstance(s, ir.Return):
             s = ir.Return(tuple(map(atom, s.values)), s.tuple_result, s.line)
         elif isinstance(s, ir.Verbatim):
@@ -200,9 +200,9 @@ def _without(body, dead) -> list:
         if isinstance(s, ir.If):
             s = ir.If(s.test, _without(s.body, dead), _without(s.orelse, dead), s.line)
         elif isinstance(s, ir.For):
-            s = ir.For(s.var, s.start, s.stop, s.step, _without(s.body, dead), s.line)
+            s = replace(s, body=_without(s.body, dead))
         elif isinstance(s, ir.While):
-            s = ir.While(s.test, _without(s.body, dead), s.line)
+            s = replace(s, body=_without(s.body, dead))
         out.append(s)
     return out
 
