@@ -387,23 +387,27 @@ def _block_sweeps(w: Wrapper, param, jvp, values, tangents) -> tuple:
 
 
 def _column_sweeps(w: Wrapper, param, jvp, values, tangents) -> tuple:
-    """The partials one column at a time, a unit seed per element of the parameter."""
+    """The partials one column at a time, a unit seed per element of the parameter, from
+    one call site of the sweep (compiled inside the wrapper); an empty parameter still
+    runs one sweep with a zero seed, for the outputs' shapes."""
     fn = w.function
-    seed, tangent, k = (w.namer.fresh(n) for n in (f"seed_{param}", f"d{param}", "k"))
+    n, seed, tangent, k = (w.namer.fresh(name) for name in (f"n_{param}", f"seed_{param}", f"d{param}", "k"))
     jacs, partials = _jacobian_names(w, param)
-    sweep = f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [tangent])})"
     # size_of, seed_view and shaped_partial: a number passed for a parameter the code may use
     # as an array (`np.sum(x * a)`) is one column
-    w.lines += [f"{seed} = np.zeros(size_of({param}))",
-                f"{seed}[0] = 1.0",
-                f"{tangent} = seed_view({seed}, {param})", sweep]
-    w.lines += [f"{jac} = np.empty((size_of({t}), size_of({param})))" for jac, t in zip(jacs, tangents)]
-    w.lines += [f"store_column({jac}, 0, {t})" for jac, t in zip(jacs, tangents)]
-    w.lines += [f"for {k} in range(1, size_of({param})):",
-                f"    {seed}[{k} - 1] = 0.0",
-                f"    {seed}[{k}] = 1.0",
-                f"    {sweep}"]
-    w.lines += [f"    store_column({jac}, {k}, {t})" for jac, t in zip(jacs, tangents)]
+    w.lines += [f"{n} = size_of({param})",
+                f"{seed} = np.zeros({n})",
+                f"{tangent} = seed_view({seed}, {param})"]
+    w.lines += [f"{jac} = np.empty((0, {n}))" for jac in jacs]
+    w.lines += [f"for {k} in range({n} if {n} > 0 else 1):",
+                f"    if {k} < {n}:",
+                f"        {seed}[{k}] = 1.0",
+                f"    {', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [tangent])})",
+                f"    if {k} == 0:"]
+    w.lines += [f"        {jac} = np.empty((size_of({t}), {n}))" for jac, t in zip(jacs, tangents)]
+    w.lines += [f"    if {k} < {n}:"]
+    w.lines += [f"        store_column({jac}, {k}, {t})" for jac, t in zip(jacs, tangents)]
+    w.lines += [f"        {seed}[{k}] = 0.0      # after the stores: a tangent may be the seed itself"]
     w.lines += [f"{d} = shaped_partial({jac}, {t}, {param})" for d, jac, t in zip(partials, jacs, tangents)]
     return values, partials
 

@@ -49,6 +49,22 @@ def number_and_array(x, a):         # one helper, code for a number and code for
     return scaled(x, x) * scaled(a, x)
 
 
+def penalty(v, d, gamma):           # called with numbers the caller is certain of
+    return gamma * np.sum(v[:d] * v[:d]) + np.sum(v[d:])
+
+
+def with_penalty(x, gamma):
+    d = x.shape[0] // 2
+    return penalty(x, d, gamma) * gamma + np.sum(np.exp(x[:d]))
+
+
+def last_axis(A):
+    s = 0.0
+    for j in range(A.shape[-1]):
+        s += np.sum(np.cos(A[:, j]) * A[:, -1 - j])
+    return s
+
+
 RNG = np.random.default_rng(15)
 LAYER = (RNG.normal(size=(3, 4)), RNG.normal(size=3), RNG.normal(size=4))
 PROGRAMS = [
@@ -60,6 +76,8 @@ PROGRAMS = [
     (rows, (0,), (RNG.normal(size=(3, 4)),)),
     (called_once_and_twice, (0,), (RNG.normal(size=5),)),
     (number_and_array, (0, 1), (RNG.normal(size=5), 0.7)),
+    (with_penalty, (0, 1), (RNG.normal(size=6), 0.3)),
+    (last_axis, (0,), (RNG.normal(size=(3, 4)),)),
 ]
 
 
@@ -108,3 +126,68 @@ def test_the_hessian_reads_back_code_that_adds_into_views():
     # f = Σ_i (i+1)² Σ_j x_j³ = 5 Σ x³: Hessian 30 diag(x)
     np.testing.assert_allclose(sd.hessian(f)(x), np.diag(30.0 * x), rtol=1e-13)
     np.testing.assert_allclose(sd.hessian(f, jit=False)(x), np.diag(30.0 * x), rtol=1e-13)
+
+
+def test_helpers_the_kinds_decide_are_written_out():
+    """No runtime helper where the call's kinds decide what it does: zeros of the adjoint's
+    shape, a sum's adjoint broadcast where it is used (no array spread), a copy; in the
+    callee too, which its caller passes an array and numbers it is certain of."""
+    x = RNG.normal(size=6)
+    source = sd.grad(with_penalty, wrt=(0, 1), jit=False).specialized(x, 0.3).source
+    for helper in ("zero_like(", "owned(", "np.full("):
+        assert helper not in source, helper
+    assert "np.zeros((x.shape[0],))" in source or "np.zeros((v.shape[0],))" in source
+
+
+def test_a_hessian_sweeps_its_blocks_from_one_call():
+    """The wrapper calls the batched sweep once, in its loop (compiled inside it), with
+    the block width an expression; 130 inputs are three blocks, the last of two."""
+    x = RNG.normal(size=130)
+    hessian = sd.hessian(lambda_free_softmax, jit=False)
+    source = hessian.specialized(x).source
+    wrapper = source[source.index("# hessian of"):]
+    assert wrapper.count("_jvp_batched(") == 1 and "block_width" not in wrapper and "min(" not in wrapper
+    e = np.exp(x)
+    p = e / e.sum()
+    expected = np.diag(p) - np.outer(p, p) + np.diag(-np.sin(x))
+    np.testing.assert_allclose(hessian(x), expected, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(sd.hessian(lambda_free_softmax)(x), expected, rtol=1e-10, atol=1e-13)
+
+
+def lambda_free_softmax(x):
+    s = 0.0
+    r = 0.0
+    for i in range(len(x)):
+        s += np.exp(x[i])
+        r += np.sin(x[i])
+    return np.log(s) + r
+
+
+def test_column_sweeps_come_from_one_call():
+    """Whole-array code's Hessian, a column per sweep (the tangent code is not batched), from
+    one call site; an empty parameter gives an empty Hessian."""
+    def f(x):
+        return np.log(np.sum(np.exp(x))) + np.sum(np.sin(x))
+
+    x = RNG.normal(size=7)
+    for jit in (False, True):
+        hessian = sd.hessian(f, jit=jit)
+        wrapper = hessian.specialized(x).source.split("# hessian of")[1]
+        assert wrapper.count("_jvp(") == 1
+        e = np.exp(x)
+        p = e / e.sum()
+        np.testing.assert_allclose(hessian(x), np.diag(p) - np.outer(p, p) + np.diag(-np.sin(x)), rtol=1e-10,
+                                   atol=1e-13)
+        assert hessian(np.zeros(0)).shape == (0, 0)
+
+
+def rank_one_update(A, x):
+    return A + 0.5 * np.outer(x, x)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_tangent_that_is_its_seed_is_stored_before_the_seed_moves_on(jit):
+    """d(A + ½ x xᵀ)/dA is the identity: the tangent the sweep returns is the seed itself."""
+    A, x = RNG.normal(size=(3, 3)), RNG.normal(size=3)
+    J = sd.jacobian(rank_one_update, wrt=0, mode="forward", jit=jit)(A, x)
+    np.testing.assert_array_equal(J, np.eye(9).reshape(3, 3, 3, 3))
