@@ -502,7 +502,8 @@ class _UserLowering(_Lowering):
         spread = ast.copy_location(ast.Call(node.func, list(items), []), node)
         return self.call(spread) if len(items) > 1 else self.value(items[0])
 
-    _METHODS = {"sum": np.sum, "mean": np.mean, "copy": np.copy, "dot": np.dot, "transpose": np.transpose}
+    _METHODS = {"sum": np.sum, "mean": np.mean, "copy": np.copy, "dot": np.dot, "transpose": np.transpose,
+                "max": np.max, "min": np.min}
 
     def array_method(self, node: ast.Call):
         """`x.sum(axis=0)`, `H[i].copy()`, `x.dot(y)` on a local array or an expression: the np

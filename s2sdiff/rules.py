@@ -194,6 +194,11 @@ _rule("choose",   ("c", "x", "y"), "runtime.choose", "choose(c, dx, dy)",
 # ---- whole arrays: reductions and linear algebra --------------------------------------
 #       op            spellings               forward: dz =                 reverse: bx +=, by +=
 unary("sum",         "np.sum",               "sum(dx)",                    "bz", result="number")
+# the largest (smallest) element: ties share the derivative evenly, as max/min above do
+unary("amax",        "np.max np.amax",       "sum(dx * (x == z)) / sum(x == z)", "bz * (x == z) / sum(x == z)",
+      result="number")
+unary("amin",        "np.min np.amin",       "sum(dx * (x == z)) / sum(x == z)", "bz * (x == z) / sum(x == z)",
+      result="number")
 _rule("sum_axis",    ("x", "axis"), "",      "sum_axis(dx, axis)",         "expand(bz, axis)", None, result="array")
 _rule("expand",      ("x", "axis"), "runtime.expand", "expand(dx, axis)",  "sum_axis(bz, axis)", None,
       result="array")

@@ -159,7 +159,7 @@ def gru_final_state(Wx, Wh, xs):
 
 
 @case(vec(3), vec(3, lo=-0.5, hi=0.5, seed=1), vec(3, -0.3, 0.3, seed=2), Y_REAL, wrt=(0, 1, 2),
-      tags=("gmm", "logsumexp", "loop", "max-shift"), expect="refused:call:np.max")
+      tags=("gmm", "logsumexp", "loop", "max-shift"))
 def gmm_log_likelihood_1d(means, log_sigmas, logits, x):
     k = len(means)
     m = np.max(logits)
@@ -223,7 +223,7 @@ def poisson_nll(w, X, counts):
 
 
 @case(mat(4, 3, lo=-0.5, hi=0.5), mat(3, 3, seed=1), mat(3, 3, seed=2), mat(3, 3, seed=3),
-      tags=("attention", "softmax-rows", "transpose", "keepdims"), expect="refused:method:.max()")
+      tags=("attention", "softmax-rows", "transpose", "keepdims"), expect="refused:keyword:scores.max")
 def self_attention(X, Wq, Wk, Wv):
     Q = X @ Wq
     K = X @ Wk
@@ -235,7 +235,7 @@ def self_attention(X, Wq, Wk, Wv):
     return np.sum((A @ V) ** 2)
 
 
-@case(mat(4, 3), tags=("attention", "softmax-loop", "row-write"), expect="refused:call:np.max")
+@case(mat(4, 3), tags=("attention", "softmax-loop", "row-write"))
 def attention_rows_loop(X):
     n = X.shape[0]
     S = X @ X.T
@@ -272,7 +272,7 @@ def conv1d_valid(x, k):
     return out
 
 
-@case(vec(6), tags=("max-pool", "max-of-slice"), expect="refused:call:np.max")
+@case(vec(6), tags=("max-pool", "max-of-slice"))
 def max_pool(x):
     pooled = np.zeros(3)
     for i in range(3):

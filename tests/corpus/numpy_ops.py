@@ -55,7 +55,7 @@ def cumulative_sum_last(x):
     return np.sum(np.cumsum(x) ** 2)
 
 
-@case(vec(5), tags=("max-reduction",), expect="refused:call:np.max")
+@case(vec(5), tags=("max-reduction",))
 def largest_entry_squared(x):
     return np.max(x) ** 2
 
@@ -86,7 +86,7 @@ def row_normalize(A):
     return np.sum(A / np.sqrt(s))
 
 
-@case(vec(5), tags=("logsumexp", "max-reduction"), expect="refused:call:np.max")
+@case(vec(5), tags=("logsumexp", "max-reduction"))
 def stable_logsumexp(x):
     m = np.max(x)
     return m + np.log(np.sum(np.exp(x - m)))

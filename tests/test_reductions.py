@@ -1,0 +1,69 @@
+"""Reductions beyond sum and mean (issue 16): the largest and smallest element, as
+functions (np.max, np.amax, np.min, np.amin) and as methods (x.max(), x.min()), in both
+modes, compiled and not, to second order.  Oracles are closed forms: the derivative of
+the largest element is 1 at it and 0 elsewhere, shared evenly among ties."""
+import numpy as np
+import pytest
+
+import s2sdiff as sd
+from s2sdiff.errors import UnsupportedError
+
+
+def peaks(x):
+    return 2.0 * np.max(x) + np.min(x * x)
+
+
+def methods(X):
+    return np.amax(np.sin(X)) - X.min() + X.max() ** 2 + np.amin(X) * np.sum(X)
+
+
+def one_hot(shape, index, weight=1.0):
+    e = np.zeros(shape)
+    e[index] = weight
+    return e
+
+
+X = np.array([[0.3, -1.2], [0.9, 0.2], [1.1, -0.4]])
+
+
+def methods_gradient(X):
+    # d/dX of sin(max) via the largest sine, - min X, (max X)², min X · ΣX
+    i_sin = np.unravel_index(np.argmax(np.sin(X)), X.shape)
+    i_max = np.unravel_index(np.argmax(X), X.shape)
+    i_min = np.unravel_index(np.argmin(X), X.shape)
+    return (one_hot(X.shape, i_sin, np.cos(X[i_sin])) - one_hot(X.shape, i_min) + one_hot(X.shape, i_max, 2 * X.max())
+            + one_hot(X.shape, i_min, X.sum()) + X.min())
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_the_largest_and_smallest_element_in_both_modes(jit):
+    x = np.array([0.3, -1.2, 0.9, 0.2])
+    expected = np.array([0.0, 0.0, 2.0, 0.4])          # 2 at the largest; 2x at the smallest square
+    np.testing.assert_array_equal(sd.grad(peaks, jit=jit)(x), expected)
+    np.testing.assert_array_equal(sd.grad(peaks, mode="forward", jit=jit)(x), expected)
+    value, tangent = sd.jvp(peaks, (x,), (np.array([1.0, 2.0, 3.0, 4.0]),))
+    assert value == pytest.approx(2 * 0.9 + 0.04) and tangent == pytest.approx(2 * 3.0 + 0.4 * 4.0)
+    np.testing.assert_allclose(sd.grad(methods, jit=jit)(X), methods_gradient(X), rtol=1e-14)
+    # second order: the selection is piecewise constant, x² at the smallest square is not
+    np.testing.assert_array_equal(sd.hessian(peaks, jit=jit)(x), np.diag([0.0, 0.0, 0.0, 2.0]))
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_ties_share_the_derivative_evenly(jit):
+    x = np.array([1.0, -2.0, 1.0, 0.5, -2.0])
+    g = sd.grad(lambda_free_max_minus_min, jit=jit)(x)
+    np.testing.assert_array_equal(g, [0.5, -0.5, 0.5, 0.0, -0.5])
+
+
+def lambda_free_max_minus_min(x):
+    return x.max() - np.amin(x)
+
+
+def along_an_axis(X):
+    return np.sum(np.max(X, axis=0))
+
+
+def test_an_axis_is_refused_with_the_line():
+    with pytest.raises(UnsupportedError, match="keyword arguments to np.max are not supported") as refused:
+        sd.grad(along_an_axis)
+    assert "return np.sum(np.max(X, axis=0))" in str(refused.value)      # the user's line, quoted
