@@ -444,6 +444,8 @@ class _UserLowering(_Lowering):
             return self.passive(node)               # a trip count, as reverse mode writes it
         if func is np.mean:
             return self.mean(node)
+        if func in (np.var, np.std):
+            return self.variance(node, func is np.std)
         if (func is sum or func in (max, min) and len(node.args) == 1) and _spread_literal(node):   # sum((a, b)), max([a, b, c]): the items as arguments
             return self.builtin_over_items(func, node)
         if func is np.clip:                         # numba has no scalar np.clip: min(max(x, lo), hi)
@@ -503,7 +505,7 @@ class _UserLowering(_Lowering):
         return self.call(spread) if len(items) > 1 else self.value(items[0])
 
     _METHODS = {"sum": np.sum, "mean": np.mean, "copy": np.copy, "dot": np.dot, "transpose": np.transpose,
-                "max": np.max, "min": np.min}
+                "max": np.max, "min": np.min, "var": np.var, "std": np.std}
 
     def array_method(self, node: ast.Call):
         """`x.sum(axis=0)`, `H[i].copy()`, `x.dot(y)` on a local array or an expression: the np
@@ -516,6 +518,8 @@ class _UserLowering(_Lowering):
         call = ast.copy_location(ast.Call(func, [func.value] + node.args, node.keywords), node)
         if func.attr == "mean":
             return self.mean(call)
+        if func.attr in ("var", "std"):
+            return self.variance(call, func.attr == "std")
         return self.primitive_call(*primitive_of(self._METHODS[func.attr]), call)
 
     def axis_arguments(self, node):
@@ -546,6 +550,33 @@ class _UserLowering(_Lowering):
         else:
             total, count = ir.Prim("sum_axis", (x, axis), "np"), ir.Prim("dim", (x, axis), "op")
         return self.prim("truediv", (ir.Name(self._store(total)), ir.Name(self._store(count))), "op", node)
+
+    def variance(self, node, std):
+        """np.var(x, axis, ddof=k) = Σ (x - mean)² / (n - k), as that arithmetic (so its
+        derivatives are exact to any order); np.std its square root."""
+        ddof = [k for k in node.keywords if k.arg == "ddof"]
+        node = ast.copy_location(ast.Call(node.func, node.args, [k for k in node.keywords if k.arg != "ddof"]), node)
+        x, axis = self.axis_arguments(node)
+        mean = ir.Name(self._store(self.mean(node)))
+        if axis is not None:            # the means back along the axis, to broadcast against x
+            mean = ir.Name(self._store(ir.Prim("expand", (mean, axis), "runtime")))
+        centred = ir.Name(self._store(ir.Prim("sub", (x, mean), "op")))
+        squares = ir.Name(self._store(ir.Prim("mul", (centred, centred), "op")))
+        total = ir.Prim("sum", (squares,), "np") if axis is None else ir.Prim("sum_axis", (squares, axis), "np")
+        count = ir.Prim("size", (x,), "op") if axis is None else ir.Prim("dim", (x, axis), "op")
+        count = ir.Name(self._store(count))
+        if ddof:
+            try:
+                k = ast.literal_eval(ddof[0].value)
+            except ValueError:
+                k = None
+            if not isinstance(k, int):
+                raise self.error("ddof must be a constant integer", ddof[0].value)
+            count = ir.Name(self._store(ir.Prim("sub", (count, ir.Const(k)), "op")))
+        variance = ir.Prim("truediv", (ir.Name(self._store(total)), count), "op")
+        if not std:
+            return variance
+        return self.prim("sqrt", (ir.Name(self._store(variance)),), "np", node)
 
     def primitive_call(self, op, family, node):
         rule = RULES[op]

@@ -1,7 +1,7 @@
-"""Reductions beyond sum and mean (issue 16): the largest and smallest element, as
-functions (np.max, np.amax, np.min, np.amin) and as methods (x.max(), x.min()), in both
-modes, compiled and not, to second order.  Oracles are closed forms: the derivative of
-the largest element is 1 at it and 0 elsewhere, shared evenly among ties."""
+"""Reductions beyond sum and mean (issue 16), as functions and as methods, in both modes,
+compiled and not, to second order: the largest and smallest element (np.max, np.amax,
+np.min, np.amin; closed forms: 1 at the element, shared evenly among ties), variance and
+standard deviation (with an axis and ddof; the complex step through the arithmetic)."""
 import numpy as np
 import pytest
 
@@ -67,3 +67,55 @@ def test_an_axis_is_refused_with_the_line():
     with pytest.raises(UnsupportedError, match="keyword arguments to np.max are not supported") as refused:
         sd.grad(along_an_axis)
     assert "return np.sum(np.max(X, axis=0))" in str(refused.value)      # the user's line, quoted
+
+
+def hand_var(a, axis=None, ddof=0):
+    """The variance as arithmetic, which the complex step goes through (np.var takes |·|²)."""
+    m = np.mean(a, axis=axis, keepdims=True)
+    n = a.size if axis is None else a.shape[axis]
+    return np.sum((a - m) ** 2, axis=axis) / (n - ddof)
+
+
+def spreads(x):
+    return np.var(x) + np.std(x, ddof=1)
+
+
+def spreads_by_hand(x):
+    return hand_var(x) + np.sqrt(hand_var(x, ddof=1))
+
+
+def spreads_along_axes(X):
+    return np.sum(np.var(X, axis=0) * np.arange(1.0, 4.0)) + np.sum(X.std(axis=1, ddof=1)) + X.var() * X.std()
+
+
+def spreads_along_axes_by_hand(X):
+    return (np.sum(hand_var(X, 0) * np.arange(1.0, 4.0)) + np.sum(np.sqrt(hand_var(X, 1, 1)))
+            + hand_var(X) * np.sqrt(hand_var(X)))
+
+
+def complex_step_gradient(f, a, h=1e-30):
+    g = np.zeros(a.size)
+    for k in range(a.size):
+        e = np.zeros(a.size, complex)
+        e[k] = h * 1j
+        g[k] = f(a + e.reshape(a.shape)).imag / h
+    return g.reshape(a.shape)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_variance_and_standard_deviation(jit):
+    x = np.array([0.3, -1.2, 0.9, 0.2])
+    M = np.array([[0.3, -1.2, 0.5], [0.9, 0.2, -0.7], [1.1, -0.4, 0.0]])
+    for f, by_hand, a in ((spreads, spreads_by_hand, x), (spreads_along_axes, spreads_along_axes_by_hand, M)):
+        assert f(a) == pytest.approx(by_hand(a), rel=1e-14)
+        expected = complex_step_gradient(by_hand, a)
+        np.testing.assert_allclose(sd.grad(f, jit=jit)(a), expected, rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(sd.grad(f, mode="forward", jit=jit)(a), expected, rtol=1e-13, atol=1e-15)
+    # var's Hessian: 2 (I - 11ᵀ/n) / n
+    n = len(x)
+    np.testing.assert_allclose(sd.hessian(variance_only, jit=jit)(x),
+                               2.0 * (np.eye(n) - np.ones((n, n)) / n) / n, rtol=1e-14, atol=1e-15)
+
+
+def variance_only(x):
+    return x.var()

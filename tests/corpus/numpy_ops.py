@@ -35,12 +35,12 @@ def mean_square(x):
     return np.mean(x**2)
 
 
-@case(vec(6), tags=("var",), expect="refused:call:np.var")
+@case(vec(6), tags=("var",), oracle="fd")
 def variance(x):
     return np.var(x)
 
 
-@case(vec(6), tags=("std", "ddof"), expect="refused:keyword:np.std")
+@case(vec(6), tags=("std", "ddof"), oracle="fd")
 def sample_std(x):
     return np.std(x, ddof=1)
 
