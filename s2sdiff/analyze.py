@@ -14,7 +14,7 @@ import numpy as np
 
 from . import ir
 from .errors import S2SDiffError, at_line, unsupported
-from .rules import CREATIONS, RULES
+from .rules import CREATIONS, RULES, VIEWS
 
 
 def _reads(expr) -> set:
@@ -197,9 +197,9 @@ def _opaque_rank(expr: ir.Opaque, ndims, tuples):
 
 
 SHAPED_LIKE_FIRST = frozenset({"zeros_like", "ones_like", "empty_like", "full_like", "copy", "owned", "zero_like",
-                               "empty_adjoint"})        # of their first argument's shape
+                               "empty_adjoint", "flip", "flipud", "fliplr"})        # of their first argument's shape
 _SAME_RANK = SHAPED_LIKE_FIRST | {"transpose"}
-SHAPED_LIKE_SECOND = frozenset({"adjoint_like", "tangent_like"})     # of their second argument's shape
+SHAPED_LIKE_SECOND = frozenset({"adjoint_like", "tangent_like", "reshape_like"})     # of their second argument's shape
 
 
 def _rank(expr, ndims, shapes):
@@ -219,8 +219,10 @@ def _rank(expr, ndims, shapes):
         return None
     op, args = expr.op, expr.args
     ranks = [ndims.get(a.id) if isinstance(a, ir.Name) else 0 for a in args]
-    if op in ("zeros", "ones", "empty", "full"):
-        shape = args[0]
+    if op in ("cumsum", "ravel"):
+        return 1
+    if op in ("zeros", "ones", "empty", "full", "reshape"):
+        shape = args[1 if op == "reshape" else 0]
         return shapes.get(shape.id, 1) if isinstance(shape, ir.Name) else 1 if isinstance(shape.value, int) else None
     if op in _SAME_RANK:
         return ranks[0]
@@ -286,7 +288,7 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
                 continue
             value = s.value
             source = value.id if isinstance(value, ir.Name) else value.array.id if isinstance(value, ir.Item) \
-                else value.args[0].id if isinstance(value, ir.Prim) and value.op == "transpose" \
+                else value.args[0].id if isinstance(value, ir.Prim) and value.op in VIEWS \
                 and isinstance(value.args[0], ir.Name) else None
             if source is None or source in numbers or s.target in numbers or name not in (source, s.target) \
                     or isinstance(value, ir.Item) and selects_element(source, value.index, array_ndims(function), False):

@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Union
 
+from .rules import VIEWS
+
 
 @dataclass(frozen=True)
 class Name:
@@ -410,7 +412,7 @@ def view_bases(function: Function) -> dict:
         if isinstance(s, Assign):
             v = s.value
             base = v.array.id if isinstance(v, Item) else v.id if isinstance(v, Name) else \
-                v.args[0].id if isinstance(v, Prim) and v.op == "transpose" and isinstance(v.args[0], Name) \
+                v.args[0].id if isinstance(v, Prim) and v.op in VIEWS and isinstance(v.args[0], Name) \
                 else None
             if base is not None:
                 direct.setdefault(s.target, set()).add(base)

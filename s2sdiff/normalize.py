@@ -505,7 +505,8 @@ class _UserLowering(_Lowering):
         return self.call(spread) if len(items) > 1 else self.value(items[0])
 
     _METHODS = {"sum": np.sum, "mean": np.mean, "copy": np.copy, "dot": np.dot, "transpose": np.transpose,
-                "max": np.max, "min": np.min, "var": np.var, "std": np.std}
+                "max": np.max, "min": np.min, "var": np.var, "std": np.std, "reshape": np.reshape,
+                "ravel": np.ravel, "flatten": np.ravel, "cumsum": np.cumsum}
 
     def array_method(self, node: ast.Call):
         """`x.sum(axis=0)`, `H[i].copy()`, `x.dot(y)` on a local array or an expression: the np
@@ -520,6 +521,12 @@ class _UserLowering(_Lowering):
             return self.mean(call)
         if func.attr in ("var", "std"):
             return self.variance(call, func.attr == "std")
+        if func.attr == "reshape" and len(node.args) > 1:        # x.reshape(m, n): the shape as a tuple
+            call.args[1:] = [ast.copy_location(ast.Tuple(node.args, ast.Load()), node)]
+        if func.attr == "flatten":                  # a copy, where ravel may give a view
+            flat = self.primitive_call("ravel", "np", ast.copy_location(ast.Call(func, [func.value] + node.args,
+                                                                                 node.keywords), node))
+            return self.prim("copy", (ir.Name(self._store(flat)),), "np", node)
         return self.primitive_call(*primitive_of(self._METHODS[func.attr]), call)
 
     def axis_arguments(self, node):
@@ -973,7 +980,7 @@ def _drop_zeros(node):
             if is_zero(args[1]) and is_zero(args[2]):
                 return zero
             args = [ast.Constant(0.0) if is_zero(a) else a for a in args]
-        elif any(is_zero(args[i]) for i in _LINEAR_ARGUMENTS.get(name, ())):
+        elif name in RULES and any(is_zero(args[i]) for i in RULES[name].linear_in):
             return zero
         return ast.Call(node.func, args, [])
     if isinstance(node, ast.IfExp):
@@ -989,9 +996,6 @@ def _drop_zeros(node):
 
 
 # Arguments a primitive is linear in: a zero there makes the whole call zero.
-_LINEAR_ARGUMENTS = {"sum": (0,), "sum_axis": (0,), "expand": (0,), "copy": (0,), "transpose": (0,), "tangent_like": (0,), "full": (1,), "full_like": (1,),
-                     "trace": (0,), "outer": (0, 1), "solve": (1,), "adjoint_like": (0,), "matmul_adjoint_left": (0, 1),
-                     "matmul_adjoint_right": (0, 1), "owned": (0,), "folded": (0,), "grown": (0,)}
 
 
 def _constant_test(test):

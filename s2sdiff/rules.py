@@ -43,6 +43,7 @@ class Rule:
     result: str = "elementwise"   # "elementwise" (a number iff all arguments are), "number", "array"
     array_tangent: ast.expr | None = None    # forms for array arguments, where the number
     array_adjoints: tuple | None = None      # rule branches with `if`; np.where instead
+    linear: tuple | None = None              # linear_in, where the forward rule does not show it
 
     def forms(self, arrays: bool) -> tuple:
         """(tangent, adjoints) for number or array arguments."""
@@ -60,6 +61,30 @@ class Rule:
         tangent the forward rule reads (not a condition, an axis, a shape to take)."""
         read = {n.id for n in ast.walk(self.tangent) if isinstance(n, ast.Name)} if self.tangent is not None else ()
         return tuple("d" + p in read for p in self.params)
+
+    @property
+    def linear_in(self) -> tuple:
+        """The arguments the primitive is linear in, so that it is zero where one of them is
+        (a symbolic zero tangent): read off a forward rule that is the primitive itself,
+        applied to one tangent in that argument's place per term (`sum(dx)`,
+        `outer(dx, y) + outer(x, dy)`), or declared where the rule does not show it."""
+        if self.linear is not None:
+            return self.linear
+        terms, linear = [self.tangent] if self.tangent is not None else [], set()
+        while terms:
+            term = terms.pop()
+            if isinstance(term, ast.BinOp) and isinstance(term.op, ast.Add):
+                terms += [term.left, term.right]
+                continue
+            if not (isinstance(term, ast.Call) and isinstance(term.func, ast.Name) and term.func.id == self.op
+                    and len(term.args) == len(self.params)):
+                return ()
+            varied = [i for i, (a, p) in enumerate(zip(term.args, self.params))
+                      if not (isinstance(a, ast.Name) and a.id == p)]
+            if len(varied) != 1 or ast.unparse(term.args[varied[0]]) != "d" + self.params[varied[0]]:
+                return ()
+            linear.add(varied[0])
+        return tuple(sorted(linear))
 
     def spelling(self, family: str) -> str:
         """Dotted name for a call in `family`, falling back to a family numba supports."""
@@ -83,7 +108,7 @@ def _family(dotted: str) -> str:
 NUMBA_LACKS: dict = {}     # a spelling users write that numba cannot compile -> the one to emit
 
 
-def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=None):
+def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=None, linear=None):
     names = spellings.split()
     operator = None
     if names and names[0] in OPERATORS and len(params) == 2:
@@ -104,7 +129,7 @@ def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=
     if array is not None:
         array_tangent, array_adjoints = _template(array[0]), tuple(_template(r) for r in array[1:])
     RULES[op] = Rule(op, params, operator, by_family, tuple(names), _template(forward),
-                     tuple(_template(r) for r in reverse), result, array_tangent, array_adjoints)
+                     tuple(_template(r) for r in reverse), result, array_tangent, array_adjoints, linear)
 
 
 def unary(op, spellings, forward, reverse, **options):
@@ -204,6 +229,17 @@ _rule("expand",      ("x", "axis"), "runtime.expand", "expand(dx, axis)",  "sum_
       result="array")
 unary("copy",        "np.copy",              "copy(dx)",                   "bz", result="array")
 unary("transpose",   "np.transpose",         "transpose(dx)",              "transpose(bz)", result="array")
+# the same elements in another shape or order; the adjoint of a reshape is reshaped back
+_rule("reshape",     ("x", "shape"), "np.reshape", "reshape(dx, shape)", "reshape_like(bz, x)", None, result="array")
+unary("ravel",       "np.ravel",             "ravel(dx)",                  "reshape_like(bz, x)", result="array")
+unary("flip",        "np.flip",              "flip(dx)",                   "flip(bz)", result="array")
+unary("flipud",      "np.flipud",            "flipud(dx)",                 "flipud(bz)", result="array")
+unary("fliplr",      "np.fliplr",            "fliplr(dx)",                 "fliplr(bz)", result="array")
+# running sums of the flattened array: the adjoint sums the adjoints from the end back
+unary("cumsum",      "np.cumsum",            "cumsum(dx)",                 "reshape_like(flip(cumsum(flip(bz))), x)",
+      result="array")
+_rule("reshape_like", ("x", "like"), "runtime.reshape_like", "reshape_like(dx, like)", "reshape_like(bz, x)", None,
+      result="array")
 binary("matmul",     "@ np.dot np.matmul",   "dx @ y + x @ dy",
        "matmul_adjoint_left(bz, y)", "matmul_adjoint_right(bz, x)", result="array")
 binary("outer",      "np.outer runtime.outer",             "outer(dx, y) + outer(x, dy)", "bz @ y", "x @ bz", result="array")
@@ -214,7 +250,7 @@ unary("det",         "np.linalg.det",        "z * trace(solve(x, dx))",    "bz *
 unary("inv",         "np.linalg.inv",        "-(z @ dx @ z)",              "-(transpose(z) @ bz @ transpose(z))",
       result="array")
 binary("solve",      "np.linalg.solve",      "solve(x, dy - dx @ z)",
-       "-matmul_adjoint_left(solve(transpose(x), bz), z)", "solve(transpose(x), bz)", result="array")
+       "-matmul_adjoint_left(solve(transpose(x), bz), z)", "solve(transpose(x), bz)", result="array", linear=(1,))
 # Shape-dependent pieces of adjoints (runtime.py): a broadcast's adjoint summed back to
 # the argument's shape, and the halves of a matrix product's adjoint.  Their own rules
 # make second derivatives of array code: summing back and spreading out are adjoint to
@@ -268,12 +304,17 @@ CHEAP = frozenset({"add", "sub", "mul", "square", "neg", "pos", "float", "select
                    "maximum", "minimum", "floor", "ceil", "trunc", "round", "sign"})
 
 
+# Results that may share their first argument's memory (NumPy returns views): a write
+# into one is a write into the other.
+VIEWS = frozenset({"transpose", "reshape", "ravel", "flip", "flipud", "fliplr"})
+
+
 def makes_new_array(op: str) -> bool:
     """Whether `op` on arrays returns an array no other name refers to (not a view, not
     one of its arguments)."""
     rule = RULES[op]
     return op in CREATIONS or rule.result in ("elementwise", "array") and rule.differentiable \
-        and op not in ("transpose", "select", "choose", "expand", "pos", "adjoint_like", "tangent_like")
+        and op not in VIEWS | {"select", "choose", "expand", "pos", "adjoint_like", "tangent_like", "reshape_like"}
 
 
 def _objects() -> dict:

@@ -13,6 +13,12 @@ from numba.extending import overload, register_jitable
 from .errors import S2SDiffError, UnsupportedError, at_line, source_excerpt
 
 
+def reshape_like(g, x):
+    """g in x's shape: the adjoint of a reshape (g may be a view that is not contiguous,
+    which numba does not reshape)."""
+    return np.reshape(np.ascontiguousarray(g), x.shape)
+
+
 def new_tape(n, value):
     """An array for `n` recorded values like `value`, a number or an array (at least one
     slot); arrays are recorded as float64, as compiled code does."""
@@ -168,6 +174,11 @@ def choose(c, a, b):
 def empty_adjoint(x):
     """Room for an array's adjoint whose every element a loop will write."""
     return np.empty(x.shape)
+
+
+@overload(reshape_like)
+def _reshape_like(g, x):
+    return reshape_like
 
 
 @overload(new_tape)
@@ -562,7 +573,7 @@ def _store_columns(J, start, d):
     return store_columns
 
 
-HELPERS = {f.__name__: f for f in (new_tape, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
+HELPERS = {f.__name__: f for f in (new_tape, reshape_like, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
                                     sech2,
                                     scalar_output, float_elements, expect_ndim,
                                     expand, choose, empty_adjoint,

@@ -20,6 +20,7 @@ from .. import ir
 from ..analyze import selects_element
 from ..errors import at_line, unsupported
 from ..names import user_name
+from ..rules import VIEWS
 
 
 def check(function: ir.Function, home: dict, needed: set, adjoint_reads, ndims: dict, read_by_rules: set) -> dict:
@@ -171,7 +172,7 @@ def _viewed(s, ndims, numbers):
     value = s.value
     if isinstance(value, ir.Item) and not selects_element(value.array.id, value.index, ndims, unknown=False):
         return value.array.id
-    if isinstance(value, ir.Prim) and value.op == "transpose" and isinstance(value.args[0], ir.Name):
+    if isinstance(value, ir.Prim) and value.op in VIEWS and isinstance(value.args[0], ir.Name):
         return value.args[0].id
     return None
 

@@ -50,7 +50,7 @@ def product_of_entries(x):
     return np.prod(x)
 
 
-@case(vec(5), tags=("cumsum",), expect="refused:call:np.cumsum")
+@case(vec(5), tags=("cumsum",))
 def cumulative_sum_last(x):
     return np.sum(np.cumsum(x) ** 2)
 
@@ -125,7 +125,7 @@ def tiled(x):
     return np.sum(np.tile(x, 2) * np.arange(6))
 
 
-@case(vec(4), tags=("flip",), expect="refused:call:np.flip")
+@case(vec(4), tags=("flip",))
 def flipped_product(x):
     return np.sum(x * np.flip(x))
 
@@ -206,12 +206,12 @@ def newaxis_broadcast(A, x):
     return np.sum(np.sum(x[None, :] * A, axis=1) ** 2)
 
 
-@case(mat(2, 3), tags=("reshape",), expect="refused:method:.reshape()")
+@case(mat(2, 3), tags=("reshape",))
 def flattened(A):
     return np.sum(A.reshape(-1) * np.arange(6.0))
 
 
-@case(vec(4), tags=("reshape",), expect="refused:method:.reshape()")
+@case(vec(4), tags=("reshape",))
 def vector_as_matrix(x):
     M = x.reshape(2, 2)
     return np.trace(M @ M)
