@@ -234,7 +234,9 @@ def _rank(expr, ndims, shapes):
         return 0
     if op == "solve":
         return ranks[1]
-    if op == "sum_axis":
+    if op == "expand":
+        return None if ranks[0] is None else ranks[0] + 1
+    if op in ("sum_axis", "amax_axis", "amin_axis"):
         return None if ranks[0] is None else ranks[0] - 1
     if op == "matmul":
         if None in ranks:
@@ -531,7 +533,8 @@ _array_parameters: dict = {}
 
 # The arguments of an array-valued primitive that must be arrays (the rest may be numbers:
 # an axis, or the adjoint of vector @ vector).
-_ARRAY_ARGUMENTS = {"dim": slice(1), "sum_axis": slice(1), "expand": slice(1),
+_ARRAY_ARGUMENTS = {"dim": slice(1), "sum_axis": slice(1), "amax_axis": slice(1), "amin_axis": slice(1),
+                    "expand": slice(1),
                     "matmul_adjoint_left": slice(1, None), "matmul_adjoint_right": slice(1, None)}
 
 

@@ -201,7 +201,6 @@ _SPELLED_OUT = {
     "zero_like": lambda args, ranks: ir.Const(0.0) if ranks[0] == 0 else None,
     "batched_zeros": lambda args, ranks: ir.Prim("zeros", args[1:], "np") if ranks[0] == 0 else None,
     "in_direction": lambda args, ranks: ir.Item(args[0], args[1:]) if ranks[0] == 1 else None,
-    "expand": lambda args, ranks: args[0] if ranks[0] == 0 else None,
     "choose": lambda args, ranks: ir.Prim("select", args) if ranks == [0, 0, 0] else None,
 }
 

@@ -24,6 +24,7 @@ from .effects import call_changes
 from .errors import S2SDiffError, at_line, unsupported
 from .names import Namer
 from .parse import ParsedFunction, parse_function, python_function
+from .reductions import Reductions, constant_int
 from .rules import NUMBA_LACKS, RULES, makes_new_array, primitive_of
 from .simplify import simplify
 
@@ -281,7 +282,7 @@ def _dotted_value(dotted):
     return getattr({"math": math, "np": np}[module], attr, None)
 
 
-class _UserLowering(_Lowering):
+class _UserLowering(_Lowering, Reductions):
     """Lowering of a user function: resolves names and calls through its scope."""
 
     def __init__(self, parsed: ParsedFunction):
@@ -413,7 +414,7 @@ class _UserLowering(_Lowering):
         elements = index.elts if isinstance(index, ast.Tuple) else [index]
         if isinstance(base, ast.Attribute) and base.attr == "shape" \
                 and not _is_free_chain(base.value, self.parsed.local_names):
-            axis = _constant_int(index)
+            axis = constant_int(index)
             if axis is None:
                 raise self.error("x.shape[k] needs a constant k", index)
             return self.prim("dim", (self.atom(base.value), ir.Const(axis)), "op", node)
@@ -529,68 +530,10 @@ class _UserLowering(_Lowering):
             return self.prim("copy", (ir.Name(self._store(flat)),), "np", node)
         return self.primitive_call(*primitive_of(self._METHODS[func.attr]), call)
 
-    def axis_arguments(self, node):
-        """(array, axis or None) of np.sum / np.mean, the axis positional or a keyword."""
-        args = list(node.args)
-        for keyword in node.keywords:
-            if keyword.arg != "axis":
-                raise self.error(f"the keyword argument {keyword.arg}= is not supported here", keyword.value)
-            args.append(keyword.value)
-        if len(args) not in (1, 2):
-            raise self.error("expected (x) or (x, axis)", node)
-        if len(args) == 1:
-            return self.atom(args[0]), None
-        try:
-            axis = ast.literal_eval(args[1])
-        except ValueError:
-            axis = None
-        if not isinstance(axis, int):
-            raise self.error("the axis must be a constant integer", args[1])
-        return self.atom(args[0]), ir.Const(axis)
-
-    def mean(self, node):
-        """np.mean(x) = sum(x) / x.size; with an axis, sum along it / its length (numba has no
-        np.mean(x, axis))."""
-        x, axis = self.axis_arguments(node)
-        if axis is None:
-            total, count = ir.Prim("sum", (x,), "np"), ir.Prim("size", (x,), "op")
-        else:
-            total, count = ir.Prim("sum_axis", (x, axis), "np"), ir.Prim("dim", (x, axis), "op")
-        return self.prim("truediv", (ir.Name(self._store(total)), ir.Name(self._store(count))), "op", node)
-
-    def variance(self, node, std):
-        """np.var(x, axis, ddof=k) = Σ (x - mean)² / (n - k), as that arithmetic (so its
-        derivatives are exact to any order); np.std its square root."""
-        ddof = [k for k in node.keywords if k.arg == "ddof"]
-        node = ast.copy_location(ast.Call(node.func, node.args, [k for k in node.keywords if k.arg != "ddof"]), node)
-        x, axis = self.axis_arguments(node)
-        mean = ir.Name(self._store(self.mean(node)))
-        if axis is not None:            # the means back along the axis, to broadcast against x
-            mean = ir.Name(self._store(ir.Prim("expand", (mean, axis), "runtime")))
-        centred = ir.Name(self._store(ir.Prim("sub", (x, mean), "op")))
-        squares = ir.Name(self._store(ir.Prim("mul", (centred, centred), "op")))
-        total = ir.Prim("sum", (squares,), "np") if axis is None else ir.Prim("sum_axis", (squares, axis), "np")
-        count = ir.Prim("size", (x,), "op") if axis is None else ir.Prim("dim", (x, axis), "op")
-        count = ir.Name(self._store(count))
-        if ddof:
-            try:
-                k = ast.literal_eval(ddof[0].value)
-            except ValueError:
-                k = None
-            if not isinstance(k, int):
-                raise self.error("ddof must be a constant integer", ddof[0].value)
-            count = ir.Name(self._store(ir.Prim("sub", (count, ir.Const(k)), "op")))
-        variance = ir.Prim("truediv", (ir.Name(self._store(total)), count), "op")
-        if not std:
-            return variance
-        return self.prim("sqrt", (ir.Name(self._store(variance)),), "np", node)
-
     def primitive_call(self, op, family, node):
         rule = RULES[op]
-        if op == "sum":
-            x, axis = self.axis_arguments(node)
-            return self.prim("sum", (x,), family, node) if axis is None else \
-                self.prim("sum_axis", (x, axis), family, node)
+        if op in ("sum", "amax", "amin"):
+            return self.reduction(op, node)
         if node.keywords:
             raise self.error(f"keyword arguments to {ast.unparse(node.func)} are not supported", node)
         args = node.args
@@ -856,14 +799,6 @@ def _is_free_chain(node, local_names) -> bool:
     while isinstance(node, ast.Attribute):
         node = node.value
     return isinstance(node, ast.Name) and node.id not in local_names
-
-
-def _constant_int(node):
-    """The value of an integer literal, `-1` included (a negated constant in the AST), or None."""
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        value = _constant_int(node.operand)
-        return None if value is None else -value
-    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
 
 
 def _is_constant_attribute(node) -> bool:

@@ -225,6 +225,14 @@ unary("amax",        "np.max np.amax",       "sum(dx * (x == z)) / sum(x == z)",
 unary("amin",        "np.min np.amin",       "sum(dx * (x == z)) / sum(x == z)", "bz * (x == z) / sum(x == z)",
       result="number")
 _rule("sum_axis",    ("x", "axis"), "",      "sum_axis(dx, axis)",         "expand(bz, axis)", None, result="array")
+_rule("amax_axis",   ("x", "axis"), "runtime.amax_along",
+      "sum_axis(dx * equal(x, expand(z, axis)), axis) / sum_axis(equal(x, expand(z, axis)), axis)",
+      "expand(bz, axis) * equal(x, expand(z, axis)) / expand(sum_axis(equal(x, expand(z, axis)), axis), axis)", None,
+      result="array")
+_rule("amin_axis",   ("x", "axis"), "runtime.amin_along",
+      "sum_axis(dx * equal(x, expand(z, axis)), axis) / sum_axis(equal(x, expand(z, axis)), axis)",
+      "expand(bz, axis) * equal(x, expand(z, axis)) / expand(sum_axis(equal(x, expand(z, axis)), axis), axis)", None,
+      result="array")
 _rule("expand",      ("x", "axis"), "runtime.expand", "expand(dx, axis)",  "sum_axis(bz, axis)", None,
       result="array")
 unary("copy",        "np.copy",              "copy(dx)",                   "bz", result="array")
@@ -267,6 +275,7 @@ binary("matmul_adjoint_right", "runtime.matmul_adjoint_right",
        result="array")
 
 # ---- piecewise constant -------------------------------------------------------------
+constant("equal",  "np.equal", arity=2)                 # elementwise ==, as an array of truth values
 constant("floor",  "math.floor np.floor")
 constant("ceil",   "math.ceil np.ceil")
 constant("trunc",  "math.trunc np.trunc int")

@@ -19,6 +19,16 @@ def reshape_like(g, x):
     return np.reshape(np.ascontiguousarray(g), x.shape)
 
 
+def amax_along(x, axis):
+    """np.max(x, axis): numba's np.max takes no axis."""
+    return np.max(x, axis=axis)
+
+
+def amin_along(x, axis):
+    """np.min(x, axis)."""
+    return np.min(x, axis=axis)
+
+
 def new_tape(n, value):
     """An array for `n` recorded values like `value`, a number or an array (at least one
     slot); arrays are recorded as float64, as compiled code does."""
@@ -145,8 +155,9 @@ def mean_along(a, axis):
 
 
 def expand(g, axis):
-    """The adjoint of a sum along `axis`, with that axis back (length 1); a number stays."""
-    return np.expand_dims(g, axis) if isinstance(g, np.ndarray) else g
+    """g with an axis of length 1 at `axis` (np.expand_dims): the adjoint of a sum along
+    it, and what keepdims keeps; a number becomes an array of one element."""
+    return np.expand_dims(g, axis)
 
 
 def matmul_adjoint_left(g, y):
@@ -179,6 +190,54 @@ def empty_adjoint(x):
 @overload(reshape_like)
 def _reshape_like(g, x):
     return reshape_like
+
+
+def _extreme_along(x, axis, better):
+    """A compiled np.max / np.min along an axis of a vector or a matrix, as loops."""
+    if not isinstance(x, types.Array) or x.ndim > 2:
+        def refuse(x, axis):
+            raise UnsupportedError("np.max and np.min along an axis of an array of 3 or more dimensions run only "
+                                   "without numba so far (jit=False)")
+        return refuse
+    if x.ndim == 1:
+        def vector(x, axis):
+            best = x[0]
+            for v in x[1:]:
+                if better(v, best):
+                    best = v
+            return best
+        return vector
+
+    def matrix(x, axis):
+        rows = axis == 1 or axis == -1
+        out = x[:, 0].copy() if rows else x[0, :].copy()
+        for i in range(x.shape[0]):
+            for j in range(x.shape[1]):
+                k = i if rows else j
+                if better(x[i, j], out[k]):
+                    out[k] = x[i, j]
+        return out
+    return matrix
+
+
+@register_jitable
+def _larger(a, b):
+    return a > b or a != a          # NaN wins, as in NumPy
+
+
+@register_jitable
+def _smaller(a, b):
+    return a < b or a != a
+
+
+@overload(amax_along)
+def _amax_along(x, axis):
+    return _extreme_along(x, axis, _larger)
+
+
+@overload(amin_along)
+def _amin_along(x, axis):
+    return _extreme_along(x, axis, _smaller)
 
 
 @overload(new_tape)
@@ -380,7 +439,7 @@ def _matmul_adjoint_right(g, x):
 def _expand(g, axis):
     if isinstance(g, types.Array):
         return lambda g, axis: np.expand_dims(g, axis)
-    return lambda g, axis: g
+    return lambda g, axis: np.full(1, g)
 
 
 @overload(choose)
@@ -573,7 +632,7 @@ def _store_columns(J, start, d):
     return store_columns
 
 
-HELPERS = {f.__name__: f for f in (new_tape, reshape_like, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
+HELPERS = {f.__name__: f for f in (new_tape, reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
                                     sech2,
                                     scalar_output, float_elements, expect_ndim,
                                     expand, choose, empty_adjoint,

@@ -323,7 +323,7 @@ _GROUPS = (
     (r"(\w+) statements are not supported", "statement:{0}"),
     (r"(\w+) expressions are not supported", "expression:{0}"),
     (r"^(try/except|with|assert|global|nonlocal|del|yield)\b.* not supported", "statement:{0}"),
-    (r"indexing with an array \(a mask or integer indices\)", "array-index"),
+    (r"indexing with (?:an array|the array '\w+') \(a mask or integer indices\)", "array-index"),
 )
 
 

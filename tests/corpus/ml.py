@@ -32,7 +32,7 @@ def logistic_nll_loop(w, b, X, y):
 
 
 @case(mat(3, 3), X_DATA, Y_CLASS, wrt=0, tags=("softmax", "int-labels", "fancy-index", "keepdims"),
-      expect="refused:keyword:np.max")
+      expect="refused:array-index")
 def softmax_cross_entropy(W, X, labels):
     logits = X @ W
     logits = logits - np.max(logits, axis=1, keepdims=True)
@@ -223,7 +223,7 @@ def poisson_nll(w, X, counts):
 
 
 @case(mat(4, 3, lo=-0.5, hi=0.5), mat(3, 3, seed=1), mat(3, 3, seed=2), mat(3, 3, seed=3),
-      tags=("attention", "softmax-rows", "transpose", "keepdims"), expect="refused:keyword:scores.max")
+      tags=("attention", "softmax-rows", "transpose", "keepdims"))
 def self_attention(X, Wq, Wk, Wv):
     Q = X @ Wq
     K = X @ Wk
@@ -246,8 +246,7 @@ def attention_rows_loop(X):
     return np.sum(P @ X)
 
 
-@case(mat(4, 3), vec(3, 0.5, 1.5, seed=1), vec(3, seed=2), tags=("layer-norm", "axis", "keepdims"),
-      expect="refused:keyword:keepdims=")
+@case(mat(4, 3), vec(3, 0.5, 1.5, seed=1), vec(3, seed=2), tags=("layer-norm", "axis", "keepdims"))
 def layer_norm(X, gamma, beta):
     mu = np.mean(X, axis=1, keepdims=True)
     var = np.mean((X - mu) ** 2, axis=1, keepdims=True)

@@ -80,7 +80,7 @@ def outer_column_sums(x, y):
     return np.sum(np.outer(x, y).sum(axis=0) ** 2)
 
 
-@case(mat(3, 4), tags=("keepdims", "broadcast"), expect="refused:keyword:keepdims=")
+@case(mat(3, 4), tags=("keepdims", "broadcast"))
 def row_normalize(A):
     s = np.sum(A**2, axis=1, keepdims=True)
     return np.sum(A / np.sqrt(s))
@@ -274,7 +274,7 @@ def weighted_by_grid(x):
     return np.sum(t * x**2)
 
 
-@case(mat(3, 3), tags=("min-reduction", "axis"), expect="refused:keyword:np.min")
+@case(mat(3, 3), tags=("min-reduction", "axis"))
 def column_minimum(A):
     return np.sum(np.min(A, axis=0) ** 2)
 
