@@ -930,8 +930,6 @@ def _drop_zeros(node):
     return node
 
 
-# Arguments a primitive is linear in: a zero there makes the whole call zero.
-
 
 def _constant_test(test):
     """The value of a comparison between two numeric constants, else None."""
