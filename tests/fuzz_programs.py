@@ -15,7 +15,9 @@ calls. The programs use what DESIGN §2 promises, in the spellings people use:
 - 2-D arrays: `np.zeros((m, n))`, `np.outer`, `x[:, None] * y`, `np.vstack`/`np.stack`/
   `np.column_stack` of tuples; element, row (`h[i] = …`, `h[i, :] = …`, a number broadcast
   into a row) and column (`h[:, j] = …`) writes; element, row and column reads; `np.sum`
-  and `np.mean` with and without `axis=`, `np.trace`, `@`;
+  and `np.mean` with and without `axis=`, `np.trace`, `@`; `np.max`/`np.min` whole and
+  along an axis (with `keepdims`), `np.var` (`ddof`, `axis`), `np.cumsum`, `np.flip`,
+  `.ravel()`, `.reshape(-1)`;
 - helpers: functions of numbers, functions returning arrays, and functions that write into
   their array argument called as statements (`fill(y, x, a)`), into a local array or into
   a row of a matrix.
@@ -109,6 +111,18 @@ class _MpNumpy:
     @staticmethod
     def mean(t, axis=None):
         return _MpNumpy.sum(t, axis) / (t.size if axis is None else t.shape[axis])
+
+    # NumPy's own max, min, running sum and flip work on object arrays
+    max = staticmethod(np.max)
+    min = staticmethod(np.min)
+    cumsum = staticmethod(np.cumsum)
+    flip = staticmethod(np.flip)
+
+    @staticmethod
+    def var(t, axis=None, ddof=0):
+        centred = t - (_MpNumpy.mean(t) if axis is None else np.expand_dims(_MpNumpy.mean(t, axis), axis))
+        count = t.size if axis is None else t.shape[axis]
+        return _MpNumpy.sum(centred * centred, axis) / (count - ddof)
 
     @staticmethod
     def dot(u, v):
@@ -322,7 +336,16 @@ class Builder:
         return self.pick([f"np.concatenate(({items}))", f"np.hstack(({items}))"])
 
     def reduction(self, scope):
-        kind = self.pick(["sum", "sum", "dot", "dot", "mean", "matrix", "matrix", "matrix", "joined"])
+        kind = self.pick(["sum", "sum", "dot", "dot", "mean", "matrix", "matrix", "matrix", "joined", "order"])
+        if kind == "order":                 # the largest, the spread, running sums, reversed, flattened
+            matrix, _, _ = self.matrix(scope)
+            return self.pick([f"np.max({self.vector(scope)})", f"{self.vector(scope, 0)}.min()",
+                              f"np.var({self.vector(scope)})", f"np.var({self.vector(scope)}, ddof=1)",
+                              f"np.sum(np.cumsum({self.vector(scope)}) ** 2) / n",
+                              f"np.dot(np.flip({self.vector(scope)}), {self.vector(scope)})",
+                              f"np.sum(np.max({matrix}, axis=0))", f"np.sum(np.min({matrix}, axis=1, keepdims=True))",
+                              f"np.mean(np.var({matrix}, axis=0))", f"np.sum(({matrix}).ravel() ** 2)",
+                              f"np.max(({matrix}).reshape(-1))"])
         if kind == "dot":
             return f"np.dot({self.vector(scope, 0)}, {self.vector(scope)})"
         if kind == "mean":
