@@ -122,7 +122,8 @@ class _MpNumpy:
     def var(t, axis=None, ddof=0):
         centred = t - (_MpNumpy.mean(t) if axis is None else np.expand_dims(_MpNumpy.mean(t, axis), axis))
         count = t.size if axis is None else t.shape[axis]
-        return _MpNumpy.sum(centred * centred, axis) / (count - ddof)
+        total = _MpNumpy.sum(centred * centred, axis)
+        return total / (count - ddof) if count > ddof else total * mpmath.nan     # NumPy: nan, not an error
 
     @staticmethod
     def dot(u, v):
