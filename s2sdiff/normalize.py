@@ -525,8 +525,7 @@ class _UserLowering(_Lowering, Reductions):
         if func.attr == "reshape" and len(node.args) > 1:        # x.reshape(m, n): the shape as a tuple
             call.args[1:] = [ast.copy_location(ast.Tuple(node.args, ast.Load()), node)]
         if func.attr == "flatten":                  # a copy, where ravel may give a view
-            flat = self.primitive_call("ravel", "np", ast.copy_location(ast.Call(func, [func.value] + node.args,
-                                                                                 node.keywords), node))
+            flat = self.primitive_call("ravel", "np", call)
             return self.prim("copy", (ir.Name(self._store(flat)),), "np", node)
         return self.primitive_call(*primitive_of(self._METHODS[func.attr]), call)
 

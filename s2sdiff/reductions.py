@@ -22,18 +22,14 @@ class Reductions:
         x, axes, keepdims, _ = self.reduction_arguments(node)
         if axes is None:
             return self.prim(op, (x,), "np", node)
-        return self.kept(self.along(_ALONG[op], x, axes), axes, keepdims, node)
+        return self.kept(self.along(_ALONG[op], x, axes), axes, keepdims)
 
-    def mean(self, node, extra=()):
+    def mean(self, node):
         """np.mean(x, axis) = the sum along the axes / the number of elements summed (numba has
         no np.mean(x, axis))."""
-        x, axes, keepdims, _ = self.reduction_arguments(node, extra)
-        if axes is None:
-            total, count = ir.Prim("sum", (x,), "np"), ir.Prim("size", (x,), "op")
-            return self.prim("truediv", (ir.Name(self._store(total)), ir.Name(self._store(count))), "op", node)
-        total = self.along("sum_axis", x, axes)
-        mean = self.prim("truediv", (total, self.count(x, axes)), "op", node)
-        return self.kept(ir.Name(self._store(mean)), axes, keepdims, node) if keepdims else mean
+        x, axes, keepdims, _ = self.reduction_arguments(node)
+        mean = self.prim("truediv", (self.summed(x, axes), self.count(x, axes)), "op", node)
+        return self.kept(ir.Name(self._store(mean)), axes, keepdims) if keepdims else mean
 
     def variance(self, node, std):
         """np.var(x, axis, ddof=k) = Σ (x - mean)² / (n - k), as that arithmetic (so its
@@ -42,27 +38,18 @@ class Reductions:
         ddof = constant_int(extra.get("ddof", ast.Constant(0)))
         if ddof is None:
             raise self.error("ddof must be a constant integer", extra["ddof"])
-        if axes is None:
-            mean = ir.Name(self._store(self.prim("truediv", (ir.Name(self._store(ir.Prim("sum", (x,), "np"))),
-                                                            ir.Name(self._store(ir.Prim("size", (x,), "op")))),
-                                                 "op", node)))
-        else:           # the means kept along the axes, to broadcast against x
-            mean = self.kept(ir.Name(self._store(self.prim("truediv", (self.along("sum_axis", x, axes),
-                                                                        self.count(x, axes)), "op", node))),
-                             axes, True, node)
+        mean = ir.Name(self._store(self.prim("truediv", (self.summed(x, axes), self.count(x, axes)), "op", node)))
+        if axes is not None:            # the means kept along the axes, to broadcast against x
+            mean = self.kept(mean, axes, True)
         centred = ir.Name(self._store(ir.Prim("sub", (x, mean), "op")))
         squares = ir.Name(self._store(ir.Prim("mul", (centred, centred), "op")))
-        if axes is None:
-            total, count = ir.Name(self._store(ir.Prim("sum", (squares,), "np"))), \
-                ir.Name(self._store(ir.Prim("size", (x,), "op")))
-        else:
-            total, count = self.along("sum_axis", squares, axes), self.count(x, axes)
+        count = self.count(x, axes)
         if ddof:
             count = ir.Name(self._store(ir.Prim("sub", (count, ir.Const(ddof)), "op")))
-        variance = ir.Name(self._store(ir.Prim("truediv", (total, count), "op")))
+        variance = ir.Name(self._store(ir.Prim("truediv", (self.summed(squares, axes), count), "op")))
         if std:
             variance = ir.Name(self._store(ir.Prim("sqrt", (variance,), "np")))
-        return self.kept(variance, axes, keepdims, node) if axes is not None and keepdims else variance
+        return self.kept(variance, axes, keepdims)
 
     def reduction_arguments(self, node, extra=()):
         """(array, the axes in the order to reduce them or None, keepdims, {keyword in
@@ -103,15 +90,21 @@ class Reductions:
             x = ir.Name(self._store(ir.Prim(op, (x, ir.Const(axis)), "np")))
         return x
 
+    def summed(self, x, axes) -> ir.Name:
+        """The sum of x's elements, or along the axes."""
+        return ir.Name(self._store(ir.Prim("sum", (x,), "np"))) if axes is None else self.along("sum_axis", x, axes)
+
     def count(self, x, axes) -> ir.Name:
-        """The number of elements along the axes: the product of their extents."""
+        """The number of elements summed: x's size, or the product of the axes' extents."""
+        if axes is None:
+            return ir.Name(self._store(ir.Prim("size", (x,), "op")))
         count = ir.Name(self._store(ir.Prim("dim", (x, ir.Const(axes[0])), "op")))
         for axis in axes[1:]:
             extent = ir.Name(self._store(ir.Prim("dim", (x, ir.Const(axis)), "op")))
             count = ir.Name(self._store(ir.Prim("mul", (count, extent), "op")))
         return count
 
-    def kept(self, value, axes, keepdims, node):
+    def kept(self, value, axes, keepdims):
         """`value` with the reduced axes back, of length 1, for keepdims."""
         if not keepdims:
             return value

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class Rule:
         read = {n.id for n in ast.walk(self.tangent) if isinstance(n, ast.Name)} if self.tangent is not None else ()
         return tuple("d" + p in read for p in self.params)
 
-    @property
+    @cached_property
     def linear_in(self) -> tuple:
         """The arguments the primitive is linear in, so that it is zero where one of them is
         (a symbolic zero tangent): read off a forward rule that is the primitive itself,

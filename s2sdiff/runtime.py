@@ -194,7 +194,9 @@ def _reshape_like(g, x):
 
 def _extreme_along(x, axis, better):
     """A compiled np.max / np.min along an axis of a vector or a matrix, as loops."""
-    if not isinstance(x, types.Array) or x.ndim > 2:
+    if not isinstance(x, types.Array):
+        return None                 # numba's own typing error: no np.max along an axis of a number
+    if x.ndim > 2:
         def refuse(x, axis):
             raise UnsupportedError("np.max and np.min along an axis of an array of 3 or more dimensions run only "
                                    "without numba so far (jit=False)")
