@@ -208,6 +208,13 @@ def primal(obj, enabled: bool = True):
     return _primals[obj]
 
 
+def is_compiled_by_user(obj) -> bool:
+    """Whether `obj` is the user's own numba function (or an s2sdiff transform): called as
+    it is, with the options it was compiled with."""
+    return isinstance(obj, numba.core.registry.CPUDispatcher) or \
+        getattr(obj, "primal", None) is not None or getattr(obj, "dispatcher", None) is not None
+
+
 def is_own_primal(dispatcher) -> bool:
     """Whether s2sdiff compiled this primal (not the user, whose dispatcher keeps its options)."""
     return any(dispatcher is made for made in _primals.values())

@@ -38,6 +38,7 @@ class _Emitter:
         self.namespace = dict(function.namespace)
         self.namespace.update({"math": math, "np": __import__("numpy")})
         self.callee_names: dict = {}
+        self.helper_names: dict = {}
         self.call_sites = Counter(_callee_key(s.value.callee) for s in ir.walk(function.body)
                                   if isinstance(getattr(s, "value", None), ir.Call))
         self.lines: list[str] = []
@@ -107,8 +108,7 @@ class _Emitter:
         elif isinstance(s, ir.SetItem):
             target = f"{s.array}[{self.index(s.index)}]"
             if s.accumulate and self.is_view(s.index):
-                self.namespace["add_into"] = HELPERS["add_into"]
-                self.write(depth, f"add_into({target}, {self.atom(s.value)})")
+                self.write(depth, f"{self.helper('add_into')}({target}, {self.atom(s.value)})")
             else:
                 self.write(depth, f"{target} {'+=' if s.accumulate else '='} {self.atom(s.value)}")
         elif isinstance(s, ir.Comment):
@@ -189,7 +189,7 @@ class _Emitter:
         if isinstance(e, ir.Passive):
             return e.expr
         if isinstance(e, ir.Item):
-            return ast.parse(f"{e.array.id}[{self.index(e.index)}]", mode="eval").body
+            return ast.parse(f"({self.atom(e.array)})[{self.index(e.index)}]", mode="eval").body
         if isinstance(e, ir.Prim):
             return self.prim(e)
         if isinstance(e, (ir.Call, ir.Opaque)):
@@ -220,9 +220,16 @@ class _Emitter:
             return ast.Attribute(args[0], "T")
         spelling = rule.spelling(p.family)
         if spelling.startswith("runtime."):             # a helper of s2sdiff's, bound by name
-            spelling = spelling.split(".", 1)[1]
-            self.namespace[spelling] = HELPERS[spelling]
+            spelling = self.helper(spelling.split(".", 1)[1])
         return ast.Call(ast.parse(spelling, mode="eval").body, args, [])
+
+    def helper(self, name) -> str:
+        """The name a runtime helper is bound by: its own, unless the code or a callee uses it."""
+        if name not in self.helper_names:
+            bound = self.namer.fresh(name)
+            self.namespace[bound] = HELPERS[name]
+            self.helper_names[name] = bound
+        return self.helper_names[name]
 
     def callee_name(self, callee) -> str:
         key = _callee_key(callee)

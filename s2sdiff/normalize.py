@@ -20,12 +20,15 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import ir, runtime
+from .creation import ALLOCATORS, DTYPE_POSITION, Creation
 from .effects import call_changes
 from .errors import S2SDiffError, at_line, unsupported
 from .names import Namer
+from .joins import Joins
 from .parse import ParsedFunction, parse_function, python_function
 from .reductions import Reductions, constant_int
 from .rules import NUMBA_LACKS, RULES, makes_new_array, primitive_of
+from .shapes import SHAPE_FUNCTIONS, Shapes, outer_ufunc
 from .simplify import simplify
 
 _UNSUPPORTED_STATEMENTS = {
@@ -277,12 +280,22 @@ class _Respell(ast.NodeTransformer):
         return node
 
 
+def _axes_positional(node):
+    """np.transpose(x, axes=(1, 0)) as np.transpose(x, (1, 0))."""
+    keywords = [k for k in node.keywords if k.arg != "axes"]
+    axes = [k.value for k in node.keywords if k.arg == "axes"]
+    return ast.copy_location(ast.Call(node.func, list(node.args) + axes, keywords), node)
+
+
+_JOINS = (np.concatenate, np.stack, np.vstack, np.hstack, np.column_stack, np.dstack, np.append)
+
+
 def _dotted_value(dotted):
     module, _, attr = dotted.partition(".")
     return getattr({"math": math, "np": np}[module], attr, None)
 
 
-class _UserLowering(_Lowering, Reductions):
+class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes):
     """Lowering of a user function: resolves names and calls through its scope."""
 
     def __init__(self, parsed: ParsedFunction):
@@ -343,7 +356,8 @@ class _UserLowering(_Lowering, Reductions):
             if self.generated() and isinstance(s, ir.Assign) and isinstance(s.value, ir.Name) \
                     and (not ir.value_read_later(body, s, s.value.id) or not _written_after(sites, k, body)):
                 continue            # single assignment renames an array (`y_2 = y`), or names a result: no second name
-            if isinstance(s, ir.Assign) and s.target in self.written and not (isinstance(s.value, ir.Prim) and makes_new_array(s.value.op)):
+            if isinstance(s, ir.Assign) and s.target in self.written and not (
+                    isinstance(s.value, ir.Prim) and makes_new_array(s.value.op) or self.integer_allocation(s.value)):
                 raise self.written_array_error(f"'{s.target}' is assigned elements, so each assignment of it must "
                                                "create a new array (np.zeros, np.empty, x.copy(), y * 2.0, ...), not "
                                                "a view or another name", s.line)
@@ -353,6 +367,13 @@ class _UserLowering(_Lowering, Reductions):
             if isinstance(s, ir.Unpack) and set(s.targets) & self.written.keys():
                 raise self.written_array_error("an array assigned elements must be created in this function "
                                                "(np.zeros, np.empty, ..., x.copy())", s.line)
+
+    def integer_allocation(self, value) -> bool:
+        """Whether `value` is an integer or boolean array made by np.zeros(…, dtype=int) and
+        the like, kept as written (creation.py)."""
+        return isinstance(value, ir.Passive) and isinstance(value.expr, ast.Call) \
+            and primitive_of(self.free_function(value.expr.func)) is not None \
+            and primitive_of(self.free_function(value.expr.func))[0] in ALLOCATORS
 
     def written_array_error(self, message, line):
         if self.generated():        # s2sdiff's own names and code: nothing the user could change
@@ -402,6 +423,8 @@ class _UserLowering(_Lowering, Reductions):
             return self.prim("size", (self.atom(node.value),), "op", node)
         elif node.attr == "T":
             return self.prim("transpose", (self.atom(node.value),), "op", node)
+        elif node.attr in ("shape", "ndim", "dtype"):
+            return self.shape_attribute(node)
         raise self.error(f"attribute '.{node.attr}' is not supported here", node)
 
     def index(self, node):
@@ -415,11 +438,22 @@ class _UserLowering(_Lowering, Reductions):
         if isinstance(base, ast.Attribute) and base.attr == "shape" \
                 and not _is_free_chain(base.value, self.parsed.local_names):
             axis = constant_int(index)
+            if axis is None and self.generated() and isinstance(index, ast.Name):   # a join's axis, found at run time
+                return self.prim("dim", (self.atom(base.value), self.atom(index)), "op", node)
             if axis is None:
                 raise self.error("x.shape[k] needs a constant k", index)
             return self.prim("dim", (self.atom(base.value), ir.Const(axis)), "op", node)
         if isinstance(base, ast.Name) and base.id in self.parsed.local_names:
             return ir.Item(ir.Name(base.id), tuple(self.index(e) for e in elements))
+        if isinstance(base, ast.Call) and self.free_function(base.func) in (np.split, np.array_split):
+            pieces, k = self.pieces(base), constant_int(index)
+            if k is None or not -len(pieces) <= k < len(pieces):
+                raise self.error(f"index the {len(pieces)} pieces with a constant", index)
+            return pieces[k]
+        if not isinstance(base, (ast.Name, ast.Attribute)) or isinstance(base, ast.Attribute) and base.attr == "T":
+            value = self.atom(base)         # np.eye(n)[0], (A @ x)[i], X.T[1]: the value, then its elements
+            if isinstance(value, ir.Name):
+                return ir.Item(value, tuple(self.index(e) for e in elements))
         raise self.error("only indexing of a local array (x[i], x[i, j]) is supported", node)
 
     def condition(self, node):
@@ -439,7 +473,10 @@ class _UserLowering(_Lowering, Reductions):
         method = self.array_method(node)
         if method is not None:
             return method
-        func = self.resolve(node.func)
+        return self.function_call(self.resolve(node.func), node)
+
+    def function_call(self, func, node: ast.Call):
+        """A call of the Python object `func` (a NumPy function, a user function, …)."""
         if func is len and len(node.args) == 1 and isinstance(node.args[0], ast.Call) \
                 and self.resolve(node.args[0].func) is range:
             return self.passive(node)               # a trip count, as reverse mode writes it
@@ -449,11 +486,33 @@ class _UserLowering(_Lowering, Reductions):
             return self.variance(node, func is np.std)
         if (func is sum or func in (max, min) and len(node.args) == 1) and _spread_literal(node):   # sum((a, b)), max([a, b, c]): the items as arguments
             return self.builtin_over_items(func, node)
-        if func is np.clip:                         # numba has no scalar np.clip: min(max(x, lo), hi)
-            if len(node.args) != 3 or node.keywords:
-                raise self.error("np.clip takes (x, lo, hi) here", node)
-            x, lo, hi = (self.atom(a) for a in node.args)
-            return self.prim("minimum", (ir.Name(self._store(ir.Prim("maximum", (x, lo), "np"))), hi), "np", node)
+        if func is np.clip:
+            return self.clip(node)
+        if func in _JOINS:
+            return self.join(func, node)
+        if func in SHAPE_FUNCTIONS:
+            return self.reshaped(func, node)
+        if func is np.transpose and (len(node.args) > 1 or node.keywords):
+            return self.transposed(_axes_positional(node))
+        if outer_ufunc(func):
+            return self.outer_of(outer_ufunc(func), node)
+        if func is np.prod:
+            return self.product(node)
+        if func is np.cumprod:
+            return self.running("mul", node)
+        if func is np.cumsum and (len(node.args) > 1 or node.keywords):
+            return self.running("add", node)
+        if func is np.average:
+            return self.average(node)
+        if func is np.linalg.norm and (len(node.args) > 1 or node.keywords):
+            return self.norm(node)
+        if func in (np.argmax, np.argmin) and (len(node.args) > 1 or node.keywords):
+            return self.passive(node)           # indices along an axis: piecewise constant, kept as written
+        if func in (np.array, np.asarray):
+            return self.array_of(node)
+        if func in (np.split, np.array_split):
+            raise self.error(f"{ast.unparse(node.func)} gives a list: unpack it (a, b = ...) or index it with a "
+                             "constant", node)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.error("*-unpacking in calls is not supported", arg)
@@ -494,6 +553,27 @@ class _UserLowering(_Lowering, Reductions):
             args.append(value)
         return args
 
+    def clip(self, node):
+        """np.clip(x, lo, hi) = min(max(x, lo), hi), a bound of None left out (numba has no
+        np.clip of a number); the bounds positional or as a_min=/a_max= (min=/max=)."""
+        names = {"a_min": 1, "min": 1, "a_max": 2, "max": 2}
+        args = list(node.args) + [None] * (3 - len(node.args))
+        for keyword in node.keywords:
+            if keyword.arg not in names or len(node.args) > names[keyword.arg]:
+                raise self.error(f"keyword '{keyword.arg}=' of np.clip is not supported", keyword.value)
+            args[names[keyword.arg]] = keyword.value
+        if len(node.args) > 3 or node.args and isinstance(node.args[0], ast.Starred):
+            raise self.error("np.clip takes (x, lo, hi) here", node)
+        x, lo, hi = args
+        bounds = [(op, bound) for op, bound in (("maximum", lo), ("minimum", hi))
+                  if bound is not None and not (isinstance(bound, ast.Constant) and bound.value is None)]
+        if not bounds:
+            raise self.error("np.clip needs a lower or an upper bound", node)
+        value = self.atom(x)
+        for op, bound in bounds[:-1]:
+            value = ir.Name(self._store(ir.Prim(op, (value, self.atom(bound)), "np")))
+        return self.prim(bounds[-1][0], (value, self.atom(bounds[-1][1])), "np", node)
+
     def builtin_over_items(self, func, node):
         """`sum((a, b), start)` = start + a + b; `max([a, b])` = max(a, b)."""
         items = node.args[0].elts
@@ -506,8 +586,11 @@ class _UserLowering(_Lowering, Reductions):
         return self.call(spread) if len(items) > 1 else self.value(items[0])
 
     _METHODS = {"sum": np.sum, "mean": np.mean, "copy": np.copy, "dot": np.dot, "transpose": np.transpose,
+                "prod": np.prod, "cumprod": np.cumprod, "diagonal": np.diagonal, "trace": np.trace,
+                "squeeze": np.squeeze, "swapaxes": np.swapaxes, "argmax": np.argmax,
+                "argmin": np.argmin, "argsort": np.argsort,
                 "max": np.max, "min": np.min, "var": np.var, "std": np.std, "reshape": np.reshape,
-                "ravel": np.ravel, "flatten": np.ravel, "cumsum": np.cumsum}
+                "ravel": np.ravel, "flatten": np.ravel, "cumsum": np.cumsum, "clip": np.clip}
 
     def array_method(self, node: ast.Call):
         """`x.sum(axis=0)`, `H[i].copy()`, `x.dot(y)` on a local array or an expression: the np
@@ -515,27 +598,27 @@ class _UserLowering(_Lowering, Reductions):
         func = node.func
         if not isinstance(func, ast.Attribute) or _is_free_chain(func.value, self.parsed.local_names):
             return None
+        if func.attr == "astype":
+            return self.astype(node)
         if func.attr not in self._METHODS:
             raise self.error(f"the method .{func.attr}() is not supported", node)
         call = ast.copy_location(ast.Call(func, [func.value] + node.args, node.keywords), node)
-        if func.attr == "mean":
-            return self.mean(call)
-        if func.attr in ("var", "std"):
-            return self.variance(call, func.attr == "std")
         if func.attr == "reshape" and len(node.args) > 1:        # x.reshape(m, n): the shape as a tuple
             call.args[1:] = [ast.copy_location(ast.Tuple(node.args, ast.Load()), node)]
         if func.attr == "flatten":                  # a copy, where ravel may give a view
             flat = self.primitive_call("ravel", "np", call)
             return self.prim("copy", (ir.Name(self._store(flat)),), "np", node)
-        return self.primitive_call(*primitive_of(self._METHODS[func.attr]), call)
+        if func.attr == "transpose" and len(node.args) > 1:     # x.transpose(1, 0): the axes as a tuple
+            call.args[1:] = [ast.copy_location(ast.Tuple(node.args, ast.Load()), node)]
+        return self.function_call(self._METHODS[func.attr], call)
 
     def primitive_call(self, op, family, node):
         rule = RULES[op]
         if op in ("sum", "amax", "amin"):
             return self.reduction(op, node)
-        if node.keywords:
-            raise self.error(f"keyword arguments to {ast.unparse(node.func)} are not supported", node)
-        args = node.args
+        if op in ALLOCATORS and (node.keywords or len(node.args) > DTYPE_POSITION[op]):
+            return self.allocation(op, node)
+        args = self.with_defaults(rule, node)
         if op == "log" and len(args) == 2:          # math.log(x, base) = log(x) / log(base)
             logs = [ir.Name(self._store(ir.Prim("log", (self.atom(a),), family))) for a in args]
             return self.prim("truediv", tuple(logs), "op", node)
@@ -551,19 +634,47 @@ class _UserLowering(_Lowering, Reductions):
         return self.prim(op, tuple(self.shape_atom(a) if p == "shape" else self.atom(a)
                                    for a, p in zip(args, rule.params)), family, node)
 
+    def with_defaults(self, rule, node) -> list:
+        """The call's arguments in the rule's order: its keywords (those the rule declares)
+        put in place, and the defaults the rule declares for the ones not given."""
+        args = list(node.args)
+        given = {}
+        for keyword in node.keywords:
+            if keyword.arg not in rule.defaults or rule.params.index(keyword.arg) < len(args):
+                raise self.keyword_error(node, keyword)
+            given[keyword.arg] = keyword.value
+        for param in rule.params[len(args):]:
+            if param in given:
+                args.append(given.pop(param))
+            elif param in rule.defaults:
+                args.append(ast.copy_location(ast.Constant(rule.defaults[param]), node))
+            else:
+                break
+        if given:
+            raise self.keyword_error(node, next(k for k in node.keywords if k.arg in given))
+        return args
+
+    def keyword_error(self, node, keyword=None):
+        keyword = keyword or node.keywords[0]
+        return self.error(f"keyword '{keyword.arg}=' of {ast.unparse(node.func)} is not supported", keyword.value)
+
     def _store(self, value) -> str:
         name = self.namer.temp()
         self.emit(ir.Assign(name, value, self.line))
         return name
+
+    def stored(self, op, args, family) -> ir.Name:
+        """A primitive's result in a new temporary."""
+        return ir.Name(self._store(ir.Prim(op, tuple(args), family)))
 
     def shape_atom(self, node) -> ir.Atom:
         """An argument that may be a shape tuple, like (n, m) in np.zeros((n, m)): never differentiated."""
         return ir.Name(self._store(self.passive(node))) if isinstance(node, ast.Tuple) else self.atom(node)
 
     def opaque_call(self, func, node):
+        if node.keywords:       # kept as written: refused where a differentiated value flows through it
+            return self.passive(node)
         args = tuple(self.shape_atom(a) for a in node.args)
-        if node.keywords:
-            raise self.error(f"keyword arguments to {ast.unparse(node.func)} are not supported", node)
         root = node.func
         while isinstance(root, ast.Attribute):
             root = root.value
@@ -672,6 +783,10 @@ class _UserLowering(_Lowering, Reductions):
             array = self.atom(value.value)
             for axis, name in enumerate(names):
                 self.emit(ir.Assign(name, self.prim("dim", (array, ir.Const(axis)), "op", value), self.line))
+            return
+        if isinstance(value, ast.Call) and self.free_function(value.func) in (np.split, np.array_split):
+            for name, piece in zip(names, self.pieces(value, len(names))):
+                self.emit(ir.Assign(name, piece, self.line))
             return
         call = self.value(value) if isinstance(value, ast.Call) else None
         if not isinstance(call, ir.Call):
@@ -907,6 +1022,8 @@ def _drop_zeros(node):
     if isinstance(node, ast.Call):
         args = [_drop_zeros(a) for a in node.args]
         name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+        if name == "densify":                       # densify(dx, x): dx, or zeros shaped like x
+            return ast.Call(ast.Name("zero_like", ast.Load()), [args[1]], []) if is_zero(args[0]) else args[0]
         if name in ("where", "choose"):             # a select, like `a if c else b`
             decided = _constant_test(args[0])
             if decided is not None:

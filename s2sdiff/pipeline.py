@@ -14,7 +14,7 @@ from .analyze import check_in_place, specialized
 from .concrete import concrete
 from . import ir
 from .emit import emit
-from .errors import unsupported
+from .errors import S2SDiffError, unsupported
 from .normalize import normalize
 from .parallel import chunk_loops, threads_help
 from .parse import python_function
@@ -62,6 +62,9 @@ _in_progress: set = set()
 LOCK = threading.RLock()
 
 _TRANSFORMS = {
+    # the function itself as s2sdiff lowers it: what numba lacks (np.diagonal, np.max along an
+    # axis, joins of a list, …) spelled as generated code has it
+    "primal": lambda fn, active, kinds, parallel: fn,
     "jvp": lambda fn, active, kinds, parallel: forward(fn, active, kinds),
     "bjvp": lambda fn, active, kinds, parallel: batched(forward(fn, active, kinds), len(fn.params)),
     "vjp": lambda fn, active, kinds, parallel: reverse(fn, active, True, kinds, parallel),
@@ -71,8 +74,8 @@ _TRANSFORMS = {
 
 def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, filename=None,
                  kinds=frozenset(), parallel=False) -> Unit:
-    """The compiled derivative function of `func` in the parameters `active`:
-    "jvp" (forward mode), "bjvp" (forward mode in a block of directions), "vjp" (reverse
+    """The compiled derivative function of `func` in the parameters `active`: "primal" (no
+    derivative: the function as lowered), "jvp" (forward mode), "bjvp" (forward mode in a block of directions), "vjp" (reverse
     mode, with the value), "vjp_grad" (without).
     `kinds`: what a call fixes about the parameters (analyze.ARRAY); `parallel`
     compiles with numba's parallel=True and spreads loops over threads (parallel.py)."""
@@ -107,6 +110,14 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
             # numba links a callee's machine code into each caller and optimizes it again
             # there; a unit called once is cheaper compiled inside its caller than on its own.
             return unit.inlined if sites == 1 else unit.compiled, unit.function.name
+        if not compiler.is_compiled_by_user(callee.obj):
+            try:
+                unit = derived_unit("primal", callee.obj, (), jit, callee.node, callee.filename)
+            except S2SDiffError:        # code s2sdiff does not lower (and need not: no derivative)
+                pass
+            else:
+                dependencies.append(unit)
+                return unit.inlined if sites == 1 else unit.compiled, unit.function.name
         primal = compiler.primal(callee.obj, jit)
         if sites == 1 and jit and compiler.is_own_primal(primal):
             primal = compiler.inlined(primal)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
+
 from . import ir
+from .errors import S2SDiffError
 
 # whole array, and along one axis
 _ALONG = {"sum": "sum_axis", "amax": "amax_axis", "amin": "amin_axis"}
@@ -51,6 +54,134 @@ class Reductions:
             variance = ir.Name(self._store(ir.Prim("sqrt", (variance,), "np")))
         return self.kept(variance, axes, keepdims)
 
+    def product(self, node):
+        """np.prod(x, axis): the running product as a loop over the elements (or the slices
+        along each axis), so that its derivatives are exact where elements are zero too."""
+        x, axes, keepdims, _ = self.reduction_arguments(node)
+        if axes is None:
+            flat = self.stored("ravel", (x,), "np")
+            product = ir.Name(self._store(ir.Const(1.0)))
+            with self.block() as body:
+                k = self.namer.temp()
+                element = ir.Name(self._store(ir.Item(flat, (ir.Name(k),))))
+                self.emit(ir.Assign(product.id, ir.Prim("mul", (product, element), "op"), self.line))
+            self.emit(ir.For(k, ir.Const(0), self.stored("size", (flat,), "op"), ir.Const(1), body, self.line))
+            return product
+        for axis in axes:
+            x = self.product_along(x, axis)
+            if not keepdims:                # the axis, of length 1 now, dropped
+                x = self.stored("sum_axis", (x, ir.Const(axis)), "np")
+        return x
+
+    def product_along(self, x, axis) -> ir.Name:
+        """The product along `axis`, kept as an axis of length 1."""
+        axis = ir.Const(axis)
+        product = self.stored("part", (x, ir.Const(0), ir.Const(1), axis), "runtime")
+        with self.block() as body:
+            k = self.namer.temp()
+            after = self.stored("add", (ir.Name(k), ir.Const(1)), "op")
+            piece = self.stored("part", (x, ir.Name(k), after, axis), "runtime")
+            self.emit(ir.Assign(product.id, ir.Prim("mul", (product, piece), "op"), self.line))
+        self.emit(ir.For(k, ir.Const(1), self.stored("dim", (x, axis), "op"), ir.Const(1), body, self.line))
+        return product
+
+    def running(self, op, node):
+        """np.cumprod(x, axis) (op "mul") and np.cumsum(x, axis) with an axis (op "add"): a
+        loop carrying the running value, written into a new array slice by slice."""
+        x, axes, _, _ = self.reduction_arguments(node)
+        if axes is None:
+            x, axis = self.stored("ravel", (x,), "np"), 0
+        elif len(axes) > 1 or axes[0] not in (0, 1):
+            raise self.error("a running sum or product is supported along axis 0 or 1 here", node)
+        else:
+            axis = axes[0]
+        at = (lambda k: (k,)) if axis == 0 else (lambda k: (ir.Slice(None, None, None), k))
+        out = self.stored("empty_like", (x,), "np")
+        running = ir.Name(self._store(ir.Item(x, at(ir.Const(0)))))
+        self.emit(ir.SetItem(out.id, at(ir.Const(0)), running, self.line))
+        with self.block() as body:
+            k = self.namer.temp()
+            piece = ir.Name(self._store(ir.Item(x, at(ir.Name(k)))))
+            self.emit(ir.Assign(running.id, ir.Prim(op, (running, piece), "op"), self.line))
+            self.emit(ir.SetItem(out.id, at(ir.Name(k)), running, self.line))
+        self.emit(ir.For(k, ir.Const(1), self.stored("dim", (x, ir.Const(axis)), "op"), ir.Const(1), body, self.line))
+        self.written.setdefault(out.id, node)
+        return out
+
+    def average(self, node):
+        """np.average(x, axis, weights): Σ w x / Σ w along the axes, np.mean without weights."""
+        args = list(node.args)
+        keywords = {k.arg: k.value for k in node.keywords}
+        for keyword in node.keywords:
+            if keyword.arg not in ("axis", "weights", "keepdims"):
+                raise self.keyword_error(node, keyword)
+        weights = keywords.pop("weights", args.pop(2) if len(args) > 2 else None)
+        if weights is None or isinstance(weights, ast.Constant) and weights.value is None:
+            return self.mean(ast.copy_location(ast.Call(node.func, args, [ast.keyword(k, v) for k, v in keywords.items()]),
+                                               node))
+        call = ast.copy_location(ast.Call(node.func, args, [ast.keyword(k, v) for k, v in keywords.items()]), node)
+        x, axes, keepdims, _ = self.reduction_arguments(call)
+        w = self.atom(weights)
+        if axes is not None:
+            if len(axes) > 1:
+                raise self.error("np.average with weights takes one axis here", node)
+            w = self.stored("weights_along", (w, x, ir.Const(axes[0])), "runtime")   # 1-D weights of one axis
+        spread = self.stored("mul", (w, self.stored("ones_like", (x,), "np")), "op")     # the weights in x's shape
+        average = self.stored("truediv", (self.summed(self.stored("mul", (x, w), "op"), axes),
+                                          self.summed(spread, axes)), "op")
+        return self.kept(average, axes, keepdims)
+
+    def norm(self, node):
+        """np.linalg.norm(x, ord, axis, keepdims): vector norms (ord None, 2, 1, ±inf or any
+        p) of the whole of a vector or along an axis, as those sums and extremes of |x|; the
+        Frobenius norm of the whole array."""
+        args = self.arguments(node, ("x", "ord=None", "axis=None", "keepdims=False"))
+        order = self.literal(args["ord"], "ord")
+        keepdims = self.literal(args["keepdims"], "keepdims")
+        x = self.atom(args["x"])
+        if isinstance(args["axis"], ast.Constant) and args["axis"].value is None:
+            if keepdims:
+                raise self.error("np.linalg.norm with keepdims=True needs an axis here", node)
+            if order in (None, "fro"):
+                return self.prim("norm", (x,), "np", node)
+            self.require(f"{x.id}.ndim == 1", "np.linalg.norm with an ord is supported for vectors, or along an "
+                                              "axis, here")
+            axes = None
+        else:
+            axes = (self.constant_argument(args["axis"], "the axis"),)
+            if order == "fro":
+                raise self.error("the Frobenius norm is of a matrix, not along an axis", node)
+        if order is None or order == 2:
+            value = self.stored("sqrt", (self.summed(self.stored("mul", (x, x), "op"), axes),), "np")
+        elif order in (1, 1.0):
+            value = self.summed(self.stored("abs", (x,), "np"), axes)
+        elif order in (np.inf, -np.inf):
+            largest = order > 0
+            magnitude = self.stored("abs", (x,), "np")
+            value = self.stored("amax" if largest else "amin", (magnitude,), "np") if axes is None else \
+                self.along("amax_axis" if largest else "amin_axis", magnitude, axes)
+        elif isinstance(order, (int, float)) and order != 0:
+            powers = self.stored("pow", (self.stored("abs", (x,), "np"), ir.Const(float(order))), "op")
+            value = self.stored("pow", (self.summed(powers, axes), ir.Const(1.0 / order)), "op")
+        else:
+            raise self.error(f"np.linalg.norm with ord={ast.unparse(args['ord'])} is not supported", args["ord"])
+        return self.kept(value, axes, keepdims) if axes else value
+
+    def literal(self, node, what):
+        """The value of a constant argument: a literal, a negated one, or a name like np.inf."""
+        try:
+            return ast.literal_eval(node)
+        except ValueError:
+            pass
+        negated = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+        try:
+            value = self.resolve(node.operand if negated else node)
+        except S2SDiffError:
+            value = None
+        if not isinstance(value, (int, float)):
+            raise self.error(f"{what} must be a constant here", node)
+        return -value if negated else value
+
     def reduction_arguments(self, node, extra=()):
         """(array, the axes in the order to reduce them or None, keepdims, {keyword in
         `extra`: its node}): `axis` positional or a keyword, a constant int or tuple of ints
@@ -61,8 +192,8 @@ class Reductions:
                 found[keyword.arg] = keyword.value
             elif keyword.arg in ("axis", "keepdims"):
                 keywords[keyword.arg] = keyword.value
-            else:
-                raise self.error(f"the keyword argument {keyword.arg}= is not supported here", keyword.value)
+            elif keyword.arg != "dtype" or not self.float_dtype(keyword.value):     # float64 is what it gives
+                raise self.keyword_error(node, keyword)
         if "axis" in keywords:
             args.append(keywords["axis"])
         if len(args) not in (1, 2):

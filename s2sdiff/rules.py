@@ -45,6 +45,7 @@ class Rule:
     array_tangent: ast.expr | None = None    # forms for array arguments, where the number
     array_adjoints: tuple | None = None      # rule branches with `if`; np.where instead
     linear: tuple | None = None              # linear_in, where the forward rule does not show it
+    defaults: dict = None                    # parameter -> its value when not given (and it may be a keyword)
 
     def forms(self, arrays: bool) -> tuple:
         """(tangent, adjoints) for number or array arguments."""
@@ -109,7 +110,7 @@ def _family(dotted: str) -> str:
 NUMBA_LACKS: dict = {}     # a spelling users write that numba cannot compile -> the one to emit
 
 
-def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=None, linear=None):
+def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=None, linear=None, defaults=None):
     names = spellings.split()
     operator = None
     if names and names[0] in OPERATORS and len(params) == 2:
@@ -130,7 +131,8 @@ def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=
     if array is not None:
         array_tangent, array_adjoints = _template(array[0]), tuple(_template(r) for r in array[1:])
     RULES[op] = Rule(op, params, operator, by_family, tuple(names), _template(forward),
-                     tuple(_template(r) for r in reverse), result, array_tangent, array_adjoints, linear)
+                     tuple(_template(r) for r in reverse), result, array_tangent, array_adjoints, linear,
+                     defaults or {})
 
 
 def unary(op, spellings, forward, reverse, **options):
@@ -152,7 +154,7 @@ binary("add",     "+ np.add",                   "dx + dy",                      
 binary("sub",     "- np.subtract",              "dx - dy",                             "bz", "-bz")
 binary("mul",     "* np.multiply",              "dx * y + x * dy",                     "bz * y", "x * bz")
 binary("truediv", "/ np.divide np.true_divide", "(dx - z * dy) / y",                   "bz / y", "-bz * z / y")
-binary("pow",     "** pow math.pow np.power",
+binary("pow",     "** pow math.pow np.power np.float_power",
        "(0.0 if y == 0 else y * x ** (y - 1)) * dx + (0.0 if x == 0 else z * log(x)) * dy",
        "0.0 if y == 0 else bz * y * x ** (y - 1)", "0.0 if x == 0 else bz * z * log(x)",
        array=("choose(y == 0, 0.0, y * np.power(x, y - 1)) * dx + choose(x == 0, 0.0, z * log(x)) * dy",
@@ -196,6 +198,15 @@ unary("abs",      "abs math.fabs np.abs np.absolute np.fabs",
                                                 "dx if x >= 0 else -dx",               "bz if x >= 0 else -bz",
       array=("dx * (2.0 * (x >= 0) - 1.0)", "bz * (2.0 * (x >= 0) - 1.0)"))
 binary("hypot",   "math.hypot np.hypot",        "(x * dx + y * dy) / z",               "bz * x / z", "bz * y / z")
+binary("logaddexp", "np.logaddexp",           "exp(x - z) * dx + exp(y - z) * dy",   "bz * exp(x - z)", "bz * exp(y - z)")
+binary("logaddexp2", "np.logaddexp2",          "exp2(x - z) * dx + exp2(y - z) * dy", "bz * exp2(x - z)", "bz * exp2(y - z)")
+unary("deg2rad",  "np.deg2rad np.radians math.radians!", "deg2rad(dx)",              "deg2rad(bz)")
+unary("rad2deg",  "np.rad2deg np.degrees math.degrees!", "rad2deg(dx)",              "rad2deg(bz)")
+# sin(πx)/(πx): its derivatives of every order come from one helper, exact at 0 as well
+unary("sinc",     "np.sinc",                    "sinc_derivative(x, 1) * dx",          "bz * sinc_derivative(x, 1)")
+_rule("sinc_derivative", ("x", "n"), "runtime.sinc_derivative", "sinc_derivative(x, n + 1) * dx",
+      "bz * sinc_derivative(x, n + 1)", None)
+unary("nan_to_num", "np.nan_to_num",            "dx * isfinite(x)",                    "bz * isfinite(x)")
 unary("erf",      "math.erf",                   f"{TWO_OVER_SQRT_PI!r} * exp(-x * x) * dx",
                                                 f"{TWO_OVER_SQRT_PI!r} * bz * exp(-x * x)")
 unary("erfc",     "math.erfc",                  f"-{TWO_OVER_SQRT_PI!r} * exp(-x * x) * dx",
@@ -208,6 +219,13 @@ binary("minimum", "min np.minimum",             "dx if x < y else (dy if y < x e
        "bz if x < y else (0.0 if y < x else 0.5 * bz)", "bz if y < x else (0.0 if x < y else 0.5 * bz)",
        array=("dx * ((x < y) + 0.5 * (x == y)) + dy * ((y < x) + 0.5 * (x == y))",
               "bz * ((x < y) + 0.5 * (x == y))", "bz * ((y < x) + 0.5 * (x == y))"))
+# NaN-ignoring: where one side is NaN the result is the other, and so is its derivative
+binary("fmax",    "np.fmax",
+       "dx * ((x > y) + 0.5 * (x == y) + isnan(y)) + dy * ((y > x) + 0.5 * (x == y) + isnan(x))",
+       "bz * ((x > y) + 0.5 * (x == y) + isnan(y))", "bz * ((y > x) + 0.5 * (x == y) + isnan(x))")
+binary("fmin",    "np.fmin",
+       "dx * ((x < y) + 0.5 * (x == y) + isnan(y)) + dy * ((y < x) + 0.5 * (x == y) + isnan(x))",
+       "bz * ((x < y) + 0.5 * (x == y) + isnan(y))", "bz * ((y < x) + 0.5 * (x == y) + isnan(x))")
 _rule("select",   ("c", "x", "y"), "",          "dx if c else dy",
       None, "bz if c else 0.0", "0.0 if c else bz")
 
@@ -234,6 +252,9 @@ _rule("amin_axis",   ("x", "axis"), "runtime.amin_along",
       "sum_axis(dx * equal(x, expand(z, axis)), axis) / sum_axis(equal(x, expand(z, axis)), axis)",
       "expand(bz, axis) * equal(x, expand(z, axis)) / expand(sum_axis(equal(x, expand(z, axis)), axis), axis)", None,
       result="array")
+# np.average's 1-D weights of one axis of x, shaped to broadcast along that axis
+_rule("weights_along", ("w", "x", "axis"), "runtime.weights_along", "weights_along(dw, x, axis)",
+      "reshape_like(bz, w)", None, None, result="array")
 _rule("expand",      ("x", "axis"), "runtime.expand", "expand(dx, axis)",  "sum_axis(bz, axis)", None,
       result="array")
 unary("copy",        "np.copy",              "copy(dx)",                   "bz", result="array")
@@ -248,6 +269,37 @@ unary("fliplr",      "np.fliplr",            "fliplr(dx)",                 "flip
 unary("cumsum",      "np.cumsum",            "cumsum(dx)",                 "reshape_like(flip(cumsum(flip(bz))), x)",
       result="array")
 _rule("reshape_like", ("x", "like"), "runtime.reshape_like", "reshape_like(dx, like)", "reshape_like(bz, x)", None,
+      result="array")
+# ---- joining and splitting: pieces of an array along an axis --------------------------
+# The tangent of a join needs both pieces' tangents: `densify` makes a symbolic zero one
+# (a constant piece) an array of zeros.  The adjoint of a piece is the slice of the
+# join's adjoint it came from (`part`), and a slice's adjoint is that slice put back into
+# zeros (`put`): the two are adjoint to each other, so joins have derivatives of any order.
+_rule("concat",      ("x", "y", "axis"), "runtime.concat", "concat(densify(dx, x), densify(dy, y), axis)",
+      "part(bz, 0, dim(x, axis), axis)", "part(bz, dim(x, axis), dim(z, axis), axis)", None, result="array")
+_rule("part",        ("x", "start", "stop", "axis"), "runtime.part", "part(dx, start, stop, axis)",
+      "put(bz, x, start, axis)", None, None, None, result="array")
+_rule("put",         ("x", "like", "start", "axis"), "runtime.put", "put(dx, like, start, axis)",
+      "part(bz, start, start + dim(x, axis), axis)", None, None, None, result="array")
+unary("atleast_1d",  "runtime.atleast_1d np.atleast_1d!", "atleast_1d(dx)", "reshape_like(bz, x)", result="array")
+unary("atleast_2d",  "runtime.atleast_2d np.atleast_2d!", "atleast_2d(dx)", "reshape_like(bz, x)", result="array")
+unary("as_column",   "runtime.as_column",    "as_column(dx)",              "reshape_like(bz, x)", result="array")
+# sorted along the last axis: each element's derivative goes where argsort puts it
+unary("sort",        "np.sort",              "take_along(dx, order_of(x))", "put_along(bz, order_of(x))",
+      result="array")
+_rule("take_along",  ("x", "order"), "runtime.take_along", "take_along(dx, order)", "put_along(bz, order)", None,
+      result="array")
+_rule("put_along",   ("x", "order"), "runtime.put_along", "put_along(dx, order)", "take_along(bz, order)", None,
+      result="array")
+# diagonals: np.diag makes a matrix of a vector and takes the diagonal of a matrix, and the
+# adjoint of each is the other; diag_adjoint(g, x, k) is g in x's shape that way
+_rule("diag",        ("x", "k"), "np.diag",  "diag(dx, k)",                "diag_adjoint(bz, x, k)", None,
+      result="array", defaults={"k": 0})
+_rule("diag_adjoint", ("g", "x", "k"), "runtime.diag_adjoint", "diag_adjoint(dg, x, k)", "diag_adjoint(bz, g, k)",
+      None, None, result="array")
+_rule("tril",        ("x", "k"), "np.tril",  "tril(dx, k)",                "tril(bz, k)", None, result="array", defaults={"k": 0})
+_rule("triu",        ("x", "k"), "np.triu",  "triu(dx, k)",                "triu(bz, k)", None, result="array", defaults={"k": 0})
+_rule("broadcast_to", ("x", "shape"), "np.broadcast_to", "broadcast_to(dx, shape)", "adjoint_like(bz, x)", None,
       result="array")
 binary("matmul",     "@ np.dot np.matmul",   "dx @ y + x @ dy",
        "matmul_adjoint_left(bz, y)", "matmul_adjoint_right(bz, x)", result="array")
@@ -282,10 +334,18 @@ constant("ceil",   "math.ceil np.ceil")
 constant("trunc",  "math.trunc np.trunc int")
 constant("round",  "round np.round np.rint")
 constant("sign",   "np.sign")
+constant("heaviside", "runtime.heaviside np.heaviside!", arity=2)
+constant("isnan",  "np.isnan math.isnan")
+constant("isinf",  "np.isinf math.isinf")
+constant("isfinite", "np.isfinite math.isfinite")
 constant("len",    "len", result="number")
+constant("argmax", "np.argmax", result="number")        # of the whole array; along an axis kept as written
+constant("argmin", "np.argmin", result="number")
+constant("argsort", "np.argsort", result="array")
+constant("order_of", "runtime.order_of", result="array")    # argsort along the last axis, of matrices too
 constant("dim",    "", arity=2, result="number")        # x.shape[k]
 constant("size",   "", result="number")                 # x.size
-constant("eye",    "np.eye", result="array")
+constant("eye",    "np.eye np.identity", result="array")
 constant("zeros_like", "np.zeros_like", result="array")     # shaped like x, whatever x holds
 constant("ones_like",  "np.ones_like", result="array")
 constant("empty_like", "np.empty_like", result="array")
@@ -316,7 +376,8 @@ CHEAP = frozenset({"add", "sub", "mul", "square", "neg", "pos", "float", "select
 
 # Results that may share their first argument's memory (NumPy returns views): a write
 # into one is a write into the other.
-VIEWS = frozenset({"transpose", "reshape", "ravel", "flip", "flipud", "fliplr"})
+VIEWS = frozenset({"transpose", "reshape", "ravel", "flip", "flipud", "fliplr", "atleast_1d", "atleast_2d", "as_column",
+                   "weights_along", "broadcast_to"})
 
 
 def makes_new_array(op: str) -> bool:

@@ -15,7 +15,9 @@ from .errors import S2SDiffError, UnsupportedError, at_line, source_excerpt
 
 def reshape_like(g, x):
     """g in x's shape: the adjoint of a reshape (g may be a view that is not contiguous,
-    which numba does not reshape)."""
+    which numba does not reshape); its one element for a number x."""
+    if not isinstance(x, np.ndarray):
+        return np.ravel(g)[0]
     return np.reshape(np.ascontiguousarray(g), x.shape)
 
 
@@ -148,6 +150,128 @@ def sech2(x):
     return 4.0 * e / ((1.0 + e) * (1.0 + e))
 
 
+def sinc_derivative(x, n):
+    """The n-th derivative of np.sinc(x) = sin(πx)/(πx), elementwise."""
+    if isinstance(x, np.ndarray):
+        return np.array([_sinc_derivative_at(v, n) for v in x.ravel()]).reshape(x.shape)
+    return _sinc_derivative_at(x, n)
+
+
+@register_jitable
+def _sinc_derivative_at(x, n):
+    # With u = πx and f(u) = sin(u)/u, the derivative is πⁿ f⁽ⁿ⁾(u).  Near 0 f's Taylor series
+    # term by term (it has no cancelling division there); elsewhere Leibniz's rule on
+    # sin(u) · u⁻¹, whose terms do not cancel badly once |u| exceeds n + 1.
+    u = np.pi * x
+    total = 0.0
+    if abs(u) < n + 1.0:
+        k = (n + 1) // 2                    # the first power u^(2k - n) with 2k >= n
+        term_sign = -1.0 if k % 2 else 1.0
+        for k in range(k, k + 40):
+            coefficient = 1.0               # (2k)! / ((2k - n)! (2k + 1)!)
+            for j in range(2 * k - n + 1, 2 * k + 1):
+                coefficient *= j
+            for j in range(2, 2 * k + 2):
+                coefficient /= j
+            total += term_sign * coefficient * u ** (2 * k - n)
+            term_sign = -term_sign
+    else:
+        binomial, falling = 1.0, 1.0        # C(n, k), and (n - k)! built from k = n down
+        for j in range(2, n + 1):
+            falling *= j
+        for k in range(n + 1):
+            sign = -1.0 if (n - k) % 2 else 1.0
+            total += binomial * np.sin(u + k * np.pi / 2) * sign * falling / u ** (n - k + 1)
+            binomial = binomial * (n - k) / (k + 1)
+            falling = falling / (n - k) if n - k > 0 else falling
+    return np.pi ** n * total
+
+
+def concat(x, y, axis):
+    """np.concatenate((x, y), axis)."""
+    return np.concatenate((x, y), axis)
+
+
+def part(x, start, stop, axis):
+    """A copy of x[start:stop] along `axis` (a piece of a join, its adjoint's share)."""
+    index = [slice(None)] * x.ndim
+    index[axis] = slice(start, stop)
+    return x[tuple(index)].copy()
+
+
+def put(x, like, start, axis):
+    """Zeros shaped like `like` with x at start along `axis`: the adjoint of a piece."""
+    out = np.zeros(like.shape)
+    index = [slice(None)] * like.ndim
+    index[axis] = slice(start, start + x.shape[axis])
+    out[tuple(index)] = x
+    return out
+
+
+def atleast_1d(x):
+    """np.atleast_1d, of numbers too (numba's takes arrays only)."""
+    return np.atleast_1d(x)
+
+
+def atleast_2d(x):
+    return np.atleast_2d(x)
+
+
+def as_column(x):
+    """A vector as a column (n, 1), a matrix as it is: the pieces of np.column_stack."""
+    return x.reshape(-1, 1) if np.ndim(x) < 2 else x
+
+
+def weights_along(w, x, axis):
+    """np.average's weights: 1-D weights of x's `axis` shaped to broadcast along it (NumPy
+    allows them); weights of x's own shape as they are."""
+    if np.ndim(w) == 1 and np.ndim(x) > 1:
+        shape = [1] * np.ndim(x)
+        shape[axis] = w.shape[0]
+        return w.reshape(shape)
+    return w
+
+
+def take_along(x, order):
+    """x's elements in `order` along the last axis (np.take_along_axis)."""
+    return np.take_along_axis(x, order, -1)
+
+
+def order_of(x):
+    """np.argsort(x) along the last axis (numba's sorts vectors only)."""
+    return np.argsort(x, axis=-1)
+
+
+def put_along(x, order):
+    """The inverse of take_along for a permutation `order`: out[..., order] = x."""
+    out = np.empty(x.shape)
+    np.put_along_axis(out, order, x, -1)
+    return out
+
+
+def diag_adjoint(g, x, k):
+    """g in x's shape through np.diag's k-th diagonal: the diagonal of a matrix g for a
+    vector x, and for a matrix x (square or not) zeros with g on that diagonal."""
+    if x.ndim == 1:
+        return np.diag(g, k)
+    out = np.zeros(x.shape)
+    rows = np.arange(g.shape[0]) + max(-k, 0)
+    out[rows, rows + k] = g
+    return out
+
+
+def heaviside(x, h0):
+    """np.heaviside (numba has none): 0 below zero, 1 above, h0 at zero, NaN for NaN."""
+    return np.heaviside(x, h0)
+
+
+@register_jitable
+def _heaviside_at(x, h0):
+    if x != x:
+        return x
+    return 0.0 if x < 0 else (1.0 if x > 0 else h0)
+
+
 @register_jitable
 def mean_along(a, axis):
     """np.mean(a, axis): numba's np.mean takes no axis (kept-as-written code, conditions)."""
@@ -160,8 +284,16 @@ def expand(g, axis):
     return np.expand_dims(g, axis)
 
 
+def _matrices_only(g, operand):
+    # products of stacks of matrices broadcast their leading axes, which these adjoints do not sum back
+    if np.ndim(g) > 2 or np.ndim(operand) > 2:
+        raise UnsupportedError("the reverse-mode derivative of a matrix product of arrays of 3 or more dimensions "
+                               "is not supported yet (forward mode computes it)")
+
+
 def matmul_adjoint_left(g, y):
     """Adjoint of x in z = x @ y, given the adjoint g of z: g yᵀ (an outer product for a vector y)."""
+    _matrices_only(g, y)
     if y.ndim == 1:
         return np.outer(g, y) if np.ndim(g) == 1 else g * y
     return g @ y.T if np.ndim(g) == 2 else y @ g
@@ -169,6 +301,7 @@ def matmul_adjoint_left(g, y):
 
 def matmul_adjoint_right(g, x):
     """Adjoint of y in z = x @ y, given the adjoint g of z: xᵀ g (an outer product for a vector x)."""
+    _matrices_only(g, x)
     if x.ndim == 1:
         return np.outer(x, g) if np.ndim(g) == 1 else g * x
     return x.T @ g
@@ -189,7 +322,9 @@ def empty_adjoint(x):
 
 @overload(reshape_like)
 def _reshape_like(g, x):
-    return reshape_like
+    if not isinstance(x, types.Array):
+        return lambda g, x: np.ascontiguousarray(g).ravel()[0]
+    return lambda g, x: np.reshape(np.ascontiguousarray(g), x.shape)
 
 
 def _extreme_along(x, axis, better):
@@ -451,6 +586,164 @@ def _choose(c, a, b):
     return lambda c, a, b: a if c else b
 
 
+def _elementwise(scalar):
+    """The overload of a helper of (x, parameter) that applies `scalar` to each element of x."""
+    def implementation(x, parameter):
+        if isinstance(x, types.Array):
+            def each(x, parameter):
+                flat = np.ascontiguousarray(x).ravel()
+                out = np.empty(flat.shape)
+                for k in range(flat.size):
+                    out[k] = scalar(flat[k], parameter)
+                return out.reshape(x.shape)
+            return each
+        return lambda x, parameter: scalar(x, parameter)
+    return implementation
+
+
+@overload(concat)
+def _concat(x, y, axis):
+    return concat
+
+
+def _sliced_along(ndim, write):
+    """A compiled x[start:stop] along a runtime axis (read) or out[start:stop] = x along it
+    (write), for arrays of 1 to 3 dimensions: a slice's place is fixed when it compiles."""
+    def piece(a, axis, start, stop):
+        if ndim == 1:
+            return a[start:stop]
+        if ndim == 2:
+            return a[start:stop] if axis == 0 else a[:, start:stop]
+        if axis == 0:
+            return a[start:stop]
+        return a[:, start:stop] if axis == 1 else a[:, :, start:stop]
+    piece = register_jitable(piece)
+    if write:
+        def put_at(x, like, start, axis):
+            out = np.zeros(like.shape)
+            a = axis + ndim if axis < 0 else axis
+            piece(out, a, start, start + x.shape[a])[...] = x
+            return out
+        return put_at
+
+    def part_at(x, start, stop, axis):
+        a = axis + ndim if axis < 0 else axis
+        return piece(x, a, start, stop).copy()
+    return part_at
+
+
+_TOO_MANY_DIMENSIONS = "this runs on arrays of 4 or more dimensions only without numba so far (jit=False)"
+
+
+@overload(part)
+def _part(x, start, stop, axis):
+    if x.ndim > 3:
+        def refuse(x, start, stop, axis):
+            raise UnsupportedError(_TOO_MANY_DIMENSIONS)
+        return refuse
+    return _sliced_along(x.ndim, False)
+
+
+@overload(put)
+def _put(x, like, start, axis):
+    if like.ndim > 3:
+        def refuse(x, like, start, axis):
+            raise UnsupportedError(_TOO_MANY_DIMENSIONS)
+        return refuse
+    return _sliced_along(like.ndim, True)
+
+
+@overload(weights_along)
+def _weights_along(w, x, axis):
+    if isinstance(w, types.Array) and w.ndim == 1 and isinstance(x, types.Array) and x.ndim == 2:
+        return lambda w, x, axis: w.reshape((w.shape[0], 1)) if axis == 0 or axis == -2 else w.reshape((1, w.shape[0]))
+    if isinstance(w, types.Array) and w.ndim == 1 and isinstance(x, types.Array) and x.ndim > 2:
+        def refuse(w, x, axis):
+            raise UnsupportedError(_TOO_MANY_DIMENSIONS)
+        return refuse
+    return lambda w, x, axis: w
+
+
+def _along_last(write):
+    """Compiled take_along (write False) and put_along (write True) for 1-D and 2-D arrays."""
+    def permute(x, order):
+        out = np.empty(x.shape)
+        last = x.shape[-1]
+        flat_x = np.ascontiguousarray(x).reshape(-1, last)
+        flat_order, flat_out = np.ascontiguousarray(order).reshape(-1, last), out.reshape(-1, last)
+        for r in range(flat_x.shape[0]):
+            for j in range(flat_x.shape[1]):
+                if write:
+                    flat_out[r, flat_order[r, j]] = flat_x[r, j]
+                else:
+                    flat_out[r, j] = flat_x[r, flat_order[r, j]]
+        return out
+    return permute
+
+
+@overload(order_of)
+def _order_of(x):
+    if x.ndim == 1:
+        return lambda x: np.argsort(x)
+
+    def rows(x):
+        flat = np.ascontiguousarray(x).reshape(-1, x.shape[-1])
+        out = np.empty(flat.shape, np.intp)
+        for r in range(flat.shape[0]):
+            out[r] = np.argsort(flat[r])
+        return out.reshape(x.shape)
+    return rows
+
+
+@overload(take_along)
+def _take_along(x, order):
+    return _along_last(False)
+
+
+@overload(put_along)
+def _put_along(x, order):
+    return _along_last(True)
+
+
+@overload(diag_adjoint)
+def _diag_adjoint(g, x, k):
+    if x.ndim == 1:
+        return lambda g, x, k: np.diag(g, k)
+
+    def embed(g, x, k):
+        out = np.zeros(x.shape)
+        first = -k if k < 0 else 0
+        for i in range(g.shape[0]):
+            out[first + i, first + i + k] = g[i]
+        return out
+    return embed
+
+
+@overload(atleast_1d)
+def _atleast_1d(x):
+    return (lambda x: x) if isinstance(x, types.Array) and x.ndim >= 1 else (lambda x: np.full(1, x))
+
+
+@overload(atleast_2d)
+def _atleast_2d(x):
+    if isinstance(x, types.Array) and x.ndim >= 2:
+        return lambda x: x
+    if isinstance(x, types.Array):
+        return lambda x: x.reshape(1, -1) if x.ndim == 1 else np.full((1, 1), x[()])
+    return lambda x: np.full((1, 1), x)
+
+
+@overload(as_column)
+def _as_column(x):
+    if isinstance(x, types.Array) and x.ndim >= 2:
+        return lambda x: x
+    return lambda x: np.ascontiguousarray(x).reshape(-1, 1)
+
+
+overload(sinc_derivative)(_elementwise(_sinc_derivative_at))
+overload(heaviside)(_elementwise(_heaviside_at))
+
+
 @overload(empty_adjoint)
 def _empty_adjoint(x):
     return empty_adjoint
@@ -635,7 +928,9 @@ def _store_columns(J, start, d):
 
 
 HELPERS = {f.__name__: f for f in (new_tape, reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
-                                    sech2,
+                                    sech2, sinc_derivative, heaviside, concat, part, put, atleast_1d, atleast_2d,
+                                    as_column, weights_along, take_along, put_along, diag_adjoint,
+                                    order_of,
                                     scalar_output, float_elements, expect_ndim,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, outer, shape_of, size_of, store_column,

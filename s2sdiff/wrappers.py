@@ -75,6 +75,8 @@ class Transformed:
         return list(args)
 
     def _call(self, values):
+        single = [values[i] for i in self._differentiated_positions if isinstance(values[i], np.ndarray)]
+        single = bool(single) and all(v.dtype == np.float32 for v in single)
         for i in self._differentiated_positions:
             value = values[i]
             if not (type(value) is np.ndarray and value.dtype == np.float64 and value.flags.c_contiguous
@@ -87,7 +89,7 @@ class Transformed:
         if self._verify is not None:
             verify, self._verify = self._verify, None
             verify(self.__name__, tuple(values), result)
-        return result
+        return _as_float32(result) if single else result
 
     def specialized(self, *args, **kwargs):
         """The transform a call with these arguments runs, generated for their kinds (number,
@@ -97,6 +99,16 @@ class Transformed:
 
     def __repr__(self):
         return f"<s2sdiff {self.__name__}{self._signature}>"
+
+
+def _as_float32(result):
+    """Derivatives of float32 arrays are computed in float64 and handed back in float32, as
+    NumPy would compute the function itself."""
+    if isinstance(result, tuple):
+        return tuple(_as_float32(r) for r in result)
+    if isinstance(result, (np.ndarray, float, np.floating)):
+        return np.float32(result) if np.ndim(result) == 0 else result.astype(np.float32)
+    return result
 
 
 @typeof_impl.register(Transformed)
@@ -148,9 +160,8 @@ def differentiated_argument(function_name, name, value, arrays_allowed):
         if not np.issubdtype(value.dtype, np.floating):
             raise TypeError(f"{function_name}(): argument '{name}' is differentiated but is a {value.dtype} "
                             "array; integer arrays are never differentiated — pass a float array")
-        if value.ndim not in (1, 2):
-            raise TypeError(f"{function_name}(): argument '{name}' has {value.ndim} dimensions; "
-                            "s2sdiff differentiates 1-D and 2-D arrays")
+        if value.ndim == 0:
+            raise TypeError(f"{function_name}(): argument '{name}' is a 0-d array; pass a number (float(...))")
         return np.ascontiguousarray(value, dtype=np.float64)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{function_name}(): argument '{name}' is differentiated and must be a real number"

@@ -1,0 +1,225 @@
+"""Front end, shape and order: np.diff, np.roll, np.rot90, np.swapaxes/np.moveaxis and
+x.transpose(axes) of matrices, np.expand_dims, np.squeeze along an axis, np.diagonal and
+np.trace with an offset, np.inner, np.cross and np.kron of vectors, and the outer
+products of ufuncs (np.add.outer, …) — each lowered to the rule table's slices
+(`part`), joins (`concat`), flips, transposes and diagonals, so that their derivatives
+are the table's, to any order.
+
+Where NumPy's meaning depends on the number of dimensions, which is known only when the
+code runs, the lowering states the one it supports as a check that runs first (an
+`assert` in the generated code), never a silent other meaning.
+
+Mixed into normalize's lowering of user code: it uses that class's `atom`, `prim`,
+`stored`, `_store`, `keyword_error` and `error`.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from . import ir
+from .reductions import constant_int
+
+_OUTER = {np.add: "add", np.subtract: "sub", np.multiply: "mul", np.divide: "truediv", np.true_divide: "truediv",
+          np.maximum: "maximum", np.minimum: "minimum", np.power: "pow"}
+
+
+def outer_ufunc(func):
+    """The op of `np.add.outer` and the like, or None."""
+    owner = getattr(func, "__self__", None)
+    if getattr(func, "__name__", None) == "outer" and isinstance(owner, np.ufunc):
+        return _OUTER.get(owner)
+    return None
+
+
+class Shapes:
+    def reshaped(self, func, node):
+        """The shape and order functions of this module (`func` is the NumPy function)."""
+        lower = {np.diff: self.diff, np.roll: self.roll, np.rot90: self.rot90, np.swapaxes: self.swapped,
+                 np.moveaxis: self.swapped, np.expand_dims: self.expand_dims, np.squeeze: self.squeeze,
+                 np.diagonal: self.diagonal, np.trace: self.trace, np.inner: self.inner, np.cross: self.cross,
+                 np.kron: self.kron}[func]
+        return lower(self.arguments(node, _SIGNATURES[func]), node)
+
+    def arguments(self, node, signature):
+        """{parameter: node} of the call bound to `signature` (names; `name=value` has a
+        default), keywords not in it refused by name."""
+        names = [p.split("=")[0] for p in signature]
+        if len(node.args) > len(names):
+            raise self.error(f"{ast.unparse(node.func)} takes ({', '.join(signature)}) here", node)
+        bound = dict(zip(names, node.args))
+        for keyword in node.keywords:
+            if keyword.arg not in names or keyword.arg in bound:
+                raise self.keyword_error(node, keyword)
+            bound[keyword.arg] = keyword.value
+        for parameter in signature:
+            name, _, default = parameter.partition("=")
+            if name not in bound:
+                if not default:
+                    raise self.error(f"{ast.unparse(node.func)} takes ({', '.join(signature)}) here", node)
+                bound[name] = ast.copy_location(ast.parse(default, mode="eval").body, node)
+        return bound
+
+    def constant_argument(self, node, what):
+        value = constant_int(node)
+        if value is None:
+            raise self.error(f"{what} must be a constant integer here", node)
+        return value
+
+    def require(self, test: str, message: str):
+        """A check that runs before the lowering's arithmetic, as NumPy's own would."""
+        self.emit(ir.Verbatim(ast.parse(f"assert {test}, {message!r}").body[0], self.line))
+
+    def diff(self, args, node):
+        """x[1:] - x[:-1] along the axis, n times."""
+        x, axis = self.atom(args["a"]), ir.Const(self.constant_argument(args["axis"], "the axis"))
+        for _ in range(self.constant_argument(args["n"], "n")):
+            length = self.stored("dim", (x, axis), "op")
+            last = self.stored("sub", (length, ir.Const(1)), "op")
+            later = self.stored("part", (x, ir.Const(1), length, axis), "runtime")
+            x = self.stored("sub", (later, self.stored("part", (x, ir.Const(0), last, axis), "runtime")), "op")
+        return x
+
+    def roll(self, args, node):
+        """The last `shift` elements (along the axis, or of the flattened array) moved first."""
+        x = self.atom(args["a"])
+        flat = isinstance(args["axis"], ast.Constant) and args["axis"].value is None
+        along = self.stored("ravel", (x,), "np") if flat else x
+        axis = ir.Const(0 if flat else self.constant_argument(args["axis"], "the axis"))
+        length = self.stored("dim", (along, axis), "op")
+        shift = self.atom(args["shift"])
+        wrapped = ir.Name(self._store(ir.Passive(ast.BinOp(_tree(shift), ast.Mod(), ast.Name(length.id, ast.Load())))))
+        cut = self.stored("sub", (length, wrapped), "op")
+        rolled = self.stored("concat", (self.stored("part", (along, cut, length, axis), "runtime"),
+                                        self.stored("part", (along, ir.Const(0), cut, axis), "runtime"), axis),
+                             "runtime")
+        return self.prim("reshape_like", (rolled, x), "runtime", node) if flat else rolled
+
+    def rot90(self, args, node):
+        """Quarter turns of a matrix: transposes and flips."""
+        m = self.atom(args["m"])
+        if not (isinstance(args["axes"], ast.Tuple) and [constant_int(e) for e in args["axes"].elts] == [0, 1]):
+            raise self.error("np.rot90 is supported in the axes (0, 1) here", args["axes"])
+        self.require(f"{m.id}.ndim == 2", "np.rot90 is supported for matrices here")
+        turns = self.constant_argument(args["k"], "k") % 4
+        if turns == 0:
+            return self.prim("copy", (m,), "np", node)
+        if turns == 2:
+            return self.prim("flipud", (self.stored("fliplr", (m,), "np"),), "np", node)
+        flip = "flipud" if turns == 1 else "fliplr"
+        return self.prim(flip, (self.stored("transpose", (m,), "np"),), "np", node)
+
+    def swapped(self, args, node):
+        """np.swapaxes(x, 0, 1) / np.moveaxis(x, 0, 1) of a matrix: its transpose."""
+        x = self.atom(args["a"])
+        pair = {self.constant_argument(args[k], "the axes") % 2 for k in list(args)[1:]}
+        self.require(f"{x.id}.ndim == 2", f"{ast.unparse(node.func)} is supported for matrices here")
+        return self.prim("transpose", (x,), "np", node) if pair == {0, 1} else self.prim("pos", (x,), "op", node)
+
+    def transposed(self, node):
+        """x.transpose(1, 0), np.transpose(x, (1, 0)) of a matrix."""
+        x, axes = node.args[0], node.args[1:]
+        if len(axes) == 1 and isinstance(axes[0], ast.Tuple):
+            axes = axes[0].elts
+        if len(axes) == 1 and isinstance(axes[0], ast.Constant) and axes[0].value is None or not axes:
+            return self.prim("transpose", (self.atom(x),), "np", node)
+        order = [constant_int(a) for a in axes]
+        if len(order) != 2 or set(order) != {0, 1}:
+            raise self.error("transposing with axes is supported for matrices here", node)
+        x = self.atom(x)
+        self.require(f"{x.id}.ndim == 2", "the axes of a transpose must be as many as the array's")
+        return self.prim("transpose", (x,), "np", node) if order == [1, 0] else self.prim("pos", (x,), "op", node)
+
+    def expand_dims(self, args, node):
+        return self.prim("expand", (self.atom(args["a"]), ir.Const(self.constant_argument(args["axis"], "the axis"))),
+                         "runtime", node)
+
+    def squeeze(self, args, node):
+        """np.squeeze(x, axis): the sum along that axis, of length 1 (checked first)."""
+        x = self.atom(args["a"])
+        if isinstance(args["axis"], ast.Constant) and args["axis"].value is None:
+            raise self.error("np.squeeze needs the axis to remove here (axis=...)", node)
+        axis = self.constant_argument(args["axis"], "the axis")
+        self.require(f"{x.id}.shape[{axis}] == 1", "cannot select an axis to squeeze out which has size not "
+                                                   "equal to one")
+        return self.prim("sum_axis", (x, ir.Const(axis)), "np", node)
+
+    def diagonal(self, args, node):
+        """np.diagonal(x, offset) of a matrix: np.diag's k-th diagonal."""
+        x = self.atom(args["a"])
+        if [constant_int(args[k]) for k in ("axis1", "axis2")] != [0, 1]:
+            raise self.error("np.diagonal is supported with axis1=0, axis2=1 here", node)
+        self.require(f"{x.id}.ndim == 2", "np.diagonal is supported for matrices here")
+        return self.prim("diag", (x, self.atom(args["offset"])), "np", node)
+
+    def trace(self, args, node):
+        """np.trace(x, offset) = the sum of the offset diagonal."""
+        if [constant_int(args[k]) for k in ("axis1", "axis2")] != [0, 1]:
+            raise self.error("np.trace is supported with axis1=0, axis2=1 here", node)
+        x = self.atom(args["a"])
+        if constant_int(args["offset"]) == 0:
+            return self.prim("trace", (x,), "np", node)
+        self.require(f"{x.id}.ndim == 2", "np.trace is supported for matrices here")
+        return self.prim("sum", (self.stored("diag", (x, self.atom(args["offset"])), "np"),), "np", node)
+
+    def inner(self, args, node):
+        """np.inner of vectors (or a number and an array): their dot product."""
+        a, b = self.atom(args["a"]), self.atom(args["b"])
+        for v in (a, b):
+            if isinstance(v, ir.Name):
+                self.require(f"np.asarray({v.id}).ndim <= 1", "np.inner is supported for vectors here")
+        return self.prim("matmul", (a, b), "np", node)
+
+    def cross(self, args, node):
+        """np.cross of two 3-vectors, component by component."""
+        a, b = self.atom(args["a"]), self.atom(args["b"])
+        if not (isinstance(a, ir.Name) and isinstance(b, ir.Name)):
+            raise self.error("np.cross takes two vectors", node)
+        self.require(f"{a.id}.shape == (3,) and {b.id}.shape == (3,)", "np.cross is supported for 3-vectors here")
+        (a0, a1, a2), (b0, b1, b2) = [[ir.Name(self._store(ir.Item(v, (ir.Const(k),)))) for k in range(3)]
+                                      for v in (a, b)]
+        components = [self.stored("sub", (self.stored("mul", (p, q), "op"), self.stored("mul", (r, t), "op")), "op")
+                      for p, q, r, t in ((a1, b2, a2, b1), (a2, b0, a0, b2), (a0, b1, a1, b0))]
+        return self.concatenated([self.stored("expand", (c, ir.Const(0)), "runtime") for c in components], 0, node)
+
+    def kron(self, args, node):
+        """np.kron of vectors: the flattened outer product."""
+        a, b = self.atom(args["a"]), self.atom(args["b"])
+        if not (isinstance(a, ir.Name) and isinstance(b, ir.Name)):
+            raise self.error("np.kron takes two vectors here", node)
+        self.require(f"{a.id}.ndim == 1 and {b.id}.ndim == 1", "np.kron is supported for vectors here")
+        return self.prim("ravel", (self.stored("outer", (a, b), "np"),), "np", node)
+
+    def outer_of(self, op, node):
+        """np.add.outer(a, b) and the like, of vectors: op(a[:, None], b[None, :])."""
+        if len(node.args) != 2 or node.keywords:
+            raise self.error(f"{ast.unparse(node.func)} takes (a, b) here", node)
+        a, b = (self.atom(v) for v in node.args)
+        for v in (a, b):
+            if isinstance(v, ir.Name):
+                self.require(f"np.asarray({v.id}).ndim == 1", f"{ast.unparse(node.func)} is supported for vectors here")
+        column = self.stored("expand", (a, ir.Const(1)), "runtime")
+        row = self.stored("expand", (b, ir.Const(0)), "runtime")
+        return self.prim(op, (column, row), "np", node)
+
+
+def _tree(atom):
+    return ast.Name(atom.id, ast.Load()) if isinstance(atom, ir.Name) else ast.Constant(atom.value)
+
+
+_SIGNATURES = {
+    np.diff: ("a", "n=1", "axis=-1"),
+    np.roll: ("a", "shift", "axis=None"),
+    np.rot90: ("m", "k=1", "axes=(0, 1)"),
+    np.swapaxes: ("a", "axis1", "axis2"),
+    np.moveaxis: ("a", "source", "destination"),
+    np.expand_dims: ("a", "axis"),
+    np.squeeze: ("a", "axis=None"),
+    np.diagonal: ("a", "offset=0", "axis1=0", "axis2=1"),
+    np.trace: ("a", "offset=0", "axis1=0", "axis2=1"),
+    np.inner: ("a", "b"),
+    np.cross: ("a", "b"),
+    np.kron: ("a", "b"),
+}
+SHAPE_FUNCTIONS = frozenset(_SIGNATURES)
