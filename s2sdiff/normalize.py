@@ -22,6 +22,7 @@ import numpy as np
 from . import ir, runtime
 from .effects import call_changes
 from .errors import S2SDiffError, at_line, unsupported
+from .linalg_calls import LinalgCalls, is_linalg
 from .names import Namer
 from .parse import ParsedFunction, parse_function, python_function
 from .reductions import Reductions, constant_int
@@ -282,7 +283,7 @@ def _dotted_value(dotted):
     return getattr({"math": math, "np": np}[module], attr, None)
 
 
-class _UserLowering(_Lowering, Reductions):
+class _UserLowering(_Lowering, Reductions, LinalgCalls):
     """Lowering of a user function: resolves names and calls through its scope."""
 
     def __init__(self, parsed: ParsedFunction):
@@ -398,6 +399,8 @@ class _UserLowering(_Lowering, Reductions):
             value = self.resolve(node)
             if isinstance(value, (numbers.Number, bool)) or value is None:
                 return ir.Const(value)
+        elif (component := self.tuple_component(node.value, node.attr)) is not None:   # slogdet(A).logabsdet
+            return component
         elif node.attr == "size":
             return self.prim("size", (self.atom(node.value),), "op", node)
         elif node.attr == "T":
@@ -420,6 +423,9 @@ class _UserLowering(_Lowering, Reductions):
             return self.prim("dim", (self.atom(base.value), ir.Const(axis)), "op", node)
         if isinstance(base, ast.Name) and base.id in self.parsed.local_names:
             return ir.Item(ir.Name(base.id), tuple(self.index(e) for e in elements))
+        component = self.tuple_component(base, constant_int(index))        # np.linalg.slogdet(A)[1]
+        if component is not None:
+            return component
         raise self.error("only indexing of a local array (x[i], x[i, j]) is supported", node)
 
     def condition(self, node):
@@ -443,6 +449,8 @@ class _UserLowering(_Lowering, Reductions):
         if func is len and len(node.args) == 1 and isinstance(node.args[0], ast.Call) \
                 and self.resolve(node.args[0].func) is range:
             return self.passive(node)               # a trip count, as reverse mode writes it
+        if is_linalg(func):
+            return self.linalg_call(func, node)
         if func is np.mean:
             return self.mean(node)
         if func in (np.var, np.std):
@@ -672,6 +680,16 @@ class _UserLowering(_Lowering, Reductions):
             array = self.atom(value.value)
             for axis, name in enumerate(names):
                 self.emit(ir.Assign(name, self.prim("dim", (array, ir.Const(axis)), "op", value), self.line))
+            return
+        components = self.tuple_components(value)
+        if components is not None:              # w, V = np.linalg.eigh(A): a primitive per component
+            values = components[1]
+            if len(values) != len(names):
+                raise self.error(f"cannot unpack {len(values)} values into {len(names)} names", value)
+            if set(names) & set().union(*map(ir.value_reads, values)):      # A, R = np.linalg.qr(A)
+                values = [ir.Name(self._store(v)) for v in values]
+            for name, component in zip(names, values):
+                self.emit(ir.Assign(name, component, self.line))
             return
         call = self.value(value) if isinstance(value, ast.Call) else None
         if not isinstance(call, ir.Call):
