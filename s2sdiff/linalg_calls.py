@@ -81,7 +81,7 @@ class LinalgCalls:
         except ValueError:
             raise self.error(f"'{name}=' must be a constant here", node) from None
         if allowed is not None and value not in allowed:
-            raise self.error(f"'{name}={value!r}' is not supported here", node)
+            raise self.error(f"{name}={value!r} is not supported here", node)
         return value
 
 
@@ -190,3 +190,83 @@ def is_linalg(func) -> bool:
         return func in _LOWERINGS
     except TypeError:               # an unhashable value
         return False
+
+
+# ---- the user's own code, compiled as a primal: the forms numba lacks, respelled ---------
+
+_FIELDS = {np.linalg.eigh: ("eigenvalues", "eigenvectors"), np.linalg.svd: ("U", "S", "Vh"),
+           np.linalg.qr: ("Q", "R"), np.linalg.slogdet: ("sign", "logabsdet"),
+           np.linalg.lstsq: ("x", "residuals", "rank", "s")}
+# names a function's code must use for respelled() to have anything to do here (compile.py)
+NAMES = frozenset({"svd", "svdvals", "lstsq", "qr", "slogdet", "solve_triangular", "cho_solve"} | {
+    field for fields in _FIELDS.values() for field in fields})
+
+
+def _helper(name):
+    return ast.Name(f"_s2sdiff_{name}", ast.Load())
+
+
+def helpers() -> dict:
+    """The runtime helpers respelled code calls, by the names it calls them."""
+    from . import runtime
+    return {f"_s2sdiff_{name}": getattr(runtime, name) for name in ("svdvals", "lstsq", "solve_triangular")}
+
+
+def respelled_call(node, resolve):
+    """A form numba compiles for a call (or a field of its result) that numba lacks:
+    np.linalg.svd(a, compute_uv=False), svdvals, lstsq with rcond=None, qr with mode=,
+    slogdet(a).logabsdet, SciPy's triangular solves; None where nothing changes."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
+        fields = _FIELDS.get(_resolved(node.value.func, resolve), ())
+        if node.attr in fields:         # numba's results are plain tuples
+            return ast.Subscript(node.value, ast.Constant(fields.index(node.attr)), ast.Load())
+        return None
+    if not isinstance(node, ast.Call) or any(isinstance(a, ast.Starred) for a in node.args) \
+            or any(k.arg is None for k in node.keywords):
+        return None
+    func = _resolved(node.func, resolve)
+    if not is_linalg(func):
+        return None
+    try:
+        arguments = inspect.signature(func).bind(*node.args, **{k.arg: k.value for k in node.keywords}).arguments
+    except TypeError:
+        return None
+
+    def constant(name, default):
+        try:
+            return ast.literal_eval(arguments[name]) if name in arguments else default
+        except ValueError:
+            return None
+    if func is np.linalg.svdvals or func is np.linalg.svd and constant("compute_uv", True) is False:
+        return ast.Call(_helper("svdvals"), [next(iter(arguments.values()))], [])
+    if func is np.linalg.lstsq and constant("rcond", None) is None:
+        return ast.Call(_helper("lstsq"), [arguments["a"], arguments["b"]], [])
+    if func is np.linalg.qr and "mode" in arguments and constant("mode", None) == "reduced":
+        return ast.Call(node.func, [arguments["a"]], [])
+    if func is scipy.linalg.solve_triangular and set(arguments) <= {"a", "b", "trans", "lower"}:
+        trans, lower = _TRANSPOSES.get(constant("trans", 0)), constant("lower", False)
+        if trans is not None and lower in (True, False):
+            return ast.Call(_helper("solve_triangular"), [arguments["a"], arguments["b"], ast.Constant(trans),
+                                                          ast.Constant(lower)], [])
+    if func is scipy.linalg.cho_solve and set(arguments) == {"c_and_lower", "b"} \
+            and isinstance(arguments["c_and_lower"], ast.Tuple) and len(arguments["c_and_lower"].elts) == 2:
+        c, flag = arguments["c_and_lower"].elts
+        try:
+            lower = ast.literal_eval(flag)
+        except ValueError:
+            return None
+        first, second = (0, 1) if lower else (1, 0)
+        inner = ast.Call(_helper("solve_triangular"), [c, arguments["b"], ast.Constant(first), ast.Constant(lower)], [])
+        return ast.Call(_helper("solve_triangular"), [c, inner, ast.Constant(second), ast.Constant(lower)], [])
+    return None
+
+
+def _resolved(func, resolve):
+    """The object a dotted name denotes, its first name found by `resolve`; None if not known."""
+    if isinstance(func, ast.Attribute):
+        base = _resolved(func.value, resolve)
+        return None if base is None else getattr(base, func.attr, None)
+    try:
+        return resolve(func) if isinstance(func, ast.Name) else None
+    except Exception:       # a name the resolver cannot find: not one of these
+        return None

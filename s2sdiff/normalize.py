@@ -22,7 +22,8 @@ import numpy as np
 from . import ir, runtime
 from .effects import call_changes
 from .errors import S2SDiffError, at_line, unsupported
-from .linalg_calls import LinalgCalls, is_linalg
+from .linalg_calls import LinalgCalls, is_linalg, respelled_call
+from .linalg_calls import helpers as linalg_helpers
 from .names import Namer
 from .parse import ParsedFunction, parse_function, python_function
 from .reductions import Reductions, constant_int
@@ -247,20 +248,34 @@ def respelled(tree, resolve, modules=None):
     def mean_with_axis(call):
         return resolve(call.func) is np.mean and (len(call.args) > 1 or any(k.arg == "axis" for k in call.keywords))
 
+    def linalg(node):
+        return respelled_call(node, resolve)
+
     if not any(isinstance(sub, ast.Call) and (spelling(sub.func) or summed(sub) or mean_with_axis(sub))
-               for sub in ast.walk(tree)):
+               or linalg(sub) is not None for sub in ast.walk(tree)):
         return tree
-    return _Respell(spelling, summed, mean_with_axis, modules or {}).visit(copy.deepcopy(tree))
+    return _Respell(spelling, summed, mean_with_axis, linalg, modules or {}).visit(copy.deepcopy(tree))
 
 
 MEAN_ALONG = "_s2sdiff_mean_along"      # the name respelled code calls runtime.mean_along by
 
 
 class _Respell(ast.NodeTransformer):
-    def __init__(self, spelling, summed, mean_with_axis, modules):
+    def __init__(self, spelling, summed, mean_with_axis, linalg, modules):
         self.spelling, self.summed, self.mean_with_axis, self.modules = spelling, summed, mean_with_axis, modules
+        self.linalg = linalg
+
+    def visit_Attribute(self, node):
+        instead = self.linalg(node)            # np.linalg.slogdet(A).logabsdet: an index of the tuple
+        if instead is not None:
+            return self.visit(ast.copy_location(instead, node))
+        self.generic_visit(node)
+        return node
 
     def visit_Call(self, node):
+        instead = self.linalg(node)            # before the arguments: it reads the call as the user wrote it
+        if instead is not None:
+            return self.visit(ast.fix_missing_locations(ast.copy_location(instead, node)))
         self.generic_visit(node)
         if self.mean_with_axis(node):
             axis = node.args[1] if len(node.args) > 1 else next(k.value for k in node.keywords if k.arg == "axis")
@@ -437,7 +452,7 @@ class _UserLowering(_Lowering, Reductions, LinalgCalls):
                 self.namespace[sub.id] = self.free_value(sub.id, sub)
         respelled_node = respelled(node, self.free_function)
         if respelled_node is not node:
-            self.namespace.update({"np": np, MEAN_ALONG: runtime.mean_along})
+            self.namespace.update({"np": np, MEAN_ALONG: runtime.mean_along} | linalg_helpers())
         return respelled_node
 
     # -- calls -------------------------------------------------------------------------
