@@ -67,16 +67,18 @@ def mp_hessian(f, a, h=mp.mpf("1e-12")):
     return H.reshape(a.shape + a.shape)
 
 
-def cs_hessian(f, args, k=0, h=1e-4):
-    """Central differences of the complex-step gradient in args[k]."""
+def cs_hessian(f, args, k=0, h=1e-3):
+    """Central differences of the complex-step gradient in args[k], Richardson-extrapolated
+    from steps h and h/2 (error of order h⁴)."""
     a = args[k]
-    columns = []
-    for idx in np.ndindex(a.shape):
+
+    def difference(idx, step):
         e = np.zeros(a.shape)
-        e[idx] = h
+        e[idx] = step
         hi, lo = list(args), list(args)
         hi[k], lo[k] = a + e, a - e
-        columns.append((cs_jacobian(f, hi, k) - cs_jacobian(f, lo, k)) / (2 * h))
+        return (cs_jacobian(f, hi, k) - cs_jacobian(f, lo, k)) / (2 * step)
+    columns = [(4 * difference(idx, h / 2) - difference(idx, h)) / 3 for idx in np.ndindex(a.shape)]
     return np.stack(columns, axis=-1).reshape(a.shape + a.shape)
 
 
@@ -436,7 +438,7 @@ def test_what_is_not_handled_is_refused_naming_it(f, message):
 
 
 def test_differentiated_residuals_of_lstsq_are_refused():
-    with pytest.raises(UnsupportedError, match=r"no derivative for np.linalg.lstsq\(A, b\)\[1\]"):
+    with pytest.raises(UnsupportedError, match=r"no derivative for \w*lstsq\(A, b\)\[1\], which depends on a differentiated value"):
         sd.grad(residuals_used, jit=False)(TALL, np.ones(4))
     # the solution alone is differentiated; the rank is piecewise constant
     np.testing.assert_allclose(sd.grad(least_squares_cubed, wrt=1, jit=False)(TALL, np.ones(4)),
