@@ -11,7 +11,10 @@ a differentiated value.
 
 Arguments are checked against the function's signature: those handled become constant
 arguments of the primitive, any other is refused by name.  Mixed into normalize's lowering
-of user code: it uses that class's `atom`, `prim`, `passive` and `error`.
+of user code: it uses that class's `atom`, `_store`, `passive`, `free_function` and `error`.
+
+The user's own code, where numba compiles it as a primal, gets the forms numba lacks
+respelled (`respelled_call`, through normalize.respelled).
 """
 from __future__ import annotations
 
@@ -134,10 +137,10 @@ def _lstsq(self, node):
     args = self.linalg_arguments(np.linalg.lstsq, node, {"a", "b", "rcond"})
     self.constant_argument(args.get("rcond", ast.Constant(None)), "rcond", (None,))
     a, b = self.atom(args["a"]), self.atom(args["b"])
-    # the residuals, kept as written (with numba's default cutoff: it takes no rcond=None)
+    # the residuals, kept as written (respelled where numba compiles them: normalize.respelled)
     residuals = ast.Subscript(ast.Call(node.func, [_load(a), _load(b)], []), ast.Constant(1), ast.Load())
-    return ("x", "residuals", "rank", "s"), [ir.Prim("lstsq", (a, b), "np"),
-                                             self.passive(ast.fix_missing_locations(ast.copy_location(residuals, node))),
+    residuals = self.passive(ast.fix_missing_locations(ast.copy_location(residuals, node)))
+    return ("x", "residuals", "rank", "s"), [ir.Prim("lstsq", (a, b), "np"), residuals,
                                              ir.Prim("lstsq_rank", (a, b), "np"), ir.Prim("svdvals", (a,), "np")]
 
 
