@@ -230,6 +230,9 @@ def _rank(expr, ndims, shapes):
         return ranks[1]
     if op in ("eye", "outer", "inv"):
         return 2
+    declared = RULES[op].rank
+    if declared is not None:
+        return ranks[RULES[op].params.index(declared)] if isinstance(declared, str) else declared
     if RULES[op].result == "number":
         return 0
     if op == "solve":

@@ -223,10 +223,12 @@ def is_own_primal(dispatcher) -> bool:
 def _calling_primals(func: types.FunctionType) -> types.FunctionType:
     """`func` with the plain Python functions it calls replaced by their njit primals:
     numba compiles a call only to something it can type."""
+    from .linalg_calls import is_linalg
     namespace = dict(func.__globals__)
     for name in func.__code__.co_names:
         value = namespace.get(name)
-        if isinstance(value, types.FunctionType) and value is not func and _primals.get(value, 0) is not None:
+        if isinstance(value, types.FunctionType) and value is not func and _primals.get(value, 0) is not None \
+                and not is_linalg(value):       # SciPy's solves: respelled below
             namespace[name] = primal(value)
     plain = _respelled(func, namespace)
     if plain is None:
@@ -238,11 +240,12 @@ def _calling_primals(func: types.FunctionType) -> types.FunctionType:
 def _respelled(func: types.FunctionType, namespace: dict):
     """`func` recompiled from its source with what numba lacks respelled (`math.cbrt` ->
     `np.cbrt`, as generated code has it), in `namespace`; None if it uses none of that."""
+    from . import linalg_calls
     from .normalize import MEAN_ALONG, respelled
     from .parse import parse_function
     from .rules import NUMBA_LACKS
     names = func.__code__.co_names
-    lacking = {"sum", "mean"} | {dotted.split(".")[1] for dotted in NUMBA_LACKS}
+    lacking = {"sum", "mean"} | {dotted.split(".")[1] for dotted in NUMBA_LACKS} | linalg_calls.NAMES
     if func.__closure__ or not lacking & set(names):
         return None
 
@@ -257,7 +260,7 @@ def _respelled(func: types.FunctionType, namespace: dict):
     tree = respelled(original, resolve, {"np": "_s2sdiff_np"})
     if tree is original:
         return None
-    namespace.update({"_s2sdiff_np": np, MEAN_ALONG: runtime.mean_along})
+    namespace.update({"_s2sdiff_np": np, MEAN_ALONG: runtime.mean_along} | linalg_calls.helpers())
     tree.decorator_list = []
     exec(compile(ast.fix_missing_locations(ast.Module([tree], [])), func.__code__.co_filename, "exec"), namespace)
     respelled_func = namespace.pop(func.__name__)

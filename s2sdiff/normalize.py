@@ -23,6 +23,8 @@ from . import ir, runtime
 from .creation import ALLOCATORS, DTYPE_POSITION, Creation
 from .effects import call_changes
 from .errors import S2SDiffError, at_line, unsupported
+from .linalg_calls import LinalgCalls, is_linalg, respelled_call
+from .linalg_calls import helpers as linalg_helpers
 from .names import Namer
 from .joins import Joins
 from .parse import ParsedFunction, parse_function, python_function
@@ -249,20 +251,34 @@ def respelled(tree, resolve, modules=None):
     def mean_with_axis(call):
         return resolve(call.func) is np.mean and (len(call.args) > 1 or any(k.arg == "axis" for k in call.keywords))
 
+    def linalg(node):
+        return respelled_call(node, resolve)
+
     if not any(isinstance(sub, ast.Call) and (spelling(sub.func) or summed(sub) or mean_with_axis(sub))
-               for sub in ast.walk(tree)):
+               or linalg(sub) is not None for sub in ast.walk(tree)):
         return tree
-    return _Respell(spelling, summed, mean_with_axis, modules or {}).visit(copy.deepcopy(tree))
+    return _Respell(spelling, summed, mean_with_axis, linalg, modules or {}).visit(copy.deepcopy(tree))
 
 
 MEAN_ALONG = "_s2sdiff_mean_along"      # the name respelled code calls runtime.mean_along by
 
 
 class _Respell(ast.NodeTransformer):
-    def __init__(self, spelling, summed, mean_with_axis, modules):
+    def __init__(self, spelling, summed, mean_with_axis, linalg, modules):
         self.spelling, self.summed, self.mean_with_axis, self.modules = spelling, summed, mean_with_axis, modules
+        self.linalg = linalg
+
+    def visit_Attribute(self, node):
+        instead = self.linalg(node)            # np.linalg.slogdet(A).logabsdet: an index of the tuple
+        if instead is not None:
+            return self.visit(ast.copy_location(instead, node))
+        self.generic_visit(node)
+        return node
 
     def visit_Call(self, node):
+        instead = self.linalg(node)            # before the arguments: it reads the call as the user wrote it
+        if instead is not None:
+            return self.visit(ast.fix_missing_locations(ast.copy_location(instead, node)))
         self.generic_visit(node)
         if self.mean_with_axis(node):
             axis = node.args[1] if len(node.args) > 1 else next(k.value for k in node.keywords if k.arg == "axis")
@@ -295,7 +311,7 @@ def _dotted_value(dotted):
     return getattr({"math": math, "np": np}[module], attr, None)
 
 
-class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes):
+class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, LinalgCalls):
     """Lowering of a user function: resolves names and calls through its scope."""
 
     def __init__(self, parsed: ParsedFunction):
@@ -419,6 +435,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes):
             value = self.resolve(node)
             if isinstance(value, (numbers.Number, bool)) or value is None:
                 return ir.Const(value)
+        elif (component := self.tuple_component(node.value, node.attr)) is not None:   # slogdet(A).logabsdet
+            return component
         elif node.attr == "size":
             return self.prim("size", (self.atom(node.value),), "op", node)
         elif node.attr == "T":
@@ -445,6 +463,9 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes):
             return self.prim("dim", (self.atom(base.value), ir.Const(axis)), "op", node)
         if isinstance(base, ast.Name) and base.id in self.parsed.local_names:
             return ir.Item(ir.Name(base.id), tuple(self.index(e) for e in elements))
+        component = self.tuple_component(base, constant_int(index))        # np.linalg.slogdet(A)[1]
+        if component is not None:
+            return component
         if isinstance(base, ast.Call) and self.free_function(base.func) in (np.split, np.array_split):
             pieces, k = self.pieces(base), constant_int(index)
             if k is None or not -len(pieces) <= k < len(pieces):
@@ -465,7 +486,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes):
                 self.namespace[sub.id] = self.free_value(sub.id, sub)
         respelled_node = respelled(node, self.free_function)
         if respelled_node is not node:
-            self.namespace.update({"np": np, MEAN_ALONG: runtime.mean_along})
+            self.namespace.update({"np": np, MEAN_ALONG: runtime.mean_along} | linalg_helpers())
         return respelled_node
 
     # -- calls -------------------------------------------------------------------------
@@ -480,6 +501,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes):
         if func is len and len(node.args) == 1 and isinstance(node.args[0], ast.Call) \
                 and self.resolve(node.args[0].func) is range:
             return self.passive(node)               # a trip count, as reverse mode writes it
+        if is_linalg(func):
+            return self.linalg_call(func, node)
         if func is np.mean:
             return self.mean(node)
         if func in (np.var, np.std):
@@ -787,6 +810,16 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes):
         if isinstance(value, ast.Call) and self.free_function(value.func) in (np.split, np.array_split):
             for name, piece in zip(names, self.pieces(value, len(names))):
                 self.emit(ir.Assign(name, piece, self.line))
+            return
+        components = self.tuple_components(value)
+        if components is not None:              # w, V = np.linalg.eigh(A): a primitive per component
+            values = components[1]
+            if len(values) != len(names):
+                raise self.error(f"cannot unpack {len(values)} values into {len(names)} names", value)
+            if set(names) & set().union(*map(ir.value_reads, values)):      # A, R = np.linalg.qr(A)
+                values = [ir.Name(self._store(v)) for v in values]
+            for name, component in zip(names, values):
+                self.emit(ir.Assign(name, component, self.line))
             return
         call = self.value(value) if isinstance(value, ast.Call) else None
         if not isinstance(call, ir.Call):

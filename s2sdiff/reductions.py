@@ -148,7 +148,7 @@ class Reductions:
                                               "axis, here")
             axes = None
         else:
-            axes = (self.constant_argument(args["axis"], "the axis"),)
+            axes = (self.constant_integer(args["axis"], "the axis"),)
             if order == "fro":
                 raise self.error("the Frobenius norm is of a matrix, not along an axis", node)
         if order is None or order == 2:

@@ -936,3 +936,243 @@ HELPERS = {f.__name__: f for f in (new_tape, reshape_like, amax_along, amin_alon
                                     matmul_adjoint_left, matmul_adjoint_right, outer, shape_of, size_of, store_column,
                                     store_row, seed_view, shaped_partial, in_direction,
                                     batched_zeros, seed_block, store_columns)}
+
+
+# ---- linear algebra: factorizations and decompositions (rules.py) -----------------------
+# One helper per component of a NumPy function that returns a tuple (linalg_calls.py), and
+# the linear maps their rules are written with.
+
+def eigh_vectors(a):
+    """The eigenvectors of the symmetric matrix a's lower triangle spells: np.linalg.eigh(a)[1]."""
+    return np.linalg.eigh(a)[1]
+
+
+def svd_u(a):
+    """U of the reduced SVD a = U diag(s) Vt."""
+    return np.linalg.svd(a, full_matrices=False)[0]
+
+
+def svdvals(a):
+    """The singular values, largest first."""
+    return np.linalg.svd(a, compute_uv=False)
+
+
+def svd_vt(a):
+    """Vt of the reduced SVD."""
+    return np.linalg.svd(a, full_matrices=False)[2]
+
+
+def qr_q(a):
+    """Q of the reduced QR factorization."""
+    return np.linalg.qr(a)[0]
+
+
+def qr_r(a):
+    """R of the reduced QR factorization."""
+    return np.linalg.qr(a)[1]
+
+
+def slogdet_sign(a):
+    return np.linalg.slogdet(a)[0]
+
+
+def logabsdet(a):
+    """log |det a|."""
+    return np.linalg.slogdet(a)[1]
+
+
+def lstsq_solution(a, b):
+    """np.linalg.lstsq(a, b, rcond=None)[0]."""
+    return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+def lstsq_rank(a, b):
+    """np.linalg.lstsq(a, b, rcond=None)[2]."""
+    return np.linalg.lstsq(a, b, rcond=None)[2]
+
+
+def full_rank(a, rcond):
+    """1.0 if a has full rank, counting the singular values above rcond times the largest as
+    np.linalg.pinv does (rcond None: as lstsq with rcond=None does), else nan: the factor
+    that makes the derivative of pinv and lstsq nan where they have none."""
+    s = np.linalg.svd(a, compute_uv=False)
+    cutoff = (np.finfo(np.float64).eps * max(a.shape) if rcond is None else rcond) * s[0]
+    return 1.0 if np.sum(s > cutoff) == min(a.shape) else np.nan
+
+
+def solve_triangular(a, b, trans, lower):
+    """scipy.linalg.solve_triangular(a, b, trans, lower): op(T) x = b for the triangle T of a,
+    op the transpose where trans is 1."""
+    import scipy.linalg
+    return scipy.linalg.solve_triangular(a, b, trans=trans, lower=lower)
+
+
+def triangle(x, lower, k):
+    """np.tril(x, k) if lower else np.triu(x, k)."""
+    return np.tril(x, k) if lower else np.triu(x, k)
+
+
+def sym_lower(x):
+    """The symmetric matrix whose lower triangle is x's (what np.linalg.eigh and cholesky read)."""
+    return np.tril(x) + np.tril(x, -1).T
+
+
+def fold_lower(x):
+    """The transpose of sym_lower: the upper triangle's elements added onto the lower's."""
+    return np.tril(x) + np.triu(x, 1).T
+
+
+def lower_halved(x):
+    """The lower triangle of x with its diagonal halved."""
+    return np.tril(x, -1) + 0.5 * np.diag(np.diag(x))
+
+
+def inverse_gaps(w):
+    """F[i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it; inf where two values are equal."""
+    gaps = w[None, :] - w[:, None]
+    inverse = np.divide(1.0, gaps, out=np.full(gaps.shape, np.inf), where=gaps != 0)
+    np.fill_diagonal(inverse, 0.0)
+    return inverse
+
+
+@overload(eigh_vectors)
+def _eigh_vectors(a):
+    return eigh_vectors
+
+
+@overload(svd_u)
+def _svd_u(a):
+    return svd_u
+
+
+@overload(svdvals)
+def _svdvals(a):
+    return lambda a: np.linalg.svd(a, False)[1]       # numba's svd has no compute_uv
+
+
+@overload(svd_vt)
+def _svd_vt(a):
+    return svd_vt
+
+
+@overload(qr_q)
+def _qr_q(a):
+    return qr_q
+
+
+@overload(qr_r)
+def _qr_r(a):
+    return qr_r
+
+
+@overload(slogdet_sign)
+def _slogdet_sign(a):
+    return slogdet_sign
+
+
+@overload(logabsdet)
+def _logabsdet(a):
+    return logabsdet
+
+
+# numba's lstsq takes no rcond=None: the same cutoff, spelled out
+@overload(lstsq_solution)
+def _lstsq_solution(a, b):
+    return lambda a, b: np.linalg.lstsq(a, b, np.finfo(np.float64).eps * max(a.shape[0], a.shape[1]))[0]
+
+
+@overload(lstsq_rank)
+def _lstsq_rank(a, b):
+    return lambda a, b: np.linalg.lstsq(a, b, np.finfo(np.float64).eps * max(a.shape[0], a.shape[1]))[2]
+
+
+@overload(full_rank)
+def _full_rank(a, rcond):
+    none = rcond is None or isinstance(rcond, (types.NoneType, types.Omitted))
+
+    def gate(a, rcond):
+        s = np.linalg.svd(a, False)[1]
+        m, n = a.shape
+        relative = np.finfo(np.float64).eps * (m if m > n else n) if none else rcond
+        return 1.0 if np.sum(s > relative * s[0]) == (m if m < n else n) else np.nan
+    return gate
+
+
+@overload(solve_triangular)
+def _solve_triangular(a, b, trans, lower):
+    def substitution(a, b, trans, lower):
+        n = a.shape[0]
+        if a.shape[1] != n:
+            raise ValueError("expected square matrix")
+        if b.shape[0] != n:
+            raise ValueError("shapes of a and b are incompatible")
+        x = np.ascontiguousarray(b).astype(np.float64).reshape((n, -1))
+        forwards = lower != (trans != 0)            # op(T) lower triangular: first row first
+        for step in range(n):
+            i = step if forwards else n - 1 - step
+            pivot = a[i, i]
+            if pivot == 0.0:
+                raise np.linalg.LinAlgError("singular matrix: a diagonal element of the triangle is zero")
+            for c in range(x.shape[1]):
+                total = x[i, c]
+                for j in range(i) if forwards else range(i + 1, n):
+                    total -= (a[j, i] if trans != 0 else a[i, j]) * x[j, c]
+                x[i, c] = total / pivot
+        return x.reshape(b.shape)
+    return substitution
+
+
+@overload(triangle)
+def _triangle(x, lower, k):
+    return lambda x, lower, k: np.tril(x, k) if lower else np.triu(x, k)
+
+
+@overload(sym_lower)
+def _sym_lower(x):
+    return sym_lower
+
+
+@overload(fold_lower)
+def _fold_lower(x):
+    return fold_lower
+
+
+@overload(lower_halved)
+def _lower_halved(x):
+    def loops(x):
+        out = np.zeros(x.shape)
+        for i in range(x.shape[0]):
+            for j in range(i):
+                out[i, j] = x[i, j]
+            out[i, i] = 0.5 * x[i, i]
+        return out
+    return loops
+
+
+@overload(inverse_gaps)
+def _inverse_gaps(w):
+    def loops(w):
+        n = w.shape[0]
+        inverse = np.zeros((n, n))
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    gap = w[j] - w[i]
+                    inverse[i, j] = 1.0 / gap if gap != 0.0 else np.inf
+        return inverse
+    return loops
+
+
+HELPERS.update({f.__name__: f for f in (eigh_vectors, svd_u, svdvals, svd_vt, qr_q, qr_r, slogdet_sign, logabsdet,
+                                         lstsq_solution, lstsq_rank, full_rank, solve_triangular, triangle, sym_lower,
+                                         fold_lower, lower_halved, inverse_gaps)})
+
+
+def lstsq(a, b):
+    """np.linalg.lstsq(a, b, rcond=None), all four results (the user's primal, compiled)."""
+    return np.linalg.lstsq(a, b, rcond=None)
+
+
+@overload(lstsq)
+def _lstsq(a, b):
+    return lambda a, b: np.linalg.lstsq(a, b, np.finfo(np.float64).eps * max(a.shape[0], a.shape[1]))

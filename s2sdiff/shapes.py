@@ -61,7 +61,7 @@ class Shapes:
                 bound[name] = ast.copy_location(ast.parse(default, mode="eval").body, node)
         return bound
 
-    def constant_argument(self, node, what):
+    def constant_integer(self, node, what):
         value = constant_int(node)
         if value is None:
             raise self.error(f"{what} must be a constant integer here", node)
@@ -73,8 +73,8 @@ class Shapes:
 
     def diff(self, args, node):
         """x[1:] - x[:-1] along the axis, n times."""
-        x, axis = self.atom(args["a"]), ir.Const(self.constant_argument(args["axis"], "the axis"))
-        for _ in range(self.constant_argument(args["n"], "n")):
+        x, axis = self.atom(args["a"]), ir.Const(self.constant_integer(args["axis"], "the axis"))
+        for _ in range(self.constant_integer(args["n"], "n")):
             length = self.stored("dim", (x, axis), "op")
             last = self.stored("sub", (length, ir.Const(1)), "op")
             later = self.stored("part", (x, ir.Const(1), length, axis), "runtime")
@@ -86,7 +86,7 @@ class Shapes:
         x = self.atom(args["a"])
         flat = isinstance(args["axis"], ast.Constant) and args["axis"].value is None
         along = self.stored("ravel", (x,), "np") if flat else x
-        axis = ir.Const(0 if flat else self.constant_argument(args["axis"], "the axis"))
+        axis = ir.Const(0 if flat else self.constant_integer(args["axis"], "the axis"))
         length = self.stored("dim", (along, axis), "op")
         shift = self.atom(args["shift"])
         wrapped = ir.Name(self._store(ir.Passive(ast.BinOp(_tree(shift), ast.Mod(), ast.Name(length.id, ast.Load())))))
@@ -102,7 +102,7 @@ class Shapes:
         if not (isinstance(args["axes"], ast.Tuple) and [constant_int(e) for e in args["axes"].elts] == [0, 1]):
             raise self.error("np.rot90 is supported in the axes (0, 1) here", args["axes"])
         self.require(f"{m.id}.ndim == 2", "np.rot90 is supported for matrices here")
-        turns = self.constant_argument(args["k"], "k") % 4
+        turns = self.constant_integer(args["k"], "k") % 4
         if turns == 0:
             return self.prim("copy", (m,), "np", node)
         if turns == 2:
@@ -132,7 +132,7 @@ class Shapes:
         return self.prim("transpose", (x,), "np", node) if order == [1, 0] else self.prim("pos", (x,), "op", node)
 
     def expand_dims(self, args, node):
-        return self.prim("expand", (self.atom(args["a"]), ir.Const(self.constant_argument(args["axis"], "the axis"))),
+        return self.prim("expand", (self.atom(args["a"]), ir.Const(self.constant_integer(args["axis"], "the axis"))),
                          "runtime", node)
 
     def squeeze(self, args, node):
@@ -140,7 +140,7 @@ class Shapes:
         x = self.atom(args["a"])
         if isinstance(args["axis"], ast.Constant) and args["axis"].value is None:
             raise self.error("np.squeeze needs the axis to remove here (axis=...)", node)
-        axis = self.constant_argument(args["axis"], "the axis")
+        axis = self.constant_integer(args["axis"], "the axis")
         self.require(f"{x.id}.shape[{axis}] == 1", "cannot select an axis to squeeze out which has size not "
                                                    "equal to one")
         return self.prim("sum_axis", (x, ir.Const(axis)), "np", node)

@@ -314,8 +314,7 @@ def jacobi_eigen_sum_squares(A):
     return np.sum(np.diag(A) ** 3)
 
 
-@case(mat(4, 2), vec(4, seed=1), tags=("qr-least-squares", "np.linalg.qr"), expect="refused:unpack-opaque-result",
-      oracle="fd")
+@case(mat(4, 2), vec(4, seed=1), tags=("qr-least-squares", "np.linalg.qr"), oracle="fd")
 def qr_least_squares(X, y):
     Q, R = np.linalg.qr(X)
     w = np.linalg.solve(R, Q.T @ y)

@@ -122,12 +122,12 @@ def trace_inner(A, B):
     return np.trace(A @ B.T)
 
 
-@case(mat(4, 3), tags=("pinv",), expect="refused:call:np.linalg.pinv")
+@case(mat(4, 3), tags=("pinv",), oracle="fd")
 def pseudo_inverse(X):
     return np.sum(np.linalg.pinv(X))
 
 
-@case(mat(4, 3), vec(4, seed=1), tags=("lstsq",), expect="refused:index-non-local-array")
+@case(mat(4, 3), vec(4, seed=1), tags=("lstsq",), oracle="fd")
 def lstsq_residual(X, y):
     w = np.linalg.lstsq(X, y, rcond=None)[0]
     return np.sum((X @ w - y) ** 2)
@@ -149,7 +149,7 @@ def largest_eigenvalue(A):
     return np.linalg.eigvalsh(A)[-1]
 
 
-@case(spd(3), tags=("cholesky", "logdet"), expect="refused:call:np.linalg.cholesky")
+@case(spd(3), tags=("cholesky", "logdet"), expect="refused:call:np.diag")
 def cholesky_logdet(A):
     L = np.linalg.cholesky(A)
     return 2.0 * np.sum(np.log(np.diag(L)))
