@@ -398,19 +398,19 @@ def norm_distance(x, y):
 
 # ---- argmax / argmin / argsort as passive indices --------------------------------------
 
-@case(vec(6, seed=72), tags=("argmax", "passive-index"), oracle="fd",
+@case(vec(6, seed=72), tags=("argmax", "passive-index"), oracle="fd", expect="refused:array-index",
       bugs={"hessian": "the refusal of x[np.argmax(x)] names the generated temporary 't1' instead of quoting the line"})
 def argmax_index(x):
     return x[np.argmax(x)] ** 2
 
 
-@case(vec(6, seed=73), tags=("argmin", "passive-index"), oracle="fd",
+@case(vec(6, seed=73), tags=("argmin", "passive-index"), oracle="fd", expect="refused:array-index",
       bugs={"hessian": "the refusal of x[np.argmax(x)] names the generated temporary 't1' instead of quoting the line"})
 def argmin_index(x):
     return np.sin(x[np.argmin(x)])
 
 
-@case(vec(5, seed=74), vec(5, seed=75), tags=("argmax", "passive-index", "other-array"), oracle="fd",
+@case(vec(5, seed=74), vec(5, seed=75), tags=("argmax", "passive-index", "other-array"), oracle="fd", expect="refused:array-index",
       bugs={"hessian": "the refusal of x[np.argmax(x)] names the generated temporary 't1' instead of quoting the line"})
 def argmax_selects_other(x, y):
     return y[np.argmax(x)] * np.sum(x)
