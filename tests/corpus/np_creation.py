@@ -245,7 +245,8 @@ def max_initial(x):
     return np.max(x**3, initial=-10.0)
 
 
-@case(vec(6, away=0.1, seed=40), tags=("where-keyword", "out-keyword", "ufunc"), oracle="fd", expect="refused:call-changes-argument")
+@case(vec(6, away=0.1, seed=40), tags=("where-keyword", "out-keyword", "ufunc"), oracle="fd",
+      expect="refused:call-changes-argument")
 def ufunc_where_out(x):
     out = np.zeros(6)
     np.sqrt(x * x, out=out, where=x > 0)

@@ -152,7 +152,8 @@ def einsum_diagonal(A):
     return np.sum(np.einsum("ii->i", A) ** 3)
 
 
-@case(vec(3, seed=30), mat(3, seed=31), vec(3, seed=32), tags=("einsum", "bilinear", "three-operands"), expect="refused:call:np.einsum")
+@case(vec(3, seed=30), mat(3, seed=31), vec(3, seed=32), tags=("einsum", "bilinear", "three-operands"),
+      expect="refused:call:np.einsum")
 def einsum_bilinear(x, A, y):
     return np.einsum("i,ij,j->", x, A, y)
 
@@ -174,7 +175,8 @@ def tensordot_full(A, B):
     return np.sum(np.tensordot(A, B, axes=2)) ** 2
 
 
-@case(mat(2, 3, seed=38), mat(4, 3, seed=39), tags=("tensordot", "axes-lists", "array-output"), expect="refused:keyword:np.tensordot")
+@case(mat(2, 3, seed=38), mat(4, 3, seed=39), tags=("tensordot", "axes-lists", "array-output"),
+      expect="refused:keyword:np.tensordot")
 def tensordot_axes_lists(A, B):
     return np.tensordot(A, B, axes=([1], [1]))
 
@@ -220,12 +222,14 @@ def add_outer(x, y):
     return np.sum(np.exp(np.add.outer(x, y)))
 
 
-@case(vec(3, seed=56), vec(2, seed=57), tags=("multiply.outer", "ufunc-method", "array-output"), expect="refused:call:np.multiply.outer")
+@case(vec(3, seed=56), vec(2, seed=57), tags=("multiply.outer", "ufunc-method", "array-output"),
+      expect="refused:call:np.multiply.outer")
 def multiply_outer(x, y):
     return np.multiply.outer(x, y)
 
 
-@case(vec(3, seed=58), vec(3, seed=59), tags=("subtract.outer", "ufunc-method", "pairwise"), expect="refused:call:np.subtract.outer")
+@case(vec(3, seed=58), vec(3, seed=59), tags=("subtract.outer", "ufunc-method", "pairwise"),
+      expect="refused:call:np.subtract.outer")
 def subtract_outer_distances(x, y):
     return np.sum(np.subtract.outer(x, y) ** 2)
 

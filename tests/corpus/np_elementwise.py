@@ -269,7 +269,8 @@ def float_power_sum(x):
     return np.sum(np.float_power(x, 1.5))
 
 
-@case(positive(3, seed=10), positive(3, seed=11), tags=("float_power", "array-exponent"), expect="refused:call:np.float_power")
+@case(positive(3, seed=10), positive(3, seed=11), tags=("float_power", "array-exponent"),
+      expect="refused:call:np.float_power")
 def float_power_arrays(x, y):
     return np.sum(np.float_power(x, y))
 
@@ -398,7 +399,8 @@ def nan_to_num_sum(x):
     return np.sum(np.nan_to_num(x) ** 2)
 
 
-@case(mat(2, 3, seed=68), tags=("nan_to_num", "keyword", "array-output"), oracle="fd", expect="refused:keyword:np.nan_to_num")
+@case(mat(2, 3, seed=68), tags=("nan_to_num", "keyword", "array-output"), oracle="fd",
+      expect="refused:keyword:np.nan_to_num")
 def nan_to_num_keyword(X):
     return np.nan_to_num(X, nan=0.0) * X
 
@@ -408,7 +410,8 @@ def clip_positional(x):
     return np.sum(np.clip(x, -0.45, 0.45) ** 2)
 
 
-@case(vec(6, -0.9, 0.9, seed=70), tags=("clip", "keyword-bounds"), oracle="fd", expect="refused:other: np.clip takes (x, lo, hi) here")
+@case(vec(6, -0.9, 0.9, seed=70), tags=("clip", "keyword-bounds"), oracle="fd",
+      expect="refused:other: np.clip takes (x, lo, hi) here")
 def clip_keywords(x):
     return np.sum(np.clip(x, a_min=-0.45, a_max=0.45) * x)
 

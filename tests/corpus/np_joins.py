@@ -37,7 +37,8 @@ def concatenate_columns(A, B):
     return np.sum(M**2 * np.arange(5.0))
 
 
-@case(mat(2, 2, seed=9), mat(2, 2, seed=10), tags=("concatenate", "negative-axis", "array-output"), expect="refused:keyword:np.concatenate")
+@case(mat(2, 2, seed=9), mat(2, 2, seed=10), tags=("concatenate", "negative-axis", "array-output"),
+      expect="refused:keyword:np.concatenate")
 def concatenate_negative_axis(A, B):
     return np.concatenate((A, 2.0 * B), axis=-1)
 
@@ -127,7 +128,8 @@ def column_stack_design(x):
     return np.linalg.det(X)
 
 
-@case(mat(3, 2, seed=36), vec(3, seed=37), tags=("column_stack", "matrix-and-vector", "array-output"), expect="refused:list")
+@case(mat(3, 2, seed=36), vec(3, seed=37), tags=("column_stack", "matrix-and-vector", "array-output"),
+      expect="refused:list")
 def column_stack_matrix_vector(A, b):
     return np.column_stack([A, b])
 
@@ -222,7 +224,8 @@ def vsplit_matrix(X):
 
 # ---- joins built by hand and mixtures --------------------------------------------------
 
-@case(vec(3, seed=58), vec(3, seed=59), tags=("concatenate", "split", "round-trip"), expect="refused:unpack-opaque-result")
+@case(vec(3, seed=58), vec(3, seed=59), tags=("concatenate", "split", "round-trip"),
+      expect="refused:unpack-opaque-result")
 def concatenate_then_split(x, y):
     z = np.concatenate((x, y))
     a, b = np.split(z, 2)
@@ -253,7 +256,8 @@ def nested_joins(x, y):
     return np.sum(M * np.arange(12.0).reshape(2, 6))
 
 
-@case(vec(4, seed=66), tags=("concatenate", "slices", "rotation-by-hand", "array-output"), expect="refused:call:np.concatenate")
+@case(vec(4, seed=66), tags=("concatenate", "slices", "rotation-by-hand", "array-output"),
+      expect="refused:call:np.concatenate")
 def rotate_by_concatenate(x):
     return np.concatenate((x[1:], x[:1]))
 
@@ -275,7 +279,8 @@ def concatenate_three_list(x, y):
     return np.sum(np.concatenate([x, y, x[:1]]) ** 2 * np.arange(6.0))
 
 
-@case(vec(3, seed=72), vec(3, seed=73), tags=("stack", "trailing-reduction", "array-output"), expect="refused:call:np.stack")
+@case(vec(3, seed=72), vec(3, seed=73), tags=("stack", "trailing-reduction", "array-output"),
+      expect="refused:call:np.stack")
 def stack_then_sum(x, y):
     return np.sum(np.stack((x, y, x * y)), axis=0)
 
@@ -286,7 +291,8 @@ def column_stack_gram(x):
     return np.linalg.det(M.T @ M)
 
 
-@case(mat(2, 2, seed=75), vec(3, seed=76), tags=("concatenate", "ravel", "flatten-and-join"), expect="refused:call:np.concatenate")
+@case(mat(2, 2, seed=75), vec(3, seed=76), tags=("concatenate", "ravel", "flatten-and-join"),
+      expect="refused:call:np.concatenate")
 def concatenate_flattened(A, b):
     z = np.concatenate((A.ravel(), b))
     return np.sum(z**2 * np.arange(7.0))

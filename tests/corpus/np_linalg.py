@@ -73,7 +73,8 @@ def slogdet_indexed(A):
     return np.linalg.slogdet(A)[1]
 
 
-@case(diag_dominant(3, seed=10), tags=("slogdet", "tuple-unpack", "exp"), oracle="fd", expect="refused:unpack-opaque-result")
+@case(diag_dominant(3, seed=10), tags=("slogdet", "tuple-unpack", "exp"), oracle="fd",
+      expect="refused:unpack-opaque-result")
 def slogdet_product(A):
     sign, logabs = np.linalg.slogdet(A)
     return sign * np.exp(logabs)
@@ -115,38 +116,44 @@ def cholesky_sum(A):
     return np.sum(L * np.arange(9.0).reshape(3, 3))
 
 
-@case(spd(3, seed=20), tags=("cholesky", "logdet", "symmetrized"), oracle="fd", expect="refused:call:np.linalg.cholesky")
+@case(spd(3, seed=20), tags=("cholesky", "logdet", "symmetrized"), oracle="fd",
+      expect="refused:call:np.linalg.cholesky")
 def cholesky_logdet(A):
     L = np.linalg.cholesky(0.5 * (A + A.T))
     return 2.0 * np.sum(np.log(np.diag(L)))
 
 
-@case(spd(3, seed=21), tags=("cholesky", "symmetrized", "array-output"), oracle="fd", expect="refused:call:np.linalg.cholesky")
+@case(spd(3, seed=21), tags=("cholesky", "symmetrized", "array-output"), oracle="fd",
+      expect="refused:call:np.linalg.cholesky")
 def cholesky_factor(A):
     return np.linalg.cholesky(0.5 * (A + A.T))
 
 
 # ---- eigh / eigvalsh -------------------------------------------------------------------
 
-@case(separated_symmetric(3), tags=("eigh", "eigenvalues", "tuple-unpack"), oracle="fd", expect="refused:unpack-opaque-result")
+@case(separated_symmetric(3), tags=("eigh", "eigenvalues", "tuple-unpack"), oracle="fd",
+      expect="refused:unpack-opaque-result")
 def eigh_eigenvalues(A):
     w, V = np.linalg.eigh(0.5 * (A + A.T))
     return np.sum(w * np.arange(1.0, 4.0))
 
 
-@case(separated_symmetric(3, seed=1), tags=("eigh", "eigenvectors", "sign-invariant"), oracle="fd", expect="refused:unpack-opaque-result")
+@case(separated_symmetric(3, seed=1), tags=("eigh", "eigenvectors", "sign-invariant"), oracle="fd",
+      expect="refused:unpack-opaque-result")
 def eigh_eigenvector_squares(A):
     w, V = np.linalg.eigh(0.5 * (A + A.T))
     return np.sum(V**2 * np.arange(9.0).reshape(3, 3))
 
 
-@case(separated_symmetric(4, seed=2), tags=("eigh", "largest-eigenvalue", "index"), oracle="fd", expect="refused:unpack-opaque-result")
+@case(separated_symmetric(4, seed=2), tags=("eigh", "largest-eigenvalue", "index"), oracle="fd",
+      expect="refused:unpack-opaque-result")
 def eigh_largest(A):
     w, V = np.linalg.eigh(0.5 * (A + A.T))
     return w[-1]
 
 
-@case(separated_symmetric(3, seed=3), tags=("eigh", "projector", "sign-invariant"), oracle="fd", expect="refused:unpack-opaque-result")
+@case(separated_symmetric(3, seed=3), tags=("eigh", "projector", "sign-invariant"), oracle="fd",
+      expect="refused:unpack-opaque-result")
 def eigh_top_projector(A):
     w, V = np.linalg.eigh(0.5 * (A + A.T))
     v = V[:, 2]
@@ -158,43 +165,50 @@ def eigvalsh_sum_squares(A):
     return np.sum(np.linalg.eigvalsh(0.5 * (A + A.T)) ** 2)
 
 
-@case(separated_symmetric(4, seed=5), tags=("eigvalsh", "array-output"), oracle="fd", expect="refused:call:np.linalg.eigvalsh")
+@case(separated_symmetric(4, seed=5), tags=("eigvalsh", "array-output"), oracle="fd",
+      expect="refused:call:np.linalg.eigvalsh")
 def eigvalsh_values(A):
     return np.linalg.eigvalsh(0.5 * (A + A.T))
 
 
-@case(separated_symmetric(3, seed=6), tags=("eigvalsh", "log-det-by-eigenvalues"), oracle="fd", expect="refused:call:np.linalg.eigvalsh")
+@case(separated_symmetric(3, seed=6), tags=("eigvalsh", "log-det-by-eigenvalues"), oracle="fd",
+      expect="refused:call:np.linalg.eigvalsh")
 def eigvalsh_logdet(A):
     return np.sum(np.log(np.linalg.eigvalsh(0.5 * (A + A.T))))
 
 
 # ---- svd -------------------------------------------------------------------------------
 
-@case(separated_singular(3, 3), tags=("svd", "singular-values-only"), oracle="fd", expect="refused:keyword:np.linalg.svd")
+@case(separated_singular(3, 3), tags=("svd", "singular-values-only"), oracle="fd",
+      expect="refused:keyword:np.linalg.svd")
 def svd_values_only(A):
     s = np.linalg.svd(A, compute_uv=False)
     return np.sum(s * np.arange(1.0, 4.0))
 
 
-@case(separated_singular(4, 3, seed=2), tags=("svd", "thin", "tuple-unpack"), oracle="fd", expect="refused:keyword:np.linalg.svd")
+@case(separated_singular(4, 3, seed=2), tags=("svd", "thin", "tuple-unpack"), oracle="fd",
+      expect="refused:keyword:np.linalg.svd")
 def svd_thin_singular_values(A):
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
     return np.sum(s**2) + s[0]
 
 
-@case(separated_singular(3, 3, seed=4), tags=("svd", "sign-invariant", "vectors"), oracle="fd", expect="refused:keyword:np.linalg.svd")
+@case(separated_singular(3, 3, seed=4), tags=("svd", "sign-invariant", "vectors"), oracle="fd",
+      expect="refused:keyword:np.linalg.svd")
 def svd_vector_squares(A):
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
     return np.sum(U**2 * np.arange(9.0).reshape(3, 3)) + np.sum(Vt[0] ** 2 * np.arange(3.0))
 
 
-@case(separated_singular(3, 4, seed=6), tags=("svd", "rank-one-term", "sign-invariant"), oracle="fd", expect="refused:keyword:np.linalg.svd")
+@case(separated_singular(3, 4, seed=6), tags=("svd", "rank-one-term", "sign-invariant"), oracle="fd",
+      expect="refused:keyword:np.linalg.svd")
 def svd_rank_one(A):
     U, s, Vt = np.linalg.svd(A, full_matrices=False)
     return np.sum(s[0] * np.outer(U[:, 0], Vt[0]) * np.arange(12.0).reshape(3, 4))
 
 
-@case(separated_singular(3, 2, seed=8), tags=("svd", "singular-values-only", "array-output"), oracle="fd", expect="refused:keyword:np.linalg.svd")
+@case(separated_singular(3, 2, seed=8), tags=("svd", "singular-values-only", "array-output"), oracle="fd",
+      expect="refused:keyword:np.linalg.svd")
 def svd_values_array(A):
     return np.linalg.svd(A, compute_uv=False)
 
@@ -227,17 +241,20 @@ def pinv_tall(A):
     return np.sum(np.linalg.pinv(A) ** 2)
 
 
-@case(separated_singular(2, 3, seed=12), tags=("pinv", "wide", "array-output"), oracle="fd", expect="refused:call:np.linalg.pinv")
+@case(separated_singular(2, 3, seed=12), tags=("pinv", "wide", "array-output"), oracle="fd",
+      expect="refused:call:np.linalg.pinv")
 def pinv_wide(A):
     return np.linalg.pinv(A)
 
 
-@case(separated_singular(4, 2, seed=14), vec(4, seed=15), tags=("lstsq", "index-result"), oracle="fd", expect="refused:index-non-local-array")
+@case(separated_singular(4, 2, seed=14), vec(4, seed=15), tags=("lstsq", "index-result"), oracle="fd",
+      expect="refused:index-non-local-array")
 def lstsq_solution(A, b):
     return np.sum(np.linalg.lstsq(A, b, rcond=None)[0] ** 2)
 
 
-@case(separated_singular(5, 3, seed=16), vec(5, seed=17), tags=("lstsq", "tuple-unpack", "residual"), oracle="fd", expect="refused:keyword:np.linalg.lstsq")
+@case(separated_singular(5, 3, seed=16), vec(5, seed=17), tags=("lstsq", "tuple-unpack", "residual"), oracle="fd",
+      expect="refused:keyword:np.linalg.lstsq")
 def lstsq_residual_by_hand(A, b):
     x, res, rank, sv = np.linalg.lstsq(A, b, rcond=None)
     r = A @ x - b
@@ -246,7 +263,8 @@ def lstsq_residual_by_hand(A, b):
 
 # ---- norms of matrices -----------------------------------------------------------------
 
-@case(separated_singular(3, 3, seed=18), tags=("norm", "spectral", "ord2"), oracle="fd", expect="refused:arity:np.linalg.norm")
+@case(separated_singular(3, 3, seed=18), tags=("norm", "spectral", "ord2"), oracle="fd",
+      expect="refused:arity:np.linalg.norm")
 def norm_spectral(A):
     return np.linalg.norm(A, 2)
 

@@ -64,7 +64,8 @@ def sum_method_keepdims(X):
     return np.sum(X * s)
 
 
-@case(mat(2, 3, seed=10), tags=("sum", "keepdims", "whole-array"), expect="refused:other: keepdims=True needs an axis here")
+@case(mat(2, 3, seed=10), tags=("sum", "keepdims", "whole-array"),
+      expect="refused:other: keepdims=True needs an axis here")
 def sum_keepdims_whole(X):
     return np.sum(X / np.sum(X**2, keepdims=True))
 
@@ -386,7 +387,8 @@ def norm_matrix_ord1(X):
     return np.linalg.norm(X, 1)
 
 
-@case(mat(3, 3, away=0.1, seed=69), tags=("norm", "matrix", "ord-inf"), oracle="fd", expect="refused:arity:np.linalg.norm")
+@case(mat(3, 3, away=0.1, seed=69), tags=("norm", "matrix", "ord-inf"), oracle="fd",
+      expect="refused:arity:np.linalg.norm")
 def norm_matrix_inf(X):
     return np.linalg.norm(X, np.inf)
 
@@ -410,7 +412,8 @@ def argmin_index(x):
     return np.sin(x[np.argmin(x)])
 
 
-@case(vec(5, seed=74), vec(5, seed=75), tags=("argmax", "passive-index", "other-array"), oracle="fd", expect="refused:array-index",
+@case(vec(5, seed=74), vec(5, seed=75), tags=("argmax", "passive-index", "other-array"), oracle="fd",
+      expect="refused:array-index",
       bugs={"hessian": "the refusal of x[np.argmax(x)] names the generated temporary 't1' instead of quoting the line"})
 def argmax_selects_other(x, y):
     return y[np.argmax(x)] * np.sum(x)
@@ -433,7 +436,8 @@ def argsort_reorder(x):
     return np.sum(x[np.argsort(x)] * np.arange(1.0, 6.0))
 
 
-@case(vec(5, seed=79), vec(5, seed=80), tags=("argsort", "array-index", "other-array"), oracle="fd", expect="refused:array-index")
+@case(vec(5, seed=79), vec(5, seed=80), tags=("argsort", "array-index", "other-array"), oracle="fd",
+      expect="refused:array-index")
 def argsort_other(x, y):
     order = np.argsort(x)
     return np.sum(y[order] * np.arange(5.0))
