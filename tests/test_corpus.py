@@ -58,5 +58,5 @@ def test_compiled(case, point):
 
 
 def test_corpus_size():
-    assert len(CASES) >= 300
+    assert len(CASES) >= 800
     assert len({case.name for case in CASES}) == len(CASES)
