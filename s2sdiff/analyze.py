@@ -239,6 +239,12 @@ def _rank(expr, ndims, shapes):
         return ranks[1]
     if op == "expand":
         return None if ranks[0] is None else ranks[0] + 1
+    if op in ("atleast_1d", "atleast_2d", "as_column"):
+        return None if ranks[0] is None else max(ranks[0], 1 if op == "atleast_1d" else 2)
+    if op == "diag":                     # a vector's diagonal matrix, a matrix's diagonal
+        return None if ranks[0] not in (1, 2) else 3 - ranks[0]
+    if op == "broadcast_to":
+        return shapes.get(args[1].id) if isinstance(args[1], ir.Name) else 1
     if op in ("sum_axis", "amax_axis", "amin_axis"):
         return None if ranks[0] is None else ranks[0] - 1
     if op == "matmul":

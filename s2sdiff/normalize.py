@@ -30,7 +30,8 @@ from .joins import Joins
 from .parse import ParsedFunction, parse_function, python_function
 from .reductions import Reductions, constant_int
 from .rules import NUMBA_LACKS, RULES, makes_new_array, primitive_of
-from .shapes import SHAPE_FUNCTIONS, Shapes, outer_ufunc
+from .products import PRODUCT_FUNCTIONS, Products, outer_ufunc
+from .shapes import SHAPE_FUNCTIONS, Shapes
 from .simplify import simplify
 
 _UNSUPPORTED_STATEMENTS = {
@@ -296,6 +297,10 @@ class _Respell(ast.NodeTransformer):
         return node
 
 
+def _is_ellipsis(node) -> bool:
+    return isinstance(node, ast.Constant) and node.value is Ellipsis
+
+
 def _axes_positional(node):
     """np.transpose(x, axes=(1, 0)) as np.transpose(x, (1, 0))."""
     keywords = [k for k in node.keywords if k.arg != "axes"]
@@ -311,7 +316,7 @@ def _dotted_value(dotted):
     return getattr({"math": math, "np": np}[module], attr, None)
 
 
-class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, LinalgCalls):
+class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, LinalgCalls):
     """Lowering of a user function: resolves names and calls through its scope."""
 
     def __init__(self, parsed: ParsedFunction):
@@ -462,7 +467,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, LinalgCalls)
                 raise self.error("x.shape[k] needs a constant k", index)
             return self.prim("dim", (self.atom(base.value), ir.Const(axis)), "op", node)
         if isinstance(base, ast.Name) and base.id in self.parsed.local_names:
-            return ir.Item(ir.Name(base.id), tuple(self.index(e) for e in elements))
+            return self.item(ir.Name(base.id), elements, node)
         component = self.tuple_component(base, constant_int(index))        # np.linalg.slogdet(A)[1]
         if component is not None:
             return component
@@ -474,8 +479,14 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, LinalgCalls)
         if not isinstance(base, (ast.Name, ast.Attribute)) or isinstance(base, ast.Attribute) and base.attr == "T":
             value = self.atom(base)         # np.eye(n)[0], (A @ x)[i], X.T[1]: the value, then its elements
             if isinstance(value, ir.Name):
-                return ir.Item(value, tuple(self.index(e) for e in elements))
+                return self.item(value, elements, node)
         raise self.error("only indexing of a local array (x[i], x[i, j]) is supported", node)
+
+    def item(self, array: ir.Name, elements, node):
+        """array[elements]; an index with `...` as slices and picks along the last axes."""
+        if any(_is_ellipsis(e) for e in elements):
+            return self.through_ellipsis(array, elements, node)
+        return ir.Item(array, tuple(self.index(e) for e in elements))
 
     def condition(self, node):
         """Code kept as written (tests, passive values), its free names bound, and what numba
@@ -515,6 +526,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, LinalgCalls)
             return self.join(func, node)
         if func in SHAPE_FUNCTIONS:
             return self.reshaped(func, node)
+        if func in PRODUCT_FUNCTIONS:
+            return self.lower_product(func, node)
         if func is np.transpose and (len(node.args) > 1 or node.keywords):
             return self.transposed(_axes_positional(node))
         if outer_ufunc(func):
@@ -692,7 +705,9 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, LinalgCalls)
 
     def shape_atom(self, node) -> ir.Atom:
         """An argument that may be a shape tuple, like (n, m) in np.zeros((n, m)): never differentiated."""
-        return ir.Name(self._store(self.passive(node))) if isinstance(node, ast.Tuple) else self.atom(node)
+        shaped = isinstance(node, ast.Tuple) or isinstance(node, (ast.BinOp, ast.Attribute)) and any(
+            isinstance(n, ast.Tuple) or isinstance(n, ast.Attribute) and n.attr == "shape" for n in ast.walk(node))
+        return ir.Name(self._store(self.passive(node))) if shaped else self.atom(node)
 
     def opaque_call(self, func, node):
         if node.keywords:       # kept as written: refused where a differentiated value flows through it
@@ -780,6 +795,10 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, LinalgCalls)
             raise self.error("only elements of a local array can be assigned (y[i] = ...)", target)
         index = target.slice
         elements = index.elts if isinstance(index, ast.Tuple) else [index]
+        if elements and _is_ellipsis(elements[0]) and len(elements) == 1:     # y[...] = v: every element
+            elements = [ast.copy_location(ast.Slice(), index)]
+        elif any(_is_ellipsis(e) for e in elements):
+            raise self.error("assigning through `...` is supported only as y[...] = ...", target)
         self.written[target.value.id] = target
         return target.value.id, tuple(self.index(e) for e in elements)
 

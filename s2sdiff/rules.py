@@ -256,7 +256,7 @@ _rule("amin_axis",   ("x", "axis"), "runtime.amin_along",
       result="array")
 # np.average's 1-D weights of one axis of x, shaped to broadcast along that axis
 _rule("weights_along", ("w", "x", "axis"), "runtime.weights_along", "weights_along(dw, x, axis)",
-      "reshape_like(bz, w)", None, None, result="array")
+      "reshape_like(bz, w)", None, None, result="array", rank="x")
 _rule("expand",      ("x", "axis"), "runtime.expand", "expand(dx, axis)",  "sum_axis(bz, axis)", None,
       result="array")
 unary("copy",        "np.copy",              "copy(dx)",                   "bz", result="array")
@@ -278,29 +278,32 @@ _rule("reshape_like", ("x", "like"), "runtime.reshape_like", "reshape_like(dx, l
 # join's adjoint it came from (`part`), and a slice's adjoint is that slice put back into
 # zeros (`put`): the two are adjoint to each other, so joins have derivatives of any order.
 _rule("concat",      ("x", "y", "axis"), "runtime.concat", "concat(densify(dx, x), densify(dy, y), axis)",
-      "part(bz, 0, dim(x, axis), axis)", "part(bz, dim(x, axis), dim(z, axis), axis)", None, result="array")
+      "part(bz, 0, dim(x, axis), axis)", "part(bz, dim(x, axis), dim(z, axis), axis)", None, result="array", rank="x")
 _rule("part",        ("x", "start", "stop", "axis"), "runtime.part", "part(dx, start, stop, axis)",
-      "put(bz, x, start, axis)", None, None, None, result="array")
+      "put(bz, x, start, axis)", None, None, None, result="array", rank="x")
 _rule("put",         ("x", "like", "start", "axis"), "runtime.put", "put(dx, like, start, axis)",
-      "part(bz, start, start + dim(x, axis), axis)", None, None, None, result="array")
+      "part(bz, start, start + dim(x, axis), axis)", None, None, None, result="array", rank="like")
+# the axes in another order (np.transpose(x, axes)): the adjoint goes back by the inverse order
+_rule("permute",     ("x", "axes", "inverse"), "runtime.permute", "permute(dx, axes, inverse)",
+      "permute(bz, inverse, axes)", None, None, result="array", rank="x")
 unary("atleast_1d",  "runtime.atleast_1d np.atleast_1d!", "atleast_1d(dx)", "reshape_like(bz, x)", result="array")
 unary("atleast_2d",  "runtime.atleast_2d np.atleast_2d!", "atleast_2d(dx)", "reshape_like(bz, x)", result="array")
 unary("as_column",   "runtime.as_column",    "as_column(dx)",              "reshape_like(bz, x)", result="array")
 # sorted along the last axis: each element's derivative goes where argsort puts it
 unary("sort",        "np.sort",              "take_along(dx, order_of(x))", "put_along(bz, order_of(x))",
-      result="array")
+      result="array", rank="x")
 _rule("take_along",  ("x", "order"), "runtime.take_along", "take_along(dx, order)", "put_along(bz, order)", None,
-      result="array")
+      result="array", rank="x")
 _rule("put_along",   ("x", "order"), "runtime.put_along", "put_along(dx, order)", "take_along(bz, order)", None,
-      result="array")
+      result="array", rank="x")
 # diagonals: np.diag makes a matrix of a vector and takes the diagonal of a matrix, and the
 # adjoint of each is the other; diag_adjoint(g, x, k) is g in x's shape that way
 _rule("diag",        ("x", "k"), "np.diag",  "diag(dx, k)",                "diag_adjoint(bz, x, k)", None,
       result="array", defaults={"k": 0})
 _rule("diag_adjoint", ("g", "x", "k"), "runtime.diag_adjoint", "diag_adjoint(dg, x, k)", "diag_adjoint(bz, g, k)",
-      None, None, result="array")
-_rule("tril",        ("x", "k"), "np.tril",  "tril(dx, k)",                "tril(bz, k)", None, result="array", defaults={"k": 0})
-_rule("triu",        ("x", "k"), "np.triu",  "triu(dx, k)",                "triu(bz, k)", None, result="array", defaults={"k": 0})
+      None, None, result="array", rank="x")
+_rule("tril",        ("x", "k"), "np.tril",  "tril(dx, k)",                "tril(bz, k)", None, result="array", rank="x", defaults={"k": 0})
+_rule("triu",        ("x", "k"), "np.triu",  "triu(dx, k)",                "triu(bz, k)", None, result="array", rank="x", defaults={"k": 0})
 _rule("broadcast_to", ("x", "shape"), "np.broadcast_to", "broadcast_to(dx, shape)", "adjoint_like(bz, x)", None,
       result="array")
 binary("matmul",     "@ np.dot np.matmul",   "dx @ y + x @ dy",
@@ -343,8 +346,8 @@ constant("isfinite", "np.isfinite math.isfinite")
 constant("len",    "len", result="number")
 constant("argmax", "np.argmax", result="number")        # of the whole array; along an axis kept as written
 constant("argmin", "np.argmin", result="number")
-constant("argsort", "np.argsort", result="array")
-constant("order_of", "runtime.order_of", result="array")    # argsort along the last axis, of matrices too
+_rule("argsort", ("x",), "np.argsort", None, result="array", rank="x")
+_rule("order_of", ("x",), "runtime.order_of", None, result="array", rank="x")    # argsort along the last axis, of matrices too
 constant("dim",    "", arity=2, result="number")        # x.shape[k]
 constant("size",   "", result="number")                 # x.size
 constant("eye",    "np.eye np.identity", result="array")
@@ -488,7 +491,7 @@ CHEAP = frozenset({"add", "sub", "mul", "square", "neg", "pos", "float", "select
 # Results that may share their first argument's memory (NumPy returns views): a write
 # into one is a write into the other.
 VIEWS = frozenset({"transpose", "reshape", "ravel", "flip", "flipud", "fliplr", "atleast_1d", "atleast_2d", "as_column",
-                   "weights_along", "broadcast_to"})
+                   "weights_along", "broadcast_to", "diag", "permute"})
 
 
 def makes_new_array(op: str) -> bool:

@@ -119,6 +119,13 @@ def expect_ndim(value, ndim, name, line, filename):
         raise UnsupportedError(_rank_guessed(ndim, name, line, filename))
 
 
+def check_supported(condition, message, line, filename):
+    """Refuse, naming the user's line, a call whose lowering holds only for the shapes
+    `condition` tests (np.kron of vectors, …): the shapes are known when the code runs."""
+    if not condition:
+        raise UnsupportedError(f"{message}\n{source_excerpt(filename, at_line(line))}")
+
+
 def _rank_guessed(ndim, name, line, filename):
     named = f"'{name}'" if name else "an array"
     if ndim == 0:
@@ -208,6 +215,11 @@ def put(x, like, start, axis):
     return out
 
 
+def permute(x, axes, inverse):
+    """np.transpose(x, axes); `inverse`, the order back, is for the rule's adjoint."""
+    return np.transpose(x, axes)
+
+
 def atleast_1d(x):
     """np.atleast_1d, of numbers too (numba's takes arrays only)."""
     return np.atleast_1d(x)
@@ -253,7 +265,7 @@ def diag_adjoint(g, x, k):
     """g in x's shape through np.diag's k-th diagonal: the diagonal of a matrix g for a
     vector x, and for a matrix x (square or not) zeros with g on that diagonal."""
     if x.ndim == 1:
-        return np.diag(g, k)
+        return np.diag(g, k).copy()         # NumPy's diagonal of a matrix is a view of it
     out = np.zeros(x.shape)
     rows = np.arange(g.shape[0]) + max(-k, 0)
     out[rows, rows + k] = g
@@ -446,6 +458,18 @@ def _expect_ndim(value, ndim, name, line, filename):
             raise UnsupportedError(message)
         return refuse
     return lambda value, ndim, name, line, filename: None
+
+
+@overload(check_supported)
+def _check_supported(condition, message, line, filename):
+    if not all(isinstance(t, types.Literal) for t in (message, line, filename)):
+        return None             # numba asks again with the constants' values
+    text = f"{message.literal_value}\n{source_excerpt(filename.literal_value, at_line(line.literal_value))}"
+
+    def check(condition, message, line, filename):
+        if not condition:
+            raise UnsupportedError(text)
+    return check
 
 
 @overload(scalar_output)
@@ -719,6 +743,11 @@ def _diag_adjoint(g, x, k):
     return embed
 
 
+@overload(permute)
+def _permute(x, axes, inverse):
+    return lambda x, axes, inverse: np.transpose(x, axes)
+
+
 @overload(atleast_1d)
 def _atleast_1d(x):
     return (lambda x: x) if isinstance(x, types.Array) and x.ndim >= 1 else (lambda x: np.full(1, x))
@@ -930,8 +959,8 @@ def _store_columns(J, start, d):
 HELPERS = {f.__name__: f for f in (new_tape, reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
                                     sech2, sinc_derivative, heaviside, concat, part, put, atleast_1d, atleast_2d,
                                     as_column, weights_along, take_along, put_along, diag_adjoint,
-                                    order_of,
-                                    scalar_output, float_elements, expect_ndim,
+                                    order_of, permute,
+                                    scalar_output, float_elements, expect_ndim, check_supported,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, outer, shape_of, size_of, store_column,
                                     store_row, seed_view, shaped_partial, in_direction,

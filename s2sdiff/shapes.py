@@ -1,13 +1,12 @@
 """Front end, shape and order: np.diff, np.roll, np.rot90, np.swapaxes/np.moveaxis and
 x.transpose(axes) of matrices, np.expand_dims, np.squeeze along an axis, np.diagonal and
-np.trace with an offset, np.inner, np.cross and np.kron of vectors, and the outer
-products of ufuncs (np.add.outer, …) — each lowered to the rule table's slices
-(`part`), joins (`concat`), flips, transposes and diagonals, so that their derivatives
-are the table's, to any order.
+np.trace with an offset, and indexing through `...` — each lowered to the rule table's
+slices (`part`), joins (`concat`), flips, transposes and diagonals, so that their
+derivatives are the table's, to any order.
 
 Where NumPy's meaning depends on the number of dimensions, which is known only when the
-code runs, the lowering states the one it supports as a check that runs first (an
-`assert` in the generated code), never a silent other meaning.
+code runs, the lowering states the one it supports as a check that runs first
+(`runtime.check_supported`, a refusal naming the line), never a silent other meaning.
 
 Mixed into normalize's lowering of user code: it uses that class's `atom`, `prim`,
 `stored`, `_store`, `keyword_error` and `error`.
@@ -18,28 +17,15 @@ import ast
 
 import numpy as np
 
-from . import ir
+from . import ir, runtime
 from .reductions import constant_int
-
-_OUTER = {np.add: "add", np.subtract: "sub", np.multiply: "mul", np.divide: "truediv", np.true_divide: "truediv",
-          np.maximum: "maximum", np.minimum: "minimum", np.power: "pow"}
-
-
-def outer_ufunc(func):
-    """The op of `np.add.outer` and the like, or None."""
-    owner = getattr(func, "__self__", None)
-    if getattr(func, "__name__", None) == "outer" and isinstance(owner, np.ufunc):
-        return _OUTER.get(owner)
-    return None
-
 
 class Shapes:
     def reshaped(self, func, node):
         """The shape and order functions of this module (`func` is the NumPy function)."""
         lower = {np.diff: self.diff, np.roll: self.roll, np.rot90: self.rot90, np.swapaxes: self.swapped,
                  np.moveaxis: self.swapped, np.expand_dims: self.expand_dims, np.squeeze: self.squeeze,
-                 np.diagonal: self.diagonal, np.trace: self.trace, np.inner: self.inner, np.cross: self.cross,
-                 np.kron: self.kron}[func]
+                 np.diagonal: self.diagonal, np.trace: self.trace}[func]
         return lower(self.arguments(node, _SIGNATURES[func]), node)
 
     def arguments(self, node, signature):
@@ -68,8 +54,50 @@ class Shapes:
         return value
 
     def require(self, test: str, message: str):
-        """A check that runs before the lowering's arithmetic, as NumPy's own would."""
-        self.emit(ir.Verbatim(ast.parse(f"assert {test}, {message!r}").body[0], self.line))
+        """A check that runs before the lowering's arithmetic: the shapes it holds for, known
+        when the code runs, or a refusal naming the line."""
+        self.namespace["check_supported"] = runtime.check_supported
+        call = f"check_supported({test}, {message!r}, {self.line}, {self.parsed.filename!r})"
+        self.emit(ir.Verbatim(ast.parse(call).body[0], self.line))
+
+    def through_ellipsis(self, x, elements, node):
+        """x[a, ..., b, c]: x[a] (the axes `...` stands for follow implicitly), then b and c
+        along the last axes from the right — a number picks one entry along its axis
+        (a one-entry slice, then the sum along that axis drops it), a slice keeps its axis."""
+        split = next(k for k, e in enumerate(elements) if isinstance(e, ast.Constant) and e.value is Ellipsis)
+        leading, trailing = elements[:split], elements[split + 1:]
+        if any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in trailing):
+            raise self.error("an index can have only one `...`", node)
+        if leading:
+            x = ir.Name(self._store(ir.Item(x, tuple(self.index(e) for e in leading))))
+        elif not trailing:
+            return ir.Item(x, (ir.Slice(None, None, None),))       # x[...]: all of it
+        axis = -1
+        for element in reversed(trailing):
+            if isinstance(element, ast.Slice):
+                if element.step is not None:
+                    raise self.error("a slice with a step after `...` is not supported", element)
+                length = self.stored("dim", (x, ir.Const(axis)), "op")
+                start = ir.Const(0) if element.lower is None else self.bounded(self.atom(element.lower), length)
+                stop = length if element.upper is None else self.bounded(self.atom(element.upper), length)
+                x = self.stored("part", (x, start, stop, ir.Const(axis)), "runtime")
+                axis -= 1
+                continue
+            k = constant_int(element)
+            if k is None:
+                raise self.error("after `...`, index with constant integers and slices here", element)
+            start = ir.Const(k) if k >= 0 else self.stored("add", (self.stored("dim", (x, ir.Const(axis)), "op"),
+                                                                     ir.Const(k)), "op")
+            stop = self.stored("add", (start, ir.Const(1)), "op")
+            x = self.stored("sum_axis", (self.stored("part", (x, start, stop, ir.Const(axis)), "runtime"),
+                                         ir.Const(axis)), "np")
+        return self.prim("pos", (x,), "op", node)
+
+    def bounded(self, bound, length):
+        """A slice bound as a position in 0..length (negative ones count from the end)."""
+        text = ast.parse("min(max(b + n if b < 0 else b, 0), n)", mode="eval").body
+        text = _renamed(text, {"b": _tree(bound), "n": ast.Name(length.id, ast.Load())})
+        return ir.Name(self._store(ir.Passive(text)))
 
     def diff(self, args, node):
         """x[1:] - x[:-1] along the axis, n times."""
@@ -163,45 +191,11 @@ class Shapes:
         self.require(f"{x.id}.ndim == 2", "np.trace is supported for matrices here")
         return self.prim("sum", (self.stored("diag", (x, self.atom(args["offset"])), "np"),), "np", node)
 
-    def inner(self, args, node):
-        """np.inner of vectors (or a number and an array): their dot product."""
-        a, b = self.atom(args["a"]), self.atom(args["b"])
-        for v in (a, b):
-            if isinstance(v, ir.Name):
-                self.require(f"np.asarray({v.id}).ndim <= 1", "np.inner is supported for vectors here")
-        return self.prim("matmul", (a, b), "np", node)
-
-    def cross(self, args, node):
-        """np.cross of two 3-vectors, component by component."""
-        a, b = self.atom(args["a"]), self.atom(args["b"])
-        if not (isinstance(a, ir.Name) and isinstance(b, ir.Name)):
-            raise self.error("np.cross takes two vectors", node)
-        self.require(f"{a.id}.shape == (3,) and {b.id}.shape == (3,)", "np.cross is supported for 3-vectors here")
-        (a0, a1, a2), (b0, b1, b2) = [[ir.Name(self._store(ir.Item(v, (ir.Const(k),)))) for k in range(3)]
-                                      for v in (a, b)]
-        components = [self.stored("sub", (self.stored("mul", (p, q), "op"), self.stored("mul", (r, t), "op")), "op")
-                      for p, q, r, t in ((a1, b2, a2, b1), (a2, b0, a0, b2), (a0, b1, a1, b0))]
-        return self.concatenated([self.stored("expand", (c, ir.Const(0)), "runtime") for c in components], 0, node)
-
-    def kron(self, args, node):
-        """np.kron of vectors: the flattened outer product."""
-        a, b = self.atom(args["a"]), self.atom(args["b"])
-        if not (isinstance(a, ir.Name) and isinstance(b, ir.Name)):
-            raise self.error("np.kron takes two vectors here", node)
-        self.require(f"{a.id}.ndim == 1 and {b.id}.ndim == 1", "np.kron is supported for vectors here")
-        return self.prim("ravel", (self.stored("outer", (a, b), "np"),), "np", node)
-
-    def outer_of(self, op, node):
-        """np.add.outer(a, b) and the like, of vectors: op(a[:, None], b[None, :])."""
-        if len(node.args) != 2 or node.keywords:
-            raise self.error(f"{ast.unparse(node.func)} takes (a, b) here", node)
-        a, b = (self.atom(v) for v in node.args)
-        for v in (a, b):
-            if isinstance(v, ir.Name):
-                self.require(f"np.asarray({v.id}).ndim == 1", f"{ast.unparse(node.func)} is supported for vectors here")
-        column = self.stored("expand", (a, ir.Const(1)), "runtime")
-        row = self.stored("expand", (b, ir.Const(0)), "runtime")
-        return self.prim(op, (column, row), "np", node)
+def _renamed(tree, names):
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, name):
+            return names.get(name.id, name)
+    return ast.fix_missing_locations(Rename().visit(tree))
 
 
 def _tree(atom):
@@ -218,8 +212,5 @@ _SIGNATURES = {
     np.squeeze: ("a", "axis=None"),
     np.diagonal: ("a", "offset=0", "axis1=0", "axis2=1"),
     np.trace: ("a", "offset=0", "axis1=0", "axis2=1"),
-    np.inner: ("a", "b"),
-    np.cross: ("a", "b"),
-    np.kron: ("a", "b"),
 }
 SHAPE_FUNCTIONS = frozenset(_SIGNATURES)

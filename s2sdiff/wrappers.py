@@ -462,8 +462,7 @@ def _array_rows(w: Wrapper, f, indices) -> list:
     fn = w.function
     params = [fn.params[i] for i in indices]
     vjp = w.use(w.unit("vjp_grad", f, tuple(indices)))
-    primal = w.namer.fresh(f"{fn.name}_primal")
-    w.namespace[primal] = compiler.primal(f, w.jit)
+    primal = w.use(w.unit("primal", f, ()))        # as lowered: numba lacks np.sum(keepdims=True), …
     value, seed, cotangent, k = (w.namer.fresh(n) for n in ("value", "seed", "cotangent", "k"))
     jacs = [w.namer.fresh(f"J_{p}") for p in params]
     adjoints = [w.namer.fresh(f"b{p}") for p in params]
@@ -475,9 +474,9 @@ def _array_rows(w: Wrapper, f, indices) -> list:
                 f"    {seed}[{k}] = 1.0",
                 f"    {cotangent} = seed_view({seed}, {value})",
                 f"    {', '.join(adjoints)} = "
-                f"{vjp}({', '.join(fn.params + [cotangent])})",
-                f"    {seed}[{k}] = 0.0"]
+                f"{vjp}({', '.join(fn.params + [cotangent])})"]
     w.lines += [f"    store_row({jac}, {k}, {b})" for jac, b in zip(jacs, adjoints)]
+    w.lines += [f"    {seed}[{k}] = 0.0      # after the stores: an adjoint may be a view of the seed"]
     results = []
     for jac, p in zip(jacs, params):
         results.append(w.namer.fresh("d_d" + p))

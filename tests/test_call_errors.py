@@ -35,7 +35,7 @@ def solve_sum(b, A):
 
 
 def contracted(x, v):
-    return x * np.einsum("i,i->", v, v)
+    return x * np.sum(np.gradient(v))
 
 
 def write_then_loop(v, n):
@@ -72,8 +72,8 @@ def test_every_transform_checks_its_differentiated_array(name):
     g = TRANSFORMS[name](loss, jit=False)        # the checks run before any compiled code
     with pytest.raises(TypeError, match=r"argument 'v' is differentiated but is a int64 array"):
         g(np.arange(2), np.eye(2))
-    with pytest.raises(TypeError, match=r"argument 'v' has 3 dimensions; s2sdiff differentiates 1-D and 2-D"):
-        g(np.ones((2, 2, 2)), np.eye(2))
+    with pytest.raises(TypeError, match=r"argument 'v' is a 0-d array; pass a number"):
+        g(np.array(1.0), np.eye(2))
     with pytest.raises(TypeError, match=r"argument 'v' is differentiated and must be a real number or a float "
                                         r"array, got list"):
         g([1.0, 2.0], np.eye(2))
@@ -92,17 +92,17 @@ def test_jvp_and_vjp_check_their_arguments():
     # an integer array is never differentiated: its tangent must be zero
     with pytest.raises(ValueError, match=r"jvp: 'v' is an integer, never differentiated: its tangent must be 0"):
         sd.jvp(first, (np.arange(3), 2.0), (np.ones(3), 0.0))
-    with pytest.raises(TypeError, match=r"first\(\): argument 'v' has 3 dimensions"):
-        sd.vjp(first, np.ones((2, 2, 2)), 2.0)
+    with pytest.raises(TypeError, match=r"first\(\): argument 'v' is a 0-d array"):
+        sd.vjp(first, np.array(1.0), 2.0)
     with pytest.raises(TypeError, match=r"argument 'n' is differentiated and must be a real number or a float "
                                         r"array, got str"):
         sd.jvp(first, (np.ones(3), "two"), (np.ones(3), 0.0))
 
 
-def test_float32_and_strided_arrays_are_taken_as_float64():
+def test_strided_float32_arrays_are_computed_in_float64_and_given_back_in_float32():
     v = np.arange(6, dtype=np.float32)[::2]
     g = sd.grad(first, jit=False)(v, 2.0)
-    assert g.dtype == np.float64
+    assert g.dtype == np.float32
     np.testing.assert_array_equal(g, [2.0, 0.0, 0.0])
 
 
@@ -152,7 +152,7 @@ def test_python_run_shape_mismatch_names_the_arguments():
 
 
 def test_a_numpy_function_numba_lacks_is_named():
-    with pytest.raises(TypeError, match="einsum"):
+    with pytest.raises(TypeError, match="gradient"):
         sd.grad(contracted)(1.0, np.ones(2))
 
 

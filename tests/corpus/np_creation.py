@@ -16,7 +16,7 @@ def zeros_dtype_shape(x):
     return np.sum(y)
 
 
-@case(mat(2, 3, seed=1), tags=("ones", "dtype", "shape-attribute"), expect="refused:keyword:np.ones")
+@case(mat(2, 3, seed=1), tags=("ones", "dtype", "shape-attribute"), expect="refused:keyword:np.ones", oracle="fd")
 def ones_dtype_matrix(X):
     return np.sum(np.ones(X.shape, dtype=float) * X**2)
 
@@ -48,12 +48,12 @@ def full_constant(x):
     return np.sum(np.full(3, 2.0) * x**2)
 
 
-@case(mat(2, 3, seed=6), tags=("full", "dtype", "tuple-shape"), expect="refused:keyword:np.full")
+@case(mat(2, 3, seed=6), tags=("full", "dtype", "tuple-shape"), expect="refused:keyword:np.full", oracle="fd")
 def full_dtype(X):
     return np.sum(np.full((2, 3), 0.5, dtype=float) * np.exp(X))
 
 
-@case(vec(4, seed=7), tags=("zeros_like", "dtype"), expect="refused:keyword:np.zeros_like")
+@case(vec(4, seed=7), tags=("zeros_like", "dtype"), expect="refused:keyword:np.zeros_like", oracle="fd")
 def zeros_like_dtype(x):
     return np.sum((np.zeros_like(x, dtype=float) + x) ** 2)
 
@@ -105,12 +105,12 @@ def size_and_ndim(X):
 
 # ---- astype / np.array / np.asarray ----------------------------------------------------
 
-@case(vec(4, seed=15), tags=("astype", "float"), expect="refused:method:.astype()")
+@case(vec(4, seed=15), tags=("astype", "float"), expect="refused:method:.astype()", oracle="fd")
 def astype_float(x):
     return np.sum(x.astype(float) ** 2)
 
 
-@case(mat(2, 2, seed=16), tags=("astype", "float64", "array-output"), expect="refused:method:.astype()")
+@case(mat(2, 2, seed=16), tags=("astype", "float64", "array-output"), expect="refused:method:.astype()", oracle="fd")
 def astype_float64(X):
     return X.astype(np.float64) * 3.0
 
@@ -172,7 +172,7 @@ def arange_float_step(x):
     return np.sum(np.arange(0.5, 2.5, 0.5) * np.exp(x))
 
 
-@case(vec(4, seed=26), tags=("arange", "dtype"), expect="refused:keyword:np.arange")
+@case(vec(4, seed=26), tags=("arange", "dtype"), expect="refused:keyword:np.arange", oracle="fd")
 def arange_dtype(x):
     return np.sum(np.arange(4, dtype=float) * x) ** 2
 
@@ -194,17 +194,17 @@ def sum_all_keywords(X):
     return np.sum(X / np.sum(X**2, axis=0, keepdims=True))
 
 
-@case(mat(3, 4, seed=30), tags=("mean", "dtype-keyword"), expect="refused:keyword:dtype=")
+@case(mat(3, 4, seed=30), tags=("mean", "dtype-keyword"), expect="refused:keyword:dtype=", oracle="fd")
 def mean_with_dtype(X):
     return np.sum(np.mean(X**2, axis=0, dtype=np.float64))
 
 
-@case(vec(4, seed=31), tags=("sum", "dtype-keyword"), expect="refused:keyword:dtype=")
+@case(vec(4, seed=31), tags=("sum", "dtype-keyword"), expect="refused:keyword:dtype=", oracle="fd")
 def sum_with_dtype(x):
     return np.sum(x**2, dtype=float)
 
 
-@case(vec(4, seed=32), tags=("cumsum", "dtype-keyword"), expect="refused:keyword:np.cumsum")
+@case(vec(4, seed=32), tags=("cumsum", "dtype-keyword"), expect="refused:keyword:np.cumsum", oracle="fd")
 def cumsum_with_dtype(x):
     return np.sum(np.cumsum(x, dtype=np.float64) ** 2)
 

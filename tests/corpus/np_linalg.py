@@ -142,7 +142,7 @@ def eigh_eigenvalues(A):
       expect="refused:unpack-opaque-result")
 def eigh_eigenvector_squares(A):
     w, V = np.linalg.eigh(0.5 * (A + A.T))
-    return np.sum(V**2 * np.arange(9.0).reshape(3, 3))
+    return np.sum(V**2 * np.arange(9.0).reshape(3, 3) ** 2)
 
 
 @case(separated_symmetric(4, seed=2), tags=("eigh", "largest-eigenvalue", "index"), oracle="fd",

@@ -354,7 +354,7 @@ def norm_vector(x):
 
 @case(vec(5, away=0.1, seed=60), tags=("norm", "ord1"), oracle="fd", expect="refused:arity:np.linalg.norm")
 def norm_vector_ord1(x):
-    return np.linalg.norm(x, 1)
+    return np.linalg.norm(x, 1) ** 2
 
 
 @case(vec(5, seed=61), tags=("norm", "ord2", "keyword"), expect="refused:keyword:np.linalg.norm")

@@ -279,7 +279,7 @@ def column_minimum(A):
     return np.sum(np.min(A, axis=0) ** 2)
 
 
-@case(vec(5), tags=("logaddexp",), expect="refused:call:np.logaddexp")
+@case(vec(5), tags=("logaddexp",), oracle="fd")
 def pairwise_logaddexp(x):
     return np.sum(np.logaddexp(x[:-1], x[1:]))
 
