@@ -153,6 +153,9 @@ def array_ndims(function: ir.Function, numbers=frozenset(), kinds=frozenset()) -
     tuples = {t: [e.id if isinstance(e, ast.Name) else None for e in expr.expr.elts] for t, expr in defs
               if isinstance(expr, ir.Passive) and isinstance(expr.expr, ast.Tuple)}
     shapes = {t: len(elements) for t, elements in tuples.items()}
+    # shapes made as the code runs: `x.shape` has x's rank; `(2,) + x.shape` and the like, unknown
+    shapes.update({t: _like(expr.expr) for t, expr in defs
+                   if isinstance(expr, ir.Passive) and t not in tuples and not _is_count(expr.expr)})
     ndims = dict.fromkeys(numbers, 0)
     ndims.update({p: rank for p, rank in kinds if rank != ARRAY})
     conflicting = set()
@@ -202,6 +205,24 @@ _SAME_RANK = SHAPED_LIKE_FIRST | {"transpose"}
 SHAPED_LIKE_SECOND = frozenset({"adjoint_like", "tangent_like", "reshape_like"})     # of their second argument's shape
 
 
+def _like(tree):
+    """("like", x) for the shape `x.shape`, None for another shape made as the code runs."""
+    if isinstance(tree, ast.Attribute) and tree.attr == "shape" and isinstance(tree.value, ast.Name):
+        return ("like", tree.value.id)
+    return None
+
+
+def _is_count(tree) -> bool:
+    """Whether a kept-whole value is an integer count (`n // 2`, `len(x)`), not a shape."""
+    return not any(isinstance(n, (ast.Tuple, ast.Attribute)) and (isinstance(n, ast.Tuple) or n.attr == "shape")
+                   for n in ast.walk(tree))
+
+
+def _shape_rank(shape, ndims):
+    """The number of dimensions a shape gives: a tuple's length, an array's rank."""
+    return ndims.get(shape[1]) if isinstance(shape, tuple) else shape
+
+
 def _rank(expr, ndims, shapes):
     if isinstance(expr, ir.Const):
         return 0 if isinstance(expr.value, (int, float)) else None
@@ -223,7 +244,8 @@ def _rank(expr, ndims, shapes):
         return 1
     if op in ("zeros", "ones", "empty", "full", "reshape"):
         shape = args[1 if op == "reshape" else 0]
-        return shapes.get(shape.id, 1) if isinstance(shape, ir.Name) else 1 if isinstance(shape.value, int) else None
+        return _shape_rank(shapes.get(shape.id, 1), ndims) if isinstance(shape, ir.Name) \
+            else 1 if isinstance(shape.value, int) else None
     if op in _SAME_RANK:
         return ranks[0]
     if op in SHAPED_LIKE_SECOND:
@@ -239,12 +261,12 @@ def _rank(expr, ndims, shapes):
         return ranks[1]
     if op == "expand":
         return None if ranks[0] is None else ranks[0] + 1
-    if op in ("atleast_1d", "atleast_2d", "as_column"):
-        return None if ranks[0] is None else max(ranks[0], 1 if op == "atleast_1d" else 2)
+    if op in ("atleast_1d", "atleast_2d", "atleast_3d", "as_column"):
+        return None if ranks[0] is None else max(ranks[0], {"atleast_1d": 1, "atleast_3d": 3}.get(op, 2))
     if op == "diag":                     # a vector's diagonal matrix, a matrix's diagonal
         return None if ranks[0] not in (1, 2) else 3 - ranks[0]
     if op == "broadcast_to":
-        return shapes.get(args[1].id) if isinstance(args[1], ir.Name) else 1
+        return _shape_rank(shapes.get(args[1].id, 1), ndims) if isinstance(args[1], ir.Name) else 1
     if op in ("sum_axis", "amax_axis", "amin_axis"):
         return None if ranks[0] is None else ranks[0] - 1
     if op == "matmul":
@@ -472,6 +494,9 @@ def argument_kinds(call: ir.Call, numbers, ndims=None, certain=frozenset()) -> f
                                or isinstance(a, ir.Const) and type(a.value) in (int, float)})
 
 
+_NUMBER_BUILTINS = frozenset({"len", "range", "min", "max", "int", "float", "abs", "round"})
+
+
 def _is_number(expr, numbers, ndims=None, guess=True) -> bool:
     if isinstance(expr, ir.Const):
         return not isinstance(expr.value, (tuple, list))
@@ -481,7 +506,12 @@ def _is_number(expr, numbers, ndims=None, guess=True) -> bool:
         tree = expr.expr
         if isinstance(tree, (ast.Compare, ast.BoolOp)) or isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not):
             return _operand_names(tree, ndims or {}, guess) <= numbers
-        return not isinstance(tree, ast.Tuple)
+        if isinstance(tree, ast.Tuple) or isinstance(tree, ast.Attribute) and tree.attr in ("shape", "dtype"):
+            return False
+        # a NumPy call kept as written (with keywords) may make an array: a number only by a guess
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and not (isinstance(n.func, ast.Name) and n.func.id in _NUMBER_BUILTINS)]
+        return guess or not calls
     if isinstance(expr, ir.Item):
         return selects_element(expr.array.id, expr.index, ndims or {}, unknown=guess)
     if isinstance(expr, ir.Prim):

@@ -118,8 +118,8 @@ class _Shapes:
         g_rank, x_rank = self.rank(g), self.rank(x)
         if g_rank is None or x_rank is None:
             return value
-        if x_rank == 0:         # a number's adjoint sums g; its tangent is never spread
-            return ir.Prim("sum", (g,), "np") if g_rank and helper == "adjoint_like" else g
+        if x_rank == 0:         # a number's adjoint sums g (of one element for a reshape); its tangent is never spread
+            return ir.Prim("sum", (g,), "np") if g_rank and helper != "tangent_like" else g
         if g_rank == x_rank and self.same_shape(g, x, shape_of):
             return g
         return value

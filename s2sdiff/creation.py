@@ -22,7 +22,7 @@ from .errors import S2SDiffError
 _LIKE = {"zeros_like": "zeros", "ones_like": "ones", "empty_like": "empty", "full_like": "full"}
 # where the dtype goes when given by position
 DTYPE_POSITION = {"zeros": 1, "ones": 1, "empty": 1, "zeros_like": 1, "ones_like": 1, "empty_like": 1, "full": 2,
-                  "full_like": 2, "eye": 3}
+                  "full_like": 2, "eye": 3}     # (np.eye's M and k are by position or keyword)
 ALLOCATORS = frozenset(DTYPE_POSITION)
 
 
@@ -34,6 +34,10 @@ class Creation:
             dtype = ast.keyword("dtype", node.args[position])
             node = ast.copy_location(ast.Call(node.func, node.args[:position] + node.args[position + 1:],
                                               node.keywords + [dtype]), node)
+        if op == "eye":                 # np.eye(N, M=None, k=0): its shape and diagonal by position
+            given = self.arguments(node, ("N", "M=None", "k=0", "dtype=float"))
+            node = ast.copy_location(ast.Call(node.func, [given[p] for p in ("N", "M", "k")],
+                                              [ast.keyword("dtype", given["dtype"])]), node)
         keywords = {k.arg: k.value for k in node.keywords}
         for keyword in node.keywords:
             if keyword.arg != "dtype" and not (op in ("full", "full_like") and keyword.arg == "fill_value"):

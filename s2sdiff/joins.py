@@ -1,10 +1,11 @@
 """Front end, joining and splitting: np.concatenate, np.stack, np.vstack, np.hstack,
-np.column_stack, np.append, np.array/np.asarray of a list of values, np.split and
-np.array_split — lowered to the rule table's two-piece join (`concat`) and slice of a
-piece (`part`), so their derivatives are the table's, to any order.
+np.column_stack, np.dstack, np.append, np.array/np.asarray of a list of values, np.split
+and np.array_split, and copies joined on: np.tile, np.repeat, np.pad — lowered to the
+rule table's two-piece join (`concat`), slice of a piece (`part`), broadcasts and
+reshapes, so their derivatives are the table's, to any order.
 
 Mixed into normalize's lowering of user code: it uses that class's `atom`, `prim`,
-`stored`, `_store`, `keyword_error` and `error`.
+`stored`, `_store`, `require`, `arguments`, `keyword_error` and `error`.
 """
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from .reductions import constant_int
 
 class Joins:
     def join(self, func, node):
-        """np.concatenate / stack / vstack / hstack / column_stack / append of the call `node`."""
+        """np.concatenate / stack / vstack / hstack / column_stack / dstack / append, and the
+        copies of np.tile / np.repeat / np.pad, of the call `node`."""
+        if func in (np.tile, np.repeat, np.pad, np.dstack):
+            return self.copies(func, node)
         if func is np.append:
             x, y, axis = self.join_arguments(node, ("arr", "values"))
             if axis is None:                # no axis: both flattened
@@ -42,7 +46,109 @@ class Joins:
             items = [self.stored("atleast_1d", (a,), "runtime") for a in items]
             along = ast.parse(f"0 if {items[0].id}.ndim == 1 else 1", mode="eval").body
             return self.concatenated(items, ir.Name(self._store(ir.Passive(along))), node)
-        raise self.error(f"{ast.unparse(node.func)} is not supported yet (arrays of 3 or more dimensions)", node)
+        raise AssertionError(func)
+
+    def copies(self, func, node):
+        """np.tile, np.repeat and np.pad: copies of the array (or of its edges, or constants)
+        joined to it, as broadcasts, reshapes and joins."""
+        if func is np.tile:
+            args = self.arguments(node, ("A", "reps"))
+            reps = args["reps"]
+            counts = [constant_int(e) for e in (reps.elts if isinstance(reps, ast.Tuple) else [reps])]
+            if None in counts or len(counts) > 2 or min(counts) < 1:
+                raise self.error("np.tile takes one or two constant positive counts here", reps)
+            x = self.atom(args["A"])
+            if not isinstance(x, ir.Name):
+                raise self.error("np.tile takes an array here", args["A"])
+            if len(counts) == 2:
+                self.require(f"{x.id}.ndim <= 2", "np.tile with two counts is supported for vectors and matrices here")
+                x = self.stored("atleast_2d", (x,), "runtime")
+                x = self.repeated(x, counts[0], -2, whole=True)
+            return self.prim("pos", (self.repeated(x, counts[-1], -1, whole=True),), "op", node)
+        if func is np.repeat:
+            args = self.arguments(node, ("a", "repeats", "axis=None"))
+            count = constant_int(args["repeats"])
+            if count is None or count < 1:
+                raise self.error("np.repeat takes a constant positive count here", args["repeats"])
+            x = self.atom(args["a"])
+            if isinstance(args["axis"], ast.Constant) and args["axis"].value is None:
+                x, axis = self.stored("ravel", (x,), "np"), 0
+            else:
+                axis = constant_int(args["axis"])
+                if axis is None or axis < -1:
+                    raise self.error("np.repeat's axis must be a constant, non-negative or -1, here", args["axis"])
+            return self.prim("pos", (self.repeated(x, count, axis, whole=False),), "op", node)
+        if func is np.dstack:
+            items, _ = self.join_arguments(node, ("tup",), False)
+            return self.concatenated([self.stored("atleast_3d", (a,), "runtime") for a in items], 2, node)
+        return self.padded(self.arguments(node, ("array", "pad_width", "mode='constant'", "constant_values=0")),
+                           node)
+
+    def repeated(self, x, count, axis, whole):
+        """x with each element along `axis` repeated `count` times (whole=False, np.repeat),
+        or the whole of x along it repeated (whole=True, np.tile): a new axis of `count`
+        beside it (after it, or before), broadcast, then merged with it by a reshape."""
+        if count == 1:
+            return x
+        v = x.id
+        if axis == -1:
+            before, extent, after = f"{v}.shape[:-1]", f"{v}.shape[-1]", "()"
+        elif axis == -2:
+            before, extent, after = f"{v}.shape[:-2]", f"{v}.shape[-2]", f"{v}.shape[-1:]"
+        else:
+            before, extent, after = f"{v}.shape[:{axis}]", f"{v}.shape[{axis}]", f"{v}.shape[{axis + 1}:]"
+        if whole:
+            new_axis, spread = (axis if axis >= 0 else axis - 1), f"{before} + ({count}, {extent}) + {after}"
+        else:
+            new_axis, spread = (axis + 1 if axis >= 0 else axis), f"{before} + ({extent}, {count}) + {after}"
+        merged = f"{before} + ({extent} * {count},) + {after}"
+        widened = self.stored("expand", (x, ir.Const(new_axis)), "runtime")
+        spread_shape, merged_shape = (ir.Name(self._store(ir.Passive(ast.parse(t, mode="eval").body)))
+                                      for t in (spread, merged))
+        spread_out = self.stored("copy", (self.stored("broadcast_to", (widened, spread_shape), "np"),), "np")
+        return self.stored("reshape", (spread_out, merged_shape), "np")
+
+    def padded(self, args, node):
+        """np.pad of a vector (a count or (before, after)) or of a matrix (((top, bottom), (left,
+        right))): constants (mode='constant') or copies of the edge (mode='edge') joined on."""
+        mode = args["mode"]
+        if not (isinstance(mode, ast.Constant) and mode.value in ("constant", "edge")):
+            raise self.error("np.pad is supported with mode='constant' or 'edge' here", mode)
+        width = args["pad_width"]
+        x = self.atom(args["array"])
+        pairs = None
+        if isinstance(width, ast.Tuple) and all(isinstance(e, ast.Tuple) for e in width.elts):
+            pairs = [[constant_int(v) for v in e.elts] for e in width.elts]
+            self.require(f"{x.id}.ndim == {len(pairs)}", "np.pad's widths must be one pair per axis")
+        else:
+            flat = [constant_int(v) for v in (width.elts if isinstance(width, ast.Tuple) else [width, width])]
+            pairs = [flat * (2 // len(flat))]
+            self.require(f"{x.id}.ndim == 1", "np.pad with one pair of widths is supported for vectors here "
+                                              "(give a pair per axis)")
+        if any(len(p) != 2 or None in p or min(p) < 0 for p in pairs) or len(pairs) > 2:
+            raise self.error("np.pad takes constant widths for a vector or a matrix here", width)
+        fill = self.atom(args["constant_values"])
+        for axis, (before, after) in enumerate(pairs):
+            pieces = []
+            for count, at_start in ((before, True), (after, False)):
+                if not count:
+                    continue
+                if mode.value == "edge":
+                    edge = self.stored("part", (x, ir.Const(0) if at_start else self.stored(
+                        "sub", (self.stored("dim", (x, ir.Const(axis)), "op"), ir.Const(1)), "op"),
+                        ir.Const(1) if at_start else self.stored("dim", (x, ir.Const(axis)), "op"),
+                        ir.Const(axis)), "runtime")
+                    block = self.repeated(edge, count, axis, whole=True) if count > 1 else edge
+                else:
+                    shape = f"{x.id}.shape[:{axis}] + ({count},) + {x.id}.shape[{axis + 1}:]"
+                    block = self.stored("full", (ir.Name(self._store(ir.Passive(ast.parse(shape, mode="eval").body))),
+                                                 fill), "np")
+                pieces.append((at_start, block))
+            starts = [b for at_start, b in pieces if at_start]
+            ends = [b for at_start, b in pieces if not at_start]
+            if pieces:
+                x = ir.Name(self._store(self.concatenated(starts + [x] + ends, axis, node)))
+        return self.prim("pos", (x,), "op", node)
 
     def join_arguments(self, node, names, takes_axis=True):
         """The call's leading arguments (a sequence of arrays written in the call as a list
@@ -114,20 +220,25 @@ class Joins:
         return self.concatenated([self.stored("expand", (a, ir.Const(0)), "runtime") for a in items], 0, node)
 
     def pieces(self, node, count=None):
-        """The pieces of np.split / np.array_split(x, sections or indices, axis) as values."""
+        """The pieces of np.split / np.array_split(x, sections or indices, axis), np.vsplit and
+        np.hsplit, as values."""
         func = self.resolve(node.func)
         args = list(node.args)
+        takes_axis = func in (np.split, np.array_split)
         for keyword in node.keywords:
-            if keyword.arg in ("indices_or_sections", "axis")[len(args) - 1:] or keyword.arg == "axis":
+            if keyword.arg == "indices_or_sections" and len(args) == 1 or keyword.arg == "axis" and takes_axis:
                 args.append(keyword.value)
             else:
                 raise self.keyword_error(node, keyword)
-        if len(args) not in (2, 3):
-            raise self.error(f"{ast.unparse(node.func)} takes (x, sections, axis) here", node)
+        if len(args) not in (2, 2 + takes_axis):
+            raise self.error(f"{ast.unparse(node.func)} takes (x, sections{', axis' * takes_axis}) here", node)
         axis = constant_int(args[2]) if len(args) == 3 else 0
         if axis is None:
             raise self.error("the axis must be a constant integer", args[2])
         x = self.atom(args[0])
+        if func is np.hsplit:               # along the columns of a matrix, the elements of a vector
+            self.require(f"{x.id}.ndim <= 2", "np.hsplit is supported for vectors and matrices here")
+            axis = -1
         length = ir.Name(self._store(ir.Prim("dim", (x, ir.Const(axis)), "op")))
         how = args[1]
         if isinstance(how, (ast.List, ast.Tuple)):       # split before each index
@@ -136,9 +247,9 @@ class Joins:
             sections = constant_int(how)
             if sections is None or sections < 1:
                 raise self.error("the number of sections must be a constant positive integer", how)
-            # np.array_split: the first (length % sections) pieces one longer; np.split
-            # checks that they divide evenly, as NumPy does
-            if func is np.split:
+            # np.array_split: the first (length % sections) pieces one longer; the others
+            # check that they divide evenly, as NumPy does
+            if func is not np.array_split:
                 self.emit(ir.Verbatim(ast.parse(f"assert {length.id} % {sections} == 0, "
                                                 "'array split does not result in an equal division'").body[0],
                                       self.line))
@@ -148,3 +259,6 @@ class Joins:
         if count is not None and count != len(bounds) - 1:
             raise self.error(f"cannot unpack {len(bounds) - 1} pieces into {count} names", node)
         return [ir.Prim("part", (x, start, stop, ir.Const(axis)), "runtime") for start, stop in zip(bounds, bounds[1:])]
+
+
+SPLITS = (np.split, np.array_split, np.vsplit, np.hsplit)

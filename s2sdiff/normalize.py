@@ -26,7 +26,7 @@ from .errors import S2SDiffError, at_line, unsupported
 from .linalg_calls import LinalgCalls, is_linalg, respelled_call
 from .linalg_calls import helpers as linalg_helpers
 from .names import Namer
-from .joins import Joins
+from .joins import SPLITS, Joins
 from .parse import ParsedFunction, parse_function, python_function
 from .reductions import Reductions, constant_int
 from .rules import NUMBA_LACKS, RULES, makes_new_array, primitive_of
@@ -308,7 +308,8 @@ def _axes_positional(node):
     return ast.copy_location(ast.Call(node.func, list(node.args) + axes, keywords), node)
 
 
-_JOINS = (np.concatenate, np.stack, np.vstack, np.hstack, np.column_stack, np.dstack, np.append)
+_JOINS = (np.concatenate, np.stack, np.vstack, np.hstack, np.column_stack, np.dstack, np.append, np.tile, np.repeat,
+          np.pad)
 
 
 def _dotted_value(dotted):
@@ -327,6 +328,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         self.returns: list = []
         self.written: dict = {}       # arrays assigned elements -> the first such target
         self.updated: dict = {}       # names given an augmented assignment -> the first one
+        self.piece_lists: dict = {}   # names of np.split's lists -> their pieces
+        self.orders: set = set()      # names holding np.argsort's permutation
 
     def error(self, message, node):
         return self.parsed.error(message, node)
@@ -404,6 +407,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
 
     # -- names -------------------------------------------------------------------------
     def name(self, node: ast.Name):
+        if node.id in self.piece_lists:
+            raise self.error(f"'{node.id}' is a list of pieces: index it with a constant ({node.id}[0])", node)
         if node.id in self.parsed.local_names:
             return ir.Name(node.id)
         value = self.free_value(node.id, node)
@@ -466,12 +471,19 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             if axis is None:
                 raise self.error("x.shape[k] needs a constant k", index)
             return self.prim("dim", (self.atom(base.value), ir.Const(axis)), "op", node)
+        if isinstance(base, ast.Name) and base.id in self.piece_lists:          # parts = np.split(x, 2); parts[0]
+            pieces, k = self.piece_lists[base.id], constant_int(index)
+            if k is None or not -len(pieces) <= k < len(pieces):
+                raise self.error(f"index the {len(pieces)} pieces with a constant", index)
+            return pieces[k]
         if isinstance(base, ast.Name) and base.id in self.parsed.local_names:
             return self.item(ir.Name(base.id), elements, node)
+        if isinstance(base, ast.Name) and isinstance(self.free_value(base.id, base), np.ndarray):
+            return self.item(self.name(base), elements, node)       # a module's or closure's constant array
         component = self.tuple_component(base, constant_int(index))        # np.linalg.slogdet(A)[1]
         if component is not None:
             return component
-        if isinstance(base, ast.Call) and self.free_function(base.func) in (np.split, np.array_split):
+        if isinstance(base, ast.Call) and self.free_function(base.func) in SPLITS:
             pieces, k = self.pieces(base), constant_int(index)
             if k is None or not -len(pieces) <= k < len(pieces):
                 raise self.error(f"index the {len(pieces)} pieces with a constant", index)
@@ -483,10 +495,19 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         raise self.error("only indexing of a local array (x[i], x[i, j]) is supported", node)
 
     def item(self, array: ir.Name, elements, node):
-        """array[elements]; an index with `...` as slices and picks along the last axes."""
+        """array[elements]; an index with `...` as slices and picks along the last axes; a
+        vector in the order np.argsort gives, as its elements taken in that order."""
         if any(_is_ellipsis(e) for e in elements):
             return self.through_ellipsis(array, elements, node)
+        if len(elements) == 1 and (self.is_argsort(elements[0]) or isinstance(elements[0], ast.Name)
+                                   and elements[0].id in self.orders):
+            self.require(f"{array.id}.ndim == 1", "indexing with np.argsort's order is supported for vectors here")
+            return self.prim("take_along", (array, self.atom(elements[0])), "runtime", node)
         return ir.Item(array, tuple(self.index(e) for e in elements))
+
+    def is_argsort(self, node) -> bool:
+        return isinstance(node, ast.Call) and self.free_function(node.func) is np.argsort \
+            and len(node.args) == 1 and not node.keywords
 
     def condition(self, node):
         """Code kept as written (tests, passive values), its free names bound, and what numba
@@ -524,7 +545,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             return self.clip(node)
         if func in _JOINS:
             return self.join(func, node)
-        if func in SHAPE_FUNCTIONS:
+        if func in SHAPE_FUNCTIONS and not (func in (np.flip, np.sort) and len(node.args) == 1 and not node.keywords):
             return self.reshaped(func, node)
         if func in PRODUCT_FUNCTIONS:
             return self.lower_product(func, node)
@@ -540,15 +561,21 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             return self.running("add", node)
         if func is np.average:
             return self.average(node)
+        if func is np.ptp:
+            return self.spread(node)
+        if func in (np.nansum, np.nanmean):
+            return self.ignoring_nan(func is np.nanmean, node)
+        if func is np.median:
+            return self.median(node)
         if func is np.linalg.norm and (len(node.args) > 1 or node.keywords):
             return self.norm(node)
         if func in (np.argmax, np.argmin) and (len(node.args) > 1 or node.keywords):
             return self.passive(node)           # indices along an axis: piecewise constant, kept as written
         if func in (np.array, np.asarray):
             return self.array_of(node)
-        if func in (np.split, np.array_split):
-            raise self.error(f"{ast.unparse(node.func)} gives a list: unpack it (a, b = ...) or index it with a "
-                             "constant", node)
+        if func in SPLITS:
+            raise self.error(f"{ast.unparse(node.func)} gives a list: unpack it (a, b = ...), index it with a "
+                             "constant, or name it and index that", node)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.error("*-unpacking in calls is not supported", arg)
@@ -624,7 +651,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
     _METHODS = {"sum": np.sum, "mean": np.mean, "copy": np.copy, "dot": np.dot, "transpose": np.transpose,
                 "prod": np.prod, "cumprod": np.cumprod, "diagonal": np.diagonal, "trace": np.trace,
                 "squeeze": np.squeeze, "swapaxes": np.swapaxes, "argmax": np.argmax,
-                "argmin": np.argmin, "argsort": np.argsort,
+                "argmin": np.argmin, "argsort": np.argsort, "repeat": np.repeat,
                 "max": np.max, "min": np.min, "var": np.var, "std": np.std, "reshape": np.reshape,
                 "ravel": np.ravel, "flatten": np.ravel, "cumsum": np.cumsum, "clip": np.clip}
 
@@ -652,7 +679,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         rule = RULES[op]
         if op in ("sum", "amax", "amin"):
             return self.reduction(op, node)
-        if op in ALLOCATORS and (node.keywords or len(node.args) > DTYPE_POSITION[op]):
+        if op in ALLOCATORS and (node.keywords or len(node.args) > DTYPE_POSITION[op] or op == "eye" and len(node.args) > 1):
             return self.allocation(op, node)
         args = self.with_defaults(rule, node)
         if op == "log" and len(args) == 2:          # math.log(x, base) = log(x) / log(base)
@@ -748,8 +775,16 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
                 self.bind_target(target, first, node)
             return
         target = node.targets[0]
-        if isinstance(target, ast.Name):
+        if isinstance(target, ast.Name) and isinstance(node.value, ast.Call) \
+                and self.free_function(node.value.func) in SPLITS:      # the pieces, for parts[k] later
+            self.piece_lists[target.id] = [ir.Name(self._store(piece)) for piece in self.pieces(node.value)]
+        elif isinstance(target, ast.Name):
+            self.piece_lists.pop(target.id, None)
             self.assign(node.value, target.id)
+            if self.is_argsort(node.value):
+                self.orders.add(target.id)
+            else:
+                self.orders.discard(target.id)
         elif isinstance(target, ast.Tuple):
             self.unpack(target, node.value)
         else:
@@ -826,7 +861,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             for axis, name in enumerate(names):
                 self.emit(ir.Assign(name, self.prim("dim", (array, ir.Const(axis)), "op", value), self.line))
             return
-        if isinstance(value, ast.Call) and self.free_function(value.func) in (np.split, np.array_split):
+        if isinstance(value, ast.Call) and self.free_function(value.func) in SPLITS:
             for name, piece in zip(names, self.pieces(value, len(names))):
                 self.emit(ir.Assign(name, piece, self.line))
             return

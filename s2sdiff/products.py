@@ -1,6 +1,6 @@
 """Front end, products: np.einsum (explicit and implicit subscripts, any number of operands),
-np.inner, np.cross and np.kron of vectors, and the outer products of ufuncs
-(np.add.outer, …) — lowered to the rule table's broadcasting products, sums along axes,
+np.inner, np.vdot, np.tensordot, np.linalg.matrix_power, np.cross and np.kron of vectors,
+and the outer products of ufuncs (np.add.outer, …) — lowered to the rule table's broadcasting products, sums along axes,
 axis permutations, diagonals and matrix products, so that their derivatives are the
 table's, to any order.
 
@@ -14,10 +14,12 @@ import ast
 import numpy as np
 
 from . import ir
+from .reductions import constant_int
 
 _OUTER = {np.add: "add", np.subtract: "sub", np.multiply: "mul", np.divide: "truediv", np.true_divide: "truediv",
           np.maximum: "maximum", np.minimum: "minimum", np.power: "pow"}
-_SIGNATURES = {np.inner: ("a", "b"), np.cross: ("a", "b"), np.kron: ("a", "b")}
+_SIGNATURES = {np.inner: ("a", "b"), np.cross: ("a", "b"), np.kron: ("a", "b"), np.vdot: ("a", "b"),
+               np.tensordot: ("a", "b", "axes=2"), np.linalg.matrix_power: ("a", "n")}
 PRODUCT_FUNCTIONS = frozenset(_SIGNATURES) | {np.einsum}
 
 
@@ -31,10 +33,12 @@ def outer_ufunc(func):
 
 class Products:
     def lower_product(self, func, node):
-        """np.einsum, np.inner, np.cross, np.kron of the call `node`."""
+        """np.einsum, np.inner, np.cross, np.kron, np.vdot, np.tensordot, np.linalg.matrix_power
+        of the call `node`."""
         if func is np.einsum:
             return self.einsum(node)
-        lower = {np.inner: self.inner, np.cross: self.cross, np.kron: self.kron}[func]
+        lower = {np.inner: self.inner, np.cross: self.cross, np.kron: self.kron, np.vdot: self.vdot,
+                 np.tensordot: self.tensordot, np.linalg.matrix_power: self.matrix_power}[func]
         return lower(self.arguments(node, _SIGNATURES[func]), node)
 
     def einsum(self, node):
@@ -127,6 +131,51 @@ class Products:
             return self.prim("mul", (a, b), "op", node)
         self.require(f"{a.id}.ndim <= 2 and {b.id}.ndim <= 2", "np.inner is supported for vectors and matrices here")
         return self.prim("matmul", (a, self.stored("transpose", (b,), "np")), "np", node)
+
+    def vdot(self, args, node):
+        """np.vdot: the dot product of the flattened arrays (real ones: no conjugate)."""
+        a, b = (self.stored("ravel", (self.atom(args[k]),), "np") for k in ("a", "b"))
+        return self.prim("matmul", (a, b), "np", node)
+
+    def tensordot(self, args, node):
+        """np.tensordot of vectors and matrices over 0, 1 or 2 axes: an outer product, a
+        matrix product, the sum of the elementwise product."""
+        count = constant_int(args["axes"])
+        if count not in (0, 1, 2):
+            raise self.error("np.tensordot is supported with axes=0, 1 or 2 here", args["axes"])
+        a, b = self.atom(args["a"]), self.atom(args["b"])
+        if not (isinstance(a, ir.Name) and isinstance(b, ir.Name)):
+            raise self.error("np.tensordot takes two arrays here", node)
+        if count == 0:
+            self.require(f"{a.id}.ndim == 1 and {b.id}.ndim == 1", "np.tensordot with axes=0 is supported for vectors "
+                                                                   "here")
+            return self.prim("outer", (a, b), "np", node)
+        if count == 1:
+            self.require(f"{a.id}.ndim <= 2 and {b.id}.ndim <= 2", "np.tensordot is supported for vectors and "
+                                                                   "matrices here")
+            return self.prim("matmul", (a, b), "np", node)
+        self.require(f"{a.id}.ndim == 2 and {b.id}.ndim == 2", "np.tensordot with axes=2 is supported for matrices here")
+        return self.prim("sum", (self.stored("mul", (a, b), "op"),), "np", node)
+
+    def matrix_power(self, args, node):
+        """A matrix to a constant integer power: products of squares (the inverse's, for a
+        negative power; the identity for 0)."""
+        power = constant_int(args["n"])
+        if power is None:
+            raise self.error("np.linalg.matrix_power takes a constant integer power here", args["n"])
+        a = self.atom(args["a"])
+        if power == 0:
+            return self.prim("eye", (self.stored("dim", (a, ir.Const(0)), "op"),), "np", node)
+        if power < 0:
+            a, power = self.stored("inv", (a,), "np"), -power
+        result, square = None, a
+        while power:
+            if power & 1:
+                result = square if result is None else self.stored("matmul", (result, square), "np")
+            power >>= 1
+            if power:
+                square = self.stored("matmul", (square, square), "np")
+        return self.prim("pos", (result,), "op", node)
 
     def cross(self, args, node):
         """np.cross of two 3-vectors, component by component."""

@@ -21,11 +21,45 @@ _ALONG = {"sum": "sum_axis", "amax": "amax_axis", "amin": "amin_axis"}
 
 class Reductions:
     def reduction(self, op, node):
-        """np.sum / np.max / np.min (op: sum, amax, amin) of the call `node`."""
+        """np.sum / np.max / np.min (op: sum, amax, amin) of the call `node`; `initial=` is
+        one more element, and np.sum's `where=` leaves out the elements it is False at."""
+        x, axes, keepdims, extra = self.reduction_arguments(node, ("initial", "where") if op == "sum" else ("initial",))
+        if "where" in extra:
+            x = self.stored("where", (ir.Name(self._store(self.passive(extra["where"]))), x, ir.Const(0.0)), "np")
+        value = self.prim(op, (x,), "np", node) if axes is None else \
+            self.kept(self.along(_ALONG[op], x, axes), axes, keepdims)
+        if "initial" not in extra:
+            return value
+        combine = {"sum": "add", "amax": "maximum", "amin": "minimum"}[op]
+        return self.prim(combine, (ir.Name(self._store(value)), self.atom(extra["initial"])), "np", node)
+
+    def spread(self, node):
+        """np.ptp: the largest minus the smallest, whole or along the axes."""
+        return self.prim("sub", (ir.Name(self._store(self.reduction("amax", node))),
+                                 ir.Name(self._store(self.reduction("amin", node)))), "op", node)
+
+    def ignoring_nan(self, mean, node):
+        """np.nansum / np.nanmean: NaNs left out (as zeros of the sum, and of the count)."""
         x, axes, keepdims, _ = self.reduction_arguments(node)
-        if axes is None:
-            return self.prim(op, (x,), "np", node)
-        return self.kept(self.along(_ALONG[op], x, axes), axes, keepdims)
+        missing = self.stored("isnan", (x,), "np")
+        total = self.summed(self.stored("where", (missing, ir.Const(0.0), x), "np"), axes)
+        if mean:
+            count = self.summed(self.stored("where", (missing, ir.Const(0.0), ir.Const(1.0)), "np"), axes)
+            total = self.stored("truediv", (total, count), "op")
+        return self.prim("pos", (self.kept(total, axes, keepdims),), "op", node)
+
+    def median(self, node):
+        """np.median of the whole array: the middle of the sorted elements (the mean of the
+        two middle ones for an even count)."""
+        x, axes, _, _ = self.reduction_arguments(node)
+        if axes is not None:
+            raise self.error("np.median is supported over the whole array here", node)
+        ordered = self.stored("sort", (self.stored("ravel", (x,), "np"),), "np")
+        count = self.stored("size", (ordered,), "op")
+        middle = [ir.Name(self._store(ir.Passive(ast.parse(f"({count.id} - 1) // 2", mode="eval").body))),
+                  ir.Name(self._store(ir.Passive(ast.parse(f"{count.id} // 2", mode="eval").body)))]
+        low, high = (ir.Name(self._store(ir.Item(ordered, (k,)))) for k in middle)
+        return self.prim("mul", (ir.Const(0.5), self.stored("add", (low, high), "op")), "op", node)
 
     def mean(self, node):
         """np.mean(x, axis) = the sum along the axes / the number of elements summed (numba has
@@ -144,6 +178,9 @@ class Reductions:
                 raise self.error("np.linalg.norm with keepdims=True needs an axis here", node)
             if order in (None, "fro"):
                 return self.prim("norm", (x,), "np", node)
+            if order == "nuc":                     # the sum of the singular values
+                self.require(f"{x.id}.ndim == 2", "the nuclear norm is of a matrix")
+                return self.prim("sum", (self.stored("svdvals", (x,), "np"),), "np", node)
             self.require(f"{x.id}.ndim == 1", "np.linalg.norm with an ord is supported for vectors, or along an "
                                               "axis, here")
             axes = None
@@ -164,7 +201,7 @@ class Reductions:
             powers = self.stored("pow", (self.stored("abs", (x,), "np"), ir.Const(float(order))), "op")
             value = self.stored("pow", (self.summed(powers, axes), ir.Const(1.0 / order)), "op")
         else:
-            raise self.error(f"np.linalg.norm with ord={ast.unparse(args['ord'])} is not supported", args["ord"])
+            raise self.error(f"np.linalg.norm with ord={order} is not supported", args["ord"])
         return self.kept(value, axes, keepdims) if axes else value
 
     def literal(self, node, what):

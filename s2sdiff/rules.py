@@ -267,6 +267,8 @@ unary("ravel",       "np.ravel",             "ravel(dx)",                  "resh
 unary("flip",        "np.flip",              "flip(dx)",                   "flip(bz)", result="array")
 unary("flipud",      "np.flipud",            "flipud(dx)",                 "flipud(bz)", result="array")
 unary("fliplr",      "np.fliplr",            "fliplr(dx)",                 "fliplr(bz)", result="array")
+_rule("flip_along",  ("x", "axis"), "runtime.flip_along", "flip_along(dx, axis)", "flip_along(bz, axis)", None,
+      result="array", rank="x")
 # running sums of the flattened array: the adjoint sums the adjoints from the end back
 unary("cumsum",      "np.cumsum",            "cumsum(dx)",                 "reshape_like(flip(cumsum(flip(bz))), x)",
       result="array")
@@ -284,10 +286,15 @@ _rule("part",        ("x", "start", "stop", "axis"), "runtime.part", "part(dx, s
 _rule("put",         ("x", "like", "start", "axis"), "runtime.put", "put(dx, like, start, axis)",
       "part(bz, start, start + dim(x, axis), axis)", None, None, None, result="array", rank="like")
 # the axes in another order (np.transpose(x, axes)): the adjoint goes back by the inverse order
+_rule("swapaxes",    ("x", "axis1", "axis2"), "np.swapaxes", "swapaxes(dx, axis1, axis2)", "swapaxes(bz, axis1, axis2)",
+      None, None, result="array", rank="x")
+_rule("moveaxis",    ("x", "source", "destination"), "runtime.moveaxis np.moveaxis!", "moveaxis(dx, source, destination)",
+      "moveaxis(bz, destination, source)", None, None, result="array", rank="x")
 _rule("permute",     ("x", "axes", "inverse"), "runtime.permute", "permute(dx, axes, inverse)",
       "permute(bz, inverse, axes)", None, None, result="array", rank="x")
 unary("atleast_1d",  "runtime.atleast_1d np.atleast_1d!", "atleast_1d(dx)", "reshape_like(bz, x)", result="array")
 unary("atleast_2d",  "runtime.atleast_2d np.atleast_2d!", "atleast_2d(dx)", "reshape_like(bz, x)", result="array")
+unary("atleast_3d",  "runtime.atleast_3d np.atleast_3d!", "atleast_3d(dx)", "reshape_like(bz, x)", result="array")
 unary("as_column",   "runtime.as_column",    "as_column(dx)",              "reshape_like(bz, x)", result="array")
 # sorted along the last axis: each element's derivative goes where argsort puts it
 unary("sort",        "np.sort",              "take_along(dx, order_of(x))", "put_along(bz, order_of(x))",
@@ -490,8 +497,8 @@ CHEAP = frozenset({"add", "sub", "mul", "square", "neg", "pos", "float", "select
 
 # Results that may share their first argument's memory (NumPy returns views): a write
 # into one is a write into the other.
-VIEWS = frozenset({"transpose", "reshape", "ravel", "flip", "flipud", "fliplr", "atleast_1d", "atleast_2d", "as_column",
-                   "weights_along", "broadcast_to", "diag", "permute"})
+VIEWS = frozenset({"transpose", "reshape", "ravel", "flip", "flipud", "fliplr", "flip_along", "atleast_1d", "atleast_2d", "atleast_3d", "as_column",
+                   "weights_along", "broadcast_to", "diag", "permute", "swapaxes", "moveaxis"})
 
 
 def makes_new_array(op: str) -> bool:

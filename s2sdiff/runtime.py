@@ -119,11 +119,15 @@ def expect_ndim(value, ndim, name, line, filename):
         raise UnsupportedError(_rank_guessed(ndim, name, line, filename))
 
 
+class ShapesNotSupported(UnsupportedError):
+    """A refusal found as the code runs, already naming the user's line."""
+
+
 def check_supported(condition, message, line, filename):
     """Refuse, naming the user's line, a call whose lowering holds only for the shapes
     `condition` tests (np.kron of vectors, …): the shapes are known when the code runs."""
     if not condition:
-        raise UnsupportedError(f"{message}\n{source_excerpt(filename, at_line(line))}")
+        raise ShapesNotSupported(f"{message}\n{source_excerpt(filename, at_line(line))}")
 
 
 def _rank_guessed(ndim, name, line, filename):
@@ -215,6 +219,16 @@ def put(x, like, start, axis):
     return out
 
 
+def flip_along(x, axis):
+    """np.flip(x, axis)."""
+    return np.flip(x, axis)
+
+
+def moveaxis(x, source, destination):
+    """np.moveaxis."""
+    return np.moveaxis(x, source, destination)
+
+
 def permute(x, axes, inverse):
     """np.transpose(x, axes); `inverse`, the order back, is for the rule's adjoint."""
     return np.transpose(x, axes)
@@ -227,6 +241,11 @@ def atleast_1d(x):
 
 def atleast_2d(x):
     return np.atleast_2d(x)
+
+
+def atleast_3d(x):
+    """np.atleast_3d: a vector (n) as (1, n, 1), a matrix (m, n) as (m, n, 1): np.dstack's pieces."""
+    return np.atleast_3d(x)
 
 
 def as_column(x):
@@ -468,7 +487,7 @@ def _check_supported(condition, message, line, filename):
 
     def check(condition, message, line, filename):
         if not condition:
-            raise UnsupportedError(text)
+            raise ShapesNotSupported(text)
     return check
 
 
@@ -743,6 +762,31 @@ def _diag_adjoint(g, x, k):
     return embed
 
 
+@overload(flip_along)
+def _flip_along(x, axis):
+    ndim = x.ndim
+    if ndim > 3:
+        def refuse(x, axis):
+            raise UnsupportedError(_TOO_MANY_DIMENSIONS)
+        return refuse
+
+    def flipped(x, axis):
+        a = axis + ndim if axis < 0 else axis
+        if ndim == 1:
+            return x[::-1]
+        if ndim == 2:
+            return x[::-1] if a == 0 else x[:, ::-1]
+        if a == 0:
+            return x[::-1]
+        return x[:, ::-1] if a == 1 else x[:, :, ::-1]
+    return flipped
+
+
+@overload(moveaxis)
+def _moveaxis(x, source, destination):
+    return lambda x, source, destination: np.moveaxis(x, source, destination)
+
+
 @overload(permute)
 def _permute(x, axes, inverse):
     return lambda x, axes, inverse: np.transpose(x, axes)
@@ -760,6 +804,17 @@ def _atleast_2d(x):
     if isinstance(x, types.Array):
         return lambda x: x.reshape(1, -1) if x.ndim == 1 else np.full((1, 1), x[()])
     return lambda x: np.full((1, 1), x)
+
+
+@overload(atleast_3d)
+def _atleast_3d(x):
+    if isinstance(x, types.Array) and x.ndim >= 3:
+        return lambda x: x
+    if isinstance(x, types.Array) and x.ndim == 2:
+        return lambda x: np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], 1)
+    if isinstance(x, types.Array) and x.ndim == 1:
+        return lambda x: np.ascontiguousarray(x).reshape(1, x.shape[0], 1)
+    return lambda x: np.full((1, 1, 1), x)
 
 
 @overload(as_column)
@@ -959,7 +1014,7 @@ def _store_columns(J, start, d):
 HELPERS = {f.__name__: f for f in (new_tape, reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
                                     sech2, sinc_derivative, heaviside, concat, part, put, atleast_1d, atleast_2d,
                                     as_column, weights_along, take_along, put_along, diag_adjoint,
-                                    order_of, permute,
+                                    order_of, permute, atleast_3d, flip_along, moveaxis,
                                     scalar_output, float_elements, expect_ndim, check_supported,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, outer, shape_of, size_of, store_column,

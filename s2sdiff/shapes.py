@@ -1,5 +1,5 @@
 """Front end, shape and order: np.diff, np.roll, np.rot90, np.swapaxes/np.moveaxis and
-x.transpose(axes) of matrices, np.expand_dims, np.squeeze along an axis, np.diagonal and
+x.transpose(axes), np.expand_dims, np.squeeze along an axis, np.diagonal and
 np.trace with an offset, and indexing through `...` — each lowered to the rule table's
 slices (`part`), joins (`concat`), flips, transposes and diagonals, so that their
 derivatives are the table's, to any order.
@@ -23,9 +23,10 @@ from .reductions import constant_int
 class Shapes:
     def reshaped(self, func, node):
         """The shape and order functions of this module (`func` is the NumPy function)."""
-        lower = {np.diff: self.diff, np.roll: self.roll, np.rot90: self.rot90, np.swapaxes: self.swapped,
-                 np.moveaxis: self.swapped, np.expand_dims: self.expand_dims, np.squeeze: self.squeeze,
-                 np.diagonal: self.diagonal, np.trace: self.trace}[func]
+        lower = {np.diff: self.diff, np.roll: self.roll, np.rot90: self.rot90, np.expand_dims: self.expand_dims,
+                 np.squeeze: self.squeeze,
+                 np.diagonal: self.diagonal, np.trace: self.trace, np.flip: self.flipped,
+                 np.sort: self.sorted_along}[func]
         return lower(self.arguments(node, _SIGNATURES[func]), node)
 
     def arguments(self, node, signature):
@@ -99,6 +100,35 @@ class Shapes:
         text = _renamed(text, {"b": _tree(bound), "n": ast.Name(length.id, ast.Load())})
         return ir.Name(self._store(ir.Passive(text)))
 
+    def flipped(self, args, node):
+        """np.flip(x, axis): the order along each axis given reversed (all of them for None)."""
+        x = self.atom(args["m"])
+        if isinstance(args["axis"], ast.Constant) and args["axis"].value is None:
+            return self.prim("flip", (x,), "np", node)
+        axes = [constant_int(a) for a in (args["axis"].elts if isinstance(args["axis"], ast.Tuple) else [args["axis"]])]
+        if None in axes:
+            raise self.error("the axis must be a constant integer or a tuple of them", args["axis"])
+        for axis in axes[:-1]:
+            x = self.stored("flip_along", (x, ir.Const(axis)), "runtime")
+        return self.prim("flip_along", (x, ir.Const(axes[-1])), "runtime", node)
+
+    def sorted_along(self, args, node):
+        """np.sort(x, axis): along the last axis (the table's rule), of the flattened array for
+        None, along the first of a matrix as the last of its transpose."""
+        x = self.atom(args["a"])
+        if isinstance(args["axis"], ast.Constant) and args["axis"].value is None:
+            return self.prim("sort", (self.stored("ravel", (x,), "np"),), "np", node)
+        axis = self.constant_integer(args["axis"], "the axis")
+        if axis == -1:
+            return self.prim("sort", (x,), "np", node)
+        if axis == 1:
+            self.require(f"{x.id}.ndim == 2", "np.sort along axis 1 is supported for matrices here")
+            return self.prim("sort", (x,), "np", node)
+        if axis not in (0, -2):
+            raise self.error("np.sort is supported along the last axis, or the first of a matrix, here", node)
+        self.require(f"{x.id}.ndim == 2", "np.sort along the first axis is supported for matrices here")
+        return self.prim("transpose", (self.stored("sort", (self.stored("transpose", (x,), "np"),), "np"),), "np", node)
+
     def diff(self, args, node):
         """x[1:] - x[:-1] along the axis, n times."""
         x, axis = self.atom(args["a"]), ir.Const(self.constant_integer(args["axis"], "the axis"))
@@ -138,26 +168,20 @@ class Shapes:
         flip = "flipud" if turns == 1 else "fliplr"
         return self.prim(flip, (self.stored("transpose", (m,), "np"),), "np", node)
 
-    def swapped(self, args, node):
-        """np.swapaxes(x, 0, 1) / np.moveaxis(x, 0, 1) of a matrix: its transpose."""
-        x = self.atom(args["a"])
-        pair = {self.constant_argument(args[k], "the axes") % 2 for k in list(args)[1:]}
-        self.require(f"{x.id}.ndim == 2", f"{ast.unparse(node.func)} is supported for matrices here")
-        return self.prim("transpose", (x,), "np", node) if pair == {0, 1} else self.prim("pos", (x,), "op", node)
-
     def transposed(self, node):
-        """x.transpose(1, 0), np.transpose(x, (1, 0)) of a matrix."""
+        """x.transpose(1, 0), np.transpose(x, axes): the axes in the order given (checked to
+        be as many as the array's)."""
         x, axes = node.args[0], node.args[1:]
         if len(axes) == 1 and isinstance(axes[0], ast.Tuple):
             axes = axes[0].elts
         if len(axes) == 1 and isinstance(axes[0], ast.Constant) and axes[0].value is None or not axes:
             return self.prim("transpose", (self.atom(x),), "np", node)
         order = [constant_int(a) for a in axes]
-        if len(order) != 2 or set(order) != {0, 1}:
-            raise self.error("transposing with axes is supported for matrices here", node)
+        if None in order or sorted(k % len(order) for k in order) != list(range(len(order))):
+            raise self.error("the axes of a transpose must be a constant permutation", node)
         x = self.atom(x)
-        self.require(f"{x.id}.ndim == 2", "the axes of a transpose must be as many as the array's")
-        return self.prim("transpose", (x,), "np", node) if order == [1, 0] else self.prim("pos", (x,), "op", node)
+        self.require(f"{x.id}.ndim == {len(order)}", "the axes of a transpose must be as many as the array's")
+        return self.prim("pos", (self.permuted(x, [k % len(order) for k in order]),), "op", node)
 
     def expand_dims(self, args, node):
         return self.prim("expand", (self.atom(args["a"]), ir.Const(self.constant_integer(args["axis"], "the axis"))),
@@ -203,11 +227,11 @@ def _tree(atom):
 
 
 _SIGNATURES = {
+    np.flip: ("m", "axis=None"),
+    np.sort: ("a", "axis=-1", "kind=None", "order=None"),
     np.diff: ("a", "n=1", "axis=-1"),
     np.roll: ("a", "shift", "axis=None"),
     np.rot90: ("m", "k=1", "axes=(0, 1)"),
-    np.swapaxes: ("a", "axis1", "axis2"),
-    np.moveaxis: ("a", "source", "destination"),
     np.expand_dims: ("a", "axis"),
     np.squeeze: ("a", "axis=None"),
     np.diagonal: ("a", "offset=0", "axis1=0", "axis2=1"),

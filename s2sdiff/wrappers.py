@@ -26,7 +26,7 @@ from .names import Namer
 from .normalize import normalize
 from .parse import python_function
 from .pipeline import LOCK, derived_unit
-from .runtime import HELPERS
+from .runtime import HELPERS, ShapesNotSupported
 from .transform.batched import NotBatched
 
 
@@ -127,7 +127,7 @@ def run(name, compiled, params, values, jit):
     except TypingError as exc:
         described = ", ".join(f"{n}: {numba.typeof(v)}" for n, v in zip(params, values))
         raise TypeError(f"{name}() cannot run on arguments ({described}): {_numba_reason(exc)}") from None
-    except np.linalg.LinAlgError:
+    except (np.linalg.LinAlgError, ShapesNotSupported):      # (the latter names the user's line)
         raise
     except UnsupportedError as exc:      # a refusal only the values show (runtime.expect_ndim)
         exc.args = (f"{name}(): {exc}",)

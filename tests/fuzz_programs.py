@@ -17,7 +17,8 @@ calls. The programs use what DESIGN §2 promises, in the spellings people use:
   into a row) and column (`h[:, j] = …`) writes; element, row and column reads; `np.sum`
   and `np.mean` with and without `axis=`, `np.trace`, `@`; `np.max`/`np.min` whole and
   along an axis (with `keepdims`), `np.var` (`ddof`, `axis`), `np.cumsum`, `np.flip`,
-  `.ravel()`, `.reshape(-1)`;
+  `.ravel()`, `.reshape(-1)`, `np.prod`, `np.cumprod`, `np.diff`, `np.roll`, `np.sort`,
+  `np.tile`, `np.einsum`;
 - helpers: functions of numbers, functions returning arrays, and functions that write into
   their array argument called as statements (`fill(y, x, a)`), into a local array or into
   a row of a matrix.
@@ -112,12 +113,6 @@ class _MpNumpy:
     def mean(t, axis=None):
         return _MpNumpy.sum(t, axis) / (t.size if axis is None else t.shape[axis])
 
-    # NumPy's own max, min, running sum and flip work on object arrays
-    max = staticmethod(np.max)
-    min = staticmethod(np.min)
-    cumsum = staticmethod(np.cumsum)
-    flip = staticmethod(np.flip)
-
     @staticmethod
     def var(t, axis=None, ddof=0):
         centred = t - (_MpNumpy.mean(t) if axis is None else np.expand_dims(_MpNumpy.mean(t, axis), axis))
@@ -135,12 +130,6 @@ class _MpNumpy:
     def trace(t):
         return mpmath.fsum(np.diagonal(t))
 
-    outer = staticmethod(np.outer)
-    concatenate = staticmethod(np.concatenate)
-    hstack = staticmethod(np.hstack)
-    vstack = staticmethod(np.vstack)
-    stack = staticmethod(np.stack)
-    column_stack = staticmethod(np.column_stack)
 
     @staticmethod
     def maximum(u, v):
@@ -149,6 +138,13 @@ class _MpNumpy:
     @staticmethod
     def minimum(u, v):
         return np.frompyfunc(min, 2, 1)(u, v) if isinstance(u, np.ndarray) or isinstance(v, np.ndarray) else min(u, v)
+
+
+# NumPy's own functions on object arrays of mpf numbers: extremes, running sums and products,
+# flips, differences, rotations, sorting, tiling, einsum, outer products and joins
+for _name in ("max", "min", "cumsum", "cumprod", "prod", "flip", "diff", "roll", "sort", "tile", "einsum", "outer",
+              "concatenate", "hstack", "vstack", "stack", "column_stack"):
+    setattr(_MpNumpy, _name, staticmethod(getattr(np, _name)))
 
 
 # ---- programs ----------------------------------------------------------------------
@@ -346,7 +342,14 @@ class Builder:
                               f"np.dot(np.flip({self.vector(scope)}), {self.vector(scope)})",
                               f"np.sum(np.max({matrix}, axis=0))", f"np.sum(np.min({matrix}, axis=1, keepdims=True))",
                               f"np.mean(np.var({matrix}, axis=0))", f"np.sum(({matrix}).ravel() ** 2)",
-                              f"np.max(({matrix}).reshape(-1))"])
+                              f"np.max(({matrix}).reshape(-1))", f"np.prod({self.vector(scope)})",
+                              f"np.sum(np.cumprod({self.vector(scope)})) / n",
+                              f"np.sum(np.diff({self.vector(scope)}) ** 2)",
+                              f"np.dot(np.roll({self.vector(scope)}, 1), {self.vector(scope)})",
+                              f"np.dot(np.sort({self.vector(scope)}), {self.vector(scope)})",
+                              f"np.sum(np.tile({self.vector(scope)}, 2) ** 2)",
+                              f"np.sum(np.einsum('ij->j', {matrix}) ** 2)",
+                              f"np.einsum('ij,ij->', {matrix}, {matrix})"])
         if kind == "dot":
             return f"np.dot({self.vector(scope, 0)}, {self.vector(scope)})"
         if kind == "mean":

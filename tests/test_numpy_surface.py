@@ -159,9 +159,50 @@ def dtypes(x):
         + np.sum(x * np.eye(6, dtype=float)[2]) + np.sum(np.ones(x.shape[0], float) * x)
 
 
+def tiles(x):
+    return np.sum(np.tile(x, 3) * np.arange(18.0)) + np.sum(np.tile(x[:4], (2, 2)) ** 2) \
+        + np.sum(np.tile(x[:4].reshape(2, 2), 2) ** 3)
+
+
+def repeats(x):
+    X = x[:4].reshape(2, 2)
+    return np.sum(np.repeat(x, 2) * np.arange(12.0)) + np.sum(np.repeat(X, 3, axis=0) ** 3) \
+        + np.sum(np.repeat(X, 2, axis=1) * np.arange(8.0).reshape(2, 4)) + np.sum(x.repeat(2, axis=-1) ** 2)
+
+
+def pads(x):
+    X = x[:4].reshape(2, 2)
+    return (np.sum(np.pad(x, 2) ** 2 * np.arange(10.0)) + np.sum(np.pad(x, (1, 2), mode="edge") * np.arange(9.0))
+            + np.sum(np.pad(X, ((1, 0), (0, 2)), constant_values=0.5) ** 3)
+            + np.sum(np.pad(X, ((1, 1), (2, 0)), mode="edge") * np.arange(16.0).reshape(4, 4)))
+
+
+def depth_stacks(x):
+    X = x[:4].reshape(2, 2)
+    return np.sum(np.dstack((x, x ** 2)) ** 2 * np.arange(12.0).reshape(1, 6, 2)) + np.sum(np.dstack((X, X)) ** 3)
+
+
+def reduction_keywords(x):
+    X = x[:4].reshape(2, 2)
+    return (np.sum(x, initial=2.0) * np.max(x, initial=0.5) + np.sum(x ** 2, where=x > 0)
+            + np.sum(np.flip(X, axis=0) * ARANGE6[:4].reshape(2, 2)) + np.sum(np.flip(X, -1) ** 2 * X)
+            + np.sum(np.sort(X, axis=0) ** 2 * ARANGE6[:4].reshape(2, 2)) + np.sum(np.sort(X, axis=None) * X.ravel())
+            + np.sum(np.sort(x, kind="stable") * ARANGE6))
+
+
+def einsums(x):
+    A, B, v = x[:4].reshape(2, 2), np.outer(x[:2], x[4:]), x[4:]
+    return (np.sum(np.einsum("ij,jk->ik", A, B) ** 2) + np.einsum("ij,j->i", A, v) @ v + np.einsum("ii->", A @ A)
+            + np.sum(np.einsum("ii->i", A) ** 3) + np.sum(np.einsum("ij->ji", A) * B.T) + np.einsum("i,i", v, v)
+            + np.sum(np.einsum("ij,kj->ik", A, B) ** 2) + np.einsum("ij,ij->", A, B) + np.sum(np.einsum("i,j->ij", v, x) ** 2)
+            + np.sum(np.einsum("ij,jk,k->i", A, B, v) ** 2) + np.sum(np.einsum("ij,kl->ikjl", A, B) ** 2))
+
+
 ANALYTIC = [sinc, float_power, nan_to_num, prod, prod_with_zero, running, averages, differences,
-            rolls, turns, axes, unit_axes, diagonals, triangles, products, broadcasting, joins, splits, literal_arrays]
-PIECEWISE = [logaddexp, degrees, fmax_fmin, heaviside, clip_keywords, norms, argmax_indices, sorting, dtypes]
+            rolls, turns, axes, unit_axes, diagonals, triangles, products, broadcasting, joins, splits, literal_arrays,
+            tiles, repeats, pads, depth_stacks, einsums]
+PIECEWISE = [logaddexp, degrees, fmax_fmin, heaviside, clip_keywords, norms, argmax_indices, sorting, dtypes,
+             reduction_keywords]
 CASES = [(f, "cs") for f in ANALYTIC] + [(f, "fd") for f in PIECEWISE]
 
 
@@ -179,16 +220,25 @@ def group_elementwise(x): return logaddexp(x) + sinc(x) + degrees(x) + float_pow
     + heaviside(x) + clip_keywords(x)
 def group_reductions(x): return prod(x) + prod_with_zero(x) + running(x) + averages(x) + norms(x) + argmax_indices(x)
 def group_shapes(x): return differences(x) + rolls(x) + turns(x) + axes(x) + unit_axes(x) + sorting(x) + broadcasting(x)
-def group_diagonals(x): return diagonals(x) + triangles(x) + products(x)
+def group_diagonals(x): return diagonals(x) + triangles(x) + products(x) + einsums(x)
+def group_copies(x): return tiles(x) + repeats(x) + pads(x) + depth_stacks(x) + reduction_keywords(x)
 def group_joins(x): return joins(x) + splits(x) + literal_arrays(x) + dtypes(x)
 
 
-@pytest.mark.parametrize("f", [group_elementwise, group_reductions, group_shapes, group_diagonals, group_joins],
+@pytest.mark.parametrize("f", [group_elementwise, group_reductions, group_shapes, group_diagonals, group_joins,
+                               group_copies],
                          ids=lambda f: f.__name__)
 def test_compiled_groups(f):
     expected = fd_gradient(f, X6)
     for mode in ("reverse", "forward"):
         np.testing.assert_allclose(sd.grad(f, mode=mode)(X6), expected, rtol=1e-8, atol=1e-8)
+
+
+# A compiled Hessian runs the second-order rules' helpers through numba; one per group of
+# helpers (the others are checked without numba above: compiling every group's Hessian
+# takes minutes).
+@pytest.mark.parametrize("f", [prod_with_zero, joins, pads, einsums, sorting], ids=lambda f: f.__name__)
+def test_compiled_hessians(f):
     np.testing.assert_allclose(sd.hessian(f)(X6), sd.hessian(f, jit=False)(X6), rtol=1e-12, atol=1e-12)
 
 
@@ -271,7 +321,7 @@ def test_float32_arguments_give_float32_derivatives():
 # ---- refusals, each naming what is not supported ---------------------------------------
 
 def keyword_out(x): return np.sum(np.clip(x, 0.0, 1.0, out=None))
-def keyword_where(x): return np.sum(x, where=x > 0)
+def keyword_where(x): return np.max(x, where=x > 0, initial=0.0)
 def single_precision(x): return np.sum(np.zeros(2, dtype=np.float32)) * x[0]
 def into_integers(x):
     k = np.zeros(2, dtype=int)
@@ -284,7 +334,7 @@ def stacked_product(x): return np.sum(x.reshape(2, 1, 3) @ np.ones((3, 2)))
 
 @pytest.mark.parametrize("f, message", [
     (keyword_out, "keyword 'out=' of np.clip is not supported"),
-    (keyword_where, "keyword 'where=' of np.sum is not supported"),
+    (keyword_where, "keyword 'where=' of np.max is not supported"),
     (single_precision, "dtype float32 is not supported"),
     (into_integers, "s2sdiff has no derivative for np.zeros(2, dtype=int)"),
     (uneven_split, "array split does not result in an equal division"),
