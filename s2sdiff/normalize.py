@@ -144,6 +144,8 @@ class _Lowering:
             return self.constant(node)
         if isinstance(node, ast.Name):
             return self.name(node)
+        if isinstance(node, ast.BinOp) and _is_shape(node):        # x.shape[:-1] + (k,): a shape
+            return self.passive(node)
         if isinstance(node, ast.BinOp):
             op = _BINOPS.get(type(node.op))
             if op is None:
@@ -295,6 +297,17 @@ class _Respell(ast.NodeTransformer):
             name = ast.Name(self.modules.get(module, module), ast.Load())
             node.func = ast.copy_location(ast.Attribute(name, attr, ast.Load()), node.func)
         return node
+
+
+def _is_shape(node) -> bool:
+    """Whether `node` is a shape: a tuple, `x.shape` (whole or sliced), or a sum or repeat of
+    them (`(2,) + x.shape`) — not a number made of a shape's entries (`x.shape[0] * 2`)."""
+    if isinstance(node, ast.Tuple) or isinstance(node, ast.Attribute) and node.attr == "shape":
+        return True
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        return _is_shape(node.value)
+    return isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)) \
+        and (_is_shape(node.left) or _is_shape(node.right))
 
 
 def _is_ellipsis(node) -> bool:
@@ -465,6 +478,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         elements = index.elts if isinstance(index, ast.Tuple) else [index]
         if isinstance(base, ast.Attribute) and base.attr == "shape" \
                 and not _is_free_chain(base.value, self.parsed.local_names):
+            if isinstance(index, ast.Slice):        # x.shape[:-1]: part of a shape, never differentiated
+                return self.passive(node)
             axis = constant_int(index)
             if axis is None and self.generated() and isinstance(index, ast.Name):   # a join's axis, found at run time
                 return self.prim("dim", (self.atom(base.value), self.atom(index)), "op", node)
@@ -679,7 +694,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         rule = RULES[op]
         if op in ("sum", "amax", "amin"):
             return self.reduction(op, node)
-        if op in ALLOCATORS and (node.keywords or len(node.args) > DTYPE_POSITION[op] or op == "eye" and len(node.args) > 1):
+        if op in ALLOCATORS and (node.keywords or len(node.args) > DTYPE_POSITION[op]
+                                 or op == "eye" and len(node.args) > 1):
             return self.allocation(op, node)
         args = self.with_defaults(rule, node)
         if op == "log" and len(args) == 2:          # math.log(x, base) = log(x) / log(base)
@@ -732,9 +748,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
 
     def shape_atom(self, node) -> ir.Atom:
         """An argument that may be a shape tuple, like (n, m) in np.zeros((n, m)): never differentiated."""
-        shaped = isinstance(node, ast.Tuple) or isinstance(node, (ast.BinOp, ast.Attribute)) and any(
-            isinstance(n, ast.Tuple) or isinstance(n, ast.Attribute) and n.attr == "shape" for n in ast.walk(node))
-        return ir.Name(self._store(self.passive(node))) if shaped else self.atom(node)
+        return ir.Name(self._store(self.passive(node))) if _is_shape(node) else self.atom(node)
 
     def opaque_call(self, func, node):
         if node.keywords:       # kept as written: refused where a differentiated value flows through it

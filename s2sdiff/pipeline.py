@@ -75,7 +75,8 @@ _TRANSFORMS = {
 def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, filename=None,
                  kinds=frozenset(), parallel=False) -> Unit:
     """The compiled derivative function of `func` in the parameters `active`: "primal" (no
-    derivative: the function as lowered), "jvp" (forward mode), "bjvp" (forward mode in a block of directions), "vjp" (reverse
+    derivative: the function as lowered), "jvp" (forward mode), "bjvp" (forward mode in a
+    block of directions), "vjp" (reverse
     mode, with the value), "vjp_grad" (without).
     `kinds`: what a call fixes about the parameters (analyze.ARRAY); `parallel`
     compiles with numba's parallel=True and spreads loops over threads (parallel.py)."""

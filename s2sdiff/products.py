@@ -1,8 +1,8 @@
 """Front end, products: np.einsum (explicit and implicit subscripts, any number of operands),
 np.inner, np.vdot, np.tensordot, np.linalg.matrix_power, np.cross and np.kron of vectors,
-and the outer products of ufuncs (np.add.outer, …) — lowered to the rule table's broadcasting products, sums along axes,
-axis permutations, diagonals and matrix products, so that their derivatives are the
-table's, to any order.
+and the outer products of ufuncs (np.add.outer, …) — lowered to the rule table's
+broadcasting products, sums along axes, axis permutations, diagonals and matrix
+products, so that their derivatives are the table's, to any order.
 
 Mixed into normalize's lowering of user code: it uses that class's `atom`, `prim`,
 `stored`, `_store`, `require`, `arguments`, `keyword_error` and `error`.
@@ -154,7 +154,8 @@ class Products:
             self.require(f"{a.id}.ndim <= 2 and {b.id}.ndim <= 2", "np.tensordot is supported for vectors and "
                                                                    "matrices here")
             return self.prim("matmul", (a, b), "np", node)
-        self.require(f"{a.id}.ndim == 2 and {b.id}.ndim == 2", "np.tensordot with axes=2 is supported for matrices here")
+        self.require(f"{a.id}.ndim == 2 and {b.id}.ndim == 2",
+                     "np.tensordot with axes=2 is supported for matrices here")
         return self.prim("sum", (self.stored("mul", (a, b), "op"),), "np", node)
 
     def matrix_power(self, args, node):

@@ -151,8 +151,8 @@ class Reductions:
                 raise self.keyword_error(node, keyword)
         weights = keywords.pop("weights", args.pop(2) if len(args) > 2 else None)
         if weights is None or isinstance(weights, ast.Constant) and weights.value is None:
-            return self.mean(ast.copy_location(ast.Call(node.func, args, [ast.keyword(k, v) for k, v in keywords.items()]),
-                                               node))
+            unweighted = ast.Call(node.func, args, [ast.keyword(k, v) for k, v in keywords.items()])
+            return self.mean(ast.copy_location(unweighted, node))
         call = ast.copy_location(ast.Call(node.func, args, [ast.keyword(k, v) for k, v in keywords.items()]), node)
         x, axes, keepdims, _ = self.reduction_arguments(call)
         w = self.atom(weights)

@@ -200,7 +200,7 @@ unary("abs",      "abs math.fabs np.abs np.absolute np.fabs",
                                                 "dx if x >= 0 else -dx",               "bz if x >= 0 else -bz",
       array=("dx * (2.0 * (x >= 0) - 1.0)", "bz * (2.0 * (x >= 0) - 1.0)"))
 binary("hypot",   "math.hypot np.hypot",        "(x * dx + y * dy) / z",               "bz * x / z", "bz * y / z")
-binary("logaddexp", "np.logaddexp",           "exp(x - z) * dx + exp(y - z) * dy",   "bz * exp(x - z)", "bz * exp(y - z)")
+binary("logaddexp", "np.logaddexp",          "exp(x - z) * dx + exp(y - z) * dy",   "bz * exp(x - z)", "bz * exp(y - z)")
 binary("logaddexp2", "np.logaddexp2",          "exp2(x - z) * dx + exp2(y - z) * dy", "bz * exp2(x - z)", "bz * exp2(y - z)")
 unary("deg2rad",  "np.deg2rad np.radians math.radians!", "deg2rad(dx)",              "deg2rad(bz)")
 unary("rad2deg",  "np.rad2deg np.degrees math.degrees!", "rad2deg(dx)",              "rad2deg(bz)")

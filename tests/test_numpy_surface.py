@@ -220,7 +220,12 @@ def group_elementwise(x): return logaddexp(x) + sinc(x) + degrees(x) + float_pow
     + heaviside(x) + clip_keywords(x)
 def group_reductions(x): return prod(x) + prod_with_zero(x) + running(x) + averages(x) + norms(x) + argmax_indices(x)
 def group_shapes(x): return differences(x) + rolls(x) + turns(x) + axes(x) + unit_axes(x) + sorting(x) + broadcasting(x)
-def group_diagonals(x): return diagonals(x) + triangles(x) + products(x) + einsums(x)
+def group_diagonals(x): return diagonals(x) + triangles(x) + products(x) + common_einsums(x)
+
+
+def common_einsums(x):
+    A, v = x[:4].reshape(2, 2), x[4:]
+    return np.sum(np.einsum("ij,jk->ik", A, A) ** 2) + np.einsum("ii->", A) * np.einsum("i,i", v, v)
 def group_copies(x): return tiles(x) + repeats(x) + pads(x) + depth_stacks(x) + reduction_keywords(x)
 def group_joins(x): return joins(x) + splits(x) + literal_arrays(x) + dtypes(x)
 
@@ -234,10 +239,14 @@ def test_compiled_groups(f):
         np.testing.assert_allclose(sd.grad(f, mode=mode)(X6), expected, rtol=1e-8, atol=1e-8)
 
 
-# A compiled Hessian runs the second-order rules' helpers through numba; one per group of
-# helpers (the others are checked without numba above: compiling every group's Hessian
-# takes minutes).
-@pytest.mark.parametrize("f", [prod_with_zero, joins, pads, einsums, sorting], ids=lambda f: f.__name__)
+# A compiled Hessian runs the second-order rules' helpers through numba: joins and slices,
+# and permutations (the others are checked without numba above: a compiled Hessian of each
+# group's function takes minutes).
+def joined_pieces(x): return np.sum(np.concatenate((x[:2], x ** 2)) ** 3) + np.sum(np.split(x, 2)[1] ** 3)
+def sorted_squares(x): return np.sum(np.sort(x) ** 3 * ARANGE6)
+
+
+@pytest.mark.parametrize("f", [joined_pieces, sorted_squares], ids=lambda f: f.__name__)
 def test_compiled_hessians(f):
     np.testing.assert_allclose(sd.hessian(f)(X6), sd.hessian(f, jit=False)(X6), rtol=1e-12, atol=1e-12)
 
@@ -298,8 +307,7 @@ def test_three_dimensional_arrays(f, oracle):
         np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
 
 
-def compiled_3d(x): return elementwise_3d(x) + indexed_3d(x) + written_3d(x) + np.sum(x[:, 1:, ::2] ** 2) \
-    + np.sum(np.sum(x, axis=1) ** 2)
+def compiled_3d(x): return elementwise_3d(x) + indexed_3d(x) + np.sum(x[:, 1:, ::2] ** 2) + np.sum(np.sum(x, axis=1) ** 2)
 
 
 def test_three_dimensional_arrays_compiled():

@@ -268,7 +268,7 @@ def two_returns(x, y):
     return y * x**2
 
 
-@case(0.25, tags=("global-counter", "module-constant"), expect="refused:index-non-local-array")
+@case(0.25, tags=("global-counter", "module-constant"))
 def uses_module_array(x):
     s = 0.0
     for i in range(len(WEIGHTS)):

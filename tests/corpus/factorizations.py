@@ -73,7 +73,7 @@ def cholesky_banachiewicz(A):
 
 
 @case(spd(3), tags=("cholesky", "in-place", "polybench-style"), expect="refused:read-before-assign-in-loop",
-      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "refused:call:np.tril"})
+      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
 def cholesky_in_place(A):
     A = A.copy()
     n = A.shape[0]
@@ -174,7 +174,8 @@ def classical_gram_schmidt_diag(A):
     return total
 
 
-@case(mat(3), tags=("householder", "qr", "outer", "sign"), expect="refused:call:np.diag")
+@case(mat(3), tags=("householder", "qr", "outer", "sign"), expect="refused:overwritten-value-needed",
+      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
 def householder_r_diagonal(A):
     R = A.copy()
     m = R.shape[0]
@@ -189,7 +190,8 @@ def householder_r_diagonal(A):
     return np.sum(np.log(np.abs(np.diag(R))))
 
 
-@case(diag_dominant(3), tags=("gauss-jordan", "inverse", "row-operations"), expect="refused:written-array-not-new")
+@case(diag_dominant(3), tags=("gauss-jordan", "inverse", "row-operations"),
+      expect="refused:overwritten-value-needed", expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
 def gauss_jordan_inverse(A):
     n = A.shape[0]
     M = np.hstack((A, np.eye(n)))
@@ -274,7 +276,8 @@ def correlation_vectorized(X):
     return np.sum(C**2)
 
 
-@case(mat(5, 3), tags=("covariance", "np.cov"), expect="refused:keyword:np.cov", oracle="fd")
+@case(mat(5, 3), tags=("covariance", "np.cov"), oracle="fd",
+      expect="refused:other: s2sdiff has no derivative for np.cov(X, rowvar=False), which depends on a differentiated value")
 def numpy_covariance(X):
     return np.sum(np.cov(X, rowvar=False))
 
@@ -321,7 +324,7 @@ def qr_least_squares(X, y):
     return np.sum(w**2)
 
 
-@case(spd(3), tags=("inverse-iteration", "solve-in-loop"), expect="refused:list")
+@case(spd(3), tags=("inverse-iteration", "solve-in-loop"))
 def inverse_iteration(A):
     v = np.array([1.0, 0.5, 0.25])
     for _ in range(20):

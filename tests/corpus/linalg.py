@@ -20,7 +20,7 @@ def determinant(A):
     return np.linalg.det(A)
 
 
-@case(spd(3), tags=("slogdet", "tuple-unpack"), expect="refused:unpack-opaque-result")
+@case(spd(3), tags=("slogdet", "tuple-unpack"))
 def log_abs_det(A):
     sign, logdet = np.linalg.slogdet(A)
     return logdet
@@ -74,7 +74,7 @@ def cube_trace(A):
     return np.trace(P)
 
 
-@case(mat(3), tags=("matrix_power",), expect="refused:call:np.linalg.matrix_power")
+@case(mat(3), tags=("matrix_power",))
 def matrix_power_trace(A):
     return np.trace(np.linalg.matrix_power(A, 3))
 
@@ -101,12 +101,12 @@ def neumann_inverse_sum(A):
     return np.sum(S)
 
 
-@case(mat(3), mat(3, seed=1), tags=("kron",), expect="refused:call:np.kron")
+@case(mat(3), mat(3, seed=1), tags=("kron",), expect="refused:other: np.kron is supported for vectors here")
 def kron_trace(A, B):
     return np.trace(np.kron(A, B))
 
 
-@case(mat(3), tags=("diag",), expect="refused:call:np.diag")
+@case(mat(3), tags=("diag",))
 def diagonal_squares(A):
     return np.sum(np.diag(A) ** 2)
 
@@ -133,7 +133,7 @@ def lstsq_residual(X, y):
     return np.sum((X @ w - y) ** 2)
 
 
-@case(mat(3), tags=("triu", "tril"), expect="refused:call:np.triu")
+@case(mat(3), tags=("triu", "tril"))
 def triangular_parts(A):
     return np.sum(np.triu(A) ** 2) - np.sum(np.tril(A, -1))
 
@@ -144,12 +144,12 @@ def rank_one_quadratic(u, v):
     return np.sum(M @ M)
 
 
-@case(spd(3), tags=("eigvalsh",), expect="refused:index-non-local-array", oracle="fd")
+@case(spd(3), tags=("eigvalsh",), oracle="fd")
 def largest_eigenvalue(A):
     return np.linalg.eigvalsh(A)[-1]
 
 
-@case(spd(3), tags=("cholesky", "logdet"), expect="refused:call:np.diag")
+@case(spd(3), tags=("cholesky", "logdet"))
 def cholesky_logdet(A):
     L = np.linalg.cholesky(A)
     return 2.0 * np.sum(np.log(np.diag(L)))
@@ -170,7 +170,7 @@ def product_matrix(A, B):
     return A @ B
 
 
-@case(vec(3), tags=("norm", "normalize"), expect="refused:list")
+@case(vec(3), tags=("norm", "normalize"))
 def normalized_dot(x):
     u = x / np.linalg.norm(x)
     return u @ np.array([1.0, 2.0, 3.0])

@@ -9,19 +9,20 @@ from corpus import case, mat, vec
 
 # ---- allocations with dtype= and shapes read from arrays -------------------------------
 
-@case(vec(4), tags=("zeros", "dtype", "shape-attribute"), expect="refused:keyword:np.zeros")
+@case(vec(4), tags=("zeros", "dtype", "shape-attribute"))
 def zeros_dtype_shape(x):
     y = np.zeros(x.shape, dtype=np.float64)
     y = y + x**2
     return np.sum(y)
 
 
-@case(mat(2, 3, seed=1), tags=("ones", "dtype", "shape-attribute"), expect="refused:keyword:np.ones", oracle="fd")
+@case(mat(2, 3, seed=1), tags=("ones", "dtype", "shape-attribute"), oracle="fd")
 def ones_dtype_matrix(X):
     return np.sum(np.ones(X.shape, dtype=float) * X**2)
 
 
-@case(vec(5, seed=2), tags=("zeros", "dtype-attribute"), expect="refused:keyword:np.zeros")
+@case(vec(5, seed=2), tags=("zeros", "dtype-attribute"),
+      expect="refused:other: dtype=x.dtype is not supported: name the dtype (float, np.float64, int, ...)")
 def zeros_same_dtype(x):
     y = np.zeros(x.shape, dtype=x.dtype)
     return np.sum((y + x) ** 3)
@@ -48,17 +49,17 @@ def full_constant(x):
     return np.sum(np.full(3, 2.0) * x**2)
 
 
-@case(mat(2, 3, seed=6), tags=("full", "dtype", "tuple-shape"), expect="refused:keyword:np.full", oracle="fd")
+@case(mat(2, 3, seed=6), tags=("full", "dtype", "tuple-shape"), oracle="fd")
 def full_dtype(X):
     return np.sum(np.full((2, 3), 0.5, dtype=float) * np.exp(X))
 
 
-@case(vec(4, seed=7), tags=("zeros_like", "dtype"), expect="refused:keyword:np.zeros_like", oracle="fd")
+@case(vec(4, seed=7), tags=("zeros_like", "dtype"), oracle="fd")
 def zeros_like_dtype(x):
     return np.sum((np.zeros_like(x, dtype=float) + x) ** 2)
 
 
-@case(mat(3, 2, seed=8), tags=("ones_like", "dtype", "array-output"), expect="refused:keyword:np.ones_like")
+@case(mat(3, 2, seed=8), tags=("ones_like", "dtype", "array-output"))
 def ones_like_dtype(X):
     return np.ones_like(X, dtype=np.float64) * X
 
@@ -98,58 +99,58 @@ def eye_of_given_size(x, n):
     return x @ (np.eye(n) + np.outer(x, x)) @ x
 
 
-@case(mat(2, 3, seed=14), tags=("size", "ndim", "attributes"), expect="refused:attribute:.ndim")
+@case(mat(2, 3, seed=14), tags=("size", "ndim", "attributes"))
 def size_and_ndim(X):
     return np.sum(X**2) / X.size + X.ndim * np.sum(X)
 
 
 # ---- astype / np.array / np.asarray ----------------------------------------------------
 
-@case(vec(4, seed=15), tags=("astype", "float"), expect="refused:method:.astype()", oracle="fd")
+@case(vec(4, seed=15), tags=("astype", "float"), oracle="fd")
 def astype_float(x):
     return np.sum(x.astype(float) ** 2)
 
 
-@case(mat(2, 2, seed=16), tags=("astype", "float64", "array-output"), expect="refused:method:.astype()", oracle="fd")
+@case(mat(2, 2, seed=16), tags=("astype", "float64", "array-output"), oracle="fd")
 def astype_float64(X):
     return X.astype(np.float64) * 3.0
 
 
-@case(vec(3, seed=17), tags=("array", "list-of-elements"), expect="refused:list")
+@case(vec(3, seed=17), tags=("array", "list-of-elements"))
 def array_of_elements(x):
     y = np.array([x[0] * x[1], x[1] ** 2, x[2]])
     return np.sum(y**2)
 
 
-@case(0.3, 0.7, tags=("array", "nested-list", "scalar-arguments"), expect="refused:list")
+@case(0.3, 0.7, tags=("array", "nested-list", "scalar-arguments"))
 def array_from_scalars(a, b):
     M = np.array([[a, b], [b, 2.0 * a]])
     return np.linalg.det(M)
 
 
-@case(vec(3, seed=18), tags=("array", "constant-list"), expect="refused:list")
+@case(vec(3, seed=18), tags=("array", "constant-list"))
 def array_of_numbers(x):
     w = np.array([1.0, 2.0, 3.0])
     return np.sum(w * x**2)
 
 
-@case(vec(3, seed=19), tags=("array", "integer-list", "constant"), expect="refused:list")
+@case(vec(3, seed=19), tags=("array", "integer-list", "constant"))
 def array_of_integers(x):
     w = np.array([1, 2, 3])
     return np.sum(w * x**2)
 
 
-@case(vec(4, seed=20), tags=("asarray",), expect="refused:call:np.asarray")
+@case(vec(4, seed=20), tags=("asarray",))
 def asarray_of_array(x):
     return np.sum(np.asarray(x) ** 3)
 
 
-@case(vec(3, seed=21), tags=("asarray", "constant-list"), expect="refused:list")
+@case(vec(3, seed=21), tags=("asarray", "constant-list"))
 def asarray_of_numbers(x):
     return np.sum(np.asarray([0.5, 1.5, 2.5]) * np.sin(x))
 
 
-@case(vec(3, seed=22), tags=("array", "copy-of-array", "array-output"), expect="refused:call:np.array")
+@case(vec(3, seed=22), tags=("array", "copy-of-array", "array-output"))
 def array_copy_of_array(x):
     y = np.array(x)
     return y * x
@@ -172,7 +173,7 @@ def arange_float_step(x):
     return np.sum(np.arange(0.5, 2.5, 0.5) * np.exp(x))
 
 
-@case(vec(4, seed=26), tags=("arange", "dtype"), expect="refused:keyword:np.arange", oracle="fd")
+@case(vec(4, seed=26), tags=("arange", "dtype"), oracle="fd")
 def arange_dtype(x):
     return np.sum(np.arange(4, dtype=float) * x) ** 2
 
@@ -182,7 +183,7 @@ def linspace_weights(x):
     return np.sum(np.linspace(0.0, 1.0, 5) * x**2)
 
 
-@case(vec(5, seed=28), tags=("linspace", "keyword", "endpoint"), expect="refused:keyword:np.linspace")
+@case(vec(5, seed=28), tags=("linspace", "keyword", "endpoint"))
 def linspace_no_endpoint(x):
     return np.sum(np.linspace(0.0, 1.0, num=5, endpoint=False) * np.cos(x))
 
@@ -194,17 +195,17 @@ def sum_all_keywords(X):
     return np.sum(X / np.sum(X**2, axis=0, keepdims=True))
 
 
-@case(mat(3, 4, seed=30), tags=("mean", "dtype-keyword"), expect="refused:keyword:dtype=", oracle="fd")
+@case(mat(3, 4, seed=30), tags=("mean", "dtype-keyword"), oracle="fd")
 def mean_with_dtype(X):
     return np.sum(np.mean(X**2, axis=0, dtype=np.float64))
 
 
-@case(vec(4, seed=31), tags=("sum", "dtype-keyword"), expect="refused:keyword:dtype=", oracle="fd")
+@case(vec(4, seed=31), tags=("sum", "dtype-keyword"), oracle="fd")
 def sum_with_dtype(x):
     return np.sum(x**2, dtype=float)
 
 
-@case(vec(4, seed=32), tags=("cumsum", "dtype-keyword"), expect="refused:keyword:np.cumsum", oracle="fd")
+@case(vec(4, seed=32), tags=("cumsum", "dtype-keyword"), oracle="fd")
 def cumsum_with_dtype(x):
     return np.sum(np.cumsum(x, dtype=np.float64) ** 2)
 
@@ -230,17 +231,17 @@ def exp_out(x):
     return np.sum(buf)
 
 
-@case(vec(6, away=0.1, seed=37), tags=("where-keyword", "sum"), oracle="fd", expect="refused:keyword:where=")
+@case(vec(6, away=0.1, seed=37), tags=("where-keyword", "sum"), oracle="fd")
 def sum_where(x):
     return np.sum(x**2, where=x > 0)
 
 
-@case(vec(4, seed=38), tags=("initial-keyword", "sum"), expect="refused:keyword:initial=")
+@case(vec(4, seed=38), tags=("initial-keyword", "sum"))
 def sum_initial(x):
     return np.sum(x**2, initial=1.0)
 
 
-@case(vec(4, seed=39), tags=("initial-keyword", "max"), oracle="fd", expect="refused:keyword:initial=")
+@case(vec(4, seed=39), tags=("initial-keyword", "max"), oracle="fd")
 def max_initial(x):
     return np.max(x**3, initial=-10.0)
 

@@ -264,13 +264,12 @@ def scalar_base_power(a, x):
     return a**x
 
 
-@case(positive(4, seed=9), tags=("float_power",), expect="refused:call:np.float_power")
+@case(positive(4, seed=9), tags=("float_power",))
 def float_power_sum(x):
     return np.sum(np.float_power(x, 1.5))
 
 
-@case(positive(3, seed=10), positive(3, seed=11), tags=("float_power", "array-exponent"),
-      expect="refused:call:np.float_power")
+@case(positive(3, seed=10), positive(3, seed=11), tags=("float_power", "array-exponent"))
 def float_power_arrays(x, y):
     return np.sum(np.float_power(x, y))
 
@@ -327,80 +326,80 @@ def minimum_with_scalar(X):
     return np.sum(np.minimum(0.0, X) ** 2)
 
 
-@case(vec(5, seed=49), vec(5, seed=50), tags=("fmax",), oracle="fd", expect="refused:call:np.fmax")
+@case(vec(5, seed=49), vec(5, seed=50), tags=("fmax",), oracle="fd")
 def fmax_sum(x, y):
     return np.sum(np.fmax(x, y) * x)
 
 
-@case(mat(2, 3, seed=51), vec(3, seed=52), tags=("fmin", "broadcast"), oracle="fd", expect="refused:call:np.fmin")
+@case(mat(2, 3, seed=51), vec(3, seed=52), tags=("fmin", "broadcast"), oracle="fd")
 def fmin_row_broadcast(X, y):
     return np.sum(np.fmin(X, y) ** 2)
 
 
-@case(vec(5, seed=53), vec(5, seed=54), tags=("logaddexp",), expect="refused:call:np.logaddexp", oracle="fd")
+@case(vec(5, seed=53), vec(5, seed=54), tags=("logaddexp",), oracle="fd")
 def logaddexp_sum(x, y):
     return np.sum(np.logaddexp(x, y))
 
 
-@case(mat(2, 1, seed=55), mat(1, 3, seed=56), tags=("logaddexp", "broadcast"), expect="refused:call:np.logaddexp", oracle="fd")
+@case(mat(2, 1, seed=55), mat(1, 3, seed=56), tags=("logaddexp", "broadcast"), oracle="fd")
 def logaddexp_column_row(a, b):
     return np.sum(np.logaddexp(a, b) ** 2)
 
 
-@case(mat(2, 3, seed=57), mat(2, 3, seed=58), tags=("logaddexp2", "array-output"), expect="refused:call:np.logaddexp2", oracle="fd")
+@case(mat(2, 3, seed=57), mat(2, 3, seed=58), tags=("logaddexp2", "array-output"), oracle="fd")
 def logaddexp2_matrix(X, Y):
     return np.logaddexp2(X, Y)
 
 
-@case(vec(4, seed=59), tags=("logaddexp", "scalar-operand"), expect="refused:call:np.logaddexp", oracle="fd")
+@case(vec(4, seed=59), tags=("logaddexp", "scalar-operand"), oracle="fd")
 def logaddexp_with_zero(x):
     return np.sum(np.logaddexp(0.0, x))
 
 
 # ---- other elementwise functions -------------------------------------------------------
 
-@case(vec(5, away=0.1, seed=60), tags=("sinc",), expect="refused:call:np.sinc")
+@case(vec(5, away=0.1, seed=60), tags=("sinc",))
 def sinc_sum(x):
     return np.sum(np.sinc(x))
 
 
-@case(mat(2, 2, away=0.1, seed=61), tags=("sinc", "array-output"), expect="refused:call:np.sinc")
+@case(mat(2, 2, away=0.1, seed=61), tags=("sinc", "array-output"))
 def sinc_matrix(X):
     return np.sinc(X)
 
 
-@case(vec(4, -90.0, 90.0, seed=62), tags=("deg2rad", "sin"), expect="refused:call:np.deg2rad", oracle="fd")
+@case(vec(4, -90.0, 90.0, seed=62), tags=("deg2rad", "sin"), oracle="fd")
 def deg2rad_sin(x):
     return np.sum(np.sin(np.deg2rad(x)))
 
 
-@case(mat(2, 3, seed=63), tags=("rad2deg", "array-output"), expect="refused:call:np.rad2deg", oracle="fd")
+@case(mat(2, 3, seed=63), tags=("rad2deg", "array-output"), oracle="fd")
 def rad2deg_matrix(X):
     return np.rad2deg(X)
 
 
-@case(vec(4, seed=64), tags=("degrees",), expect="refused:call:np.degrees", oracle="fd")
+@case(vec(4, seed=64), tags=("degrees",), oracle="fd")
 def degrees_squared(x):
     return np.sum(np.degrees(x) ** 2)
 
 
-@case(mat(2, 2, -90.0, 90.0, seed=65), tags=("radians", "cos"), expect="refused:call:np.radians", oracle="fd")
+@case(mat(2, 2, -90.0, 90.0, seed=65), tags=("radians", "cos"), oracle="fd")
 def radians_cos(X):
     return np.sum(np.cos(np.radians(X)))
 
 
-@case(vec(6, away=0.1, seed=66), tags=("heaviside", "step"), oracle="fd", expect="refused:call:np.heaviside")
+@case(vec(6, away=0.1, seed=66), tags=("heaviside", "step"), oracle="fd")
 def heaviside_gate(x):
     return np.sum(x**2 * np.heaviside(x, 0.5))
 
 
-@case(vec(5, seed=67), tags=("nan_to_num",), oracle="fd", expect="refused:call:np.nan_to_num")
+@case(vec(5, seed=67), tags=("nan_to_num",), oracle="fd")
 def nan_to_num_sum(x):
     return np.sum(np.nan_to_num(x) ** 2)
 
 
 @case(mat(2, 3, seed=68), tags=("nan_to_num", "keyword", "array-output"), oracle="fd",
-      expect="refused:keyword:np.nan_to_num")
+      expect="refused:keyword:np.nan_to_num:nan=")
 def nan_to_num_keyword(X):
     return np.nan_to_num(X, nan=0.0) * X
 
@@ -410,25 +409,22 @@ def clip_positional(x):
     return np.sum(np.clip(x, -0.45, 0.45) ** 2)
 
 
-@case(vec(6, -0.9, 0.9, seed=70), tags=("clip", "keyword-bounds"), oracle="fd",
-      expect="refused:other: np.clip takes (x, lo, hi) here")
+@case(vec(6, -0.9, 0.9, seed=70), tags=("clip", "keyword-bounds"), oracle="fd")
 def clip_keywords(x):
     return np.sum(np.clip(x, a_min=-0.45, a_max=0.45) * x)
 
 
-@case(vec(6, away=0.1, seed=71), tags=("clip", "none-bound"), oracle="fd",
-      bugs={"*": "np.clip with a None upper bound: the derivative compares x with None (TypeError)"})
+@case(vec(6, away=0.1, seed=71), tags=("clip", "none-bound"), oracle="fd")
 def clip_upper_none(x):
     return np.sum(np.clip(x, 0.0, None) ** 2)
 
 
-@case(mat(2, 3, seed=72), tags=("clip", "none-bound", "array-output"), oracle="fd",
-      bugs={"*": "np.clip with a None lower bound: the derivative compares x with None (TypeError)"})
+@case(mat(2, 3, seed=72), tags=("clip", "none-bound", "array-output"), oracle="fd")
 def clip_lower_none(X):
     return np.clip(X, None, 0.33)
 
 
-@case(vec(6, -0.9, 0.9, seed=73), tags=("clip", "method"), oracle="fd", expect="refused:method:.clip()")
+@case(vec(6, -0.9, 0.9, seed=73), tags=("clip", "method"), oracle="fd")
 def clip_method(x):
     return np.sum(x.clip(-0.45, 0.45) ** 3)
 

@@ -189,32 +189,32 @@ def max_minus_min(x):
 
 # ---- prod ------------------------------------------------------------------------------
 
-@case(positive(4), tags=("prod",), expect="refused:call:np.prod")
+@case(positive(4), tags=("prod",))
 def prod_vector(x):
     return np.prod(x)
 
 
-@case(mat(2, 3, 0.5, 1.5, seed=32), tags=("prod", "method"), expect="refused:method:.prod()")
+@case(mat(2, 3, 0.5, 1.5, seed=32), tags=("prod", "method"))
 def prod_method(X):
     return X.prod()
 
 
-@case(mat(3, 4, 0.5, 1.5, seed=33), tags=("prod", "axis0", "array-output"), expect="refused:keyword:np.prod")
+@case(mat(3, 4, 0.5, 1.5, seed=33), tags=("prod", "axis0", "array-output"))
 def prod_axis0(X):
     return np.prod(X, axis=0)
 
 
-@case(mat(3, 3, seed=34), tags=("prod", "axis1", "method"), expect="refused:method:.prod()")
+@case(mat(3, 3, seed=34), tags=("prod", "axis1", "method"))
 def prod_method_axis1(X):
     return np.sum(X.prod(axis=1))
 
 
-@case(vec(5, away=0.2, seed=35), tags=("prod", "signs"), expect="refused:call:np.prod")
+@case(vec(5, away=0.2, seed=35), tags=("prod", "signs"))
 def prod_mixed_signs(x):
     return np.prod(x)
 
 
-@case(mat(2, 3, 0.5, 1.5, seed=36), tags=("prod", "keepdims"), expect="refused:keyword:np.prod")
+@case(mat(2, 3, 0.5, 1.5, seed=36), tags=("prod", "keepdims"))
 def prod_keepdims(X):
     return np.sum(X / np.prod(X, axis=1, keepdims=True))
 
@@ -288,12 +288,12 @@ def cumsum_vector(x):
     return np.cumsum(x**2)
 
 
-@case(mat(3, 4, seed=49), tags=("cumsum", "axis0"), expect="refused:keyword:np.cumsum")
+@case(mat(3, 4, seed=49), tags=("cumsum", "axis0"))
 def cumsum_axis0(X):
     return np.sum(np.cumsum(X, axis=0) ** 2)
 
 
-@case(mat(3, 4, seed=50), tags=("cumsum", "axis1", "array-output"), expect="refused:keyword:np.cumsum")
+@case(mat(3, 4, seed=50), tags=("cumsum", "axis1", "array-output"))
 def cumsum_axis1(X):
     return np.cumsum(X, axis=1)
 
@@ -308,39 +308,39 @@ def cumsum_matrix_flat(X):
     return np.sum(np.cumsum(X) ** 2)
 
 
-@case(positive(5, seed=1), tags=("cumprod",), expect="refused:call:np.cumprod")
+@case(positive(5, seed=1), tags=("cumprod",))
 def cumprod_vector(x):
     return np.sum(np.cumprod(x))
 
 
-@case(mat(3, 3, 0.5, 1.5, seed=53), tags=("cumprod", "axis1", "array-output"), expect="refused:keyword:np.cumprod")
+@case(mat(3, 3, 0.5, 1.5, seed=53), tags=("cumprod", "axis1", "array-output"))
 def cumprod_axis1(X):
     return np.cumprod(X, axis=1)
 
 
-@case(vec(4, away=0.2, seed=54), tags=("cumprod", "method", "signs"), expect="refused:method:.cumprod()")
+@case(vec(4, away=0.2, seed=54), tags=("cumprod", "method", "signs"))
 def cumprod_method(x):
     return np.sum(x.cumprod() ** 2)
 
 
 # ---- average ---------------------------------------------------------------------------
 
-@case(vec(5, seed=55), tags=("average",), expect="refused:call:np.average")
+@case(vec(5, seed=55), tags=("average",))
 def average_plain(x):
     return np.average(x**2)
 
 
-@case(vec(5, seed=56), positive(5, seed=2), tags=("average", "weights"), expect="refused:keyword:np.average")
+@case(vec(5, seed=56), positive(5, seed=2), tags=("average", "weights"))
 def average_weighted(x, w):
     return np.average(x, weights=w)
 
 
-@case(mat(3, 4, seed=57), tags=("average", "axis", "array-output"), expect="refused:keyword:np.average")
+@case(mat(3, 4, seed=57), tags=("average", "axis", "array-output"))
 def average_axis(X):
     return np.average(X, axis=1)
 
 
-@case(mat(3, 4, seed=58), positive(4, seed=3), tags=("average", "weights", "axis"), expect="refused:keyword:np.average")
+@case(mat(3, 4, seed=58), positive(4, seed=3), tags=("average", "weights", "axis"))
 def average_weighted_axis(X, w):
     return np.sum(np.average(X, axis=1, weights=w) ** 2)
 
@@ -352,17 +352,17 @@ def norm_vector(x):
     return np.linalg.norm(x)
 
 
-@case(vec(5, away=0.1, seed=60), tags=("norm", "ord1"), oracle="fd", expect="refused:arity:np.linalg.norm")
+@case(vec(5, away=0.1, seed=60), tags=("norm", "ord1"), oracle="fd")
 def norm_vector_ord1(x):
     return np.linalg.norm(x, 1) ** 2
 
 
-@case(vec(5, seed=61), tags=("norm", "ord2", "keyword"), expect="refused:keyword:np.linalg.norm")
+@case(vec(5, seed=61), tags=("norm", "ord2", "keyword"))
 def norm_vector_ord2(x):
     return np.linalg.norm(x, ord=2)
 
 
-@case(vec(5, seed=62), tags=("norm", "ord-inf"), oracle="fd", expect="refused:arity:np.linalg.norm")
+@case(vec(5, seed=62), tags=("norm", "ord-inf"), oracle="fd")
 def norm_vector_inf(x):
     return np.linalg.norm(x, np.inf)
 
@@ -372,33 +372,34 @@ def norm_matrix_default(X):
     return np.linalg.norm(X)
 
 
-@case(mat(3, 4, seed=64), tags=("norm", "fro"), expect="refused:arity:np.linalg.norm")
+@case(mat(3, 4, seed=64), tags=("norm", "fro"))
 def norm_matrix_fro(X):
     return np.linalg.norm(X, "fro")
 
 
-@case(mat(3, 4, seed=65), tags=("norm", "axis", "array-output"), expect="refused:keyword:np.linalg.norm")
+@case(mat(3, 4, seed=65), tags=("norm", "axis", "array-output"))
 def norm_rows(X):
     return np.linalg.norm(X, axis=1)
 
 
-@case(mat(3, 4, seed=66), tags=("norm", "axis0"), expect="refused:keyword:np.linalg.norm")
+@case(mat(3, 4, seed=66), tags=("norm", "axis0"))
 def norm_columns_sum(X):
     return np.sum(np.linalg.norm(X, axis=0))
 
 
-@case(mat(3, 4, seed=67), tags=("norm", "axis", "keepdims", "normalize"), expect="refused:keyword:np.linalg.norm")
+@case(mat(3, 4, seed=67), tags=("norm", "axis", "keepdims", "normalize"))
 def normalize_rows_keepdims(X):
     return np.sum(X / np.linalg.norm(X, axis=1, keepdims=True) * np.arange(1.0, 5.0))
 
 
-@case(mat(3, 3, away=0.1, seed=68), tags=("norm", "matrix", "ord1"), oracle="fd", expect="refused:arity:np.linalg.norm")
+@case(mat(3, 3, away=0.1, seed=68), tags=("norm", "matrix", "ord1"), oracle="fd",
+      expect="refused:other: np.linalg.norm with an ord is supported for vectors, or along an axis, here")
 def norm_matrix_ord1(X):
     return np.linalg.norm(X, 1)
 
 
 @case(mat(3, 3, away=0.1, seed=69), tags=("norm", "matrix", "ord-inf"), oracle="fd",
-      expect="refused:arity:np.linalg.norm")
+      expect="refused:other: np.linalg.norm with an ord is supported for vectors, or along an axis, here")
 def norm_matrix_inf(X):
     return np.linalg.norm(X, np.inf)
 
@@ -410,62 +411,57 @@ def norm_distance(x, y):
 
 # ---- argmax / argmin / argsort as passive indices --------------------------------------
 
-@case(vec(6, seed=72), tags=("argmax", "passive-index"), oracle="fd", expect="refused:array-index",
-      bugs={"hessian": "the refusal of x[np.argmax(x)] names the generated temporary 't1' instead of quoting the line"})
+@case(vec(6, seed=72), tags=("argmax", "passive-index"), oracle="fd")
 def argmax_index(x):
     return x[np.argmax(x)] ** 2
 
 
-@case(vec(6, seed=73), tags=("argmin", "passive-index"), oracle="fd", expect="refused:array-index",
-      bugs={"hessian": "the refusal of x[np.argmax(x)] names the generated temporary 't1' instead of quoting the line"})
+@case(vec(6, seed=73), tags=("argmin", "passive-index"), oracle="fd")
 def argmin_index(x):
     return np.sin(x[np.argmin(x)])
 
 
-@case(vec(5, seed=74), vec(5, seed=75), tags=("argmax", "passive-index", "other-array"), oracle="fd",
-      expect="refused:array-index",
-      bugs={"hessian": "the refusal of x[np.argmax(x)] names the generated temporary 't1' instead of quoting the line"})
+@case(vec(5, seed=74), vec(5, seed=75), tags=("argmax", "passive-index", "other-array"), oracle="fd")
 def argmax_selects_other(x, y):
     return y[np.argmax(x)] * np.sum(x)
 
 
-@case(vec(5, seed=76), tags=("argmax", "method", "passive-index"), oracle="fd", expect="refused:method:.argmax()")
+@case(vec(5, seed=76), tags=("argmax", "method", "passive-index"), oracle="fd")
 def argmax_method(x):
     k = x.argmax()
     return x[k] * x[0]
 
 
-@case(mat(3, 4, seed=77), tags=("argmin", "row-select", "passive-index"), oracle="fd", expect="refused:array-index")
+@case(mat(3, 4, seed=77), tags=("argmin", "row-select", "passive-index"), oracle="fd")
 def argmin_row(X):
     i = np.argmin(X[:, 0])
     return np.sum(X[i, :] ** 2)
 
 
-@case(vec(5, seed=78), tags=("argsort", "array-index"), oracle="fd", expect="refused:array-index")
+@case(vec(5, seed=78), tags=("argsort", "array-index"), oracle="fd")
 def argsort_reorder(x):
-    return np.sum(x[np.argsort(x)] * np.arange(1.0, 6.0))
+    return np.sum(x[np.argsort(x)] ** 2 * np.arange(1.0, 6.0))
 
 
-@case(vec(5, seed=79), vec(5, seed=80), tags=("argsort", "array-index", "other-array"), oracle="fd",
-      expect="refused:array-index")
+@case(vec(5, seed=79), vec(5, seed=80), tags=("argsort", "array-index", "other-array"), oracle="fd")
 def argsort_other(x, y):
     order = np.argsort(x)
-    return np.sum(y[order] * np.arange(5.0))
+    return np.sum(y[order] ** 2 * np.arange(5.0))
 
 
 # ---- other reductions ------------------------------------------------------------------
 
-@case(vec(5, seed=81), tags=("ptp",), oracle="fd", expect="refused:call:np.ptp")
+@case(vec(5, seed=81), tags=("ptp",), oracle="fd")
 def ptp_vector(x):
     return np.ptp(x)
 
 
-@case(vec(5, seed=82), tags=("median",), oracle="fd", expect="refused:call:np.median")
+@case(vec(5, seed=82), tags=("median",), oracle="fd")
 def median_odd(x):
     return np.median(x**2 + x)
 
 
-@case(mat(3, 4, seed=83), tags=("trace-free", "sum", "both-axes"), expect="refused:index-non-local-array")
+@case(mat(3, 4, seed=83), tags=("trace-free", "sum", "both-axes"))
 def sum_rows_then_columns(X):
     return np.sum(np.sum(X, axis=0) * np.sum(X, axis=1)[0])
 
@@ -475,12 +471,12 @@ def sum_by_dot(x):
     return np.dot(np.ones(5), x**2)
 
 
-@case(mat(2, 3, seed=85), tags=("nansum",), expect="refused:call:np.nansum")
+@case(mat(2, 3, seed=85), tags=("nansum",))
 def nansum_matrix(X):
     return np.nansum(X**2)
 
 
-@case(mat(3, 2, seed=86), tags=("nanmean", "axis0"), expect="refused:keyword:np.nanmean")
+@case(mat(3, 2, seed=86), tags=("nanmean", "axis0"))
 def nanmean_axis0(X):
     return np.sum(np.nanmean(X, axis=0) ** 2)
 

@@ -72,27 +72,29 @@ def ravel_of_transpose(X):
 
 # ---- squeeze / expand_dims / newaxis ---------------------------------------------------
 
-@case(mat(1, 4, seed=11), tags=("squeeze", "function"), expect="refused:call:np.squeeze")
+@case(mat(1, 4, seed=11), tags=("squeeze", "function"),
+      expect="refused:other: np.squeeze needs the axis to remove here (axis=...)")
 def squeeze_row(X):
     return np.sum(np.squeeze(X) ** 3)
 
 
-@case(mat(3, 1, seed=12), tags=("squeeze", "method", "array-output"), expect="refused:method:.squeeze()")
+@case(mat(3, 1, seed=12), tags=("squeeze", "method", "array-output"),
+      expect="refused:other: np.squeeze needs the axis to remove here (axis=...)")
 def squeeze_column_method(X):
     return X.squeeze() * 2.0
 
 
-@case(mat(4, 1, seed=13), tags=("squeeze", "axis"), expect="refused:keyword:np.squeeze")
+@case(mat(4, 1, seed=13), tags=("squeeze", "axis"))
 def squeeze_axis(X):
     return np.sum(np.exp(np.squeeze(X, axis=1)))
 
 
-@case(vec(3, seed=14), tags=("expand_dims", "broadcast"), expect="refused:call:np.expand_dims")
+@case(vec(3, seed=14), tags=("expand_dims", "broadcast"))
 def expand_dims_outer(x):
     return np.sum(np.expand_dims(x, 0) * np.expand_dims(x, 1))
 
 
-@case(vec(4, seed=15), tags=("expand_dims", "negative-axis", "array-output"), expect="refused:keyword:np.expand_dims")
+@case(vec(4, seed=15), tags=("expand_dims", "negative-axis", "array-output"))
 def expand_dims_last(x):
     return np.expand_dims(x, axis=-1) * np.ones((1, 2))
 
@@ -113,37 +115,28 @@ def newaxis_3d(X):
     return np.sum(T)
 
 
-@case(mat(3, 4, seed=20), tags=("ellipsis", "column"),
-      bugs={"grad.fwd vag.fwd jac.fwd hessian": "forward mode of X[..., 1]: the generated code broadcasts shapes (3,) "
-                                                "and (4,) (ValueError)",
-            "vag.rev jvp": "np.sum(X[..., 1] ** 2) returns the (3,) array of squares as its value, not their sum"})
+@case(mat(3, 4, seed=20), tags=("ellipsis", "column"))
 def ellipsis_column(X):
     return np.sum(X[..., 1] ** 2)
 
 
-@case(mat(3, 4, seed=76), tags=("ellipsis", "whole"),
-      bugs={"*/jit": "compiled: numba cannot lower the X[...] the generated code keeps (NotImplementedError)"})
+@case(mat(3, 4, seed=76), tags=("ellipsis", "whole"))
 def ellipsis_whole(X):
     return np.sum(X[...] * np.arange(4.0))
 
 
-@case(vec(5, seed=77), tags=("ellipsis", "vector", "array-output"),
-      bugs={"jvp/jit": "compiled: numba cannot lower the X[...] the generated code keeps (NotImplementedError)",
-            "vjp jac.rev": "reverse mode of x[...] * x: x[...]'s adjoint is summed and spread over x as if x[...] "
-                           "were a number"})
+@case(vec(5, seed=77), tags=("ellipsis", "vector", "array-output"))
 def ellipsis_vector(x):
     return x[...] * x
 
 
-@case(mat(3, 4, seed=78), tags=("ellipsis", "whole", "scalar-factor"),
-      bugs={"jvp/jit": "compiled: numba cannot lower the X[...] the generated code keeps (NotImplementedError)",
-            "*.rev vjp hessian": "reverse mode of np.sum(X[...] * 0.5): the generated adjoint broadcasts shapes (3, 4) "
-                                 "and (3,) (ValueError)"})
+@case(mat(3, 4, seed=78), tags=("ellipsis", "whole", "scalar-factor"))
 def ellipsis_scaled(X):
     return np.sum(X[...] * 0.5)
 
 
-@case(mat(3, 4, seed=21), tags=("ellipsis", "newaxis", "array-output"), expect="refused:index-non-local-array")
+@case(mat(3, 4, seed=21), tags=("ellipsis", "newaxis", "array-output"),
+      expect="refused:other: after `...`, index with constant integers and slices here")
 def ellipsis_newaxis(X):
     return X[..., None][:, :, 0] * 3.0
 
@@ -155,7 +148,7 @@ def transpose_function(X):
     return np.sum(np.transpose(X) @ X)
 
 
-@case(mat(3, 2, seed=23), tags=("transpose", "axes"), expect="refused:arity:np.transpose")
+@case(mat(3, 2, seed=23), tags=("transpose", "axes"))
 def transpose_axes(X):
     Y = np.transpose(X, (1, 0))
     return np.sum(Y[0] * Y[1])
@@ -171,29 +164,29 @@ def transpose_method(X):
     return np.sum(X.transpose() ** 2 * np.arange(3.0))
 
 
-@case(mat(2, 3, seed=26), tags=("transpose", "3d", "axes-tuple"), expect="refused:arity:np.transpose")
+@case(mat(2, 3, seed=26), tags=("transpose", "3d", "axes-tuple"))
 def transpose_3d_axes(X):
     T = X.reshape(2, 3, 1)
     U = np.transpose(T, (2, 0, 1))
     return np.sum(U[0] * X)
 
 
-@case(mat(2, 4, seed=27), tags=("swapaxes",), expect="refused:call:np.swapaxes")
+@case(mat(2, 4, seed=27), tags=("swapaxes",))
 def swapaxes_matrix(X):
     return np.sum(np.swapaxes(X, 0, 1) @ X)
 
 
-@case(mat(3, 2, seed=28), tags=("swapaxes", "method", "array-output"), expect="refused:method:.swapaxes()")
+@case(mat(3, 2, seed=28), tags=("swapaxes", "method", "array-output"))
 def swapaxes_method(X):
     return X.swapaxes(0, 1) ** 2
 
 
-@case(mat(2, 3, seed=29), tags=("moveaxis",), expect="refused:call:np.moveaxis")
+@case(mat(2, 3, seed=29), tags=("moveaxis",))
 def moveaxis_matrix(X):
     return np.sum(np.moveaxis(X, 0, 1) * np.arange(6.0).reshape(3, 2))
 
 
-@case(mat(2, 3, seed=30), tags=("moveaxis", "negative-axis", "3d"), expect="refused:index-non-local-array")
+@case(mat(2, 3, seed=30), tags=("moveaxis", "negative-axis", "3d"))
 def moveaxis_3d(X):
     T = X.reshape(2, 3, 1)
     return np.sum(np.moveaxis(T, -1, 0)[0] ** 2)
@@ -201,7 +194,7 @@ def moveaxis_3d(X):
 
 # ---- flips / rolls / rotations ---------------------------------------------------------
 
-@case(mat(3, 3, seed=31), tags=("flip", "axis"), expect="refused:keyword:np.flip")
+@case(mat(3, 3, seed=31), tags=("flip", "axis"))
 def flip_axis0(X):
     return np.sum(np.flip(X, axis=0) * X)
 
@@ -226,98 +219,98 @@ def flipud_vector(x):
     return np.sum(np.flipud(x) * np.arange(5.0))
 
 
-@case(vec(5, seed=36), tags=("roll", "negative-shift"), expect="refused:call:np.roll")
+@case(vec(5, seed=36), tags=("roll", "negative-shift"))
 def roll_back(x):
     return np.sum(x * np.roll(x, -2))
 
 
-@case(mat(3, 4, seed=37), tags=("roll", "axis"), expect="refused:keyword:np.roll")
+@case(mat(3, 4, seed=37), tags=("roll", "axis"))
 def roll_axis1(X):
     return np.sum((np.roll(X, 1, axis=1) - X) ** 2)
 
 
-@case(mat(2, 3, seed=38), tags=("roll", "flattened", "array-output"), expect="refused:call:np.roll")
+@case(mat(2, 3, seed=38), tags=("roll", "flattened", "array-output"))
 def roll_flat(X):
     return np.roll(X, 2)
 
 
-@case(mat(3, 3, seed=39), tags=("rot90",), expect="refused:call:np.rot90")
+@case(mat(3, 3, seed=39), tags=("rot90",))
 def rot90_once(X):
     return np.sum(np.rot90(X) * X)
 
 
-@case(mat(2, 3, seed=40), tags=("rot90", "k"), expect="refused:call:np.rot90")
+@case(mat(2, 3, seed=40), tags=("rot90", "k"))
 def rot90_twice(X):
     return np.sum(np.rot90(X, 2) * np.arange(6.0).reshape(2, 3))
 
 
 # ---- repeat / tile / pad ---------------------------------------------------------------
 
-@case(vec(3, seed=41), tags=("repeat",), expect="refused:call:np.repeat")
+@case(vec(3, seed=41), tags=("repeat",))
 def repeat_vector(x):
     return np.sum(np.repeat(x, 2) * np.arange(6.0))
 
 
-@case(mat(2, 2, seed=42), tags=("repeat", "axis"), expect="refused:keyword:np.repeat")
+@case(mat(2, 2, seed=42), tags=("repeat", "axis"))
 def repeat_axis0(X):
     return np.sum(np.repeat(X, 3, axis=0) ** 2)
 
 
-@case(vec(3, seed=43), tags=("repeat", "method", "array-output"), expect="refused:method:.repeat()")
+@case(vec(3, seed=43), tags=("repeat", "method", "array-output"))
 def repeat_method(x):
     return x.repeat(2)
 
 
-@case(vec(3, seed=44), tags=("tile", "reps-tuple"), expect="refused:call:np.tile")
+@case(vec(3, seed=44), tags=("tile", "reps-tuple"))
 def tile_to_matrix(x):
     return np.sum(np.tile(x, (2, 1)) * np.arange(6.0).reshape(2, 3))
 
 
-@case(mat(2, 2, seed=45), tags=("tile", "matrix"), expect="refused:call:np.tile")
+@case(mat(2, 2, seed=45), tags=("tile", "matrix"))
 def tile_matrix(X):
     return np.sum(np.tile(X, 2) ** 2)
 
 
-@case(vec(4, seed=46), tags=("pad", "constant"), expect="refused:call:np.pad")
+@case(vec(4, seed=46), tags=("pad", "constant"))
 def pad_constant(x):
     p = np.pad(x, 1)
     return np.sum(p[1:] * p[:-1])
 
 
-@case(vec(4, seed=47), tags=("pad", "edge"), expect="refused:keyword:np.pad")
+@case(vec(4, seed=47), tags=("pad", "edge"))
 def pad_edge(x):
     p = np.pad(x, (1, 2), mode="edge")
     return np.sum(p**2 * np.arange(7.0))
 
 
-@case(mat(2, 3, seed=48), tags=("pad", "constant", "matrix", "array-output"), expect="refused:call:np.pad")
+@case(mat(2, 3, seed=48), tags=("pad", "constant", "matrix", "array-output"))
 def pad_matrix(X):
     return np.pad(X, ((1, 0), (0, 1)))
 
 
-@case(vec(4, seed=49), tags=("pad", "constant-values"), expect="refused:keyword:np.pad")
+@case(vec(4, seed=49), tags=("pad", "constant-values"))
 def pad_constant_values(x):
     return np.sum(np.pad(x, 2, constant_values=1.0) ** 3)
 
 
 # ---- diff / sort -----------------------------------------------------------------------
 
-@case(vec(6, seed=50), tags=("diff",), expect="refused:call:np.diff")
+@case(vec(6, seed=50), tags=("diff",))
 def diff_vector(x):
     return np.sum(np.diff(x) ** 2)
 
 
-@case(vec(6, seed=51), tags=("diff", "order-n"), expect="refused:keyword:np.diff")
+@case(vec(6, seed=51), tags=("diff", "order-n"))
 def diff_second(x):
     return np.sum(np.diff(x, n=2) ** 2)
 
 
-@case(mat(3, 4, seed=52), tags=("diff", "axis"), expect="refused:keyword:np.diff")
+@case(mat(3, 4, seed=52), tags=("diff", "axis"))
 def diff_axis0(X):
     return np.sum(np.diff(X, axis=0) ** 2)
 
 
-@case(mat(3, 4, seed=53), tags=("diff", "matrix", "array-output"), expect="refused:call:np.diff")
+@case(mat(3, 4, seed=53), tags=("diff", "matrix", "array-output"))
 def diff_matrix_last(X):
     return np.diff(X)
 
@@ -327,50 +320,50 @@ def diff_by_slices(x):
     return np.sum((x[1:] - x[:-1]) ** 2)
 
 
-@case(vec(5, seed=55), tags=("sort",), oracle="fd", expect="refused:call:np.sort")
+@case(vec(5, seed=55), tags=("sort",), oracle="fd")
 def sort_weighted(x):
     return np.sum(np.sort(x) ** 2 * np.arange(5.0))
 
 
-@case(mat(3, 3, seed=56), tags=("sort", "axis"), oracle="fd", expect="refused:index-non-local-array")
+@case(mat(3, 3, seed=56), tags=("sort", "axis"), oracle="fd")
 def sort_rows(X):
     return np.sum(np.sort(X, axis=1)[:, 0] ** 2)
 
 
-@case(vec(5, seed=57), tags=("sort", "array-output"), oracle="fd", expect="refused:call:np.sort")
+@case(vec(5, seed=57), tags=("sort", "array-output"), oracle="fd")
 def sort_output(x):
     return np.sort(x**3)
 
 
-@case(vec(5, seed=58), tags=("sort", "median-by-sort"), oracle="fd", expect="refused:index-non-local-array")
+@case(vec(5, seed=58), tags=("sort", "median-by-sort"), oracle="fd")
 def median_by_sort(x):
     return np.sort(x)[2]
 
 
 # ---- atleast / broadcast_to ------------------------------------------------------------
 
-@case(vec(3, seed=59), tags=("atleast_2d",), expect="refused:call:np.atleast_2d")
+@case(vec(3, seed=59), tags=("atleast_2d",))
 def atleast_2d_vector(x):
     A = np.atleast_2d(x)
     return np.sum(A.T @ A)
 
 
-@case(mat(2, 2, seed=60), tags=("atleast_1d",), expect="refused:call:np.atleast_1d")
+@case(mat(2, 2, seed=60), tags=("atleast_1d",))
 def atleast_1d_matrix(X):
     return np.sum(np.atleast_1d(X) ** 2)
 
 
-@case(1.5, tags=("atleast_1d", "scalar-argument"), expect="refused:call:np.atleast_1d")
+@case(1.5, tags=("atleast_1d", "scalar-argument"))
 def atleast_1d_scalar(a):
     return np.sum(np.atleast_1d(a) * 2.0) * a
 
 
-@case(vec(3, seed=61), tags=("broadcast_to",), expect="refused:call:np.broadcast_to")
+@case(vec(3, seed=61), tags=("broadcast_to",))
 def broadcast_to_rows(x):
     return np.sum(np.broadcast_to(x, (4, 3)) * np.arange(12.0).reshape(4, 3))
 
 
-@case(mat(3, 1, seed=62), tags=("broadcast_to", "column", "array-output"), expect="refused:call:np.broadcast_to")
+@case(mat(3, 1, seed=62), tags=("broadcast_to", "column", "array-output"))
 def broadcast_to_columns(X):
     return np.broadcast_to(X, (3, 2)) * 1.0
 
@@ -402,7 +395,7 @@ def matrix_step_slices(X):
     return np.sum(X[::2, 1::2] ** 2)
 
 
-@case(mat(3, 4, seed=68), tags=("row", "column", "index"), expect="refused:index-non-local-array")
+@case(mat(3, 4, seed=68), tags=("row", "column", "index"))
 def row_and_column(X):
     return np.sum(X[1] * X[:, 2][:, None])
 
@@ -437,7 +430,7 @@ def reshape_by_size(X):
     return np.sum(X.reshape(X.size) ** 2)
 
 
-@case(mat(2, 3, seed=75), tags=("reshape", "shape-attribute", "array-output"), expect="refused:attribute:.shape")
+@case(mat(2, 3, seed=75), tags=("reshape", "shape-attribute", "array-output"))
 def reshape_by_shape(X):
     v = X.ravel()
     return v.reshape(X.shape) * X

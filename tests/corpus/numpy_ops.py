@@ -45,7 +45,7 @@ def sample_std(x):
     return np.std(x, ddof=1)
 
 
-@case(positive(4), tags=("prod",), expect="refused:call:np.prod")
+@case(positive(4), tags=("prod",))
 def product_of_entries(x):
     return np.prod(x)
 
@@ -70,7 +70,7 @@ def neighbour_products(x):
     return np.sum(x[1:] * x[:-1])
 
 
-@case(vec(6), tags=("diff",), expect="refused:call:np.diff")
+@case(vec(6), tags=("diff",))
 def squared_differences(x):
     return np.sum(np.diff(x) ** 2)
 
@@ -97,30 +97,30 @@ def leaky_relu_sum(x):
     return np.sum(np.where(x > 0, x, 0.1 * x) ** 2)
 
 
-@case(vec(4), vec(3, seed=1), tags=("concatenate", "tuple-of-arrays"), expect="refused:call:np.concatenate")
+@case(vec(4), vec(3, seed=1), tags=("concatenate", "tuple-of-arrays"))
 def concatenated_norm(x, y):
     z = np.concatenate((x, 2.0 * y))
     return np.sum(z**2)
 
 
-@case(vec(3), vec(3, seed=1), tags=("stack", "list-of-arrays"), expect="refused:list")
+@case(vec(3), vec(3, seed=1), tags=("stack", "list-of-arrays"))
 def stacked_rows(x, y):
     S = np.stack([x, y, x * y])
     return np.sum(S[1] * S[2]) + np.sum(S**2)
 
 
-@case(vec(3), vec(3, seed=1), tags=("vstack",), expect="refused:call:np.vstack")
+@case(vec(3), vec(3, seed=1), tags=("vstack",))
 def vstack_matmul(x, y):
     M = np.vstack((x, y))
     return np.sum(M @ M.T)
 
 
-@case(vec(2), vec(3, seed=1), tags=("hstack",), expect="refused:list")
+@case(vec(2), vec(3, seed=1), tags=("hstack",))
 def hstack_cubes(x, y):
     return np.sum(np.hstack([x, y]) ** 3)
 
 
-@case(vec(3), tags=("tile",), expect="refused:call:np.tile")
+@case(vec(3), tags=("tile",))
 def tiled(x):
     return np.sum(np.tile(x, 2) * np.arange(6))
 
@@ -130,12 +130,12 @@ def flipped_product(x):
     return np.sum(x * np.flip(x))
 
 
-@case(vec(5), tags=("roll",), expect="refused:call:np.roll")
+@case(vec(5), tags=("roll",))
 def rolled_product(x):
     return np.sum(x * np.roll(x, 1))
 
 
-@case(vec(5), tags=("sort",), expect="refused:call:np.sort")
+@case(vec(5), tags=("sort",))
 def sorted_weights(x):
     return np.sum(np.sort(x) * np.arange(1.0, 6.0))
 
@@ -145,7 +145,7 @@ def trace_of_square(X):
     return np.trace(X @ X)
 
 
-@case(mat(3, 4), vec(4), tags=("einsum",), expect="refused:call:np.einsum")
+@case(mat(3, 4), vec(4), tags=("einsum",))
 def einsum_matvec(A, x):
     return np.sum(np.einsum("ij,j->i", A, x) ** 2)
 
@@ -176,12 +176,12 @@ def smooth_norm(x):
     return np.sqrt(np.sum(x**2) + 1e-8)
 
 
-@case(mat(3), tags=("norm", "fro"), expect="refused:arity:np.linalg.norm")
+@case(mat(3), tags=("norm", "fro"))
 def frobenius_norm(A):
     return np.linalg.norm(A, "fro")
 
 
-@case(positive(4), tags=("cumprod",), expect="refused:call:np.cumprod")
+@case(positive(4), tags=("cumprod",))
 def cumulative_product(x):
     return np.sum(np.cumprod(x))
 
@@ -217,7 +217,7 @@ def vector_as_matrix(x):
     return np.trace(M @ M)
 
 
-@case(vec(3), vec(3, seed=1), tags=("cross",), expect="refused:call:np.cross")
+@case(vec(3), vec(3, seed=1), tags=("cross",))
 def cross_product_norm(u, v):
     w = np.cross(u, v)
     return np.dot(w, w)
@@ -228,7 +228,7 @@ def polynomial_value(c, x):
     return np.polyval(c, x)
 
 
-@case(vec(4), positive(4, seed=1), tags=("average", "weights"), expect="refused:keyword:np.average")
+@case(vec(4), positive(4, seed=1), tags=("average", "weights"))
 def weighted_average(x, w):
     return np.average(x**2, weights=w)
 
@@ -263,7 +263,7 @@ def symmetric_part(A):
     return 0.5 * (A + A.T)
 
 
-@case(vec(4), vec(4, seed=1), tags=("inner",), expect="refused:call:np.inner")
+@case(vec(4), vec(4, seed=1), tags=("inner",))
 def inner_product(x, y):
     return np.inner(x, y) ** 2
 
@@ -284,7 +284,7 @@ def pairwise_logaddexp(x):
     return np.sum(np.logaddexp(x[:-1], x[1:]))
 
 
-@case(vec(3), vec(3, seed=1), tags=("column_stack",), expect="refused:call:np.column_stack")
+@case(vec(3), vec(3, seed=1), tags=("column_stack",))
 def column_stack_gram(x, y):
     M = np.column_stack((x, y))
     return np.sum(M.T @ M)

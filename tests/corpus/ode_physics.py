@@ -12,8 +12,7 @@ def lotka_volterra_rhs(y, a, b, c, d):
     return np.array([a * y[0] - b * y[0] * y[1], -c * y[1] + d * y[0] * y[1]])
 
 
-@case(np.array([1.0, 0.5]), 1.1, 0.4, 0.4, 0.1, tags=("rk4", "helper-returns-array", "array-literal"),
-      expect="refused:list")
+@case(np.array([1.0, 0.5]), 1.1, 0.4, 0.4, 0.1, tags=("rk4", "helper-returns-array", "array-literal"))
 def rk4_lotka_volterra(y0, a, b, c, d):
     h = 0.1
     y = y0.copy()
@@ -167,7 +166,7 @@ def van_der_pol(x, v, mu):
     return x**2 + v**2
 
 
-@case(np.array([1.0, 1.0, 1.0]), 10.0, 28.0, tags=("lorenz", "array-literal", "element-reads"), expect="refused:list")
+@case(np.array([1.0, 1.0, 1.0]), 10.0, 28.0, tags=("lorenz", "array-literal", "element-reads"))
 def lorenz_euler(state, sigma, rho):
     beta = 8.0 / 3.0
     dt = 0.005

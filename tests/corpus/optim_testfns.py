@@ -213,8 +213,7 @@ HARTMANN_P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 873
 HARTMANN_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
 
 
-@case(np.array([0.2, 0.5, 0.8]), tags=("hartmann-3", "module-arrays", "nested-loop"),
-      expect="refused:index-non-local-array")
+@case(np.array([0.2, 0.5, 0.8]), tags=("hartmann-3", "module-arrays", "nested-loop"))
 def hartmann3(x):
     outer = 0.0
     for i in range(4):

@@ -45,44 +45,43 @@ def nested_loop_array(x):
 # ---- 2. NumPy calls taking a tuple or list of differentiated arrays -----------------------
 
 
-@case(np.array([1.0, 2.0]), np.array([3.0, 4.0]), tags=("concatenate", "tuple-of-arrays", "issue-14-repro-2"),
-      expect="refused:call:np.concatenate")
+@case(np.array([1.0, 2.0]), np.array([3.0, 4.0]), tags=("concatenate", "tuple-of-arrays", "issue-14-repro-2"))
 def concatenate_tuple(x, y):
     return np.sum(np.concatenate((x, y)) ** 2)
 
 
-@case(np.array([1.0, 2.0]), np.array([3.0, 4.0]), tags=("concatenate", "list-of-arrays"), expect="refused:list")
+@case(np.array([1.0, 2.0]), np.array([3.0, 4.0]), tags=("concatenate", "list-of-arrays"))
 def concatenate_list(x, y):
     return np.sum(np.concatenate([x, y]) ** 2)
 
 
-@case(vec(3), vec(3, seed=1), tags=("vstack", "tuple-of-arrays"), expect="refused:call:np.vstack")
+@case(vec(3), vec(3, seed=1), tags=("vstack", "tuple-of-arrays"))
 def vstack_tuple(x, y):
     return np.sum(np.vstack((x, y)) ** 2)
 
 
-@case(vec(3), vec(3, seed=1), tags=("hstack", "tuple-of-arrays"), expect="refused:call:np.hstack")
+@case(vec(3), vec(3, seed=1), tags=("hstack", "tuple-of-arrays"))
 def hstack_tuple(x, y):
     return np.sum(np.hstack((x, y)) ** 2)
 
 
-@case(vec(3), vec(3, seed=1), tags=("column_stack", "tuple-of-arrays"), expect="refused:call:np.column_stack")
+@case(vec(3), vec(3, seed=1), tags=("column_stack", "tuple-of-arrays"))
 def column_stack_tuple(x, y):
     return np.sum(np.column_stack((x, y)) ** 2)
 
 
-@case(vec(3), vec(3, seed=1), tags=("stack", "tuple-of-arrays"), expect="refused:call:np.stack")
+@case(vec(3), vec(3, seed=1), tags=("stack", "tuple-of-arrays"))
 def stack_tuple(x, y):
     return np.sum(np.stack((x, y)) ** 2)
 
 
-@case(vec(3), vec(3, seed=1), tags=("stack", "axis"), expect="refused:keyword:np.stack")
+@case(vec(3), vec(3, seed=1), tags=("stack", "axis"))
 def stack_axis1(x, y):
     S = np.stack((x, y), axis=1)
     return np.sum(S[:, 0] * S[:, 1])
 
 
-@case(mat(2, 2), mat(2, 2, seed=1), tags=("dstack", "3d-result"), expect="refused:call:np.dstack")
+@case(mat(2, 2), mat(2, 2, seed=1), tags=("dstack", "3d-result"))
 def dstack_tuple(A, B):
     return np.sum(np.dstack((A, B)) ** 2)
 
@@ -97,7 +96,7 @@ def builtin_sum_arrays(x):
     return np.sum(sum((x, x * x)))
 
 
-@case(vec(3), vec(3, seed=1), tags=("concatenate", "array-return"), expect="refused:call:np.concatenate")
+@case(vec(3), vec(3, seed=1), tags=("concatenate", "array-return"))
 def concatenate_returned(x, y):
     return np.concatenate((np.sin(x), y * x))
 
@@ -441,7 +440,7 @@ def overwrite_then_read(x):
     return np.sum(y)
 
 
-@case(vec(4), tags=("shape-tuple", "zeros-of-shape"), expect="refused:attribute:.shape")
+@case(vec(4), tags=("shape-tuple", "zeros-of-shape"))
 def zeros_from_shape(x):
     out = np.zeros(x.shape)
     for i in range(x.shape[0]):
