@@ -1022,7 +1022,7 @@ HELPERS = {f.__name__: f for f in (new_tape, reshape_like, amax_along, amin_alon
                                     batched_zeros, seed_block, store_columns)}
 
 
-# ---- linear algebra: factorizations and decompositions (rules.py) -----------------------
+# ---- linear algebra: factorizations and decompositions (rules/linalg.py) ----------------
 # One helper per component of a NumPy function that returns a tuple (linalg_calls.py), and
 # the linear maps their rules are written with.
 

@@ -1,0 +1,135 @@
+"""The rules of linear algebra: matrix products and their adjoints' halves, solves, inverses,
+determinants, and the factorizations and decompositions.
+"""
+from . import _rule, binary, constant, unary
+
+# ---- products, solves, inverses, determinants -----------------------------------------
+binary("matmul",     "@ np.dot np.matmul",   "dx @ y + x @ dy",
+       "matmul_adjoint_left(bz, y)", "matmul_adjoint_right(bz, x)", result="array")
+binary("outer",      "np.outer runtime.outer",             "outer(dx, y) + outer(x, dy)", "bz @ y", "x @ bz", result="array")
+unary("trace",       "np.trace",             "trace(dx)",                  "bz * eye(dim(x, 0))", result="number")
+unary("norm",        "np.linalg.norm",       "sum(x * dx) / z",            "bz * x / z", result="number")
+unary("det",         "np.linalg.det",        "z * trace(solve(x, dx))",    "bz * z * transpose(inv(x))",
+      result="number")
+unary("inv",         "np.linalg.inv",        "-(z @ dx @ z)",              "-(transpose(z) @ bz @ transpose(z))",
+      result="array")
+binary("solve",      "np.linalg.solve",      "solve(x, dy - dx @ z)",
+       "-matmul_adjoint_left(solve(transpose(x), bz), z)", "solve(transpose(x), bz)", result="array", linear=(1,))
+# Shape-dependent pieces of adjoints (runtime.py): a broadcast's adjoint summed back to
+# the argument's shape, and the halves of a matrix product's adjoint.  Their own rules
+# make second derivatives of array code: summing back and spreading out are adjoint to
+# each other, and each half of a product's adjoint is bilinear.
+binary("matmul_adjoint_left", "runtime.matmul_adjoint_left",
+       "matmul_adjoint_left(dx, y) + matmul_adjoint_left(x, dy)", "bz @ y", "matmul_adjoint_right(x, bz)",
+       result="array")
+binary("matmul_adjoint_right", "runtime.matmul_adjoint_right",
+       "matmul_adjoint_right(dx, y) + matmul_adjoint_right(x, dy)", "y @ bz", "matmul_adjoint_left(x, bz)",
+       result="array")
+
+# ---- linear algebra: factorizations and decompositions ----------------------------------
+# A NumPy function that returns a tuple is one primitive per component, each a function of
+# the call's arguments (linalg_calls.py): `w, V = np.linalg.eigh(A)` is w = eigvalsh(A),
+# V = eigh_vectors(A).  A component's rule reads the others as calls on the same arguments,
+# which the common-subexpression pass shares with the user's.  Every rule below is written
+# with primitives of this table (the linear maps first), so rules of rules give second
+# derivatives.  On 2-D arrays; right-hand sides may be 1-D.
+#
+# np.linalg.eigh, eigvalsh and cholesky read only the lower triangle of A (as LAPACK does):
+# A's tangent enters as sym_lower(dA), the symmetric matrix that triangle spells, and the
+# adjoint leaves through its transpose fold_lower, so the upper triangle's derivative is 0.
+# SciPy's solve_triangular reads one triangle likewise; cho_solve((c, lower), b) is lowered
+# to two triangular solves with c.
+#
+# Where the derivative does not exist it is not made finite:
+# * eigh, svd: repeated eigenvalues (singular values) give inverse_gaps an inf, so the
+#   eigenvector (singular vector) derivatives are inf/nan; eigenvalues and singular values
+#   stay finite, as JAX's do.  A zero singular value of a non-square matrix divides by 0.
+# * slogdet at a singular matrix, cholesky of a matrix that is not positive definite,
+#   qr of a matrix without full column rank (also: wider than tall, not implemented): the
+#   factorization or its solves raise LinAlgError, or the division by a zero pivot gives inf.
+# * pinv and lstsq without full rank (singular values counted as each function counts
+#   them): nan, through the piecewise-constant factor full_rank.  With full rank, pinv's
+#   rule holds for tall and wide matrices, lstsq's for full column or full row rank.
+# Eigenvector and singular vector signs are LAPACK's, locally constant: a derivative is of
+# the vectors with those signs held.
+unary("sym_lower",    "runtime.sym_lower",    "sym_lower(dx)",          "fold_lower(bz)", result="array", rank=2)
+unary("fold_lower",   "runtime.fold_lower",   "fold_lower(dx)",         "sym_lower(bz)", result="array", rank=2)
+_rule("triangle", ("x", "lower", "k"), "runtime.triangle", "triangle(dx, lower, k)", "triangle(bz, lower, k)",
+      None, None, result="array", rank=2)      # np.tril(x, k) or np.triu(x, k)
+unary("lower_halved", "runtime.lower_halved", "lower_halved(dx)",       "lower_halved(bz)", result="array", rank=2)
+# F[i, j] = 1 / (w[j] - w[i]) off the diagonal: dF[i, j] = F[i, j]² (dw[i] - dw[j])
+unary("inverse_gaps", "runtime.inverse_gaps", "z * z * (expand(dx, 1) - expand(dx, 0))",
+      "sum_axis(bz * z * z, 1) - sum_axis(bz * z * z, 0)", result="array", rank=2)
+# op(T) z = y for the triangle T of x (op: transpose where trans is 1): dz = op(T)⁻¹ (dy - op(dT) z)
+_rule("solve_triangular", ("x", "y", "trans", "lower"), "runtime.solve_triangular",
+      "solve_triangular(x, dy - (transpose(triangle(dx, lower, 0)) if trans == 1 else triangle(dx, lower, 0)) @ z,"
+      " trans, lower)",
+      "-triangle(matmul_adjoint_left(z, solve_triangular(x, bz, 1 - trans, lower)) if trans == 1"
+      " else matmul_adjoint_left(solve_triangular(x, bz, 1 - trans, lower), z), lower, 0)",
+      "solve_triangular(x, bz, 1 - trans, lower)", None, None, result="array", linear=(1,), rank="y")
+# A = L Lᵀ: dL = L Φ(L⁻¹ dA L⁻ᵀ), Φ the lower triangle with the diagonal halved
+unary("cholesky",     "np.linalg.cholesky",
+      "z @ lower_halved(solve_triangular(z, transpose(solve_triangular(z, transpose(sym_lower(dx)), 0, True)),"
+      " 0, True))",
+      "fold_lower(transpose(solve_triangular(z, transpose(solve_triangular(z, lower_halved(transpose(z) @ bz),"
+      " 1, True)), 1, True)))", result="array", rank=2)
+constant("slogdet_sign", "runtime.slogdet_sign", result="number")
+unary("logabsdet",    "runtime.logabsdet",    "trace(solve(x, dx))",    "bz * transpose(inv(x))", result="number")
+# A = V diag(w) Vᵀ: dw = diag(Vᵀ dA V), dV = V (F ∘ (Vᵀ dA V)) with F = inverse_gaps(w)
+unary("eigvalsh",     "np.linalg.eigvalsh",   "sum_axis(eigh_vectors(x) * (sym_lower(dx) @ eigh_vectors(x)), 0)",
+      "fold_lower((eigh_vectors(x) * bz) @ transpose(eigh_vectors(x)))", result="array", rank=1)
+unary("eigh_vectors", "runtime.eigh_vectors",
+      "z @ (inverse_gaps(eigvalsh(x)) * (transpose(z) @ sym_lower(dx) @ z))",
+      "fold_lower(z @ (inverse_gaps(eigvalsh(x)) * (transpose(z) @ bz)) @ transpose(z))", result="array", rank=2)
+# A = U diag(s) Vt (reduced), V = Vtᵀ, dP = Uᵀ dA V, F = inverse_gaps(s²):
+#   ds = diag(dP),  dU = U (F ∘ (dP S + S dPᵀ)) + (I - U Uᵀ) dA V S⁻¹,
+#   dV = V (F ∘ (S dP + dPᵀ S)) + (I - V Vᵀ) dAᵀ U S⁻¹
+_S, _F = "svdvals(x)", "inverse_gaps(square(svdvals(x)))"
+_DP_U = "(transpose(z) @ dx @ transpose(svd_vt(x)))"            # dP in svd_u's rule, U = z
+_DP_VT = "(transpose(svd_u(x)) @ dx @ transpose(z))"            # in svd_vt's, Vt = z
+_G_U = f"({_F} * (transpose(z) @ bz))"                           # F ∘ (Uᵀ bU)
+_G_VT = f"({_F} * (z @ transpose(bz)))"                          # F ∘ (Vᵀ bV)
+unary("svdvals",      "runtime.svdvals",      "sum_axis(svd_u(x) * (dx @ transpose(svd_vt(x))), 0)",
+      "(svd_u(x) * bz) @ svd_vt(x)", result="array", rank=1)
+unary("svd_u",        "runtime.svd_u",
+      f"z @ ({_F} * ({_DP_U} * {_S} + expand({_S}, 1) * transpose({_DP_U})))"
+      f" + (dx @ transpose(svd_vt(x)) - z @ {_DP_U}) / {_S}",
+      f"(z @ ({_G_U} * {_S} + transpose(expand({_S}, 1) * {_G_U}))"
+      f" + bz / {_S} - z @ (transpose(z) @ (bz / {_S}))) @ svd_vt(x)", result="array", rank=2)
+unary("svd_vt",       "runtime.svd_vt",
+      f"transpose(transpose(z) @ ({_F} * (expand({_S}, 1) * {_DP_VT} + transpose({_DP_VT}) * {_S}))"
+      f" + (transpose(dx) @ svd_u(x) - transpose(z) @ transpose({_DP_VT})) / {_S})",
+      f"svd_u(x) @ ((expand({_S}, 1) * {_G_VT} + transpose({_G_VT} * {_S})) @ z"
+      f" + transpose(transpose(bz) / {_S} - transpose(z) @ (z @ (transpose(bz) / {_S}))))", result="array", rank=2)
+# A = Q R (reduced, A tall of full column rank), C = Qᵀ dA R⁻¹, Ω = tril(C, -1) - tril(C, -1)ᵀ:
+#   dQ = Q (Ω - C) + dA R⁻¹,  dR = (C - Ω) R
+_DA_RINV_Q = "transpose(solve_triangular(qr_r(x), transpose(dx), 1, False))"      # dA R⁻¹ in qr_q's rule
+_DA_RINV_R = "transpose(solve_triangular(z, transpose(dx), 1, False))"            # in qr_r's
+_C_Q = f"(transpose(z) @ {_DA_RINV_Q})"
+_C_R = f"(transpose(qr_q(x)) @ {_DA_RINV_R})"
+_M, _N = "(transpose(z) @ bz)", "(bz @ transpose(z))"                             # Qᵀ bQ, bR Rᵀ
+unary("qr_q",         "runtime.qr_q",
+      f"z @ (triangle({_C_Q}, True, -1) - transpose(triangle({_C_Q}, True, -1)) - {_C_Q}) + {_DA_RINV_Q}",
+      f"transpose(solve_triangular(qr_r(x), transpose(bz + z @ (triangle({_M} - transpose({_M}), True, -1) - {_M})),"
+      " 0, False))", result="array", rank=2)
+unary("qr_r",         "runtime.qr_r",
+      f"({_C_R} - triangle({_C_R}, True, -1) + transpose(triangle({_C_R}, True, -1))) @ z",
+      f"transpose(solve_triangular(z, transpose(qr_q(x) @ ({_N} + triangle(transpose({_N}) - {_N}, True, -1))),"
+      " 0, False))", result="array", rank=2)
+# Z = A⁺ of constant rank: dZ = -Z dA Z + Z Zᵀ dAᵀ (I - A Z) + (I - Z A) dAᵀ Zᵀ Z
+_W, _Y = "(z @ transpose(z) @ transpose(dx))", "(transpose(dx) @ transpose(z) @ z)"
+_V, _U = "(transpose(bz) @ z @ transpose(z))", "(transpose(z) @ z @ transpose(bz))"
+_rule("pinv", ("x", "rcond"), "np.linalg.pinv",
+      f"full_rank(x, rcond) * (-(z @ dx @ z) + {_W} - {_W} @ x @ z + {_Y} - z @ (x @ {_Y}))",
+      f"full_rank(x, rcond) * (-(transpose(z) @ bz @ transpose(z)) + {_V} - x @ (z @ {_V}) + {_U} - {_U} @ z @ x)",
+      None, result="array", rank=2)
+constant("full_rank", "runtime.full_rank", arity=2, result="number")
+# z = A⁺ y, r = y - A z: dz = A⁺ (dy - dA z + A⁺ᵀ dAᵀ r) + (I - A⁺ A) dAᵀ A⁺ᵀ z, A⁺ v = lstsq(A, v)
+_rule("lstsq", ("x", "y"), "runtime.lstsq_solution",
+      "full_rank(x, None) * (lstsq(x, dy - dx @ z + lstsq(transpose(x), transpose(dx) @ (y - x @ z)))"
+      " + transpose(dx) @ lstsq(transpose(x), z) - lstsq(x, x @ (transpose(dx) @ lstsq(transpose(x), z))))",
+      "full_rank(x, None) * (matmul_adjoint_left(y - x @ z, lstsq(x, lstsq(transpose(x), bz)))"
+      " - matmul_adjoint_left(lstsq(transpose(x), bz), z)"
+      " + matmul_adjoint_left(lstsq(transpose(x), z), bz - lstsq(x, x @ bz)))",
+      "full_rank(x, None) * lstsq(transpose(x), bz)", result="array", linear=(1,), rank="y")
+constant("lstsq_rank", "runtime.lstsq_rank", arity=2, result="number")
