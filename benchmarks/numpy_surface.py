@@ -1,6 +1,6 @@
 """Whole-array NumPy workloads on the surface of issue 16, beside JAX.
 
-    python benchmarks/numpy_surface.py [--quick]
+    python benchmarks/numpy_surface.py [--quick] [--all-cores]
 
 Three objectives written as NumPy users write them — a softmax (log-sum-exp) classifier,
 a layer norm, a 3-D stencil — each timed in one run, interleaved: the primal as s2sdiff
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -84,7 +85,11 @@ WORKLOADS = {"classifier": classifier, "layer_norm": layer_norm, "stencil": sten
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and short timing")
+    parser.add_argument("--all-cores", action="store_true",
+                        help="let JAX use every core (default: every library on one core, as benchmarks/run.py)")
     options = parser.parse_args()
+    if not options.all_cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})     # threads started later inherit it
     limits = QUICK if options.quick else FULL
     try:
         peers = jax_versions()
