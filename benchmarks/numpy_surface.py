@@ -118,7 +118,8 @@ def main():
         t = {key: timing.median for key, timing in medians([calls, jax_calls], limits).items()}
         ms = lambda key: f"{1e3 * t[key]:.2f}" if key in t else "—"  # noqa: E731
         ratio = lambda a, b: f"{t[a] / t[b]:.2f}" if a in t and b in t else "—"  # noqa: E731
-        print(f"| {name} | {'×'.join(map(str, args[0].shape))} | {ms('numpy')} | {ms('primal')} | {ms('grad')} "
+        largest = max(args, key=np.size)
+        print(f"| {name} | {'×'.join(map(str, largest.shape))} | {ms('numpy')} | {ms('primal')} | {ms('grad')} "
               f"| {ratio('grad', 'primal')} | {ms('jax_primal')} | {ms('jax_grad')} "
               f"| {ratio('jax_grad', 'jax_primal')} "
               f"| {ratio('grad', 'jax_grad')} |")
