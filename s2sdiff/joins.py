@@ -42,11 +42,10 @@ class Joins:
             return self.concatenated([self.stored("atleast_2d", (a,), "runtime") for a in items], 0, node)
         if func is np.column_stack:
             return self.concatenated([self.stored("as_column", (a,), "runtime") for a in items], 1, node)
-        if func is np.hstack:               # along the first axis of vectors, the second of matrices
-            items = [self.stored("atleast_1d", (a,), "runtime") for a in items]
-            along = ast.parse(f"0 if {items[0].id}.ndim == 1 else 1", mode="eval").body
-            return self.concatenated(items, ir.Name(self._store(ir.Passive(along))), node)
-        raise AssertionError(func)
+        # np.hstack: along the first axis of vectors, the second of matrices
+        items = [self.stored("atleast_1d", (a,), "runtime") for a in items]
+        along = ast.parse(f"0 if {items[0].id}.ndim == 1 else 1", mode="eval").body
+        return self.concatenated(items, ir.Name(self._store(ir.Passive(along))), node)
 
     def copies(self, func, node):
         """np.tile, np.repeat and np.pad: copies of the array (or of its edges, or constants)
