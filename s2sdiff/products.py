@@ -1,5 +1,5 @@
 """Front end, products: np.einsum (explicit and implicit subscripts, any number of operands),
-np.inner, np.vdot, np.tensordot, np.linalg.matrix_power, np.cross and np.kron of vectors,
+np.inner, np.vdot, np.tensordot, np.linalg.matrix_power, np.cross of vectors,
 and the outer products of ufuncs (np.add.outer, …) — lowered to the rule table's
 broadcasting products, sums along axes, axis permutations, diagonals and matrix
 products, so that their derivatives are the table's, to any order.
@@ -18,7 +18,7 @@ from .reductions import constant_int
 
 _OUTER = {np.add: "add", np.subtract: "sub", np.multiply: "mul", np.divide: "truediv", np.true_divide: "truediv",
           np.maximum: "maximum", np.minimum: "minimum", np.power: "pow"}
-_SIGNATURES = {np.inner: ("a", "b"), np.cross: ("a", "b"), np.kron: ("a", "b"), np.vdot: ("a", "b"),
+_SIGNATURES = {np.inner: ("a", "b"), np.cross: ("a", "b"), np.vdot: ("a", "b"),
                np.tensordot: ("a", "b", "axes=2"), np.linalg.matrix_power: ("a", "n")}
 PRODUCT_FUNCTIONS = frozenset(_SIGNATURES) | {np.einsum}
 
@@ -33,11 +33,11 @@ def outer_ufunc(func):
 
 class Products:
     def lower_product(self, func, node):
-        """np.einsum, np.inner, np.cross, np.kron, np.vdot, np.tensordot, np.linalg.matrix_power
+        """np.einsum, np.inner, np.cross, np.vdot, np.tensordot, np.linalg.matrix_power
         of the call `node`."""
         if func is np.einsum:
             return self.einsum(node)
-        lower = {np.inner: self.inner, np.cross: self.cross, np.kron: self.kron, np.vdot: self.vdot,
+        lower = {np.inner: self.inner, np.cross: self.cross, np.vdot: self.vdot,
                  np.tensordot: self.tensordot, np.linalg.matrix_power: self.matrix_power}[func]
         return lower(self.arguments(node, _SIGNATURES[func]), node)
 
@@ -189,14 +189,6 @@ class Products:
         components = [self.stored("sub", (self.stored("mul", (p, q), "op"), self.stored("mul", (r, t), "op")), "op")
                       for p, q, r, t in ((a1, b2, a2, b1), (a2, b0, a0, b2), (a0, b1, a1, b0))]
         return self.concatenated([self.stored("expand", (c, ir.Const(0)), "runtime") for c in components], 0, node)
-
-    def kron(self, args, node):
-        """np.kron of vectors: the flattened outer product."""
-        a, b = self.atom(args["a"]), self.atom(args["b"])
-        if not (isinstance(a, ir.Name) and isinstance(b, ir.Name)):
-            raise self.error("np.kron takes two vectors here", node)
-        self.require(f"{a.id}.ndim == 1 and {b.id}.ndim == 1", "np.kron is supported for vectors here")
-        return self.prim("ravel", (self.stored("outer", (a, b), "np"),), "np", node)
 
     def outer_of(self, op, node):
         """np.add.outer(a, b) and the like, of vectors: op(a[:, None], b[None, :])."""

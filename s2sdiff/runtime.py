@@ -253,6 +253,29 @@ def as_column(x):
     return x.reshape(-1, 1) if np.ndim(x) < 2 else x
 
 
+def kron_left(g, y):
+    """The adjoint of x in np.kron(x, y), given g: each block of g weighted by y and summed."""
+    _same_rank(g, y)
+    if y.ndim == 1:
+        return g.reshape(-1, y.shape[0]) @ y
+    p, q = y.shape
+    return np.einsum("ipjq,pq->ij", g.reshape(g.shape[0] // p, p, g.shape[1] // q, q), y)
+
+
+def kron_right(g, x):
+    """The adjoint of y in np.kron(x, y), given g: the blocks of g weighted by x's entries."""
+    _same_rank(g, x)
+    if x.ndim == 1:
+        return g.reshape(x.shape[0], -1).T @ x
+    m, n = x.shape
+    return np.einsum("ipjq,ij->pq", g.reshape(m, g.shape[0] // m, n, g.shape[1] // n), x)
+
+
+def _same_rank(g, factor):
+    if np.ndim(g) != np.ndim(factor) or np.ndim(factor) > 2:
+        raise UnsupportedError("np.kron is differentiated for two vectors or two matrices")
+
+
 def weights_along(w, x, axis):
     """np.average's weights: 1-D weights of x's `axis` shaped to broadcast along it (NumPy
     allows them); weights of x's own shape as they are."""
@@ -696,6 +719,66 @@ def _put(x, like, start, axis):
     return _sliced_along(like.ndim, True)
 
 
+@register_jitable
+def _kron_left_vectors(g, y):
+    out = np.zeros(g.shape[0] // y.shape[0])
+    for r in range(g.shape[0]):                 # out[i] = Σ g[i p + k] y[k]
+        out[r // y.shape[0]] += g[r] * y[r % y.shape[0]]
+    return out
+
+
+@register_jitable
+def _kron_left_matrices(g, y):
+    p, q = y.shape
+    out = np.zeros((g.shape[0] // p, g.shape[1] // q))
+    for r in range(g.shape[0]):                 # out[i, j] = Σ g[i p + k, j q + l] y[k, l]
+        for c in range(g.shape[1]):
+            out[r // p, c // q] += g[r, c] * y[r % p, c % q]
+    return out
+
+
+@register_jitable
+def _kron_right_vectors(g, x):
+    p = g.shape[0] // x.shape[0]
+    out = np.zeros(p)
+    for r in range(g.shape[0]):                 # out[k] = Σ g[i p + k] x[i]
+        out[r % p] += g[r] * x[r // p]
+    return out
+
+
+@register_jitable
+def _kron_right_matrices(g, x):
+    m, n = x.shape
+    p, q = g.shape[0] // m, g.shape[1] // n
+    out = np.zeros((p, q))
+    for r in range(g.shape[0]):                 # out[k, l] = Σ g[i p + k, j q + l] x[i, j]
+        for c in range(g.shape[1]):
+            out[r % p, c % q] += g[r, c] * x[r // p, c // q]
+    return out
+
+
+def _kron_factors_fit(g, factor) -> bool:
+    return isinstance(factor, types.Array) and isinstance(g, types.Array) and g.ndim == factor.ndim <= 2
+
+
+@overload(kron_left)
+def _kron_left(g, y):
+    if not _kron_factors_fit(g, y):
+        def refuse(g, y):
+            raise UnsupportedError("np.kron is differentiated for two vectors or two matrices")
+        return refuse
+    return (lambda g, y: _kron_left_vectors(g, y)) if y.ndim == 1 else (lambda g, y: _kron_left_matrices(g, y))
+
+
+@overload(kron_right)
+def _kron_right(g, x):
+    if not _kron_factors_fit(g, x):
+        def refuse(g, x):
+            raise UnsupportedError("np.kron is differentiated for two vectors or two matrices")
+        return refuse
+    return (lambda g, x: _kron_right_vectors(g, x)) if x.ndim == 1 else (lambda g, x: _kron_right_matrices(g, x))
+
+
 @overload(weights_along)
 def _weights_along(w, x, axis):
     if isinstance(w, types.Array) and w.ndim == 1 and isinstance(x, types.Array) and x.ndim == 2:
@@ -1014,7 +1097,7 @@ def _store_columns(J, start, d):
 HELPERS = {f.__name__: f for f in (new_tape, reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
                                     sech2, sinc_derivative, heaviside, concat, part, put, atleast_1d, atleast_2d,
                                     as_column, weights_along, take_along, put_along, diag_adjoint,
-                                    order_of, permute, atleast_3d, flip_along, moveaxis,
+                                    order_of, permute, atleast_3d, flip_along, moveaxis, kron_left, kron_right,
                                     scalar_output, float_elements, expect_ndim, check_supported,
                                     expand, choose, empty_adjoint,
                                     matmul_adjoint_left, matmul_adjoint_right, outer, shape_of, size_of, store_column,

@@ -119,7 +119,8 @@ def triangles(x):
 def products(x):
     return (np.inner(x, x ** 2) + np.sum(np.cross(x[:3], x[3:]) ** 2) + np.sum(np.kron(x[:2], x[2:]) ** 2)
             + np.sum(np.add.outer(x[:2], x) ** 2) + np.sum(np.multiply.outer(x, x[1:3]) ** 2)
-            + np.sum(np.subtract.outer(x[:3], x[3:]) ** 3))
+            + np.sum(np.subtract.outer(x[:3], x[3:]) ** 3)
+            + np.sum(np.kron(x[:4].reshape(2, 2), np.outer(x[4:], x[:3])) ** 2))
 
 
 def sorting(x): return np.sum(np.sort(x) * ARANGE6) + np.sum(np.sort(x.reshape(2, 3)) * ARANGE6.reshape(2, 3) * x[0])

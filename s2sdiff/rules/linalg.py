@@ -6,6 +6,14 @@ from . import _rule, binary, constant, unary
 # ---- products, solves, inverses, determinants -----------------------------------------
 binary("matmul",     "@ np.dot np.matmul",   "dx @ y + x @ dy",
        "matmul_adjoint_left(bz, y)", "matmul_adjoint_right(bz, x)", result="array")
+# Kronecker products of two vectors or two matrices: bilinear, and the adjoint in each factor
+# is the sum over the other's blocks (kron_left, kron_right), each the other's adjoint again
+binary("kron",       "np.kron",              "kron(dx, y) + kron(x, dy)",  "kron_left(bz, y)", "kron_right(bz, x)",
+       result="array", rank="x")
+binary("kron_left",  "runtime.kron_left",    "kron_left(dx, y) + kron_left(x, dy)", "kron(bz, y)", "kron_right(x, bz)",
+       result="array", rank="x")
+binary("kron_right", "runtime.kron_right",   "kron_right(dx, y) + kron_right(x, dy)", "kron(y, bz)", "kron_left(x, bz)",
+       result="array", rank="x")
 binary("outer",      "np.outer runtime.outer",             "outer(dx, y) + outer(x, dy)", "bz @ y", "x @ bz", result="array")
 unary("trace",       "np.trace",             "trace(dx)",                  "bz * eye(dim(x, 0))", result="number")
 unary("norm",        "np.linalg.norm",       "sum(x * dx) / z",            "bz * x / z", result="number")
