@@ -558,6 +558,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             return self.builtin_over_items(func, node)
         if func is np.clip:
             return self.clip(node)
+        if func is np.nan_to_num and node.keywords:
+            return self.replaced_non_finite(node)
         if func in _JOINS:
             return self.join(func, node)
         if func in SHAPE_FUNCTIONS and not (func in (np.flip, np.sort) and len(node.args) == 1 and not node.keywords):
@@ -651,6 +653,22 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         for op, bound in bounds[:-1]:
             value = ir.Name(self._store(ir.Prim(op, (value, self.atom(bound)), "np")))
         return self.prim(bounds[-1][0], (value, self.atom(bounds[-1][1])), "np", node)
+
+    def replaced_non_finite(self, node):
+        """np.nan_to_num(x, nan=, posinf=, neginf=): the finite elements, and the given
+        constants where x is NaN or infinite (NumPy's, for those not given)."""
+        args = self.arguments(node, ("x", "copy=True", "nan=0.0", "posinf=None", "neginf=None"))
+        x = self.atom(args["x"])
+        largest = float(np.finfo(np.float64).max)
+        value = self.stored("nan_to_num", (x,), "np")
+        for test, name, default in ((f"{x.id} == math.inf", "posinf", largest),
+                                    (f"{x.id} == -math.inf", "neginf", -largest), (f"{x.id} != {x.id}", "nan", 0.0)):
+            given = args[name]
+            if isinstance(given, ast.Constant) and given.value in (None, default):
+                continue
+            where = ir.Name(self._store(ir.Passive(ast.parse(test, mode="eval").body)))
+            value = self.stored("where", (where, self.atom(given), value), "np")
+        return self.prim("pos", (value,), "op", node)
 
     def builtin_over_items(self, func, node):
         """`sum((a, b), start)` = start + a + b; `max([a, b])` = max(a, b)."""

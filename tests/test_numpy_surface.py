@@ -45,7 +45,7 @@ def fmax_fmin(x): return np.sum(np.fmax(x, 0.1 * x + 0.05) ** 2) + np.sum(np.fmi
 def sinc(x): return np.sum(np.sinc(x) ** 2) + np.sinc(x[0] - 0.3) * x[1]    # x[0] - 0.3 = 0: sinc's series
 def degrees(x): return np.sum(np.deg2rad(x) * np.rad2deg(x) + np.radians(x) ** 2 + np.degrees(x) * x)
 def float_power(x): return np.sum(np.float_power(x ** 2 + 1.0, 1.5))
-def nan_to_num(x): return np.sum(np.nan_to_num(x) ** 2)
+def nan_to_num(x): return np.sum(np.nan_to_num(x) ** 2) + np.sum(np.nan_to_num(x * x, nan=-1.0, posinf=5.0) ** 3)
 def heaviside(x): return np.sum(np.heaviside(x, 0.5) * x ** 2)
 def clip_keywords(x): return np.sum(np.clip(x, a_min=-0.5, a_max=None) ** 2) + np.sum(x.clip(None, 0.5) ** 3)
 

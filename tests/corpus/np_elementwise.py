@@ -398,8 +398,7 @@ def nan_to_num_sum(x):
     return np.sum(np.nan_to_num(x) ** 2)
 
 
-@case(mat(2, 3, seed=68), tags=("nan_to_num", "keyword", "array-output"), oracle="fd",
-      expect="refused:keyword:np.nan_to_num:nan=")
+@case(mat(2, 3, seed=68), tags=("nan_to_num", "keyword", "array-output"), oracle="fd")
 def nan_to_num_keyword(X):
     return np.nan_to_num(X, nan=0.0) * X
 
