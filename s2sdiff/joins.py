@@ -218,6 +218,13 @@ class Joins:
                  for e in values.elts]
         return self.concatenated([self.stored("expand", (a, ir.Const(0)), "runtime") for a in items], 0, node)
 
+    def piece(self, pieces, index):
+        """The piece of a split that a constant `index` picks."""
+        k = constant_int(index)
+        if k is None or not -len(pieces) <= k < len(pieces):
+            raise self.error(f"index the {len(pieces)} pieces with a constant", index)
+        return pieces[k]
+
     def pieces(self, node, count=None):
         """The pieces of np.split / np.array_split(x, sections or indices, axis), np.vsplit and
         np.hsplit, as values."""
@@ -238,7 +245,7 @@ class Joins:
         if func is np.hsplit:               # along the columns of a matrix, the elements of a vector
             self.require(f"{x.id}.ndim <= 2", "np.hsplit is supported for vectors and matrices here")
             axis = -1
-        length = ir.Name(self._store(ir.Prim("dim", (x, ir.Const(axis)), "op")))
+        length = self.stored("dim", (x, ir.Const(axis)), "op")
         how = args[1]
         if isinstance(how, (ast.List, ast.Tuple)):       # split before each index
             bounds = [ir.Const(0)] + [self.atom(e) for e in how.elts] + [length]

@@ -168,7 +168,7 @@ def _cho_solve(self, node):
     lower = self.constant_argument(factor.elts[1], "lower", (True, False))
     c, b = self.atom(factor.elts[0]), self.atom(args["b"])
     first, second = (0, 1) if lower else (1, 0)
-    inner = ir.Name(self._store(ir.Prim("solve_triangular", (c, b, ir.Const(first), ir.Const(lower)), "np")))
+    inner = self.stored("solve_triangular", (c, b, ir.Const(first), ir.Const(lower)), "np")
     return (), ir.Prim("solve_triangular", (c, inner, ir.Const(second), ir.Const(lower)), "np")
 
 

@@ -408,9 +408,10 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
     def integer_allocation(self, value) -> bool:
         """Whether `value` is an integer or boolean array made by np.zeros(…, dtype=int) and
         the like, kept as written (creation.py)."""
-        return isinstance(value, ir.Passive) and isinstance(value.expr, ast.Call) \
-            and primitive_of(self.free_function(value.expr.func)) is not None \
-            and primitive_of(self.free_function(value.expr.func))[0] in ALLOCATORS
+        if not (isinstance(value, ir.Passive) and isinstance(value.expr, ast.Call)):
+            return False
+        primitive = primitive_of(self.free_function(value.expr.func))
+        return primitive is not None and primitive[0] in ALLOCATORS
 
     def written_array_error(self, message, line):
         if self.generated():        # s2sdiff's own names and code: nothing the user could change
@@ -487,10 +488,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
                 raise self.error("x.shape[k] needs a constant k", index)
             return self.prim("dim", (self.atom(base.value), ir.Const(axis)), "op", node)
         if isinstance(base, ast.Name) and base.id in self.piece_lists:          # parts = np.split(x, 2); parts[0]
-            pieces, k = self.piece_lists[base.id], constant_int(index)
-            if k is None or not -len(pieces) <= k < len(pieces):
-                raise self.error(f"index the {len(pieces)} pieces with a constant", index)
-            return pieces[k]
+            return self.piece(self.piece_lists[base.id], index)
         if isinstance(base, ast.Name) and base.id in self.parsed.local_names:
             return self.item(ir.Name(base.id), elements, node)
         if isinstance(base, ast.Name) and isinstance(self.free_value(base.id, base), np.ndarray):
@@ -499,10 +497,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         if component is not None:
             return component
         if isinstance(base, ast.Call) and self.free_function(base.func) in SPLITS:
-            pieces, k = self.pieces(base), constant_int(index)
-            if k is None or not -len(pieces) <= k < len(pieces):
-                raise self.error(f"index the {len(pieces)} pieces with a constant", index)
-            return pieces[k]
+            return self.piece(self.pieces(base), index)
         if not isinstance(base, (ast.Name, ast.Attribute)) or isinstance(base, ast.Attribute) and base.attr == "T":
             value = self.atom(base)         # np.eye(n)[0], (A @ x)[i], X.T[1]: the value, then its elements
             if isinstance(value, ir.Name):
@@ -651,7 +646,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             raise self.error("np.clip needs a lower or an upper bound", node)
         value = self.atom(x)
         for op, bound in bounds[:-1]:
-            value = ir.Name(self._store(ir.Prim(op, (value, self.atom(bound)), "np")))
+            value = self.stored(op, (value, self.atom(bound)), "np")
         return self.prim(bounds[-1][0], (value, self.atom(bounds[-1][1])), "np", node)
 
     def replaced_non_finite(self, node):
@@ -676,7 +671,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         if func is sum:
             total = self.atom(node.args[1]) if len(node.args) == 2 else ir.Const(0)
             for item in items:
-                total = ir.Name(self._store(ir.Prim("add", (total, self.atom(item)), "op")))
+                total = self.stored("add", (total, self.atom(item)), "op")
             return total
         spread = ast.copy_location(ast.Call(node.func, list(items), []), node)
         return self.call(spread) if len(items) > 1 else self.value(items[0])
@@ -717,12 +712,12 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             return self.allocation(op, node)
         args = self.with_defaults(rule, node)
         if op == "log" and len(args) == 2:          # math.log(x, base) = log(x) / log(base)
-            logs = [ir.Name(self._store(ir.Prim("log", (self.atom(a),), family))) for a in args]
+            logs = [self.stored("log", (self.atom(a),), family) for a in args]
             return self.prim("truediv", tuple(logs), "op", node)
         if op in ("maximum", "minimum") and family == "builtin" and len(args) > 2:
             acc = self.atom(args[0])
             for arg in args[1:-1]:
-                acc = ir.Name(self._store(ir.Prim(op, (acc, self.atom(arg)), family)))
+                acc = self.stored(op, (acc, self.atom(arg)), family)
             return self.prim(op, (acc, self.atom(args[-1])), family, node)
         if not rule.differentiable:                 # round(x, 2), np.round(x, 2): extra args are fine
             return self.prim(op, tuple(self.shape_atom(a) for a in args), family, node)
@@ -763,6 +758,32 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
     def stored(self, op, args, family) -> ir.Name:
         """A primitive's result in a new temporary."""
         return ir.Name(self._store(ir.Prim(op, tuple(args), family)))
+
+    def arguments(self, node, signature):
+        """{parameter: node} of the call bound to `signature` (names; `name=value` has a
+        default), keywords not in it refused by name."""
+        names = [p.split("=")[0] for p in signature]
+        if len(node.args) > len(names):
+            raise self.error(f"{ast.unparse(node.func)} takes ({', '.join(signature)}) here", node)
+        bound = dict(zip(names, node.args))
+        for keyword in node.keywords:
+            if keyword.arg not in names or keyword.arg in bound:
+                raise self.keyword_error(node, keyword)
+            bound[keyword.arg] = keyword.value
+        for parameter in signature:
+            name, _, default = parameter.partition("=")
+            if name not in bound:
+                if not default:
+                    raise self.error(f"{ast.unparse(node.func)} takes ({', '.join(signature)}) here", node)
+                bound[name] = ast.copy_location(ast.parse(default, mode="eval").body, node)
+        return bound
+
+    def require(self, test: str, message: str):
+        """A check that runs before the lowering's arithmetic: the shapes it holds for, known
+        when the code runs, or a refusal naming the line."""
+        self.namespace["check_supported"] = runtime.check_supported
+        call = f"check_supported({test}, {message!r}, {self.line}, {self.parsed.filename!r})"
+        self.emit(ir.Verbatim(ast.parse(call).body[0], self.line))
 
     def shape_atom(self, node) -> ir.Atom:
         """An argument that may be a shape tuple, like (n, m) in np.zeros((n, m)): never differentiated."""
@@ -832,7 +853,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         if isinstance(target, ast.Subscript) and isinstance(node.op, (ast.Add, ast.Sub)):
             value = self.atom(node.value)          # y[i] += v: an accumulation, linear in y
             if isinstance(node.op, ast.Sub):
-                value = ir.Name(self._store(ir.Prim("neg", (value,), "op")))
+                value = self.stored("neg", (value,), "op")
             self.emit(ir.SetItem(*self.element(target), value, self.line, accumulate=True))
             return
         if isinstance(target, ast.Subscript):     # y[i] *= v: y[i] = y[i] * v

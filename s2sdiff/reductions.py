@@ -78,14 +78,14 @@ class Reductions:
         mean = ir.Name(self._store(self.prim("truediv", (self.summed(x, axes), self.count(x, axes)), "op", node)))
         if axes is not None:            # the means kept along the axes, to broadcast against x
             mean = self.kept(mean, axes, True)
-        centred = ir.Name(self._store(ir.Prim("sub", (x, mean), "op")))
-        squares = ir.Name(self._store(ir.Prim("mul", (centred, centred), "op")))
+        centred = self.stored("sub", (x, mean), "op")
+        squares = self.stored("mul", (centred, centred), "op")
         count = self.count(x, axes)
         if ddof:
-            count = ir.Name(self._store(ir.Prim("sub", (count, ir.Const(ddof)), "op")))
-        variance = ir.Name(self._store(ir.Prim("truediv", (self.summed(squares, axes), count), "op")))
+            count = self.stored("sub", (count, ir.Const(ddof)), "op")
+        variance = self.stored("truediv", (self.summed(squares, axes), count), "op")
         if std:
-            variance = ir.Name(self._store(ir.Prim("sqrt", (variance,), "np")))
+            variance = self.stored("sqrt", (variance,), "np")
         return self.kept(variance, axes, keepdims)
 
     def product(self, node):
@@ -255,21 +255,21 @@ class Reductions:
 
     def along(self, op, x, axes) -> ir.Name:
         for axis in axes:
-            x = ir.Name(self._store(ir.Prim(op, (x, ir.Const(axis)), "np")))
+            x = self.stored(op, (x, ir.Const(axis)), "np")
         return x
 
     def summed(self, x, axes) -> ir.Name:
         """The sum of x's elements, or along the axes."""
-        return ir.Name(self._store(ir.Prim("sum", (x,), "np"))) if axes is None else self.along("sum_axis", x, axes)
+        return self.stored("sum", (x,), "np") if axes is None else self.along("sum_axis", x, axes)
 
     def count(self, x, axes) -> ir.Name:
         """The number of elements summed: x's size, or the product of the axes' extents."""
         if axes is None:
-            return ir.Name(self._store(ir.Prim("size", (x,), "op")))
-        count = ir.Name(self._store(ir.Prim("dim", (x, ir.Const(axes[0])), "op")))
+            return self.stored("size", (x,), "op")
+        count = self.stored("dim", (x, ir.Const(axes[0])), "op")
         for axis in axes[1:]:
-            extent = ir.Name(self._store(ir.Prim("dim", (x, ir.Const(axis)), "op")))
-            count = ir.Name(self._store(ir.Prim("mul", (count, extent), "op")))
+            extent = self.stored("dim", (x, ir.Const(axis)), "op")
+            count = self.stored("mul", (count, extent), "op")
         return count
 
     def kept(self, value, axes, keepdims):
@@ -277,7 +277,7 @@ class Reductions:
         if not keepdims:
             return value
         for axis in reversed(axes):         # the first reduced is the last put back
-            value = ir.Name(self._store(ir.Prim("expand", (value, ir.Const(axis)), "runtime")))
+            value = self.stored("expand", (value, ir.Const(axis)), "runtime")
         return value
 
 

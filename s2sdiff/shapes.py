@@ -9,7 +9,7 @@ code runs, the lowering states the one it supports as a check that runs first
 (`runtime.check_supported`, a refusal naming the line), never a silent other meaning.
 
 Mixed into normalize's lowering of user code: it uses that class's `atom`, `prim`,
-`stored`, `_store`, `keyword_error` and `error`.
+`stored`, `_store`, `require`, `arguments`, `keyword_error` and `error`.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import ast
 
 import numpy as np
 
-from . import ir, runtime
+from . import ir
 from .reductions import constant_int
 
 class Shapes:
@@ -29,37 +29,11 @@ class Shapes:
                  np.sort: self.sorted_along}[func]
         return lower(self.arguments(node, _SIGNATURES[func]), node)
 
-    def arguments(self, node, signature):
-        """{parameter: node} of the call bound to `signature` (names; `name=value` has a
-        default), keywords not in it refused by name."""
-        names = [p.split("=")[0] for p in signature]
-        if len(node.args) > len(names):
-            raise self.error(f"{ast.unparse(node.func)} takes ({', '.join(signature)}) here", node)
-        bound = dict(zip(names, node.args))
-        for keyword in node.keywords:
-            if keyword.arg not in names or keyword.arg in bound:
-                raise self.keyword_error(node, keyword)
-            bound[keyword.arg] = keyword.value
-        for parameter in signature:
-            name, _, default = parameter.partition("=")
-            if name not in bound:
-                if not default:
-                    raise self.error(f"{ast.unparse(node.func)} takes ({', '.join(signature)}) here", node)
-                bound[name] = ast.copy_location(ast.parse(default, mode="eval").body, node)
-        return bound
-
     def constant_integer(self, node, what):
         value = constant_int(node)
         if value is None:
             raise self.error(f"{what} must be a constant integer here", node)
         return value
-
-    def require(self, test: str, message: str):
-        """A check that runs before the lowering's arithmetic: the shapes it holds for, known
-        when the code runs, or a refusal naming the line."""
-        self.namespace["check_supported"] = runtime.check_supported
-        call = f"check_supported({test}, {message!r}, {self.line}, {self.parsed.filename!r})"
-        self.emit(ir.Verbatim(ast.parse(call).body[0], self.line))
 
     def through_ellipsis(self, x, elements, node):
         """x[a, ..., b, c]: x[a] (the axes `...` stands for follow implicitly), then b and c
