@@ -115,6 +115,11 @@ def mat(m, n=None, lo=-1.0, hi=1.0, seed=0, away=0.0):
     return _away(_rng((m, n), seed).uniform(lo, hi, (m, n)), away)
 
 
+def tensor(*shape, lo=-1.0, hi=1.0, seed=0, away=0.0):
+    """A float array of any shape (3-D and more), like vec and mat."""
+    return _away(_rng(shape, seed).uniform(lo, hi, shape), away)
+
+
 def _away(values, distance):
     return values + distance * np.sign(values) if distance else values
 
