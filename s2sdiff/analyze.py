@@ -272,9 +272,10 @@ def _rank(expr, ndims, shapes):
     if op == "matmul":
         if None in ranks:
             return None
-        return max(ranks) if 0 in ranks else ranks[0] + ranks[1] - 2
-    if op in ("matmul_adjoint_left", "matmul_adjoint_right"):     # the rank of the other operand of `@`
-        return None if None in ranks or ranks[1] not in (1, 2) else ranks[0] + (ranks[1] == 1)
+        if 0 in ranks:
+            return max(ranks)
+        # a vector operand loses its axis; stacks of matrices broadcast their leading axes
+        return ranks[0] + ranks[1] - 2 if 1 in ranks else max(ranks)
     if RULES[op].result == "elementwise" or op == "where":
         return None if None in ranks else max(ranks)
     return None

@@ -154,11 +154,12 @@ class _Shapes:
         g yᵀ or xᵀ g, a product with a number, or an outer product of vectors."""
         if not (isinstance(value, ir.Prim) and value.op in ("matmul_adjoint_left", "matmul_adjoint_right")):
             return value
-        g, other = value.args
-        g_rank, other_rank = self.rank(g), self.rank(other)
-        if g_rank is None or other_rank not in (1, 2):
-            return value
         left = value.op == "matmul_adjoint_left"
+        g, x, y = value.args
+        other = y if left else x
+        g_rank, other_rank, own_rank = self.rank(g), self.rank(other), self.rank(x if left else y)
+        if g_rank is None or other_rank not in (1, 2) or own_rank not in (1, 2):
+            return value
         if other_rank == 1:
             if g_rank == 0:
                 return ir.Prim("mul", (g, other), "op")

@@ -15,7 +15,7 @@ import ast
 
 import numpy as np
 
-from . import ir
+from . import ir, runtime
 from .errors import S2SDiffError
 
 # allocators whose result is shaped like their first argument, and what they are without it
@@ -59,7 +59,15 @@ class Creation:
 
     def float_dtype(self, node) -> bool:
         """Whether the dtype `node` names is float64 (True) or an integer or boolean one
-        (False); any other is refused."""
+        (False); any other is refused. `x.dtype` is float64 where x is a float array (the
+        derivative code computes in float64), checked where the code runs."""
+        if isinstance(node, ast.Attribute) and node.attr == "dtype":
+            like = self.atom(node.value)
+            if isinstance(like, ir.Name):
+                self.namespace["is_float_array"] = runtime.is_float_array
+                self.require(f"is_float_array({like.id})", f"dtype={ast.unparse(node)} is supported where "
+                                                           f"{ast.unparse(node.value)} is a float array")
+                return True
         try:
             value = node.value if isinstance(node, ast.Constant) else self.resolve(node)
             dtype = np.dtype(value)

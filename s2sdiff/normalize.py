@@ -594,6 +594,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         if any(k.arg is None for k in node.keywords):
             raise self.error("**-unpacking in calls is not supported", node)
         prim = primitive_of(func)
+        if func is np.matmul:       # spelled `@`: numba has no np.matmul, and np.dot is another product in 3-D
+            prim = ("matmul", "op")
         if prim is not None:
             return self.primitive_call(prim[0], prim[1], node)
         if func is range:
@@ -711,6 +713,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
                                  or op == "eye" and len(node.args) > 1):
             return self.allocation(op, node)
         args = self.with_defaults(rule, node)
+        if op == "matmul" and family == "np":
+            return self.dot(args, node)
         if op == "log" and len(args) == 2:          # math.log(x, base) = log(x) / log(base)
             logs = [self.stored("log", (self.atom(a),), family) for a in args]
             return self.prim("truediv", tuple(logs), "op", node)
@@ -725,6 +729,21 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             raise self.error(f"{ast.unparse(node.func)} takes {len(rule.params)} argument(s) here, got {len(args)}", node)
         return self.prim(op, tuple(self.shape_atom(a) if p == "shape" else self.atom(a)
                                    for a, p in zip(args, rule.params)), family, node)
+
+    def dot(self, args, node):
+        """np.dot: the matrix product for numbers, vectors and matrices. Of arrays of 3 or
+        more dimensions it is another product (over the last axis of one and the
+        second-to-last of the other), which the rule does not have: refused where it runs."""
+        if len(args) != 2:
+            raise self.error("np.dot takes two arguments here", node)
+        a, b = (self.atom(arg) for arg in args)
+        names = [atom.id for atom in (a, b) if isinstance(atom, ir.Name)]
+        if names:
+            self.namespace["shape_of"] = runtime.shape_of
+            self.require(" and ".join(f"len(shape_of({name})) <= 2" for name in names),
+                         "np.dot of an array of 3 or more dimensions is not supported: for a stack of matrix "
+                         "products write np.matmul or @")
+        return self.prim("matmul", (a, b), "np", node)
 
     def with_defaults(self, rule, node) -> list:
         """The call's arguments in the rule's order: its keywords (those the rule declares)
@@ -754,6 +773,26 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         name = self.namer.temp()
         self.emit(ir.Assign(name, value, self.line))
         return name
+
+    def emit(self, stmt):
+        if isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Prim) and RULES[stmt.value.op].ranks:
+            self.require_ranks(stmt.value)
+        super().emit(stmt)
+
+    def require_ranks(self, value: ir.Prim):
+        """The numbers of dimensions a primitive's rule holds for (a single matrix, not a
+        stack of them), checked where the code runs."""
+        rule = RULES[value.op]
+        named = next((a for a in rule.aliases if not a.startswith("runtime.")), None)
+        what = named or "this linear-algebra function"
+        for param, ranks in rule.ranks.items():
+            arg = value.args[rule.params.index(param)]
+            if not isinstance(arg, ir.Name):
+                continue
+            test = " or ".join(f"len(shape_of({arg.id})) == {r}" for r in ranks)
+            self.namespace["shape_of"] = runtime.shape_of
+            self.require(test, f"{what} is supported here for arguments of {' or '.join(map(str, ranks))} dimensions: "
+                               "stacks of matrices (batched over leading axes) are not supported yet")
 
     def stored(self, op, args, family) -> ir.Name:
         """A primitive's result in a new temporary."""

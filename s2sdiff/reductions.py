@@ -26,8 +26,10 @@ class Reductions:
         x, axes, keepdims, extra = self.reduction_arguments(node, ("initial", "where") if op == "sum" else ("initial",))
         if "where" in extra:
             x = self.stored("where", (ir.Name(self._store(self.passive(extra["where"]))), x, ir.Const(0.0)), "np")
-        value = self.prim(op, (x,), "np", node) if axes is None else \
-            self.kept(self.along(_ALONG[op], x, axes), axes, keepdims)
+        if axes is None:
+            value = self.kept(self.stored(op, (x,), "np"), x, None, True) if keepdims else self.prim(op, (x,), "np", node)
+        else:
+            value = self.kept(self.along(_ALONG[op], x, axes), x, axes, keepdims)
         if "initial" not in extra:
             return value
         combine = {"sum": "add", "amax": "maximum", "amin": "minimum"}[op]
@@ -46,14 +48,14 @@ class Reductions:
         if mean:
             count = self.summed(self.stored("where", (missing, ir.Const(0.0), ir.Const(1.0)), "np"), axes)
             total = self.stored("truediv", (total, count), "op")
-        return self.prim("pos", (self.kept(total, axes, keepdims),), "op", node)
+        return self.prim("pos", (self.kept(total, x, axes, keepdims),), "op", node)
 
     def median(self, node):
         """np.median of the whole array: the middle of the sorted elements (the mean of the
         two middle ones for an even count)."""
-        x, axes, _, _ = self.reduction_arguments(node)
-        if axes is not None:
-            raise self.error("np.median is supported over the whole array here", node)
+        x, axes, keepdims, _ = self.reduction_arguments(node)
+        if axes is not None or keepdims:
+            raise self.error("np.median is supported over the whole array, without keepdims, here", node)
         ordered = self.stored("sort", (self.stored("ravel", (x,), "np"),), "np")
         count = self.stored("size", (ordered,), "op")
         middle = [ir.Name(self._store(ir.Passive(ast.parse(f"({count.id} - 1) // 2", mode="eval").body))),
@@ -66,7 +68,7 @@ class Reductions:
         no np.mean(x, axis))."""
         x, axes, keepdims, _ = self.reduction_arguments(node)
         mean = self.prim("truediv", (self.summed(x, axes), self.count(x, axes)), "op", node)
-        return self.kept(ir.Name(self._store(mean)), axes, keepdims) if keepdims else mean
+        return self.kept(ir.Name(self._store(mean)), x, axes, keepdims) if keepdims else mean
 
     def variance(self, node, std):
         """np.var(x, axis, ddof=k) = Σ (x - mean)² / (n - k), as that arithmetic (so its
@@ -77,7 +79,7 @@ class Reductions:
             raise self.error("ddof must be a constant integer", extra["ddof"])
         mean = ir.Name(self._store(self.prim("truediv", (self.summed(x, axes), self.count(x, axes)), "op", node)))
         if axes is not None:            # the means kept along the axes, to broadcast against x
-            mean = self.kept(mean, axes, True)
+            mean = self.kept(mean, x, axes, True)
         centred = self.stored("sub", (x, mean), "op")
         squares = self.stored("mul", (centred, centred), "op")
         count = self.count(x, axes)
@@ -86,7 +88,7 @@ class Reductions:
         variance = self.stored("truediv", (self.summed(squares, axes), count), "op")
         if std:
             variance = self.stored("sqrt", (variance,), "np")
-        return self.kept(variance, axes, keepdims)
+        return self.kept(variance, x, axes, keepdims)
 
     def product(self, node):
         """np.prod(x, axis): the running product as a loop over the elements (or the slices
@@ -100,7 +102,7 @@ class Reductions:
                 element = ir.Name(self._store(ir.Item(flat, (ir.Name(k),))))
                 self.emit(ir.Assign(product.id, ir.Prim("mul", (product, element), "op"), self.line))
             self.emit(ir.For(k, ir.Const(0), self.stored("size", (flat,), "op"), ir.Const(1), body, self.line))
-            return product
+            return self.kept(product, x, None, keepdims)
         for axis in axes:
             x = self.product_along(x, axis)
             if not keepdims:                # the axis, of length 1 now, dropped
@@ -163,46 +165,57 @@ class Reductions:
         spread = self.stored("mul", (w, self.stored("ones_like", (x,), "np")), "op")     # the weights in x's shape
         average = self.stored("truediv", (self.summed(self.stored("mul", (x, w), "op"), axes),
                                           self.summed(spread, axes)), "op")
-        return self.kept(average, axes, keepdims)
+        return self.kept(average, x, axes, keepdims)
 
     def norm(self, node):
         """np.linalg.norm(x, ord, axis, keepdims): vector norms (ord None, 2, 1, ±inf or any
-        p) of the whole of a vector or along an axis, as those sums and extremes of |x|; the
-        Frobenius norm of the whole array."""
+        p) of the whole of a vector or along an axis, as those sums and extremes of |x|; of
+        the whole of a matrix, the Frobenius, nuclear, 1- and ∞-norms."""
         args = self.arguments(node, ("x", "ord=None", "axis=None", "keepdims=False"))
         order = self.literal(args["ord"], "ord")
         keepdims = self.literal(args["keepdims"], "keepdims")
         x = self.atom(args["x"])
-        if isinstance(args["axis"], ast.Constant) and args["axis"].value is None:
-            if keepdims:
-                raise self.error("np.linalg.norm with keepdims=True needs an axis here", node)
-            if order in (None, "fro"):
-                return self.prim("norm", (x,), "np", node)
-            if order == "nuc":                     # the sum of the singular values
-                self.require(f"{x.id}.ndim == 2", "the nuclear norm is of a matrix")
-                return self.prim("sum", (self.stored("svdvals", (x,), "np"),), "np", node)
-            self.require(f"{x.id}.ndim == 1", "np.linalg.norm with an ord is supported for vectors, or along an "
-                                              "axis, here")
-            axes = None
-        else:
+        axes = None
+        if not (isinstance(args["axis"], ast.Constant) and args["axis"].value is None):
             axes = (self.constant_integer(args["axis"], "the axis"),)
-            if order == "fro":
-                raise self.error("the Frobenius norm is of a matrix, not along an axis", node)
+            if order in ("fro", "nuc"):
+                raise self.error(f"the norm ord={order!r} is of a matrix, not along an axis", node)
+        elif order in (None, "fro"):
+            value = self.stored("norm", (x,), "np")
+        elif order == "nuc":                       # the sum of the singular values
+            self.require(f"{x.id}.ndim == 2", "the nuclear norm is of a matrix")
+            value = self.stored("sum", (self.stored("svdvals", (x,), "np"),), "np")
+        elif order in (1, np.inf, -np.inf):
+            # the largest column (row) sum of |x|: a vector is the one-column matrix whose
+            # norm that is its own 1-norm (∞-norm)
+            self.require(f"{x.id}.ndim <= 2", "np.linalg.norm with an ord is of a vector or a matrix")
+            column = self.stored("as_column", (x,), "runtime")
+            sums = self.stored("sum_axis", (self.stored("abs", (column,), "np"), ir.Const(0 if order == 1 else 1)),
+                               "np")
+            value = self.stored("amin" if order == -np.inf else "amax", (sums,), "np")
+        else:
+            self.require(f"{x.id}.ndim == 1", f"np.linalg.norm of a matrix with ord={order} is not supported (the "
+                                              "Frobenius, nuclear, 1- and ∞-norms of matrices are, and any ord "
+                                              "along an axis)")
+        if axes is not None or order not in (None, "fro", "nuc", 1, np.inf, -np.inf):
+            value = self.vector_norm(x, order, axes, args["ord"])
+        return self.kept(value, x, axes, keepdims)
+
+    def vector_norm(self, x, order, axes, node):
+        """The p-norm of a vector, or along the axes."""
         if order is None or order == 2:
-            value = self.stored("sqrt", (self.summed(self.stored("mul", (x, x), "op"), axes),), "np")
-        elif order in (1, 1.0):
-            value = self.summed(self.stored("abs", (x,), "np"), axes)
-        elif order in (np.inf, -np.inf):
+            return self.stored("sqrt", (self.summed(self.stored("mul", (x, x), "op"), axes),), "np")
+        if order == 1:
+            return self.summed(self.stored("abs", (x,), "np"), axes)
+        if order in (np.inf, -np.inf):
             largest = order > 0
             magnitude = self.stored("abs", (x,), "np")
-            value = self.stored("amax" if largest else "amin", (magnitude,), "np") if axes is None else \
+            return self.stored("amax" if largest else "amin", (magnitude,), "np") if axes is None else \
                 self.along("amax_axis" if largest else "amin_axis", magnitude, axes)
-        elif isinstance(order, (int, float)) and order != 0:
+        if isinstance(order, (int, float)) and order != 0:
             powers = self.stored("pow", (self.stored("abs", (x,), "np"), ir.Const(float(order))), "op")
-            value = self.stored("pow", (self.summed(powers, axes), ir.Const(1.0 / order)), "op")
-        else:
-            raise self.error(f"np.linalg.norm with ord={order} is not supported", args["ord"])
-        return self.kept(value, axes, keepdims) if axes else value
+            return self.stored("pow", (self.summed(powers, axes), ir.Const(1.0 / order)), "op")
+        raise self.error(f"np.linalg.norm with ord={order} is not supported", node)
 
     def literal(self, node, what):
         """The value of a constant argument: a literal, a negated one, or a name like np.inf."""
@@ -241,9 +254,7 @@ class Reductions:
         keepdims = keepdims is not None and keepdims.value
         x = self.atom(args[0])
         if len(args) == 1 or isinstance(args[1], ast.Constant) and args[1].value is None:
-            if keepdims:
-                raise self.error("keepdims=True needs an axis here", node)
-            return x, None, False, found
+            return x, None, keepdims, found
         axes = [constant_int(e) for e in (args[1].elts if isinstance(args[1], ast.Tuple) else [args[1]])]
         if None in axes or not axes:
             raise self.error("the axis must be a constant integer or a tuple of them", args[1])
@@ -272,10 +283,13 @@ class Reductions:
             count = self.stored("mul", (count, extent), "op")
         return count
 
-    def kept(self, value, axes, keepdims):
-        """`value` with the reduced axes back, of length 1, for keepdims."""
+    def kept(self, value, x, axes, keepdims):
+        """`value` with the reduced axes of x back, of length 1, for keepdims (all of them
+        for axes None)."""
         if not keepdims:
             return value
+        if axes is None:
+            return self.stored("keep_all", (value, x), "runtime")
         for axis in reversed(axes):         # the first reduced is the last put back
             value = self.stored("expand", (value, ir.Const(axis)), "runtime")
         return value

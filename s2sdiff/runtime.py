@@ -338,27 +338,53 @@ def expand(g, axis):
     return np.expand_dims(g, axis)
 
 
-def _matrices_only(g, operand):
-    # products of stacks of matrices broadcast their leading axes, which these adjoints do not sum back
-    if np.ndim(g) > 2 or np.ndim(operand) > 2:
-        raise UnsupportedError("the reverse-mode derivative of a matrix product of arrays of 3 or more dimensions "
-                               "is not supported yet (forward mode computes it)")
+def is_float_array(x):
+    return isinstance(x, np.ndarray) and x.dtype.kind == "f"
 
 
-def matmul_adjoint_left(g, y):
-    """Adjoint of x in z = x @ y, given the adjoint g of z: g yᵀ (an outer product for a vector y)."""
-    _matrices_only(g, y)
-    if y.ndim == 1:
-        return np.outer(g, y) if np.ndim(g) == 1 else g * y
-    return g @ y.T if np.ndim(g) == 2 else y @ g
+def keep_all(value, like):
+    """A whole-array reduction's value with keepdims: an array of like's rank, every axis
+    of length 1."""
+    return np.full((1,) * np.ndim(like), value)
 
 
-def matmul_adjoint_right(g, x):
-    """Adjoint of y in z = x @ y, given the adjoint g of z: xᵀ g (an outer product for a vector x)."""
-    _matrices_only(g, x)
+def _as_matrices(g, x, y):
+    """x, y and z = x @ y's adjoint g with a vector operand made a one-row (one-column)
+    matrix, as np.matmul reads it, so that every operand is a matrix or a stack of them."""
+    x1 = x[None, :] if x.ndim == 1 else x
+    y1 = y[:, None] if y.ndim == 1 else y
+    g1 = np.asarray(g)
     if x.ndim == 1:
-        return np.outer(x, g) if np.ndim(g) == 1 else g * x
-    return x.T @ g
+        g1 = g1[..., None, :] if y.ndim > 1 else g1[..., None]
+    if y.ndim == 1:
+        g1 = g1[..., None]
+    return g1, x1, y1
+
+
+def matmul_adjoint_left(g, x, y):
+    """Adjoint of x in z = x @ y, given the adjoint g of z: g yᵀ, an outer product for a
+    vector y; for stacks of matrices, summed over the leading axes x was broadcast along."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:      # np.dot with a number: a product
+        return g * y if np.ndim(x) else np.sum(g * y)
+    if x.ndim <= 2 and y.ndim <= 2:
+        if y.ndim == 1:
+            return np.outer(g, y) if np.ndim(g) == 1 else g * y
+        return g @ y.T if np.ndim(g) == 2 else y @ g
+    g1, x1, y1 = _as_matrices(g, x, y)
+    return adjoint_like(g1 @ np.swapaxes(y1, -1, -2), x1).reshape(x.shape)
+
+
+def matmul_adjoint_right(g, x, y):
+    """Adjoint of y in z = x @ y, given the adjoint g of z: xᵀ g, an outer product for a
+    vector x; for stacks of matrices, summed over the leading axes y was broadcast along."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return g * x if np.ndim(y) else np.sum(g * x)
+    if x.ndim <= 2 and y.ndim <= 2:
+        if x.ndim == 1:
+            return np.outer(x, g) if np.ndim(g) == 1 else g * x
+        return x.T @ g
+    g1, x1, y1 = _as_matrices(g, x, y)
+    return adjoint_like(np.swapaxes(x1, -1, -2) @ g1, y1).reshape(y.shape)
 
 
 def choose(c, a, b):
@@ -622,20 +648,45 @@ def _outer(a, b):
     return loops
 
 
+def _stacks_refused(g, x, y):
+    raise UnsupportedError("the derivative of a matrix product of arrays of 3 or more dimensions runs only "
+                           "without numba so far (jit=False)")
+
+
 @overload(matmul_adjoint_left)
-def _matmul_adjoint_left(g, y):
-    g_dims = g.ndim if isinstance(g, types.Array) else 0
-    if y.ndim == 1:
-        return (lambda g, y: outer(g, y)) if g_dims == 1 else (lambda g, y: g * y)
-    return (lambda g, y: g @ y.T) if g_dims == 2 else (lambda g, y: y @ g)
+def _matmul_adjoint_left(g, x, y):
+    g_dims, x_dims, y_dims = (t.ndim if isinstance(t, types.Array) else 0 for t in (g, x, y))
+    if x_dims == 0 or y_dims == 0:
+        return (lambda g, x, y: g * y) if x_dims else (lambda g, x, y: np.sum(g * y))
+    if x_dims > 2 or y_dims > 2:
+        return _stacks_refused
+    if y_dims == 1:
+        return (lambda g, x, y: outer(g, y)) if g_dims == 1 else (lambda g, x, y: g * y)
+    return (lambda g, x, y: g @ y.T) if g_dims == 2 else (lambda g, x, y: y @ g)
 
 
 @overload(matmul_adjoint_right)
-def _matmul_adjoint_right(g, x):
-    g_dims = g.ndim if isinstance(g, types.Array) else 0
-    if x.ndim == 1:
-        return (lambda g, x: outer(x, g)) if g_dims == 1 else (lambda g, x: g * x)
-    return lambda g, x: x.T @ g
+def _matmul_adjoint_right(g, x, y):
+    g_dims, x_dims, y_dims = (t.ndim if isinstance(t, types.Array) else 0 for t in (g, x, y))
+    if x_dims == 0 or y_dims == 0:
+        return (lambda g, x, y: g * x) if y_dims else (lambda g, x, y: np.sum(g * x))
+    if x_dims > 2 or y_dims > 2:
+        return _stacks_refused
+    if x_dims == 1:
+        return (lambda g, x, y: outer(x, g)) if g_dims == 1 else (lambda g, x, y: g * x)
+    return lambda g, x, y: x.T @ g
+
+
+@overload(is_float_array)
+def _is_float_array(x):
+    floats = isinstance(x, types.Array) and isinstance(x.dtype, types.Float)
+    return lambda x: floats
+
+
+@overload(keep_all)
+def _keep_all(value, like):
+    ones = (1,) * (like.ndim if isinstance(like, types.Array) else 0)
+    return lambda value, like: np.full(ones, value)
 
 
 @overload(expand)
@@ -1096,7 +1147,7 @@ def _store_columns(J, start, d):
 
 HELPERS = {f.__name__: f for f in (new_tape, reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
                                     sech2, sinc_derivative, heaviside, concat, part, put, atleast_1d, atleast_2d,
-                                    as_column, weights_along, take_along, put_along, diag_adjoint,
+                                    as_column, weights_along, take_along, put_along, diag_adjoint, keep_all,
                                     order_of, permute, atleast_3d, flip_along, moveaxis, kron_left, kron_right,
                                     scalar_output, float_elements, expect_ndim, check_supported,
                                     expand, choose, empty_adjoint,

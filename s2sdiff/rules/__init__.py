@@ -50,6 +50,7 @@ class Rule:
     linear: tuple | None = None              # linear_in, where the forward rule does not show it
     defaults: dict = None                    # parameter -> its value when not given (and it may be a keyword)
     rank: int | str | None = None            # the result's number of dimensions, or the parameter whose it is
+    ranks: dict = None                       # parameter -> the numbers of dimensions the rule holds for
 
     def forms(self, arrays: bool) -> tuple:
         """(tangent, adjoints) for number or array arguments."""
@@ -115,7 +116,7 @@ NUMBA_LACKS: dict = {}     # a spelling users write that numba cannot compile ->
 
 
 def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=None, linear=None, defaults=None,
-          rank=None):
+          rank=None, ranks=None):
     names = spellings.split()
     operator = None
     if names and names[0] in OPERATORS and len(params) == 2:
@@ -137,7 +138,7 @@ def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=
         array_tangent, array_adjoints = _template(array[0]), tuple(_template(r) for r in array[1:])
     RULES[op] = Rule(op, params, operator, by_family, tuple(names), _template(forward),
                      tuple(_template(r) for r in reverse), result, array_tangent, array_adjoints, linear,
-                     defaults or {}, rank)
+                     defaults or {}, rank, ranks or {})
 
 
 def unary(op, spellings, forward, reverse, **options):

@@ -25,6 +25,9 @@ _rule("weights_along", ("w", "x", "axis"), "runtime.weights_along", "weights_alo
       "reshape_like(bz, w)", None, None, result="array", rank="x")
 _rule("expand",      ("x", "axis"), "runtime.expand", "expand(dx, axis)",  "sum_axis(bz, axis)", None,
       result="array")
+# a whole-array reduction with keepdims: the number as an array of like's rank, every axis of length 1
+_rule("keep_all",    ("x", "like"), "runtime.keep_all", "keep_all(dx, like)", "sum(bz)", None, result="array",
+      rank="like")
 unary("copy",        "np.copy",              "copy(dx)",                   "bz", result="array")
 unary("transpose",   "np.transpose",         "transpose(dx)",              "transpose(bz)", result="array")
 # the same elements in another shape or order; the adjoint of a reshape is reshaped back

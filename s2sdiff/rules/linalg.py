@@ -3,9 +3,15 @@ determinants, and the factorizations and decompositions.
 """
 from . import _rule, binary, constant, unary
 
+# The rules below are for one matrix (right-hand sides: a vector or a matrix); NumPy also
+# takes stacks of them, batched over leading axes, which these rules do not transpose or
+# reduce as a batch: the lowering checks the ranks first and refuses a stack by name.
+MATRIX = {"x": (2,)}
+SYSTEM = {"x": (2,), "y": (1, 2)}
+
 # ---- products, solves, inverses, determinants -----------------------------------------
 binary("matmul",     "@ np.dot np.matmul",   "dx @ y + x @ dy",
-       "matmul_adjoint_left(bz, y)", "matmul_adjoint_right(bz, x)", result="array")
+       "matmul_adjoint_left(bz, x, y)", "matmul_adjoint_right(bz, x, y)", result="array")
 # Kronecker products of two vectors or two matrices: bilinear, and the adjoint in each factor
 # is the sum over the other's blocks (kron_left, kron_right), each the other's adjoint again
 binary("kron",       "np.kron",              "kron(dx, y) + kron(x, dy)",  "kron_left(bz, y)", "kron_right(bz, x)",
@@ -15,24 +21,26 @@ binary("kron_left",  "runtime.kron_left",    "kron_left(dx, y) + kron_left(x, dy
 binary("kron_right", "runtime.kron_right",   "kron_right(dx, y) + kron_right(x, dy)", "kron(y, bz)", "kron_left(x, bz)",
        result="array", rank="x")
 binary("outer",      "np.outer runtime.outer",             "outer(dx, y) + outer(x, dy)", "bz @ y", "x @ bz", result="array")
-unary("trace",       "np.trace",             "trace(dx)",                  "bz * eye(dim(x, 0))", result="number")
+unary("trace",       "np.trace",             "trace(dx)",                  "bz * eye(dim(x, 0))", result="number", ranks=MATRIX)
 unary("norm",        "np.linalg.norm",       "sum(x * dx) / z",            "bz * x / z", result="number")
 unary("det",         "np.linalg.det",        "z * trace(solve(x, dx))",    "bz * z * transpose(inv(x))",
-      result="number")
+      result="number", ranks=MATRIX)
 unary("inv",         "np.linalg.inv",        "-(z @ dx @ z)",              "-(transpose(z) @ bz @ transpose(z))",
-      result="array")
+      result="array", ranks=MATRIX)
 binary("solve",      "np.linalg.solve",      "solve(x, dy - dx @ z)",
-       "-matmul_adjoint_left(solve(transpose(x), bz), z)", "solve(transpose(x), bz)", result="array", linear=(1,))
-# Shape-dependent pieces of adjoints (runtime.py): a broadcast's adjoint summed back to
-# the argument's shape, and the halves of a matrix product's adjoint.  Their own rules
-# make second derivatives of array code: summing back and spreading out are adjoint to
-# each other, and each half of a product's adjoint is bilinear.
-binary("matmul_adjoint_left", "runtime.matmul_adjoint_left",
-       "matmul_adjoint_left(dx, y) + matmul_adjoint_left(x, dy)", "bz @ y", "matmul_adjoint_right(x, bz)",
-       result="array")
-binary("matmul_adjoint_right", "runtime.matmul_adjoint_right",
-       "matmul_adjoint_right(dx, y) + matmul_adjoint_right(x, dy)", "y @ bz", "matmul_adjoint_left(x, bz)",
-       result="array")
+       "-matmul_adjoint_left(solve(transpose(x), bz), x, z)", "solve(transpose(x), bz)", result="array", linear=(1,),
+       ranks=SYSTEM)
+# The halves of a matrix product's adjoint (runtime.py): the adjoints of x and of y in
+# z = x @ y given g, shaped like x (like y), summed over the leading axes a stack of
+# matrices was broadcast along. Each is linear in g and in the other operand (the third
+# argument gives only a shape), and its adjoint in g is the product it is the adjoint of,
+# so rules of rules make second derivatives.
+_rule("matmul_adjoint_left", ("g", "x", "y"), "runtime.matmul_adjoint_left",
+      "matmul_adjoint_left(dg, x, y) + matmul_adjoint_left(g, x, dy)", "bz @ y", None,
+      "matmul_adjoint_right(g, bz, y)", result="array", rank="x")
+_rule("matmul_adjoint_right", ("g", "x", "y"), "runtime.matmul_adjoint_right",
+      "matmul_adjoint_right(dg, x, y) + matmul_adjoint_right(g, dx, y)", "x @ bz",
+      "matmul_adjoint_left(g, x, bz)", None, result="array", rank="y")
 
 # ---- linear algebra: factorizations and decompositions ----------------------------------
 # A NumPy function that returns a tuple is one primitive per component, each a function of
@@ -72,23 +80,23 @@ unary("inverse_gaps", "runtime.inverse_gaps", "z * z * (expand(dx, 1) - expand(d
 _rule("solve_triangular", ("x", "y", "trans", "lower"), "runtime.solve_triangular",
       "solve_triangular(x, dy - (transpose(triangle(dx, lower, 0)) if trans == 1 else triangle(dx, lower, 0)) @ z,"
       " trans, lower)",
-      "-triangle(matmul_adjoint_left(z, solve_triangular(x, bz, 1 - trans, lower)) if trans == 1"
-      " else matmul_adjoint_left(solve_triangular(x, bz, 1 - trans, lower), z), lower, 0)",
-      "solve_triangular(x, bz, 1 - trans, lower)", None, None, result="array", linear=(1,), rank="y")
+      "-triangle(matmul_adjoint_left(z, x, solve_triangular(x, bz, 1 - trans, lower)) if trans == 1"
+      " else matmul_adjoint_left(solve_triangular(x, bz, 1 - trans, lower), x, z), lower, 0)",
+      "solve_triangular(x, bz, 1 - trans, lower)", None, None, result="array", linear=(1,), rank="y", ranks=SYSTEM)
 # A = L Lᵀ: dL = L Φ(L⁻¹ dA L⁻ᵀ), Φ the lower triangle with the diagonal halved
 unary("cholesky",     "np.linalg.cholesky",
       "z @ lower_halved(solve_triangular(z, transpose(solve_triangular(z, transpose(sym_lower(dx)), 0, True)),"
       " 0, True))",
       "fold_lower(transpose(solve_triangular(z, transpose(solve_triangular(z, lower_halved(transpose(z) @ bz),"
-      " 1, True)), 1, True)))", result="array", rank=2)
+      " 1, True)), 1, True)))", result="array", rank=2, ranks=MATRIX)
 constant("slogdet_sign", "runtime.slogdet_sign", result="number")
-unary("logabsdet",    "runtime.logabsdet",    "trace(solve(x, dx))",    "bz * transpose(inv(x))", result="number")
+unary("logabsdet",    "runtime.logabsdet",    "trace(solve(x, dx))",    "bz * transpose(inv(x))", result="number", ranks=MATRIX)
 # A = V diag(w) Vᵀ: dw = diag(Vᵀ dA V), dV = V (F ∘ (Vᵀ dA V)) with F = inverse_gaps(w)
 unary("eigvalsh",     "np.linalg.eigvalsh",   "sum_axis(eigh_vectors(x) * (sym_lower(dx) @ eigh_vectors(x)), 0)",
-      "fold_lower((eigh_vectors(x) * bz) @ transpose(eigh_vectors(x)))", result="array", rank=1)
+      "fold_lower((eigh_vectors(x) * bz) @ transpose(eigh_vectors(x)))", result="array", rank=1, ranks=MATRIX)
 unary("eigh_vectors", "runtime.eigh_vectors",
       "z @ (inverse_gaps(eigvalsh(x)) * (transpose(z) @ sym_lower(dx) @ z))",
-      "fold_lower(z @ (inverse_gaps(eigvalsh(x)) * (transpose(z) @ bz)) @ transpose(z))", result="array", rank=2)
+      "fold_lower(z @ (inverse_gaps(eigvalsh(x)) * (transpose(z) @ bz)) @ transpose(z))", result="array", rank=2, ranks=MATRIX)
 # A = U diag(s) Vt (reduced), V = Vtᵀ, dP = Uᵀ dA V, F = inverse_gaps(s²):
 #   ds = diag(dP),  dU = U (F ∘ (dP S + S dPᵀ)) + (I - U Uᵀ) dA V S⁻¹,
 #   dV = V (F ∘ (S dP + dPᵀ S)) + (I - V Vᵀ) dAᵀ U S⁻¹
@@ -98,17 +106,17 @@ _DP_VT = "(transpose(svd_u(x)) @ dx @ transpose(z))"            # in svd_vt's, V
 _G_U = f"({_F} * (transpose(z) @ bz))"                           # F ∘ (Uᵀ bU)
 _G_VT = f"({_F} * (z @ transpose(bz)))"                          # F ∘ (Vᵀ bV)
 unary("svdvals",      "runtime.svdvals",      "sum_axis(svd_u(x) * (dx @ transpose(svd_vt(x))), 0)",
-      "(svd_u(x) * bz) @ svd_vt(x)", result="array", rank=1)
+      "(svd_u(x) * bz) @ svd_vt(x)", result="array", rank=1, ranks=MATRIX)
 unary("svd_u",        "runtime.svd_u",
       f"z @ ({_F} * ({_DP_U} * {_S} + expand({_S}, 1) * transpose({_DP_U})))"
       f" + (dx @ transpose(svd_vt(x)) - z @ {_DP_U}) / {_S}",
       f"(z @ ({_G_U} * {_S} + transpose(expand({_S}, 1) * {_G_U}))"
-      f" + bz / {_S} - z @ (transpose(z) @ (bz / {_S}))) @ svd_vt(x)", result="array", rank=2)
+      f" + bz / {_S} - z @ (transpose(z) @ (bz / {_S}))) @ svd_vt(x)", result="array", rank=2, ranks=MATRIX)
 unary("svd_vt",       "runtime.svd_vt",
       f"transpose(transpose(z) @ ({_F} * (expand({_S}, 1) * {_DP_VT} + transpose({_DP_VT}) * {_S}))"
       f" + (transpose(dx) @ svd_u(x) - transpose(z) @ transpose({_DP_VT})) / {_S})",
       f"svd_u(x) @ ((expand({_S}, 1) * {_G_VT} + transpose({_G_VT} * {_S})) @ z"
-      f" + transpose(transpose(bz) / {_S} - transpose(z) @ (z @ (transpose(bz) / {_S}))))", result="array", rank=2)
+      f" + transpose(transpose(bz) / {_S} - transpose(z) @ (z @ (transpose(bz) / {_S}))))", result="array", rank=2, ranks=MATRIX)
 # A = Q R (reduced, A tall of full column rank), C = Qᵀ dA R⁻¹, Ω = tril(C, -1) - tril(C, -1)ᵀ:
 #   dQ = Q (Ω - C) + dA R⁻¹,  dR = (C - Ω) R
 _DA_RINV_Q = "transpose(solve_triangular(qr_r(x), transpose(dx), 1, False))"      # dA R⁻¹ in qr_q's rule
@@ -119,25 +127,25 @@ _M, _N = "(transpose(z) @ bz)", "(bz @ transpose(z))"                           
 unary("qr_q",         "runtime.qr_q",
       f"z @ (triangle({_C_Q}, True, -1) - transpose(triangle({_C_Q}, True, -1)) - {_C_Q}) + {_DA_RINV_Q}",
       f"transpose(solve_triangular(qr_r(x), transpose(bz + z @ (triangle({_M} - transpose({_M}), True, -1) - {_M})),"
-      " 0, False))", result="array", rank=2)
+      " 0, False))", result="array", rank=2, ranks=MATRIX)
 unary("qr_r",         "runtime.qr_r",
       f"({_C_R} - triangle({_C_R}, True, -1) + transpose(triangle({_C_R}, True, -1))) @ z",
       f"transpose(solve_triangular(z, transpose(qr_q(x) @ ({_N} + triangle(transpose({_N}) - {_N}, True, -1))),"
-      " 0, False))", result="array", rank=2)
+      " 0, False))", result="array", rank=2, ranks=MATRIX)
 # Z = A⁺ of constant rank: dZ = -Z dA Z + Z Zᵀ dAᵀ (I - A Z) + (I - Z A) dAᵀ Zᵀ Z
 _W, _Y = "(z @ transpose(z) @ transpose(dx))", "(transpose(dx) @ transpose(z) @ z)"
 _V, _U = "(transpose(bz) @ z @ transpose(z))", "(transpose(z) @ z @ transpose(bz))"
 _rule("pinv", ("x", "rcond"), "np.linalg.pinv",
       f"full_rank(x, rcond) * (-(z @ dx @ z) + {_W} - {_W} @ x @ z + {_Y} - z @ (x @ {_Y}))",
       f"full_rank(x, rcond) * (-(transpose(z) @ bz @ transpose(z)) + {_V} - x @ (z @ {_V}) + {_U} - {_U} @ z @ x)",
-      None, result="array", rank=2)
+      None, result="array", rank=2, ranks=MATRIX)
 constant("full_rank", "runtime.full_rank", arity=2, result="number")
 # z = A⁺ y, r = y - A z: dz = A⁺ (dy - dA z + A⁺ᵀ dAᵀ r) + (I - A⁺ A) dAᵀ A⁺ᵀ z, A⁺ v = lstsq(A, v)
 _rule("lstsq", ("x", "y"), "runtime.lstsq_solution",
       "full_rank(x, None) * (lstsq(x, dy - dx @ z + lstsq(transpose(x), transpose(dx) @ (y - x @ z)))"
       " + transpose(dx) @ lstsq(transpose(x), z) - lstsq(x, x @ (transpose(dx) @ lstsq(transpose(x), z))))",
-      "full_rank(x, None) * (matmul_adjoint_left(y - x @ z, lstsq(x, lstsq(transpose(x), bz)))"
-      " - matmul_adjoint_left(lstsq(transpose(x), bz), z)"
-      " + matmul_adjoint_left(lstsq(transpose(x), z), bz - lstsq(x, x @ bz)))",
-      "full_rank(x, None) * lstsq(transpose(x), bz)", result="array", linear=(1,), rank="y")
+      "full_rank(x, None) * (matmul_adjoint_left(y - x @ z, x, lstsq(x, lstsq(transpose(x), bz)))"
+      " - matmul_adjoint_left(lstsq(transpose(x), bz), x, z)"
+      " + matmul_adjoint_left(lstsq(transpose(x), z), x, bz - lstsq(x, x @ bz)))",
+      "full_rank(x, None) * lstsq(transpose(x), bz)", result="array", linear=(1,), rank="y", ranks=SYSTEM)
 constant("lstsq_rank", "runtime.lstsq_rank", arity=2, result="number")

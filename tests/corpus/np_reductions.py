@@ -66,8 +66,7 @@ def sum_method_keepdims(X):
     return np.sum(X * s)
 
 
-@case(mat(2, 3, seed=10), tags=("sum", "keepdims", "whole-array"),
-      expect="refused:other: keepdims=True needs an axis here")
+@case(mat(2, 3, seed=10), tags=("sum", "keepdims", "whole-array"))
 def sum_keepdims_whole(X):
     return np.sum(X / np.sum(X**2, keepdims=True))
 
@@ -392,16 +391,14 @@ def normalize_rows_keepdims(X):
     return np.sum(X / np.linalg.norm(X, axis=1, keepdims=True) * np.arange(1.0, 5.0))
 
 
-@case(mat(3, 3, away=0.1, seed=68), tags=("norm", "matrix", "ord1"), oracle="fd",
-      expect="refused:other: np.linalg.norm with an ord is supported for vectors, or along an axis, here")
+@case(mat(3, 3, away=0.1, seed=68), tags=("norm", "matrix", "ord1"), oracle="fd")
 def norm_matrix_ord1(X):
-    return np.linalg.norm(X, 1)
+    return np.linalg.norm(X, 1) ** 2
 
 
-@case(mat(3, 3, away=0.1, seed=69), tags=("norm", "matrix", "ord-inf"), oracle="fd",
-      expect="refused:other: np.linalg.norm with an ord is supported for vectors, or along an axis, here")
+@case(mat(3, 3, away=0.1, seed=69), tags=("norm", "matrix", "ord-inf"), oracle="fd")
 def norm_matrix_inf(X):
-    return np.linalg.norm(X, np.inf)
+    return np.sin(np.linalg.norm(X, np.inf))
 
 
 @case(vec(4, seed=70), vec(4, seed=71), tags=("norm", "distance"))
