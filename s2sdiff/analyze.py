@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import ir
+from . import ir, runtime
 from .errors import S2SDiffError, at_line, unsupported
 from .rules import CREATIONS, RULES, VIEWS
 
@@ -269,6 +269,10 @@ def _rank(expr, ndims, shapes):
         return _shape_rank(shapes.get(args[1].id, 1), ndims) if isinstance(args[1], ir.Name) else 1
     if op in ("sum_axis", "amax_axis", "amin_axis"):
         return None if ranks[0] is None else ranks[0] - 1
+    if op in ("det_stack", "trace_last"):
+        return None if ranks[0] is None else ranks[0] - 2
+    if op == "solve_stack":
+        return None if None in ranks else max(ranks)
     if op == "matmul":
         if None in ranks:
             return None
@@ -453,7 +457,9 @@ def specialized(function: ir.Function, kinds=frozenset()) -> ir.Function:
     """The function with the array operations it applies to numbers written as number
     operations, which NumPy accepts and numba does not: `np.dot(a, x)` with a number `a`
     is `a * x`, `np.sum(a)` is `a`, `a.size` is 1 (so `np.mean(a)` is `a`).  Only names
-    certain to be numbers count (not `x[i]` of an x of unknown rank, which may be a row)."""
+    certain to be numbers count (not `x[i]` of an x of unknown rank, which may be a row).
+    First, linear algebra on stacks of matrices gets its primitives for them (_for_ranks)."""
+    function = _ranks_checked(function, array_ndims(function, number_names(function, kinds, guess=False), kinds))
     numbers = number_names(function, kinds, guess=False)
 
     def number(atom):
@@ -480,6 +486,58 @@ def specialized(function: ir.Function, kinds=frozenset()) -> ir.Function:
             out.append(s)
         return out
     return replace(function, body=block(function.body))
+
+
+def _ranks_checked(function: ir.Function, ndims) -> ir.Function:
+    """The primitives whose rules hold for some ranks (rules.Rule.ranks) as _for_ranks has them."""
+    def block(body):
+        out = []
+        for s in body:
+            if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim) and RULES[s.value.op].ranks:
+                s, checks = _for_ranks(s, ndims, function)
+                out += checks
+            elif isinstance(s, ir.If):
+                s = ir.If(s.test, block(s.body), block(s.orelse), s.line)
+            elif isinstance(s, (ir.For, ir.While)):
+                s = replace(s, body=block(s.body))
+            out.append(s)
+        return out
+    body = block(function.body)
+    if not any(isinstance(s, ir.Verbatim) and "check_supported" in ast.unparse(s.stmt) for s in ir.walk(body)):
+        return replace(function, body=body)
+    checks = {"check_supported": runtime.check_supported, "shape_of": runtime.shape_of}
+    return replace(function, body=body, namespace=function.namespace | checks)
+
+
+# the primitives for stacks of matrices (batched over leading axes) of those for one matrix
+STACKS = {"inv": "inv_stack", "det": "det_stack", "solve": "solve_stack"}
+
+
+def _for_ranks(s: ir.Assign, ndims, function):
+    """(statement, checks before it) for a primitive whose rule holds for arguments of
+    some ranks (rules.Rule.ranks): as it is where the ranks are those; its form for stacks
+    of matrices where it has one; else refused, where the code runs when the ranks are
+    known only then."""
+    rule = RULES[s.value.op]
+    given = {p: s.value.args[rule.params.index(p)] for p in rule.ranks}
+    ranks = {p: ndims.get(a.id) if isinstance(a, ir.Name) else 0 for p, a in given.items()}
+    stacked = STACKS.get(s.value.op)
+    if stacked and all(ranks[p] is not None and ranks[p] in RULES[stacked].ranks[p] for p in given):
+        return ir.Assign(s.target, replace(s.value, op=stacked), s.line), []
+    named = next((a for a in rule.aliases if not a.startswith("runtime.")), "this linear-algebra function")
+    checks = []
+    for param, allowed in rule.ranks.items():
+        if ranks[param] in allowed:
+            continue
+        message = f"{named} is supported here for arguments of {' or '.join(map(str, allowed))} dimensions" + (
+            ", and for stacks of matrices where the arguments' numbers of dimensions show them" if stacked else
+            ": stacks of matrices (batched over leading axes) are not supported yet")
+        if ranks[param] is not None:
+            raise unsupported(message, function.filename, at_line(s.line))
+        test = " or ".join(f"len(shape_of({given[param].id})) == {r}" for r in allowed)
+        call = ast.parse(f"check_supported({test}, {message!r}, {s.line}, {function.filename!r})").body[0]
+        checks.append(ir.Verbatim(call, s.line))
+    return s, checks
 
 
 def argument_kinds(call: ir.Call, numbers, ndims=None, certain=frozenset()) -> frozenset:

@@ -112,9 +112,10 @@ def _svd(self, node):
     a = self.atom(args["a"])
     if not self.constant_argument(args.get("compute_uv", ast.Constant(True)), "compute_uv", (True, False)):
         return (), ir.Prim("svdvals", (a,), "np")
-    if self.constant_argument(args.get("full_matrices", ast.Constant(True)), "full_matrices", (True, False)):
-        raise self.error(f"{ast.unparse(node.func)} is differentiated as the reduced SVD: pass full_matrices=False",
-                         node)
+    if self.constant_argument(args.get("full_matrices", ast.Constant(True)), "full_matrices", (True, False)) \
+            and isinstance(a, ir.Name):         # the full SVD of a square matrix is the reduced one
+        self.require(f"{a.id}.shape[0] == {a.id}.shape[1]", f"{ast.unparse(node.func)} of a non-square matrix is "
+                     "differentiated as the reduced SVD: pass full_matrices=False")
     return ("U", "S", "Vh"), [ir.Prim(op, (a,), "np") for op in ("svd_u", "svdvals", "svd_vt")]
 
 

@@ -683,7 +683,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
                 "squeeze": np.squeeze, "swapaxes": np.swapaxes, "argmax": np.argmax,
                 "argmin": np.argmin, "argsort": np.argsort, "repeat": np.repeat,
                 "max": np.max, "min": np.min, "var": np.var, "std": np.std, "reshape": np.reshape,
-                "ravel": np.ravel, "flatten": np.ravel, "cumsum": np.cumsum, "clip": np.clip}
+                "ravel": np.ravel, "flatten": np.ravel, "cumsum": np.cumsum, "clip": np.clip, "round": np.round}
 
     def array_method(self, node: ast.Call):
         """`x.sum(axis=0)`, `H[i].copy()`, `x.dot(y)` on a local array or an expression: the np
@@ -773,26 +773,6 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         name = self.namer.temp()
         self.emit(ir.Assign(name, value, self.line))
         return name
-
-    def emit(self, stmt):
-        if isinstance(stmt, ir.Assign) and isinstance(stmt.value, ir.Prim) and RULES[stmt.value.op].ranks:
-            self.require_ranks(stmt.value)
-        super().emit(stmt)
-
-    def require_ranks(self, value: ir.Prim):
-        """The numbers of dimensions a primitive's rule holds for (a single matrix, not a
-        stack of them), checked where the code runs."""
-        rule = RULES[value.op]
-        named = next((a for a in rule.aliases if not a.startswith("runtime.")), None)
-        what = named or "this linear-algebra function"
-        for param, ranks in rule.ranks.items():
-            arg = value.args[rule.params.index(param)]
-            if not isinstance(arg, ir.Name):
-                continue
-            test = " or ".join(f"len(shape_of({arg.id})) == {r}" for r in ranks)
-            self.namespace["shape_of"] = runtime.shape_of
-            self.require(test, f"{what} is supported here for arguments of {' or '.join(map(str, ranks))} dimensions: "
-                               "stacks of matrices (batched over leading axes) are not supported yet")
 
     def stored(self, op, args, family) -> ir.Name:
         """A primitive's result in a new temporary."""
@@ -1036,6 +1016,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             view, value = node.value.args               # generated code's `y[i, :] += v` (emit.py)
             target = ast.Subscript(view.value, view.slice, ast.Store())
             return self.stmt_AugAssign(ast.copy_location(ast.AugAssign(target, ast.Add(), value), node))
+        if isinstance(node.value, ast.Call) and self.free_function(node.value.func) is np.fill_diagonal:
+            return self.fill_diagonal(node.value)
         if isinstance(node.value, ast.Call):
             changed = call_changes(node.value, self.parsed.lookup, self.parsed.local_names)
             if changed and self.generated():        # a Jacobian's code stores its rows or columns in place
@@ -1047,6 +1029,24 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
                                  "s2sdiff does not differentiate calls that change their arguments; have the "
                                  "function return the new array and assign it (y = g(y, ...))", node)
         self.verbatim(node)
+
+    def fill_diagonal(self, node):
+        """np.fill_diagonal(a, v) of a matrix and a number: the element writes a[k, k] = v."""
+        args = self.arguments(node, ("a", "val", "wrap=False"))
+        if not (isinstance(args["wrap"], ast.Constant) and args["wrap"].value is False):
+            raise self.error("np.fill_diagonal with wrap=True is not supported", node)
+        if not isinstance(args["a"], ast.Name):
+            raise self.error("np.fill_diagonal writes into an array named here", node)
+        a, value = self.name(args["a"]), self.atom(args["val"])
+        self.namespace["shape_of"] = runtime.shape_of
+        number = f" and len(shape_of({value.id})) == 0" if isinstance(value, ir.Name) else ""
+        self.require(f"{a.id}.ndim == 2{number}", "np.fill_diagonal is supported for a matrix and a number here")
+        count = ir.Name(self._store(ir.Passive(ast.parse(f"min({a.id}.shape[0], {a.id}.shape[1])", mode="eval").body)))
+        with self.block() as body:
+            k = self.namer.temp()
+            self.emit(ir.SetItem(a.id, (ir.Name(k), ir.Name(k)), value, self.line))
+        self.emit(ir.For(k, ir.Const(0), count, ir.Const(1), body, self.line))
+        self.written.setdefault(a.id, node)
 
     def stmt_Assert(self, node):
         self.verbatim(node)

@@ -19,7 +19,8 @@ from .reductions import constant_int
 _OUTER = {np.add: "add", np.subtract: "sub", np.multiply: "mul", np.divide: "truediv", np.true_divide: "truediv",
           np.maximum: "maximum", np.minimum: "minimum", np.power: "pow"}
 _SIGNATURES = {np.inner: ("a", "b"), np.cross: ("a", "b"), np.vdot: ("a", "b"),
-               np.tensordot: ("a", "b", "axes=2"), np.linalg.matrix_power: ("a", "n")}
+               np.tensordot: ("a", "b", "axes=2"), np.linalg.matrix_power: ("a", "n"),
+               np.linalg.multi_dot: ("arrays",)}
 PRODUCT_FUNCTIONS = frozenset(_SIGNATURES) | {np.einsum}
 
 
@@ -38,7 +39,8 @@ class Products:
         if func is np.einsum:
             return self.einsum(node)
         lower = {np.inner: self.inner, np.cross: self.cross, np.vdot: self.vdot,
-                 np.tensordot: self.tensordot, np.linalg.matrix_power: self.matrix_power}[func]
+                 np.tensordot: self.tensordot, np.linalg.matrix_power: self.matrix_power,
+                 np.linalg.multi_dot: self.multi_dot}[func]
         return lower(self.arguments(node, _SIGNATURES[func]), node)
 
     def einsum(self, node):
@@ -138,25 +140,44 @@ class Products:
         return self.prim("matmul", (a, b), "np", node)
 
     def tensordot(self, args, node):
-        """np.tensordot of vectors and matrices over 0, 1 or 2 axes: an outer product, a
-        matrix product, the sum of the elementwise product."""
-        count = constant_int(args["axes"])
-        if count not in (0, 1, 2):
-            raise self.error("np.tensordot is supported with axes=0, 1 or 2 here", args["axes"])
+        """np.tensordot over the last `axes` axes of a and the first of b, or over the axes
+        given as a pair of sequences: those axes moved last in a and first in b, both
+        arrays flattened to matrices around them, a matrix product, the free axes back."""
+        spec = args["axes"]
+        count = constant_int(spec)
+        if count is not None:
+            if count < 0:
+                raise self.error("np.tensordot takes a number of axes of 0 or more", spec)
+            along_a, along_b = tuple(range(-count, 0)), tuple(range(count))
+        elif isinstance(spec, (ast.Tuple, ast.List)) and len(spec.elts) == 2:
+            along_a, along_b = (self.axis_list(e) for e in spec.elts)
+            if len(along_a) != len(along_b):
+                raise self.error("np.tensordot sums over as many axes of each array", spec)
+        else:
+            raise self.error("np.tensordot takes axes as a constant integer or a pair of constant axis lists here", spec)
         a, b = self.atom(args["a"]), self.atom(args["b"])
         if not (isinstance(a, ir.Name) and isinstance(b, ir.Name)):
             raise self.error("np.tensordot takes two arrays here", node)
-        if count == 0:
-            self.require(f"{a.id}.ndim == 1 and {b.id}.ndim == 1", "np.tensordot with axes=0 is supported for vectors "
-                                                                   "here")
-            return self.prim("outer", (a, b), "np", node)
-        if count == 1:
-            self.require(f"{a.id}.ndim <= 2 and {b.id}.ndim <= 2", "np.tensordot is supported for vectors and "
-                                                                   "matrices here")
-            return self.prim("matmul", (a, b), "np", node)
-        self.require(f"{a.id}.ndim == 2 and {b.id}.ndim == 2",
-                     "np.tensordot with axes=2 is supported for matrices here")
-        return self.prim("sum", (self.stored("mul", (a, b), "op"),), "np", node)
+        summed = len(along_a)
+        if along_a != tuple(range(-summed, 0)):
+            a = self.stored("moveaxis", (a, ir.Const(along_a), ir.Const(tuple(range(-summed, 0)))), "runtime")
+        if along_b != tuple(range(summed)):
+            b = self.stored("moveaxis", (b, ir.Const(along_b), ir.Const(tuple(range(summed)))), "runtime")
+        extent = " * ".join(f"{b.id}.shape[{k}]" for k in range(summed)) or "1"
+        matrices = [self.stored("reshape", (v, self.passive_tuple(shape)), "np")
+                    for v, shape in ((a, f"(-1, {extent})"), (b, f"({extent}, -1)"))]
+        product = self.stored("matmul", tuple(matrices), "op")
+        free = f"{a.id}.shape[:{-summed}] + {b.id}.shape[{summed}:]" if summed else f"{a.id}.shape + {b.id}.shape"
+        return self.prim("reshape", (product, self.passive_tuple(free)), "np", node)
+
+    def axis_list(self, node) -> tuple:
+        axes = [constant_int(e) for e in (node.elts if isinstance(node, (ast.Tuple, ast.List)) else [node])]
+        if None in axes:
+            raise self.error("the axes must be constant integers", node)
+        return tuple(axes)
+
+    def passive_tuple(self, text) -> ir.Name:
+        return ir.Name(self._store(ir.Passive(ast.parse(text, mode="eval").body)))
 
     def matrix_power(self, args, node):
         """A matrix to a constant integer power: products of squares (the inverse's, for a
@@ -178,17 +199,33 @@ class Products:
                 square = self.stored("matmul", (square, square), "np")
         return self.prim("pos", (result,), "op", node)
 
+    def multi_dot(self, args, node):
+        """np.linalg.multi_dot([A, B, C]): A @ B @ C (the order NumPy picks changes only the cost)."""
+        arrays = args["arrays"]
+        if not isinstance(arrays, (ast.List, ast.Tuple)) or len(arrays.elts) < 2:
+            raise self.error("np.linalg.multi_dot takes a list of two or more arrays written in the call here", node)
+        product = self.atom(arrays.elts[0])
+        for operand in arrays.elts[1:-1]:
+            product = self.stored("matmul", (product, self.atom(operand)), "op")
+        return self.prim("matmul", (product, self.atom(arrays.elts[-1])), "op", node)
+
     def cross(self, args, node):
-        """np.cross of two 3-vectors, component by component."""
+        """np.cross of 3-vectors (or of arrays of them along the last axis, broadcast),
+        component by component."""
         a, b = self.atom(args["a"]), self.atom(args["b"])
         if not (isinstance(a, ir.Name) and isinstance(b, ir.Name)):
-            raise self.error("np.cross takes two vectors", node)
-        self.require(f"{a.id}.shape == (3,) and {b.id}.shape == (3,)", "np.cross is supported for 3-vectors here")
-        (a0, a1, a2), (b0, b1, b2) = [[ir.Name(self._store(ir.Item(v, (ir.Const(k),)))) for k in range(3)]
-                                      for v in (a, b)]
+            raise self.error("np.cross takes two arrays of 3-vectors", node)
+        self.require(f"{a.id}.shape[-1] == 3 and {b.id}.shape[-1] == 3",
+                     "np.cross is supported for 3-vectors (along the last axis) here")
+        (a0, a1, a2), (b0, b1, b2) = [[self.component(v, k) for k in range(3)] for v in (a, b)]
         components = [self.stored("sub", (self.stored("mul", (p, q), "op"), self.stored("mul", (r, t), "op")), "op")
                       for p, q, r, t in ((a1, b2, a2, b1), (a2, b0, a0, b2), (a0, b1, a1, b0))]
-        return self.concatenated([self.stored("expand", (c, ir.Const(0)), "runtime") for c in components], 0, node)
+        return self.concatenated([self.stored("expand", (c, ir.Const(-1)), "runtime") for c in components], -1, node)
+
+    def component(self, v, k) -> ir.Name:
+        """v[..., k]: the k-th entries along the last axis (a number of a vector)."""
+        piece = self.stored("part", (v, ir.Const(k), ir.Const(k + 1), ir.Const(-1)), "runtime")
+        return self.stored("sum_axis", (piece, ir.Const(-1)), "np")
 
     def outer_of(self, op, node):
         """np.add.outer(a, b) and the like, of vectors: op(a[:, None], b[None, :])."""

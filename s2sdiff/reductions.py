@@ -51,17 +51,24 @@ class Reductions:
         return self.prim("pos", (self.kept(total, x, axes, keepdims),), "op", node)
 
     def median(self, node):
-        """np.median of the whole array: the middle of the sorted elements (the mean of the
-        two middle ones for an even count)."""
+        """np.median: the middle of the sorted elements (the mean of the two middle ones for
+        an even count), of the whole array or along one axis (moved last and sorted there)."""
         x, axes, keepdims, _ = self.reduction_arguments(node)
-        if axes is not None or keepdims:
-            raise self.error("np.median is supported over the whole array, without keepdims, here", node)
-        ordered = self.stored("sort", (self.stored("ravel", (x,), "np"),), "np")
-        count = self.stored("size", (ordered,), "op")
-        middle = [ir.Name(self._store(ir.Passive(ast.parse(f"({count.id} - 1) // 2", mode="eval").body))),
-                  ir.Name(self._store(ir.Passive(ast.parse(f"{count.id} // 2", mode="eval").body)))]
-        low, high = (ir.Name(self._store(ir.Item(ordered, (k,)))) for k in middle)
-        return self.prim("mul", (ir.Const(0.5), self.stored("add", (low, high), "op")), "op", node)
+        if axes is not None and len(axes) > 1:
+            raise self.error("np.median is supported over the whole array or along one axis here", node)
+        axis = -1 if axes is None else axes[0]
+        along = self.stored("ravel", (x,), "np") if axes is None else \
+            self.stored("moveaxis", (x, ir.Const(axis), ir.Const(-1)), "runtime")
+        ordered = self.stored("sort", (along,), "np")
+        count = self.stored("dim", (ordered, ir.Const(-1)), "op")
+        middle = []
+        for text in (f"({count.id} - 1) // 2", f"{count.id} // 2"):
+            start = ir.Name(self._store(ir.Passive(ast.parse(text, mode="eval").body)))
+            piece = self.stored("part", (ordered, start, self.stored("add", (start, ir.Const(1)), "op"), ir.Const(-1)),
+                                "runtime")
+            middle.append(self.stored("sum_axis", (piece, ir.Const(-1)), "np"))
+        value = self.stored("mul", (ir.Const(0.5), self.stored("add", tuple(middle), "op")), "op")
+        return self.kept(value, x, axes, keepdims)
 
     def mean(self, node):
         """np.mean(x, axis) = the sum along the axes / the number of elements summed (numba has
@@ -123,26 +130,28 @@ class Reductions:
 
     def running(self, op, node):
         """np.cumprod(x, axis) (op "mul") and np.cumsum(x, axis) with an axis (op "add"): a
-        loop carrying the running value, written into a new array slice by slice."""
+        loop carrying the running value, written into a new array slice by slice (along the
+        first axis: another is moved there and back)."""
         x, axes, _, _ = self.reduction_arguments(node)
         if axes is None:
             x, axis = self.stored("ravel", (x,), "np"), 0
-        elif len(axes) > 1 or axes[0] not in (0, 1):
-            raise self.error("a running sum or product is supported along axis 0 or 1 here", node)
+        elif len(axes) > 1:
+            raise self.error("a running sum or product is along one axis", node)
         else:
             axis = axes[0]
-        at = (lambda k: (k,)) if axis == 0 else (lambda k: (ir.Slice(None, None, None), k))
+        if axis:
+            x = self.stored("moveaxis", (x, ir.Const(axis), ir.Const(0)), "runtime")
         out = self.stored("empty_like", (x,), "np")
-        running = ir.Name(self._store(ir.Item(x, at(ir.Const(0)))))
-        self.emit(ir.SetItem(out.id, at(ir.Const(0)), running, self.line))
+        running = ir.Name(self._store(ir.Item(x, (ir.Const(0),))))
+        self.emit(ir.SetItem(out.id, (ir.Const(0),), running, self.line))
         with self.block() as body:
             k = self.namer.temp()
-            piece = ir.Name(self._store(ir.Item(x, at(ir.Name(k)))))
+            piece = ir.Name(self._store(ir.Item(x, (ir.Name(k),))))
             self.emit(ir.Assign(running.id, ir.Prim(op, (running, piece), "op"), self.line))
-            self.emit(ir.SetItem(out.id, at(ir.Name(k)), running, self.line))
-        self.emit(ir.For(k, ir.Const(1), self.stored("dim", (x, ir.Const(axis)), "op"), ir.Const(1), body, self.line))
+            self.emit(ir.SetItem(out.id, (ir.Name(k),), running, self.line))
+        self.emit(ir.For(k, ir.Const(1), self.stored("dim", (x, ir.Const(0)), "op"), ir.Const(1), body, self.line))
         self.written.setdefault(out.id, node)
-        return out
+        return self.stored("moveaxis", (out, ir.Const(0), ir.Const(axis)), "runtime") if axis else out
 
     def average(self, node):
         """np.average(x, axis, weights): Σ w x / Σ w along the axes, np.mean without weights."""
@@ -176,6 +185,14 @@ class Reductions:
         keepdims = self.literal(args["keepdims"], "keepdims")
         x = self.atom(args["x"])
         axes = None
+        if isinstance(args["axis"], ast.Tuple):       # the matrices along two axes: their Frobenius norms
+            axes = tuple(self.constant_integer(a, "the axis") for a in args["axis"].elts)
+            if order not in (None, "fro") or len(axes) != 2 or len({a < 0 for a in axes}) > 1:
+                raise self.error("np.linalg.norm along two axes is supported as the Frobenius norm, with axes of one "
+                                 "sign, here", node)
+            axes = tuple(sorted(axes, reverse=axes[0] >= 0))
+            value = self.stored("sqrt", (self.summed(self.stored("mul", (x, x), "op"), axes),), "np")
+            return self.kept(value, x, axes, keepdims)
         if not (isinstance(args["axis"], ast.Constant) and args["axis"].value is None):
             axes = (self.constant_integer(args["axis"], "the axis"),)
             if order in ("fro", "nuc"):

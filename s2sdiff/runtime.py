@@ -5,12 +5,20 @@ Each is a plain Python function (so `jit=False` code runs) with a numba overload
 compiled code inlines it)."""
 from __future__ import annotations
 
+import operator
+
 import numba
 import numpy as np
 from numba.core import types
 from numba.extending import overload, register_jitable
 
 from .errors import S2SDiffError, UnsupportedError, at_line, source_excerpt
+
+
+def reshape(x, shape):
+    """np.reshape, of any array numba has (a view that is not contiguous is copied first,
+    as NumPy does: numba reshapes only contiguous arrays)."""
+    return np.reshape(x, shape)
 
 
 def reshape_like(g, x):
@@ -342,6 +350,11 @@ def is_float_array(x):
     return isinstance(x, np.ndarray) and x.dtype.kind == "f"
 
 
+def trace_last(x):
+    """The traces of a stack of matrices (along the last two axes)."""
+    return np.trace(x, axis1=-2, axis2=-1)
+
+
 def keep_all(value, like):
     """A whole-array reduction's value with keepdims: an array of like's rank, every axis
     of length 1."""
@@ -400,6 +413,13 @@ def empty_adjoint(x):
     return np.empty(x.shape)
 
 
+@overload(reshape)
+def _reshape(x, shape):
+    if isinstance(x, types.Array) and x.layout == "C":
+        return lambda x, shape: x.reshape(shape)
+    return lambda x, shape: np.ascontiguousarray(x).reshape(shape)
+
+
 @overload(reshape_like)
 def _reshape_like(g, x):
     if not isinstance(x, types.Array):
@@ -408,14 +428,21 @@ def _reshape_like(g, x):
 
 
 def _extreme_along(x, axis, better):
-    """A compiled np.max / np.min along an axis of a vector or a matrix, as loops."""
+    """A compiled np.max / np.min along an axis, as loops."""
     if not isinstance(x, types.Array):
         return None                 # numba's own typing error: no np.max along an axis of a number
     if x.ndim > 2:
-        def refuse(x, axis):
-            raise UnsupportedError("np.max and np.min along an axis of an array of 3 or more dimensions run only "
-                                   "without numba so far (jit=False)")
-        return refuse
+        def stack(x, axis):             # the axis moved first: the extremes of its slices, element by element
+            moved = np.ascontiguousarray(np.moveaxis(x, axis, 0))
+            out = moved[0].copy()
+            flat = out.reshape(-1)
+            for k in range(1, moved.shape[0]):
+                piece = moved[k].reshape(-1)
+                for j in range(flat.size):
+                    if better(piece[j], flat[j]):
+                        flat[j] = piece[j]
+            return out
+        return stack
     if x.ndim == 1:
         def vector(x, axis):
             best = x[0]
@@ -648,9 +675,110 @@ def _outer(a, b):
     return loops
 
 
-def _stacks_refused(g, x, y):
-    raise UnsupportedError("the derivative of a matrix product of arrays of 3 or more dimensions runs only "
-                           "without numba so far (jit=False)")
+@register_jitable
+def _stacks_product(a, b):
+    """a @ b of stacks of matrices (both of 2 or more dimensions), the leading axes broadcast."""
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    left = np.ascontiguousarray(np.broadcast_to(a, batch + (m, k))).reshape((-1, m, k))
+    right = np.ascontiguousarray(np.broadcast_to(b, batch + (k, n))).reshape((-1, k, n))
+    out = np.empty((left.shape[0], m, n))
+    for i in range(left.shape[0]):
+        out[i] = left[i] @ right[i]
+    return out.reshape(batch + (m, n))
+
+
+@register_jitable
+def _row_axis(v):
+    return np.ascontiguousarray(v).reshape(v.shape[:-1] + (1, v.shape[-1]))
+
+
+@register_jitable
+def _column_axis(v):
+    return np.ascontiguousarray(v).reshape(v.shape + (1,))
+
+
+@register_jitable
+def _without_last(v):
+    return np.ascontiguousarray(v).reshape(v.shape[:-1])
+
+
+@register_jitable
+def _without_second_last(v):
+    return np.ascontiguousarray(v).reshape(v.shape[:-2] + (v.shape[-1],))
+
+
+@overload(operator.matmul)
+def _matmul_of_stacks(a, b):
+    """`@` of stacks of matrices, compiled as NumPy computes it (numba's takes vectors and
+    matrices): a vector operand is a one-row (one-column) matrix whose axis is dropped."""
+    if not (isinstance(a, types.Array) and isinstance(b, types.Array)) or max(a.ndim, b.ndim) <= 2:
+        return None
+    if a.ndim == 1:
+        return lambda a, b: _without_second_last(_stacks_product(_row_axis(a), b))
+    if b.ndim == 1:
+        return lambda a, b: _without_last(_stacks_product(a, _column_axis(b)))
+    return lambda a, b: _stacks_product(a, b)
+
+
+@register_jitable
+def _matrices_of(a):
+    return np.ascontiguousarray(a).reshape((-1, a.shape[-2], a.shape[-1]))
+
+
+@overload(trace_last)
+def _trace_last(x):
+    def traces(x):
+        matrices = _matrices_of(x)
+        out = np.zeros(matrices.shape[0])
+        for i in range(matrices.shape[0]):
+            for j in range(min(matrices.shape[1], matrices.shape[2])):
+                out[i] += matrices[i, j, j]
+        return out.reshape(x.shape[:-2])
+    return traces
+
+
+# numba's np.linalg.inv, det and solve take one matrix; stacks of them, as NumPy does, one by one
+@overload(np.linalg.inv)
+def _inv_of_stack(a):
+    if isinstance(a, types.Array) and a.ndim > 2:
+        def inverses(a):
+            matrices = _matrices_of(a)
+            out = np.empty(matrices.shape)
+            for i in range(matrices.shape[0]):
+                out[i] = np.linalg.inv(matrices[i])
+            return out.reshape(a.shape)
+        return inverses
+    return None
+
+
+@overload(np.linalg.det)
+def _det_of_stack(a):
+    if isinstance(a, types.Array) and a.ndim > 2:
+        def determinants(a):
+            matrices = _matrices_of(a)
+            out = np.empty(matrices.shape[0])
+            for i in range(matrices.shape[0]):
+                out[i] = np.linalg.det(matrices[i])
+            return out.reshape(a.shape[:-2])
+        return determinants
+    return None
+
+
+@overload(np.linalg.solve)
+def _solve_of_stack(a, b):
+    if isinstance(a, types.Array) and isinstance(b, types.Array) and max(a.ndim, b.ndim) > 2 and b.ndim > 1:
+        def solutions(a, b):
+            batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            n, k = a.shape[-1], b.shape[-1]
+            left = np.ascontiguousarray(np.broadcast_to(a, batch + (n, n))).reshape((-1, n, n))
+            right = np.ascontiguousarray(np.broadcast_to(b, batch + (b.shape[-2], k))).reshape((-1, b.shape[-2], k))
+            out = np.empty(right.shape)
+            for i in range(left.shape[0]):
+                out[i] = np.linalg.solve(left[i], right[i])
+            return out.reshape(batch + (b.shape[-2], k))
+        return solutions
+    return None
 
 
 @overload(matmul_adjoint_left)
@@ -658,8 +786,12 @@ def _matmul_adjoint_left(g, x, y):
     g_dims, x_dims, y_dims = (t.ndim if isinstance(t, types.Array) else 0 for t in (g, x, y))
     if x_dims == 0 or y_dims == 0:
         return (lambda g, x, y: g * y) if x_dims else (lambda g, x, y: np.sum(g * y))
-    if x_dims > 2 or y_dims > 2:
-        return _stacks_refused
+    if x_dims > 2 or y_dims > 2:        # g yᵀ over the stacks, summed back to x's shape
+        if y_dims == 1:
+            return lambda g, x, y: adjoint_like(_column_axis(g) * y, x)
+        if x_dims == 1:
+            return lambda g, x, y: adjoint_like(_stacks_product(_row_axis(g), np.swapaxes(y, -1, -2)), x)
+        return lambda g, x, y: adjoint_like(_stacks_product(g, np.swapaxes(y, -1, -2)), x)
     if y_dims == 1:
         return (lambda g, x, y: outer(g, y)) if g_dims == 1 else (lambda g, x, y: g * y)
     return (lambda g, x, y: g @ y.T) if g_dims == 2 else (lambda g, x, y: y @ g)
@@ -670,23 +802,16 @@ def _matmul_adjoint_right(g, x, y):
     g_dims, x_dims, y_dims = (t.ndim if isinstance(t, types.Array) else 0 for t in (g, x, y))
     if x_dims == 0 or y_dims == 0:
         return (lambda g, x, y: g * x) if y_dims else (lambda g, x, y: np.sum(g * x))
-    if x_dims > 2 or y_dims > 2:
-        return _stacks_refused
+    if x_dims > 2 or y_dims > 2:        # xᵀ g over the stacks, summed back to y's shape
+        if x_dims == 1:
+            return lambda g, x, y: adjoint_like(_column_axis(x) * _row_axis(g), y)
+        if y_dims == 1:
+            return lambda g, x, y: adjoint_like(_without_last(_stacks_product(np.swapaxes(x, -1, -2),
+                                                                              _column_axis(g))), y)
+        return lambda g, x, y: adjoint_like(_stacks_product(np.swapaxes(x, -1, -2), g), y)
     if x_dims == 1:
         return (lambda g, x, y: outer(x, g)) if g_dims == 1 else (lambda g, x, y: g * x)
     return lambda g, x, y: x.T @ g
-
-
-@overload(is_float_array)
-def _is_float_array(x):
-    floats = isinstance(x, types.Array) and isinstance(x.dtype, types.Float)
-    return lambda x: floats
-
-
-@overload(keep_all)
-def _keep_all(value, like):
-    ones = (1,) * (like.ndim if isinstance(like, types.Array) else 0)
-    return lambda value, like: np.full(ones, value)
 
 
 @overload(expand)
@@ -1145,9 +1270,9 @@ def _store_columns(J, start, d):
     return store_columns
 
 
-HELPERS = {f.__name__: f for f in (new_tape, reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
+HELPERS = {f.__name__: f for f in (new_tape, reshape, reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
                                     sech2, sinc_derivative, heaviside, concat, part, put, atleast_1d, atleast_2d,
-                                    as_column, weights_along, take_along, put_along, diag_adjoint, keep_all,
+                                    as_column, weights_along, take_along, put_along, diag_adjoint, keep_all, trace_last,
                                     order_of, permute, atleast_3d, flip_along, moveaxis, kron_left, kron_right,
                                     scalar_output, float_elements, expect_ndim, check_supported,
                                     expand, choose, empty_adjoint,

@@ -104,8 +104,18 @@ class Shapes:
         return self.prim("transpose", (self.stored("sort", (self.stored("transpose", (x,), "np"),), "np"),), "np", node)
 
     def diff(self, args, node):
-        """x[1:] - x[:-1] along the axis, n times."""
+        """x[1:] - x[:-1] along the axis, n times; `prepend`/`append` values joined first
+        along the axis (spread over the other axes as NumPy broadcasts them)."""
         x, axis = self.atom(args["a"]), ir.Const(self.constant_integer(args["axis"], "the axis"))
+        for end in ("prepend", "append"):
+            given = args[end]
+            if isinstance(given, ast.Constant) and given.value is None:
+                continue
+            # shaped like x's first slice along the axis: 0 there, plus the value broadcast
+            slot = self.stored("mul", (self.stored("part", (x, ir.Const(0), ir.Const(1), axis), "runtime"),
+                                       ir.Const(0.0)), "op")
+            joined = self.stored("add", (slot, self.atom(given)), "op")
+            x = self.stored("concat", (joined, x, axis) if end == "prepend" else (x, joined, axis), "runtime")
         for _ in range(self.constant_integer(args["n"], "n")):
             length = self.stored("dim", (x, axis), "op")
             last = self.stored("sub", (length, ir.Const(1)), "op")
@@ -203,7 +213,7 @@ def _tree(atom):
 _SIGNATURES = {
     np.flip: ("m", "axis=None"),
     np.sort: ("a", "axis=-1", "kind=None", "order=None"),
-    np.diff: ("a", "n=1", "axis=-1"),
+    np.diff: ("a", "n=1", "axis=-1", "prepend=None", "append=None"),
     np.roll: ("a", "shift", "axis=None"),
     np.rot90: ("m", "k=1", "axes=(0, 1)"),
     np.expand_dims: ("a", "axis"),

@@ -20,7 +20,7 @@ from numba.extending import typeof_impl
 
 from . import compile as compiler
 from . import ir
-from .analyze import array_parameters, certain_arrays, kinds_arrays, kinds_numbers, number_names
+from .analyze import array_parameters, certain_arrays, kinds_arrays, kinds_numbers, number_names, specialized
 from .errors import S2SDiffError, UnsupportedError
 from .names import Namer
 from .normalize import normalize
@@ -250,7 +250,7 @@ class Wrapper:
 
     def __init__(self, kind, f, mode, jit, kinds=frozenset(), of=None):
         self.kind, self.mode, self.jit, self.kinds = kind, mode, jit, kinds
-        self.function = normalize(python_function(f))
+        self.function = specialized(normalize(python_function(f)), frozenset(kinds))
         self.of = of or self.function.name            # the user's function, named in the wrapper
         self.namer = Namer(set(self.function.params) | {"np", "math"} | set(HELPERS))
         self.units, self.lines, self.namespace = [], [], {}

@@ -199,11 +199,65 @@ def einsums(x):
             + np.sum(np.einsum("ij,jk,k->i", A, B, v) ** 2) + np.sum(np.einsum("ij,kl->ikjl", A, B) ** 2))
 
 
+def whole_keepdims(x):
+    X = x.reshape(2, 3)
+    return np.sum(X / np.sum(X ** 2, keepdims=True)) + np.sum(X * np.mean(X, keepdims=True) ** 2) \
+        + np.sum(np.prod(X, keepdims=True) * X) + np.sum(np.exp(X - np.max(X, keepdims=True)))
+
+
+def running_any_axis(x):
+    X, T = x.reshape(2, 3), x.reshape(1, 2, 3)
+    return np.sum(np.cumsum(np.sin(X), axis=-1) ** 2) + np.sum(np.cumprod(T, axis=2) ** 2) \
+        + np.sum(np.cumsum(T, axis=-2) * T)
+
+
+def difference_ends(x):
+    X = x.reshape(2, 3)
+    return np.sum(np.diff(x, prepend=0.5) ** 2) + np.sum(np.diff(X, axis=0, append=x[0]) ** 3) \
+        + np.sum(np.diff(X, prepend=X[:, :1] * 2.0) ** 2)
+
+
+def stacked_products(x):
+    """Stacks of matrices: their leading axes broadcast, and a vector operand loses its axis."""
+    T, S, v = x.reshape(2, 1, 3), x.reshape(2, 3, 1), x[:3]
+    return np.sum(np.sin(T @ np.ones((3, 2)))) + np.sum((S @ T) ** 2) + np.sum(v @ S) + np.sum((T @ v) ** 3) \
+        + np.sum(np.matmul(np.outer(x[:2], x[2:4]), S[:, :2, :]) ** 2)
+
+
+def diagonal_writes(x):
+    B = np.outer(x[:3], x[3:])
+    np.fill_diagonal(B, x[0] ** 2)
+    return np.sum(B ** 2) + np.sum(np.linalg.multi_dot([B, B.T, x[:3]]) ** 2) \
+        + np.sum(np.cross(x.reshape(2, 3), x[::-1].reshape(2, 3)) ** 2)
+
+
+def stacked_solves(x):
+    S = np.stack([np.outer(x[:2], x[2:4]) + 3.0 * np.eye(2), np.outer(x[4:], x[:2]) + 2.0 * np.eye(2)])
+    return np.sum(np.linalg.inv(S) ** 2) + np.sum(np.linalg.det(S) ** 2) + np.sum(np.linalg.solve(S, S[::-1]) ** 3)
+
+
+def tensordots(x):
+    T, M = x.reshape(1, 2, 3), x.reshape(3, 2)
+    return np.sum(np.tensordot(T, M, axes=([2, 1], [0, 1])) ** 2) + np.sum(np.tensordot(M, x[:2], axes=(-1, 0)) ** 3)
+
+
+def matrix_norms(x):
+    X = x.reshape(2, 3)
+    return np.linalg.norm(X, 1) ** 2 + np.linalg.norm(X, np.inf) ** 3 + np.linalg.norm(X, -np.inf) \
+        + np.linalg.norm(X, axis=(0, 1)) ** 2 + np.sum(np.linalg.norm(X[None], axis=(-2, -1), keepdims=True))
+
+
+def medians(x):
+    X = x.reshape(2, 3)
+    return np.sum(np.median(X, axis=1) ** 2) + np.sum(np.median(X, axis=0) ** 3) + np.median(x) * x[0]
+
+
 ANALYTIC = [sinc, float_power, nan_to_num, prod, prod_with_zero, running, averages, differences,
             rolls, turns, axes, unit_axes, diagonals, triangles, products, broadcasting, joins, splits, literal_arrays,
-            tiles, repeats, pads, depth_stacks, einsums]
+            tiles, repeats, pads, depth_stacks, einsums, whole_keepdims, running_any_axis, difference_ends,
+            stacked_products, diagonal_writes, stacked_solves, tensordots]
 PIECEWISE = [logaddexp, degrees, fmax_fmin, heaviside, clip_keywords, norms, argmax_indices, sorting, dtypes,
-             reduction_keywords]
+             reduction_keywords, matrix_norms, medians]
 CASES = [(f, "cs") for f in ANALYTIC] + [(f, "fd") for f in PIECEWISE]
 
 
@@ -219,9 +273,12 @@ def test_gradient_and_hessian_without_numba(f, oracle):
 # Compiled: one function per group (numba compiles are slow), through both modes and the Hessian.
 def group_elementwise(x): return logaddexp(x) + sinc(x) + degrees(x) + float_power(x) + nan_to_num(x) + fmax_fmin(x) \
     + heaviside(x) + clip_keywords(x)
-def group_reductions(x): return prod(x) + prod_with_zero(x) + running(x) + averages(x) + norms(x) + argmax_indices(x)
-def group_shapes(x): return differences(x) + rolls(x) + turns(x) + axes(x) + unit_axes(x) + sorting(x) + broadcasting(x)
-def group_diagonals(x): return diagonals(x) + triangles(x) + products(x) + common_einsums(x)
+def group_reductions(x): return prod(x) + prod_with_zero(x) + running(x) + averages(x) + norms(x) + argmax_indices(x) \
+    + whole_keepdims(x) + running_any_axis(x) + matrix_norms(x) + medians(x)
+def group_shapes(x): return differences(x) + rolls(x) + turns(x) + axes(x) + unit_axes(x) + sorting(x) + broadcasting(x) \
+    + difference_ends(x)
+def group_diagonals(x): return diagonals(x) + triangles(x) + products(x) + common_einsums(x) + diagonal_writes(x) \
+    + stacked_products(x) + stacked_solves(x) + tensordots(x)
 
 
 def common_einsums(x):
@@ -338,7 +395,8 @@ def into_integers(x):
     return x[1] * k[0]
 def uneven_split(x): return np.sum(np.split(x, 4)[0])
 def diagonal_of_vector(x): return np.sum(np.diagonal(x))
-def stacked_product(x): return np.sum(x.reshape(2, 1, 3) @ np.ones((3, 2)))
+def stacked_inverse(x): return np.sum(np.linalg.inv(x[:4].reshape(1, 2, 2)))
+def stacked_dot(x): return np.sum(np.dot(x.reshape(2, 1, 3), x.reshape(1, 3, 2)))
 
 
 @pytest.mark.parametrize("f, message", [
@@ -348,7 +406,8 @@ def stacked_product(x): return np.sum(x.reshape(2, 1, 3) @ np.ones((3, 2)))
     (into_integers, "s2sdiff has no derivative for np.zeros(2, dtype=int)"),
     (uneven_split, "array split does not result in an equal division"),
     (diagonal_of_vector, "np.diagonal is supported for matrices here"),
-    (stacked_product, "matrix product of arrays of 3 or more dimensions"),
+    (stacked_inverse, "np.linalg.inv is supported here for arguments of 2 dimensions: stacks of matrices"),
+    (stacked_dot, "np.dot of an array of 3 or more dimensions is not supported"),
 ], ids=lambda c: getattr(c, "__name__", ""))
 def test_refusals_name_the_construct(f, message):
     with pytest.raises((UnsupportedError, AssertionError)) as info:

@@ -31,7 +31,8 @@ _rule("keep_all",    ("x", "like"), "runtime.keep_all", "keep_all(dx, like)", "s
 unary("copy",        "np.copy",              "copy(dx)",                   "bz", result="array")
 unary("transpose",   "np.transpose",         "transpose(dx)",              "transpose(bz)", result="array")
 # the same elements in another shape or order; the adjoint of a reshape is reshaped back
-_rule("reshape",     ("x", "shape"), "np.reshape", "reshape(dx, shape)", "reshape_like(bz, x)", None, result="array")
+_rule("reshape",     ("x", "shape"), "runtime.reshape np.reshape!", "reshape(dx, shape)", "reshape_like(bz, x)", None,
+      result="array")
 unary("ravel",       "np.ravel",             "ravel(dx)",                  "reshape_like(bz, x)", result="array")
 unary("flip",        "np.flip",              "flip(dx)",                   "flip(bz)", result="array")
 unary("flipud",      "np.flipud",            "flipud(dx)",                 "flipud(bz)", result="array")

@@ -21,7 +21,7 @@ binary("kron_left",  "runtime.kron_left",    "kron_left(dx, y) + kron_left(x, dy
 binary("kron_right", "runtime.kron_right",   "kron_right(dx, y) + kron_right(x, dy)", "kron(y, bz)", "kron_left(x, bz)",
        result="array", rank="x")
 binary("outer",      "np.outer runtime.outer",             "outer(dx, y) + outer(x, dy)", "bz @ y", "x @ bz", result="array")
-unary("trace",       "np.trace",             "trace(dx)",                  "bz * eye(dim(x, 0))", result="number", ranks=MATRIX)
+unary("trace",       "np.trace",             "trace(dx)",                  "bz * eye(dim(x, 0), dim(x, 1))", result="number", ranks=MATRIX)
 unary("norm",        "np.linalg.norm",       "sum(x * dx) / z",            "bz * x / z", result="number")
 unary("det",         "np.linalg.det",        "z * trace(solve(x, dx))",    "bz * z * transpose(inv(x))",
       result="number", ranks=MATRIX)
@@ -30,6 +30,22 @@ unary("inv",         "np.linalg.inv",        "-(z @ dx @ z)",              "-(tr
 binary("solve",      "np.linalg.solve",      "solve(x, dy - dx @ z)",
        "-matmul_adjoint_left(solve(transpose(x), bz), x, z)", "solve(transpose(x), bz)", result="array", linear=(1,),
        ranks=SYSTEM)
+# Stacks of matrices, batched over the leading axes (analyze.STACKS picks these where the
+# ranks are known): the same mathematics with the transposes and traces of the last two
+# axes, and right-hand sides that are stacks of matrices too.
+STACK = {"x": (3, 4, 5)}
+unary("inv_stack",   "np.linalg.inv",        "-(z @ dx @ z)",
+      "-(swapaxes(z, -1, -2) @ bz @ swapaxes(z, -1, -2))", result="array", rank="x", ranks=STACK)
+unary("det_stack",   "np.linalg.det",        "z * trace_last(solve_stack(x, dx))",
+      "expand(expand(bz * z, -1), -1) * swapaxes(inv_stack(x), -1, -2)", result="array", ranks=STACK)
+binary("solve_stack", "np.linalg.solve",     "solve_stack(x, dy - dx @ z)",
+       "-matmul_adjoint_left(solve_stack(swapaxes(x, -1, -2), bz), x, z)",
+       "adjoint_like(solve_stack(swapaxes(x, -1, -2), bz), y)", result="array", linear=(1,),
+       ranks={"x": (3, 4, 5), "y": (2, 3, 4, 5)})
+# the traces of a stack of matrices
+unary("trace_last",  "runtime.trace_last",   "trace_last(dx)",
+      "expand(expand(bz, -1), -1) * eye(dim(x, -2), dim(x, -1))", result="array")
+
 # The halves of a matrix product's adjoint (runtime.py): the adjoints of x and of y in
 # z = x @ y given g, shaped like x (like y), summed over the leading axes a stack of
 # matrices was broadcast along. Each is linear in g and in the other operand (the third

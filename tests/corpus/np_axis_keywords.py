@@ -194,8 +194,7 @@ def median_odd(x):
     return np.median(x**2 + x)
 
 
-@case(mat(3, 4, seed=40), tags=("median", "axis1", "even-length", "array-output"), oracle="fd",
-      expect="refused:other: np.median is supported over the whole array here")
+@case(mat(3, 4, seed=40), tags=("median", "axis1", "even-length", "array-output"), oracle="fd")
 def median_rows_even(X):
     return np.median(X, axis=1)
 
@@ -227,8 +226,7 @@ def cumsum_method_axis0(X):
     return np.sum(X.cumsum(axis=0) ** 2)
 
 
-@case(mat(3, 4, seed=49), tags=("cumsum", "negative-axis", "array-output"),
-      expect="refused:other: a running sum or product is supported along axis 0 or 1 here")
+@case(mat(3, 4, seed=49), tags=("cumsum", "negative-axis", "array-output"))
 def cumsum_last_axis(X):
     return np.cumsum(np.sin(X), axis=-1)
 
@@ -292,8 +290,7 @@ def norm_fro_keyword(X):
     return np.linalg.norm(X, ord="fro") ** 3
 
 
-@case(mat(3, 4, seed=64), tags=("norm", "axis-tuple"),
-      expect="refused:other: the axis must be a constant integer here")
+@case(mat(3, 4, seed=64), tags=("norm", "axis-tuple"))
 def norm_axis_tuple(X):
     return np.linalg.norm(X, axis=(0, 1))
 
@@ -359,8 +356,7 @@ def dot_method_matvec(A, v):
 
 # ---- rounding and arg-reductions as passive values -------------------------------------------------
 
-@case(vec(6, lo=0.1, hi=2.9, seed=86), tags=("round", "method", "passive"), oracle="fd",
-      expect="refused:method:.round()")
+@case(vec(6, lo=0.1, hi=2.9, seed=86), tags=("round", "method", "passive"), oracle="fd")
 def round_method_residual(x):
     k = x.round()
     return np.sum((x - k) ** 2)
@@ -406,8 +402,7 @@ def diff_axis0(X):
     return np.sum(np.diff(X, axis=0) ** 2)
 
 
-@case(vec(5, seed=100), tags=("diff", "prepend", "array-output"),
-      expect="refused:keyword:np.diff:prepend=")
+@case(vec(5, seed=100), tags=("diff", "prepend", "array-output"))
 def diff_prepend_zero(x):
     return np.diff(x, prepend=0.0)
 
@@ -542,16 +537,12 @@ def swapaxes3_function(T):
     return np.swapaxes(T, 0, 2)[1]
 
 
-@case(tensor(2, 3, 4, seed=131), tags=("swapaxes", "3d", "method", "negative-axis", "matmul"),
-      bugs={"grad.rev vag.rev vjp jac.rev hessian": "reverse mode of a 3-D matmul raises an UnsupportedError at "
-                                                    "run time that names no file or line"})
+@case(tensor(2, 3, 4, seed=131), tags=("swapaxes", "3d", "method", "negative-axis", "matmul"))
 def swapaxes3_method_batched_gram(T):
     return np.sum((T @ T.swapaxes(-1, -2)) ** 2)
 
 
-@case(tensor(2, 3, 4, seed=176), tensor(2, 4, 2, seed=177), tags=("matmul", "3d", "batched", "sum"),
-      bugs={"grad.rev vag.rev vjp jac.rev hessian": "reverse mode of np.sum(T @ U) for 3-D T, U: the generated "
-                                                    "adjoint reads t.shape[3] of a 3-D product (IndexError)"})
+@case(tensor(2, 3, 4, seed=176), tensor(2, 4, 2, seed=177), tags=("matmul", "3d", "batched", "sum"))
 def batched_matmul_sum(T, U):
     return np.sum(T @ U)
 
@@ -661,16 +652,12 @@ def trace_positive_offset(X):
     return np.trace(X @ X, offset=1)
 
 
-@case(mat(3, 4, seed=163), tags=("trace", "offset", "negative", "method", "rectangular"),
-      bugs={"grad.rev vag.rev vjp jac.rev hessian": "reverse mode: the adjoint of np.trace of a rectangular "
-                                                    "matrix is square (3, 3), so adding it to (3, 4) fails"})
+@case(mat(3, 4, seed=163), tags=("trace", "offset", "negative", "method", "rectangular"))
 def trace_method_negative_offset(X):
     return X.trace(offset=-1) ** 2 + X.trace()
 
 
-@case(mat(3, 4, seed=178), tags=("trace", "rectangular"),
-      bugs={"grad.rev vag.rev vjp jac.rev hessian": "reverse mode: the gradient of np.trace of a (3, 4) matrix "
-                                                    "comes back with shape (3, 3)"})
+@case(mat(3, 4, seed=178), tags=("trace", "rectangular"))
 def trace_rectangular(X):
     return np.trace(X) * 2.0
 

@@ -171,8 +171,7 @@ def tensordot_full(A, B):
     return np.sum(np.tensordot(A, B, axes=2)) ** 2
 
 
-@case(mat(2, 3, seed=38), mat(4, 3, seed=39), tags=("tensordot", "axes-lists", "array-output"),
-      expect="refused:other: np.tensordot is supported with axes=0, 1 or 2 here")
+@case(mat(2, 3, seed=38), mat(4, 3, seed=39), tags=("tensordot", "axes-lists", "array-output"))
 def tensordot_axes_lists(A, B):
     return np.tensordot(A, B, axes=([1], [1]))
 

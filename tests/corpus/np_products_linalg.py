@@ -224,14 +224,12 @@ def triple_product(a, b, c):
     return np.dot(a, np.cross(b, c))
 
 
-@case(mat(4, 3, seed=63), mat(4, 3, seed=64), tags=("cross", "rows"),
-      expect="refused:other: np.cross is supported for 3-vectors here")
+@case(mat(4, 3, seed=63), mat(4, 3, seed=64), tags=("cross", "rows"))
 def cross_rows(P, Q):
     return np.sum(np.cross(P, Q) ** 2)
 
 
-@case(mat(3, 3, seed=65), vec(3, seed=66), tags=("cross", "rows-with-vector", "broadcast", "array-output"),
-      expect="refused:other: np.cross is supported for 3-vectors here")
+@case(mat(3, 3, seed=65), vec(3, seed=66), tags=("cross", "rows-with-vector", "broadcast", "array-output"))
 def cross_rows_vector(P, w):
     return np.cross(P, w)
 
@@ -278,20 +276,17 @@ def tensordot_axes2(A, B):
     return np.sum(np.tensordot(A, B, axes=2)) ** 2
 
 
-@case(tensor(2, 3, 4, seed=79), mat(3, 4, seed=80), tags=("tensordot", "axes-2", "3d"),
-      expect="refused:other: np.tensordot with axes=2 is supported for matrices here")
+@case(tensor(2, 3, 4, seed=79), mat(3, 4, seed=80), tags=("tensordot", "axes-2", "3d"))
 def tensordot_3d_axes2(T, B):
     return np.sum(np.tensordot(T, B, axes=2) ** 2)
 
 
-@case(mat(3, 2, seed=81), mat(3, 4, seed=82), tags=("tensordot", "axes-lists", "array-output"),
-      expect="refused:other: np.tensordot is supported with axes=0, 1 or 2 here")
+@case(mat(3, 2, seed=81), mat(3, 4, seed=82), tags=("tensordot", "axes-lists", "array-output"))
 def tensordot_lists_first(A, B):
     return np.tensordot(A, B, axes=([0], [0]))
 
 
-@case(mat(2, 3, seed=83), mat(2, 3, seed=84), tags=("tensordot", "axes-lists", "two-pairs"),
-      expect="refused:other: np.tensordot is supported with axes=0, 1 or 2 here")
+@case(mat(2, 3, seed=83), mat(2, 3, seed=84), tags=("tensordot", "axes-lists", "two-pairs"))
 def tensordot_lists_full(A, B):
     return np.sum(np.tensordot(A, B, axes=([0, 1], [0, 1])))
 
@@ -377,14 +372,12 @@ def einsum_diagonal(A):
 
 # ---- multi_dot -----------------------------------------------------------------------------
 
-@case(mat(2, 3, seed=112), mat(3, 4, seed=113), mat(4, 2, seed=114), tags=("multi_dot", "three-matrices"),
-      expect="refused:list")
+@case(mat(2, 3, seed=112), mat(3, 4, seed=113), mat(4, 2, seed=114), tags=("multi_dot", "three-matrices"))
 def multi_dot_three(A, B, C):
     return np.sum(np.linalg.multi_dot([A, B, C]))
 
 
-@case(vec(3, seed=115), mat(3, seed=116), vec(3, seed=117), tags=("multi_dot", "vector-ends"),
-      expect="refused:list")
+@case(vec(3, seed=115), mat(3, seed=116), vec(3, seed=117), tags=("multi_dot", "vector-ends"))
 def multi_dot_vectors(x, A, y):
     return np.linalg.multi_dot([x, A, A, y])
 
@@ -473,16 +466,14 @@ def identity_residual(A):
     return np.sum(R ** 2)
 
 
-@case(mat(3, seed=134), 0.8, tags=("fill_diagonal", "local-copy"),
-      expect="refused:call-changes-argument")
+@case(mat(3, seed=134), 0.8, tags=("fill_diagonal", "local-copy"))
 def fill_diagonal_copy(A, c):
     B = A.copy()
     np.fill_diagonal(B, c)
     return np.sum(B ** 2)
 
 
-@case(mat(4, seed=135), tags=("fill_diagonal", "zeros", "local-copy", "array-output"),
-      expect="refused:call-changes-argument")
+@case(mat(4, seed=135), tags=("fill_diagonal", "zeros", "local-copy", "array-output"))
 def fill_diagonal_zero(A):
     B = np.array(A)
     np.fill_diagonal(B, 0.0)
@@ -525,21 +516,18 @@ def inv_mahalanobis(S, x):
 
 # ---- batched solve / inv / det / cholesky --------------------------------------------------
 
-@case(dd_stack(2, 3, seed=146), mat(2, 3, seed=147), tags=("solve", "batched", "3d"),
-      expect="refused:other: np.linalg.solve is supported here for arguments of 2 dimensions: stacks of matrices (batched over leading axes) are not supported yet")
+@case(dd_stack(2, 3, seed=146), mat(2, 3, seed=147), tags=("solve", "batched", "3d"))
 def solve_batched(A, B):
     X = np.linalg.solve(A, B[:, :, None])
     return np.sum(X ** 2)
 
 
-@case(spd_stack(3, 2, seed=148), tags=("inv", "batched", "3d"),
-      expect="refused:other: np.linalg.inv is supported here for arguments of 2 dimensions: stacks of matrices (batched over leading axes) are not supported yet")
+@case(spd_stack(3, 2, seed=148), tags=("inv", "batched", "3d"))
 def inv_batched(A):
     return np.sum(np.linalg.inv(A))
 
 
-@case(dd_stack(2, 3, seed=150), tags=("det", "batched", "3d", "array-output"),
-      expect="refused:other: np.linalg.det is supported here for arguments of 2 dimensions: stacks of matrices (batched over leading axes) are not supported yet")
+@case(dd_stack(2, 3, seed=150), tags=("det", "batched", "3d", "array-output"))
 def det_batched(A):
     return np.linalg.det(A)
 
@@ -552,15 +540,13 @@ def cholesky_batched(A):
     return np.sum(L ** 2)
 
 
-@case(spd(3, seed=154), spd(3, seed=155), tags=("inv", "batched", "stack"),
-      expect="refused:other: np.linalg.inv is supported here for arguments of 2 dimensions: stacks of matrices (batched over leading axes) are not supported yet")
+@case(spd(3, seed=154), spd(3, seed=155), tags=("inv", "batched", "stack"))
 def inv_of_stack(A, B):
     S = np.stack([A, B])
     return np.sum(np.linalg.inv(S) ** 2)
 
 
-@case(spd(2, seed=156), spd(2, seed=157), tags=("det", "batched", "stack"),
-      expect="refused:other: np.linalg.det is supported here for arguments of 2 dimensions: stacks of matrices (batched over leading axes) are not supported yet")
+@case(spd(2, seed=156), spd(2, seed=157), tags=("det", "batched", "stack"))
 def det_of_stack(A, B):
     return np.sum(np.linalg.det(np.stack([A, B])))
 
@@ -685,8 +671,7 @@ def svd_abs_u(A):
     return np.sum(np.abs(U) * np.arange(1.0, 10.0).reshape(3, 3)) + s[-1]
 
 
-@case(rect_separated(3, 3, seed=183), tags=("svd", "nuclear-by-hand"), oracle="fd",
-      expect="refused:other: np.linalg.svd is differentiated as the reduced SVD: pass full_matrices=False")
+@case(rect_separated(3, 3, seed=183), tags=("svd", "nuclear-by-hand"), oracle="fd")
 def svd_nuclear_by_hand(A):
     U, s, Vt = np.linalg.svd(A)
     return np.sum(s)
