@@ -38,7 +38,8 @@ class Shapes:
     def through_ellipsis(self, x, elements, node):
         """x[a, ..., b, c]: x[a] (the axes `...` stands for follow implicitly), then b and c
         along the last axes from the right — a number picks one entry along its axis
-        (a one-entry slice, then the sum along that axis drops it), a slice keeps its axis."""
+        (a one-entry slice, then the sum along that axis drops it), a slice keeps its axis,
+        None (np.newaxis) adds one of length 1."""
         split = next(k for k, e in enumerate(elements) if isinstance(e, ast.Constant) and e.value is Ellipsis)
         leading, trailing = elements[:split], elements[split + 1:]
         if any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in trailing):
@@ -49,6 +50,11 @@ class Shapes:
             return ir.Item(x, (ir.Slice(None, None, None),))       # x[...]: all of it
         axis = -1
         for element in reversed(trailing):
+            if isinstance(element, ast.Constant) and element.value is None \
+                    or isinstance(element, ast.Attribute) and element.attr == "newaxis":     # a new axis here
+                x = self.stored("expand", (x, ir.Const(axis)), "runtime")
+                axis -= 1
+                continue
             if isinstance(element, ast.Slice):
                 if element.step is not None:
                     raise self.error("a slice with a step after `...` is not supported", element)

@@ -19,6 +19,7 @@ from scipy.linalg import cho_solve, solve_triangular
 import s2sdiff as sd
 from oracles import cs_jacobian
 from s2sdiff.errors import UnsupportedError
+from s2sdiff.runtime import ShapesNotSupported
 
 MODES = ["reverse", "forward"]
 JIT = [False, True]
@@ -429,7 +430,6 @@ def qr_complete(A):
 @pytest.mark.parametrize("f, message", [
     (eigh_upper, r"keyword 'UPLO=' of np.linalg.eigh is not supported"),
     (cholesky_upper, r"keyword 'upper=' of np.linalg.cholesky is not supported"),
-    (svd_full, r"np.linalg.svd is differentiated as the reduced SVD: pass full_matrices=False"),
     (lstsq_cutoff, r"rcond=0.001 is not supported here"),
     (unit_triangle, r"keyword 'unit_diagonal=' of solve_triangular is not supported"),
     (eigh_as_a_value, r"np.linalg.eigh returns a tuple: unpack it \(eigenvalues, eigenvectors = ...\)"),
@@ -439,6 +439,15 @@ def test_what_is_not_handled_is_refused_naming_it(f, message):
     with pytest.raises(UnsupportedError, match=message) as info:
         sd.grad(f, jit=False)
     assert f"line {f.__code__.co_firstlineno + 1}" in str(info.value)      # the user's line, shown
+
+
+def test_the_default_full_svd_is_the_reduced_one_of_a_square_matrix():
+    square = TALL[:3]
+    U, _, Vt = np.linalg.svd(square)
+    np.testing.assert_allclose(sd.grad(svd_full, jit=False)(square), U @ Vt, rtol=1e-12, atol=1e-12)  # d Σσ = U Vᵀ
+    with pytest.raises(ShapesNotSupported, match="pass full_matrices=False") as info:
+        sd.grad(svd_full, jit=False)(TALL)
+    assert f"line {svd_full.__code__.co_firstlineno + 1}" in str(info.value)
 
 
 def test_differentiated_residuals_of_lstsq_are_refused():
