@@ -493,7 +493,7 @@ def _ranks_checked(function: ir.Function, ndims) -> ir.Function:
     def block(body):
         out = []
         for s in body:
-            if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim) and RULES[s.value.op].ranks:
+            if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim) and _ranks_of(s.value):
                 s, checks = _for_ranks(s, ndims, function)
                 out += checks
             elif isinstance(s, ir.If):
@@ -513,24 +513,36 @@ def _ranks_checked(function: ir.Function, ndims) -> ir.Function:
 STACKS = {"inv": "inv_stack", "det": "det_stack", "solve": "solve_stack"}
 
 
+# np.dot (the matrix product spelled in NumPy's family) is another product than `@` on
+# arrays of 3 or more dimensions, which the rule does not have
+_DOT_RANKS = {"x": (0, 1, 2), "y": (0, 1, 2)}
+
+
+def _ranks_of(value: ir.Prim) -> dict:
+    """The ranks the rule of a primitive call holds for, parameter by parameter."""
+    return _DOT_RANKS if value.op == "matmul" and value.family == "np" else RULES[value.op].ranks
+
+
 def _for_ranks(s: ir.Assign, ndims, function):
     """(statement, checks before it) for a primitive whose rule holds for arguments of
-    some ranks (rules.Rule.ranks): as it is where the ranks are those; its form for stacks
-    of matrices where it has one; else refused, where the code runs when the ranks are
+    some ranks (_ranks_of): as it is where the ranks are those; its form for stacks of
+    matrices where it has one; else refused, where the code runs when the ranks are
     known only then."""
-    rule = RULES[s.value.op]
-    given = {p: s.value.args[rule.params.index(p)] for p in rule.ranks}
+    rule, allowed_ranks = RULES[s.value.op], _ranks_of(s.value)
+    given = {p: s.value.args[rule.params.index(p)] for p in allowed_ranks}
     ranks = {p: ndims.get(a.id) if isinstance(a, ir.Name) else 0 for p, a in given.items()}
     stacked = STACKS.get(s.value.op)
     if stacked and all(ranks[p] is not None and ranks[p] in RULES[stacked].ranks[p] for p in given):
         return ir.Assign(s.target, replace(s.value, op=stacked), s.line), []
-    named = next((a for a in rule.aliases if not a.startswith("runtime.")), "this linear-algebra function")
+    named = "np.dot" if allowed_ranks is _DOT_RANKS else \
+        next((a for a in rule.aliases if not a.startswith("runtime.")), "this linear-algebra function")
     checks = []
-    for param, allowed in rule.ranks.items():
+    for param, allowed in allowed_ranks.items():
         if ranks[param] in allowed:
             continue
         message = f"{named} is supported here for arguments of {' or '.join(map(str, allowed))} dimensions" + (
             ", and for stacks of matrices where the arguments' numbers of dimensions show them" if stacked else
+            ": for stacks of matrices write np.matmul or @" if allowed_ranks is _DOT_RANKS else
             ": stacks of matrices (batched over leading axes) are not supported yet")
         if ranks[param] is not None:
             raise unsupported(message, function.filename, at_line(s.line))

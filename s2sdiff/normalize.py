@@ -731,19 +731,11 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
                                    for a, p in zip(args, rule.params)), family, node)
 
     def dot(self, args, node):
-        """np.dot: the matrix product for numbers, vectors and matrices. Of arrays of 3 or
-        more dimensions it is another product (over the last axis of one and the
-        second-to-last of the other), which the rule does not have: refused where it runs."""
+        """np.dot: the matrix product for numbers, vectors and matrices (of arrays of 3 or
+        more dimensions, another product: analyze._for_ranks refuses it)."""
         if len(args) != 2:
             raise self.error("np.dot takes two arguments here", node)
-        a, b = (self.atom(arg) for arg in args)
-        names = [atom.id for atom in (a, b) if isinstance(atom, ir.Name)]
-        if names:
-            self.namespace["shape_of"] = runtime.shape_of
-            self.require(" and ".join(f"len(shape_of({name})) <= 2" for name in names),
-                         "np.dot of an array of 3 or more dimensions is not supported: for a stack of matrix "
-                         "products write np.matmul or @")
-        return self.prim("matmul", (a, b), "np", node)
+        return self.prim("matmul", tuple(self.atom(arg) for arg in args), "np", node)
 
     def with_defaults(self, rule, node) -> list:
         """The call's arguments in the rule's order: its keywords (those the rule declares)
