@@ -579,6 +579,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             return self.ignoring_nan(func is np.nanmean, node)
         if func is np.median:
             return self.median(node)
+        if func is np.polyval:
+            return self.polynomial(node)
         if func is np.linalg.norm and (len(node.args) > 1 or node.keywords):
             return self.norm(node)
         if func in (np.argmax, np.argmin) and (len(node.args) > 1 or node.keywords):

@@ -154,7 +154,8 @@ class Products:
             if len(along_a) != len(along_b):
                 raise self.error("np.tensordot sums over as many axes of each array", spec)
         else:
-            raise self.error("np.tensordot takes axes as a constant integer or a pair of constant axis lists here", spec)
+            raise self.error("np.tensordot takes axes as a constant integer or a pair of constant axis lists here",
+                             spec)
         a, b = self.atom(args["a"]), self.atom(args["b"])
         if not (isinstance(a, ir.Name) and isinstance(b, ir.Name)):
             raise self.error("np.tensordot takes two arrays here", node)

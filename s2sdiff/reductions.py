@@ -70,6 +70,20 @@ class Reductions:
         value = self.stored("mul", (ir.Const(0.5), self.stored("add", tuple(middle), "op")), "op")
         return self.kept(value, x, axes, keepdims)
 
+    def polynomial(self, node):
+        """np.polyval(p, x): Horner's loop over the coefficients, highest power first."""
+        args = self.arguments(node, ("p", "x"))
+        p, x = self.atom(args["p"]), self.atom(args["x"])
+        first = ir.Name(self._store(ir.Item(p, (ir.Const(0),))))
+        value = ir.Name(self._store(ir.Prim("add", (self.stored("mul", (x, ir.Const(0.0)), "op"), first), "op")))
+        with self.block() as body:
+            k = self.namer.temp()
+            coefficient = ir.Name(self._store(ir.Item(p, (ir.Name(k),))))
+            self.emit(ir.Assign(value.id, ir.Prim("add", (self.stored("mul", (value, x), "op"), coefficient), "op"),
+                                self.line))
+        self.emit(ir.For(k, ir.Const(1), self.stored("len", (p,), "builtin"), ir.Const(1), body, self.line))
+        return value
+
     def mean(self, node):
         """np.mean(x, axis) = the sum along the axes / the number of elements summed (numba has
         no np.mean(x, axis))."""

@@ -347,6 +347,7 @@ def expand(g, axis):
 
 
 def is_float_array(x):
+    """Whether x is an array of floats (what `dtype=x.dtype` allocates in float64)."""
     return isinstance(x, np.ndarray) and x.dtype.kind == "f"
 
 

@@ -18,7 +18,8 @@ calls. The programs use what DESIGN §2 promises, in the spellings people use:
   and `np.mean` with and without `axis=`, `np.trace`, `@`; `np.max`/`np.min` whole and
   along an axis (with `keepdims`), `np.var` (`ddof`, `axis`), `np.cumsum`, `np.flip`,
   `.ravel()`, `.reshape(-1)`, `np.prod`, `np.cumprod`, `np.diff`, `np.roll`, `np.sort`,
-  `np.tile`, `np.einsum`;
+  `np.tile`, `np.einsum`, `keepdims=True` of a whole sum, running sums along the last axis,
+  `np.tensordot` over axis lists, `@` of a stack of matrices;
 - helpers: functions of numbers, functions returning arrays, and functions that write into
   their array argument called as statements (`fill(y, x, a)`), into a local array or into
   a row of a matrix.
@@ -104,10 +105,13 @@ class _MpNumpy:
         return _filled(t.shape, 1)
 
     @staticmethod
-    def sum(t, axis=None):
+    def sum(t, axis=None, keepdims=False):
         if not isinstance(t, np.ndarray):
             return t
-        return mpmath.fsum(t.ravel()) if axis is None else np.sum(t, axis=axis)
+        if axis is not None:
+            return np.sum(t, axis=axis, keepdims=keepdims)
+        total = mpmath.fsum(t.ravel())
+        return np.array(total, dtype=object).reshape((1,) * t.ndim) if keepdims else total
 
     @staticmethod
     def mean(t, axis=None):
@@ -143,7 +147,7 @@ class _MpNumpy:
 # NumPy's own functions on object arrays of mpf numbers: extremes, running sums and products,
 # flips, differences, rotations, sorting, tiling, einsum, outer products and joins
 for _name in ("max", "min", "cumsum", "cumprod", "prod", "flip", "diff", "roll", "sort", "tile", "einsum", "outer",
-              "concatenate", "hstack", "vstack", "stack", "column_stack"):
+              "concatenate", "hstack", "vstack", "stack", "column_stack", "tensordot"):
     setattr(_MpNumpy, _name, staticmethod(getattr(np, _name)))
 
 
@@ -349,7 +353,11 @@ class Builder:
                               f"np.dot(np.sort({self.vector(scope)}), {self.vector(scope)})",
                               f"np.sum(np.tile({self.vector(scope)}, 2) ** 2)",
                               f"np.sum(np.einsum('ij->j', {matrix}) ** 2)",
-                              f"np.einsum('ij,ij->', {matrix}, {matrix})"])
+                              f"np.einsum('ij,ij->', {matrix}, {matrix})",
+                              f"np.sum({matrix} / (1.0 + np.sum({matrix} ** 2, keepdims=True)))",
+                              f"np.sum(np.cumsum({matrix}, axis=-1) ** 2) / n",
+                              f"np.sum(np.tensordot({matrix}, {matrix}, axes=([0], [0])) ** 2) / n",
+                              f"np.sum((({matrix})[None] @ ({matrix}).T) ** 2) / n"])
         if kind == "dot":
             return f"np.dot({self.vector(scope, 0)}, {self.vector(scope)})"
         if kind == "mean":

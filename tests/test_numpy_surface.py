@@ -247,6 +247,9 @@ def matrix_norms(x):
         + np.linalg.norm(X, axis=(0, 1)) ** 2 + np.sum(np.linalg.norm(X[None], axis=(-2, -1), keepdims=True))
 
 
+def polynomials(x): return np.sum(np.polyval(x[:3], x) ** 2) + np.polyval(x, x[0] ** 2)
+
+
 def medians(x):
     X = x.reshape(2, 3)
     return np.sum(np.median(X, axis=1) ** 2) + np.sum(np.median(X, axis=0) ** 3) + np.median(x) * x[0]
@@ -255,7 +258,7 @@ def medians(x):
 ANALYTIC = [sinc, float_power, nan_to_num, prod, prod_with_zero, running, averages, differences,
             rolls, turns, axes, unit_axes, diagonals, triangles, products, broadcasting, joins, splits, literal_arrays,
             tiles, repeats, pads, depth_stacks, einsums, whole_keepdims, running_any_axis, difference_ends,
-            stacked_products, diagonal_writes, stacked_solves, tensordots]
+            stacked_products, diagonal_writes, stacked_solves, tensordots, polynomials]
 PIECEWISE = [logaddexp, degrees, fmax_fmin, heaviside, clip_keywords, norms, argmax_indices, sorting, dtypes,
              reduction_keywords, matrix_norms, medians]
 CASES = [(f, "cs") for f in ANALYTIC] + [(f, "fd") for f in PIECEWISE]
@@ -274,7 +277,7 @@ def test_gradient_and_hessian_without_numba(f, oracle):
 def group_elementwise(x): return logaddexp(x) + sinc(x) + degrees(x) + float_power(x) + nan_to_num(x) + fmax_fmin(x) \
     + heaviside(x) + clip_keywords(x)
 def group_reductions(x): return prod(x) + prod_with_zero(x) + running(x) + averages(x) + norms(x) + argmax_indices(x) \
-    + whole_keepdims(x) + running_any_axis(x) + matrix_norms(x) + medians(x)
+    + whole_keepdims(x) + running_any_axis(x) + matrix_norms(x) + medians(x) + polynomials(x)
 def group_shapes(x): return differences(x) + rolls(x) + turns(x) + axes(x) + unit_axes(x) + sorting(x) + broadcasting(x) \
     + difference_ends(x)
 def group_diagonals(x): return diagonals(x) + triangles(x) + products(x) + common_einsums(x) + diagonal_writes(x) \

@@ -5,7 +5,9 @@ from . import _rule, binary, constant, unary
 
 # The rules below are for one matrix (right-hand sides: a vector or a matrix); NumPy also
 # takes stacks of them, batched over leading axes, which these rules do not transpose or
-# reduce as a batch: the lowering checks the ranks first and refuses a stack by name.
+# reduce as a batch. `ranks` declares what a rule holds for: analyze checks it (where the
+# code runs if the ranks are not known before), picks the rules for stacks further down
+# where there are some, and refuses a stack by name where there are none.
 MATRIX = {"x": (2,)}
 SYSTEM = {"x": (2,), "y": (1, 2)}
 
@@ -21,7 +23,8 @@ binary("kron_left",  "runtime.kron_left",    "kron_left(dx, y) + kron_left(x, dy
 binary("kron_right", "runtime.kron_right",   "kron_right(dx, y) + kron_right(x, dy)", "kron(y, bz)", "kron_left(x, bz)",
        result="array", rank="x")
 binary("outer",      "np.outer runtime.outer",             "outer(dx, y) + outer(x, dy)", "bz @ y", "x @ bz", result="array")
-unary("trace",       "np.trace",             "trace(dx)",                  "bz * eye(dim(x, 0), dim(x, 1))", result="number", ranks=MATRIX)
+unary("trace",       "np.trace",             "trace(dx)",                  "bz * eye(dim(x, 0), dim(x, 1))",
+      result="number", ranks=MATRIX)
 unary("norm",        "np.linalg.norm",       "sum(x * dx) / z",            "bz * x / z", result="number")
 unary("det",         "np.linalg.det",        "z * trace(solve(x, dx))",    "bz * z * transpose(inv(x))",
       result="number", ranks=MATRIX)
@@ -33,7 +36,7 @@ binary("solve",      "np.linalg.solve",      "solve(x, dy - dx @ z)",
 # Stacks of matrices, batched over the leading axes (analyze.STACKS picks these where the
 # ranks are known): the same mathematics with the transposes and traces of the last two
 # axes, and right-hand sides that are stacks of matrices too.
-STACK = {"x": (3, 4, 5)}
+STACK = {"x": (3, 4, 5)}            # stacks of up to three leading axes
 unary("inv_stack",   "np.linalg.inv",        "-(z @ dx @ z)",
       "-(swapaxes(z, -1, -2) @ bz @ swapaxes(z, -1, -2))", result="array", rank="x", ranks=STACK)
 unary("det_stack",   "np.linalg.det",        "z * trace_last(solve_stack(x, dx))",
@@ -98,7 +101,8 @@ _rule("solve_triangular", ("x", "y", "trans", "lower"), "runtime.solve_triangula
       " trans, lower)",
       "-triangle(matmul_adjoint_left(z, x, solve_triangular(x, bz, 1 - trans, lower)) if trans == 1"
       " else matmul_adjoint_left(solve_triangular(x, bz, 1 - trans, lower), x, z), lower, 0)",
-      "solve_triangular(x, bz, 1 - trans, lower)", None, None, result="array", linear=(1,), rank="y", ranks=SYSTEM)
+      "solve_triangular(x, bz, 1 - trans, lower)", None, None, result="array", linear=(1,), rank="y",
+      ranks=SYSTEM)
 # A = L Lᵀ: dL = L Φ(L⁻¹ dA L⁻ᵀ), Φ the lower triangle with the diagonal halved
 unary("cholesky",     "np.linalg.cholesky",
       "z @ lower_halved(solve_triangular(z, transpose(solve_triangular(z, transpose(sym_lower(dx)), 0, True)),"
@@ -106,13 +110,15 @@ unary("cholesky",     "np.linalg.cholesky",
       "fold_lower(transpose(solve_triangular(z, transpose(solve_triangular(z, lower_halved(transpose(z) @ bz),"
       " 1, True)), 1, True)))", result="array", rank=2, ranks=MATRIX)
 constant("slogdet_sign", "runtime.slogdet_sign", result="number")
-unary("logabsdet",    "runtime.logabsdet",    "trace(solve(x, dx))",    "bz * transpose(inv(x))", result="number", ranks=MATRIX)
+unary("logabsdet",    "runtime.logabsdet",    "trace(solve(x, dx))",    "bz * transpose(inv(x))", result="number",
+      ranks=MATRIX)
 # A = V diag(w) Vᵀ: dw = diag(Vᵀ dA V), dV = V (F ∘ (Vᵀ dA V)) with F = inverse_gaps(w)
 unary("eigvalsh",     "np.linalg.eigvalsh",   "sum_axis(eigh_vectors(x) * (sym_lower(dx) @ eigh_vectors(x)), 0)",
       "fold_lower((eigh_vectors(x) * bz) @ transpose(eigh_vectors(x)))", result="array", rank=1, ranks=MATRIX)
 unary("eigh_vectors", "runtime.eigh_vectors",
       "z @ (inverse_gaps(eigvalsh(x)) * (transpose(z) @ sym_lower(dx) @ z))",
-      "fold_lower(z @ (inverse_gaps(eigvalsh(x)) * (transpose(z) @ bz)) @ transpose(z))", result="array", rank=2, ranks=MATRIX)
+      "fold_lower(z @ (inverse_gaps(eigvalsh(x)) * (transpose(z) @ bz)) @ transpose(z))", result="array", rank=2,
+      ranks=MATRIX)
 # A = U diag(s) Vt (reduced), V = Vtᵀ, dP = Uᵀ dA V, F = inverse_gaps(s²):
 #   ds = diag(dP),  dU = U (F ∘ (dP S + S dPᵀ)) + (I - U Uᵀ) dA V S⁻¹,
 #   dV = V (F ∘ (S dP + dPᵀ S)) + (I - V Vᵀ) dAᵀ U S⁻¹
@@ -132,7 +138,8 @@ unary("svd_vt",       "runtime.svd_vt",
       f"transpose(transpose(z) @ ({_F} * (expand({_S}, 1) * {_DP_VT} + transpose({_DP_VT}) * {_S}))"
       f" + (transpose(dx) @ svd_u(x) - transpose(z) @ transpose({_DP_VT})) / {_S})",
       f"svd_u(x) @ ((expand({_S}, 1) * {_G_VT} + transpose({_G_VT} * {_S})) @ z"
-      f" + transpose(transpose(bz) / {_S} - transpose(z) @ (z @ (transpose(bz) / {_S}))))", result="array", rank=2, ranks=MATRIX)
+      f" + transpose(transpose(bz) / {_S} - transpose(z) @ (z @ (transpose(bz) / {_S}))))", result="array", rank=2,
+      ranks=MATRIX)
 # A = Q R (reduced, A tall of full column rank), C = Qᵀ dA R⁻¹, Ω = tril(C, -1) - tril(C, -1)ᵀ:
 #   dQ = Q (Ω - C) + dA R⁻¹,  dR = (C - Ω) R
 _DA_RINV_Q = "transpose(solve_triangular(qr_r(x), transpose(dx), 1, False))"      # dA R⁻¹ in qr_q's rule

@@ -223,7 +223,7 @@ def cross_product_norm(u, v):
     return np.dot(w, w)
 
 
-@case(vec(4), 0.7, tags=("polyval",), expect="refused:call:np.polyval")
+@case(vec(4), 0.7, tags=("polyval",))
 def polynomial_value(c, x):
     return np.polyval(c, x)
 
