@@ -458,7 +458,7 @@ def specialized(function: ir.Function, kinds=frozenset()) -> ir.Function:
     operations, which NumPy accepts and numba does not: `np.dot(a, x)` with a number `a`
     is `a * x`, `np.sum(a)` is `a`, `a.size` is 1 (so `np.mean(a)` is `a`).  Only names
     certain to be numbers count (not `x[i]` of an x of unknown rank, which may be a row).
-    First, linear algebra on stacks of matrices gets its primitives for them (_for_ranks)."""
+    First, primitives whose meaning depends on the ranks get the form for them (_for_ranks)."""
     function = _ranks_checked(function, array_ndims(function, number_names(function, kinds, guess=False), kinds))
     numbers = number_names(function, kinds, guess=False)
 
@@ -509,13 +509,17 @@ def _ranks_checked(function: ir.Function, ndims) -> ir.Function:
     return replace(function, body=body, namespace=function.namespace | checks)
 
 
-# the primitives for stacks of matrices (batched over leading axes) of those for one matrix
-STACKS = {"inv": "inv_stack", "det": "det_stack", "solve": "solve_stack"}
+# primitives whose NumPy function means another mathematics at other ranks -> the primitive
+# for those: stacks of matrices (batched over leading axes), and a matrix's 2-norm
+FORMS = {"inv": "inv_stack", "det": "det_stack", "solve": "solve_stack", "norm_2": "spectral_norm"}
 
 
 # np.dot (the matrix product spelled in NumPy's family) is another product than `@` on
 # arrays of 3 or more dimensions, which the rule does not have
 _DOT_RANKS = {"x": (0, 1, 2), "y": (0, 1, 2)}
+
+
+_USER_NAMES = {"norm_2": "np.linalg.norm with ord=2"}
 
 
 def _ranks_of(value: ir.Prim) -> dict:
@@ -531,17 +535,18 @@ def _for_ranks(s: ir.Assign, ndims, function):
     rule, allowed_ranks = RULES[s.value.op], _ranks_of(s.value)
     given = {p: s.value.args[rule.params.index(p)] for p in allowed_ranks}
     ranks = {p: ndims.get(a.id) if isinstance(a, ir.Name) else 0 for p, a in given.items()}
-    stacked = STACKS.get(s.value.op)
-    if stacked and all(ranks[p] is not None and ranks[p] in RULES[stacked].ranks[p] for p in given):
-        return ir.Assign(s.target, replace(s.value, op=stacked), s.line), []
-    named = "np.dot" if allowed_ranks is _DOT_RANKS else \
+    other = FORMS.get(s.value.op)
+    if other and all(ranks[p] is not None and ranks[p] in RULES[other].ranks[p] for p in given):
+        return ir.Assign(s.target, replace(s.value, op=other), s.line), []
+    named = "np.dot" if allowed_ranks is _DOT_RANKS else _USER_NAMES.get(s.value.op) or \
         next((a for a in rule.aliases if not a.startswith("runtime.")), "this linear-algebra function")
     checks = []
     for param, allowed in allowed_ranks.items():
         if ranks[param] in allowed:
             continue
         message = f"{named} is supported here for arguments of {' or '.join(map(str, allowed))} dimensions" + (
-            ", and for stacks of matrices where the arguments' numbers of dimensions show them" if stacked else
+            f", and of {' or '.join(map(str, RULES[other].ranks[param]))} where the arguments' numbers of "
+            "dimensions show them" if other else
             ": for stacks of matrices write np.matmul or @" if allowed_ranks is _DOT_RANKS else
             ": stacks of matrices (batched over leading axes) are not supported yet")
         if ranks[param] is not None:

@@ -224,11 +224,13 @@ class Reductions:
             sums = self.stored("sum_axis", (self.stored("abs", (column,), "np"), ir.Const(0 if order == 1 else 1)),
                                "np")
             value = self.stored("amin" if order == -np.inf else "amax", (sums,), "np")
+        elif order == 2:                           # a matrix's is its largest singular value (analyze.FORMS)
+            value = self.stored("norm_2", (x,), "runtime")
         else:
             self.require(f"{x.id}.ndim == 1", f"np.linalg.norm of a matrix with ord={order} is not supported (the "
-                                              "Frobenius, nuclear, 1- and ∞-norms of matrices are, and any ord "
+                                              "Frobenius, nuclear, 1-, 2- and ∞-norms of matrices are, and any ord "
                                               "along an axis)")
-        if axes is not None or order not in (None, "fro", "nuc", 1, np.inf, -np.inf):
+        if axes is not None or order not in (None, "fro", "nuc", 1, 2, np.inf, -np.inf):
             value = self.vector_norm(x, order, axes, args["ord"])
         return self.kept(value, x, axes, keepdims)
 

@@ -1306,6 +1306,16 @@ def svd_vt(a):
     return np.linalg.svd(a, full_matrices=False)[2]
 
 
+def norm_2(x):
+    """np.linalg.norm(x, 2): of a vector, the square root of the sum of squares."""
+    return np.sqrt(np.sum(x * x))
+
+
+def spectral_norm(a):
+    """np.linalg.norm(a, 2) of a matrix: its largest singular value."""
+    return svdvals(a)[0]
+
+
 def qr_q(a):
     """Q of the reduced QR factorization."""
     return np.linalg.qr(a)[0]
@@ -1392,6 +1402,16 @@ def _svd_u(a):
 @overload(svdvals)
 def _svdvals(a):
     return lambda a: np.linalg.svd(a, False)[1]       # numba's svd has no compute_uv
+
+
+@overload(spectral_norm)
+def _spectral_norm(a):
+    return lambda a: np.linalg.svd(a, False)[1][0]
+
+
+@overload(norm_2)
+def _norm_2(x):
+    return lambda x: np.sqrt(np.sum(x * x))
 
 
 @overload(svd_vt)
@@ -1507,7 +1527,8 @@ def _inverse_gaps(w):
     return loops
 
 
-HELPERS.update({f.__name__: f for f in (eigh_vectors, svd_u, svdvals, svd_vt, qr_q, qr_r, slogdet_sign, logabsdet,
+HELPERS.update({f.__name__: f for f in (eigh_vectors, svd_u, svdvals, svd_vt, norm_2, spectral_norm, qr_q, qr_r,
+                                         slogdet_sign, logabsdet,
                                          lstsq_solution, lstsq_rank, full_rank, solve_triangular, triangle, sym_lower,
                                          fold_lower, lower_halved, inverse_gaps)})
 

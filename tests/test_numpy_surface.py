@@ -244,7 +244,8 @@ def tensordots(x):
 def matrix_norms(x):
     X = x.reshape(2, 3)
     return np.linalg.norm(X, 1) ** 2 + np.linalg.norm(X, np.inf) ** 3 + np.linalg.norm(X, -np.inf) \
-        + np.linalg.norm(X, axis=(0, 1)) ** 2 + np.sum(np.linalg.norm(X[None], axis=(-2, -1), keepdims=True))
+        + np.linalg.norm(X, axis=(0, 1)) ** 2 + np.sum(np.linalg.norm(X[None], axis=(-2, -1), keepdims=True)) \
+        + np.linalg.norm(X, 2) ** 2 + np.linalg.norm(x, 2) * x[0]
 
 
 def polynomials(x): return np.sum(np.polyval(x[:3], x) ** 2) + np.polyval(x, x[0] ** 2)

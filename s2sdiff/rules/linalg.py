@@ -33,7 +33,7 @@ unary("inv",         "np.linalg.inv",        "-(z @ dx @ z)",              "-(tr
 binary("solve",      "np.linalg.solve",      "solve(x, dy - dx @ z)",
        "-matmul_adjoint_left(solve(transpose(x), bz), x, z)", "solve(transpose(x), bz)", result="array", linear=(1,),
        ranks=SYSTEM)
-# Stacks of matrices, batched over the leading axes (analyze.STACKS picks these where the
+# Stacks of matrices, batched over the leading axes (analyze.FORMS picks these where the
 # ranks are known): the same mathematics with the transposes and traces of the last two
 # axes, and right-hand sides that are stacks of matrices too.
 STACK = {"x": (3, 4, 5)}            # stacks of up to three leading axes
@@ -139,6 +139,13 @@ unary("svd_vt",       "runtime.svd_vt",
       f" + (transpose(dx) @ svd_u(x) - transpose(z) @ transpose({_DP_VT})) / {_S})",
       f"svd_u(x) @ ((expand({_S}, 1) * {_G_VT} + transpose({_G_VT} * {_S})) @ z"
       f" + transpose(transpose(bz) / {_S} - transpose(z) @ (z @ (transpose(bz) / {_S}))))", result="array", rank=2,
+      ranks=MATRIX)
+# np.linalg.norm(x, 2): of a vector, as `norm`; of a matrix (analyze.FORMS picks it), the
+# largest singular value σ₁ = u₁ᵀ A v₁, whose derivative is u₁ v₁ᵀ
+_U1V1 = "(part(svd_u(x), 0, 1, 1) @ part(svd_vt(x), 0, 1, 0))"
+unary("norm_2",        "runtime.norm_2",        "sum(x * dx) / z",        "bz * x / z", result="number",
+      ranks={"x": (1,)})
+unary("spectral_norm", "runtime.spectral_norm", f"sum({_U1V1} * dx)",      f"bz * {_U1V1}", result="number",
       ranks=MATRIX)
 # A = Q R (reduced, A tall of full column rank), C = Qᵀ dA R⁻¹, Ω = tril(C, -1) - tril(C, -1)ᵀ:
 #   dQ = Q (Ω - C) + dA R⁻¹,  dR = (C - Ω) R
