@@ -66,12 +66,16 @@ unary("erf",      "math.erf",                   f"{TWO_OVER_SQRT_PI!r} * exp(-x 
                                                 f"{TWO_OVER_SQRT_PI!r} * bz * exp(-x * x)")
 unary("erfc",     "math.erfc",                  f"-{TWO_OVER_SQRT_PI!r} * exp(-x * x) * dx",
                                                 f"-{TWO_OVER_SQRT_PI!r} * bz * exp(-x * x)")
-binary("maximum", "max np.maximum",             "dx if x > y else (dy if y > x else 0.5 * (dx + dy))",
-       "bz if x > y else (0.0 if y > x else 0.5 * bz)", "bz if y > x else (0.0 if x > y else 0.5 * bz)",
+# ties (x == y) share the derivative evenly; unordered (a NaN), Python's max and min return
+# the first argument, and so the derivative is the first's
+binary("maximum", "max np.maximum",             "dx if x > y else (dy if y > x else (0.5 * (dx + dy) if x == y else dx))",
+       "bz if x > y else (0.0 if y > x else (0.5 * bz if x == y else bz))",
+       "bz if y > x else (0.0 if x > y else (0.5 * bz if x == y else 0.0))",
        array=("dx * ((x > y) + 0.5 * (x == y)) + dy * ((y > x) + 0.5 * (x == y))",
               "bz * ((x > y) + 0.5 * (x == y))", "bz * ((y > x) + 0.5 * (x == y))"))
-binary("minimum", "min np.minimum",             "dx if x < y else (dy if y < x else 0.5 * (dx + dy))",
-       "bz if x < y else (0.0 if y < x else 0.5 * bz)", "bz if y < x else (0.0 if x < y else 0.5 * bz)",
+binary("minimum", "min np.minimum",             "dx if x < y else (dy if y < x else (0.5 * (dx + dy) if x == y else dx))",
+       "bz if x < y else (0.0 if y < x else (0.5 * bz if x == y else bz))",
+       "bz if y < x else (0.0 if x < y else (0.5 * bz if x == y else 0.0))",
        array=("dx * ((x < y) + 0.5 * (x == y)) + dy * ((y < x) + 0.5 * (x == y))",
               "bz * ((x < y) + 0.5 * (x == y))", "bz * ((y < x) + 0.5 * (x == y))"))
 # NaN-ignoring: where one side is NaN the result is the other, and so is its derivative
