@@ -815,6 +815,18 @@ def _matmul_adjoint_right(g, x, y):
     return lambda g, x, y: x.T @ g
 
 
+@overload(is_float_array)
+def _is_float_array(x):
+    floats = isinstance(x, types.Array) and isinstance(x.dtype, types.Float)
+    return lambda x: floats
+
+
+@overload(keep_all)
+def _keep_all(value, like):
+    ones = (1,) * (like.ndim if isinstance(like, types.Array) else 0)
+    return lambda value, like: np.full(ones, value)
+
+
 @overload(expand)
 def _expand(g, axis):
     if isinstance(g, types.Array):

@@ -149,7 +149,7 @@ def literal_arrays(x):
 
 
 def dtypes(x):
-    z = np.zeros(x.shape, dtype=float)
+    z = np.zeros(x.shape, dtype=x.dtype)
     for i in range(x.shape[0]):
         z[i] = x[i] * x[(i + 1) % x.shape[0]]
     w = np.zeros_like(x, dtype=np.float64) + x.astype(float) + np.full_like(x, 2.0, dtype="float64")

@@ -7,7 +7,6 @@ import pytest
 
 import s2sdiff as sd
 from oracles import cs_jacobian
-from s2sdiff.errors import UnsupportedError
 
 
 def peaks(x):
@@ -64,10 +63,17 @@ def keeps_dims_of_everything(X):
     return np.sum(np.max(X, keepdims=True))
 
 
-def test_keepdims_without_an_axis_is_refused_with_the_line():
-    with pytest.raises(UnsupportedError, match="keepdims=True needs an axis here") as refused:
-        sd.grad(keeps_dims_of_everything)
-    assert "return np.sum(np.max(X, keepdims=True))" in str(refused.value)      # the user's line, quoted
+def keeps_dims_of_everything_kept(X):
+    return np.max(X, keepdims=True)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_keepdims_without_an_axis_keeps_every_axis(jit):
+    X = np.array([[0.3, 1.7, -0.2], [0.9, 1.1, 0.4]])
+    want = np.zeros_like(X)
+    want[0, 1] = 1.0                              # the largest element's
+    np.testing.assert_array_equal(sd.grad(keeps_dims_of_everything, jit=jit)(X), want)
+    np.testing.assert_array_equal(sd.jacobian(keeps_dims_of_everything_kept, jit=jit)(X), want.reshape(1, 1, 2, 3))
 
 
 def hand_var(a, axis=None, ddof=0):

@@ -14,8 +14,13 @@ def compiled_adjoint_like(g, x):
 
 
 @numba.njit
-def compiled_products(g, v):
-    return runtime.matmul_adjoint_left(g, v), runtime.matmul_adjoint_right(g, v)
+def compiled_products(g, x, y):
+    return runtime.matmul_adjoint_left(g, x, y), runtime.matmul_adjoint_right(g, x, y)
+
+
+@numba.njit
+def compiled_matmul(x, y):
+    return x @ y
 
 
 @numba.njit
@@ -53,9 +58,27 @@ def test_a_matrix_adjoint_summed_or_spread_to_its_arguments_shape(g_shape, x_sha
 
 def test_the_adjoints_of_a_product_of_vectors_are_outer_products():
     g, v = numbers(3), numbers(5)[::-1].copy()
-    left, right = compiled_products(g, v)
+    left, _ = compiled_products(g, np.zeros((3, 5)), v)           # z = M v
+    _, right = compiled_products(g, v, np.zeros((5, 3)))          # z = v N
     np.testing.assert_array_equal(left, np.outer(g, v))
     np.testing.assert_array_equal(right, np.outer(v, g))
+
+
+@pytest.mark.parametrize("x_shape, y_shape", [((2, 3, 4), (2, 4, 5)), ((3, 4), (2, 4, 5)), ((2, 3, 4), (4, 5)),
+                                              ((4,), (2, 4, 5)), ((2, 3, 4), (4,)), ((2, 1, 3, 4), (5, 4, 2))])
+def test_products_of_stacks_and_their_adjoints(x_shape, y_shape):
+    # numba's @ takes vectors and matrices; the runtime's overload does stacks, broadcast as NumPy
+    x, y = numbers(*x_shape), numbers(*y_shape)[..., ::-1].copy()
+    z = x @ y
+    np.testing.assert_allclose(compiled_matmul(x, y), z, rtol=1e-13)
+    g = numbers(*z.shape) + 0.5
+    left, right = compiled_products(g, x, y)
+    np.testing.assert_allclose(left, runtime.matmul_adjoint_left(g, x, y), rtol=1e-13)
+    np.testing.assert_allclose(right, runtime.matmul_adjoint_right(g, x, y), rtol=1e-13)
+    # the adjoints of x ↦ x @ y and y ↦ x @ y: <g, dx @ y> = <left, dx>
+    dx, dy = np.cos(numbers(*x_shape)), np.sin(numbers(*y_shape))
+    assert np.sum(g * (dx @ y)) == pytest.approx(np.sum(left * dx), rel=1e-12)
+    assert np.sum(g * (x @ dy)) == pytest.approx(np.sum(right * dy), rel=1e-12)
 
 
 @pytest.mark.parametrize("shape, start, stop", [((5,), 0, 5), ((5,), 1, 4), ((2, 3), 0, 6), ((2, 3), 2, 5)])
