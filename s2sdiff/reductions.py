@@ -193,7 +193,7 @@ class Reductions:
     def norm(self, node):
         """np.linalg.norm(x, ord, axis, keepdims): vector norms (ord None, 2, 1, ±inf or any
         p) of the whole of a vector or along an axis, as those sums and extremes of |x|; of
-        the whole of a matrix, the Frobenius, nuclear, 1- and ∞-norms."""
+        the whole of a matrix (or along two axes), the Frobenius, nuclear, 1-, 2- and ∞-norms."""
         args = self.arguments(node, ("x", "ord=None", "axis=None", "keepdims=False"))
         order = self.literal(args["ord"], "ord")
         keepdims = self.literal(args["keepdims"], "keepdims")

@@ -117,9 +117,9 @@ class Shapes:
             given = args[end]
             if isinstance(given, ast.Constant) and given.value is None:
                 continue
-            # shaped like x's first slice along the axis: 0 there, plus the value broadcast
-            slot = self.stored("mul", (self.stored("part", (x, ir.Const(0), ir.Const(1), axis), "runtime"),
-                                       ir.Const(0.0)), "op")
+            # zeros shaped like x's first slice along the axis, plus the value broadcast
+            slot = self.stored("zeros_like", (self.stored("part", (x, ir.Const(0), ir.Const(1), axis), "runtime"),),
+                               "np")
             joined = self.stored("add", (slot, self.atom(given)), "op")
             x = self.stored("concat", (joined, x, axis) if end == "prepend" else (x, joined, axis), "runtime")
         for _ in range(self.constant_integer(args["n"], "n")):
