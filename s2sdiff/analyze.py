@@ -14,6 +14,7 @@ import numpy as np
 
 from . import ir, runtime
 from .errors import S2SDiffError, at_line, unsupported
+from .names import Namer
 from .rules import CREATIONS, RULES, VIEWS
 
 
@@ -279,7 +280,8 @@ def _rank(expr, ndims, shapes):
         if 0 in ranks:
             return max(ranks)
         # a vector operand loses its axis; stacks of matrices broadcast their leading axes
-        return ranks[0] + ranks[1] - 2 if 1 in ranks else max(ranks)
+        # (np.dot's product of stacks keeps the free axes of both)
+        return ranks[0] + ranks[1] - 2 if 1 in ranks or expr.family == "np" else max(ranks)
     if RULES[op].result == "elementwise" or op == "where":
         return None if None in ranks else max(ranks)
     return None
@@ -490,10 +492,16 @@ def specialized(function: ir.Function, kinds=frozenset()) -> ir.Function:
 
 def _ranks_checked(function: ir.Function, ndims) -> ir.Function:
     """The primitives whose rules hold for some ranks (rules.Rule.ranks) as _for_ranks has them."""
+    namer = Namer(ir.all_names(function))
+
     def block(body):
         out = []
         for s in body:
             if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim) and _ranks_of(s.value):
+                dot = _dot_of_stacks(s, ndims, namer)
+                if dot:
+                    out += dot
+                    continue
                 s, checks = _for_ranks(s, ndims, function)
                 out += checks
             elif isinstance(s, ir.If):
@@ -515,11 +523,36 @@ FORMS = {"inv": "inv_stack", "det": "det_stack", "solve": "solve_stack", "norm_2
 
 
 # np.dot (the matrix product spelled in NumPy's family) is another product than `@` on
-# arrays of 3 or more dimensions, which the rule does not have
+# arrays of 3 or more dimensions: _dot_of_stacks spells it where the ranks are known
 _DOT_RANKS = {"x": (0, 1, 2), "y": (0, 1, 2)}
 
 
 _USER_NAMES = {"norm_2": "np.linalg.norm with ord=2"}
+
+
+def _dot_of_stacks(s: ir.Assign, ndims, namer) -> list:
+    """np.dot(x, y) with an operand of 3 or more dimensions, where the ranks are known: the
+    sum over x's last axis and y's second-to-last (y's last, for a vector y) — `x @ y` where
+    one is a vector; else y's summed axis moved first, both flattened to matrices around
+    it, a matrix product, and the free axes back (x's leading ones, then y's)."""
+    value = s.value
+    if not (value.op == "matmul" and value.family == "np"):
+        return []
+    x, y = value.args
+    ranks = [ndims.get(a.id) if isinstance(a, ir.Name) else 0 for a in (x, y)]
+    if None in ranks or max(ranks) <= 2 or 0 in ranks:
+        return []
+    if 1 in ranks:
+        return [ir.Assign(s.target, ir.Prim("matmul", (x, y), "op"), s.line)]
+    moved, rows, columns, product = (namer.fresh(n) for n in ("moved", "rows", "columns", "product"))
+    shapes = [namer.fresh("shape") for _ in range(3)]
+    texts = (f"(-1, {x.id}.shape[-1])", f"({x.id}.shape[-1], -1)", f"{x.id}.shape[:-1] + {moved}.shape[1:]")
+    return [ir.Assign(moved, ir.Prim("moveaxis", (y, ir.Const(-2), ir.Const(0)), "runtime"), s.line)] \
+        + [ir.Assign(n, ir.Passive(ast.parse(t, mode="eval").body), s.line) for n, t in zip(shapes, texts)] \
+        + [ir.Assign(rows, ir.Prim("reshape", (x, ir.Name(shapes[0])), "np"), s.line),
+           ir.Assign(columns, ir.Prim("reshape", (ir.Name(moved), ir.Name(shapes[1])), "np"), s.line),
+           ir.Assign(product, ir.Prim("matmul", (ir.Name(rows), ir.Name(columns)), "op"), s.line),
+           ir.Assign(s.target, ir.Prim("reshape", (ir.Name(product), ir.Name(shapes[2])), "np"), s.line)]
 
 
 def _ranks_of(value: ir.Prim) -> dict:
@@ -547,11 +580,12 @@ def _for_ranks(s: ir.Assign, ndims, function):
         message = f"{named} is supported here for arguments of {' or '.join(map(str, allowed))} dimensions" + (
             f", and of {' or '.join(map(str, RULES[other].ranks[param]))} where the arguments' numbers of "
             "dimensions show them" if other else
-            ": for stacks of matrices write np.matmul or @" if allowed_ranks is _DOT_RANKS else
+            ", and of more where the arguments' numbers of dimensions show them" if allowed_ranks is _DOT_RANKS else
             ": stacks of matrices (batched over leading axes) are not supported yet")
-        if ranks[param] is not None:
+        if None not in ranks.values():       # (else a call of known ranks may still get another form)
             raise unsupported(message, function.filename, at_line(s.line))
-        test = " or ".join(f"len(shape_of({given[param].id})) == {r}" for r in allowed)
+        test = " or ".join(f"len(shape_of({given[param].id})) == {r}" for r in allowed) \
+            if isinstance(given[param], ir.Name) else "False"
         call = ast.parse(f"check_supported({test}, {message!r}, {s.line}, {function.filename!r})").body[0]
         checks.append(ir.Verbatim(call, s.line))
     return s, checks
