@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import threading
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import compile as compiler
-from .analyze import check_in_place, specialized
+from .analyze import ARRAY, argument_kinds, array_ndims, check_in_place, number_names, specialized
 from .concrete import concrete
 from . import ir
 from .emit import emit
@@ -99,21 +99,58 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
         return unit
 
 
+def _primal_calls_for_ranks(function: ir.Function) -> ir.Function:
+    """Calls of user functions for their values, with what the call fixes about the
+    callee's parameters (the ranks of the arrays passed, analyze.argument_kinds), so that
+    the callee's forms that depend on ranks (np.dot, np.linalg.inv of stacks) are chosen
+    for them as a differentiated callee's are."""
+    numbers = number_names(function, function.kinds, guess=False)
+    ndims = array_ndims(function, numbers, function.kinds)
+
+    def value(v):
+        if not (isinstance(v, ir.Call) and not isinstance(v.callee, ir.Derived)
+                and not compiler.is_compiled_by_user(v.callee.obj)):
+            return v
+        try:
+            kinds = argument_kinds(v, numbers, ndims)
+        except S2SDiffError:                # code s2sdiff does not read: compiled as the user wrote it
+            return v
+        if not any(rank not in (0, ARRAY) for _, rank in kinds):
+            return v
+        return ir.Call(ir.Derived("primal", v.callee, (), kinds), v.args)
+
+    def block(body):
+        out = []
+        for s in body:
+            if isinstance(s, (ir.Assign, ir.Unpack)):
+                s = replace(s, value=value(s.value))
+            elif isinstance(s, ir.If):
+                s = replace(s, body=block(s.body), orelse=block(s.orelse))
+            elif isinstance(s, (ir.For, ir.While)):
+                s = replace(s, body=block(s.body))
+            out.append(s)
+        return out
+    return replace(function, body=block(function.body))
+
+
 def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
     """Emit and compile a generated core-language function."""
     dependencies = []
 
     def bind(callee, sites):
-        if isinstance(callee, ir.Derived):
+        if isinstance(callee, ir.Derived) and callee.kind != "primal":
             unit = derived_unit(callee.kind, callee.callee.obj, callee.active, jit, callee.node,
                                 callee.callee.filename, callee.kinds)
             dependencies.append(unit)
             # numba links a callee's machine code into each caller and optimizes it again
             # there; a unit called once is cheaper compiled inside its caller than on its own.
             return unit.inlined if sites == 1 else unit.compiled, unit.function.name
+        kinds = frozenset()
+        if isinstance(callee, ir.Derived):          # a callee's value, for the ranks of the arrays passed
+            callee, kinds = callee.callee, callee.kinds
         if not compiler.is_compiled_by_user(callee.obj):
             try:
-                unit = derived_unit("primal", callee.obj, (), jit, callee.node, callee.filename)
+                unit = derived_unit("primal", callee.obj, (), jit, callee.node, callee.filename, kinds)
             except S2SDiffError:        # code s2sdiff does not lower (and need not: no derivative)
                 pass
             else:
@@ -124,7 +161,7 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
             primal = compiler.inlined(primal)
         return primal, callee.py_func.__name__
 
-    function = chunk_loops(simplify(function))
+    function = chunk_loops(simplify(_primal_calls_for_ranks(function)))
     parallel = parallel and threads_help(function)
     # concrete code last: reuse recognises the helpers it spells out (a zeroed adjoint a loop
     # fills becomes an empty one); simplify again drops what the concrete code no longer reads

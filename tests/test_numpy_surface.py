@@ -289,7 +289,7 @@ def group_reductions(x): return prod(x) + prod_with_zero(x) + running(x) + avera
 def group_shapes(x): return differences(x) + rolls(x) + turns(x) + axes(x) + unit_axes(x) + sorting(x) + broadcasting(x) \
     + difference_ends(x)
 def group_diagonals(x): return diagonals(x) + triangles(x) + products(x) + common_einsums(x) + diagonal_writes(x) \
-    + stacked_products(x) + stacked_solves(x) + tensordots(x)
+    + stacked_products(x) + stacked_dots(x) + stacked_solves(x) + tensordots(x)
 
 
 def common_einsums(x):
