@@ -476,41 +476,24 @@ def specialized(function: ir.Function, kinds=frozenset()) -> ir.Function:
             return ir.Const(1)
         return v
 
-    def block(body):
-        out = []
-        for s in body:
-            if isinstance(s, ir.Assign):
-                s = ir.Assign(s.target, value(s.value), s.line)
-            elif isinstance(s, ir.If):
-                s = ir.If(s.test, block(s.body), block(s.orelse), s.line)
-            elif isinstance(s, (ir.For, ir.While)):
-                s = replace(s, body=block(s.body))
-            out.append(s)
-        return out
-    return replace(function, body=block(function.body))
+    def statement(s):
+        return [ir.Assign(s.target, value(s.value), s.line) if isinstance(s, ir.Assign) else s]
+    return replace(function, body=ir.rewritten(function.body, statement))
 
 
 def _ranks_checked(function: ir.Function, ndims) -> ir.Function:
     """The primitives whose rules hold for some ranks (rules.Rule.ranks) as _for_ranks has them."""
     namer = Namer(ir.all_names(function))
 
-    def block(body):
-        out = []
-        for s in body:
-            if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim) and _ranks_of(s.value):
-                dot = _dot_of_stacks(s, ndims, namer)
-                if dot:
-                    out += dot
-                    continue
-                s, checks = _for_ranks(s, ndims, function)
-                out += checks
-            elif isinstance(s, ir.If):
-                s = ir.If(s.test, block(s.body), block(s.orelse), s.line)
-            elif isinstance(s, (ir.For, ir.While)):
-                s = replace(s, body=block(s.body))
-            out.append(s)
-        return out
-    body = block(function.body)
+    def statement(s):
+        if not (isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim) and _ranks_of(s.value)):
+            return [s]
+        dot = _dot_of_stacks(s, ndims, namer)
+        if dot:
+            return dot
+        s, checks = _for_ranks(s, ndims, function)
+        return checks + [s]
+    body = ir.rewritten(function.body, statement)
     if not any(isinstance(s, ir.Verbatim) and "check_supported" in ast.unparse(s.stmt) for s in ir.walk(body)):
         return replace(function, body=body)
     checks = {"check_supported": runtime.check_supported, "shape_of": runtime.shape_of}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Union
 
 from .rules import VIEWS
@@ -211,6 +211,20 @@ class Function:
     kinds: frozenset = frozenset()                     # what the call it was made for fixes (analyze.ARRAY)
     chunkable: frozenset = frozenset()                 # loop variables of loops threads may share
     updated: tuple = ()                                # (name, line) of `name += ...` in the user's code
+
+
+def rewritten(body, each) -> list:
+    """The body with every statement that holds none (an assignment, a call, …) replaced by
+    the statements `each` gives for it, those in ifs and loops too."""
+    out = []
+    for stmt in body:
+        if isinstance(stmt, If):
+            out.append(replace(stmt, body=rewritten(stmt.body, each), orelse=rewritten(stmt.orelse, each)))
+        elif isinstance(stmt, (For, While)):
+            out.append(replace(stmt, body=rewritten(stmt.body, each)))
+        else:
+            out += each(stmt)
+    return out
 
 
 def walk(body):

@@ -119,18 +119,9 @@ def _primal_calls_for_ranks(function: ir.Function) -> ir.Function:
             return v
         return ir.Call(ir.Derived("primal", v.callee, (), kinds), v.args)
 
-    def block(body):
-        out = []
-        for s in body:
-            if isinstance(s, (ir.Assign, ir.Unpack)):
-                s = replace(s, value=value(s.value))
-            elif isinstance(s, ir.If):
-                s = replace(s, body=block(s.body), orelse=block(s.orelse))
-            elif isinstance(s, (ir.For, ir.While)):
-                s = replace(s, body=block(s.body))
-            out.append(s)
-        return out
-    return replace(function, body=block(function.body))
+    def statement(s):
+        return [replace(s, value=value(s.value)) if isinstance(s, (ir.Assign, ir.Unpack)) else s]
+    return replace(function, body=ir.rewritten(function.body, statement))
 
 
 def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
