@@ -715,8 +715,6 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
                                  or op == "eye" and len(node.args) > 1):
             return self.allocation(op, node)
         args = self.with_defaults(rule, node)
-        if op == "matmul" and family == "np":
-            return self.dot(args, node)
         if op == "log" and len(args) == 2:          # math.log(x, base) = log(x) / log(base)
             logs = [self.stored("log", (self.atom(a),), family) for a in args]
             return self.prim("truediv", tuple(logs), "op", node)
@@ -731,13 +729,6 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             raise self.error(f"{ast.unparse(node.func)} takes {len(rule.params)} argument(s) here, got {len(args)}", node)
         return self.prim(op, tuple(self.shape_atom(a) if p == "shape" else self.atom(a)
                                    for a, p in zip(args, rule.params)), family, node)
-
-    def dot(self, args, node):
-        """np.dot: the matrix product for numbers, vectors and matrices (of arrays of 3 or
-        more dimensions, another product: analyze._for_ranks refuses it)."""
-        if len(args) != 2:
-            raise self.error("np.dot takes two arguments here", node)
-        return self.prim("matmul", tuple(self.atom(arg) for arg in args), "np", node)
 
     def with_defaults(self, rule, node) -> list:
         """The call's arguments in the rule's order: its keywords (those the rule declares)
