@@ -262,6 +262,8 @@ def _rank(expr, ndims, shapes):
         return ranks[1]
     if op == "expand":
         return None if ranks[0] is None else ranks[0] + 1
+    if op == "stacked_empty":
+        return None if ranks[1] is None else ranks[1] + 1
     if op in ("atleast_1d", "atleast_2d", "atleast_3d", "as_column"):
         return None if ranks[0] is None else max(ranks[0], {"atleast_1d": 1, "atleast_3d": 3}.get(op, 2))
     if op == "diag":                     # a vector's diagonal matrix, a matrix's diagonal
@@ -408,7 +410,7 @@ def float_elements_check(s, written, active):
     value = s.value
     floats = lambda atoms: any(isinstance(a, ir.Const) and isinstance(a.value, float)
                                or isinstance(a, ir.Name) and a.id in active for a in atoms)
-    if isinstance(value, ir.Prim) and (value.op in ("zeros", "ones", "empty", "eye") or value.op == "full"
+    if isinstance(value, ir.Prim) and (value.op in ("zeros", "ones", "empty", "eye", "stacked_empty") or value.op == "full"
                                        and floats(value.args[1:]) or RULES[value.op].result == "elementwise"
                                        and floats(value.args)):
         return None

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import ir, runtime
+from .desugar import desugar
 from .creation import ALLOCATORS, DTYPE_POSITION, Creation
 from .effects import call_changes
 from .errors import S2SDiffError, at_line, unsupported
@@ -34,12 +35,10 @@ from .products import PRODUCT_FUNCTIONS, Products, outer_ufunc
 from .shapes import SHAPE_FUNCTIONS, Shapes
 from .simplify import simplify
 
-_UNSUPPORTED_STATEMENTS = {
+_UNSUPPORTED_STATEMENTS = {      # the rest of Python's statements desugar rewrites or refuses
     ast.Try: "try/except", ast.With: "with", ast.AsyncWith: "async with", ast.AsyncFor: "async for",
-    ast.Global: "a global statement", ast.Nonlocal: "a nonlocal statement",
-    ast.FunctionDef: "a nested function definition", ast.AsyncFunctionDef: "a nested function definition",
-    ast.ClassDef: "a class definition", ast.Delete: "del", ast.Import: "import inside the function",
-    ast.ImportFrom: "import inside the function", ast.Match: "match",
+    ast.AsyncFunctionDef: "a nested async function definition", ast.ClassDef: "a class definition",
+    ast.Match: "match",
 }
 if hasattr(ast, "TryStar"):
     _UNSUPPORTED_STATEMENTS[ast.TryStar] = "try/except*"
@@ -85,7 +84,7 @@ def normalize(func) -> ir.Function:
     cached = _normalized.get(py_func)
     if cached is not None and cached[0] is py_func.__code__:
         return cached[1]
-    parsed = parse_function(py_func)
+    parsed = desugar(parse_function(py_func))
     _in_progress.add(py_func)
     try:
         function = simplify(_UserLowering(parsed).function())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import inspect
 import re
 import textwrap
@@ -62,6 +63,9 @@ def python_function(f) -> types.FunctionType:
 def parse_function(f) -> ParsedFunction:
     func = python_function(f)
     code = func.__code__
+    lifted = getattr(func, "s2sdiff_tree", None)
+    if lifted is not None:          # a nested function desugar lifted: its file holds it before lifting
+        return _parsed(func, copy.deepcopy(lifted), func.s2sdiff_filename)
     try:
         lines, first_line = inspect.getsourcelines(func)
     except (OSError, TypeError) as exc:
@@ -90,8 +94,12 @@ def parse_function(f) -> ParsedFunction:
         _user_positions(tree, lines, first_line, origin.__code__.co_firstlineno)
     if isinstance(tree, ast.Lambda):
         tree = _lambda_as_def(tree, "f")   # `<lambda>` is no identifier
-    tree.decorator_list = []
+    return _parsed(func, tree, filename)
 
+
+def _parsed(func, tree, filename) -> ParsedFunction:
+    code = func.__code__
+    tree.decorator_list = []
     args = tree.args
     for bad, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
         if bad is not None:
@@ -107,7 +115,7 @@ def parse_function(f) -> ParsedFunction:
                 closure[name] = cell.cell_contents
             except ValueError:  # an empty cell: a name the enclosing function binds later
                 pass
-    return ParsedFunction(func, tree, filename, params, defaults, set(params) | _assigned_names(tree), closure)
+    return ParsedFunction(func, tree, filename, params, defaults, set(params) | assigned_names(tree), closure)
 
 
 def _find_definition(module: ast.Module, func: types.FunctionType):
@@ -161,7 +169,7 @@ def _user_positions(tree: ast.AST, lines: list, first_line: int, def_line: int) 
             node.whole_line = True
 
 
-def _assigned_names(tree: ast.AST) -> set[str]:
+def assigned_names(tree: ast.AST) -> set[str]:
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):

@@ -414,6 +414,11 @@ def empty_adjoint(x):
     return np.empty(x.shape)
 
 
+def stacked_empty(n, like):
+    """Room for n values shaped like `like`, one per row: a list comprehension's array."""
+    return np.empty((n,) + np.shape(like))
+
+
 @overload(reshape)
 def _reshape(x, shape):
     if isinstance(x, types.Array) and x.layout == "C":
@@ -1105,6 +1110,13 @@ def _empty_adjoint(x):
     return empty_adjoint
 
 
+@overload(stacked_empty)
+def _stacked_empty(n, like):
+    if isinstance(like, types.Array):
+        return lambda n, like: np.empty((n,) + like.shape)
+    return lambda n, like: np.empty(n)
+
+
 # ---- Jacobians: one column (forward) or row (reverse) per sweep ------------------------
 
 def shape_of(v):
@@ -1288,7 +1300,7 @@ HELPERS = {f.__name__: f for f in (new_tape, reshape, reshape_like, amax_along, 
                                     as_column, weights_along, take_along, put_along, diag_adjoint, keep_all, trace_last,
                                     order_of, permute, atleast_3d, flip_along, moveaxis, kron_left, kron_right,
                                     scalar_output, float_elements, expect_ndim, check_supported,
-                                    expand, choose, empty_adjoint,
+                                    expand, choose, empty_adjoint, stacked_empty,
                                     matmul_adjoint_left, matmul_adjoint_right, outer, shape_of, size_of, store_column,
                                     store_row, seed_view, shaped_partial, in_direction,
                                     batched_zeros, seed_block, store_columns)}

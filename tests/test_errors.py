@@ -26,9 +26,8 @@ def generator(x):
     yield x
 
 
-def calls_lambda(x):
-    double = lambda u: 2 * u
-    return double(x)
+def passes_lambda(x):
+    return np.sum(np.apply_along_axis(lambda u: 2 * u, 0, x))
 
 
 def recursive(x, n):
@@ -86,9 +85,11 @@ def falls_off_end(x):
         return x
 
 
-def loop_over_list(x):
+def loop_over_list_with_break(x):
     s = 0.0
     for v in [1.0, 2.0]:
+        if v > x:
+            break
         s += v * x
     return s
 
@@ -97,15 +98,19 @@ def calls_local_function(f, x):
     return f(x)
 
 
-def comprehension(x):
-    return sum([x * i for i in range(3)])
+def filtered_comprehension(x):
+    return np.array([x * i for i in range(3) if i != 1])
+
+
+def list_arithmetic(x):
+    return np.sum(np.array([x * i for i in range(3)] * 2))
 
 
 CASES = [
     (with_try, "try/except", "try:"),
     (with_with, "with", "with open(__file__) as handle:"),
     (generator, "yield", "yield x"),
-    (calls_lambda, "lambda", "double = lambda u: 2 * u"),
+    (passes_lambda, "lambda", "return np.sum(np.apply_along_axis(lambda u: 2 * u, 0, x))"),
     (recursive, "recursion", "return recursive(x * x, n - 1)"),
     (star_args, "*args", "def star_args(*xs):"),
     (star_kwargs, "**kwargs", "def star_kwargs(x, **options):"),
@@ -115,9 +120,10 @@ CASES = [
     (unknown_function, "gamma", "return math.gamma(x)"),
     (no_return, "returns no value", "def no_return(x):"),
     (falls_off_end, "without returning", "def falls_off_end(x):"),
-    (loop_over_list, "range", "for v in [1.0, 2.0]:"),
+    (loop_over_list_with_break, "break", "break"),
     (calls_local_function, "local value 'f'", "return f(x)"),
-    (comprehension, "comprehension", "return sum([x * i for i in range(3)])"),
+    (filtered_comprehension, "write the loop", "return np.array([x * i for i in range(3) if i != 1])"),
+    (list_arithmetic, "Python's", "return np.sum(np.array([x * i for i in range(3)] * 2))"),
 ]
 
 

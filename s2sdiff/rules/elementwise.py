@@ -120,6 +120,7 @@ _rule("full_like",   ("x", "y"), "np.full_like", "full_like(x, dy)", None, "adjo
 constant("zeros",  "np.zeros", result="array")
 constant("ones",   "np.ones", result="array")
 constant("empty",  "np.empty", result="array")
+constant("stacked_empty", "runtime.stacked_empty", arity=2, result="array")   # a list comprehension's array
 _rule("full",        ("shape", "x"), "np.full", "full(shape, dx)", None, "adjoint_like(bz, x)", result="array")
 # Generated code's own buffers (runtime.py): tapes, and adjoints' starting zeros.  Their
 # contents are written element by element, so their tangents are fresh zeros too.
