@@ -37,7 +37,8 @@ import numpy as np
 
 MODULES = ("scalar", "numpy_ops", "control_flow", "linalg", "blas", "stencils", "factorizations", "ml",
            "ode_physics", "optim_testfns", "patterns", "np_elementwise", "np_reductions", "np_shapes", "np_joins",
-           "np_diagonals", "np_linalg", "np_creation", "np_products_linalg", "np_axis_keywords", "np_broadcast_nd")
+           "np_diagonals", "np_linalg", "np_creation", "np_products_linalg", "np_axis_keywords", "np_broadcast_nd",
+           "py_constructs", "py_objectives")
 
 
 @dataclass
