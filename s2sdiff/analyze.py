@@ -159,6 +159,7 @@ def array_ndims(function: ir.Function, numbers=frozenset(), kinds=frozenset()) -
                    if isinstance(expr, ir.Passive) and t not in tuples and not _is_count(expr.expr)})
     ndims = dict.fromkeys(numbers, 0)
     ndims.update({p: rank for p, rank in kinds if rank != ARRAY})
+    ndims.update({name: value.ndim for name, value in function.namespace.items() if isinstance(value, np.ndarray)})
     conflicting = set()
     changed = True
     while changed:
@@ -742,7 +743,8 @@ def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:
                     or isinstance(expr, ir.Passive) and isinstance(expr.expr, ast.Compare) \
                     and any(isinstance(side, ast.Name) and side.id in certain
                             for side in [expr.expr.left] + expr.expr.comparators) \
-                    or isinstance(expr, ir.Prim) and (expr.op in CREATIONS or expr.op in ("outer", "inv", "eye")
+                    or isinstance(expr, ir.Prim) and (expr.op in CREATIONS - {"zero_like", "owned"}   # like their argument
+                                                      or expr.op in ("outer", "inv", "eye")
                                                       or RULES[expr.op].result == "elementwise"
                                                       and expr.family not in ("math", "builtin")
                                                       and any(isinstance(a, ir.Name) and a.id in certain

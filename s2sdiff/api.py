@@ -229,12 +229,15 @@ def vjp(f, *primals, jit=True, check=None):
     """`(f(*primals), vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument."""
     primals = _all_arguments(f, primals, "vjp", jit)
     function = normalize(python_function(f))
-    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=call_kinds(_params(f), primals))
+    kinds = call_kinds(_params(f), primals)
+    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=kinds)
     params = _params(f)
     try:
+        # the function as s2sdiff lowers it (numba compiles no comprehension or nested def),
         # on copies: a function that updates an argument in place (x += 1.0) must not change
         # the values the adjoint runs on
-        value = run(function.name, compiler.primal(f, jit), params, _copies(primals), jit)
+        value = run(function.name, derived_unit("primal", f, (), jit, kinds=kinds).compiled, params,
+                    _copies(primals), jit)
     except TypeError:           # numba lacks a form the code uses (np.dot of a number): the Python run's value
         value = run(function.name, python_function(f), params, _copies(primals), False)
     checks = [True] if selfcheck.enabled(check) else []     # the first call of vjp_fn is checked

@@ -7,12 +7,16 @@ mode, Hessian forward over reverse).  Degree 1 is the linearization (tangent pla
 """
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
 
-from . import api, compile as compiler
+from . import api
 from .errors import S2SDiffError
+from .parse import python_function
+from .pipeline import derived_unit
+from .wrappers import call_kinds
 
 
 class TaylorPolynomial:
@@ -47,7 +51,8 @@ def taylor(f, x0, order=1, args=(), *, jit=True) -> TaylorPolynomial:
     if np.ndim(x0) and order > 2:
         raise S2SDiffError(f"for an array x0 the Taylor polynomial goes up to degree 2 (the Hessian); got {order}")
     args = tuple(args)
-    value = compiler.primal(f, jit)(x0, *args)
+    params = list(inspect.signature(python_function(f)).parameters)
+    value = derived_unit("primal", f, (), jit, kinds=call_kinds(params, (x0,) + args)).compiled(x0, *args)
     if np.ndim(x0) == 0:
         x0 = float(x0)
         terms = [value] + [api.derivative(f, j, jit=jit)(x0, *args) / math.factorial(j) for j in range(1, order + 1)]

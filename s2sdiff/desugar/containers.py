@@ -192,14 +192,32 @@ class _Comprehensions(ast.NodeTransformer):
             self.before = saved
 
     def filled_in_place(self, stmt):
-        """`v = [e for ...]`: v itself is the array the loop fills."""
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
-                and isinstance(stmt.value, ast.ListComp):
-            name = stmt.targets[0].id
-            if name not in {n.id for n in ast.walk(stmt.value) if isinstance(n, ast.Name)}:
-                self.array(stmt.value, name)
-                return []
-        return None
+        """`v = [e for ...]`, `v = np.array([e for ...])`: v itself is the array the loop
+        fills (another name for it would be a second name of an array written)."""
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            return None
+        comp, value = None, stmt.value
+        if isinstance(value, ast.ListComp):
+            comp = value
+        elif isinstance(value, ast.Call) and self.stacks(value):
+            comp = value.args[0]
+        name = stmt.targets[0].id
+        if comp is None or name in {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}:
+            return None
+        self.array(comp, name)
+        return []
+
+    def stacks(self, node) -> bool:
+        """Whether the call stacks a comprehension's values as they are: np.array, np.asarray,
+        np.stack along axis 0, list, tuple (without a dtype other than float's)."""
+        func = self.scope.resolve(node.func)
+        keywords = {k.arg: k.value for k in node.keywords}
+        if not (len(node.args) == 1 and isinstance(node.args[0], (ast.ListComp, ast.GeneratorExp))):
+            return False
+        if func in (np.array, np.asarray, list, tuple):
+            dtype = keywords.pop("dtype", None)
+            return not keywords and (dtype is None or self.scope.resolve(dtype) in (float, np.float64))
+        return func is np.stack and (not keywords or set(keywords) == {"axis"} and constant_int(keywords["axis"]) == 0)
 
     # contexts that evaluate a part of an expression only sometimes
     def visit_IfExp(self, node):
@@ -233,15 +251,8 @@ class _Comprehensions(ast.NodeTransformer):
         if isinstance(first, (ast.ListComp, ast.GeneratorExp)):
             if func in _REDUCTIONS:
                 return self.reduced(func, node)
-            keywords = {k.arg: k.value for k in node.keywords}
-            if func in (np.array, np.asarray, list, tuple) and len(node.args) == 1 and set(keywords) <= {"dtype"} \
-                    or func is np.stack and len(node.args) == 1 and (
-                        not keywords or set(keywords) == {"axis"} and constant_int(keywords["axis"]) == 0):
-                array = self.array(first)
-                if keywords.get("dtype") is None:
-                    return array
-                node.args = [array]
-                return node
+            if self.stacks(node):
+                return self.array(first)
         if func is sum and 1 <= len(node.args) <= 2 and not node.keywords and not isinstance(first, (ast.List, ast.Tuple)):
             # Python's sum over an array adds its rows
             total = located(ast.Call(ast.Attribute(load("np"), "sum", ast.Load()), [self.visit(first)],
@@ -299,7 +310,7 @@ class _Comprehensions(ast.NodeTransformer):
         first = self.scope.namer.fresh("first")
         self.before += bind(gen.target, seq.element(ast.Constant(0)), self.scope, at)
         self.before.append(assign(first, copy.deepcopy(node.elt), at))
-        name = name or self.scope.namer.fresh("items")
+        name = name or self.scope.namer.fresh("values")
         stack = self.scope.bind_free("stacked_empty", runtime.stacked_empty)
         self.before.append(assign(name, call(load(stack), load(n), load(first)), at))
         write = located(ast.Assign([ast.Subscript(load(name), load(counter), ast.Store())], node.elt), at)
@@ -331,9 +342,15 @@ class _Comprehensions(ast.NodeTransformer):
             raise self.scope.error(f"{func.__name__}(...) of a generator takes these arguments here: "
                                    f"{'(generator, start)' if func is sum else '(generator)'}", node)
         if func is sum:
+            # the sum starts as a zero like the items (the first one's shape, whatever the
+            # filters keep), so that numba sees one type and an empty sum is `start`
+            for gen in comp.generators:
+                seq = sequence(gen.iter, self.scope, self.before, at, gen.target)
+                self.before += bind(gen.target, seq.element(ast.Constant(0)), self.scope, at)
+            zero = call(load(self.scope.bind_free("zero_like", runtime.zero_like)), copy.deepcopy(comp.elt))
             result = self.scope.namer.fresh("total")
-            start = node.args[1] if len(node.args) == 2 else ast.Constant(0)
-            self.before.append(assign(result, start, at))
+            start = node.args[1] if len(node.args) == 2 else None
+            self.before.append(assign(result, zero if start is None else ast.BinOp(start, ast.Add(), zero), at))
             inner = [assign(result, ast.BinOp(load(result), ast.Add(), comp.elt), at)]
         else:
             result = self.scope.namer.fresh("found" if func is any else "every")

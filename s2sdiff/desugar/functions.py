@@ -65,6 +65,10 @@ def _taken_out(body, nested, stores, scope) -> list:
                     or stores.get(definition.name, 0) != (definition is not stmt):
                 raise scope.error(f"'{definition.name}' names a nested function and another value: rename one",
                                   stmt)
+            for node in ast.walk(definition):
+                if isinstance(node, (ast.Nonlocal, ast.Global)):
+                    raise scope.error(f"a nested function with a {type(node).__name__.lower()} statement is not "
+                                      "supported: have it return the new value", node)
             if definition.decorator_list:
                 raise scope.error("a decorated nested function is not supported: define it at module level",
                                   definition.decorator_list[0])

@@ -575,6 +575,11 @@ class _Reverse:
         lasts = {last for c, last in loop.loop.carried.items() if c != last}
         for c, last in loop.loop.carried.items():
             if c in self.active and c != last:
+                # a sum that starts as a number and grows into an array (s = 0, s = s + x[i])
+                # hands the first iteration another adjoint (summed to a number) than the rest
+                if not (c in self.numbers and last in self.numbers
+                        or self.ndims.get(c) is not None and self.ndims.get(c) == self.ndims.get(last)):
+                    return False
                 chain = _unit_chain(loop.body, c)
                 if chain is None or chain.get(last) != 1 or (lasts - {last}) & chain.keys():
                     return False

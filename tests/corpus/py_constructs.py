@@ -112,35 +112,30 @@ _weighted_tail.weights = np.array([1.0, -0.5, 0.25, -0.125])
 
 # ---- lists and comprehensions -----------------------------------------------------------
 
-@case(vec(5), tags=("list-comprehension", "range", "builtin-sum", "math"),
-      expect="refused:list-comprehension")
+@case(vec(5), tags=("list-comprehension", "range", "builtin-sum", "math"))
 def comp_sine_sum(x):
     return sum([math.sin(x[i]) for i in range(len(x))])
 
 
-@case(vec(4), tags=("list-comprehension", "np.array", "array-output"),
-      expect="refused:list-comprehension")
+@case(vec(4), tags=("list-comprehension", "np.array", "array-output"))
 def comp_array_of_squares(x):
     return np.array([x[i] ** 2 + x[i] for i in range(len(x))])
 
 
-@case(vec(4), tags=("list-comprehension", "np.asarray", "dot"),
-      expect="refused:list-comprehension")
+@case(vec(4), tags=("list-comprehension", "np.asarray", "dot"))
 def comp_asarray_ramp(x):
     ramp = np.asarray([(i + 1.0) * x[i] for i in range(len(x))])
     return np.dot(ramp, x)
 
 
-@case(vec(3), tags=("nested-comprehension", "np.array", "2d"),
-      expect="refused:list-comprehension")
+@case(vec(3), tags=("nested-comprehension", "np.array", "2d"))
 def comp_nested_outer(x):
     n = len(x)
     M = np.array([[x[i] * x[j] + (i == j) for j in range(n)] for i in range(n)])
     return np.sum(M @ M)
 
 
-@case(mat(3, 4), tags=("list-comprehension", "np.stack", "rows", "array-output"),
-      expect="refused:other: np.stack needs its arrays as a tuple or list written in the call")
+@case(mat(3, 4), tags=("list-comprehension", "np.stack", "rows", "array-output"))
 def comp_stack_scaled_rows(A):
     return np.stack([A[i] * np.sum(A[i]) for i in range(A.shape[0])])
 
@@ -152,15 +147,13 @@ def comp_stack_powers_columns(x):
     return np.sum(V.T @ V)
 
 
-@case(1.3, tags=("list-literal", "constants", "list-index"),
-      expect="refused:list")
+@case(1.3, tags=("list-literal", "constants", "list-index"))
 def list_literal_coefficients(x):
     c = [1.0, -0.5, 0.25]
     return c[0] * x + c[1] * x**2 + c[2] * x**3
 
 
-@case(vec(4, lo=0.5, hi=1.5), tags=("list-literal", "computed", "list-index"),
-      expect="refused:list")
+@case(vec(4, lo=0.5, hi=1.5), tags=("list-literal", "computed", "list-index"))
 def list_literal_of_reductions(x):
     parts = [np.sum(x), np.prod(x), np.max(x)]
     return parts[0] * parts[1] + parts[2] ** 2
@@ -185,52 +178,45 @@ def append_rows_vstack(A):
     return np.sum(B * A)
 
 
-@case(vec(4), tags=("list-literal", "negative-index"),
-      expect="refused:list")
+@case(vec(4), tags=("list-literal", "negative-index"))
 def list_negative_index(x):
     vals = [x[0], x[1] * x[2], x[-1]]
     return vals[-1] * vals[0] + vals[1] ** 2
 
 
-@case(vec(4), tags=("list-comprehension", "builtin-sum", "start-value"),
-      expect="refused:list-comprehension")
+@case(vec(4), tags=("list-comprehension", "builtin-sum", "start-value"))
 def sum_with_start(x):
     return sum([v * v for v in x], 1.0) ** 0.5
 
 
-@case(vec(6), tags=("list-comprehension", "condition"),
-      expect="refused:list-comprehension")
+@case(vec(6), tags=("list-comprehension", "condition"))
 def comp_with_filter(x):
     return sum([x[i] * x[i] * i for i in range(len(x)) if i % 2 == 0])
 
 
-@case(vec(4), tags=("list-comprehension", "for-over-array", "math"),
-      expect="refused:list-comprehension")
+@case(vec(4), tags=("list-comprehension", "for-over-array", "math"))
 def comp_over_elements_tanh(x):
     return np.array([math.tanh(v) for v in x])
 
 
-@case(mat(3, 4), vec(4, seed=1), tags=("list-comprehension", "for-over-rows", "dot"),
-      expect="refused:list-comprehension")
+@case(mat(3, 4), vec(4, seed=1), tags=("list-comprehension", "for-over-rows", "dot"))
 def comp_row_dots(A, w):
     scores = np.array([np.dot(row, w) for row in A])
     return np.sum(scores**2)
 
 
-@case(vec(4), vec(4, seed=1), tags=("list-comprehension", "zip", "builtin-sum"),
-      expect="refused:list-comprehension")
+@case(vec(4), vec(4, seed=1), tags=("list-comprehension", "zip", "builtin-sum"))
 def comp_zip_dot(x, y):
     return sum([a * b for a, b in zip(x, y)])
 
 
-@case(vec(5), tags=("nested-comprehension", "flat", "triangle"),
-      expect="refused:list-comprehension")
+@case(vec(5), tags=("nested-comprehension", "flat", "triangle"))
 def comp_two_fors_triangle(x):
     return sum([x[i] * x[j] for i in range(len(x)) for j in range(i)])
 
 
 @case(vec(4), tags=("list-repeat", "list-item-assign", "builtin-sum"),
-      expect="refused:list")
+      expect="refused:other: arithmetic on a list is Python's (+ joins, * repeats), not NumPy's: make it an array first (np.array([...]))")
 def list_filled_by_index(x):
     acc = [0.0] * len(x)
     for i in range(len(x)):
@@ -238,16 +224,14 @@ def list_filled_by_index(x):
     return sum(acc)
 
 
-@case(vec(3), tags=("list-of-arrays", "list-index"),
-      expect="refused:list")
+@case(vec(3), tags=("list-of-arrays", "list-index"))
 def list_of_array_terms(x):
     terms = [x, x**2, np.sin(x)]
     total = terms[0] + terms[1] - terms[2]
     return np.sum(total * total)
 
 
-@case(vec(4), tags=("list-comprehension", "list-slice", "reverse"),
-      expect="refused:list-comprehension")
+@case(vec(4), tags=("list-comprehension", "list-slice", "reverse"))
 def comp_reversed_by_slice(x):
     ys = [x[i] * (i + 1) for i in range(len(x))][::-1]
     s = 0.0
@@ -267,20 +251,17 @@ def array_with_constants(x):
     return np.array([x[0], 0.0, x[1], 1.0]) * np.array([1.0, 2.0, 3.0, 4.0]) + x[0] * x[1]
 
 
-@case(vec(5), tags=("list-comprehension", "builtin-max"),
-      expect="refused:arity:max")
+@case(vec(5), tags=("list-comprehension", "builtin-max"))
 def max_of_comprehension(x):
     return max([x[i] * x[i + 1] for i in range(len(x) - 1)])
 
 
-@case(vec(5), tags=("builtin-sum", "array"),
-      expect="refused:call:sum")
+@case(vec(5), tags=("builtin-sum", "array"))
 def builtin_sum_of_array(x):
     return sum(x * x) + sum(x)
 
 
-@case(mat(3, 2), tags=("builtin-sum", "2d", "rows"),
-      expect="refused:call:sum")
+@case(mat(3, 2), tags=("builtin-sum", "2d", "rows"))
 def builtin_sum_of_matrix(A):
     col = sum(A)
     return np.dot(col, col)
@@ -296,8 +277,7 @@ def list_of_array(x):
     return s
 
 
-@case(vec(3), tags=("tolist", "for-over-list"),
-      expect="refused:for-over-sequence")
+@case(vec(3), tags=("tolist", "for-over-list"), expect="refused:method:.tolist()")
 def tolist_loop(x):
     s = 1.0
     for v in x.tolist():
@@ -312,20 +292,17 @@ def concatenate_comprehension(x):
     return np.sum(z * x)
 
 
-@case(vec(4), tags=("list-comprehension", "helper-call"),
-      expect="refused:list-comprehension")
+@case(vec(4), tags=("list-comprehension", "helper-call"))
 def comp_of_helper(x):
     return sum([_softplus(v) for v in x])
 
 
-@case(vec(5), tags=("list-comprehension", "np.mean"),
-      expect="refused:list-comprehension")
+@case(vec(5), tags=("list-comprehension", "np.mean"))
 def mean_of_list(x):
     return np.mean([math.cos(v) for v in x]) ** 2
 
 
-@case(vec(4), tags=("list-comprehension", "np.sum", "generator-free"),
-      expect="refused:list-comprehension")
+@case(vec(4), tags=("list-comprehension", "np.sum", "generator-free"))
 def np_sum_of_list(x):
     return np.sum([x[i] * COEFFS[i] for i in range(len(x))])
 
@@ -350,21 +327,18 @@ def list_pop_front(x):
     return s
 
 
-@case(vec(4), tags=("tuple-literal", "tuple-index"),
-      expect="refused:other: a tuple is only supported on the right of `a, b = ...` or in `return`")
+@case(vec(4), tags=("tuple-literal", "tuple-index"))
 def tuple_of_values(x):
     t = (np.sum(x), np.sum(x**2), x[0])
     return t[0] * t[2] + t[1]
 
 
-@case(vec(3), tags=("list-comprehension", "array-output", "2d"),
-      expect="refused:list-comprehension")
+@case(vec(3), tags=("list-comprehension", "array-output", "2d"))
 def comp_matrix_output(x):
     return np.array([[math.sin(x[i] + j) for j in range(2)] for i in range(len(x))])
 
 
-@case(mat(2, 3), tags=("list-comprehension", "np.array", "columns", "transpose"),
-      expect="refused:list-comprehension")
+@case(mat(2, 3), tags=("list-comprehension", "np.array", "columns", "transpose"))
 def comp_over_columns(A):
     norms = np.array([np.sum(col * col) for col in A.T])
     return np.sum(np.sqrt(norms))
@@ -372,8 +346,7 @@ def comp_over_columns(A):
 
 # ---- iteration --------------------------------------------------------------------------
 
-@case(vec(5), tags=("for-over-array", "product"),
-      expect="refused:for-over-sequence")
+@case(vec(5), tags=("for-over-array", "product"))
 def loop_over_elements_product(x):
     p = 1.0
     for a in x:
@@ -381,8 +354,7 @@ def loop_over_elements_product(x):
     return p
 
 
-@case(mat(3, 4), tags=("for-over-rows", "sqrt"),
-      expect="refused:for-over-sequence")
+@case(mat(3, 4), tags=("for-over-rows", "sqrt"))
 def loop_over_rows_norms(A):
     s = 0.0
     for row in A:
@@ -390,8 +362,7 @@ def loop_over_rows_norms(A):
     return s
 
 
-@case(mat(3, 2), tags=("for-over-rows", "array-accumulator", "array-output"),
-      expect="refused:for-over-sequence")
+@case(mat(3, 2), tags=("for-over-rows", "array-accumulator", "array-output"))
 def loop_over_rows_accumulate(A):
     acc = np.zeros(A.shape[1])
     for row in A:
@@ -399,8 +370,7 @@ def loop_over_rows_accumulate(A):
     return acc
 
 
-@case(0.7, tags=("for-over-list", "constants", "math"),
-      expect="refused:for-over-sequence")
+@case(0.7, tags=("for-over-list", "constants", "math"))
 def loop_over_list_literal(x):
     s = 0.0
     for w in [0.5, 1.5, 2.5]:
@@ -408,8 +378,7 @@ def loop_over_list_literal(x):
     return s
 
 
-@case(0.4, tags=("for-over-tuple", "int-constants"),
-      expect="refused:for-over-sequence")
+@case(0.4, tags=("for-over-tuple", "int-constants"))
 def loop_over_tuple_powers(x):
     s = 0.0
     for p in (1, 2, 3):
@@ -417,8 +386,7 @@ def loop_over_tuple_powers(x):
     return s
 
 
-@case(0.6, -0.3, tags=("for-over-tuple", "computed-values"),
-      expect="refused:for-over-sequence")
+@case(0.6, -0.3, tags=("for-over-tuple", "computed-values"))
 def loop_over_computed_tuple(x, y):
     s = 0.0
     for v in (x, y, x * y):
@@ -426,8 +394,7 @@ def loop_over_computed_tuple(x, y):
     return s
 
 
-@case(vec(4), tags=("enumerate", "start-keyword"),
-      expect="refused:for-target-tuple")
+@case(vec(4), tags=("enumerate", "start-keyword"))
 def enumerate_from_one(x):
     s = 0.0
     for k, v in enumerate(x, start=1):
@@ -435,8 +402,7 @@ def enumerate_from_one(x):
     return s
 
 
-@case(mat(3, 3), tags=("enumerate", "for-over-rows"),
-      expect="refused:for-target-tuple")
+@case(mat(3, 3), tags=("enumerate", "for-over-rows"))
 def enumerate_rows(A):
     s = 0.0
     for i, row in enumerate(A):
@@ -444,8 +410,7 @@ def enumerate_rows(A):
     return s
 
 
-@case(0.8, tags=("enumerate", "module-tuple", "polynomial"),
-      expect="refused:for-target-tuple")
+@case(0.8, tags=("enumerate", "module-tuple", "polynomial"))
 def enumerate_coefficients(x):
     s = 0.0
     for k, c in enumerate(COEFFS):
@@ -453,8 +418,7 @@ def enumerate_coefficients(x):
     return s
 
 
-@case(vec(3), vec(3, seed=1), vec(3, seed=2), tags=("zip", "three-arrays"),
-      expect="refused:for-target-tuple")
+@case(vec(3), vec(3, seed=1), vec(3, seed=2), tags=("zip", "three-arrays"))
 def zip_three(x, y, z):
     s = 0.0
     for a, b, c in zip(x, y, z):
@@ -462,8 +426,7 @@ def zip_three(x, y, z):
     return s
 
 
-@case(vec(5), tags=("zip", "slices", "total-variation"),
-      expect="refused:for-target-tuple")
+@case(vec(5), tags=("zip", "slices", "total-variation"))
 def zip_neighbour_slices(x):
     s = 0.0
     for a, b in zip(x[:-1], x[1:]):
@@ -471,8 +434,7 @@ def zip_neighbour_slices(x):
     return s
 
 
-@case(vec(3), tags=("zip", "list-and-array"),
-      expect="refused:for-target-tuple")
+@case(vec(3), tags=("zip", "list-and-array"), expect="refused:list")
 def zip_list_with_array(x):
     s = 0.0
     for w, v in zip([1.0, 2.0, 3.0], x):
@@ -480,8 +442,7 @@ def zip_list_with_array(x):
     return s
 
 
-@case(vec(3), mat(4, 3, seed=1), vec(4, seed=2), wrt=0, tags=("zip", "rows-and-vector", "least-squares"),
-      expect="refused:for-target-tuple")
+@case(vec(3), mat(4, 3, seed=1), vec(4, seed=2), wrt=0, tags=("zip", "rows-and-vector", "least-squares"))
 def zip_rows_targets(w, X, y):
     s = 0.0
     for row, t in zip(X, y):
@@ -490,8 +451,7 @@ def zip_rows_targets(w, X, y):
     return s
 
 
-@case(vec(4), 0.7, tags=("reversed", "horner", "for-over-array"),
-      expect="refused:for-over-sequence")
+@case(vec(4), 0.7, tags=("reversed", "horner", "for-over-array"))
 def reversed_horner(c, t):
     acc = 0.0
     for a in reversed(c):
@@ -525,42 +485,36 @@ def range_negative_indices(x):
     return s * s
 
 
-@case(vec(5), tags=("generator-expression", "builtin-sum", "range"),
-      expect="refused:generator-expression")
+@case(vec(5), tags=("generator-expression", "builtin-sum", "range"))
 def gen_sum_neighbours(x):
     return sum(x[i] * x[i - 1] for i in range(1, len(x)))
 
 
-@case(vec(5, away=0.1), tags=("generator-expression", "builtin-max"),
-      expect="refused:arity:max")
+@case(vec(5, away=0.1), tags=("generator-expression", "builtin-max"))
 def gen_max_of_squares(x):
     return max(v * v for v in x)
 
 
-@case(vec(5), tags=("generator-expression", "builtin-min"),
-      expect="refused:arity:min")
+@case(vec(5), tags=("generator-expression", "builtin-min"))
 def gen_min_pair_sum(x):
     return min(x[i] + 2.0 * x[i + 1] for i in range(len(x) - 1))
 
 
-@case(vec(4), tags=("generator-expression", "builtin-any", "branch"),
-      expect="refused:generator-expression")
+@case(vec(4), tags=("generator-expression", "builtin-any", "branch"))
 def gen_any_guard(x):
     if any(v > 2.0 for v in x):
         return 0.0
     return np.sum(np.exp(x))
 
 
-@case(positive(4), tags=("generator-expression", "builtin-all", "branch", "log"),
-      expect="refused:generator-expression")
+@case(positive(4), tags=("generator-expression", "builtin-all", "branch", "log"))
 def gen_all_guard(x):
     if all(v > 0 for v in x):
         return np.sum(np.log(x))
     return np.sum(x)
 
 
-@case(mat(3, 2), tags=("generator-expression", "builtin-sum", "rows", "array-output"),
-      expect="refused:generator-expression")
+@case(mat(3, 2), tags=("generator-expression", "builtin-sum", "rows", "array-output"))
 def gen_sum_of_rows(A):
     return sum(row * row for row in A)
 
@@ -571,8 +525,7 @@ def builtin_max_min_of_array(x):
     return max(x) - min(x) + np.sum(x) * 0.1
 
 
-@case(mat(2, 3), tags=("for-over-rows", "for-over-elements", "nested"),
-      expect="refused:for-over-sequence")
+@case(mat(2, 3), tags=("for-over-rows", "for-over-elements", "nested"))
 def nested_iteration_elements(A):
     s = 0.0
     for row in A:
@@ -581,8 +534,7 @@ def nested_iteration_elements(A):
     return s
 
 
-@case(vec(6), tags=("for-over-slice", "step-slice"),
-      expect="refused:for-over-sequence")
+@case(vec(6), tags=("for-over-slice", "step-slice"))
 def loop_over_strided_slice(x):
     s = 0.0
     for v in x[::2]:
@@ -590,8 +542,7 @@ def loop_over_strided_slice(x):
     return s
 
 
-@case(vec(4), tags=("zip", "reversed", "palindrome"),
-      expect="refused:for-target-tuple")
+@case(vec(4), tags=("zip", "reversed", "palindrome"))
 def zip_with_reversed(x):
     s = 0.0
     for a, b in zip(x, reversed(x)):
@@ -599,8 +550,7 @@ def zip_with_reversed(x):
     return s
 
 
-@case(vec(3), vec(3, seed=1), tags=("enumerate", "zip", "nested-target"),
-      expect="refused:for-target-tuple")
+@case(vec(3), vec(3, seed=1), tags=("enumerate", "zip", "nested-target"))
 def enumerate_zip(x, y):
     s = 0.0
     for i, (a, b) in enumerate(zip(x, y)):
@@ -620,8 +570,7 @@ def reduce_product(x):
     return functools.reduce(lambda a, b: a * b, x)
 
 
-@case(vec(4), tags=("for-over-array", "break", "inf"),
-      expect="refused:for-over-sequence")
+@case(vec(4), tags=("for-over-array", "break", "inf"))
 def first_above_threshold(x):
     found = 0.0
     for v in x:
@@ -631,8 +580,7 @@ def first_above_threshold(x):
     return found + np.sum(x)
 
 
-@case(vec(5), tags=("for-over-array", "continue"),
-      expect="refused:for-over-sequence")
+@case(vec(5), tags=("for-over-array", "continue"))
 def skip_negative_terms(x):
     s = 0.0
     for v in x:
@@ -642,8 +590,7 @@ def skip_negative_terms(x):
     return s + np.sum(x) * 0.5
 
 
-@case(mat(3, 3), tags=("zip", "rows-of-two-matrices"),
-      expect="refused:for-target-tuple")
+@case(mat(3, 3), tags=("zip", "rows-of-two-matrices"))
 def zip_rows_two_matrices(A):
     B = A @ A
     s = 0.0
@@ -652,8 +599,7 @@ def zip_rows_two_matrices(A):
     return s
 
 
-@case(vec(4), tags=("while", "list-index", "counter"),
-      expect="refused:list-comprehension")
+@case(vec(4), tags=("while", "list-index", "counter"))
 def while_over_list(x):
     vals = [v * 2.0 for v in x]
     i = 0
@@ -666,24 +612,21 @@ def while_over_list(x):
 
 # ---- functions: nested def, closures, lambdas, keywords ---------------------------------
 
-@case(vec(4), tags=("nested-def",),
-      expect="refused:nested-function-definition")
+@case(vec(4), tags=("nested-def",))
 def nested_def_square(x):
     def square(v):
         return v * v
     return np.sum(square(x) + square(x[0]))
 
 
-@case(vec(4), 0.8, tags=("nested-def", "closure-over-parameter"),
-      expect="refused:nested-function-definition")
+@case(vec(4), 0.8, tags=("nested-def", "closure-over-parameter"))
 def closure_over_parameter(x, a):
     def scaled(v):
         return a * v + a * a
     return np.sum(scaled(x) ** 2)
 
 
-@case(vec(4), tags=("nested-def", "closure-over-local", "differentiated-capture"),
-      expect="refused:nested-function-definition")
+@case(vec(4), tags=("nested-def", "closure-over-local", "differentiated-capture"))
 def closure_over_mean(x):
     m = np.mean(x)
 
@@ -692,8 +635,7 @@ def closure_over_mean(x):
     return np.sum(centred(x) ** 2)
 
 
-@case(vec(4), tags=("nested-def", "closure", "list-comprehension"),
-      expect="refused:nested-function-definition")
+@case(vec(4), tags=("nested-def", "closure", "list-comprehension"))
 def closure_in_comprehension(x):
     shift = x[0]
 
@@ -702,15 +644,13 @@ def closure_in_comprehension(x):
     return sum([f(v) for v in x])
 
 
-@case(1.1, tags=("lambda", "assigned"),
-      expect="refused:lambda")
+@case(1.1, tags=("lambda", "assigned"))
 def lambda_assigned(x):
     f = lambda t: t**3 - 2.0 * t  # noqa: E731
     return f(x) + f(2.0 * x)
 
 
-@case(vec(3), 0.5, tags=("lambda", "closure-over-parameter"),
-      expect="refused:lambda")
+@case(vec(3), 0.5, tags=("lambda", "closure-over-parameter"))
 def lambda_closure(x, a):
     g = lambda v: np.exp(a * v)  # noqa: E731
     return np.sum(g(x))
@@ -753,8 +693,7 @@ def helper_tuple_of_arrays(x):
     return np.dot(a, b) + np.sum(a**2)
 
 
-@case(vec(3), tags=("nested-def", "calls-nested-def"),
-      expect="refused:nested-function-definition")
+@case(vec(3), tags=("nested-def", "calls-nested-def"))
 def nested_defs_chain(x):
     def inner(v):
         return np.sin(v)
@@ -765,7 +704,7 @@ def nested_defs_chain(x):
 
 
 @case(vec(3), tags=("nested-def", "default-captures-loop-variable"),
-      expect="refused:nested-function-definition")
+      expect="refused:other: a nested function's default may not depend on the enclosing function's values")
 def default_captures_loop(x):
     s = 0.0
     for k in range(3):
@@ -782,7 +721,7 @@ def pass_function_to_helper(x):
 
 
 @case(vec(3), 1.2, tags=("nested-def", "factory", "closure"),
-      expect="refused:nested-function-definition")
+      expect="refused:other: calling the local value 'h' is not supported (s2sdiff calls only functions it can see at transform time)")
 def closure_factory(x, s):
     def make(scale):
         def g(v):
@@ -803,8 +742,7 @@ def annotated_helper(x):
     return _annotated_norm(x) + _annotated_norm(x, power=4.0)
 
 
-@case(vec(3), tags=("nonlocal", "nested-def"),
-      expect="refused:nested-function-definition")
+@case(vec(3), tags=("nonlocal", "nested-def"), expect="refused:nested-function-with-a-nonlocal-statement")
 def nonlocal_accumulator(x):
     total = 0.0
 
@@ -822,8 +760,7 @@ def lambda_called_inline(x):
     return (lambda u, v: np.sum(u * v))(x, x[::-1])
 
 
-@case(vec(4), tags=("lambda", "list-of-functions"),
-      expect="refused:list")
+@case(vec(4), tags=("lambda", "list-of-functions"), expect="refused:attribute:.sin")
 def list_of_lambdas(x):
     fs = [np.sin, np.cos, lambda v: v * v]
     s = 0.0
@@ -852,8 +789,7 @@ def helper_calls_helper(x):
 
 # ---- parameters packed into structures inside the function -------------------------------
 
-@case(vec(5), tags=("tuple-pack", "unpack", "slices"),
-      expect="refused:other: a tuple is only supported on the right of `a, b = ...` or in `return`")
+@case(vec(5), tags=("tuple-pack", "unpack", "slices"))
 def tuple_params_inside(x):
     params = (x[:2], x[2:4], x[4])
     w, v, b = params
@@ -925,7 +861,7 @@ def nested_tuple_unpack(x):
 
 
 @case(vec(2), tags=("list-of-tuples", "for-unpack"),
-      expect="refused:list")
+      expect="refused:other: a tuple is only supported on the right of `a, b = ...` or in `return`")
 def list_of_pairs(x):
     pairs = [(x[0], 1.0), (x[1], 2.0), (x[0] * x[1], 0.5)]
     s = 0.0
@@ -981,8 +917,7 @@ def namedtuple_constant_argument(x, cfg):
 
 # ---- constants --------------------------------------------------------------------------
 
-@case(0.6, tags=("module-tuple", "loop-index"),
-      expect="refused:other: 'COEFFS' is a tuple; only numbers can be used as values here")
+@case(0.6, tags=("module-tuple", "loop-index"))
 def module_tuple_indexed(x):
     s = 0.0
     for i in range(len(COEFFS)):
@@ -990,8 +925,7 @@ def module_tuple_indexed(x):
     return s
 
 
-@case(vec(5), tags=("module-list", "loop-index"),
-      expect="refused:index-non-local-array")
+@case(vec(5), tags=("module-list", "loop-index"))
 def module_list_indexed(x):
     s = 0.0
     for i in range(len(x)):
@@ -1013,8 +947,7 @@ def function_attribute_constant(x):
     return _scaled_sum(x * x)
 
 
-@case(vec(4), tags=("function-attribute", "array-constant"), oracle="fd",
-      expect="refused:index-non-local-array")
+@case(vec(4), tags=("function-attribute", "array-constant"), oracle="fd")
 def function_attribute_array(x):
     return _weighted_tail(np.sin(x))
 
@@ -1051,15 +984,13 @@ def module_int_terms(x):
     return s
 
 
-@case(vec(2, lo=0.5, hi=1.5), tags=("module-dict", "string-keys"),
-      expect="refused:index-non-local-array")
+@case(vec(2, lo=0.5, hi=1.5), tags=("module-dict", "string-keys"))
 def module_dict_constants(v):
     speed2 = v[0] ** 2 + v[1] ** 2
     return PHYS["mass"] * (0.5 * speed2 + PHYS["g"] * v[1]) - PHYS["drag"] * speed2**1.5
 
 
-@case(0.8, tags=("module-tuple-of-pairs", "for-unpack", "quadrature"),
-      expect="refused:for-target-tuple")
+@case(0.8, tags=("module-tuple-of-pairs", "for-unpack", "quadrature"))
 def gauss_quadrature(a):
     s = 0.0
     for node, weight in GAUSS3:
@@ -1068,8 +999,7 @@ def gauss_quadrature(a):
     return 0.5 * a * s
 
 
-@case(vec(3), tags=("global-statement", "module-float"),
-      expect="refused:global-statement")
+@case(vec(3), tags=("global-statement", "module-float"))
 def global_read(x):
     global SCALE
     return SCALE * np.sum(x**2)
@@ -1088,8 +1018,7 @@ def module_namedtuple_config(x):
     return np.sum(y)
 
 
-@case(vec(4), tags=("module-tuple", "zip", "constants"),
-      expect="refused:for-target-tuple")
+@case(vec(4), tags=("module-tuple", "zip", "constants"))
 def zip_with_module_tuple(x):
     s = 0.0
     for c, v in zip(COEFFS, x):
@@ -1099,22 +1028,19 @@ def zip_with_module_tuple(x):
 
 # ---- other statements -------------------------------------------------------------------
 
-@case(vec(3, lo=0.5, hi=1.5), tags=("assert", "f-string"),
-      expect="refused:other: an f-string is not supported here")
+@case(vec(3, lo=0.5, hi=1.5), tags=("assert", "f-string"))
 def assert_fstring(x):
     assert len(x) == 3, f"expected 3 values, got {len(x)}"
     return np.sum(np.log(x))
 
 
-@case(mat(2, 3), tags=("assert", "ndim", "f-string"),
-      expect="refused:other: an f-string is not supported here")
+@case(mat(2, 3), tags=("assert", "ndim", "f-string"))
 def assert_ndim(A):
     assert A.ndim == 2, f"A must be 2-D, not {A.ndim}-D"
     return np.sum(A @ A.T)
 
 
-@case(vec(4), tags=("del",),
-      expect="refused:statement:del")
+@case(vec(4), tags=("del",))
 def del_temporary(x):
     tmp = x * 2.0
     s = np.sum(tmp**2)
@@ -1154,8 +1080,7 @@ def annotation_declared_first(x):
     return math.log(y)
 
 
-@case(vec(3), tags=("print", "branch-not-taken"),
-      expect="refused:other: an f-string is not supported here")
+@case(vec(3), tags=("print", "branch-not-taken"))
 def print_when_large(x):
     s = np.sum(x**2)
     if s > 1e6:
