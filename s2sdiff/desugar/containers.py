@@ -1,9 +1,10 @@
-"""Tuples and lists.
+"""Tuples, lists and dicts.
 
-A name bound once to a tuple or list written out (`p = (W, b)`, `v = [a, 2 * b]`) stands
-for its items: `p[0]` is the first item, `len(p)` a constant, `a, b = p` unpacks the items,
-a loop over it is unrolled, and elsewhere the name is the literal itself (normalize takes
-lists in joins, `np.array`, `sum`, and tuples in `return`).
+A name bound once to a tuple, list or dict written out (`p = (W, b)`, `v = [a, 2 * b]`,
+`params = {"w": W, "b": b}`) stands for its items: `p[0]` and `params["w"]` are items,
+`len(p)` a constant, `a, b = p` unpacks the items, a loop over it (or over a dict's keys,
+values or items) is unrolled, and elsewhere a tuple or list is the literal itself
+(normalize takes lists in joins, `np.array`, `sum`, and tuples in `return`).
 
 A list comprehension `[e for a in seq]` is a new array with a leading axis of seq's length,
 filled by a loop — NumPy's view of a list of equal-shaped values, which is what
@@ -27,10 +28,21 @@ _REDUCTIONS = (sum, max, min, any, all)
 
 def rewrite(body: list, scope: Scope) -> list:
     body = _Items(body, scope).rewrite(body)
+    body = _Appends(body, scope).rewrite(body)
     return _Comprehensions(scope).statements(body)
 
 
-# -- tuples and lists written out ------------------------------------------------------
+# -- tuples, lists and dicts written out -----------------------------------------------
+_READS = {"items", "keys", "values", "get"}      # a dict's methods that only read it
+
+
+def _written_out(value) -> bool:
+    """A tuple or list of items, or a dict of constant keys, as the code writes it."""
+    if isinstance(value, (ast.Tuple, ast.List)):
+        return not any(isinstance(e, ast.Starred) for e in value.elts)
+    return isinstance(value, ast.Dict) and all(isinstance(k, ast.Constant) for k in value.keys)
+
+
 class _Items(ast.NodeTransformer):
     def __init__(self, body, scope: Scope):
         self.scope = scope
@@ -39,53 +51,100 @@ class _Items(ast.NodeTransformer):
         for node in ast.walk(module):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 stores[node.id] = stores.get(node.id, 0) + 1
-        self.literals = {}               # name -> its items' expressions, once rewritten
+        self.literals = {}               # name -> (its items' expressions, the literal's type, dict keys)
         self.candidates = set()
         for node in ast.walk(module):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
-                    and isinstance(node.value, (ast.Tuple, ast.List)) and stores[node.targets[0].id] == 1 \
-                    and node.targets[0].id not in scope.parsed.params \
-                    and not any(isinstance(e, ast.Starred) for e in node.value.elts):
+                    and _written_out(self.dict_call(node.value)) and stores[node.targets[0].id] == 1 \
+                    and node.targets[0].id not in scope.parsed.params:
                 self.candidates.add(node.targets[0].id)
+        self.item_written = set()           # lists of numbers changed item by item: arrays
         for node in ast.walk(module):        # changed in place (v[i] = ..., v.append(...)): a list proper
+            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Store):
+                self.item_written.add(node.value.id)
             if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Name) \
-                    and (isinstance(node.ctx, (ast.Store, ast.Del)) or isinstance(node, ast.Attribute)):
+                    and (isinstance(node.ctx, (ast.Store, ast.Del))
+                         or isinstance(node, ast.Attribute) and node.attr not in _READS):
                 self.candidates.discard(node.value.id)
+        self.item_written -= {n.value.id for n in ast.walk(module) if isinstance(n, ast.Attribute)
+                              and isinstance(n.value, ast.Name) or isinstance(n, ast.Delete)
+                              and any(isinstance(t, ast.Subscript) for t in n.targets)}
         self.assigned = assigned_names(module)
 
+    def dict_call(self, value):
+        """`dict(w=W, b=b)` as the literal it makes."""
+        if isinstance(value, ast.Call) and self.scope.resolve(value.func) is dict and not value.args \
+                and all(k.arg is not None for k in value.keywords):
+            return ast.copy_location(ast.Dict([ast.Constant(k.arg) for k in value.keywords],
+                                              [k.value for k in value.keywords]), value)
+        return value
+
     def rewrite(self, body):
-        return map_bodies(body, self.statement)
+        """Outermost first: a loop over items is unrolled before its body is read, so the
+        body sees each constant key or index it takes."""
+        return [out for stmt in body for out in self.statement(stmt)]
 
     def statement(self, stmt):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id in self.item_written and isinstance(stmt.value, ast.List) \
+                and _written_out(stmt.value):
+            # a list of numbers changed item by item (acc = [0.0, 0.0]; acc[k] += v): an array of floats
+            items = [ast.Constant(float(e.value)) if isinstance(e, ast.Constant) and type(e.value) is int else self.visit(e)
+                     for e in stmt.value.elts]
+            stmt.value = located(call(ast.Attribute(load("np"), "array", ast.Load()), ast.List(items, ast.Load())),
+                                 stmt.value)
+            return [stmt]
         if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name) \
                 and stmt.targets[0].id in self.candidates:
-            name, out = stmt.targets[0].id, []
+            name, value, out = stmt.targets[0].id, self.dict_call(stmt.value), []
             items = []
-            for k, elt in enumerate(stmt.value.elts):
+            for k, elt in enumerate(value.values if isinstance(value, ast.Dict) else value.elts):
                 elt = self.visit(elt)
                 if isinstance(elt, ast.Constant) or isinstance(elt, ast.Name) and elt.id not in self.assigned:
                     items.append(elt)        # a constant, a parameter or a module name: itself
                 else:
-                    item = self.scope.namer.fresh(f"{name}_{k}")
+                    key = value.keys[k].value if isinstance(value, ast.Dict) else k
+                    item = self.scope.namer.fresh(f"{name}_{key}" if str(key).isidentifier() or type(key) is int
+                                                  else f"{name}_{k}")
                     out.append(assign(item, elt, stmt))
                     items.append(located(load(item), elt))
-            self.literals[name] = (items, type(stmt.value))
+            keys = [k.value for k in value.keys] if isinstance(value, ast.Dict) else None
+            self.literals[name] = (items, type(value), keys)
             return out
         if isinstance(stmt, ast.For) and self.items_of(stmt.iter) is not None:
             return self.unrolled(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) \
-                and isinstance(stmt.value, ast.Name) and stmt.value.id in self.literals:
+                and isinstance(stmt.value, ast.Name) and stmt.value.id in self.literals \
+                and self.literals[stmt.value.id][2] is None:
             stmt.value = located(ast.Tuple(copy.deepcopy(self.literals[stmt.value.id][0]), ast.Load()), stmt.value)
             return [stmt]
-        return [self.visit(stmt)]
+        if isinstance(stmt, (ast.If, ast.While)):
+            stmt.test = self.visit(stmt.test)
+        elif isinstance(stmt, ast.For):
+            stmt.iter = self.visit(stmt.iter)
+        elif not isinstance(stmt, ast.FunctionDef):
+            return [self.visit(stmt)]
+        for field in ("body", "orelse") if not isinstance(stmt, ast.FunctionDef) else ():
+            setattr(stmt, field, self.rewrite(getattr(stmt, field)))
+        return [stmt]
 
     def items_of(self, node):
-        """The items of a sequence known item by item: a literal, a name of one, enumerate
-        or zip of such."""
-        if isinstance(node, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in node.elts):
+        """The items of a sequence known item by item: a literal, a name of one, a dict's
+        keys, values or items, enumerate or zip of such."""
+        if isinstance(node, (ast.Tuple, ast.List)) and _written_out(node):
             return [self.visit(e) for e in node.elts]
         if isinstance(node, ast.Name) and node.id in self.literals:
-            return copy.deepcopy(self.literals[node.id][0])
+            items, _, keys = self.literals[node.id]
+            return [ast.Constant(k) for k in keys] if keys is not None else copy.deepcopy(items)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in self.literals \
+                and node.func.attr in ("items", "keys", "values"):
+            items, _, keys = self.literals[node.func.value.id]
+            if keys is None:
+                raise self.scope.error(f".{node.func.attr}() of a tuple or list", node)
+            keys = [ast.Constant(k) for k in keys]
+            return {"keys": keys, "values": copy.deepcopy(items),
+                    "items": [ast.Tuple([k, v], ast.Load()) for k, v in zip(keys, copy.deepcopy(items))]}[node.func.attr]
         func = self.scope.resolve(node.func) if isinstance(node, ast.Call) and not node.keywords else None
         if func is enumerate and len(node.args) == 1 and (items := self.items_of(node.args[0])) is not None:
             return [ast.Tuple([ast.Constant(k), item], ast.Load()) for k, item in enumerate(items)]
@@ -100,17 +159,28 @@ class _Items(ast.NodeTransformer):
             raise self.scope.error("for ... else is not supported", stmt)
         for node in (n for s in stmt.body for n in _outside_loops(s)):
             if isinstance(node, (ast.Break, ast.Continue)):
-                raise self.scope.error("break and continue in a loop over a tuple or list written out are not "
-                                       "supported", node)
+                raise self.scope.error("break and continue in a loop over a tuple, list or dict written out are "
+                                       "not supported", node)
         out = []
+        assigned_in_body = assigned_names(ast.Module(stmt.body, []))
         for item in self.items_of(stmt.iter):
-            out += bind(stmt.target, located(item, stmt.iter), self.scope, stmt)
-            out += map_bodies(copy.deepcopy(stmt.body), self.statement)
+            body = copy.deepcopy(stmt.body)
+            constants = _constant_bindings(stmt.target, item)
+            if constants is not None and not set(constants) & assigned_in_body:
+                body = [_Substitute(constants).visit(s) for s in body]   # d[k] of a constant key k
+            else:
+                out += bind(stmt.target, located(item, stmt.iter), self.scope, stmt)
+            out += self.rewrite(body)
         return out
 
     def visit_Subscript(self, node):
         if isinstance(node.value, ast.Name) and node.value.id in self.literals and isinstance(node.ctx, ast.Load):
-            items, kind = self.literals[node.value.id]
+            items, kind, keys = self.literals[node.value.id]
+            if keys is not None:
+                if not (isinstance(node.slice, ast.Constant) and node.slice.value in keys):
+                    raise self.scope.error(f"the dict '{node.value.id}' is supported indexed by one of its keys "
+                                           f"written out ({', '.join(map(repr, keys))})", node)
+                return located(copy.deepcopy(items[keys.index(node.slice.value)]), node)
             k = constant_int(node.slice)
             if k is not None:
                 if not -len(items) <= k < len(items):
@@ -129,10 +199,29 @@ class _Items(ast.NodeTransformer):
         self.generic_visit(node)
         return node
 
+    def visit_Compare(self, node):
+        """`"w" in d` of a dict written out: a constant."""
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)) and isinstance(node.left, ast.Constant) \
+                and isinstance(node.comparators[0], ast.Name) and node.comparators[0].id in self.literals \
+                and self.literals[node.comparators[0].id][2] is not None:
+            found = node.left.value in self.literals[node.comparators[0].id][2]
+            return located(ast.Constant(found == isinstance(node.ops[0], ast.In)), node)
+        self.generic_visit(node)
+        return node
+
     def visit_Call(self, node):
         if self.scope.resolve(node.func) is len and len(node.args) == 1 and isinstance(node.args[0], ast.Name) \
                 and node.args[0].id in self.literals:
             return located(ast.Constant(len(self.literals[node.args[0].id][0])), node)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "get" and isinstance(func.value, ast.Name) \
+                and func.value.id in self.literals and 1 <= len(node.args) <= 2 \
+                and isinstance(node.args[0], ast.Constant):
+            items, _, keys = self.literals[func.value.id]
+            if keys is not None:
+                if node.args[0].value in keys:
+                    return located(copy.deepcopy(items[keys.index(node.args[0].value)]), node)
+                return self.visit(node.args[1]) if len(node.args) == 2 else located(ast.Constant(None), node)
         args = []
         for arg in node.args:
             if isinstance(arg, ast.Starred) and isinstance(arg.value, ast.Name) and arg.value.id in self.literals:
@@ -146,9 +235,184 @@ class _Items(ast.NodeTransformer):
 
     def visit_Name(self, node):
         if isinstance(node.ctx, ast.Load) and node.id in self.literals:
-            items, kind = self.literals[node.id]
+            items, kind, keys = self.literals[node.id]
+            if keys is not None:
+                raise self.scope.error(f"the dict '{node.id}' is supported indexed by its keys written out "
+                                       f"({node.id}[{keys[0]!r}]), looped over, or with .get", node)
             return located(kind(copy.deepcopy(items), ast.Load()), node)
         return node
+
+
+def _constant_bindings(target, item):
+    """{name: constant} where a loop target takes constants (a key, an index), else None."""
+    if isinstance(target, ast.Name):
+        return {target.id: item} if isinstance(item, ast.Constant) else None
+    if isinstance(target, ast.Tuple) and isinstance(item, ast.Tuple) and len(target.elts) == len(item.elts) \
+            and all(isinstance(t, ast.Name) for t in target.elts) and all(isinstance(v, ast.Constant) for v in item.elts):
+        return {t.id: v for t, v in zip(target.elts, item.elts)}
+    return None
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, constants):
+        self.constants = constants
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.constants:
+            return ast.copy_location(copy.deepcopy(self.constants[node.id]), node)
+        return node
+
+
+# -- lists appended to in a loop -------------------------------------------------------
+class _Appends:
+    """`out = [...]` and a for loop that appends to it: an array with a row per item,
+    allocated before the loop for the items it will hold.  Every iteration must append
+    the same number of items, so the count is known when the loop starts; where the list
+    starts empty, the loop's first iteration is peeled off to see the items' shape."""
+
+    def __init__(self, body, scope: Scope):
+        self.scope = scope
+        self.module = ast.Module(body, [])
+
+    def rewrite(self, body):
+        out, k = [], 0
+        while k < len(body):
+            stmt = body[k]
+            for field in ("body", "orelse") if not isinstance(stmt, ast.FunctionDef) else ():
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, self.rewrite(getattr(stmt, field)))
+            name = self.started(stmt)
+            if name is None:
+                out.append(stmt)
+                k += 1
+                continue
+            later = next((j for j in range(k + 1, len(body)) if name in _mentions(body[j])), None)
+            if later is None or not self.appends(body[later], name):
+                out.append(stmt)
+                k += 1
+                continue
+            out += body[k + 1:later] + self.lowered(name, stmt, body[later])
+            k = later + 1
+        return out
+
+    def started(self, stmt):
+        """The name a list written out is assigned to, if it is appended to somewhere."""
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.List) and _written_out(stmt.value)):
+            return None
+        name = stmt.targets[0].id
+        appended = any(isinstance(n, ast.Attribute) and n.attr == "append" and isinstance(n.value, ast.Name)
+                       and n.value.id == name for n in ast.walk(self.module))
+        return name if appended else None
+
+    def appends(self, loop, name) -> bool:
+        """Whether `loop` appends to `name` a fixed number of times an iteration, and
+        reads it nowhere else (else: refused, naming why)."""
+        if not (isinstance(loop, ast.For) and any(_is_append(s, name) for s in loop.body)):
+            if any(isinstance(n, ast.Attribute) and n.attr == "append" and isinstance(n.value, ast.Name)
+                   and n.value.id == name for n in ast.walk(loop)):
+                raise self.scope.error(f"'{name}' is appended to here in a way s2sdiff does not follow: a list is "
+                                       "supported appended to at the top of a for loop's body, the same number of "
+                                       "times every iteration", loop)
+            return False
+        for stmt in loop.body:
+            if not _is_append(stmt, name) and name in _mentions(stmt):
+                raise self.scope.error(f"'{name}' is supported appended to at the top of the loop's body, the same "
+                                       "number of times every iteration (not under an if or in an inner loop), and "
+                                       "read after the loop", stmt)
+            for node in _outside_loops(stmt):
+                if isinstance(node, (ast.Break, ast.Continue)):
+                    raise self.scope.error(f"a loop that appends to '{name}' may not break or continue: the number "
+                                           "of items must be known when it starts", node)
+        if loop.orelse:
+            raise self.scope.error("for ... else is not supported", loop)
+        for node in ast.walk(self.module):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name \
+                    and not (node.attr == "append" and any(n is node for s in loop.body if _is_append(s, name)
+                                                           for n in ast.walk(s))):
+                raise self.scope.error(f"the list '{name}' is supported built by .append in one loop; "
+                                       f".{node.attr} is not supported", node)
+        return True
+
+    def lowered(self, name, start, loop) -> list:
+        scope, at = self.scope, loop
+        per_iteration = sum(_is_append(s, name) for s in loop.body)
+        out = []
+        seq = sequence(loop.iter, scope, out, at, loop.target)
+        n = scope.namer.fresh("n")
+        out.append(assign(n, seq.length, at))
+        initial = []
+        for k, item in enumerate(start.value.elts):
+            initial.append(scope.namer.fresh(f"{name}_{k}"))
+            out.append(assign(initial[-1], item, start))
+        count = ast.BinOp(ast.Constant(per_iteration), ast.Mult(), load(n)) if per_iteration > 1 else load(n)
+        if initial:
+            count = ast.BinOp(ast.Constant(len(initial)), ast.Add(), count)
+        stack = scope.bind_free("stacked_empty", runtime.stacked_empty)
+
+        def allocation(like):
+            return [assign(name, call(load(stack), count, load(like)), at)] + [
+                located(ast.Assign([ast.Subscript(load(name), ast.Constant(k), ast.Store())], load(item)), start)
+                for k, item in enumerate(initial)]
+
+        def body(counter, first):
+            stmts, j = [], 0
+            for stmt in loop.body:
+                if not _is_append(stmt, name):
+                    stmts.append(copy.deepcopy(stmt))
+                    continue
+                value = copy.deepcopy(stmt.value.args[0])
+                position = _offset(ast.BinOp(ast.Constant(per_iteration), ast.Mult(), counter)
+                                   if per_iteration > 1 else counter, len(initial) + j)
+                if first and j == 0:
+                    item = scope.namer.fresh("first")
+                    stmts += [assign(item, value, stmt)] + allocation(item)
+                    value = load(item)
+                stmts.append(located(ast.Assign([ast.Subscript(load(name), position, ast.Store())], value), stmt))
+                j += 1
+            return stmts
+
+        if initial:
+            out += allocation(initial[0])
+            first_counter = ast.Constant(0)
+        else:       # the first iteration, peeled off: its first item gives the items' shape
+            out.append(located(ast.Assert(ast.Compare(load(n), [ast.Gt()], [ast.Constant(0)]),
+                                          ast.Constant(f"the loop appending to '{name}' runs no iteration: s2sdiff "
+                                                       "needs one to know the items' shape")), at))
+            out += bind(loop.target, seq.element(ast.Constant(0)), scope, at) + body(ast.Constant(0), True)
+            first_counter = ast.Constant(1)
+        counter = _own_counter(loop.target, seq) or scope.namer.fresh("k")
+        rest = bind(loop.target, seq.element(load(counter)), scope, at) + body(load(counter), False)
+        bounds = [load(n)] if first_counter.value == 0 else [first_counter, load(n)]
+        out.append(located(ast.For(store(counter), call(load("range"), *bounds), rest, [], None), loop))
+        return located(out, loop)
+
+
+def _is_append(stmt, name) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+        and isinstance(stmt.value.func, ast.Attribute) and stmt.value.func.attr == "append" \
+        and isinstance(stmt.value.func.value, ast.Name) and stmt.value.func.value.id == name \
+        and len(stmt.value.args) == 1 and not stmt.value.keywords
+
+
+def _mentions(stmt) -> set:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+
+
+def _offset(index, offset: int):
+    return index if offset == 0 else ast.BinOp(index, ast.Add(), ast.Constant(offset))
+
+
+def _own_counter(target, seq: Sequence):
+    """The loop's own variable, where it counts from 0 by 1 (for i in range(n))."""
+    if isinstance(target, ast.Name):
+        probe = seq.element(load(target.id))
+        if isinstance(probe, ast.Name) and probe.id == target.id:
+            return target.id
+    if seq.first_name is not None and isinstance(target, ast.Tuple) and isinstance(target.elts[0], ast.Name) \
+            and target.elts[0].id == seq.first_name:
+        return seq.first_name
+    return None
 
 
 def _outside_loops(stmt):
@@ -253,6 +517,10 @@ class _Comprehensions(ast.NodeTransformer):
                 return self.reduced(func, node)
             if self.stacks(node):
                 return self.array(first)
+        if func in (max, min) and len(node.args) == 1 and not node.keywords \
+                and not isinstance(first, (ast.List, ast.Tuple, ast.Starred)):
+            # Python's max of an array: its largest element (of a vector; of rows Python refuses)
+            return located(ast.Call(ast.Attribute(load("np"), func.__name__, ast.Load()), [self.visit(first)], []), node)
         if func is sum and 1 <= len(node.args) <= 2 and not node.keywords and not isinstance(first, (ast.List, ast.Tuple)):
             # Python's sum over an array adds its rows
             total = located(ast.Call(ast.Attribute(load("np"), "sum", ast.Load()), [self.visit(first)],
@@ -320,14 +588,7 @@ class _Comprehensions(ast.NodeTransformer):
 
     def counter(self, gen, seq: Sequence) -> str:
         """The loop's counter: the comprehension's own variable where it counts from 0 by 1."""
-        if isinstance(gen.target, ast.Name):
-            probe = seq.element(load(gen.target.id))
-            if isinstance(probe, ast.Name) and probe.id == gen.target.id:
-                return gen.target.id
-        if seq.first_name is not None and isinstance(gen.target, ast.Tuple) \
-                and isinstance(gen.target.elts[0], ast.Name) and gen.target.elts[0].id == seq.first_name:
-            return seq.first_name
-        return self.scope.namer.fresh("k")
+        return _own_counter(gen.target, seq) or self.scope.namer.fresh("k")
 
     def reduced(self, func, node):
         """sum/max/min/any/all over a generator: a loop that accumulates."""

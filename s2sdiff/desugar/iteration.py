@@ -86,6 +86,8 @@ def sequence(node, scope: Scope, before: list, at, target=None) -> Sequence:
     if func is not None and isinstance(node, ast.Call) and func in (map, filter, iter, sorted):
         raise scope.error(f"iterating over {ast.unparse(node.func)}(...) is not supported: loop over range(len(...))",
                           node)
+    if isinstance(node, (ast.List, ast.Tuple)):      # zip([1.0, 2.0], x): the numbers as an array
+        node = located(call(ast.Attribute(load("np"), "array", ast.Load()), ast.List(node.elts, ast.Load())), at)
     scope.as_array(node)
     items = node if isinstance(node, ast.Name) else load(_hoisted(node, scope, before, "items", at))
     return Sequence(call(load("len"), items), lambda k: ast.Subscript(items, k, ast.Load()))

@@ -159,8 +159,7 @@ def list_literal_of_reductions(x):
     return parts[0] * parts[1] + parts[2] ** 2
 
 
-@case(vec(5), tags=("list-append", "np.array", "array-output"),
-      expect="refused:list")
+@case(vec(5), tags=("list-append", "np.array", "array-output"))
 def append_then_array(x):
     out = []
     for i in range(len(x)):
@@ -169,7 +168,7 @@ def append_then_array(x):
 
 
 @case(mat(3, 2), tags=("list-append", "np.vstack", "rows"),
-      expect="refused:list")
+      expect="refused:other: np.vstack needs its arrays as a tuple or list written in the call")
 def append_rows_vstack(A):
     rows = []
     for i in range(A.shape[0]):
@@ -434,7 +433,7 @@ def zip_neighbour_slices(x):
     return s
 
 
-@case(vec(3), tags=("zip", "list-and-array"), expect="refused:list")
+@case(vec(3), tags=("zip", "list-and-array"))
 def zip_list_with_array(x):
     s = 0.0
     for w, v in zip([1.0, 2.0, 3.0], x):
@@ -459,8 +458,7 @@ def reversed_horner(c, t):
     return acc
 
 
-@case(vec(4), tags=("reversed", "list"),
-      expect="refused:list")
+@case(vec(4), tags=("reversed", "list"))
 def reversed_list(x):
     vals = [x[0], 2.0 * x[1], 3.0 * x[2], 4.0 * x[3]]
     h = 0.0
@@ -519,8 +517,7 @@ def gen_sum_of_rows(A):
     return sum(row * row for row in A)
 
 
-@case(vec(5), tags=("builtin-max", "builtin-min", "array"),
-      expect="refused:arity:max")
+@case(vec(5), tags=("builtin-max", "builtin-min", "array"))
 def builtin_max_min_of_array(x):
     return max(x) - min(x) + np.sum(x) * 0.1
 
@@ -769,8 +766,7 @@ def list_of_lambdas(x):
     return s
 
 
-@case(vec(4), tags=("dict-of-functions", "string-keys"),
-      expect="refused:dict")
+@case(vec(4), tags=("dict-of-functions", "string-keys"), expect="refused:attribute:.tanh")
 def dict_of_functions(x):
     acts = {"tanh": np.tanh, "softplus": _softplus}
     return np.sum(acts["tanh"](x) * acts["softplus"](x))
@@ -796,16 +792,14 @@ def tuple_params_inside(x):
     return np.dot(w, v) + b * b
 
 
-@case(vec(4), mat(3, 3, seed=1), wrt=0, tags=("dict", "string-keys", "params"),
-      expect="refused:dict")
+@case(vec(4), mat(3, 3, seed=1), wrt=0, tags=("dict", "string-keys", "params"))
 def dict_params_inside(theta, D):
     p = {"w": theta[:3], "b": theta[3]}
     z = D @ p["w"] + p["b"]
     return np.sum(z * z)
 
 
-@case(vec(5), tags=("dict", "iterate-keys", "regularizer"),
-      expect="refused:dict")
+@case(vec(5), tags=("dict", "iterate-keys", "regularizer"))
 def dict_iterate_keys(theta):
     p = {"w": theta[:3], "b": theta[3:]}
     total = 0.0
@@ -815,14 +809,14 @@ def dict_iterate_keys(theta):
 
 
 @case(vec(5), tags=("dict", "values", "generator-expression"),
-      expect="refused:dict")
+      expect="refused:other: the dict 'p' is supported indexed by its keys written out (p['a']), looped over, or with .get")
 def dict_values_sum(theta):
     p = {"a": theta[:2], "b": theta[2:]}
     return sum(np.sum(np.sin(v)) for v in p.values())
 
 
 @case(vec(4), tags=("dict", "items", "weights"),
-      expect="refused:dict")
+      expect="refused:other: a tuple is only supported on the right of `a, b = ...` or in `return`")
 def dict_items_weighted(theta):
     scales = {"first": (theta[:2], 1.0), "second": (theta[2:], 3.0)}
     s = 0.0
@@ -877,8 +871,7 @@ def starred_unpack(x):
     return first * sum(rest)
 
 
-@case(vec(3), tags=("dict", "get-default"),
-      expect="refused:dict")
+@case(vec(3), tags=("dict", "get-default"))
 def dict_get_default(x):
     opts = {"scale": 2.0}
     return np.sum(opts.get("scale", 1.0) * x**2 + opts.get("shift", 0.5) * x)
@@ -1140,8 +1133,7 @@ def ternary_expression(x):
     return y + (math.exp(x) if y < 5 else 0.0)
 
 
-@case(vec(3), tags=("augmented-list-item",),
-      expect="refused:list")
+@case(vec(3), tags=("augmented-list-item",))
 def augmented_list_item(x):
     acc = [0.0, 0.0]
     for i in range(len(x)):
