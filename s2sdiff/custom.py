@@ -37,7 +37,7 @@ from numba.extending import overload, typeof_impl
 
 from . import compile as compiler
 from . import ir
-from .errors import S2SDiffError, unsupported
+from .errors import S2SDiffError, at_line, unsupported
 from .names import Namer
 from .parse import parse_function
 from .runtime import HELPERS
@@ -133,6 +133,12 @@ class _Rule:
                 function = ir.Function(w.name, w.params, [], w.filename, n_outputs=w.n_outputs,
                                        tuple_result=w.n_outputs != 1)
                 source, py_func, compiled = w.finish()
+                if kind == "jvp" and isinstance(self, CustomVJP):
+                    py_func.s2sdiff_refusal = str(unsupported(
+                        f"forward mode over the forward mode of custom_vjp {self.__name__} (its rows from "
+                        f"{self.bwd.__name__}, one per element) is not supported: take second derivatives with "
+                        f"sd.hessian (forward over reverse), or give {self.__name__} a custom_jvp rule",
+                        self.bwd.__code__.co_filename, at_line(self.bwd.__code__.co_firstlineno)))
                 _units[key] = Unit(function, source, py_func, compiled, w.dependencies)
             return _units[key]
 
@@ -162,7 +168,7 @@ class CustomJVP(_Rule):
         m, many = self.outputs
         structure = [m, m] if many else [1, 1]
         flat = _Flattened(parsed, {parsed.params[0]: len(self.params), parsed.params[1]: len(self.params)}, structure,
-                          f"{self.rule.__name__} must return `value, tangent`"
+                          f"custom_jvp {self.__name__}: {self.rule.__name__} must return `value, tangent`"
                           + (f" with {m} values and {m} tangents, each written as a tuple" if many else ""))
         return flat.function()
 
@@ -233,18 +239,18 @@ class CustomVJP(_Rule):
         residuals = {len(r.value.elts[1].elts) if _pair(r) and isinstance(r.value.elts[1], ast.Tuple) else None
                      for r in _returns(fwd.tree)}
         if len(residuals) != 1:
-            raise fwd.error(f"every return of {self.fwd.__name__} must give its residuals the same way (a tuple "
+            raise fwd.error(f"custom_vjp {self.__name__}: every return of {self.fwd.__name__} must give its residuals the same way (a tuple "
                             "of the same length, or one value)", _returns(fwd.tree)[0])
         k = residuals.pop()
         flat_fwd = _Flattened(fwd, {}, [m if many else 1, k or 1],
-                              f"{self.fwd.__name__} must return `value, residuals`").function()
+                              f"custom_vjp {self.__name__}: {self.fwd.__name__} must return `value, residuals`").function()
         bwd = _parsed(self.bwd, self, "bwd(residuals, cotangent)", 2)
         tuples = {bwd.params[1]: m} if many else {}
         if k is not None:
             tuples[bwd.params[0]] = k
         n = len(self.params)
-        flat = _Flattened(bwd, tuples, [1] * n, f"{self.bwd.__name__} must return a tuple of {n} cotangent(s), one "
-                                                f"per argument of {self.__name__} (None for a zero one)")
+        flat = _Flattened(bwd, tuples, [1] * n, f"custom_vjp {self.__name__}: {self.bwd.__name__} must return a tuple "
+                                                f"of {n} cotangent(s), one per argument (None for a zero one)")
         return flat_fwd, flat.function(), k, flat.nones
 
     def write(self, w, kind, kinds):
@@ -642,12 +648,12 @@ def _compiles(obj) -> bool:
     """Whether numba code can call `obj` (a user's Python function: compiler.primal makes it so)."""
     if isinstance(obj, (type, numba.core.registry.CPUDispatcher)):
         return True
-    if isinstance(obj, types.FunctionType):
-        return not _third_party(obj)
+    module = getattr(obj, "__module__", None) or ""
+    if isinstance(obj, types.FunctionType) and not _third_party(obj) or module.split(".")[0] in _NUMBA_MODULES:
+        return True
     if isinstance(obj, np.ufunc):
         return getattr(np, obj.__name__, None) is obj
-    module = getattr(obj, "__module__", None) or ""
-    return module.split(".")[0] in _NUMBA_MODULES
+    return False
 
 
 # ---- helpers the units call ------------------------------------------------------------

@@ -15,7 +15,7 @@ from .analyze import ARRAY, argument_kinds, array_ndims, check_in_place, number_
 from .concrete import concrete
 from . import ir
 from .emit import emit
-from .errors import S2SDiffError, unsupported
+from .errors import S2SDiffError, UnsupportedError, unsupported
 from .normalize import normalize
 from .parallel import chunk_loops, threads_help
 from .parse import python_function
@@ -85,6 +85,8 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
     if rule is not None:                    # the user's rule gives the unit (custom.py)
         return rule.unit(kind, tuple(active), jit, frozenset(kinds))
     py_func = python_function(func)
+    if hasattr(py_func, "s2sdiff_refusal"):         # a unit built from a rule that cannot be differentiated
+        raise UnsupportedError(py_func.s2sdiff_refusal)
     key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(kinds), parallel)
     with LOCK:
         if key in _units:
