@@ -50,6 +50,10 @@ def rule_of(obj):
     """The user rule that stands for calls of `obj`, or None."""
     if isinstance(obj, _Rule):
         return obj
+    # the functions generated code calls for the rule's function (its primal) lead back to the rule
+    rule = getattr(getattr(obj, "py_func", obj), "s2sdiff_rule", None)
+    if rule is not None:
+        return rule
     try:
         return _TABLE.get(obj)
     except TypeError:           # unhashable: no rule can be registered for it
@@ -74,6 +78,7 @@ class _Rule:
         # normalize sends through the rule.
         source = f"def {self.__name__}({signature}):\n    return _rule({arguments})\n"
         self.py_func = compiler.function(source, {"_rule": self}, self.__name__, jit=False)[0]
+        self.py_func.s2sdiff_rule = self
         self._calls_fun = compiler.function(source.replace("_rule(", "_fun("), {"_fun": fun}, self.__name__,
                                             jit=False)[0]
 
@@ -87,8 +92,9 @@ class _Rule:
     def primal(self):
         """The function compiled for numba code (made when first asked for: the globals it
         reads are then all defined)."""
-        plain = self.fun if isinstance(self.fun, types.FunctionType) else self._calls_fun
-        return compiler.primal(plain)
+        dispatcher = compiler.primal(self._calls_fun)
+        dispatcher.py_func.s2sdiff_rule = self
+        return dispatcher
 
     @cached_property
     def function(self) -> ir.Function:
@@ -232,18 +238,26 @@ class CustomVJP(_Rule):
 
     @cached_property
     def flat_rules(self) -> tuple:
-        """(flat fwd, flat bwd, the number of residuals or None for one passed as it is,
-        the arguments bwd gives None for)."""
+        """(flat fwd, its twins returning only the value and only the residuals, flat bwd,
+        the number of residuals or None for one passed as it is, the arguments bwd gives
+        None for)."""
         m, many = self.function.n_outputs, self.function.tuple_result
         fwd = _parsed(self.fwd, self, "fwd", len(self.params))
         residuals = {len(r.value.elts[1].elts) if _pair(r) and isinstance(r.value.elts[1], ast.Tuple) else None
                      for r in _returns(fwd.tree)}
         if len(residuals) != 1:
-            raise fwd.error(f"custom_vjp {self.__name__}: every return of {self.fwd.__name__} must give its residuals the same way (a tuple "
-                            "of the same length, or one value)", _returns(fwd.tree)[0])
+            raise fwd.error(f"custom_vjp {self.__name__}: every return of {self.fwd.__name__} must give its residuals "
+                            "the same way (a tuple of the same length, or one value)", _returns(fwd.tree)[0])
         k = residuals.pop()
-        flat_fwd = _Flattened(fwd, {}, [m if many else 1, k or 1],
-                              f"custom_vjp {self.__name__}: {self.fwd.__name__} must return `value, residuals`").function()
+        message = f"custom_vjp {self.__name__}: {self.fwd.__name__} must return `value, residuals`"
+        structure = [m if many else 1, k or 1]
+        flat_fwd = _Flattened(fwd, {}, structure, message).function()
+        # The value apart from the residuals, for code s2sdiff reads again: fwd's value is
+        # f's, so its derivative is the rule's (the mark), and no derivative is taken of
+        # the value's code for the residuals'
+        value_only = _Flattened(fwd, {}, structure, message, keep={0}, bare=not many).function()
+        value_only.s2sdiff_rule = self
+        residuals_only = _Flattened(fwd, {}, structure, message, keep={1}).function()
         bwd = _parsed(self.bwd, self, "bwd(residuals, cotangent)", 2)
         tuples = {bwd.params[1]: m} if many else {}
         if k is not None:
@@ -251,16 +265,24 @@ class CustomVJP(_Rule):
         n = len(self.params)
         flat = _Flattened(bwd, tuples, [1] * n, f"custom_vjp {self.__name__}: {self.bwd.__name__} must return a tuple "
                                                 f"of {n} cotangent(s), one per argument (None for a zero one)")
-        return flat_fwd, flat.function(), k, flat.nones
+        return flat_fwd, value_only, residuals_only, flat.function(), k, flat.nones
 
     def write(self, w, kind, kinds):
         m = self.function.n_outputs
-        fwd, bwd, k, nones = self.flat_rules
-        fwd_name, bwd_name = w.bind(self.fwd.__name__, fwd), w.bind(self.bwd.__name__, bwd)
-        values = w.fresh_names(self.__name__, m)
-        residuals = w.fresh_names("res", k or 1)
+        fwd, value_only, residuals_only, bwd, k, nones = self.flat_rules
+        values = w.fresh_names(self.__name__, m) if kind != "vjp_grad" else []
+        residuals = w.fresh_names("res", 1 if k is None else k)
+        bwd_name = w.bind(self.bwd.__name__, bwd)
         w.comment(f"custom_vjp {self.__name__}: {self.fwd.__name__}, then {self.bwd.__name__}")
-        w.line(f"{', '.join(values + residuals)} = {fwd_name}({', '.join(self.params)})")
+        arguments = ", ".join(self.params)
+        if kind == "jvp":
+            w.line(f"{', '.join(values + residuals)} = {w.bind(self.fwd.__name__, fwd)}({arguments})")
+        else:
+            if values:
+                w.line(f"{', '.join(values)} = {w.bind(self.fwd.__name__, value_only)}({arguments})")
+            if residuals:
+                w.line(f"{', '.join(residuals)}{',' if len(residuals) == 1 else ''} = "
+                       f"{w.bind(self.fwd.__name__, residuals_only)}({arguments})")
         cotangents = w.fresh_names("c", len(self.params))
 
         def backward(seeds, indent=""):
@@ -363,8 +385,10 @@ class _UnitWriter:
     def bind(self, name, function) -> str:
         """A rule function called by the unit: compiled (numba) or as it is (jit=False)."""
         callee = compiler.primal(function, self.jit)
-        if self.jit:        # s2sdiff reading the compiled copy back finds the user's lines
+        if self.jit:        # s2sdiff reading the compiled copy back finds the user's lines (and rule)
             callee.py_func.s2sdiff_origin = function.s2sdiff_origin
+            if hasattr(function, "s2sdiff_rule"):
+                callee.py_func.s2sdiff_rule = function.s2sdiff_rule
         bound = self.namer.fresh(name)
         self.namespace[bound] = callee
         return bound
@@ -434,8 +458,9 @@ class _Flattened:
     """A rule function rewritten so that its tuple parameters are flat parameters and its
     returns one flat tuple; in Python it computes what the original does."""
 
-    def __init__(self, parsed, tuples: dict, structure: list, message: str):
-        self.parsed, self.tuples, self.structure, self.message = parsed, tuples, structure, message
+    def __init__(self, parsed, tuples: dict, structure: list, message: str, keep=None, bare=False):
+        self.parsed, self.tuples, self.structure, self.message, self.bare = parsed, tuples, structure, message, bare
+        self.keep = set(range(len(structure))) if keep is None else keep      # the parts returned
         self.nones = set()
 
     def function(self):
@@ -453,13 +478,14 @@ class _Flattened:
         nones = []
         for ret in returns:
             value = ret.value
-            parts = [self.part(p, size, ret, j) for j, (p, size) in enumerate(zip(value.elts, self.structure))] \
+            parts = [self.part(p, size, ret, j) if j in self.keep else [] if self.fits(p, size) else None
+                     for j, (p, size) in enumerate(zip(value.elts, self.structure))] \
                 if isinstance(value, ast.Tuple) and len(value.elts) == len(self.structure) else [None]
             if any(p is None for p in parts):
                 raise parsed.error(f"{self.message}; this return does not", ret)
             values = [e for p in parts for e in p]
             nones.append({i for i, e in enumerate(values) if isinstance(e, ast.Constant) and e.value is None})
-            ret.value = ast.copy_location(ast.Tuple(values, ast.Load()), value)
+            ret.value = values[0] if self.bare else ast.copy_location(ast.Tuple(values, ast.Load()), value)
         if any(n != nones[0] for n in nones):
             raise parsed.error(f"{parsed.name} gives None (a zero) for an argument in one return and a value in "
                                "another: give zero_like(x) (or 0.0) instead", returns[0])
@@ -469,10 +495,14 @@ class _Flattened:
         params = [q for p in parsed.params for q in flat.get(p, [p])]
         return _compiled_twin(parsed, tree, params)
 
+    @staticmethod
+    def fits(node, size) -> bool:
+        return not isinstance(node, ast.Tuple) or len(node.elts) == size
+
     def part(self, node, size, ret, j):
         """The elements part j of a returned tuple stands for."""
         if isinstance(node, ast.Tuple):
-            return list(node.elts) if len(node.elts) == size else None
+            return list(node.elts) if self.fits(node, size) else None
         if size == 1:
             return [node]
         # a call giving a tuple (`return f(x), (x,)`): unpacked into names before the return
