@@ -114,9 +114,6 @@ class _Rule:
         return ir.Function(self.__name__, list(self.params), body, "<rule>", n_outputs=m, tuple_result=many,
                            origin=self.py_func)
 
-    def rule_functions(self) -> list:
-        raise NotImplementedError
-
     def unit(self, kind, active: tuple, jit: bool, kinds: frozenset):
         """The unit `kind` (pipeline.derived_unit) of the function, built from the rule."""
         from .pipeline import LOCK, Unit, _units
@@ -355,7 +352,7 @@ class _UnitWriter:
     """Writes one unit: the primal parameters, then tangents or seeds, as generated units have."""
 
     def __init__(self, rule: _Rule, kind, active, jit):
-        self.rule, self.kind, self.active, self.jit = rule, kind, active, jit
+        self.rule, self.active, self.jit = rule, active, jit
         self.params = list(rule.params)
         self.namer = Namer(set(self.params) | set(HELPERS) | set(_HELPERS) | {"np"})
         names = [rule.params[i] for i in active]
@@ -552,9 +549,10 @@ class _Substituted(ast.NodeTransformer):
 
     def visit_Subscript(self, node):
         self.generic_visit(node)
-        if isinstance(node.value, ast.Tuple) and isinstance(node.slice, ast.Constant) \
-                and isinstance(node.slice.value, int) and -len(node.value.elts) <= node.slice.value < len(node.value.elts):
-            return node.value.elts[node.slice.value]
+        elements = node.value.elts if isinstance(node.value, ast.Tuple) else []
+        if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int) \
+                and -len(elements) <= node.slice.value < len(elements):
+            return elements[node.slice.value]
         return node
 
 
@@ -645,7 +643,8 @@ def _check_compiled(rule):
             callee = _resolved(node.func, parsed) if isinstance(node, ast.Call) else None
             inner = rule_of(callee)
             if inner is not None:
-                todo += [f for f in inner.rule_functions() if isinstance(f, types.FunctionType)] if inner.defined else []
+                if inner.defined:
+                    todo += [f for f in inner.rule_functions() if isinstance(f, types.FunctionType)]
                 callee = inner.fun
             if isinstance(callee, types.FunctionType) and not _third_party(callee):
                 todo.append(callee)
