@@ -20,6 +20,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import ir, runtime
+from .custom import rule_of
 from .desugar import desugar
 from .creation import ALLOCATORS, DTYPE_POSITION, Creation
 from .effects import call_changes
@@ -66,6 +67,8 @@ class Callee:
 
     @property
     def function(self) -> ir.Function:
+        if self._function is None and rule_of(self.obj) is not None:
+            self._function = self.obj.function          # what its code shows, never differentiated
         if self._function is None:
             if self.py_func in _in_progress:
                 raise unsupported(f"recursion is not supported: {self.py_func.__name__} calls itself "
@@ -539,6 +542,10 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
 
     def function_call(self, func, node: ast.Call):
         """A call of the Python object `func` (a NumPy function, a user function, …)."""
+        rule = rule_of(func)        # a user's rule (sd.custom_vjp, sd.register_jvp, …) stands for the body
+        if rule is not None:
+            args = self.bind(rule.py_func, node)
+            return ir.Call(Callee(rule, node, self.parsed.filename), tuple(map(self.atom, args)))
         if func is len and len(node.args) == 1 and isinstance(node.args[0], ast.Call) \
                 and self.resolve(node.args[0].func) is range:
             return self.passive(node)               # a trip count, as reverse mode writes it

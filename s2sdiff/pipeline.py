@@ -10,11 +10,12 @@ import types
 from dataclasses import dataclass, field, replace
 
 from . import compile as compiler
+from . import custom
 from .analyze import ARRAY, argument_kinds, array_ndims, check_in_place, number_names, specialized
 from .concrete import concrete
 from . import ir
 from .emit import emit
-from .errors import S2SDiffError, unsupported
+from .errors import S2SDiffError, UnsupportedError, unsupported
 from .normalize import normalize
 from .parallel import chunk_loops, threads_help
 from .parse import python_function
@@ -80,7 +81,12 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
     mode, with the value), "vjp_grad" (without).
     `kinds`: what a call fixes about the parameters (analyze.ARRAY); `parallel`
     compiles with numba's parallel=True and spreads loops over threads (parallel.py)."""
+    rule = custom.rule_of(func)
+    if rule is not None:                    # the user's rule gives the unit (custom.py)
+        return rule.unit(kind, tuple(active), jit, frozenset(kinds))
     py_func = python_function(func)
+    if hasattr(py_func, "s2sdiff_refusal"):         # a unit built from a rule that cannot be differentiated
+        raise UnsupportedError(py_func.s2sdiff_refusal)
     key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(kinds), parallel)
     with LOCK:
         if key in _units:
@@ -158,7 +164,7 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
     # fills becomes an empty one); simplify again drops what the concrete code no longer reads
     source, namespace = emit(simplify(concrete(reuse_across_iterations(function))), bind)
     for name, value in namespace.items():   # user functions called in conditions run as primals
-        if getattr(value, "__module__", None) == runtime.__name__:
+        if getattr(value, "__module__", None) in (runtime.__name__, custom.__name__):
             continue                         # runtime helpers carry their own numba overloads
         if isinstance(value, types.FunctionType) or hasattr(value, "py_func"):
             namespace[name] = compiler.primal(value, jit)
