@@ -309,11 +309,12 @@ class _Appends:
         """Whether `loop` appends to `name` a fixed number of times an iteration, and
         reads it nowhere else (else: refused, naming why)."""
         if not (isinstance(loop, ast.For) and any(_is_append(s, name) for s in loop.body)):
-            if any(isinstance(n, ast.Attribute) and n.attr == "append" and isinstance(n.value, ast.Name)
-                   and n.value.id == name for n in ast.walk(loop)):
+            append = next((n for n in ast.walk(loop) if isinstance(n, ast.Attribute) and n.attr == "append"
+                           and isinstance(n.value, ast.Name) and n.value.id == name), None)
+            if append is not None:
                 raise self.scope.error(f"'{name}' is appended to here in a way s2sdiff does not follow: a list is "
                                        "supported appended to at the top of a for loop's body, the same number of "
-                                       "times every iteration", loop)
+                                       "times every iteration", append)
             return False
         for stmt in loop.body:
             if not _is_append(stmt, name) and name in _mentions(stmt):
