@@ -34,7 +34,7 @@ class _Emitter:
     def __init__(self, function: ir.Function, bind):
         self.fn = function
         self.bind = bind
-        self.namer = Namer(ir.all_names(function) | {"math", "np"})
+        self.namer = Namer(ir.all_names(function) | {"math", "np", function.name})   # helpers never shadow it
         self.namespace = dict(function.namespace)
         self.namespace.update({"math": math, "np": __import__("numpy")})
         self.callee_names: dict = {}
