@@ -11,8 +11,8 @@ import numpy as np
 from numba.extending import typeof_impl
 
 from . import compile as compiler
-from . import selfcheck, wrappers
-from .errors import S2SDiffError
+from . import selfcheck, structures, wrappers
+from .errors import S2SDiffError, UnsupportedError
 from .normalize import normalize
 from .parse import python_function
 from .pipeline import derived_unit
@@ -95,9 +95,15 @@ def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, check=
 def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
-    function = normalize(python_function(f))
-    if function.tuple_result:
-        raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns a tuple of "
+    name = python_function(f).__name__
+    try:
+        function = normalize(python_function(f))
+    except UnsupportedError:
+        if not structures.takes_structures(f):
+            raise
+        function = None                         # read when a call shows the parameters' structures
+    if function is not None and function.tuple_result:
+        raise S2SDiffError(f"{kind} needs a scalar-valued function, but {name} returns a tuple of "
                            f"{function.n_outputs}; use sd.jacobian")
     with_value = kind == "value_and_grad"
 
@@ -109,7 +115,7 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
         g = for_kinds(f, kinds)
         w = Wrapper(kind, g, mode, jit, kinds)
         if returns_certain_array(w.function, kinds):
-            raise S2SDiffError(f"{kind} needs a scalar-valued function, but {function.name} returns an array; "
+            raise S2SDiffError(f"{kind} needs a scalar-valued function, but {name} returns an array; "
                                "use sd.jacobian")
         # a value that may be an array is checked, never silently summed (as JAX does); the code
         # numba callers get (no kinds) takes `x[i]` for a number, which numba's typing holds it to
@@ -124,7 +130,15 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
         verify = selfcheck.for_gradient(f, indices, many, mode, with_value, jit) if check else None
         return w.finish(f"{values[0]}, ({gradient})" if with_value and many
                         else f"{values[0]}, {gradient}" if with_value else gradient, indices, verify)
-    return cached(kind, f, (indices, many, mode, jit, parallel, check), build)
+    return _structured(cached(kind, f, (indices, many, mode, jit, parallel, check), build), kind, f, indices, many,
+                       lambda flat, leaves: _gradient(kind, flat, leaves, mode, jit, parallel, check))
+
+
+def _structured(transformed, kind, f, indices, many, remake):
+    """The transform, taking parameter structures too (structures.py)."""
+    if transformed.restructured is None:
+        transformed.restructured = structures.caller(kind, f, indices, many, remake)
+    return transformed
 
 
 def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
@@ -142,7 +156,8 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
             results = reverse_columns(w, g, indices)
         verify = selfcheck.for_jacobian(f, indices, many, mode, jit) if check else None
         return w.finish(packed(results, many), indices, verify)
-    return cached("jacobian", f, (indices, many, mode, jit, check), build)
+    return _structured(cached("jacobian", f, (indices, many, mode, jit, check), build), "jacobian", f, indices, many,
+                       lambda flat, leaves: jacobian(flat, leaves, mode, jit=jit, check=check))
 
 
 def hessian(f, wrt=0, *, jit=True, check=None):
@@ -162,7 +177,8 @@ def hessian(f, wrt=0, *, jit=True, check=None):
             return w.finish(columns[0][0], indices, verify)
         rows = [f"({', '.join(column[i] for column in columns)},)" for i in range(len(indices))]
         return w.finish(f"({', '.join(rows)},)", indices, verify)
-    return cached("hessian", f, (indices, many, jit, check), build)
+    return _structured(cached("hessian", f, (indices, many, jit, check), build), "hessian", f, indices, many,
+                       lambda flat, leaves: hessian(flat, leaves, jit=jit, check=check))
 
 
 def _generated(f) -> bool:
@@ -205,6 +221,9 @@ def _integer_array(value) -> bool:
 
 def jvp(f, primals, tangents, *, jit=True, check=None):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
+    if structures.is_structured(primals):
+        flat_f, flat_primals, _, _ = structures.flattened(f, list(primals))
+        return jvp(flat_f, flat_primals, structures.structured_tangents(primals, tangents), jit=jit, check=check)
     primals = _all_arguments(f, tuple(primals), "jvp primals", jit)
     tangents = _all_arguments(f, tuple(tangents), "jvp tangents", jit, primals=False)
     unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, kinds=call_kinds(_params(f), primals))
@@ -227,6 +246,10 @@ def jvp(f, primals, tangents, *, jit=True, check=None):
 
 def vjp(f, *primals, jit=True, check=None):
     """`(f(*primals), vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument."""
+    if structures.is_structured(primals):
+        flat_f, flat_primals, nodes, _ = structures.flattened(f, list(primals))
+        value, flat_vjp = vjp(flat_f, *flat_primals, jit=jit, check=check)
+        return value, lambda cotangent: structures.regrouped(flat_vjp(cotangent), nodes)
     primals = _all_arguments(f, primals, "vjp", jit)
     function = normalize(python_function(f))
     kinds = call_kinds(_params(f), primals)

@@ -27,6 +27,7 @@ from .normalize import normalize
 from .parse import python_function
 from .pipeline import LOCK, derived_unit
 from .runtime import HELPERS, ShapesNotSupported
+from .structures import is_structured, takes_structures
 from .transform.batched import NotBatched
 
 
@@ -54,9 +55,12 @@ class Transformed:
         self._variants = {}             # the ranks of a call's arguments -> the transform for them
 
     variant = None      # kinds (analyze.ARRAY) -> the transform generated for arguments of those kinds
+    restructured = None     # values -> the result, for arguments with structures (structures.caller)
 
     def __call__(self, *args, **kwargs):
         values = self._values(args, kwargs)
+        if self.restructured is not None and is_structured(values):
+            return self.restructured(values)
         ranks = tuple(map(_rank, values))
         if ranks == self._ranks or self.variant is None:
             return self._call(values)
@@ -196,7 +200,8 @@ def cached(kind, f, options, build, kinds=frozenset()):
             except UnsupportedError as error:
                 # A transform of a transform reads the code numba callers of the inner one get,
                 # written for no particular kinds; the code a call gets may well be readable.
-                if kinds or not isinstance(f, Transformed):
+                # So may a function's whose parameters a call shows to be structures.
+                if kinds or not (isinstance(f, Transformed) or takes_structures(f)):
                     raise
                 transformed = _Unbuilt(f"{py_func.__name__}_{kind}", py_func, error)
             transformed.variant = lambda called: cached(kind, f, options, build, called)

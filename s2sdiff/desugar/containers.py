@@ -19,6 +19,7 @@ import copy
 import numpy as np
 
 from .. import runtime
+from ..structures import record
 from ..parse import assigned_names
 from .iteration import Sequence, bind, sequence
 from .scope import Scope, assign, call, constant_int, load, located, map_bodies, store
@@ -58,13 +59,15 @@ class _Items(ast.NodeTransformer):
                     and _written_out(self.dict_call(node.value)) and stores[node.targets[0].id] == 1 \
                     and node.targets[0].id not in scope.parsed.params:
                 self.candidates.add(node.targets[0].id)
+        records = {n.targets[0].id: {k.arg for k in n.value.keywords} for n in ast.walk(module)
+                   if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and self.is_record(n.value)}
         self.item_written = set()           # lists of numbers changed item by item: arrays
         for node in ast.walk(module):        # changed in place (v[i] = ..., v.append(...)): a list proper
             if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Store):
                 self.item_written.add(node.value.id)
             if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Name) \
                     and (isinstance(node.ctx, (ast.Store, ast.Del))
-                         or isinstance(node, ast.Attribute) and node.attr not in _READS):
+                         or isinstance(node, ast.Attribute) and node.attr not in _READS | records.get(node.value.id, set())):
                 self.candidates.discard(node.value.id)
         self.item_written -= {n.value.id for n in ast.walk(module) if isinstance(n, ast.Attribute)
                               and isinstance(n.value, ast.Name) or isinstance(n, ast.Delete)
@@ -72,12 +75,15 @@ class _Items(ast.NodeTransformer):
         self.assigned = assigned_names(module)
 
     def dict_call(self, value):
-        """`dict(w=W, b=b)` as the literal it makes."""
-        if isinstance(value, ast.Call) and self.scope.resolve(value.func) is dict and not value.args \
+        """`dict(w=W, b=b)` as the literal it makes (a record of a parameter's fields, too)."""
+        if isinstance(value, ast.Call) and self.scope.resolve(value.func) in (dict, record) and not value.args \
                 and all(k.arg is not None for k in value.keywords):
             return ast.copy_location(ast.Dict([ast.Constant(k.arg) for k in value.keywords],
                                               [k.value for k in value.keywords]), value)
         return value
+
+    def is_record(self, value) -> bool:
+        return isinstance(value, ast.Call) and self.scope.resolve(value.func) is record
 
     def rewrite(self, body):
         """Outermost first: a loop over items is unrolled before its body is read, so the
@@ -100,8 +106,9 @@ class _Items(ast.NodeTransformer):
             items = []
             for k, elt in enumerate(value.values if isinstance(value, ast.Dict) else value.elts):
                 elt = self.visit(elt)
-                if isinstance(elt, ast.Constant) or isinstance(elt, ast.Name) and elt.id not in self.assigned:
-                    items.append(elt)        # a constant, a parameter or a module name: itself
+                if isinstance(elt, ast.Constant) or isinstance(elt, ast.Name) and elt.id not in self.assigned \
+                        or _written_out(self.dict_call(elt)):
+                    items.append(elt)        # a constant, a parameter, a module name, a literal: itself
                 else:
                     key = value.keys[k].value if isinstance(value, ast.Dict) else k
                     item = self.scope.namer.fresh(f"{name}_{key}" if str(key).isidentifier() or type(key) is int
@@ -109,13 +116,15 @@ class _Items(ast.NodeTransformer):
                     out.append(assign(item, elt, stmt))
                     items.append(located(load(item), elt))
             keys = [k.value for k in value.keys] if isinstance(value, ast.Dict) else None
-            self.literals[name] = (items, type(value), keys)
+            self.literals[name] = (items, _Record if self.is_record(stmt.value) else type(value), keys)
             return out
+        if isinstance(stmt, ast.For) and isinstance(stmt.iter, ast.Subscript):
+            stmt.iter = self.visit(stmt.iter)        # an item that is itself a literal
         if isinstance(stmt, ast.For) and self.items_of(stmt.iter) is not None:
             return self.unrolled(stmt)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) \
                 and isinstance(stmt.value, ast.Name) and stmt.value.id in self.literals \
-                and self.literals[stmt.value.id][2] is None:
+                and self.literals[stmt.value.id][1] is not ast.Dict:
             stmt.value = located(ast.Tuple(copy.deepcopy(self.literals[stmt.value.id][0]), ast.Load()), stmt.value)
             return [stmt]
         if isinstance(stmt, (ast.If, ast.While)):
@@ -134,8 +143,10 @@ class _Items(ast.NodeTransformer):
         if isinstance(node, (ast.Tuple, ast.List)) and _written_out(node):
             return [self.visit(e) for e in node.elts]
         if isinstance(node, ast.Name) and node.id in self.literals:
-            items, _, keys = self.literals[node.id]
-            return [ast.Constant(k) for k in keys] if keys is not None else copy.deepcopy(items)
+            items, kind, keys = self.literals[node.id]
+            return [ast.Constant(k) for k in keys] if kind is ast.Dict else copy.deepcopy(items)
+        if isinstance(node, ast.Dict) and _written_out(node):
+            return [copy.deepcopy(k) for k in node.keys]
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args \
                 and isinstance(node.func.value, ast.Name) and node.func.value.id in self.literals \
                 and node.func.attr in ("items", "keys", "values"):
@@ -166,16 +177,41 @@ class _Items(ast.NodeTransformer):
         for item in self.items_of(stmt.iter):
             body = copy.deepcopy(stmt.body)
             constants = _constant_bindings(stmt.target, item)
-            if constants is not None and not set(constants) & assigned_in_body:
+            read = {n.id for v in (constants or {}).values() for n in ast.walk(v) if isinstance(n, ast.Name)}
+            if constants is not None and not (set(constants) | read) & assigned_in_body:
                 body = [_Substitute(constants).visit(s) for s in body]   # d[k] of a constant key k
             else:
                 out += bind(stmt.target, located(item, stmt.iter), self.scope, stmt)
             out += self.rewrite(body)
         return out
 
+    def visit_Attribute(self, node):
+        """A field of a record (a NamedTuple's or dataclass's, passed as a parameter)."""
+        if isinstance(node.value, ast.Name) and node.value.id in self.literals:
+            items, kind, keys = self.literals[node.value.id]
+            if kind is _Record and node.attr in keys:
+                return located(copy.deepcopy(items[keys.index(node.attr)]), node)
+        self.generic_visit(node)
+        if self.is_record(node.value):
+            for keyword in node.value.keywords:
+                if keyword.arg == node.attr:
+                    return located(keyword.value, node)
+        return node
+
     def visit_Subscript(self, node):
+        if isinstance(node.ctx, ast.Load) and not isinstance(node.value, ast.Name):
+            node.value = self.visit(node.value)
+            if isinstance(node.value, (ast.Tuple, ast.List)) and _written_out(node.value) \
+                    and (k := constant_int(node.slice)) is not None and -len(node.value.elts) <= k < len(node.value.elts):
+                return node.value.elts[k]                         # p["layers"][0] of a structure
+            if isinstance(node.value, ast.Dict) and _written_out(node.value) and isinstance(node.slice, ast.Constant):
+                keys = [key.value for key in node.value.keys]
+                if node.slice.value in keys:
+                    return node.value.values[keys.index(node.slice.value)]
         if isinstance(node.value, ast.Name) and node.value.id in self.literals and isinstance(node.ctx, ast.Load):
             items, kind, keys = self.literals[node.value.id]
+            if kind is _Record and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int:
+                keys = None                                       # a NamedTuple indexed by position
             if keys is not None:
                 if not (isinstance(node.slice, ast.Constant) and node.slice.value in keys):
                     raise self.scope.error(f"the dict '{node.value.id}' is supported indexed by one of its keys "
@@ -213,6 +249,12 @@ class _Items(ast.NodeTransformer):
         if self.scope.resolve(node.func) is len and len(node.args) == 1 and isinstance(node.args[0], ast.Name) \
                 and node.args[0].id in self.literals:
             return located(ast.Constant(len(self.literals[node.args[0].id][0])), node)
+        if self.scope.resolve(node.func) is len and len(node.args) == 1:
+            arg = self.visit(node.args[0])
+            if isinstance(arg, (ast.Tuple, ast.List)) and _written_out(arg):
+                return located(ast.Constant(len(arg.elts)), node)
+            node.args = [arg]
+            return node
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "get" and isinstance(func.value, ast.Name) \
                 and func.value.id in self.literals and 1 <= len(node.args) <= 2 \
@@ -236,6 +278,8 @@ class _Items(ast.NodeTransformer):
     def visit_Name(self, node):
         if isinstance(node.ctx, ast.Load) and node.id in self.literals:
             items, kind, keys = self.literals[node.id]
+            if kind is _Record:
+                return located(ast.Tuple(copy.deepcopy(items), ast.Load()), node)
             if keys is not None:
                 raise self.scope.error(f"the dict '{node.id}' is supported indexed by its keys written out "
                                        f"({node.id}[{keys[0]!r}]), looped over, or with .get", node)
@@ -243,14 +287,30 @@ class _Items(ast.NodeTransformer):
         return node
 
 
+class _Record:
+    """The literal kind of a NamedTuple's or dataclass's fields: read by name, and by
+    position as a tuple."""
+
+
 def _constant_bindings(target, item):
-    """{name: constant} where a loop target takes constants (a key, an index), else None."""
+    """{name: item} where a loop's target takes items that can stand in its place (constants,
+    names, literals of them: a key, an index, a structure's part), else None."""
     if isinstance(target, ast.Name):
-        return {target.id: item} if isinstance(item, ast.Constant) else None
-    if isinstance(target, ast.Tuple) and isinstance(item, ast.Tuple) and len(target.elts) == len(item.elts) \
-            and all(isinstance(t, ast.Name) for t in target.elts) and all(isinstance(v, ast.Constant) for v in item.elts):
-        return {t.id: v for t, v in zip(target.elts, item.elts)}
+        return {target.id: item} if _plain(item) else None
+    if isinstance(target, ast.Tuple) and isinstance(item, ast.Tuple) and len(target.elts) == len(item.elts):
+        parts = [_constant_bindings(t, v) for t, v in zip(target.elts, item.elts)]
+        return None if None in parts else {k: v for part in parts for k, v in part.items()}
     return None
+
+
+def _plain(item) -> bool:
+    if isinstance(item, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(item, (ast.Tuple, ast.List)):
+        return all(_plain(e) for e in item.elts)
+    if isinstance(item, ast.Dict):
+        return all(isinstance(k, ast.Constant) for k in item.keys) and all(_plain(v) for v in item.values)
+    return isinstance(item, ast.Call) and not item.args and all(_plain(k.value) for k in item.keywords)
 
 
 class _Substitute(ast.NodeTransformer):

@@ -1,0 +1,222 @@
+"""Parameter structures (pytrees): tuples, lists, dicts, NamedTuples and dataclasses of
+numbers and arrays, as arguments of the functions s2sdiff differentiates.
+
+A call with such arguments runs the transform of a *flat* version of the function, whose
+parameters are the structures' leaves and whose first statements rebuild each structure
+as a literal (`params = {"w": params_w, "b": params_b}`), which desugar reads item by
+item.  Derivatives come back in the arguments' structures, as JAX gives them: the
+gradient in a dict parameter is a dict of the same keys.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import dataclasses
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import S2SDiffError
+from .names import Namer
+from .parse import parse_function, python_function
+
+
+def record(**fields):
+    """How a flat function's first statements spell a NamedTuple or dataclass parameter:
+    its fields by name (and, for a NamedTuple, by position)."""
+    return fields
+
+
+@dataclass(frozen=True)
+class Node:
+    """The shape of a structured argument: its kind, keys (dict keys, field names), the
+    children's shapes (None for a leaf), and the class it is rebuilt as."""
+    kind: str                 # "tuple", "list", "dict", "namedtuple", "dataclass"
+    keys: tuple
+    children: tuple
+    cls: type | None = None
+
+
+def structure_of(value):
+    """The structure of `value`, or None for a leaf (a number, an array, anything else)."""
+    if isinstance(value, (np.ndarray, numbers.Number, str, bytes)) or value is None:
+        return None
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):
+        return Node("namedtuple", tuple(type(value)._fields), tuple(map(structure_of, value)), type(value))
+    if isinstance(value, (tuple, list)):
+        return Node(type(value).__name__, tuple(range(len(value))), tuple(map(structure_of, value)))
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise S2SDiffError(f"a dict argument's keys must be strings or integers, got {key!r}")
+        return Node("dict", tuple(value), tuple(structure_of(v) for v in value.values()))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = tuple(f.name for f in dataclasses.fields(value))
+        return Node("dataclass", names, tuple(structure_of(getattr(value, n)) for n in names), type(value))
+    return None
+
+
+def leaves(value, node) -> list:
+    if node is None:
+        return [value]
+    return [leaf for child, shape in zip(_children(value, node), node.children) for leaf in leaves(child, shape)]
+
+
+def _children(value, node) -> list:
+    if node.kind == "dict":
+        return [value[k] for k in node.keys]
+    if node.kind == "dataclass":
+        return [getattr(value, k) for k in node.keys]
+    return list(value)
+
+
+def rebuilt(node, items):
+    """The structure `node` with its leaves taken in order from the iterator `items`."""
+    if node is None:
+        return next(items)
+    children = [rebuilt(c, items) for c in node.children]
+    if node.kind == "dict":
+        return dict(zip(node.keys, children))
+    if node.kind == "list":
+        return children
+    if node.kind == "tuple":
+        return tuple(children)
+    if node.kind == "namedtuple":
+        return node.cls(*children)
+    return node.cls(**dict(zip(node.keys, children)))
+
+
+_flat: dict = {}
+
+
+def flat_function(f, nodes: tuple):
+    """f with each structured parameter (nodes[i] not None) replaced by its leaves."""
+    py_func = python_function(f)
+    key = (py_func, py_func.__code__, nodes)
+    if key in _flat:
+        return _flat[key]
+    parsed = parse_function(py_func)
+    tree = copy.deepcopy(parsed.tree)
+    namer = Namer({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | set(parsed.params))
+    marker = namer.fresh("record")
+    params, prologue = [], []
+    for param, node in zip(parsed.params, nodes):
+        if node is None:
+            params.append(param)
+            continue
+        literal = _literal(node, param, namer, marker, params)
+        prologue.append(ast.Assign([ast.Name(param, ast.Store())], literal))
+    for stmt in prologue:
+        ast.copy_location(stmt, tree)
+        for sub in ast.walk(stmt):
+            ast.copy_location(sub, tree)
+    tree.args = ast.arguments(posonlyargs=[], args=[ast.copy_location(ast.arg(p), tree) for p in params],
+                              kwonlyargs=[], kw_defaults=[], defaults=[])
+    tree.body = prologue + tree.body
+    ast.fix_missing_locations(tree)
+    namespace = {**parsed.globals, **parsed.closure, marker: record}
+    exec(compile(ast.Module([copy.deepcopy(tree)], []), parsed.filename, "exec"), namespace)
+    function = namespace.pop(tree.name)
+    function.s2sdiff_tree = tree
+    function.s2sdiff_filename = parsed.filename
+    _flat[key] = function
+    return function
+
+
+def _literal(node, path, namer, marker, params) -> ast.expr:
+    """The literal that rebuilds a structure from its leaves' parameters (appended to `params`)."""
+    children = []
+    for key, child in zip(node.keys, node.children):
+        part = f"{path}_{key}" if isinstance(key, int) or str(key).isidentifier() else f"{path}_{len(children)}"
+        if child is None:
+            name = namer.fresh(part)
+            params.append(name)
+            children.append(ast.Name(name, ast.Load()))
+        else:
+            children.append(_literal(child, part, namer, marker, params))
+    if node.kind == "tuple":
+        return ast.Tuple(children, ast.Load())
+    if node.kind == "list":
+        return ast.List(children, ast.Load())
+    if node.kind == "dict":
+        return ast.Dict([ast.Constant(k) for k in node.keys], children)
+    return ast.Call(ast.Name(marker, ast.Load()), [], [ast.keyword(k, c) for k, c in zip(node.keys, children)])
+
+
+_ARRAY_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "T", "real", "imag", "flat"}
+
+
+def takes_structures(f) -> bool:
+    """Whether f reads a parameter as a structure (`p["w"]`, `p.w`, `a, b = p`, a loop over
+    p or p.items()): its code can be read only once a call shows the structure."""
+    parsed = parse_function(f)
+    params = set(parsed.params)
+
+    def is_param(node):
+        return isinstance(node, ast.Name) and node.id in params
+    for node in ast.walk(parsed.tree):
+        if isinstance(node, ast.Subscript) and is_param(node.value) and isinstance(node.slice, ast.Constant) \
+                and isinstance(node.slice.value, str) \
+                or isinstance(node, ast.Attribute) and is_param(node.value) and node.attr not in _ARRAY_ATTRIBUTES \
+                or isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple) and is_param(node.value) \
+                or isinstance(node, (ast.For, ast.comprehension)) and is_param(node.iter):
+            return True
+    return False
+
+
+def is_structured(values) -> bool:
+    return any(structure_of(v) is not None for v in values)
+
+
+def flattened(f, values):
+    """(flat function, flat values, per parameter: its structure and its leaves' positions)."""
+    nodes = tuple(structure_of(v) for v in values)
+    flat_values, positions = [], []
+    for value, node in zip(values, nodes):
+        start = len(flat_values)
+        flat_values += leaves(value, node)
+        positions.append(tuple(range(start, len(flat_values))))
+    return flat_function(f, nodes), flat_values, nodes, positions
+
+
+def caller(kind, f, indices, many, remake):
+    """What a transform does with structured arguments: `remake(flat function, wrt)`
+    gives the same transform of the flat function in the leaves `wrt`."""
+    def call(values):
+        flat_f, flat_values, nodes, positions = flattened(f, values)
+        wrt = tuple(j for i in indices for j in positions[i])
+        result = remake(flat_f, wrt)(*flat_values)
+        if kind == "value_and_grad":
+            return result[0], _regrouped(result[1], indices, nodes, many)
+        if kind == "hessian":
+            rows = iter(result)
+            blocks = [_regrouped(next(rows), indices, nodes, many) for _ in wrt]
+            return _regrouped(blocks, indices, nodes, many)
+        return _regrouped(result, indices, nodes, many)
+    return call
+
+
+def _regrouped(flat, indices, nodes, many):
+    """The derivatives in each `wrt` parameter's leaves, in its structure (a tuple of
+    them for several parameters)."""
+    items = iter(flat)
+    grouped = tuple(rebuilt(nodes[i], items) for i in indices)
+    return grouped if many else grouped[0]
+
+
+def regrouped(flat, nodes) -> tuple:
+    """One derivative per parameter, in its structure, from the derivatives in the leaves."""
+    return _regrouped(flat, range(len(nodes)), nodes, True)
+
+
+def structured_tangents(primals, tangents):
+    """jvp's tangents flattened like the primals, after checking they share the structure."""
+    out = []
+    for primal, tangent in zip(primals, tangents):
+        node = structure_of(primal)
+        if structure_of(tangent) != node and node is not None:
+            raise S2SDiffError(f"jvp: a tangent's structure differs from its primal's: {tangent!r} for {primal!r}")
+        out += leaves(tangent, node)
+    return out
+
