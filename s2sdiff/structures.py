@@ -155,7 +155,10 @@ def takes_structures(f) -> bool:
 
     def is_param(node):
         return isinstance(node, ast.Name) and node.id in params
+    methods = {id(n.func) for n in ast.walk(parsed.tree) if isinstance(n, ast.Call)}     # x.copy(): an array's
     for node in ast.walk(parsed.tree):
+        if id(node) in methods:
+            continue
         if isinstance(node, ast.Subscript) and is_param(node.value) and isinstance(node.slice, ast.Constant) \
                 and isinstance(node.slice.value, str) \
                 or isinstance(node, ast.Attribute) and is_param(node.value) and node.attr not in _ARRAY_ATTRIBUTES \
