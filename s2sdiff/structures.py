@@ -155,7 +155,9 @@ def takes_structures(f) -> bool:
 
     def is_param(node):
         return isinstance(node, ast.Name) and node.id in params
-    methods = {id(n.func) for n in ast.walk(parsed.tree) if isinstance(n, ast.Call)}     # x.copy(): an array's
+    # x.copy() is an array's method, p.items() a dict's
+    methods = {id(n.func) for n in ast.walk(parsed.tree) if isinstance(n, ast.Call)
+               and not (isinstance(n.func, ast.Attribute) and n.func.attr in ("items", "keys", "values", "get"))}
     for node in ast.walk(parsed.tree):
         if id(node) in methods:
             continue

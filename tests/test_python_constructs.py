@@ -1,0 +1,442 @@
+"""Python as people write it (issue 17): each construct in one function, differentiated in
+both modes, compiled and not, to second order, against complex step.
+
+The oracle perturbs each input element by ih and reads Im f / h (complex step); the
+Hessian's oracle is central differences of complex-step gradients.  A function whose
+code compares values (max over a generator) uses central differences instead.
+"""
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import s2sdiff as sd
+
+COEFFS = np.array([0.5, -1.5, 2.0, 0.25])
+WEIGHTS = (1.0, 2.0, 3.0, 4.0)
+SHIFTS = [0.1, 0.2, 0.3, 0.4]
+SCALE = 1.5
+
+
+# ---- lists and comprehensions --------------------------------------------------------
+def comprehension_array(x):
+    return np.sum(np.array([np.sin(x[i]) * x[i] for i in range(len(x))]) ** 2)
+
+
+def nested_comprehension(x):
+    table = np.array([[x[i] * x[j] for j in range(len(x))] for i in range(len(x))])
+    return np.sum(np.tanh(table))
+
+
+def stack_of_comprehension(x):
+    rows = np.stack([x * k for k in range(1, 4)])
+    return np.sum(rows ** 2 * np.arange(3.0)[:, None])
+
+
+def list_literal(x):
+    v = [x[0] * x[1], 2.0, np.exp(x[2])]
+    return v[0] * v[2] + v[1] * x[3] + v[-1]
+
+
+def appended_then_array(x):
+    out = []
+    for i in range(len(x)):
+        out.append(np.cos(x[i]) * (i + 1))
+    return np.sum(np.array(out) * x)
+
+
+def appended_states(x):
+    h = 0.0
+    states = []
+    for v in x:
+        h = np.tanh(0.5 * h + v)
+        states.append(h)
+    return np.sum(np.array(states) ** 2)
+
+
+def sum_of_list(x):
+    return sum([x[i] ** 3 for i in range(len(x))])
+
+
+# ---- iteration ---------------------------------------------------------------------
+def for_over_array(x):
+    s = 0.0
+    for a in x:
+        s = s * 0.5 + np.sin(a)
+    return s
+
+
+def for_over_rows(A):
+    s = 0.0
+    for row in A:
+        s += np.sum(row ** 2) * row[0]
+    return s
+
+
+def for_over_tuple(x):
+    s = 0.0
+    for w in (1.0, x[0], x[1] ** 2):
+        s += w * x[2]
+    return s
+
+
+def enumerate_loop(x):
+    s = 0.0
+    for i, a in enumerate(x):
+        s += (i + 1) * a ** 2
+    return s
+
+
+def zip_loop(x):
+    s = 0.0
+    for a, b in zip(x[:-1], x[1:]):
+        s += (b - a ** 2) ** 2
+    return s
+
+
+def reversed_loop(x):
+    h = 0.0
+    for a in reversed(x):
+        h = np.tanh(h + a)
+    return h
+
+
+def negative_step(x):
+    s = 0.0
+    for i in range(len(x) - 1, -1, -2):
+        s = s * x[i] + 1.0
+    return s
+
+
+def generator_reductions(x):
+    total = sum(x[i] * x[i] for i in range(len(x)) if i != 1)
+    flag = 1.0 if any(a > 10.0 for a in x) else 2.0
+    return total * flag
+
+
+def generator_max(x):
+    return max(np.sin(a) for a in x) + min(a * a for a in x)
+
+
+def builtin_sum_of_array(x):
+    return sum(x * x) + sum(x)
+
+
+# ---- functions -----------------------------------------------------------------------
+def nested_def(x):
+    def cube(t):
+        return t * t * t
+    return np.sum(cube(x)) + cube(x[0])
+
+
+def closure_over_value(x):
+    scale = np.sum(x)
+
+    def scaled(t):
+        return scale * np.sin(t)
+    return np.sum(scaled(x))
+
+
+def assigned_lambda(x):
+    sq = lambda t: t * t
+    return np.sum(sq(x) * x)
+
+
+def defaults_and_keywords(x):
+    def huber(t, delta=1.0):
+        return np.where(np.abs(t) < delta, 0.5 * t * t, delta * (np.abs(t) - 0.5 * delta))
+    return np.sum(huber(x)) + np.sum(huber(x, delta=0.5))
+
+
+def star_args_call(x):
+    def area(a, b):
+        return a * b
+    sides = (x[0], x[1] + x[2])
+    return area(*sides)
+
+
+def helper_returning_tuple(x):
+    def moments(v):
+        return np.mean(v), np.mean(v * v)
+    m1, m2 = moments(x)
+    return m2 - m1 * m1
+
+
+# ---- constants and statements --------------------------------------------------------
+def module_constants(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += COEFFS[i] * x[i] + WEIGHTS[i] * x[i] ** 2 + SHIFTS[i]
+    return s * SCALE * math.pi
+
+
+def function_attribute(x):
+    return np.sum(function_attribute.gain * x ** 2)
+
+
+function_attribute.gain = np.array([1.0, 2.0, 3.0, 4.0])
+
+
+def statements(x):
+    """A docstring."""
+    global SCALE
+    assert x.shape[0] > 0, f"empty input of shape {x.shape}"
+    y: float = np.sum(x ** 2) * SCALE
+    tmp = 2.0 * y
+    del tmp
+    if y > 1e300:
+        print(f"overflow at {y}")
+    pass
+    return y
+
+
+def import_inside(x):
+    from numpy import sin as s
+    import math as m
+    return np.sum(s(x)) * m.e
+
+
+def dict_literal(x):
+    params = {"w": x[:2], "b": x[2]}
+    s = 0.0
+    for name, value in params.items():
+        s += np.sum(value ** 2)
+    return s + params["b"] * params.get("scale", 2.0)
+
+
+VECTOR_CASES = [comprehension_array, nested_comprehension, stack_of_comprehension, list_literal, appended_then_array,
+                appended_states, sum_of_list, for_over_array, for_over_tuple, enumerate_loop, zip_loop, reversed_loop,
+                negative_step, generator_reductions, builtin_sum_of_array, nested_def, closure_over_value,
+                assigned_lambda, star_args_call, helper_returning_tuple, module_constants, function_attribute,
+                statements, import_inside, dict_literal]
+NOT_SMOOTH_FOR_COMPLEX = [generator_max, defaults_and_keywords]     # comparisons: central differences
+X = np.array([0.3, -0.7, 1.1, 0.45])
+A = np.array([[0.2, -0.4, 0.9], [1.3, 0.5, -0.6]])
+
+
+def complex_step_gradient(f, x, h=1e-30):
+    g = np.empty(x.size)
+    for k in range(x.size):
+        xc = x.astype(complex).ravel()
+        xc[k] += 1j * h
+        g[k] = np.imag(f(xc.reshape(x.shape))) / h
+    return g.reshape(x.shape)
+
+
+def central_gradient(f, x, h=1e-6):
+    g = np.empty(x.size)
+    for k in range(x.size):
+        e = np.zeros(x.size)
+        e[k] = h
+        g[k] = (f(x + e.reshape(x.shape)) - f(x - e.reshape(x.shape))) / (2 * h)
+    return g.reshape(x.shape)
+
+
+def hessian_oracle(gradient, x, h=1e-4):
+    n = x.size
+    H = np.empty((n, n))
+    for k in range(n):
+        e = np.zeros(n)
+        e[k] = h
+        H[:, k] = ((gradient(x + e.reshape(x.shape)) - gradient(x - e.reshape(x.shape))) / (2 * h)).ravel()
+    return H.reshape(x.shape + x.shape)
+
+
+@pytest.fixture(scope="module")
+def transforms():
+    """Each transform built once (numba compiles are slow)."""
+    built = {}
+
+    def get(kind, f, **options):
+        key = (kind, f, tuple(sorted(options.items())))
+        if key not in built:
+            built[key] = getattr(sd, kind)(f, **options)
+        return built[key]
+    return get
+
+
+CASES = [(f, X, "cs") for f in VECTOR_CASES] + [(f, X, "cd") for f in NOT_SMOOTH_FOR_COMPLEX] + [(for_over_rows, A, "cs")]
+
+
+@pytest.mark.parametrize("f, x, oracle", CASES, ids=[c[0].__name__ for c in CASES])
+def test_gradient_both_modes_compiled_and_not(transforms, f, x, oracle):
+    want = complex_step_gradient(f, x) if oracle == "cs" else central_gradient(f, x)
+    rel = 1e-12 if oracle == "cs" else 1e-7
+    for mode in ("reverse", "forward"):
+        for jit in (True, False):
+            got = transforms("grad", f, mode=mode, jit=jit)(x)
+            np.testing.assert_allclose(got, want, rtol=rel, atol=rel, err_msg=f"{f.__name__} {mode} jit={jit}")
+    value, gradient = transforms("value_and_grad", f)(x)
+    assert value == pytest.approx(f(x), rel=1e-13)
+    np.testing.assert_allclose(gradient, want, rtol=rel, atol=rel)
+
+
+@pytest.mark.parametrize("f, x, oracle", CASES, ids=[c[0].__name__ for c in CASES])
+def test_hessian(transforms, f, x, oracle):
+    gradient = (lambda v: complex_step_gradient(f, v)) if oracle == "cs" else (lambda v: central_gradient(f, v, 1e-5))
+    want = hessian_oracle(gradient, x, 1e-4 if oracle == "cs" else 1e-3)
+    got = transforms("hessian", f)(x)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6 if oracle == "cs" else 1e-4)
+
+
+def test_vjp_and_jvp_of_a_comprehension():
+    def squares(x):
+        return np.array([x[i] ** 2 * x[-1] for i in range(len(x))])
+    J = np.diag(2 * X * X[-1])
+    J[:, -1] += X ** 2
+    value, vjp_fn = sd.vjp(squares, X)
+    u = np.array([1.0, -2.0, 0.5, 3.0])
+    np.testing.assert_allclose(value, X ** 2 * X[-1], rtol=1e-15)
+    np.testing.assert_allclose(vjp_fn(u)[0], u @ J, rtol=1e-13)
+    np.testing.assert_allclose(sd.jvp(squares, (X,), (u,))[1], J @ u, rtol=1e-13)
+    np.testing.assert_allclose(sd.jacobian(squares, mode="reverse")(X), J, rtol=1e-13)
+
+
+# ---- parameter structures ------------------------------------------------------------
+Layer = namedtuple("Layer", "w b")
+
+
+@dataclass
+class Affine:
+    w: np.ndarray
+    b: float
+
+
+def dict_loss(p, X):
+    return np.sum(np.tanh(X @ p["w"] + p["b"]) ** 2)
+
+
+def tuple_loss(p, X):
+    w, b = p
+    return np.sum(np.tanh(X @ w + b) ** 2)
+
+
+def layers_loss(layers, X):
+    h = X
+    for w, b in layers:
+        h = np.tanh(h @ w + b)
+    return np.sum(h ** 2)
+
+
+def namedtuple_loss(p, X):
+    return np.sum(np.tanh(X @ p.w + p.b) ** 2) + p[1] ** 2
+
+
+def dataclass_loss(p, X):
+    return np.sum(np.tanh(X @ p.w + p.b) ** 2)
+
+
+def nested_dict_loss(p, X):
+    s = 0.0
+    for name, layer in p.items():
+        s += np.sum(np.tanh(X @ layer["w"] + layer["b"]) ** 2)
+    return s
+
+
+RNG = np.random.default_rng(3)
+DATA = RNG.normal(size=(5, 3))
+W = RNG.normal(size=3)
+M = RNG.normal(size=(3, 3)) * 0.5
+STRUCTURES = [
+    (dict_loss, {"w": W, "b": 0.3}),
+    (tuple_loss, (W, 0.3)),
+    (layers_loss, [(M, np.full(3, 0.1)), (M.T, np.zeros(3))]),
+    (namedtuple_loss, Layer(W, 0.3)),
+    (dataclass_loss, Affine(W, 0.3)),
+    (nested_dict_loss, {"a": {"w": W, "b": 0.2}, "c": {"w": -W, "b": 0.1}}),
+]
+
+
+def _leaves(p):
+    if isinstance(p, dict):
+        return [leaf for v in p.values() for leaf in _leaves(v)]
+    if isinstance(p, (tuple, list)):
+        return [leaf for v in p for leaf in _leaves(v)]
+    if isinstance(p, Affine):
+        return [p.w, p.b]
+    return [p]
+
+
+def _rebuilt(p, leaves):
+    if isinstance(p, dict):
+        return {k: _rebuilt(v, leaves) for k, v in p.items()}
+    if isinstance(p, Layer):
+        return Layer(*(_rebuilt(v, leaves) for v in p))
+    if isinstance(p, tuple):
+        return tuple(_rebuilt(v, leaves) for v in p)
+    if isinstance(p, list):
+        return [_rebuilt(v, leaves) for v in p]
+    if isinstance(p, Affine):
+        return Affine(_rebuilt(p.w, leaves), _rebuilt(p.b, leaves))
+    return leaves.pop(0)
+
+
+def _flat_oracle(f, p):
+    """Complex-step gradient in every leaf, as a flat vector."""
+    sizes = [np.size(leaf) for leaf in _leaves(p)]
+    flat = np.concatenate([np.ravel(leaf) for leaf in _leaves(p)]).astype(float)
+
+    def of_vector(v):
+        parts, start = [], 0
+        for leaf, size in zip(_leaves(p), sizes):
+            part = v[start:start + size]
+            parts.append(part.reshape(np.shape(leaf)) if np.ndim(leaf) else part[0])
+            start += size
+        return f(_rebuilt(p, parts), DATA)
+    return complex_step_gradient(of_vector, flat), of_vector, flat
+
+
+@pytest.mark.parametrize("f, p", STRUCTURES, ids=[s[0].__name__ for s in STRUCTURES])
+def test_structured_parameters(transforms, f, p):
+    want, of_vector, flat = _flat_oracle(f, p)
+    for mode in ("reverse", "forward"):
+        for jit in (True, False):
+            got = transforms("grad", f, mode=mode, jit=jit)(p, DATA)
+            assert type(got) is type(p)
+            leaves = np.concatenate([np.ravel(leaf) for leaf in _leaves(got)])
+            np.testing.assert_allclose(leaves, want, rtol=1e-12, atol=1e-12, err_msg=f"{mode} jit={jit}")
+    value, vjp_fn = sd.vjp(f, p, DATA)
+    assert value == pytest.approx(f(p, DATA), rel=1e-14)
+    cotangent = vjp_fn(1.0)[0]
+    np.testing.assert_allclose(np.concatenate([np.ravel(v) for v in _leaves(cotangent)]), want, rtol=1e-12)
+    direction = _rebuilt(p, [np.ones(np.shape(leaf)) if np.ndim(leaf) else 1.0 for leaf in _leaves(p)])
+    _, derivative = sd.jvp(f, (p, DATA), (direction, np.zeros_like(DATA)))
+    assert derivative == pytest.approx(np.sum(want), rel=1e-12)
+
+
+def test_hessian_of_a_dict_parameter(transforms):
+    p = {"w": W, "b": 0.3}
+    _, of_vector, flat = _flat_oracle(dict_loss, p)
+    want = hessian_oracle(lambda v: complex_step_gradient(of_vector, v), flat)
+    H = transforms("hessian", dict_loss)(p, DATA)
+    assert set(H) == {"w", "b"} and set(H["w"]) == {"w", "b"}
+    np.testing.assert_allclose(H["w"]["w"], want[:3, :3], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(H["w"]["b"], want[:3, 3], rtol=1e-6, atol=1e-8)
+    assert H["b"]["b"] == pytest.approx(want[3, 3], rel=1e-6)
+
+
+# ---- refused, naming the line --------------------------------------------------------
+def appends_conditionally(x):
+    out = []
+    for i in range(len(x)):
+        if x[i] > 0:
+            out.append(x[i])
+    return np.sum(np.array(out))
+
+
+def list_arithmetic(x):
+    return np.sum(np.array([x[0], 1.0] * 2))
+
+
+@pytest.mark.parametrize("f, fragment", [
+    (appends_conditionally, "the same number of times every iteration"),
+    (list_arithmetic, "arithmetic on a list is Python's"),
+])
+def test_refused_by_name(f, fragment):
+    with pytest.raises(sd.UnsupportedError, match=fragment) as info:
+        sd.grad(f)(X)
+    assert "test_python_constructs.py" in str(info.value)
