@@ -220,6 +220,9 @@ def structured_tangents(primals, tangents):
     out = []
     for primal, tangent in zip(primals, tangents):
         node = structure_of(primal)
+        if node is not None and isinstance(tangent, numbers.Number) and tangent == 0:   # held fixed
+            out += [np.zeros(np.shape(leaf)) if isinstance(leaf, np.ndarray) else 0.0 for leaf in leaves(primal, node)]
+            continue
         if structure_of(tangent) != node and node is not None:
             raise S2SDiffError(f"jvp: a tangent's structure differs from its primal's: {tangent!r} for {primal!r}")
         out += leaves(tangent, node)

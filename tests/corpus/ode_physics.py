@@ -25,7 +25,7 @@ def rk4_lotka_volterra(y0, a, b, c, d):
     return y[0] + y[1]
 
 
-@case(1.0, 0.5, 1.1, 0.4, tags=("rk4", "scalars", "tuple-return-helper"), expect="refused:nested-function-definition")
+@case(1.0, 0.5, 1.1, 0.4, tags=("rk4", "scalars", "tuple-return-helper"))
 def rk4_scalar_predator_prey(x, y, a, b):
     h = 0.05
 

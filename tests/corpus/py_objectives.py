@@ -181,7 +181,7 @@ def exponential_fit(theta: np.ndarray) -> float:
 
 
 @case(vec(6, lo=-0.5, hi=0.5), tags=("mlp", "list-of-layers", "tuple-unpack", "for-over-list"),
-      expect="refused:other: a tuple is only supported on the right of `a, b = ...` or in `return`")
+      expect="refused:other: 'Y_TRAIN' is a tuple; only numbers can be used as values here")
 def mlp_layers_list(theta):
     layers = [(theta[:4].reshape(2, 2), theta[4]), (theta[:2], theta[5])]
     h = X_TRAIN
