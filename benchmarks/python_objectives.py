@@ -207,7 +207,7 @@ def s2sdiff_primal(f, args):
 
 
 def _leaves(gradient):
-    parts = gradient.values() if isinstance(gradient, dict) else [gradient]
+    parts = [gradient[k] for k in sorted(gradient)] if isinstance(gradient, dict) else [gradient]
     return np.concatenate([np.ravel(np.asarray(p)) for p in parts])
 
 

@@ -93,6 +93,7 @@ def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, check=
 
 
 def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
+    wrt, paths = structures.fields(f, wrt)
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
     name = python_function(f).__name__
@@ -130,19 +131,22 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
         verify = selfcheck.for_gradient(f, indices, many, mode, with_value, jit) if check else None
         return w.finish(f"{values[0]}, ({gradient})" if with_value and many
                         else f"{values[0]}, {gradient}" if with_value else gradient, indices, verify)
-    return _structured(cached(kind, f, (indices, many, mode, jit, parallel, check), build), kind, f, indices, many,
-                       lambda flat, leaves: _gradient(kind, flat, leaves, mode, jit, parallel, check))
+    return _structured(cached(kind, f, (indices, many, mode, jit, parallel, check, tuple(paths.items())), build),
+                       kind, f, indices, many, lambda flat, leaves: _gradient(kind, flat, leaves, mode, jit, parallel,
+                                                                              check), paths)
 
 
-def _structured(transformed, kind, f, indices, many, remake):
-    """The transform, taking parameter structures too (structures.py)."""
+def _structured(transformed, kind, f, indices, many, remake, paths=None):
+    """The transform, taking parameter structures too (structures.py); `paths`: the parts
+    of parameters `wrt` names ("params.w")."""
     if transformed.restructured is None:
-        transformed.restructured = structures.caller(kind, f, indices, many, remake)
+        transformed.restructured = structures.caller(kind, f, indices, many, remake, paths)
     return transformed
 
 
 def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
     """Jacobian with shape out.shape + in.shape (a tuple result counts as 1-D)."""
+    wrt, paths = structures.fields(f, wrt)
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
     check = selfcheck.enabled(check)
@@ -156,16 +160,18 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
             results = reverse_columns(w, g, indices)
         verify = selfcheck.for_jacobian(f, indices, many, mode, jit) if check else None
         return w.finish(packed(results, many), indices, verify)
-    return _structured(cached("jacobian", f, (indices, many, mode, jit, check), build), "jacobian", f, indices, many,
-                       lambda flat, leaves: jacobian(flat, leaves, mode, jit=jit, check=check))
+    return _structured(cached("jacobian", f, (indices, many, mode, jit, check, tuple(paths.items())), build),
+                       "jacobian", f, indices, many, lambda flat, leaves: jacobian(flat, leaves, mode, jit=jit,
+                                                                                   check=check), paths)
 
 
 def hessian(f, wrt=0, *, jit=True, check=None):
     """Second derivatives of a scalar-valued f, forward mode over the reverse-mode gradient:
     shape in.shape + in.shape for one `wrt`; for a tuple `wrt`, a tuple of tuples with
     H[i][j] = d²f / d(wrt i) d(wrt j)."""
-    indices, many = resolve_wrt(f, wrt)
-    gradient = grad(f, wrt=wrt, jit=jit)
+    plain, paths = structures.fields(f, wrt)
+    indices, many = resolve_wrt(f, plain)
+    gradient = grad(f, wrt=plain, jit=jit)
     check = selfcheck.enabled(check)
 
     def build(kinds):
@@ -177,8 +183,8 @@ def hessian(f, wrt=0, *, jit=True, check=None):
             return w.finish(columns[0][0], indices, verify)
         rows = [f"({', '.join(column[i] for column in columns)},)" for i in range(len(indices))]
         return w.finish(f"({', '.join(rows)},)", indices, verify)
-    return _structured(cached("hessian", f, (indices, many, jit, check), build), "hessian", f, indices, many,
-                       lambda flat, leaves: hessian(flat, leaves, jit=jit, check=check))
+    return _structured(cached("hessian", f, (indices, many, jit, check, tuple(paths.items())), build), "hessian", f,
+                       indices, many, lambda flat, leaves: hessian(flat, leaves, jit=jit, check=check), paths)
 
 
 def _generated(f) -> bool:

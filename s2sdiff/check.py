@@ -6,7 +6,7 @@ import types
 
 import numpy as np
 
-from . import estimate
+from . import estimate, structures
 from .api import grad, resolve_wrt
 from .compile import PYTHON_MATH
 from .errors import S2SDiffError
@@ -56,6 +56,12 @@ def check_grad(f, *args, wrt=0, mode="reverse", jac=None, show=5):
     of the worst components the report lists.
     """
     indices, many = resolve_wrt(f, wrt)
+    if not many and structures.structure_of(args[indices[0]]) is not None and jac is None:
+        # a structure: checked as the vector of its leaves (the report names them v[k])
+        if indices[0] != 0:
+            raise S2SDiffError("check_grad checks a structured argument where it is the first parameter")
+        g, v0, _ = structures.vector_function(f, args[0], len(args) - 1)
+        return check_grad(g, v0, *args[1:], mode=mode, show=show)
     computed = (grad(f, wrt=wrt, mode=mode) if jac is None else jac)(*args)
     computed = computed if many else (computed,)
     function = _complex_capable(python_function(f))

@@ -17,11 +17,12 @@ import numbers
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numba
 import numpy as np
 
+from . import structures
 from .api import Differentiable, value_and_grad
 from .wrappers import Transformed
 from .compile import NJIT_OPTIONS, function, primal
@@ -46,6 +47,24 @@ class OptimizeResult:
     message: str
 
 
+def _structures_too(optimizer):
+    """The optimizer, taking x0 as a parameter structure too (a dict, tuple, NamedTuple, …
+    of arrays and numbers): it runs on the vector of the structure's leaves, and `.x` comes
+    back in x0's structure."""
+    @functools.wraps(optimizer)
+    def run(f, x0, *rest, args=(), jac=None, **options):
+        if structures.structure_of(x0) is None:
+            return optimizer(f, x0, *rest, args=args, jac=jac, **options)
+        if jac is not None:
+            raise S2SDiffError("jac= is not supported with a structured x0: leave it out and s2sdiff differentiates f")
+        data = (rest[0] if rest else options.get("data", ())) if optimizer.__name__ == "sgd" else ()
+        g, v0, unflatten = structures.vector_function(f, x0, len(tuple(data)) + len(tuple(args)))
+        result = optimizer(g, v0, *rest, args=args, **options)
+        return replace(result, x=unflatten(result.x))
+    return run
+
+
+@_structures_too
 def gradient_descent(f, x0, lr=1e-2, momentum=0.0, tol=1e-6, max_iter=10_000, *, args=(), jac=None,
                      progress=None):
     """Gradient descent with a constant learning rate γ = `lr` and heavy-ball momentum α:
@@ -69,6 +88,7 @@ def gradient_descent(f, x0, lr=1e-2, momentum=0.0, tol=1e-6, max_iter=10_000, *,
     return _iterate(steps, max_iter, _progress_bar(progress, max_iter, "gradient descent"), lambda: x)
 
 
+@_structures_too
 def adam(f, x0, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, tol=1e-6, max_iter=10_000, *, args=(), jac=None,
          progress=None):
     """Adam (Kingma & Ba, 2015): with g_k = ∇f(x_k) and t = k + 1,
@@ -92,6 +112,7 @@ def adam(f, x0, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, tol=1e-6, max_iter=10
     return _iterate(steps, max_iter, _progress_bar(progress, max_iter, "adam"), lambda: x)
 
 
+@_structures_too
 def sgd(f, x0, data, lr=1e-2, batch_size=32, momentum=0.0, tol=1e-6, max_iter=10_000, seed=0, *, args=(),
         jac=None, progress=None):
     """Minibatch stochastic gradient descent, with optional heavy-ball momentum as in

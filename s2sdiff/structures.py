@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import copy
 import dataclasses
+import linecache
 import numbers
 from dataclasses import dataclass
 
@@ -170,6 +171,43 @@ def takes_structures(f) -> bool:
     return False
 
 
+def vector_function(f, x0, n_args: int):
+    """(g, v0, unflatten) for a structured first argument x0: g(v, *args) = f(x0 with its
+    leaves read from the vector v, *args), so that an optimizer (or check) working on one
+    float vector works on the structure; unflatten(v) is the structure again."""
+    node = structure_of(x0)
+    others = [f"arg{k}" for k in range(n_args)]
+    flat_f, _, _, _ = flattened(f, [x0] + [0.0] * n_args)
+    parts, lines, start = [], [], 0
+    for k, leaf in enumerate(leaves(x0, node)):
+        shape, size = np.shape(leaf), int(np.size(leaf))
+        name = f"leaf{k}"
+        piece = f"v[{start}:{start + size}].reshape({shape!r})" if shape else f"v[{start}]"
+        lines.append(f"    {name} = {piece}")
+        parts.append(name)
+        start += size
+    source = "\n".join([f"def {flat_f.__name__}_of_vector(v, {', '.join(others)}):".replace(", )", ")"), *lines,
+                        f"    return {flat_f.__name__}({', '.join(parts + others)})"]) + "\n"
+    filename = f"<s2sdiff:{flat_f.__name__}_of_vector>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    tree = ast.parse(source, filename).body[0]
+    namespace = {flat_f.__name__: flat_f}
+    exec(compile(ast.Module([tree], []), filename, "exec"), namespace)
+    function = namespace[tree.name]
+    function.s2sdiff_tree = tree
+    function.s2sdiff_filename = filename
+    v0 = np.concatenate([np.ravel(np.asarray(leaf, dtype=np.float64)) for leaf in leaves(x0, node)])
+
+    def unflatten(v):
+        items, start = [], 0
+        for leaf in leaves(x0, node):
+            size = int(np.size(leaf))
+            items.append(v[start:start + size].reshape(np.shape(leaf)) if np.ndim(leaf) else float(v[start]))
+            start += size
+        return rebuilt(node, iter(items))
+    return function, v0, unflatten
+
+
 def is_structured(values) -> bool:
     return any(structure_of(v) is not None for v in values)
 
@@ -185,12 +223,58 @@ def flattened(f, values):
     return flat_function(f, nodes), flat_values, nodes, positions
 
 
-def caller(kind, f, indices, many, remake):
+def fields(f, wrt):
+    """`wrt` with its fields split off: "params.w" (a dict's key, a field, or a position:
+    "layers.0.w") names the parameter "params" and the path ("w",) inside it.  Returns the
+    wrt resolve_wrt reads and {parameter: path}."""
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    plain, paths = [], {}
+    for item in items:
+        if isinstance(item, str) and "." in item:
+            name, *path = item.split(".")
+            paths[name] = tuple(int(p) if p.isdigit() else p for p in path)
+            item = name
+        plain.append(item)
+    return (type(items)(plain) if isinstance(wrt, (tuple, list)) else plain[0]), paths
+
+
+def _subtree(node, path, what):
+    """(first leaf, end, node) of the part of a structure a path names."""
+    start = 0
+    for step in path:
+        keys = node.keys if node is not None else ()
+        if node is None or step not in keys and not (node.kind == "namedtuple" and isinstance(step, int)
+                                                      and 0 <= step < len(keys)):
+            raise S2SDiffError(f"wrt={what!r}: the argument has no part {step!r}"
+                               + (f" (it has {', '.join(map(repr, keys))})" if keys else ""))
+        k = keys.index(step) if step in keys else step
+        start += sum(_count(c) for c in node.children[:k])
+        node = node.children[k]
+    return start, start + _count(node), node
+
+
+def _count(node) -> int:
+    return 1 if node is None else sum(_count(c) for c in node.children)
+
+
+def caller(kind, f, indices, many, remake, paths=None):
     """What a transform does with structured arguments: `remake(flat function, wrt)`
-    gives the same transform of the flat function in the leaves `wrt`."""
+    gives the same transform of the flat function in the leaves `wrt` (of the parts of
+    the parameters `paths` names, where it names them)."""
+    params = list(parse_function(f).params)
+
     def call(values):
         flat_f, flat_values, nodes, positions = flattened(f, values)
-        wrt = tuple(j for i in indices for j in positions[i])
+        nodes = list(nodes)
+        wrt = []
+        for i in indices:
+            path = (paths or {}).get(params[i])
+            if path is None:
+                wrt += positions[i]
+                continue
+            start, stop, nodes[i] = _subtree(nodes[i], path, ".".join([params[i], *map(str, path)]))
+            wrt += positions[i][start:stop]
+        wrt = tuple(wrt)
         result = remake(flat_f, wrt)(*flat_values)
         if kind == "value_and_grad":
             return result[0], _regrouped(result[1], indices, nodes, many)
