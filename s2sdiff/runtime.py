@@ -1888,6 +1888,55 @@ def _logsumexp_along(x, axis):
     return along
 
 
+def _constant(argument):
+    """The value of an argument numba knows as it compiles (an omitted one's default, a
+    literal); the argument's type where not."""
+    if isinstance(argument, types.Omitted):
+        return argument.value
+    if isinstance(argument, types.NoneType):
+        return None
+    return getattr(argument, "literal_value", argument)
+
+
+# A user's function calling scipy.special.logsumexp (with an axis None or an int, and no b
+# or return_sign), softmax or log_softmax compiles: generated code has its own lowering.
+@overload(scipy.special.logsumexp, prefer_literal=True)
+def _scipy_logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    keepdims = _constant(keepdims)
+    if _constant(b) is not None or _constant(return_sign) is not False or keepdims not in (True, False) \
+            or not isinstance(a, types.Array):
+        return None
+    if _constant(axis) is None:
+        ones = (1,) * a.ndim
+        if keepdims:
+            return lambda a, axis=None, b=None, keepdims=False, return_sign=False: np.full(ones, logsumexp(a))
+        return lambda a, axis=None, b=None, keepdims=False, return_sign=False: logsumexp(a)
+    if keepdims:
+        return lambda a, axis=None, b=None, keepdims=False, return_sign=False: expand(logsumexp_along(a, axis), axis)
+    return lambda a, axis=None, b=None, keepdims=False, return_sign=False: logsumexp_along(a, axis)
+
+
+@register_jitable
+def _log_softmax(x, axis):
+    if axis is None:
+        return x - logsumexp(x)
+    return x - expand(logsumexp_along(x, axis), axis)
+
+
+def _softmax_overload(log):
+    def implementation(x, axis=None):
+        if not isinstance(x, types.Array):
+            return None
+        if log:
+            return lambda x, axis=None: _log_softmax(x, axis)
+        return lambda x, axis=None: np.exp(_log_softmax(x, axis))
+    return implementation
+
+
+overload(scipy.special.softmax, prefer_literal=True)(_softmax_overload(False))
+overload(scipy.special.log_softmax, prefer_literal=True)(_softmax_overload(True))
+
+
 HELPERS.update({f.__name__: f for f in (gammaln, digamma, polygamma, multigammaln, multipolygamma, expit, log_expit,
                                          logit, erf, erfc, erfinv, erfcinv, ndtr, log_ndtr, ndtri, log_ndtr_slope,
                                          xlogy, xlog1py, betaln, logsumexp, logsumexp_along)})
