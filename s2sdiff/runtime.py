@@ -1881,10 +1881,28 @@ def _logsumexp_along(x, axis):
     if x.ndim == 1:
         return lambda x, axis: logsumexp(x)
 
-    def along(x, axis):
-        top = amax_along(x, axis)
-        shift = np.where(np.isfinite(top), top, 0.0)
-        return shift + np.log(np.sum(np.exp(x - np.expand_dims(shift, axis)), axis=axis))
+    def along(x, axis):         # one pass over x as (before, axis, after), no np.moveaxis (seconds to compile)
+        if axis < 0:
+            axis += x.ndim
+        flat = np.ascontiguousarray(x).reshape(-1)
+        out = np.sum(x, axis=axis)          # the result's shape; its values are replaced
+        values = out.reshape(-1)
+        count, after = x.shape[axis], 1
+        for k in range(axis + 1, x.ndim):
+            after *= x.shape[k]
+        for i in range(values.size):
+            start = i // after * count * after + i % after
+            top = -np.inf
+            for k in range(count):
+                v = flat[start + k * after]
+                if v > top or v != v:
+                    top = v
+            shift = top if np.isfinite(top) else 0.0       # all -inf (or an inf, a NaN): no shift
+            total = 0.0
+            for k in range(count):
+                total += np.exp(flat[start + k * after] - shift)
+            values[i] = shift + np.log(total)
+        return out
     return along
 
 
@@ -1936,6 +1954,10 @@ def _softmax_overload(log):
 overload(scipy.special.softmax, prefer_literal=True)(_softmax_overload(False))
 overload(scipy.special.log_softmax, prefer_literal=True)(_softmax_overload(True))
 
+
+# SciPy's functions written in Python that numba compiles by the overloads above (not from their source)
+SCIPY_OVERLOADS = frozenset({scipy.special.polygamma, scipy.special.multigammaln, scipy.special.logsumexp,
+                             scipy.special.softmax, scipy.special.log_softmax})
 
 HELPERS.update({f.__name__: f for f in (gammaln, digamma, polygamma, multigammaln, multipolygamma, expit, log_expit,
                                          logit, erf, erfc, erfinv, erfcinv, ndtr, log_ndtr, ndtri, log_ndtr_slope,
