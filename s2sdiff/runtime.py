@@ -1573,8 +1573,8 @@ def _cython_special(name, arity):
 
     def codegen(context, builder, signature, args):
         double, flag = llvm_ir.DoubleType(), llvm_ir.IntType(32)
-        function = cgutils.get_or_insert_function(builder.module, llvm_ir.FunctionType(double, [double] * arity + [flag]),
-                                                  symbol)
+        prototype = llvm_ir.FunctionType(double, [double] * arity + [flag])
+        function = cgutils.get_or_insert_function(builder.module, prototype, symbol)
         doubles = [context.cast(builder, value, kind, types.float64) for value, kind in zip(args, signature.args)]
         return builder.call(function, doubles + [llvm_ir.Constant(flag, 0)])
 

@@ -152,7 +152,8 @@ ALONG = np.array([1.5, -0.5, 0.25])
 
 
 def logsumexp_program(X):        # X: 3 × 4
-    return (ss.logsumexp(X) + np.sum(ROWS * ss.logsumexp(X, axis=1)) + np.sum(COLUMNS * ss.logsumexp(X, 0, keepdims=True))
+    return (ss.logsumexp(X) + np.sum(ROWS * ss.logsumexp(X, axis=1))
+            + np.sum(COLUMNS * ss.logsumexp(X, 0, keepdims=True))
             + np.sum(ROWS[:, None] * ss.logsumexp(X, axis=-1, keepdims=True)) + ss.logsumexp(X, keepdims=True)[0, 0])
 
 
@@ -372,7 +373,8 @@ def _mp_beta_binomial_nll(theta):
 
 @pytest.mark.parametrize("jit", [True, False], ids=["compiled", "python"])
 @pytest.mark.parametrize("objective, mp_objective, data", [
-    (gamma_nll, _mp_gamma_nll, (Y,)), (beta_binomial_nll, _mp_beta_binomial_nll, (K, N))], ids=["gamma", "beta_binomial"])
+    (gamma_nll, _mp_gamma_nll, (Y,)), (beta_binomial_nll, _mp_beta_binomial_nll, (K, N))],
+    ids=["gamma", "beta_binomial"])
 def test_likelihoods(objective, mp_objective, data, jit):
     theta = np.array([0.4, -0.3])
     gradient, hessian = mp_gradient(mp_objective, theta), mp_hessian(mp_objective, theta)
@@ -393,7 +395,8 @@ def cross_entropy_of_log_softmax(W, X, labels):
 @pytest.mark.parametrize("objective", [cross_entropy, cross_entropy_of_log_softmax])
 @pytest.mark.parametrize("jit", [True, False], ids=["compiled", "python"])
 def test_softmax_cross_entropy(objective, jit):
-    """The gradient Xᵀ(P − labels) and the Hessian Σₙ xₙxₙᵀ ⊗ (diag pₙ − pₙpₙᵀ), P the softmax of each row."""
+    """The gradient Xᵀ(P − labels) and the Hessian Σₙ xₙxₙᵀ ⊗ (diag pₙ − pₙpₙᵀ), P the softmax
+    of each row."""
     rng = np.random.default_rng(3)
     X, W = rng.normal(size=(6, 4)), rng.normal(size=(4, 3))
     labels = np.eye(3)[rng.integers(0, 3, size=6)]
@@ -404,6 +407,21 @@ def test_softmax_cross_entropy(objective, jit):
     for mode in ("reverse", "forward"):
         assert_close(sd.grad(objective, mode=mode, jit=jit)(W, X, labels), X.T @ (P - labels), 1e-12)
     assert_close(sd.hessian(objective, jit=jit)(W, X, labels), hessian, 1e-12)
+
+
+def row_log_softmax(X):
+    return log_softmax(X, axis=1) + ss.expit(X)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobian_of_an_array_valued_function(mode):
+    """∂ log_softmax(X)ᵢⱼ / ∂Xₖₗ = δᵢₖ (δⱼₗ − Pₖₗ), plus expit′ on the diagonal: forward mode's
+    Jacobian sweeps its directions in blocks, reverse mode's its rows."""
+    X = np.arange(6.0).reshape(2, 3) / 5 - 0.4
+    P, slope = ss.softmax(X, axis=1), ss.expit(X) * ss.expit(-X)
+    want = (np.einsum("ik,jl->ijkl", np.eye(2), np.eye(3)) - np.einsum("ik,kl,j->ijkl", np.eye(2), P, np.ones(3))
+            + np.einsum("ij,ik,jl->ijkl", slope, np.eye(2), np.eye(3)))
+    assert_close(sd.jacobian(row_log_softmax, mode=mode)(X), want, 1e-14)
 
 
 def probit_nll(w, X, signs):

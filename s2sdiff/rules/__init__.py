@@ -8,10 +8,10 @@ its result `z`, their tangents (`dx`, `dy`) and the result's adjoint (`bz`):
 
 Calls inside a rule name other primitives of this table, so rules of rules are rules too
 (that is how transforms compose into higher derivatives).  The spellings say how users
-write the primitive: an operator, `math.*`, `np.*`, `scipy.special.*` or a builtin; generated calls keep
-the family the user chose (SciPy's functions are called by runtime's helpers of the same
-names, which numba compiles).  Adding a primitive is one entry, in the module of its
-family: elementwise.py (arithmetic, elementary and piecewise-constant functions), arrays.py
+write the primitive: an operator, `math.*`, `np.*`, `scipy.special.*` or a builtin;
+generated calls keep the family the user chose (SciPy's functions are called by runtime's
+helpers of the same names, which numba compiles).  Adding a primitive is one entry, in the
+module of its family: elementwise.py (arithmetic, elementary and piecewise-constant functions), arrays.py
 (reductions, shapes, joins, diagonals, broadcasts), linalg.py (products, solves,
 factorizations) and special.py (SciPy's special functions).
 

@@ -23,14 +23,15 @@ unary("gammaln",    "runtime.gammaln scipy.special.gammaln", "digamma(x) * dx", 
 unary("digamma",    "runtime.digamma scipy.special.digamma scipy.special.psi",
                                                              "polygamma(1, x) * dx",   "bz * polygamma(1, x)")
 _rule("polygamma",  ("n", "x"), "runtime.polygamma scipy.special.polygamma",
-                                                             "polygamma(n + 1, x) * dx", None, "bz * polygamma(n + 1, x)")
+      "polygamma(n + 1, x) * dx", None, "bz * polygamma(n + 1, x)")
 # log Γ_d(a) = d(d−1)/4 log π + Σⱼ₌₀..d₋₁ gammaln(a − j/2); its derivatives are sums of polygammas
 _rule("multigammaln", ("a", "d"), "runtime.multigammaln scipy.special.multigammaln",
-                                                             "multipolygamma(0, a, d) * da", "bz * multipolygamma(0, a, d)", None)
+      "multipolygamma(0, a, d) * da", "bz * multipolygamma(0, a, d)", None)
 _rule("multipolygamma", ("n", "a", "d"), "runtime.multipolygamma",
       "multipolygamma(n + 1, a, d) * da", None, "bz * multipolygamma(n + 1, a, d)", None)
 # log |B(a, b)| = gammaln(a) + gammaln(b) − gammaln(a + b)
-binary("betaln",    "runtime.betaln scipy.special.betaln",   "(digamma(x) - digamma(x + y)) * dx + (digamma(y) - digamma(x + y)) * dy",
+binary("betaln",    "runtime.betaln scipy.special.betaln",
+       "(digamma(x) - digamma(x + y)) * dx + (digamma(y) - digamma(x + y)) * dy",
        "bz * (digamma(x) - digamma(x + y))", "bz * (digamma(y) - digamma(x + y))")
 
 # ---- the logistic function and its inverse -------------------------------------------
@@ -67,7 +68,8 @@ binary("xlog1py",   "runtime.xlog1py scipy.special.xlog1py", "log1p(y) * dx + (0
               "bz * choose(x == 0, 0.0, x / (1 + y))"))
 
 # ---- log Σ eˣ: of the whole array (a number), and along one axis ---------------------
-unary("logsumexp",  "runtime.logsumexp",                     "sum(dx * exp(x - z))",   "bz * exp(x - z)", result="number")
+unary("logsumexp",  "runtime.logsumexp",                     "sum(dx * exp(x - z))",   "bz * exp(x - z)",
+      result="number")
 _rule("logsumexp_axis", ("x", "axis"), "runtime.logsumexp_along",
       "sum_axis(dx * exp(x - expand(z, axis)), axis)", "expand(bz, axis) * exp(x - expand(z, axis))", None,
       result="array")
