@@ -5,6 +5,7 @@ Each is a plain Python function (so `jit=False` code runs) with a numba overload
 compiled code inlines it)."""
 from __future__ import annotations
 
+import ctypes
 import operator
 
 import llvmlite.binding as llvm_binding
@@ -12,6 +13,7 @@ import llvmlite.ir as llvm_ir
 import numba
 import numpy as np
 import scipy.special
+import scipy.special.cython_special
 from numba.core import cgutils, types
 from numba.extending import get_cython_function_address, intrinsic, overload, register_jitable
 
@@ -1569,7 +1571,8 @@ def _cython_special(name, arity):
     """A numba intrinsic calling cython_special's C function `name` of `arity` doubles
     (Cython's last parameter, its skip-dispatch flag, passed as 0)."""
     symbol = f"s2sdiff_scipy_{name}"
-    llvm_binding.add_symbol(symbol, get_cython_function_address("scipy.special.cython_special", name))
+    llvm_binding.add_symbol(symbol, get_cython_function_address("scipy.special.cython_special",
+                                                                _double_version(name, arity)))
 
     def codegen(context, builder, signature, args):
         double, flag = llvm_ir.DoubleType(), llvm_ir.IntType(32)
@@ -1592,13 +1595,22 @@ def _cython_special(name, arity):
     return intrinsic(typer)
 
 
-_C = {name: _cython_special(symbol, arity) for name, symbol, arity in (
-    ("gammaln", "gammaln", 1), ("psi", "__pyx_fuse_1psi", 1), ("expit", "__pyx_fuse_0expit", 1),
-    ("log_expit", "__pyx_fuse_0log_expit", 1), ("logit", "__pyx_fuse_0logit", 1), ("erf", "__pyx_fuse_1erf", 1),
-    ("erfc", "__pyx_fuse_1erfc", 1), ("erfcx", "__pyx_fuse_1erfcx", 1), ("erfinv", "__pyx_fuse_0erfinv", 1),
-    ("erfcinv", "erfcinv", 1), ("ndtr", "__pyx_fuse_1ndtr", 1), ("log_ndtr", "__pyx_fuse_1log_ndtr", 1),
-    ("ndtri", "ndtri", 1), ("xlogy", "__pyx_fuse_1xlogy", 2), ("xlog1py", "__pyx_fuse_1xlog1py", 2),
-    ("betaln", "betaln", 2))}
+def _double_version(name, arity):
+    """The name cython_special exports `name` of doubles by: a function of several types
+    (a fused one) has one mangled name per type, `__pyx_fuse_<k><name>`, told apart by the C
+    signature its capsule is named with."""
+    wanted = f"double ({'double, ' * arity}int __pyx_skip_dispatch)".encode()
+    capsule_name = ctypes.pythonapi.PyCapsule_GetName
+    capsule_name.restype, capsule_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    exported = scipy.special.cython_special.__pyx_capi__
+    return next(candidate for candidate in [name] + [f"__pyx_fuse_{k}{name}" for k in range(8)]
+                if candidate in exported and capsule_name(exported[candidate]) == wanted)
+
+
+_C = {name: _cython_special(name, arity) for name, arity in (
+    ("gammaln", 1), ("psi", 1), ("expit", 1), ("log_expit", 1), ("logit", 1), ("erf", 1), ("erfc", 1), ("erfcx", 1),
+    ("erfinv", 1), ("erfcinv", 1), ("ndtr", 1), ("log_ndtr", 1), ("ndtri", 1), ("xlogy", 2), ("xlog1py", 2),
+    ("betaln", 2))}
 _c_erfcx, _c_psi, _c_gammaln = _C["erfcx"], _C["psi"], _C["gammaln"]      # numba reads globals, not a dict
 
 
