@@ -78,8 +78,8 @@ def active_names(function: ir.Function, wrt) -> set:
         if isinstance(expr, ir.Opaque) and expr.node is not None and set(targets) & useful \
                 and any(isinstance(a, ir.Name) and a.id in varied for a in expr.args):
             raise unsupported(f"cannot differentiate through {ast.unparse(expr.node.func)}(): it is not a function "
-                              "s2sdiff can read (only the math/numpy functions of s2sdiff/rules/ and Python "
-                              "functions with source)", function.filename, expr.node)
+                              "s2sdiff can read (only the math/numpy/scipy.special functions of s2sdiff/rules/ and "
+                              "Python functions with source)", function.filename, expr.node)
     for targets, expr, stmt in defs:
         if isinstance(expr, ir.Passive) and set(targets) & varied & useful:
             raise unsupported(f"s2sdiff has no derivative for {ast.unparse(expr.expr)}, which depends on a "

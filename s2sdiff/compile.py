@@ -228,7 +228,7 @@ def _calling_primals(func: types.FunctionType) -> types.FunctionType:
     for name in func.__code__.co_names:
         value = namespace.get(name)
         if isinstance(value, types.FunctionType) and value is not func and _primals.get(value, 0) is not None \
-                and not is_linalg(value):       # SciPy's solves: respelled below
+                and not is_linalg(value) and value not in runtime.SCIPY_OVERLOADS:   # SciPy's solves: respelled below
             namespace[name] = primal(value)
     plain = _respelled(func, namespace)
     if plain is None:

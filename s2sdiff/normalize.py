@@ -30,7 +30,7 @@ from .linalg_calls import helpers as linalg_helpers
 from .names import Namer
 from .joins import SPLITS, Joins
 from .parse import ParsedFunction, parse_function, python_function
-from .reductions import Reductions, constant_int
+from .reductions import EXPONENTIAL_SUMS, Reductions, constant_int
 from .rules import NUMBA_LACKS, RULES, makes_new_array, primitive_of
 from .products import PRODUCT_FUNCTIONS, Products, outer_ufunc
 from .shapes import SHAPE_FUNCTIONS, Shapes
@@ -553,6 +553,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             return self.linalg_call(func, node)
         if func is np.mean:
             return self.mean(node)
+        if any(func is f for f in EXPONENTIAL_SUMS):
+            return self.exponential_sum(func, node)
         if func in (np.var, np.std):
             return self.variance(node, func is np.std)
         if (func is sum or func in (max, min) and len(node.args) == 1) and _spread_literal(node):   # sum((a, b)), max([a, b, c]): the items as arguments

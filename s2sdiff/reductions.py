@@ -1,7 +1,8 @@
 """Front end, reductions: np.sum, np.mean, np.var, np.std, np.max and np.min (functions
-and methods) with `axis` (an int, negative, or a tuple) and `keepdims`, lowered to the
-rule table's primitives — a whole-array reduction, or one along a single axis, repeated
-per axis — so their derivatives are the table's, to any order.
+and methods), SciPy's logsumexp, softmax and log_softmax, with `axis` (an int, negative,
+or a tuple) and `keepdims`, lowered to the rule table's primitives — a whole-array
+reduction, or one along a single axis, repeated per axis — so their derivatives are the
+table's, to any order.
 
 Mixed into normalize's lowering of user code: it uses that class's `atom`, `prim`,
 `_store` and `error`.
@@ -11,12 +12,15 @@ from __future__ import annotations
 import ast
 
 import numpy as np
+import scipy.special
 
 from . import ir
 from .errors import S2SDiffError
 
 # whole array, and along one axis
 _ALONG = {"sum": "sum_axis", "amax": "amax_axis", "amin": "amin_axis"}
+# SciPy's functions made of the log of a sum of exponentials (Reductions.exponential_sum)
+EXPONENTIAL_SUMS = (scipy.special.logsumexp, scipy.special.softmax, scipy.special.log_softmax)
 
 
 class Reductions:
@@ -83,6 +87,27 @@ class Reductions:
                                 self.line))
         self.emit(ir.For(k, ir.Const(1), self.stored("len", (p,), "builtin"), ir.Const(1), body, self.line))
         return value
+
+    def exponential_sum(self, func, node):
+        """scipy.special.logsumexp(a, axis, keepdims=...): a primitive of the whole array, or
+        along each axis in turn (the log of a sum of exponentials of such logs is that of the
+        whole sum); softmax(x, axis) = exp(x − logsumexp(x, axis, keepdims=True)), and
+        log_softmax(x, axis) = x − logsumexp(x, axis, keepdims=True)."""
+        logsumexp = func is scipy.special.logsumexp
+        args = self.arguments(node, ("a", "axis=None", "b=None", "keepdims=False", "return_sign=False") if logsumexp
+                              else ("x", "axis=None"))
+        for option, default in (("b", None), ("return_sign", False)):
+            if option in args and not (isinstance(args[option], ast.Constant) and args[option].value is default):
+                raise self.error(f"'{option}=' of {ast.unparse(node.func)} is not supported", args[option])
+        keepdims = args["keepdims"] if logsumexp else ast.Constant(True)
+        call = ast.Call(node.func, [args["a" if logsumexp else "x"], args["axis"]], [ast.keyword("keepdims", keepdims)])
+        x, axes, keepdims, _ = self.reduction_arguments(ast.copy_location(call, node))
+        total = self.stored("logsumexp", (x,), "np") if axes is None else self.along("logsumexp_axis", x, axes)
+        total = self.kept(total, x, axes, keepdims)
+        if logsumexp:
+            return total
+        log_softmax = self.stored("sub", (x, total), "op")
+        return self.prim("exp", (log_softmax,), "np", node) if func is scipy.special.softmax else log_softmax
 
     def mean(self, node):
         """np.mean(x, axis) = the sum along the axes / the number of elements summed (numba has

@@ -5,12 +5,17 @@ Each is a plain Python function (so `jit=False` code runs) with a numba overload
 compiled code inlines it)."""
 from __future__ import annotations
 
+import ctypes
 import operator
 
+import llvmlite.binding as llvm_binding
+import llvmlite.ir as llvm_ir
 import numba
 import numpy as np
-from numba.core import types
-from numba.extending import overload, register_jitable
+import scipy.special
+import scipy.special.cython_special
+from numba.core import cgutils, types
+from numba.extending import get_cython_function_address, intrinsic, overload, register_jitable
 
 from .errors import S2SDiffError, UnsupportedError, at_line, source_excerpt
 
@@ -1565,3 +1570,419 @@ def lstsq(a, b):
 @overload(lstsq)
 def _lstsq(a, b):
     return lambda a, b: np.linalg.lstsq(a, b, np.finfo(np.float64).eps * max(a.shape[0], a.shape[1]))
+
+
+# ---- SciPy's special functions (rules/special.py) --------------------------------------
+# Each helper calls scipy.special in plain Python.  Compiled, it calls the C function SciPy
+# exports for Cython (scipy.special.cython_special), elementwise over arrays, by a symbol
+# name registered with LLVM: a ctypes pointer would keep numba from caching the code on
+# disk.  The same overloads teach numba scipy.special's own functions of these names, so
+# that a user's function calling them compiles as it is.
+
+def _cython_special(name, arity):
+    """A numba intrinsic calling cython_special's C function `name` of `arity` doubles
+    (Cython's last parameter, its skip-dispatch flag, passed as 0)."""
+    symbol = f"s2sdiff_scipy_{name}"
+    llvm_binding.add_symbol(symbol, get_cython_function_address("scipy.special.cython_special",
+                                                                _double_version(name, arity)))
+
+    def codegen(context, builder, signature, args):
+        double, flag = llvm_ir.DoubleType(), llvm_ir.IntType(32)
+        prototype = llvm_ir.FunctionType(double, [double] * arity + [flag])
+        function = cgutils.get_or_insert_function(builder.module, prototype, symbol)
+        doubles = [context.cast(builder, value, kind, types.float64) for value, kind in zip(args, signature.args)]
+        return builder.call(function, doubles + [llvm_ir.Constant(flag, 0)])
+
+    def signature(*args):
+        if all(isinstance(a, (types.Float, types.Integer)) for a in args):
+            return types.float64(*args), codegen
+
+    def unary(typingctx, x):            # numba reads an intrinsic's parameters: no *args
+        return signature(x)
+
+    def binary(typingctx, x, y):
+        return signature(x, y)
+    typer = unary if arity == 1 else binary
+    typer.__name__ = symbol
+    return intrinsic(typer)
+
+
+def _double_version(name, arity):
+    """The name cython_special exports `name` of doubles by: a function of several types
+    (a fused one) has one mangled name per type, `__pyx_fuse_<k><name>`, told apart by the C
+    signature its capsule is named with."""
+    wanted = f"double ({'double, ' * arity}int __pyx_skip_dispatch)".encode()
+    capsule_name = ctypes.pythonapi.PyCapsule_GetName
+    capsule_name.restype, capsule_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    exported = scipy.special.cython_special.__pyx_capi__
+    return next(candidate for candidate in [name] + [f"__pyx_fuse_{k}{name}" for k in range(8)]
+                if candidate in exported and capsule_name(exported[candidate]) == wanted)
+
+
+_C = {name: _cython_special(name, arity) for name, arity in (
+    ("gammaln", 1), ("psi", 1), ("expit", 1), ("log_expit", 1), ("logit", 1), ("erf", 1), ("erfc", 1), ("erfcx", 1),
+    ("erfinv", 1), ("erfcinv", 1), ("ndtr", 1), ("log_ndtr", 1), ("ndtri", 1), ("xlogy", 2), ("xlog1py", 2),
+    ("betaln", 2))}
+_c_erfcx, _c_psi, _c_gammaln = _C["erfcx"], _C["psi"], _C["gammaln"]      # numba reads globals, not a dict
+
+
+def _each(kernel):
+    """The overload of a one-argument helper: `kernel` of a number, of each element of an array."""
+    def implementation(x):
+        if isinstance(x, types.Array):
+            def each(x):
+                flat = np.ascontiguousarray(x).ravel()
+                out = np.empty(flat.size)
+                for k in range(flat.size):
+                    out[k] = kernel(flat[k])
+                return out.reshape(x.shape)
+            return each
+        if isinstance(x, (types.Float, types.Integer)):
+            return lambda x: kernel(x)
+    return implementation
+
+
+def _each_pair(kernel):
+    """The overload of a two-argument helper: `kernel` of numbers, of each pair of elements of
+    its arguments broadcast together."""
+    def implementation(x, y):
+        if isinstance(x, types.Array) or isinstance(y, types.Array):
+            def each(x, y):
+                xs, ys = x + np.zeros(np.shape(y)), y + np.zeros(np.shape(x))     # both in the broadcast shape
+                flat_x, flat_y = xs.ravel(), ys.ravel()
+                out = np.empty(flat_x.size)
+                for k in range(flat_x.size):
+                    out[k] = kernel(flat_x[k], flat_y[k])
+                return out.reshape(xs.shape)
+            return each
+        if isinstance(x, (types.Float, types.Integer)) and isinstance(y, (types.Float, types.Integer)):
+            return lambda x, y: kernel(x, y)
+    return implementation
+
+
+def gammaln(x):
+    """log |Γ(x)|."""
+    return scipy.special.gammaln(x)
+
+
+def digamma(x):
+    """ψ(x) = Γ′(x) / Γ(x)."""
+    return scipy.special.digamma(x)
+
+
+def polygamma(n, x):
+    """ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function (a number for a number x, where
+    SciPy's gives an array of no dimensions)."""
+    value = scipy.special.polygamma(n, x)
+    return value if np.ndim(value) else value[()]
+
+
+def multigammaln(a, d):
+    """The log of the multivariate gamma function Γ_d(a)."""
+    return scipy.special.multigammaln(a, d)
+
+
+def multipolygamma(n, a, d):
+    """Σⱼ₌₀..d₋₁ ψ⁽ⁿ⁾(a − j/2): the (n+1)-th derivative of multigammaln(a, d) in a."""
+    return sum(polygamma(n, a - 0.5 * j) for j in range(d))
+
+
+def expit(x):
+    """1 / (1 + e⁻ˣ)."""
+    return scipy.special.expit(x)
+
+
+def log_expit(x):
+    """log expit(x) = −log(1 + e⁻ˣ)."""
+    return scipy.special.log_expit(x)
+
+
+def logit(x):
+    """log(x / (1 − x)), the inverse of expit."""
+    return scipy.special.logit(x)
+
+
+def erf(x):
+    """The error function, of arrays too (math.erf takes numbers)."""
+    return scipy.special.erf(x)
+
+
+def erfc(x):
+    """1 − erf(x)."""
+    return scipy.special.erfc(x)
+
+
+def erfinv(x):
+    """The inverse of erf."""
+    return scipy.special.erfinv(x)
+
+
+def erfcinv(x):
+    """The inverse of erfc."""
+    return scipy.special.erfcinv(x)
+
+
+def ndtr(x):
+    """Φ(x), the standard normal distribution function."""
+    return scipy.special.ndtr(x)
+
+
+def log_ndtr(x):
+    """log Φ(x), accurate far into the lower tail."""
+    return scipy.special.log_ndtr(x)
+
+
+def ndtri(x):
+    """Φ⁻¹(x)."""
+    return scipy.special.ndtri(x)
+
+
+_SQRT2 = float(np.sqrt(2.0))
+_SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
+
+
+def log_ndtr_slope(x):
+    """φ(x) / Φ(x), the derivative of log_ndtr: √(2/π) / erfcx(−x/√2), with no overflow or
+    cancellation in either tail (erfcx(t) = e^(t²) erfc(t))."""
+    return _SQRT_2_OVER_PI / scipy.special.erfcx(-x / _SQRT2)
+
+
+@register_jitable
+def _log_ndtr_slope_at(x):
+    return _SQRT_2_OVER_PI / _c_erfcx(-x / _SQRT2)
+
+
+def xlogy(x, y):
+    """x log y, 0 where x == 0."""
+    return scipy.special.xlogy(x, y)
+
+
+def xlog1py(x, y):
+    """x log(1 + y), 0 where x == 0."""
+    return scipy.special.xlog1py(x, y)
+
+
+def betaln(a, b):
+    """log |B(a, b)|."""
+    return scipy.special.betaln(a, b)
+
+
+def logsumexp(x):
+    """log Σ eˣ over all of x, shifted by its largest element (a number: itself)."""
+    return scipy.special.logsumexp(x)
+
+
+def logsumexp_along(x, axis):
+    """logsumexp along one axis."""
+    return scipy.special.logsumexp(x, axis=axis)
+
+
+for _helper, _kernel in ((gammaln, "gammaln"), (digamma, "psi"), (expit, "expit"), (log_expit, "log_expit"),
+                         (logit, "logit"), (erf, "erf"), (erfc, "erfc"), (erfinv, "erfinv"), (erfcinv, "erfcinv"),
+                         (ndtr, "ndtr"), (log_ndtr, "log_ndtr"), (ndtri, "ndtri")):
+    overload(_helper)(_each(_C[_kernel]))
+    overload(getattr(scipy.special, _helper.__name__))(_each(_C[_kernel]))
+for _helper in (xlogy, xlog1py, betaln):
+    overload(_helper)(_each_pair(_C[_helper.__name__]))
+    overload(getattr(scipy.special, _helper.__name__))(_each_pair(_C[_helper.__name__]))
+overload(log_ndtr_slope)(_each(_log_ndtr_slope_at))
+
+
+# B₂, B₄, …, B₂₀: the Bernoulli numbers of the asymptotic series of the polygamma functions
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330)
+
+
+@register_jitable
+def _polygamma_at(n, x):
+    """ψ⁽ⁿ⁾(x) (cython_special has no Hurwitz zeta): ψ for n = 0; for n ≥ 1 and x > 0 the
+    series (−1)ⁿ⁺¹ n! Σₖ (x + k)⁻⁽ⁿ⁺¹⁾, its terms summed while x + k < 20 + n and the rest
+    by the asymptotic expansion in 1/(x + k); below zero by the reflection
+    ψ⁽ⁿ⁾(x) = (−1)ⁿ ψ⁽ⁿ⁾(1 − x) − πⁿ⁺¹ Pₙ(cot πx), dⁿ/duⁿ cot u = Pₙ(cot u)."""
+    n = int(n)
+    if n == 0:
+        return _c_psi(x)
+    sign = 1.0 if n % 2 else -1.0           # (−1)ⁿ⁺¹
+    if x <= 0.0 and x == np.floor(x):
+        return sign * np.inf                # a pole, signed as SciPy's
+    if x < 0.0:
+        return -sign * _polygamma_positive(n, 1.0 - x) - np.pi ** (n + 1) * _cot_derivative(n, x - np.round(x))
+    return _polygamma_positive(n, x)
+
+
+@register_jitable
+def _polygamma_positive(n, x):
+    factorial = 1.0
+    for k in range(2, n + 1):
+        factorial *= k
+    near = 0.0
+    while x < 20.0 + n:
+        near += x ** -(n + 1.0)
+        x += 1.0
+    inverse = 1.0 / x
+    power = inverse ** n
+    far = factorial / n * power + 0.5 * factorial * power * inverse     # (n−1)!/xⁿ + n!/(2xⁿ⁺¹)
+    coefficient = 0.5 * factorial * (n + 1)                              # (2k+n−1)!/(2k)! at k = 1
+    power *= inverse * inverse
+    for k in range(1, len(_BERNOULLI) + 1):
+        far += _BERNOULLI[k - 1] * coefficient * power
+        coefficient *= (2 * k + n) * (2 * k + n + 1) / ((2 * k + 1) * (2 * k + 2))
+        power *= inverse * inverse
+    return (1.0 if n % 2 else -1.0) * (factorial * near + far)
+
+
+@register_jitable
+def _cot_derivative(n, r):
+    """dⁿ/duⁿ cot u at u = πr: Pₙ(cot u), where P₀(c) = c and Pₘ₊₁(c) = −(1 + c²) Pₘ′(c)."""
+    p = np.zeros(n + 2)
+    p[1] = 1.0
+    for _ in range(n):
+        q = np.zeros(n + 2)
+        for i in range(n + 2):
+            q[i] = -(i + 1) * p[i + 1] if i + 1 < n + 2 else 0.0
+            if i >= 1:
+                q[i] -= (i - 1) * p[i - 1]
+        p = q
+    c = np.cos(np.pi * r) / np.sin(np.pi * r)
+    value = 0.0
+    for i in range(n + 1, -1, -1):
+        value = value * c + p[i]
+    return value
+
+
+@register_jitable
+def _multigammaln_at(a, d):
+    total = 0.25 * d * (d - 1) * np.log(np.pi)
+    for j in range(d):
+        total += _c_gammaln(a - 0.5 * j)
+    return total
+
+
+@register_jitable
+def _multipolygamma_at(n, a, d):
+    total = 0.0
+    for j in range(d):
+        total += _polygamma_at(n, a - 0.5 * j)
+    return total
+
+
+def _polygamma_overload(n, x):
+    if isinstance(x, types.Array):
+        return lambda n, x: multipolygamma(n, x, 1)
+    return lambda n, x: _polygamma_at(n, x)
+
+
+@overload(multipolygamma)
+def _multipolygamma(n, a, d):
+    if isinstance(a, types.Array):
+        def each(n, a, d):
+            flat = np.ascontiguousarray(a).ravel()
+            out = np.empty(flat.size)
+            for k in range(flat.size):
+                out[k] = _multipolygamma_at(n, flat[k], d)
+            return out.reshape(a.shape)
+        return each
+    return lambda n, a, d: _multipolygamma_at(n, a, d)
+
+
+for _helper, _implementation in ((polygamma, _polygamma_overload), (multigammaln, _elementwise(_multigammaln_at))):
+    overload(_helper)(_implementation)
+    overload(getattr(scipy.special, _helper.__name__))(_implementation)
+
+
+@overload(logsumexp)
+def _logsumexp(x):
+    if isinstance(x, types.Array):
+        def whole(x):
+            top = np.max(x)
+            shift = top if np.isfinite(top) else 0.0        # all -inf (or an inf): no shift
+            return shift + np.log(np.sum(np.exp(x - shift)))
+        return whole
+    return lambda x: x + 0.0
+
+
+@overload(logsumexp_along)
+def _logsumexp_along(x, axis):
+    if x.ndim == 1:
+        return lambda x, axis: logsumexp(x)
+
+    def along(x, axis):         # one pass over x as (before, axis, after), no np.moveaxis (seconds to compile)
+        if axis < 0:
+            axis += x.ndim
+        flat = np.ascontiguousarray(x).reshape(-1)
+        out = np.sum(x, axis=axis)          # the result's shape; its values are replaced
+        values = out.reshape(-1)
+        count, after = x.shape[axis], 1
+        for k in range(axis + 1, x.ndim):
+            after *= x.shape[k]
+        for i in range(values.size):
+            start = i // after * count * after + i % after
+            top = -np.inf
+            for k in range(count):
+                v = flat[start + k * after]
+                if v > top or v != v:
+                    top = v
+            shift = top if np.isfinite(top) else 0.0       # all -inf (or an inf, a NaN): no shift
+            total = 0.0
+            for k in range(count):
+                total += np.exp(flat[start + k * after] - shift)
+            values[i] = shift + np.log(total)
+        return out
+    return along
+
+
+def _constant(argument):
+    """The value of an argument numba knows as it compiles (an omitted one's default, a
+    literal); the argument's type where not."""
+    if isinstance(argument, types.Omitted):
+        return argument.value
+    if isinstance(argument, types.NoneType):
+        return None
+    return getattr(argument, "literal_value", argument)
+
+
+# A user's function calling scipy.special.logsumexp (with an axis None or an int, and no b
+# or return_sign), softmax or log_softmax compiles: generated code has its own lowering.
+@overload(scipy.special.logsumexp, prefer_literal=True)
+def _scipy_logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    keepdims = _constant(keepdims)
+    if _constant(b) is not None or _constant(return_sign) is not False or keepdims not in (True, False) \
+            or not isinstance(a, types.Array):
+        return None
+    if _constant(axis) is None:
+        ones = (1,) * a.ndim
+        if keepdims:
+            return lambda a, axis=None, b=None, keepdims=False, return_sign=False: np.full(ones, logsumexp(a))
+        return lambda a, axis=None, b=None, keepdims=False, return_sign=False: logsumexp(a)
+    if keepdims:
+        return lambda a, axis=None, b=None, keepdims=False, return_sign=False: expand(logsumexp_along(a, axis), axis)
+    return lambda a, axis=None, b=None, keepdims=False, return_sign=False: logsumexp_along(a, axis)
+
+
+@register_jitable
+def _log_softmax(x, axis):
+    if axis is None:
+        return x - logsumexp(x)
+    return x - expand(logsumexp_along(x, axis), axis)
+
+
+def _softmax_overload(log):
+    def implementation(x, axis=None):
+        if not isinstance(x, types.Array):
+            return None
+        if log:
+            return lambda x, axis=None: _log_softmax(x, axis)
+        return lambda x, axis=None: np.exp(_log_softmax(x, axis))
+    return implementation
+
+
+overload(scipy.special.softmax, prefer_literal=True)(_softmax_overload(False))
+overload(scipy.special.log_softmax, prefer_literal=True)(_softmax_overload(True))
+
+
+# SciPy's functions written in Python that numba compiles by the overloads above (not from their source)
+SCIPY_OVERLOADS = frozenset({scipy.special.polygamma, scipy.special.multigammaln, scipy.special.logsumexp,
+                             scipy.special.softmax, scipy.special.log_softmax})
+
+HELPERS.update({f.__name__: f for f in (gammaln, digamma, polygamma, multigammaln, multipolygamma, expit, log_expit,
+                                         logit, erf, erfc, erfinv, erfcinv, ndtr, log_ndtr, ndtri, log_ndtr_slope,
+                                         xlogy, xlog1py, betaln, logsumexp, logsumexp_along)})

@@ -8,11 +8,12 @@ its result `z`, their tangents (`dx`, `dy`) and the result's adjoint (`bz`):
 
 Calls inside a rule name other primitives of this table, so rules of rules are rules too
 (that is how transforms compose into higher derivatives).  The spellings say how users
-write the primitive: an operator, `math.*`, `np.*` or a builtin; generated calls keep
-the family the user chose.  Adding a primitive is one entry, in the module of its
-family: elementwise.py (arithmetic, elementary and piecewise-constant functions), arrays.py
-(reductions, shapes, joins, diagonals, broadcasts) and linalg.py (products, solves,
-factorizations).
+write the primitive: an operator, `math.*`, `np.*`, `scipy.special.*` or a builtin;
+generated calls keep the family the user chose (SciPy's functions are called by runtime's
+helpers of the same names, which numba compiles).  Adding a primitive is one entry, in the
+module of its family: elementwise.py (arithmetic, elementary and piecewise-constant functions), arrays.py
+(reductions, shapes, joins, diagonals, broadcasts), linalg.py (products, solves,
+factorizations) and special.py (SciPy's special functions).
 
 Conventions at non-differentiable points follow JAX: |x|'(0) = 1, max/min split ties
 evenly, sqrt'(0) = inf, d(x**y)/dx = 0 at y = 0 and d(x**y)/dy = 0 at x = 0.
@@ -127,6 +128,8 @@ def _rule(op, params, spellings, forward, *reverse, result="elementwise", array=
     for dotted in names:
         if not dotted.endswith("!"):   # "!": users may write it, numba lacks it, emit another
             by_family.setdefault(_family(dotted), dotted)
+    if "scipy" in by_family:           # generated code calls SciPy's functions by runtime's helpers, which numba compiles
+        by_family["scipy"] = by_family["runtime"]
     for dotted in (d for d in names if d.endswith("!")):
         NUMBA_LACKS[dotted[:-1]] = by_family.get("np") or next(iter(by_family.values()))
     names = [dotted.rstrip("!") for dotted in names]
@@ -155,7 +158,7 @@ def constant(op, spellings, arity=1, result="elementwise"):
 
 
 # The families' modules add their entries to RULES as they are imported.
-from . import arrays, elementwise, linalg  # noqa: E402,F401
+from . import arrays, elementwise, linalg, special  # noqa: E402,F401
 
 # Calls that return a new array: never merged with an equal call, and the only values an
 # array assigned elements (y[i] = ...) may take.
@@ -186,8 +189,10 @@ def makes_new_array(op: str) -> bool:
 def _objects() -> dict:
     """Python object -> (op, family) for every spelling that names a real function."""
     import builtins
+
+    import scipy.special
     from .. import runtime
-    roots = {"math": math, "np": np, "builtin": builtins, "runtime": runtime}
+    roots = {"math": math, "np": np, "builtin": builtins, "runtime": runtime, "scipy": scipy}
     table = {}
     for rule in RULES.values():
         for dotted in rule.aliases:

@@ -1,7 +1,7 @@
 """The rules of elementwise primitives: arithmetic, elementary functions, and piecewise-constant
 functions (derivative zero wherever it exists), generated code's own buffers among them.
 """
-from . import _rule, LN10, LN2, TWO_OVER_SQRT_PI, binary, constant, unary
+from . import _rule, LN10, LN2, binary, constant, unary
 
 # ---- arithmetic ---------------------------------------------------------------------
 #       op         spellings                     forward: dz =                          reverse: bx +=, by +=
@@ -62,10 +62,6 @@ unary("sinc",     "np.sinc",                    "sinc_derivative(x, 1) * dx",   
 _rule("sinc_derivative", ("x", "n"), "runtime.sinc_derivative", "sinc_derivative(x, n + 1) * dx",
       "bz * sinc_derivative(x, n + 1)", None)
 unary("nan_to_num", "np.nan_to_num",            "dx * isfinite(x)",                    "bz * isfinite(x)")
-unary("erf",      "math.erf",                   f"{TWO_OVER_SQRT_PI!r} * exp(-x * x) * dx",
-                                                f"{TWO_OVER_SQRT_PI!r} * bz * exp(-x * x)")
-unary("erfc",     "math.erfc",                  f"-{TWO_OVER_SQRT_PI!r} * exp(-x * x) * dx",
-                                                f"-{TWO_OVER_SQRT_PI!r} * bz * exp(-x * x)")
 # ties (x == y) share the derivative evenly; unordered (a NaN), Python's max and min return
 # the first argument, and so the derivative is the first's
 binary("maximum", "max np.maximum",             "dx if x > y else (dy if y > x else (0.5 * (dx + dy) if x == y else dx))",
