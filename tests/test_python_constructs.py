@@ -337,6 +337,24 @@ def nested_dict_loss(p, X):
     return s
 
 
+def cell(p, h, x):
+    return np.tanh(p["w"] * h + x + p["b"])
+
+
+def readout(weights, h):
+    w, b = weights
+    return np.sum(w * h) + b
+
+
+def structure_to_helpers(p, X):
+    h = np.zeros(3)
+    s = 0.0
+    for x in X:
+        h = cell(p, h, x)
+        s += readout((p["w"], 0.5), h) ** 2
+    return s
+
+
 RNG = np.random.default_rng(3)
 DATA = RNG.normal(size=(5, 3))
 W = RNG.normal(size=3)
@@ -348,6 +366,7 @@ STRUCTURES = [
     (namedtuple_loss, Layer(W, 0.3)),
     (dataclass_loss, Affine(W, 0.3)),
     (nested_dict_loss, {"a": {"w": W, "b": 0.2}, "c": {"w": -W, "b": 0.1}}),
+    (structure_to_helpers, {"w": W, "b": 0.3}),
 ]
 
 

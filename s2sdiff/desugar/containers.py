@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import ast
 import copy
+import types
 
 import numpy as np
 
-from .. import runtime
+from .. import runtime, structures
 from ..structures import record
 from ..parse import assigned_names
 from .iteration import Sequence, bind, sequence
@@ -264,6 +265,9 @@ class _Items(ast.NodeTransformer):
                 if node.args[0].value in keys:
                     return located(copy.deepcopy(items[keys.index(node.args[0].value)]), node)
                 return self.visit(node.args[1]) if len(node.args) == 2 else located(ast.Constant(None), node)
+        passed = self.structures_passed(node)
+        if passed is not None:
+            return passed
         args = []
         for arg in node.args:
             if isinstance(arg, ast.Starred) and isinstance(arg.value, ast.Name) and arg.value.id in self.literals:
@@ -275,6 +279,40 @@ class _Items(ast.NodeTransformer):
         node.func = self.visit(node.func)
         return node
 
+    def structures_passed(self, node):
+        """A call of a user function with tuples, lists or dicts (written out, or names of
+        them) as arguments: a call of its flat version (structures.py) with their items."""
+        callee = self.scope.resolve(node.func)
+        if not (isinstance(callee, types.FunctionType) and (callee.__module__ or "").split(".")[0] not in _LIBRARIES
+                and not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args)):
+            return None
+        literals = [self.literal_of(a) for a in node.args]
+        if all(lit is None for lit in literals):
+            return None
+        nodes, leaves = [], []
+        for arg, literal in zip(node.args, literals):
+            if literal is None:
+                nodes.append(None)
+                leaves.append(self.visit(arg))
+            else:
+                nodes.append(_shape_of(literal, leaves))
+        flat = structures.flat_function(callee, tuple(nodes))
+        name = self.scope.bind_free(callee.__name__, flat)
+        return ast.copy_location(ast.Call(located(load(name), node.func), leaves, []), node)
+
+    def literal_of(self, arg):
+        """The literal a call argument is, where it is one (a name of one too), else None."""
+        if isinstance(arg, ast.Name) and arg.id in self.literals:
+            items, kind, keys = self.literals[arg.id]
+            if kind is ast.Dict:
+                return ast.Dict([ast.Constant(k) for k in keys], copy.deepcopy(items))
+            if kind is _Record:
+                return ast.Call(load("record"), [], [ast.keyword(k, copy.deepcopy(v)) for k, v in zip(keys, items)])
+            return kind(copy.deepcopy(items), ast.Load())
+        if isinstance(arg, (ast.Tuple, ast.List, ast.Dict)) and _written_out(arg):
+            return self.visit(arg)
+        return None
+
     def visit_Name(self, node):
         if isinstance(node.ctx, ast.Load) and node.id in self.literals:
             items, kind, keys = self.literals[node.id]
@@ -285,6 +323,30 @@ class _Items(ast.NodeTransformer):
                                        f"({node.id}[{keys[0]!r}]), looped over, or with .get", node)
             return located(kind(copy.deepcopy(items), ast.Load()), node)
         return node
+
+
+_LIBRARIES = {"numpy", "scipy", "math", "numba", "s2sdiff", "builtins"}
+
+
+def _shape_of(literal, leaves):
+    """The structures.Node a literal argument has; its items that are values go to `leaves`."""
+    if isinstance(literal, ast.Dict):
+        kind, keys, items = "dict", tuple(k.value for k in literal.keys), literal.values
+    elif isinstance(literal, ast.Call):
+        kind, keys, items = "namedtuple", tuple(k.arg for k in literal.keywords), [k.value for k in literal.keywords]
+    else:
+        kind, keys, items = ("tuple" if isinstance(literal, ast.Tuple) else "list"), tuple(range(len(literal.elts))), \
+            literal.elts
+    children = []
+    for item in items:
+        if isinstance(item, (ast.Tuple, ast.List, ast.Dict)) and _written_out(item) \
+                or isinstance(item, ast.Call) and not item.args and isinstance(item.func, ast.Name) \
+                and item.func.id == "record":
+            children.append(_shape_of(item, leaves))
+        else:
+            children.append(None)
+            leaves.append(item)
+    return structures.Node(kind, keys, tuple(children))
 
 
 class _Record:
