@@ -149,10 +149,28 @@ _ARRAY_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "T", "real", "imag", "fla
 
 
 def takes_structures(f) -> bool:
-    """Whether f reads a parameter as a structure (`p["w"]`, `p.w`, `a, b = p`, a loop over
-    p or p.items()): its code can be read only once a call shows the structure."""
+    """Whether f reads a parameter as a structure: its code can be read only once a call
+    shows the structure."""
+    return bool(structure_reads(f))
+
+
+_reads: dict = {}
+
+
+def structure_reads(f) -> set:
+    """The parameters f reads as structures (`p["w"]`, `p.w`, `a, b = p`, a loop over p or
+    p.items())."""
+    py_func = python_function(f)
+    key = (py_func, py_func.__code__)
+    if key not in _reads:
+        _reads[key] = _structure_reads(py_func)
+    return _reads[key]
+
+
+def _structure_reads(f) -> set:
     parsed = parse_function(f)
     params = set(parsed.params)
+    read = set()
 
     def is_param(node):
         return isinstance(node, ast.Name) and node.id in params
@@ -167,8 +185,8 @@ def takes_structures(f) -> bool:
                 or isinstance(node, ast.Attribute) and is_param(node.value) and node.attr not in _ARRAY_ATTRIBUTES \
                 or isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple) and is_param(node.value) \
                 or isinstance(node, (ast.For, ast.comprehension)) and is_param(node.iter):
-            return True
-    return False
+            read.add(next(n.id for n in ast.walk(node) if is_param(n)))
+    return read
 
 
 def vector_function(f, x0, n_args: int):
@@ -208,8 +226,16 @@ def vector_function(f, x0, n_args: int):
     return function, v0, unflatten
 
 
-def is_structured(values) -> bool:
-    return any(structure_of(v) is not None for v in values)
+def is_structured(f, values) -> bool:
+    """Whether a call of f passes a structure: a dict, a NamedTuple or a dataclass, or a
+    tuple or list for a parameter f reads as one (else a list of numbers is the array it
+    stands for, refused as such)."""
+    for k, value in enumerate(values):
+        node = structure_of(value)
+        if node is not None and (node.kind not in ("tuple", "list")
+                                 or python_function(f).__code__.co_varnames[k] in structure_reads(f)):
+            return True
+    return False
 
 
 def flattened(f, values):
@@ -261,9 +287,10 @@ def caller(kind, f, indices, many, remake, paths=None):
     """What a transform does with structured arguments: `remake(flat function, wrt)`
     gives the same transform of the flat function in the leaves `wrt` (of the parts of
     the parameters `paths` names, where it names them)."""
-    params = list(parse_function(f).params)
-
     def call(values):
+        if not is_structured(f, values):
+            return None
+        params = list(parse_function(f).params)
         flat_f, flat_values, nodes, positions = flattened(f, values)
         nodes = list(nodes)
         wrt = []

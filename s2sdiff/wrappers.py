@@ -27,7 +27,7 @@ from .normalize import normalize
 from .parse import python_function
 from .pipeline import LOCK, derived_unit
 from .runtime import HELPERS, ShapesNotSupported
-from .structures import is_structured, takes_structures
+from .structures import takes_structures
 from .transform.batched import NotBatched
 
 
@@ -59,8 +59,10 @@ class Transformed:
 
     def __call__(self, *args, **kwargs):
         values = self._values(args, kwargs)
-        if self.restructured is not None and is_structured(values):
-            return self.restructured(values)
+        if self.restructured is not None:
+            result = self.restructured(values)          # None: no structure in the call
+            if result is not None:
+                return result
         ranks = tuple(map(_rank, values))
         if ranks == self._ranks or self.variant is None:
             return self._call(values)

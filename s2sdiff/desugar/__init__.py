@@ -26,6 +26,7 @@ def desugar(parsed: ParsedFunction) -> ParsedFunction:
     scope = Scope(parsed, tree)
     for rewrite in (statements.rewrite, functions.lift, containers.rewrite, iteration.rewrite):
         tree.body = rewrite(tree.body, scope)
+        scope.refresh()
     ast.fix_missing_locations(tree)
     local = (set(parsed.params) | assigned_names(tree)) - set(scope.free)
     return replace(parsed, tree=tree, local_names=local, closure={**parsed.closure, **scope.free})

@@ -17,13 +17,21 @@ class Scope:
                            | {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)} | {"math", "np"})
         self.tree = tree
         self.free: dict = {}          # names bound to objects at transform time, for normalize's lookup
+        self._known = set(self.namer.taken)
+        self.refresh()
 
     def error(self, message, node):
         return self.parsed.error(message, node)
 
+    def refresh(self):
+        """Take the tree's assignments again (a pass has rewritten it)."""
+        self._assigned = set(self.parsed.params) | assigned_names(self.tree)
+
     @property
     def local(self) -> set:
-        return (set(self.parsed.params) | assigned_names(self.tree)) - set(self.free)
+        """The function's own names: its parameters, what it assigns, and every name the
+        passes made (fresh ones, never free)."""
+        return (self._assigned | (self.namer.taken - self._known)) - set(self.free)
 
     def bind_free(self, base: str, value) -> str:
         name = self.namer.fresh(base)
