@@ -227,7 +227,7 @@ def _integer_array(value) -> bool:
 
 def jvp(f, primals, tangents, *, jit=True, check=None):
     """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
-    if structures.is_structured(f, primals):
+    if structures.is_structured(primals):
         flat_f, flat_primals, _, _ = structures.flattened(f, list(primals))
         return jvp(flat_f, flat_primals, structures.structured_tangents(primals, tangents), jit=jit, check=check)
     primals = _all_arguments(f, tuple(primals), "jvp primals", jit)
@@ -252,7 +252,7 @@ def jvp(f, primals, tangents, *, jit=True, check=None):
 
 def vjp(f, *primals, jit=True, check=None):
     """`(f(*primals), vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument."""
-    if structures.is_structured(f, primals):
+    if structures.is_structured(primals):
         flat_f, flat_primals, nodes, _ = structures.flattened(f, list(primals))
         value, flat_vjp = vjp(flat_f, *flat_primals, jit=jit, check=check)
         return value, lambda cotangent: structures.regrouped(flat_vjp(cotangent), nodes)

@@ -226,16 +226,9 @@ def vector_function(f, x0, n_args: int):
     return function, v0, unflatten
 
 
-def is_structured(f, values) -> bool:
-    """Whether a call of f passes a structure: a dict, a NamedTuple or a dataclass, or a
-    tuple or list for a parameter f reads as one (else a list of numbers is the array it
-    stands for, refused as such)."""
-    for k, value in enumerate(values):
-        node = structure_of(value)
-        if node is not None and (node.kind not in ("tuple", "list")
-                                 or python_function(f).__code__.co_varnames[k] in structure_reads(f)):
-            return True
-    return False
+def is_structured(values) -> bool:
+    """Whether a call passes a structure (a tuple, list, dict, NamedTuple or dataclass)."""
+    return any(structure_of(v) is not None for v in values)
 
 
 def flattened(f, values):
@@ -288,7 +281,7 @@ def caller(kind, f, indices, many, remake, paths=None):
     gives the same transform of the flat function in the leaves `wrt` (of the parts of
     the parameters `paths` names, where it names them)."""
     def call(values):
-        if not is_structured(f, values):
+        if not is_structured(values):
             return None
         params = list(parse_function(f).params)
         flat_f, flat_values, nodes, positions = flattened(f, values)

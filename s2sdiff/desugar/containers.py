@@ -625,7 +625,7 @@ class _Comprehensions(ast.NodeTransformer):
         return node
 
     def visit_BinOp(self, node):
-        for side in (node.left, node.right):
+        for side in (node.left, node.right) if isinstance(node.op, (ast.Add, ast.Mult)) else ():
             if isinstance(side, (ast.ListComp, ast.List)):
                 raise self.scope.error("arithmetic on a list is Python's (+ joins, * repeats), not NumPy's: make it "
                                        "an array first (np.array([...]))", side)
