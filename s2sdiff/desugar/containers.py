@@ -70,9 +70,9 @@ class _Items(ast.NodeTransformer):
                     and (isinstance(node.ctx, (ast.Store, ast.Del))
                          or isinstance(node, ast.Attribute) and node.attr not in _READS | records.get(node.value.id, set())):
                 self.candidates.discard(node.value.id)
-        self.item_written -= {n.value.id for n in ast.walk(module) if isinstance(n, ast.Attribute)
-                              and isinstance(n.value, ast.Name) or isinstance(n, ast.Delete)
-                              and any(isinstance(t, ast.Subscript) for t in n.targets)}
+        for node in ast.walk(module):        # a list's methods (append, pop): a list proper
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                self.item_written.discard(node.value.id)
         self.assigned = assigned_names(module)
 
     def dict_call(self, value):
@@ -153,7 +153,7 @@ class _Items(ast.NodeTransformer):
                 and node.func.attr in ("items", "keys", "values"):
             items, _, keys = self.literals[node.func.value.id]
             if keys is None:
-                raise self.scope.error(f".{node.func.attr}() of a tuple or list", node)
+                raise self.scope.error(f"a tuple or list has no .{node.func.attr}() (a dict has)", node)
             keys = [ast.Constant(k) for k in keys]
             return {"keys": keys, "values": copy.deepcopy(items),
                     "items": [ast.Tuple([k, v], ast.Load()) for k, v in zip(keys, copy.deepcopy(items))]}[node.func.attr]
