@@ -726,12 +726,16 @@ class _Comprehensions(ast.NodeTransformer):
             raise self.scope.error(f"{func.__name__}(...) of a generator takes these arguments here: "
                                    f"{'(generator, start)' if func is sum else '(generator)'}", node)
         if func is sum:
-            # the sum starts as a zero like the items (the first one's shape, whatever the
-            # filters keep), so that numba sees one type and an empty sum is `start`
-            for gen in comp.generators:
-                seq = sequence(gen.iter, self.scope, self.before, at, gen.target)
-                self.before += bind(gen.target, seq.element(ast.Constant(0)), self.scope, at)
-            zero = call(load(self.scope.bind_free("zero_like", runtime.zero_like)), copy.deepcopy(comp.elt))
+            # the sum starts as a zero like the items (the first one's shape), so that numba
+            # sees one type and an empty sum is `start`; where filters choose the items, the
+            # first may be one Python never computes (1 / x[i] if x[i] != 0): numbers then
+            if any(gen.ifs for gen in comp.generators):
+                zero = ast.Constant(0.0)
+            else:
+                for gen in comp.generators:
+                    seq = sequence(gen.iter, self.scope, self.before, at, gen.target)
+                    self.before += bind(gen.target, seq.element(ast.Constant(0)), self.scope, at)
+                zero = call(load(self.scope.bind_free("zero_like", runtime.zero_like)), copy.deepcopy(comp.elt))
             result = self.scope.namer.fresh("total")
             start = node.args[1] if len(node.args) == 2 else None
             self.before.append(assign(result, zero if start is None else ast.BinOp(start, ast.Add(), zero), at))
