@@ -227,7 +227,10 @@ def _minibatch_call(n_data, compiled):
     so the call is written out for the number of arrays."""
     batch = "".join(f"data[{i}][rows], " for i in range(n_data))
     source = f"def minibatch_call(evaluate, x, data, rows, args):\n    return evaluate(x, {batch}*args)\n"
-    return function(source, {}, "minibatch_call", compiled)[1]
+    py_func = function(source, {}, "minibatch_call", False)[0]
+    # never cached on disk: its compiles are typed by each objective's dispatcher, whose
+    # generated module another process cannot import when it reads the cache's index
+    return numba.njit(**NJIT_OPTIONS)(py_func) if compiled else py_func
 
 
 # ---- the objective --------------------------------------------------------------------

@@ -204,7 +204,7 @@ def vector_function(f, x0, n_args: int):
         lines.append(f"    {name} = {piece}")
         parts.append(name)
         start += size
-    source = "\n".join([f"def {flat_f.__name__}_of_vector(v, {', '.join(others)}):".replace(", )", ")"), *lines,
+    source = "\n".join([f"def {flat_f.__name__}_of_vector({', '.join(['v'] + others)}):", *lines,
                         f"    return {flat_f.__name__}({', '.join(parts + others)})"]) + "\n"
     filename = f"<s2sdiff:{flat_f.__name__}_of_vector>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
