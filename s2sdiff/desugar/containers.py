@@ -23,7 +23,7 @@ from .. import runtime, structures
 from ..structures import record
 from ..parse import assigned_names
 from .iteration import Sequence, bind, sequence
-from .scope import Scope, assign, call, constant_int, load, located, map_bodies, store
+from .scope import Scope, assign, call, constant_array, constant_int, load, located, map_bodies, store
 
 _REDUCTIONS = (sum, max, min, any, all)
 
@@ -148,6 +148,11 @@ class _Items(ast.NodeTransformer):
             return [ast.Constant(k) for k in keys] if kind is ast.Dict else copy.deepcopy(items)
         if isinstance(node, ast.Dict) and _written_out(node):
             return [copy.deepcopy(k) for k in node.keys]
+        if isinstance(node, ast.Name) and node.id not in self.scope.local:
+            value = self.scope.resolve(node)       # a module's table of tuples: (index, (u, v)), ...
+            if isinstance(value, (tuple, list)) and len(value) <= _UNROLLED and constant_array(value) is None \
+                    and all(_literal_of_value(v) is not None for v in value):
+                return [located(_literal_of_value(v), node) for v in value]
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args \
                 and isinstance(node.func.value, ast.Name) and node.func.value.id in self.literals \
                 and node.func.attr in ("items", "keys", "values"):
@@ -326,6 +331,17 @@ class _Items(ast.NodeTransformer):
 
 
 _LIBRARIES = {"numpy", "scipy", "math", "numba", "s2sdiff", "builtins"}
+_UNROLLED = 64          # the most items of a module's table a loop over it is unrolled for
+
+
+def _literal_of_value(value):
+    """A number, string, or tuple or list of them, as the literal that writes it; else None."""
+    if isinstance(value, (bool, int, float, str)) or isinstance(value, np.number):
+        return ast.Constant(value.item() if isinstance(value, np.number) else value)
+    if isinstance(value, (tuple, list)):
+        items = [_literal_of_value(v) for v in value]
+        return None if None in items else ast.Tuple(items, ast.Load())
+    return None
 
 
 def _shape_of(literal, leaves):
@@ -459,6 +475,7 @@ class _Appends:
 
     def lowered(self, name, start, loop) -> list:
         scope, at = self.scope, loop
+        scope.array_lists.add(name)
         per_iteration = sum(_is_append(s, name) for s in loop.body)
         out = []
         seq = sequence(loop.iter, scope, out, at, loop.target)
@@ -640,6 +657,20 @@ class _Comprehensions(ast.NodeTransformer):
                 return self.reduced(func, node)
             if self.stacks(node):
                 return self.array(first)
+            keywords = {k.arg: k.value for k in node.keywords}
+            axis = constant_int(keywords["axis"]) if set(keywords) == {"axis"} and len(node.args) == 1 else None
+            if func is np.stack and axis is not None:             # the items along another axis
+                return located(call(ast.Attribute(load("np"), "moveaxis", ast.Load()), self.array(first),
+                                    ast.Constant(0), ast.Constant(axis)), node)
+            if func is np.concatenate and len(node.args) == 1 and (not keywords or axis == 0):
+                return self.joined(self.array(first), node)
+        if func in (np.stack, np.concatenate) and len(node.args) == 1 and not node.keywords \
+                and isinstance(first, ast.Name) and first.id in self.scope.array_lists:
+            # the list's items are the array's rows: stacked they are the array, joined its
+            # first two axes merged
+            if func is np.stack:
+                return located(call(ast.Attribute(load("np"), "copy", ast.Load()), first), node)
+            return self.joined(first, node)
         if func in (max, min) and len(node.args) == 1 and not node.keywords \
                 and not isinstance(first, (ast.List, ast.Tuple, ast.Starred)):
             # Python's max of an array: its largest element (of a vector; of rows Python refuses)
@@ -652,6 +683,11 @@ class _Comprehensions(ast.NodeTransformer):
                 ast.BinOp(self.visit(node.args[1]), ast.Add(), total), node)
         self.generic_visit(node)
         return node
+
+    def joined(self, array: ast.Name, node):
+        """np.concatenate of a list whose items are the array's rows: its first two axes merged."""
+        shape = ast.parse(f"({array.id}.shape[0] * {array.id}.shape[1],) + {array.id}.shape[2:]", mode="eval").body
+        return located(call(ast.Attribute(load("np"), "reshape", ast.Load()), load(array.id), shape), node)
 
     def visit_ListComp(self, node):
         return self.array(node)
@@ -702,6 +738,7 @@ class _Comprehensions(ast.NodeTransformer):
         self.before += bind(gen.target, seq.element(ast.Constant(0)), self.scope, at)
         self.before.append(assign(first, copy.deepcopy(node.elt), at))
         name = name or self.scope.namer.fresh("values")
+        self.scope.array_lists.add(name)
         stack = self.scope.bind_free("stacked_empty", runtime.stacked_empty)
         self.before.append(assign(name, call(load(stack), load(n), load(first)), at))
         write = located(ast.Assign([ast.Subscript(load(name), load(counter), ast.Store())], node.elt), at)

@@ -17,6 +17,7 @@ class Scope:
                            | {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)} | {"math", "np"})
         self.tree = tree
         self.free: dict = {}          # names bound to objects at transform time, for normalize's lookup
+        self.array_lists: set = set()  # lists built by a comprehension or appends: arrays, a row per item
         self._known = set(self.namer.taken)
         self.refresh()
 
