@@ -104,8 +104,9 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
             raise
         function = None                         # read when a call shows the parameters' structures
     if function is not None and function.tuple_result:
-        raise S2SDiffError(f"{kind} needs a scalar-valued function, but {name} returns a tuple of "
-                           f"{function.n_outputs}; use sd.jacobian")
+        what = f"a {function.output.kind}" if function.output is not None else f"a tuple of {function.n_outputs}"
+        raise S2SDiffError(f"{kind} needs a scalar-valued function, but {name} returns {what}; use sd.jacobian"
+                           + (" or sd.vjp" if function.output is not None else ""))
     with_value = kind == "value_and_grad"
 
     if parallel and mode != "reverse":
@@ -242,9 +243,12 @@ def jvp(f, primals, tangents, *, jit=True, check=None):
     tangents = tuple(0.0 if is_integer(primal) else np.zeros(primal.shape) if _integer_array(primal) else t
                      for primal, t in zip(primals, tangents))
     out = run(unit.function.name, unit.compiled, params + [f"d{p}" for p in params], primals + tangents, jit)
-    if normalize(python_function(f)).tuple_result:
+    function = normalize(python_function(f))
+    if function.tuple_result:
         m = unit.function.n_outputs // 2
         out = tuple(out[:m]), tuple(out[m:])
+    if function.output is not None:         # a dict or list returned: the value and tangent in its structure
+        return tuple(structures.rebuilt(function.output, iter(part)) for part in out)
     if selfcheck.enabled(check):
         selfcheck.check_jvp(f"jvp({python_function(f).__name__})", f, primals, tangents, out[1], jit)
     return out[0], out[1]
@@ -274,6 +278,8 @@ def vjp(f, *primals, jit=True, check=None):
     values = value if function.tuple_result else (value,)
 
     def vjp_fn(cotangent):
+        if function.output is not None:     # a dict or list returned: its cotangent has its structure
+            cotangent = tuple(structures.leaves(cotangent, function.output))
         if function.tuple_result and not isinstance(cotangent, (tuple, list)):
             raise S2SDiffError(f"vjp_fn: {function.name} has {m} outputs: give a tuple of {m} cotangents")
         seeds = tuple(cotangent) if function.tuple_result else (cotangent,)
@@ -288,10 +294,12 @@ def vjp(f, *primals, jit=True, check=None):
         # integers are never differentiated: their cotangents are zeros
         cotangents = tuple(np.zeros(np.shape(p)) if _integer_array(p) else 0.0 if is_integer(p) else c
                            for p, c in zip(primals, out[m:]))
-        if checks:
+        if checks and function.output is None:
             checks.clear()
             selfcheck.check_vjp(f"vjp({function.name})", f, primals, cotangent, cotangents, jit)
         return cotangents
+    if function.output is not None:
+        value = structures.rebuilt(function.output, iter(value))
     return value, vjp_fn
 
 

@@ -211,6 +211,7 @@ class Function:
     kinds: frozenset = frozenset()                     # what the call it was made for fixes (analyze.ARRAY)
     chunkable: frozenset = frozenset()                 # loop variables of loops threads may share
     updated: tuple = ()                                # (name, line) of `name += ...` in the user's code
+    output: object = None                              # a returned dict or list: its structure (structures.Node)
 
 
 def rewritten(body, each) -> list:

@@ -379,7 +379,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         return ir.Function(tree.name, list(self.parsed.params), body, self.parsed.filename,
                            source_lines, self.namespace, len(first.values), first.tuple_result,
                            dict(self.parsed.defaults), self.parsed.py_func, user_names=frozenset(self.parsed.local_names),
-                           updated=tuple((name, node.lineno) for name, node in self.updated.items()))
+                           updated=tuple((name, node.lineno) for name, node in self.updated.items()),
+                           output=self.parsed.output)
 
     def check_written_arrays(self, body):
         """An array assigned elements must be the function's own and have no second name,

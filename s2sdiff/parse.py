@@ -27,6 +27,7 @@ class ParsedFunction:
     defaults: dict[str, object]
     local_names: set[str]          # parameters and every name assigned in the body
     closure: dict[str, object] = field(default_factory=dict)
+    output: object = None          # a returned dict or list: its structure (desugar, structures.Node)
 
     @property
     def name(self) -> str:

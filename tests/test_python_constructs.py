@@ -438,6 +438,31 @@ def test_hessian_of_a_dict_parameter(transforms):
     assert H["b"]["b"] == pytest.approx(want[3, 3], rel=1e-6)
 
 
+# ---- structured results ----------------------------------------------------------------
+def summary(x):
+    m = np.mean(x)
+    return {"mean": m, "spread": [np.sum((x - m) ** 2), np.sin(x[0])]}
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_a_returned_dict_in_vjp_and_jvp(jit):
+    u = np.array([1.0, -2.0, 0.5, 3.0])
+    value, tangent = sd.jvp(summary, (X,), (u,), jit=jit)
+    m = np.mean(X)
+    assert value["mean"] == pytest.approx(m, rel=1e-15)
+    assert tangent["mean"] == pytest.approx(np.mean(u), rel=1e-14)
+    assert tangent["spread"][0] == pytest.approx(np.sum(2 * (X - m) * (u - np.mean(u))), rel=1e-13)
+    assert tangent["spread"][1] == pytest.approx(np.cos(X[0]) * u[0], rel=1e-14)
+    value, vjp_fn = sd.vjp(summary, X, jit=jit)
+    assert value["spread"][1] == pytest.approx(np.sin(X[0]), rel=1e-15)
+    (cotangent,) = vjp_fn({"mean": 2.0, "spread": [1.0, -1.0]})
+    want = 2.0 / len(X) + 2 * (X - m)
+    want[0] -= np.cos(X[0])
+    np.testing.assert_allclose(cotangent, want, rtol=1e-13)
+    with pytest.raises(sd.S2SDiffError, match="returns a dict; use sd.jacobian or sd.vjp"):
+        sd.grad(summary)(X)
+
+
 # ---- refused, naming the line --------------------------------------------------------
 def appends_conditionally(x):
     out = []

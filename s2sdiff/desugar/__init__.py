@@ -29,4 +29,5 @@ def desugar(parsed: ParsedFunction) -> ParsedFunction:
         scope.refresh()
     ast.fix_missing_locations(tree)
     local = (set(parsed.params) | assigned_names(tree)) - set(scope.free)
-    return replace(parsed, tree=tree, local_names=local, closure={**parsed.closure, **scope.free})
+    return replace(parsed, tree=tree, local_names=local, closure={**parsed.closure, **scope.free},
+                   output=scope.output)

@@ -128,6 +128,10 @@ class _Items(ast.NodeTransformer):
                 and self.literals[stmt.value.id][1] is not ast.Dict:
             stmt.value = located(ast.Tuple(copy.deepcopy(self.literals[stmt.value.id][0]), ast.Load()), stmt.value)
             return [stmt]
+        if isinstance(stmt, ast.Return) and stmt.value is not None:
+            returned = self.returned_structure(stmt)
+            if returned is not None:
+                return [returned]
         if isinstance(stmt, (ast.If, ast.While)):
             stmt.test = self.visit(stmt.test)
         elif isinstance(stmt, ast.For):
@@ -137,6 +141,24 @@ class _Items(ast.NodeTransformer):
         for field in ("body", "orelse") if not isinstance(stmt, ast.FunctionDef) else ():
             setattr(stmt, field, self.rewrite(getattr(stmt, field)))
         return [stmt]
+
+    def returned_structure(self, stmt: ast.Return):
+        """`return {"loss": l, "grad": g}` (a dict or list, or a tuple holding one): the
+        leaves returned as a flat tuple, the structure kept for the transforms to rebuild."""
+        literal = self.literal_of(stmt.value)
+        if literal is None or isinstance(literal, ast.Tuple) and not any(
+                isinstance(e, (ast.Dict, ast.List)) and _written_out(e) for e in literal.elts):
+            return None            # a tuple of values: the function's outputs, as they are
+        if any(isinstance(n, ast.Call) and not n.args and isinstance(n.func, ast.Name) and n.func.id == "record"
+               for n in ast.walk(literal)):
+            raise self.scope.error("returning a NamedTuple or dataclass is not supported: return a dict or a "
+                                   "tuple", stmt)
+        leaves = []
+        node = _shape_of(literal, leaves)
+        if self.scope.output is not None and self.scope.output != node:
+            raise self.scope.error("every return must give the same structure", stmt)
+        self.scope.output = node
+        return located(ast.Return(ast.Tuple(leaves, ast.Load())), stmt)
 
     def items_of(self, node):
         """The items of a sequence known item by item: a literal, a name of one, a dict's

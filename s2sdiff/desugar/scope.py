@@ -18,6 +18,7 @@ class Scope:
         self.tree = tree
         self.free: dict = {}          # names bound to objects at transform time, for normalize's lookup
         self.array_lists: set = set()  # lists built by a comprehension or appends: arrays, a row per item
+        self.output = None             # a returned dict or list: its structure, returned as a flat tuple
         self._known = set(self.namer.taken)
         self.refresh()
 
