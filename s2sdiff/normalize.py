@@ -847,6 +847,9 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         elif isinstance(target, ast.Name):
             self.piece_lists.pop(target.id, None)
             self.assign(node.value, target.id)
+            last = self.out[-1]
+            if isinstance(last, ir.Assign) and isinstance(last.value, ir.Call) and _returns_several(last.value.callee):
+                raise self.several_values(last.value.callee, node)
             if self.is_argsort(node.value):
                 self.orders.add(target.id)
             else:
@@ -880,6 +883,14 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         self.assign(ast.copy_location(ast.BinOp(load, node.op, node.value), node), target.id)
         if not self.generated():   # generated code adds in place only to numbers
             self.updated.setdefault(target.id, node)     # in place, if it is an array (analyze.check_in_place)
+
+    def several_values(self, callee, node):
+        """The refusal of a call's values taken whole: a helper's tuple, or its dict or list."""
+        name, function = callee.py_func.__name__, callee.function
+        if function.output is not None and function.output.kind == "dict":
+            return self.error(f"{name} returns a dict: s2sdiff reads a dict a helper returns only as a result of "
+                              "the function it differentiates; return a tuple from the helper", node)
+        return self.error(f"{name} returns {function.n_outputs} values: unpack them (a, b = {name}(...))", node)
 
     def bind_target(self, target, atom, node):
         if isinstance(target, ast.Name):
@@ -945,6 +956,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         if not isinstance(call, ir.Call):
             raise self.error("tuple unpacking needs a tuple, an array's shape or a call to a function returning "
                              "one", value)
+        if _returns_dict(call.callee):
+            raise self.several_values(call.callee, value)       # Python unpacks a dict's keys
         self.emit(ir.Unpack(tuple(names), call, self.line))
 
     def stmt_If(self, node: ast.If):
@@ -1052,6 +1065,27 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         """A statement with no derivative (print, assert, raise): emitted as written."""
         self.condition(node)
         self.emit(ir.Verbatim(node, node.lineno))
+
+
+def _returned(callee):
+    """The core form of a user function called, where s2sdiff reads it (else None: the call
+    is refused where its derivative is needed, or compiled as written)."""
+    if isinstance(callee, ir.Derived):
+        return None
+    try:
+        return callee.function
+    except S2SDiffError:
+        return None
+
+
+def _returns_several(callee) -> bool:
+    function = _returned(callee)
+    return function is not None and function.tuple_result
+
+
+def _returns_dict(callee) -> bool:
+    function = _returned(callee)
+    return function is not None and function.output is not None and function.output.kind == "dict"
 
 
 def _write_into_entry_value(body, entry: set):

@@ -476,9 +476,25 @@ def list_arithmetic(x):
     return np.sum(np.array([x[0], 1.0] * 2))
 
 
+def reads_a_helpers_dict(x):
+    d = summary(x)
+    return d["mean"]
+
+
+def reads_a_helpers_tuple_whole(x):
+    pair = helper_pair(x)
+    return pair[0]
+
+
+def helper_pair(x):
+    return x[0], x[1]
+
+
 @pytest.mark.parametrize("f, fragment", [
     (appends_conditionally, "the same number of times every iteration"),
     (list_arithmetic, "arithmetic on a list is Python's"),
+    (reads_a_helpers_dict, "summary returns a dict"),
+    (reads_a_helpers_tuple_whole, r"helper_pair returns 2 values: unpack them \(a, b = helper_pair"),
 ])
 def test_refused_by_name(f, fragment):
     with pytest.raises(sd.UnsupportedError, match=fragment) as info:
