@@ -370,4 +370,7 @@ KNOWN_BUGS = (
              ("hessian", "jacobian forward of grad", "jacobian reverse of grad", "grad of grad", "derivative order 2"),
              r"a second derivative through this line is not supported yet: the first derivative's code gives an "
              r"array it writes element by element another name"),
+    KnownBug("test_hessian_past_a_helper_returning_a_floor",
+             ("hessian", "jacobian forward of grad", "jacobian reverse of grad", "grad of grad", "derivative order 2"),
+             r"an array of integers \(or booleans\) is assigned differentiated values", r"math\.floor\(p1\)\)$"),
 )

@@ -1139,3 +1139,61 @@ def test_the_derivative_of_a_builtin_max_past_a_nan_is_the_first_arguments(jit):
     # Reverse mode divides the variance's zero adjoint by its zero count: nan (0/0), as JAX.
     gx, ga = sd.grad(max_past_a_nan, wrt=(0, 1), mode="forward", jit=jit)(np.array([1.3]), 0.25)
     assert gx.tolist() == [0.0] and ga == pytest.approx(2 * 0.25, rel=1e-15)    # max(a², nan) = a²
+
+
+def outer_column_sums(v, c):
+    n = len(v)
+    y_0_0 = np.ones_like(v)
+    c, u_0_1 = (-0.75) * (3.0), max(2.0, 0.5)
+    t_0_2 = 0.0
+    return np.sum(np.outer(y_0_0, v), axis=0)
+
+
+def hypot_after_branch(p0, p1):
+    if p1 <= (p1) - (p0) and math.floor(p0) <= 3.0:
+        p1 = math.sin(p1 + -0.75)
+    else:
+        t_1_0 = 0.0
+        t_1_0 = t_1_0 * math.tanh(sum((min(p0, t_1_0), max(p0, 0.1, 0.5), math.atan2(p0, 1.0 + (t_1_0) ** 2))))
+    return math.hypot(min(1.5, p0), 1.0 + (math.hypot(p1, 1.0 + (2.0) ** 2)) ** 2)
+
+
+def floor_or_clip(p0, p1):
+    return (np.maximum(p1, -0.75) if not p1 <= max(2.0, 3.0) else math.floor(p1))
+
+
+def floors_a_helper_value(x, a, k):
+    n = len(x)
+    y0 = np.sin(x)
+    h1 = np.zeros((2, n))
+    h2 = np.zeros((3, n))
+    if k > k:
+        return (hypot_after_branch(x[0], a) if not k > 1 else math.hypot(x[k % n], 1.0 + (x[k % n]) ** 2))
+    h2[2, k % n] = max(math.erf(0.1), sum((0.1 * k, h2[2, n // 2], 2.0)))
+    y0 += sum((y0, h1[1], x))
+    for i3 in range(n):
+        t4 = floor_or_clip(np.dot(x, y0), np.mean(np.outer(x, sum((x, h2[2], h2[k % 3, :])))))
+        for i5 in range(k):
+            if k % 2 == 0:
+                break
+            if i5 < 2:
+                a -= floor_or_clip(x[i3], np.sum(np.outer(x, h1[k % 2] * t4)))
+            else:
+                t4 *= math.tanh(np.dot(x, outer_column_sums(x, (x[n - 1] if (x[i5 % n]) + (t4) > hypot_after_branch(a, a) else 3.0))))
+                if np.dot(y0, h2[i5 % 3] * a) >= (x[n // 2]) / (1.5 + (0.1 * i5) ** 2):
+                    return ((t4 if math.atan2(t4, 1.0 + (0.1 * i3) ** 2) >= np.mean(y0[:, None] * h1[1, :]) else 0.1 * i3) if (a) * (0.1 * i5) <= abs(a) or math.atan2(a, 1.0 + (0.1 * k) ** 2) <= np.cos(a) else floor_or_clip(a, 0.1))
+        j6 = 0
+        while j6 < k:
+            j6 += 1
+            a, u7 = floor_or_clip(h1[k % 2, i3], a), math.hypot(0.1, 1.0 + (a) ** 2)
+    return min(floor_or_clip(y0[0], x[n // 2]), floor_or_clip(a, x[k % n]))
+
+
+@pytest.mark.xfail(strict=True, raises=sd.S2SDiffError, reason="s2sdiff bug: without numba, second-order code "
+                   "stops at the float_elements check past a helper returning math.floor in one branch")
+def test_hessian_past_a_helper_returning_a_floor():
+    # floor_or_clip returns floor(p1) here, piecewise constant: every second derivative is 0
+    # (the compiled Hessian gives 0; jit=False stops at the check)
+    x = np.array([-1e-05, -0.746674, 0.766986])
+    hessian = sd.hessian(floors_a_helper_value, jit=False)(x, 0.916047, 2)
+    assert not np.any(hessian)
