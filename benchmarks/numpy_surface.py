@@ -12,9 +12,7 @@ Each gradient is checked against the other before timing.
 """
 from __future__ import annotations
 
-import argparse
 import inspect
-import os
 import sys
 import textwrap
 from pathlib import Path
@@ -26,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import s2sdiff as sd  # noqa: E402
 from s2sdiff.pipeline import derived_unit  # noqa: E402
-from timing import FULL, QUICK, medians  # noqa: E402
+from timing import beside_jax_options, medians  # noqa: E402
 
 
 def classifier(W, X, Y):
@@ -83,14 +81,7 @@ WORKLOADS = {"classifier": classifier, "layer_norm": layer_norm, "stencil": sten
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes and short timing")
-    parser.add_argument("--all-cores", action="store_true",
-                        help="let JAX use every core (default: every library on one core, as benchmarks/run.py)")
-    options = parser.parse_args()
-    if not options.all_cores and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})     # threads started later inherit it
-    limits = QUICK if options.quick else FULL
+    options, limits = beside_jax_options(__doc__.splitlines()[0])
     try:
         peers = jax_versions()
     except ImportError:

@@ -20,9 +20,7 @@ against its own jitted primal; each gradient is checked against JAX's before tim
 """
 from __future__ import annotations
 
-import argparse
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -212,15 +210,8 @@ def _leaves(gradient):
 
 
 def main():
-    from timing import FULL, QUICK, medians
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes and short timing")
-    parser.add_argument("--all-cores", action="store_true",
-                        help="let JAX use every core (default: every library on one core, as benchmarks/run.py)")
-    options = parser.parse_args()
-    if not options.all_cores and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    limits = QUICK if options.quick else FULL
+    from timing import beside_jax_options, medians
+    options, limits = beside_jax_options(__doc__.splitlines()[0])
     try:
         peers = jax_versions()
     except ImportError:

@@ -1,6 +1,8 @@
 """Timing: medians over interleaved rounds, and the largest size a slow peer can afford."""
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -24,6 +26,19 @@ class Limits:
 
 FULL = Limits(call=1.0, first=20.0, budget=1.5, min_rounds=5)
 QUICK = Limits(call=0.2, first=5.0, budget=0.3, min_rounds=3)
+
+
+def beside_jax_options(description):
+    """The options of the scripts that time one table beside JAX (--quick, --all-cores), and
+    their timing limits; without --all-cores every library runs on one core."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="small sizes and short timing")
+    parser.add_argument("--all-cores", action="store_true",
+                        help="let JAX use every core (default: every library on one core, as benchmarks/run.py)")
+    options = parser.parse_args()
+    if not options.all_cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})     # threads started later inherit it
+    return options, QUICK if options.quick else FULL
 
 
 @dataclass

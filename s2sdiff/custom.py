@@ -640,7 +640,7 @@ def _check_compiled(rule):
         except S2SDiffError:
             continue
         for node in ast.walk(parsed.tree):
-            callee = _resolved(node.func, parsed) if isinstance(node, ast.Call) else None
+            callee = parsed.resolve(node.func) if isinstance(node, ast.Call) else None
             inner = rule_of(callee)
             if inner is not None:
                 if inner.defined:
@@ -652,20 +652,6 @@ def _check_compiled(rule):
                 raise unsupported(f"{rule.what} {rule.__name__}: {func.__name__} calls {ast.unparse(node.func)}, "
                                   "which numba cannot compile: pass jit=False to run the rule in Python, or "
                                   "register a rule for that function (sd.register_vjp)", parsed.filename, node)
-
-
-def _resolved(node, parsed):
-    if isinstance(node, ast.Name):
-        if node.id in parsed.local_names:
-            return None
-        try:
-            return parsed.lookup(node.id)
-        except KeyError:
-            return None
-    if isinstance(node, ast.Attribute):
-        base = _resolved(node.value, parsed)
-        return None if base is None else getattr(base, node.attr, None)
-    return None
 
 
 def _third_party(func) -> bool:

@@ -47,8 +47,28 @@ class ParsedFunction:
             return getattr(builtins, name)
         raise KeyError(name)
 
+    def resolve(self, node):
+        """The object a free name or dotted chain of free names denotes, or None."""
+        return resolved(node, self.local_names, self.lookup)
+
     def error(self, message: str, node: ast.AST):
         return unsupported(message, self.filename, node)
+
+
+def resolved(node, local, lookup):
+    """The object `node` denotes where it is a name not in `local` (found by `lookup`) or a
+    dotted chain on one (`np.linalg.det`), else None."""
+    if isinstance(node, ast.Name):
+        if node.id in local:
+            return None
+        try:
+            return lookup(node.id)
+        except KeyError:
+            return None
+    if isinstance(node, ast.Attribute):
+        base = resolved(node.value, local, lookup)
+        return None if base is None else getattr(base, node.attr, None)
+    return None
 
 
 def python_function(f) -> types.FunctionType:

@@ -7,7 +7,7 @@ import ast
 import numpy as np
 
 from ..names import Namer
-from ..parse import ParsedFunction, assigned_names
+from ..parse import ParsedFunction, assigned_names, resolved
 
 
 class Scope:
@@ -57,17 +57,7 @@ class Scope:
 
     def resolve(self, node):
         """The object a free name or dotted chain of free names denotes, or None."""
-        if isinstance(node, ast.Name):
-            if node.id in self.local:
-                return None
-            try:
-                return self.lookup(node.id)
-            except KeyError:
-                return None
-        if isinstance(node, ast.Attribute):
-            base = self.resolve(node.value)
-            return None if base is None else getattr(base, node.attr, None)
-        return None
+        return resolved(node, self.local, self.lookup)
 
 
 def constant_array(value):
