@@ -280,15 +280,16 @@ def caller(kind, f, indices, many, remake, paths=None):
     """What a transform does with structured arguments: `remake(flat function, wrt)`
     gives the same transform of the flat function in the leaves `wrt` (of the parts of
     the parameters `paths` names, where it names them)."""
+    params = list(parse_function(f).params) if paths else []
+
     def call(values):
         if not is_structured(values):
             return None
-        params = list(parse_function(f).params)
         flat_f, flat_values, nodes, positions = flattened(f, values)
         nodes = list(nodes)
         wrt = []
         for i in indices:
-            path = (paths or {}).get(params[i])
+            path = paths.get(params[i]) if paths else None
             if path is None:
                 wrt += positions[i]
                 continue
