@@ -1,8 +1,9 @@
 """Statements with nothing to differentiate, made plain: imports inside the function (bound
 when the derivative is built, as module names are), `global` reads, `del`, the f-string
-messages of assert and print (numba formats no f-strings), and constants read through
-free names — a module's tuple or list of numbers is an array, a function attribute or a
-dict entry is the value it holds then."""
+messages of assert and print (numba formats no f-strings), constants read through free
+names — a module's tuple or list of numbers is an array, a function attribute or a dict
+entry is the value it holds then — and swaps of arrays the function writes into
+(`u, v = v, u`), which exchange their contents: an array assigned elements has one name."""
 from __future__ import annotations
 
 import ast
@@ -11,11 +12,13 @@ import numbers
 
 import numpy as np
 
-from .scope import Scope, constant_array, located, map_bodies
+from .scope import Scope, assign, call, constant_array, load, located, map_bodies
 
 
 def rewrite(body: list, scope: Scope) -> list:
     assigned = scope.local
+    assigned_elements = {node.value.id for node in ast.walk(scope.tree) if isinstance(node, ast.Subscript)
+               and isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name)}
 
     def each(stmt):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
@@ -42,10 +45,48 @@ def rewrite(body: list, scope: Scope) -> list:
             stmt.msg = located(ast.Constant(_text(stmt.msg)), stmt.msg)
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and scope.resolve(stmt.value.func) is print:
             stmt.value.args = [part for arg in stmt.value.args for part in _printed(arg)]
+        if _swaps(stmt, assigned_elements):
+            return _exchanged(stmt, scope)
         if not isinstance(stmt, ast.FunctionDef):
             _Constants(scope).visit(stmt)
         return [stmt]
     return map_bodies(body, each)
+
+
+def _swaps(stmt, written) -> bool:
+    """`u, v = v, u` (any permutation) of arrays, one of which the function assigns elements
+    (all of them are, after the exchange: normalize checks they have no other names)."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple)
+            and isinstance(stmt.value, ast.Tuple)):
+        return False
+    targets, values = stmt.targets[0].elts, stmt.value.elts
+    names = [n.id if isinstance(n, ast.Name) else None for n in targets + values]
+    return None not in names and len(set(names[:len(targets)])) == len(targets) \
+        and sorted(names[:len(targets)]) == sorted(names[len(targets):]) and set(names) & written \
+        and names[:len(targets)] != names[len(targets):]
+
+
+def _exchanged(stmt, scope) -> list:
+    """The swap as copies of contents: each target gets its source's values (`u[:] = v`),
+    a source already overwritten by then read from a copy taken first.  Arrays of
+    different shapes would swap shapes too: that is checked, not done."""
+    targets = [n.id for n in stmt.targets[0].elts]
+    sources = [n.id for n in stmt.value.elts]
+    shape = ast.Attribute(load(targets[0]), "shape", ast.Load())
+    same = ast.BoolOp(ast.And(), [ast.Compare(ast.Attribute(load(t), "shape", ast.Load()), [ast.Eq()], [shape])
+                                  for t in targets[1:]]) if len(targets) > 2 else \
+        ast.Compare(ast.Attribute(load(targets[1]), "shape", ast.Load()), [ast.Eq()], [shape])
+    out = [located(ast.Assert(same, ast.Constant(f"s2sdiff swaps the contents of {', '.join(targets)}, which must "
+                                                 "have one shape")), stmt)]
+    saved = {}
+    for k, source in enumerate(sources):
+        if source in targets[:k]:
+            saved[source] = scope.namer.fresh(f"{source}_before")
+            out.append(assign(saved[source], call(ast.Attribute(load(source), "copy", ast.Load())), stmt))
+    for target, source in zip(targets, sources):
+        whole = ast.Subscript(ast.Name(target, ast.Store()), ast.Slice(), ast.Store())
+        out.append(located(ast.Assign([whole], load(saved.get(source, source))), stmt))
+    return out
 
 
 def _imported(stmt, alias, scope):

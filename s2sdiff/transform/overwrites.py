@@ -7,14 +7,24 @@ read recomputed in an inner loop, or the whole array in a rule like d(A @ w) = A
 it sees the array as it is at the end of the array's own region.  That is the value the
 primal read unless a later write in the region can hit the same element.
 
-`check` proves there is none, or raises UnsupportedError.  Writes are compared with reads
-loop by loop, outermost first, on index components of the form `i + c` in a loop
-variable `i`: `y[i] = f(y[i - 1])` reads an element no later iteration writes, and a
-write textually before a read in the same iteration comes before it.  Anything it cannot
-prove is taped (element reads in a loop of the array's own region) or refused with both
-lines named, never differentiated wrongly.
+Writes are compared with reads loop by loop, outermost first, on index components of the
+form `i + c` in a loop variable `i`: `y[i] = f(y[i - 1])` reads an element no later
+iteration writes, and a write textually before a read in the same iteration comes before
+it.  Where a later write may hit what was read:
+
+* a value computed from the array in a loop inside the array's region (an element, a
+  slice, `np.sum(y)`) is recorded as the forward sweep computes it, at any loop depth, and
+  the recomputed iteration takes it from that record (`check`);
+* a rule or callee that reads the whole array (`A @ w`, `g(y)`) is given a copy taken
+  just before it (`with_snapshots`), which is such a value;
+
+the classic store-on-overwrite, kept to the values the adjoint reads.  What neither
+covers (a `while` test, a view read by a rule beside the array's writes) is refused with
+both lines named, never differentiated wrongly.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 from .. import ir
 from ..analyze import selects_element
@@ -23,16 +33,53 @@ from ..names import user_name
 from ..rules import VIEWS
 
 
+def with_snapshots(function: ir.Function, home: dict, whole_reads, makes_array, namer) -> ir.Function:
+    """The function with `a_seen = np.copy(a)` before each statement that reads the array
+    `a` where a later write may change it, and the statement reading the copy, when the
+    statement's adjoint reads the whole array (`whole_reads(stmt)`: the names it reads so),
+    or when it makes an array (`makes_array(stmt)`) in a loop inside a's home, so it is
+    recomputed apart from a: the copy is then the value recorded (`check`)."""
+    written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
+    if not written:
+        return function
+    sites = list(ir.walk_in_loops(function.body))
+    writes = [(k, s, loops) for k, (s, loops) in enumerate(sites) if isinstance(s, ir.SetItem)]
+    offsets = ir.Offsets(function.body)
+    copies = {}                              # id(statement) -> {array: its copy}
+    for k, (s, loops) in enumerate(sites):
+        if not isinstance(s, (ir.Assign, ir.Unpack)) or not isinstance(s.value, (ir.Prim, ir.Call)):
+            continue                         # an element or view read is recorded by `check`
+        arrays = whole_reads(s) & written
+        if makes_array(s):
+            arrays |= {a for a in ir.value_reads(s.value) & written if home.get(ir.targets(s)[0]) != home.get(a)}
+        for array in sorted(arrays):
+            if any(w.array == array and _may_hit_later(k, None, kw, w.index,
+                                                        _common_loops(loops, w_loops, home.get(array)), offsets)
+                   for kw, w, w_loops in writes):
+                copies.setdefault(id(s), {})[array] = namer.fresh(f"{array}_seen")
+    if not copies:
+        return function
+
+    def each(s):
+        seen = copies.get(id(s))
+        if not seen:
+            return [s]
+        copy = [ir.Assign(c, ir.Prim("copy", (ir.Name(a),), "np"), s.line) for a, c in seen.items()]
+        args = tuple(ir.Name(seen[a.id]) if isinstance(a, ir.Name) and a.id in seen else a for a in s.value.args)
+        return copy + [replace(s, value=replace(s.value, args=args))]
+    return replace(function, body=ir.rewritten(function.body, each))
+
+
 def check(function: ir.Function, home: dict, needed: set, adjoint_reads, ndims: dict, read_by_rules: set) -> dict:
     """`home`: name -> id of the loop whose iteration defines it (None: the function body);
     `needed`: names the adjoint sweep reads, or recomputes from; `adjoint_reads(stmt)`:
     names the adjoint rules of a statement read, `read_by_rules` all of them; `ndims`:
     the ranks analyze.array_ndims knows.
 
-    Returns the element reads to tape: loop id -> names read in that loop's iterations
-    whose elements a later write may change.  A loop records such a value as it reads it
-    when the loop runs in the array's own region (the forward sweep, or the recomputed
-    iteration that rebuilds the array); deeper reads, and whole-array reads, are refused."""
+    Returns the values to record: name -> (the home of the array it is computed from, the
+    ids of the loops around its assignment inside that home, outermost first).  The forward
+    sweep, or the recomputed iteration that rebuilds the array, records the value as it
+    computes it; recomputing the loops inside takes it from the record."""
     written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
     taped: dict = {}
     if not written:
@@ -41,29 +88,37 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads, ndims: 
     writes = [(k, s, loops) for k, (s, loops) in enumerate(sites) if isinstance(s, ir.SetItem)]
     offsets = ir.Offsets(function.body)
     for k, (s, loops) in enumerate(sites):
-        for array, index in _array_reads(s, written, home, needed, adjoint_reads, ndims, read_by_rules):
+        for array, index, recorded in _array_reads(s, written, home, needed, adjoint_reads, ndims, read_by_rules):
             for kw, w, w_loops in writes:
                 if w.array != array:
                     continue
                 common = _common_loops(loops, w_loops, home.get(array))
                 if not _may_hit_later(k, index, kw, w.index, common, offsets):
                     continue
-                parent = id(loops[-2]) if len(loops) > 1 else None
-                if index is not None and loops and parent == home.get(array):
-                    taped.setdefault(id(loops[-1]), []).append(s.target)
+                inside = _loops_inside(loops, home.get(array))
+                if recorded and inside:
+                    taped[s.target] = (home.get(array), tuple(id(loop) for loop in inside))
                     break
-                raise unsupported(
-                    f"the adjoint needs the value of '{user_name(array, function.user_names)}' read here, but line "
-                    f"{w.line} may overwrite it afterwards, and s2sdiff saves overwritten elements only for reads in a "
-                    "loop directly inside the array's own region: write the new values to another array",
-                    function.filename, at_line(s.line))
+                how = ("s2sdiff records values assigned in a loop, not a loop's test: compute the test into a "
+                       "variable before the loop and at the end of its body, and loop while it holds"
+                       if isinstance(s, ir.While) else
+                       "s2sdiff records overwritten values only where they are computed in a loop: write the new "
+                       "values to another array")
+                raise unsupported(f"the adjoint needs the value of '{user_name(array, function.user_names)}' read "
+                                  f"here, but line {w.line} may overwrite it afterwards, and {how}",
+                                  function.filename, at_line(s.line))
     return taped
 
 
+def _loops_inside(loops, array_home) -> tuple:
+    """The loops of `loops` (outermost first) inside the array's home."""
+    ids = [id(loop) for loop in loops]
+    return tuple(loops[ids.index(array_home) + 1:]) if array_home in ids else tuple(loops)
+
 
 def _array_reads(s, written, home, needed, adjoint_reads, ndims, read_by_rules):
-    """(array, index or None for the whole array) the adjoint of `s` reads from arrays
-    that are assigned elements."""
+    """(array, index or None for the whole array, whether recording the statement's value
+    serves) for the reads of arrays assigned elements that the adjoint of `s` depends on."""
     if isinstance(s, ir.Assign) and isinstance(s.value, ir.Item) and s.value.array.id in written \
             and s.target in needed:
         array, index = s.value.array.id, s.value.index
@@ -71,24 +126,24 @@ def _array_reads(s, written, home, needed, adjoint_reads, ndims, read_by_rules):
             # a view (a slice, a row) changes with the array: its value at the adjoint's time
             # matters where a rule reads it, or an iteration is recomputed from it
             if s.target in read_by_rules or home.get(s.target) is not None:
-                yield array, None
+                yield array, None, True
         elif home.get(s.target) != home.get(array):
-            yield array, index                 # recomputed apart from the array's writes
+            yield array, index, True           # recomputed apart from the array's writes
         return
     if isinstance(s, ir.Assign) and isinstance(s.value, ir.Passive) and s.target in needed:
         for array in ir.tree_names(s.value.expr) & written:
             if home.get(s.target) != home.get(array):
-                yield array, None
+                yield array, None, True
         return
     if isinstance(s, ir.While):
         for array in ir.tree_names(s.test) & written:
-            yield array, None
+            yield array, None, False
         return
     recomputed = set()
     if isinstance(s, ir.Assign) and s.target in needed:      # `t = np.sum(y)` recomputed in a loop's adjoint
         recomputed = {a for a in ir.value_reads(s.value) & written if home.get(s.target) != home.get(a)}
     for array in (adjoint_reads(s) | recomputed) & written:
-        yield array, None
+        yield array, None, array in recomputed and array not in adjoint_reads(s)
 
 
 def _common_loops(a, b, array_home) -> tuple:

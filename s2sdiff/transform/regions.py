@@ -277,15 +277,27 @@ class _SingleAssignment:
         """A name first assigned in a loop and read before that in an iteration would need a
         value from an iteration that may not exist; ask the user to initialise it."""
         written = {loop.var} if isinstance(loop, ir.For) else set()
-        for s in ir.walk(body):
-            for name in ir.reads(s):
-                if name in assigned and name not in env and name not in written:
-                    raise unsupported(f"'{name}' is read in this loop before it is assigned in the same iteration; "
-                                      "assign it before the loop", self.fn.filename, at_line(loop.line))
-            if isinstance(s, ir.Assign):
-                written.add(s.target)
-            elif isinstance(s, ir.Unpack):
-                written.update(s.targets)
+
+        def visit(stmts):
+            for s in stmts:
+                for name in ir.reads(s):
+                    if name in assigned and name not in env and name not in written:
+                        raise unsupported(f"'{name}' is read in this loop before it is assigned in the same "
+                                          "iteration; assign it before the loop", self.fn.filename, at_line(loop.line))
+                if isinstance(s, ir.Assign):
+                    written.add(s.target)
+                elif isinstance(s, ir.Unpack):
+                    written.update(s.targets)
+                elif isinstance(s, ir.If):
+                    visit(s.body)
+                    visit(s.orelse)
+                elif isinstance(s, ir.For) and s.var not in written:
+                    written.add(s.var)          # within an inner loop, its variable is set
+                    visit(s.body)
+                    written.discard(s.var)
+                elif isinstance(s, (ir.For, ir.While)):
+                    visit(s.body)
+        visit(body)
 
 
 def _read_counts(body):

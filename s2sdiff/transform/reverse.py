@@ -30,6 +30,7 @@ from .. import ir
 from ..analyze import (RUNTIME_CHECKS, active_names, actively_written, argument_kinds, array_ndims, check_indices,
                        entry_checks, guessed_ranks, maybe_ints, number_names, number_types, runtime_checks,
                        selects_element)
+from ..errors import at_line, unsupported
 from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import lower_template
@@ -53,11 +54,25 @@ def reverse(function: ir.Function, active_params: tuple, with_value: bool = True
 
 @dataclass
 class _LoopPlan:
-    taped: list                       # carried names recorded once per iteration
-    reads: list = field(default_factory=list)       # array elements recorded as they are read
+    taped: list                       # carried names (and record cursors) recorded once per iteration
     tapes: dict = field(default_factory=dict)       # recorded name -> tape array name
     counter: str = None               # iterations run, when not known from the range
 
+
+@dataclass
+class _Record:
+    """A value computed from an array that a later write may change (overwrites.check).
+    Where the array holds what the primal read — the forward sweep, or the recomputed
+    iteration that rebuilds the array — each value is stored on the tape as it is computed;
+    recomputing the loops inside takes them back in the same order.  The cursor `at` is
+    recorded with each iteration of those loops, so a recomputed iteration starts where its
+    values start."""
+    home: object                      # the id of the array's home loop (None: the function body)
+    loops: tuple                      # ids of the loops around the assignment inside that home
+    tape: str
+    at: str                           # the next slot (a number) or element (an array's values)
+    like: object = None               # an array's: an atom of its shape where it is reloaded
+    shape_from: object = None         # an array's: the statement that makes that atom, or None
 
 class _Reverse:
     def __init__(self, function: ir.Function, active_params: tuple, with_value: bool, kinds=frozenset(),
@@ -74,6 +89,15 @@ class _Reverse:
         self.namespace = dict(self.fn.namespace) | {n: HELPERS[n] for n in RUNTIME_CHECKS}
         self.home = {}                # name -> id of the innermost loop whose iteration defines it
         _homes(self.fn.body, None, self.home)
+        # A rule or callee reading a whole array that a later write changes reads a copy instead.
+        numbers = number_names(self.fn, kinds)
+        snapshotted = overwrites.with_snapshots(self.fn, self.home, self.adjoint_value_reads,
+                                                lambda s: not set(ir.targets(s)) <= numbers, self.namer)
+        if snapshotted is not self.fn:
+            self.fn = snapshotted
+            self.active = active_names(self.fn, self.wrt) | set(self.wrt)
+            self.home = {}
+            _homes(self.fn.body, None, self.home)
         self.branch = _branches(self.fn.body)
         self.escaping = {n for n in _read_outside_branch(self.fn.body, self.branch) if n in self.active}
         self.numbers = number_names(self.fn, kinds)
@@ -86,8 +110,8 @@ class _Reverse:
         self.guessed.update(check_indices(self.fn, self.numbers, self.active, kinds))
         self.needed = self.needed_names()
         overwrites.check_views(self.fn, self.ndims, self.numbers)
-        self.taped_reads = overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads, self.ndims,
-                                            self.read_by_rules)
+        self.records = self.plan_records(overwrites.check(self.fn, self.home, self.needed, self.adjoint_value_reads,
+                                                          self.ndims, self.read_by_rules))
         self.plans = {}
         self.fusable = {}           # id(adjoint loop) -> (loop, statements restoring its iteration)
         # Adjoint arrays the sweep updates element by element (`bx[i] += bt`, `by[i] = 0.0`):
@@ -170,8 +194,27 @@ class _Reverse:
     def adjoint_reads_set_item(self, s: ir.SetItem) -> set:
         names = {a.id for a in ir.index_atoms(s.index) if isinstance(a, ir.Name)}
         if self.is_active(s.value) and s.value.id not in self.numbers:
-            names.add(s.value.id)          # the element adjoints are summed back to its shape
+            # the element adjoints are summed back to the value's shape: the slice's, where it has its rank
+            names.add(s.array if self.shaped_like_slice(s) else s.value.id)
         return names
+
+    def shaped_like_slice(self, s: ir.SetItem) -> bool:
+        """Whether the array value written into a slice has the slice's rank, so it is taken to
+        have the slice's shape (the forward sweep checks it): the adjoint then reads the shape
+        from the slice, and needs neither the value nor what it was computed from."""
+        rank, array_rank = self.ndims.get(s.value.id), self.ndims.get(s.array)
+        if not rank or array_rank is None or any(isinstance(i, ir.Const) and i.value is None for i in s.index):
+            return False
+        return array_rank - sum(not isinstance(i, ir.Slice) for i in s.index) == rank
+
+    def slice_shape_check(self, s: ir.SetItem) -> list:
+        view = self.namer.temp()
+        self.namespace["check_supported"] = HELPERS["check_supported"]
+        test = f"np.shape({s.value.id}) == np.shape({view})"
+        message = ("reverse mode takes a value written into a slice to have the slice's shape, and this one "
+                   "broadcasts into it: write a value of the slice's shape")
+        check = ast.parse(f"check_supported({test}, {message!r}, {s.line}, {self.fn.filename!r})").body[0]
+        return [ir.Assign(view, ir.Item(ir.Name(s.array), s.index), s.line), ir.Verbatim(check, s.line)]
 
     def has_adjoint(self, body) -> bool:
         """Whether the adjoint of `body` does anything (`s = 0.0` in a loop resets bs each iteration)."""
@@ -328,12 +371,16 @@ class _Reverse:
                 out.append(ir.If(s.test, self.primal(s.body, replay, loop_code),
                                  self.primal(s.orelse, replay, loop_code), s.line))
             elif isinstance(s, (ir.For, ir.While)):
+                out += self.new_tapes(s, replay)
                 out.extend(loop_code(s, replay))
             elif replay is not None and (isinstance(s, ir.Verbatim)     # asserts and prints run once
                                          or isinstance(s, ir.SetItem) and self.home.get(s.array) not in replay):
                 continue
             else:
-                out.append(s)
+                if replay is None and isinstance(s, ir.SetItem) and self.is_active(s.value) \
+                        and s.value.id not in self.numbers and self.shaped_like_slice(s):
+                    out += self.slice_shape_check(s)
+                out += self.recorded(s, replay) if isinstance(s, ir.Assign) and s.target in self.records else [s]
                 out += [ir.Assign(self.b(t), self.zero_of(t), s.line) for t in ir.targets(s)
                         if t in self.escaping and self.in_branch(t)]
                 if replay is None:
@@ -347,13 +394,90 @@ class _Reverse:
             if isinstance(loop, ir.While):
                 reads |= ir.tree_names(loop.test)
             taped = [c for c in loop.loop.carried if c in self.needed and c in reads and self.has_adjoint(loop.body)]
-            plan = _LoopPlan(sorted(taped, key=_natural), self.taped_reads.get(key, []))
-            for c in plan.taped + plan.reads:
+            cursors = [r.at for r in self.records.values() if key in r.loops]
+            plan = _LoopPlan(sorted(taped, key=_natural) + cursors)
+            for c in plan.taped:
                 plan.tapes[c] = self.namer.fresh(f"{c}_tape")
             if plan.tapes or isinstance(loop, ir.While) or loop.loop.exit_flag:
                 plan.counter = self.namer.fresh("steps")
             self.plans[key] = plan
         return self.plans[key]
+
+    # -- values recorded where a later write changes what they were computed from -----------
+    def plan_records(self, taped: dict) -> dict:
+        records = {}
+        for s in ir.walk(self.fn.body):
+            if not (isinstance(s, ir.Assign) and s.target in taped):
+                continue
+            home, loops = taped[s.target]
+            record = _Record(home, loops, self.namer.fresh(f"{s.target}_tape"), self.namer.fresh(f"{s.target}_at"))
+            if s.target not in self.numbers:
+                # reloaded into the shape of a view taken anew (the array keeps its shape), or of the copied array
+                if isinstance(s.value, ir.Item):
+                    record.like = ir.Name(self.namer.temp())
+                    record.shape_from = ir.Assign(record.like.id, s.value, s.line)
+                elif isinstance(s.value, ir.Prim) and s.value.op == "copy":
+                    record.like = s.value.args[0]
+                else:
+                    raise unsupported("the adjoint needs this value, computed from an array that a later line "
+                                      "overwrites, and s2sdiff cannot record it: write the new values to another "
+                                      "array", self.fn.filename, at_line(s.line))
+            records[s.target] = record
+        return records
+
+    def storing(self, record: _Record, replay):
+        """True where the array holds what the primal read (a record's values are stored),
+        False where they are taken back, None where neither (the forward sweep, for an
+        array that the recomputed iterations of its home rebuild)."""
+        if replay is None:
+            return True if record.home is None else None
+        return record.home in replay
+
+    def new_tapes(self, loop, replay) -> list:
+        """Empty tapes, before the outermost loop of the records inside the array's home."""
+        out, line = [], loop.line
+        for name, record in self.records.items():
+            if record.loops[0] != id(loop) or not self.storing(record, replay):
+                continue
+            direct = len(record.loops) == 1 and isinstance(loop, ir.For)
+            size = ir.Const(16)
+            if direct and record.like is None:
+                size = ir.Name(self.namer.temp())
+                out.append(ir.Assign(size.id, self.trip_count(loop), line))
+            first = ir.Const(0) if record.like is None and self.types.get(name) in ("int", "bool") else ir.Const(0.0)
+            out += [ir.Assign(record.tape, self.helper("new_tape", size, first), line),
+                    ir.Assign(record.at, ir.Const(0), line)]
+        return out
+
+    def recorded(self, s: ir.Assign, replay) -> list:
+        """`t = value` storing t on its record's tape, or taking it back from there."""
+        record, line = self.records[s.target], s.line
+        storing = self.storing(record, replay)
+        if storing is None:
+            return [s]
+        at, tape = ir.Name(record.at), ir.Name(record.tape)
+        if record.like is None:            # a number: one slot
+            if not storing:
+                return [ir.Assign(s.target, ir.Item(tape, (at,)), line),
+                        ir.Assign(record.at, ir.Prim("add", (at, ir.Const(1))), line)]
+            full = ast.Compare(_name(record.at), [ast.Eq()], [ast.Call(_name("len"), [_name(record.tape)], [])])
+            return [s, ir.If(full, [ir.Assign(record.tape, self.helper("grown", tape), line)], [], line),
+                    ir.SetItem(record.tape, (at,), ir.Name(s.target), line),
+                    ir.Assign(record.at, ir.Prim("add", (at, ir.Const(1))), line)]
+        # an array: its values, flat, in the slots from `at`
+        size, end, flat = (self.namer.temp() for _ in range(3))
+        made = [s] if storing else [record.shape_from] if record.shape_from else []
+        code = made + [ir.Assign(size, ir.Prim("size", (ir.Name(s.target) if storing else record.like,), "np"), line),
+                       ir.Assign(end, ir.Prim("add", (at, ir.Name(size))), line)]
+        if storing:
+            short = ast.Compare(ast.Call(_name("len"), [_name(record.tape)], []), [ast.Lt()], [_name(end)])
+            code += [ir.While(short, [ir.Assign(record.tape, self.helper("grown", tape), line)], line),
+                     ir.Assign(flat, ir.Prim("ravel", (ir.Name(s.target),), "np"), line),
+                     ir.SetItem(record.tape, (ir.Slice(at, ir.Name(end)),), ir.Name(flat), line)]
+        else:
+            code += [ir.Assign(flat, ir.Item(tape, (ir.Slice(at, ir.Name(end)),)), line),
+                     ir.Assign(s.target, self.helper("reshape_like", ir.Name(flat), record.like), line)]
+        return code + [ir.Assign(record.at, ir.Name(end), line)]
 
     def loop_body(self, loop, replay) -> list:
         """One iteration as the primal runs it: body, the carried copies, the exit test."""
@@ -382,7 +506,7 @@ class _Reverse:
         # loop (`out = 1; out = out * a`); an element read is not there yet: its tape starts as zeros.
         # A value not known to be a number that enters as a Python int is recorded as a float too
         # (an array that it may become would not fit the tape: loud, never truncated).
-        like = {r: ir.Const(0.0) for r in plan.reads}
+        like = {}
         for c in plan.taped:
             like[c] = ir.Name(c)
             if (self.types.get(c) == "float" or c not in self.numbers and c in self.maybe_ints) \
@@ -400,8 +524,7 @@ class _Reverse:
             stores.append(ir.If(full, [ir.Assign(tape, self.helper("grown", ir.Name(tape)), line)], [], line))
         for c in plan.taped:
             stores.append(ir.SetItem(plan.tapes[c], (ir.Name(plan.counter),), ir.Name(c), line))
-        body = stores + _record_reads(self.loop_body(loop, replay), {r: plan.tapes[r] for r in plan.reads},
-                                      plan.counter)
+        body = stores + self.loop_body(loop, replay)
         if plan.counter:
             out.append(ir.Assign(plan.counter, ir.Const(0), line))
             body.append(ir.Assign(plan.counter, ir.Prim("add", (ir.Name(plan.counter), ir.Const(1))), line))
@@ -495,6 +618,9 @@ class _Reverse:
                 out.append(ir.Assign(shaped, ir.Prim("copy", (ir.Name(element),), "np") if known_view
                                      else self.helper("owned", ir.Name(element)), s.line))
                 like = ir.Const(0.0) if s.value.id in self.numbers else s.value      # only its shape matters
+                if self.shaped_like_slice(s):
+                    like = ir.Name(self.namer.temp())
+                    out.append(ir.Assign(like.id, ir.Item(ir.Name(s.array), s.index), s.line))
                 out.append(ir.Assign(element := self.namer.temp(),
                                      self.helper("adjoint_like", ir.Name(shaped), like), s.line))
             return out + zeroed + [_accumulate(self.b(s.value.id), ir.Name(element), s.line)]
@@ -543,9 +669,7 @@ class _Reverse:
         adjoint = _first_accumulations_assign(adjoint + self.adjoint(loop.body), self.updated_in_place)
         # The iteration is recomputed as far as its adjoint reads it.
         replay = {id(loop)} | {id(inner) for inner in ir.walk(loop.body) if isinstance(inner, (ir.For, ir.While))}
-        recompute = _replace_assignments(self.record(loop.body, replay), {
-            r: ir.Item(ir.Name(plan.tapes[r]), (ir.Name(it),)) for r in plan.reads})
-        body, _ = _prune(restore + recompute, ir.exposed_reads(adjoint))
+        body, _ = _prune(restore + self.record(loop.body, replay), ir.exposed_reads(adjoint))
         body += adjoint
         if self.order_free(loop):
             # Each iteration's adjoint depends on no other's: run them in the primal's order,
@@ -587,32 +711,6 @@ class _Reverse:
 
 
 # ---- helpers ------------------------------------------------------------------------
-
-def _record_reads(body, tapes, counter) -> list:
-    """The body with `tape[counter] = name` right after the assignment of each name in
-    `tapes` (outside nested loops)."""
-    out = []
-    for s in body:
-        if isinstance(s, ir.If):
-            s = ir.If(s.test, _record_reads(s.body, tapes, counter), _record_reads(s.orelse, tapes, counter), s.line)
-        out.append(s)
-        if isinstance(s, ir.Assign) and s.target in tapes:
-            out.append(ir.SetItem(tapes[s.target], (ir.Name(counter),), ir.Name(s.target), s.line))
-    return out
-
-
-def _replace_assignments(body, values) -> list:
-    """The body with the assignment of each name in `values` taking that value instead
-    (outside nested loops)."""
-    out = []
-    for s in body:
-        if isinstance(s, ir.If):
-            s = ir.If(s.test, _replace_assignments(s.body, values), _replace_assignments(s.orelse, values), s.line)
-        elif isinstance(s, ir.Assign) and s.target in values:
-            s = ir.Assign(s.target, values[s.target], s.line)
-        out.append(s)
-    return out
-
 
 def _values_read(body) -> set:
     """Names whose values a body reads (an element write reads its index, not its array)."""
