@@ -9,12 +9,12 @@ from .api import (Differentiable, clear_caches, derivative, differentiable, grad
                   value_and_grad, vjp)
 from .check import check_grad
 from .custom import CustomJVP, CustomVJP, custom_jvp, custom_vjp, register_jvp, register_vjp
-from .errors import DerivativeMismatch, S2SDiffError, UnsupportedError
+from .errors import DerivativeMismatch, MemoryBudgetExceeded, S2SDiffError, UnsupportedError
 from .taylor import TaylorPolynomial, taylor
 from .wrappers import Transformed
 
 __all__ = ["derivative", "grad", "value_and_grad", "jacobian", "hessian", "jvp", "vjp", "taylor", "differentiable",
            "show", "clear_caches", "Transformed", "Differentiable", "TaylorPolynomial", "S2SDiffError",
-           "UnsupportedError", "DerivativeMismatch", "estimate", "optimize", "check_grad",
+           "UnsupportedError", "DerivativeMismatch", "MemoryBudgetExceeded", "estimate", "optimize", "check_grad",
            "custom_jvp", "custom_vjp", "register_jvp", "register_vjp", "CustomJVP", "CustomVJP"]
 __version__ = "0.1.0"

@@ -16,6 +16,7 @@ from .errors import S2SDiffError, UnsupportedError
 from .normalize import normalize
 from .parse import python_function
 from .pipeline import derived_unit
+from .transform import checkpoints
 from .wrappers import (Wrapper, cached, call_kinds, differentiated_argument, for_kinds, forward_columns,
                        is_integer, packed, partials, returns_certain_array, returns_number, reverse_columns,
                        reverse_rows, run)
@@ -80,19 +81,23 @@ def derivative(f, order=1, *, jit=True, check=None):
     return cached("derivative", inner, (jit, check), build)
 
 
-def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, check=None):
+def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory=None, check=None):
     """Gradient of a scalar-valued f in the argument(s) `wrt`.  `parallel=True` compiles
     with numba's parallel=True: array expressions run on all threads, and so do the
-    adjoint loops whose iterations are independent (cut into chunks, see parallel.py)."""
-    return _gradient("grad", f, wrt, mode, jit, parallel, check)
+    adjoint loops whose iterations are independent (cut into chunks, see parallel.py).
+    `memory` ("256MB", or bytes; every reverse transform takes it) bounds a loop's tape:
+    a loop of f's body whose tape would take more checkpoints its state instead
+    (transform/checkpoints.py; the default is a quarter of the machine's memory)."""
+    return _gradient("grad", f, wrt, mode, jit, parallel, check, memory)
 
 
-def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, check=None):
+def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory=None, check=None):
     """`(f(*args), grad)` in one pass."""
-    return _gradient("value_and_grad", f, wrt, mode, jit, parallel, check)
+    return _gradient("value_and_grad", f, wrt, mode, jit, parallel, check, memory)
 
 
-def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
+def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None, memory=None):
+    memory = None if memory is None else checkpoints.budget(memory)
     wrt, paths = structures.fields(f, wrt)
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
@@ -115,7 +120,7 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
 
     def build(kinds):
         g = for_kinds(f, kinds)
-        w = Wrapper(kind, g, mode, jit, kinds)
+        w = Wrapper(kind, g, mode, jit, kinds, memory=memory)
         if returns_certain_array(w.function, kinds):
             raise S2SDiffError(f"{kind} needs a scalar-valued function, but {name} returns an array; "
                                "use sd.jacobian")
@@ -132,9 +137,10 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None):
         verify = selfcheck.for_gradient(f, indices, many, mode, with_value, jit) if check else None
         return w.finish(f"{values[0]}, ({gradient})" if with_value and many
                         else f"{values[0]}, {gradient}" if with_value else gradient, indices, verify)
-    return _structured(cached(kind, f, (indices, many, mode, jit, parallel, check, tuple(paths.items())), build),
+    return _structured(cached(kind, f, (indices, many, mode, jit, parallel, check, tuple(paths.items()), memory),
+                              build),
                        kind, f, indices, many, lambda flat, leaves: _gradient(kind, flat, leaves, mode, jit, parallel,
-                                                                              check), paths)
+                                                                              check, memory), paths)
 
 
 def _structured(transformed, kind, f, indices, many, remake, paths=None):
@@ -145,8 +151,9 @@ def _structured(transformed, kind, f, indices, many, remake, paths=None):
     return transformed
 
 
-def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
+def jacobian(f, wrt=0, mode="forward", *, jit=True, memory=None, check=None):
     """Jacobian with shape out.shape + in.shape (a tuple result counts as 1-D)."""
+    memory = None if memory is None else checkpoints.budget(memory)
     wrt, paths = structures.fields(f, wrt)
     indices, many = resolve_wrt(f, wrt)
     _check_mode(mode)
@@ -154,25 +161,25 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True, check=None):
 
     def build(kinds):
         g = for_kinds(f, kinds)
-        w = Wrapper("jacobian", g, mode, jit, kinds)
+        w = Wrapper("jacobian", g, mode, jit, kinds, memory=memory)
         if mode == "forward" or _generated(g):
             results = forward_columns(w, g, indices, as_array=True)[1]
         else:
             results = reverse_columns(w, g, indices)
         verify = selfcheck.for_jacobian(f, indices, many, mode, jit) if check else None
         return w.finish(packed(results, many), indices, verify)
-    return _structured(cached("jacobian", f, (indices, many, mode, jit, check, tuple(paths.items())), build),
+    return _structured(cached("jacobian", f, (indices, many, mode, jit, check, tuple(paths.items()), memory), build),
                        "jacobian", f, indices, many, lambda flat, leaves: jacobian(flat, leaves, mode, jit=jit,
-                                                                                   check=check), paths)
+                                                                                   memory=memory, check=check), paths)
 
 
-def hessian(f, wrt=0, *, jit=True, check=None):
+def hessian(f, wrt=0, *, jit=True, memory=None, check=None):
     """Second derivatives of a scalar-valued f, forward mode over the reverse-mode gradient:
     shape in.shape + in.shape for one `wrt`; for a tuple `wrt`, a tuple of tuples with
     H[i][j] = d²f / d(wrt i) d(wrt j)."""
     plain, paths = structures.fields(f, wrt)
     indices, many = resolve_wrt(f, plain)
-    gradient = grad(f, wrt=plain, jit=jit)
+    gradient = grad(f, wrt=plain, jit=jit, memory=memory)
     check = selfcheck.enabled(check)
 
     def build(kinds):
@@ -184,8 +191,9 @@ def hessian(f, wrt=0, *, jit=True, check=None):
             return w.finish(columns[0][0], indices, verify)
         rows = [f"({', '.join(column[i] for column in columns)},)" for i in range(len(indices))]
         return w.finish(f"({', '.join(rows)},)", indices, verify)
-    return _structured(cached("hessian", f, (indices, many, jit, check, tuple(paths.items())), build), "hessian", f,
-                       indices, many, lambda flat, leaves: hessian(flat, leaves, jit=jit, check=check), paths)
+    return _structured(cached("hessian", f, (indices, many, jit, check, tuple(paths.items()), memory), build),
+                       "hessian", f, indices, many,
+                       lambda flat, leaves: hessian(flat, leaves, jit=jit, memory=memory, check=check), paths)
 
 
 def _generated(f) -> bool:
@@ -254,16 +262,17 @@ def jvp(f, primals, tangents, *, jit=True, check=None):
     return out[0], out[1]
 
 
-def vjp(f, *primals, jit=True, check=None):
+def vjp(f, *primals, jit=True, memory=None, check=None):
     """`(f(*primals), vjp_fn)`; `vjp_fn(cotangent)` returns one cotangent per argument."""
+    memory = None if memory is None else checkpoints.budget(memory)
     if structures.is_structured(primals):
         flat_f, flat_primals, nodes, _ = structures.flattened(f, list(primals))
-        value, flat_vjp = vjp(flat_f, *flat_primals, jit=jit, check=check)
+        value, flat_vjp = vjp(flat_f, *flat_primals, jit=jit, memory=memory, check=check)
         return value, lambda cotangent: structures.regrouped(flat_vjp(cotangent), nodes)
     primals = _all_arguments(f, primals, "vjp", jit)
     function = normalize(python_function(f))
     kinds = call_kinds(_params(f), primals)
-    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=kinds)
+    unit = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=kinds, memory=memory)
     params = _params(f)
     try:
         # the function as s2sdiff lowers it (numba compiles no comprehension or nested def),

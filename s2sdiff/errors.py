@@ -13,6 +13,11 @@ class UnsupportedError(S2SDiffError):
     """A construct outside the differentiable language (DESIGN §2), found at transform time."""
 
 
+class MemoryBudgetExceeded(S2SDiffError, MemoryError):
+    """A reverse-mode loop whose state does not fit the memory budget even in the one
+    snapshot checkpointing needs: raised before anything is allocated."""
+
+
 class DerivativeMismatch(S2SDiffError):
     """check=True found a derivative that disagrees with differences of the function, or
     forward mode disagreeing with reverse mode (selfcheck.py)."""

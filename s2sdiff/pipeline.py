@@ -65,29 +65,30 @@ LOCK = threading.RLock()
 _TRANSFORMS = {
     # the function itself as s2sdiff lowers it: what numba lacks (np.diagonal, np.max along an
     # axis, joins of a list, …) spelled as generated code has it
-    "primal": lambda fn, active, kinds, parallel: fn,
-    "jvp": lambda fn, active, kinds, parallel: forward(fn, active, kinds),
-    "bjvp": lambda fn, active, kinds, parallel: batched(forward(fn, active, kinds), len(fn.params)),
-    "vjp": lambda fn, active, kinds, parallel: reverse(fn, active, True, kinds, parallel),
-    "vjp_grad": lambda fn, active, kinds, parallel: reverse(fn, active, False, kinds, parallel),
+    "primal": lambda fn, active, kinds, parallel, memory: fn,
+    "jvp": lambda fn, active, kinds, parallel, memory: forward(fn, active, kinds),
+    "bjvp": lambda fn, active, kinds, parallel, memory: batched(forward(fn, active, kinds), len(fn.params)),
+    "vjp": lambda fn, active, kinds, parallel, memory: reverse(fn, active, True, kinds, parallel, memory),
+    "vjp_grad": lambda fn, active, kinds, parallel, memory: reverse(fn, active, False, kinds, parallel, memory),
 }
 
 
 def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, filename=None,
-                 kinds=frozenset(), parallel=False) -> Unit:
+                 kinds=frozenset(), parallel=False, memory=None) -> Unit:
     """The compiled derivative function of `func` in the parameters `active`: "primal" (no
     derivative: the function as lowered), "jvp" (forward mode), "bjvp" (forward mode in a
     block of directions), "vjp" (reverse
     mode, with the value), "vjp_grad" (without).
     `kinds`: what a call fixes about the parameters (analyze.ARRAY); `parallel`
-    compiles with numba's parallel=True and spreads loops over threads (parallel.py)."""
+    compiles with numba's parallel=True and spreads loops over threads (parallel.py);
+    `memory`: the budget of a loop's tape (transform/checkpoints.py), None for the default."""
     rule = custom.rule_of(func)
     if rule is not None:                    # the user's rule gives the unit (custom.py)
         return rule.unit(kind, tuple(active), jit, frozenset(kinds))
     py_func = python_function(func)
     if hasattr(py_func, "s2sdiff_refusal"):         # a unit built from a rule that cannot be differentiated
         raise UnsupportedError(py_func.s2sdiff_refusal)
-    key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(kinds), parallel)
+    key = (kind, py_func, py_func.__code__, tuple(active), jit, frozenset(kinds), parallel, memory)
     with LOCK:
         if key in _units:
             return _units[key]
@@ -98,7 +99,8 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
         try:
             function = specialized(normalize(py_func), frozenset(kinds))
             check_in_place(function, frozenset(kinds))
-            unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(kinds), parallel), jit, parallel)
+            unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(kinds), parallel, memory), jit,
+                         parallel)
         finally:
             _in_progress.discard(py_func)
         _units[key] = unit

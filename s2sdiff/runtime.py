@@ -17,7 +17,7 @@ import scipy.special.cython_special
 from numba.core import cgutils, types
 from numba.extending import get_cython_function_address, intrinsic, overload, register_jitable
 
-from .errors import S2SDiffError, UnsupportedError, at_line, source_excerpt
+from .errors import MemoryBudgetExceeded, S2SDiffError, UnsupportedError, at_line, source_excerpt
 
 
 def reshape(x, shape):
@@ -50,6 +50,45 @@ def new_tape(n, value):
     if isinstance(value, np.ndarray):
         return np.empty((max(n, 1),) + value.shape)
     return np.full(max(n, 1), value)
+
+
+def nbytes_of(x):
+    """Bytes one snapshot of x takes: an array's elements, 8 for a number."""
+    return x.nbytes if isinstance(x, np.ndarray) else 8
+
+
+def check_budget(state, budget, line, filename):
+    """Refuse, naming the loop, a loop whose state (`state` bytes) the memory budget cannot
+    hold even once, before anything is allocated."""
+    if state > budget:
+        raise MemoryBudgetExceeded(f"the loop's state takes {state} bytes, {_OVER_BUDGET}\n"
+                                   f"{source_excerpt(filename, at_line(line))}")
+
+
+_OVER_BUDGET = ("larger than the memory budget even for the one snapshot checkpointing needs: give the transform a "
+                "larger budget (memory=...)")
+
+
+def snapshot_slots(steps, state, budget):
+    """How many snapshots of a loop's state (`state` bytes each) the memory budget holds,
+    at least one and at most one a step."""
+    return max(1, min(steps, budget // state))
+
+
+def checkpoint_split(start, stop, free):
+    """Binomial checkpointing (Griewank's revolve): reversing steps start..stop-1 from a
+    snapshot at `start` with `free` more snapshot slots, the step at which to take the next
+    snapshot.  With s = free + 1 snapshots and t forward sweeps over each step, at most
+    β(s, t) = C(s + t, t) steps can be reversed, and β(s, t) = β(s - 1, t) + β(s, t - 1):
+    the steps before the new snapshot keep s snapshots and one sweep less, those after it
+    one snapshot less."""
+    length = stop - start
+    s = free + 1
+    previous, reach, t = 1, s + 1, 1          # β(s, t - 1), β(s, t)
+    while reach < length:
+        t += 1
+        previous, reach = reach, reach * (s + t) // t
+    return start + max(1, min(length - 1, previous))
 
 
 @register_jitable
@@ -502,6 +541,30 @@ def _new_tape(n, value):
     return lambda n, value: np.full(n if n > 1 else 1, value)   # (max() of numbers compiles slowly)
 
 
+@overload(nbytes_of)
+def _nbytes_of(x):
+    if isinstance(x, types.Array):
+        return lambda x: x.size * x.itemsize
+    return lambda x: 8
+
+
+@overload(check_budget)
+def _check_budget(state, budget, line, filename):
+    if not all(isinstance(t, types.Literal) for t in (line, filename)):
+        return None             # numba asks again with the constants' values
+    text = f"the loop's state is {_OVER_BUDGET}\n{source_excerpt(filename.literal_value, at_line(line.literal_value))}"
+
+    def check(state, budget, line, filename):
+        if state > budget:
+            raise MemoryBudgetExceeded(text)
+    return check
+
+
+@overload(snapshot_slots)
+def _snapshot_slots(steps, state, budget):
+    return snapshot_slots
+
+
 # Helpers whose Python body numba compiles as it is.
 @overload(grown)
 def _grown(tape):
@@ -511,6 +574,11 @@ def _grown(tape):
 @overload(folded)
 def _folded(tape):
     return folded
+
+
+@overload(checkpoint_split)
+def _checkpoint_split(start, stop, free):
+    return checkpoint_split
 
 
 @overload(chunk_count)
@@ -1300,7 +1368,7 @@ def _store_columns(J, start, d):
     return store_columns
 
 
-HELPERS = {f.__name__: f for f in (new_tape, reshape, reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
+HELPERS = {f.__name__: f for f in (new_tape, nbytes_of, check_budget, snapshot_slots, checkpoint_split, reshape, reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
                                     sech2, sinc_derivative, heaviside, concat, part, put, atleast_1d, atleast_2d,
                                     as_column, weights_along, take_along, put_along, diag_adjoint, keep_all, trace_last,
                                     order_of, permute, atleast_3d, flip_along, moveaxis, kron_left, kron_right,

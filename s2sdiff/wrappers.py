@@ -21,7 +21,7 @@ from numba.extending import typeof_impl
 from . import compile as compiler
 from . import ir
 from .analyze import array_parameters, certain_arrays, kinds_arrays, kinds_numbers, number_names, specialized
-from .errors import S2SDiffError, UnsupportedError
+from .errors import MemoryBudgetExceeded, S2SDiffError, UnsupportedError
 from .names import Namer
 from .normalize import normalize
 from .parse import python_function
@@ -135,7 +135,7 @@ def run(name, compiled, params, values, jit):
         raise TypeError(f"{name}() cannot run on arguments ({described}): {_numba_reason(exc)}") from None
     except (np.linalg.LinAlgError, ShapesNotSupported):      # (the latter names the user's line)
         raise
-    except UnsupportedError as exc:      # a refusal only the values show (runtime.expect_ndim)
+    except (UnsupportedError, MemoryBudgetExceeded) as exc:    # a refusal only the values show (expect_ndim)
         exc.args = (f"{name}(): {exc}",)
         raise exc.with_traceback(None) from None
     except S2SDiffError as exc:          # a check of the generated code's (runtime.scalar_output)
@@ -255,8 +255,8 @@ class Wrapper:
     """Writes the small generated function a transform returns (`f_grad`, `f_jacobian`, …):
     it calls compiled units and packs their results, and is compiled like them."""
 
-    def __init__(self, kind, f, mode, jit, kinds=frozenset(), of=None):
-        self.kind, self.mode, self.jit, self.kinds = kind, mode, jit, kinds
+    def __init__(self, kind, f, mode, jit, kinds=frozenset(), of=None, memory=None):
+        self.kind, self.mode, self.jit, self.kinds, self.memory = kind, mode, jit, kinds, memory
         self.function = specialized(normalize(python_function(f)), frozenset(kinds))
         self.of = of or self.function.name            # the user's function, named in the wrapper
         self.namer = Namer(set(self.function.params) | {"np", "math"} | set(HELPERS))
@@ -291,7 +291,8 @@ class Wrapper:
             | kinds_numbers(self.kinds)
 
     def unit(self, kind, f, active, parallel=False):
-        return derived_unit(kind, f, active, self.jit, kinds=self.kinds, parallel=parallel)
+        return derived_unit(kind, f, active, self.jit, kinds=self.kinds, parallel=parallel,
+                            memory=self.memory if kind.startswith("vjp") else None)
 
 
 def _calls(lines, unit) -> int:

@@ -121,6 +121,10 @@ _rule("full",        ("shape", "x"), "np.full", "full(shape, dx)", None, "adjoin
 # Generated code's own buffers (runtime.py): tapes, and adjoints' starting zeros.  Their
 # contents are written element by element, so their tangents are fresh zeros too.
 constant("new_tape", "runtime.new_tape", arity=2, result="array")
+# A checkpointed loop's bookkeeping (transform/reverse.py): sizes and steps, never differentiated.
+constant("nbytes_of", "runtime.nbytes_of", result="number")
+_rule("snapshot_slots", ("steps", "state", "budget"), "runtime.snapshot_slots", None, result="number")
+_rule("checkpoint_split", ("start", "stop", "free"), "runtime.checkpoint_split", None, result="number")
 constant("zero_like", "runtime.zero_like")
 constant("empty_adjoint", "runtime.empty_adjoint", result="array")
 unary("grown", "runtime.grown", "grown(dx)", "folded(bz)", result="array")

@@ -76,8 +76,8 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads, ndims: 
     names the adjoint rules of a statement read, `read_by_rules` all of them; `ndims`:
     the ranks analyze.array_ndims knows.
 
-    Returns the values to record: name -> (the home of the array it is computed from, the
-    ids of the loops around its assignment inside that home, outermost first).  The forward
+    Returns the values to record: name -> (the array it is computed from, that array's
+    home, the ids of the loops around its assignment inside that home, outermost first).  The forward
     sweep, or the recomputed iteration that rebuilds the array, records the value as it
     computes it; recomputing the loops inside takes it from the record."""
     written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
@@ -97,7 +97,7 @@ def check(function: ir.Function, home: dict, needed: set, adjoint_reads, ndims: 
                     continue
                 inside = _loops_inside(loops, home.get(array))
                 if recorded and inside:
-                    taped[s.target] = (home.get(array), tuple(id(loop) for loop in inside))
+                    taped[s.target] = (array, home.get(array), tuple(id(loop) for loop in inside))
                     break
                 how = ("s2sdiff records values assigned in a loop, not a loop's test: compute the test into a "
                        "variable before the loop and at the end of its body, and loop while it holds"

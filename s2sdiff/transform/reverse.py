@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .. import ir
@@ -35,7 +36,7 @@ from ..runtime import HELPERS
 from ..names import Namer
 from ..normalize import lower_template
 from ..rules import RULES, makes_new_array
-from . import overwrites
+from . import checkpoints, overwrites
 from .regions import single_exit_single_assignment
 
 _ACCUMULATE = ast.parse("acc + adjoint", mode="eval").body
@@ -45,11 +46,12 @@ _SPREAD = {"sum", "sum_axis", "where", "choose"}
 
 
 def reverse(function: ir.Function, active_params: tuple, with_value: bool = True, kinds=frozenset(),
-            parallel: bool = False) -> ir.Function:
+            parallel: bool = False, memory: int = None) -> ir.Function:
     """The adjoint function of `function` in the parameters at indices `active_params`
     (`kinds`: what a call fixes about the parameters, analyze.ARRAY; `parallel`: mark the adjoint loops threads
-    may share, for parallel.py)."""
-    return _Reverse(function, active_params, with_value, kinds, parallel).run()
+    may share, for parallel.py; `memory`: the bytes a loop's tape may take before the loop
+    checkpoints its state instead, checkpoints.budget)."""
+    return _Reverse(function, active_params, with_value, kinds, parallel, memory).run()
 
 
 @dataclass
@@ -60,6 +62,19 @@ class _LoopPlan:
 
 
 @dataclass
+class _Checkpoint:
+    """A loop whose state — the carried values its body reads, and the arrays it writes in
+    place — is kept in snapshots when a whole tape would not fit the memory budget."""
+    carried: list
+    arrays: list
+    taped: list                       # what its tape holds each step: names, and 8 bytes a cursor
+    spill: str = None                 # True when the snapshots replace the tape (decided as the code runs)
+    steps: str = None
+    slots: str = None
+    snapshots: dict = field(default_factory=dict)     # state name -> its snapshots
+
+
+@dataclass
 class _Record:
     """A value computed from an array that a later write may change (overwrites.check).
     Where the array holds what the primal read — the forward sweep, or the recomputed
@@ -67,6 +82,7 @@ class _Record:
     recomputing the loops inside takes them back in the same order.  The cursor `at` is
     recorded with each iteration of those loops, so a recomputed iteration starts where its
     values start."""
+    array: str                        # the array it is computed from
     home: object                      # the id of the array's home loop (None: the function body)
     loops: tuple                      # ids of the loops around the assignment inside that home
     tape: str
@@ -76,10 +92,13 @@ class _Record:
 
 class _Reverse:
     def __init__(self, function: ir.Function, active_params: tuple, with_value: bool, kinds=frozenset(),
-                 parallel=False):
+                 parallel=False, memory=None):
         self.original = function
         self.kinds = kinds
         self.parallel = parallel
+        self.memory = checkpoints.budget(memory)
+        self.rebuilt = {}             # array -> the checkpointed loop restoring it, while its code is made
+        self.checkpoints = {}         # id(loop) -> _Checkpoint, or None where the loop keeps a whole tape
         self.chunkable = set()
         self.fn = single_exit_single_assignment(function)
         self.wrt = [function.params[i] for i in active_params]
@@ -371,10 +390,11 @@ class _Reverse:
                 out.append(ir.If(s.test, self.primal(s.body, replay, loop_code),
                                  self.primal(s.orelse, replay, loop_code), s.line))
             elif isinstance(s, (ir.For, ir.While)):
-                out += self.new_tapes(s, replay)
-                out.extend(loop_code(s, replay))
+                code = self.new_tapes(s, replay) + loop_code(s, replay)
+                checkpoint = self.checkpoint(s) if replay is None and loop_code == self.record_loop else None
+                out += self.checkpointed_forward(s, checkpoint, code) if checkpoint else code
             elif replay is not None and (isinstance(s, ir.Verbatim)     # asserts and prints run once
-                                         or isinstance(s, ir.SetItem) and self.home.get(s.array) not in replay):
+                                         or isinstance(s, ir.SetItem) and self.array_home(s.array) not in replay):
                 continue
             else:
                 if replay is None and isinstance(s, ir.SetItem) and self.is_active(s.value) \
@@ -409,8 +429,9 @@ class _Reverse:
         for s in ir.walk(self.fn.body):
             if not (isinstance(s, ir.Assign) and s.target in taped):
                 continue
-            home, loops = taped[s.target]
-            record = _Record(home, loops, self.namer.fresh(f"{s.target}_tape"), self.namer.fresh(f"{s.target}_at"))
+            array, home, loops = taped[s.target]
+            record = _Record(array, home, loops, self.namer.fresh(f"{s.target}_tape"),
+                             self.namer.fresh(f"{s.target}_at"))
             if s.target not in self.numbers:
                 # reloaded into the shape of a view taken anew (the array keeps its shape), or of the copied array
                 if isinstance(s.value, ir.Item):
@@ -425,21 +446,36 @@ class _Reverse:
             records[s.target] = record
         return records
 
+    def array_home(self, array):
+        """The loop whose recomputed iterations rebuild the array: its home, or the
+        checkpointed loop that restores it with the loop's state."""
+        return self.rebuilt.get(array, self.home.get(array))
+
+    def record_loops(self, record: _Record) -> tuple:
+        """The loops inside the array's home, as rebuilt, around the record's assignment."""
+        home = self.array_home(record.array)
+        return record.loops[record.loops.index(home) + 1:] if home in record.loops else record.loops
+
     def storing(self, record: _Record, replay):
         """True where the array holds what the primal read (a record's values are stored),
         False where they are taken back, None where neither (the forward sweep, for an
-        array that the recomputed iterations of its home rebuild)."""
+        array that the recomputed iterations of its home rebuild, or a value recomputed
+        right where the array is rebuilt)."""
+        home = self.array_home(record.array)
+        if not self.record_loops(record):
+            return None
         if replay is None:
-            return True if record.home is None else None
-        return record.home in replay
+            return True if home is None else None
+        return home in replay
 
     def new_tapes(self, loop, replay) -> list:
         """Empty tapes, before the outermost loop of the records inside the array's home."""
         out, line = [], loop.line
         for name, record in self.records.items():
-            if record.loops[0] != id(loop) or not self.storing(record, replay):
+            loops = self.record_loops(record)
+            if not loops or loops[0] != id(loop) or not self.storing(record, replay):
                 continue
-            direct = len(record.loops) == 1 and isinstance(loop, ir.For)
+            direct = len(loops) == 1 and isinstance(loop, ir.For)
             size = ir.Const(16)
             if direct and record.like is None:
                 size = ir.Name(self.namer.temp())
@@ -454,6 +490,11 @@ class _Reverse:
         record, line = self.records[s.target], s.line
         storing = self.storing(record, replay)
         if storing is None:
+            if record.array in self.rebuilt and isinstance(s.value, ir.Item) and record.like is not None:
+                # a view of an array a checkpointed step rewrites: its values as they were read
+                view = self.namer.temp()
+                return [ir.Assign(view, s.value, line), ir.Assign(s.target, ir.Prim("copy", (ir.Name(view),), "np"),
+                                                                  line)]
             return [s]
         at, tape = ir.Name(record.at), ir.Name(record.tape)
         if record.like is None:            # a number: one slot
@@ -566,7 +607,10 @@ class _Reverse:
                             for side, branch in enumerate((s.body, s.orelse)))
             return [ir.If(s.test, body, orelse, s.line)] if body or orelse else []
         if isinstance(s, (ir.For, ir.While)):
-            return self.adjoint_loop(s) if self.has_adjoint([s]) else []
+            if not self.has_adjoint([s]):
+                return []
+            checkpoint = self.checkpoint(s)
+            return self.checkpointed_adjoint(s, checkpoint) if checkpoint else self.adjoint_loop(s)
         return []
 
     def adjoint_assign(self, s: ir.Assign) -> list:
@@ -654,23 +698,10 @@ class _Reverse:
             count = ir.Name(self.namer.temp())
             out.append(ir.Assign(count.id, self.trip_count(loop), line))
         it = self.namer.fresh("it")
-        restore = []
-        if isinstance(loop, ir.For):           # i = start + it * step
-            bindings = {"start": loop.start, "it": ir.Name(it), "step": loop.step}
-            restore += lower_template(_LOOP_VARIABLE, bindings, loop.var, self.namer, "op", line)
+        restore = self.loop_variable(loop, it)
         for c in plan.taped:
             restore.append(ir.Assign(c, ir.Item(ir.Name(plan.tapes[c]), (ir.Name(it),)), line))
-        adjoint = self.zero_adjoints(id(loop), line)
-        for c, src in reversed(list(loop.loop.carried.items())):
-            if c in self.active and c != src:
-                if src in self.active:
-                    adjoint.append(_accumulate(self.b(src), ir.Name(self.b(c)), line))
-                adjoint.append(ir.Assign(self.b(c), self.zero_of(c), line))
-        adjoint = _first_accumulations_assign(adjoint + self.adjoint(loop.body), self.updated_in_place)
-        # The iteration is recomputed as far as its adjoint reads it.
-        replay = {id(loop)} | {id(inner) for inner in ir.walk(loop.body) if isinstance(inner, (ir.For, ir.While))}
-        body, _ = _prune(restore + self.record(loop.body, replay), ir.exposed_reads(adjoint))
-        body += adjoint
+        body = self.iteration_adjoint(loop, restore)
         if self.order_free(loop):
             # Each iteration's adjoint depends on no other's: run them in the primal's order,
             # which the compiler vectorizes and streams through memory better.
@@ -687,6 +718,177 @@ class _Reverse:
             elif self.parallel:
                 self.chunkable.add(it)
         return out
+
+    def loop_variable(self, loop, it) -> list:
+        """`i = start + it * step`: the variable of the it-th iteration of a for loop."""
+        if not isinstance(loop, ir.For):
+            return []
+        bindings = {"start": loop.start, "it": ir.Name(it), "step": loop.step}
+        return lower_template(_LOOP_VARIABLE, bindings, loop.var, self.namer, "op", loop.line)
+
+    def iteration_adjoint(self, loop, restore) -> list:
+        """One iteration's adjoint, after `restore` gives its variable and the values it starts from."""
+        line = loop.line
+        adjoint = self.zero_adjoints(id(loop), line)
+        for c, src in reversed(list(loop.loop.carried.items())):
+            if c in self.active and c != src:
+                if src in self.active:
+                    adjoint.append(_accumulate(self.b(src), ir.Name(self.b(c)), line))
+                adjoint.append(ir.Assign(self.b(c), self.zero_of(c), line))
+        adjoint = _first_accumulations_assign(adjoint + self.adjoint(loop.body), self.updated_in_place)
+        # The iteration is recomputed as far as its adjoint reads it.
+        body, _ = _prune(restore + self.record(loop.body, _replayed(loop)), ir.exposed_reads(adjoint))
+        return body + adjoint
+
+    # -- checkpointing: the state of a long loop in snapshots, within the memory budget ----------
+    def checkpoint(self, loop):
+        """The _Checkpoint of a loop of the function body that may trade its tape for
+        recomputation (a `for` loop without `break`), or None."""
+        key = id(loop)
+        if key not in self.checkpoints:
+            self.checkpoints[key] = None
+            if isinstance(loop, ir.For) and not loop.loop.exit_flag and any(s is loop for s in self.fn.body) \
+                    and self.has_adjoint([loop]):
+                reads = ir.reads_within(loop.body)
+                carried = [c for c in loop.loop.carried if c in reads]
+                arrays = sorted({s.array for s in ir.walk(loop.body)
+                                 if isinstance(s, ir.SetItem) and self.home.get(s.array) is None})
+                # a value read from an array the loop leaves alone, which a later line overwrites,
+                # would still need its tape
+                others = any(r.loops[0] == key and r.array not in arrays for r in self.records.values())
+                cursors = {r.at for r in self.records.values()}
+                # a step's tape, at most: its carried values, a cursor, the array a record reads from
+                taped = [ir.Name(c) if c not in cursors else ir.Const(8) for c in self.plan(loop).taped] \
+                    + [ir.Name(r.array) for r in self.records.values() if r.loops[0] == key]
+                if taped and (carried or arrays) and not others:
+                    checkpoint = _Checkpoint(sorted(carried, key=_natural), arrays, taped,
+                                             *(self.namer.fresh(n) for n in ("spill", "steps", "slots")))
+                    for name in checkpoint.carried + arrays:
+                        checkpoint.snapshots[name] = self.namer.fresh(f"{name}_snapshots")
+                    self.checkpoints[key] = checkpoint
+        return self.checkpoints[key]
+
+    def checkpointed_forward(self, loop, checkpoint: _Checkpoint, tape_code) -> list:
+        """The loop taping as before where its tape fits the budget; else running plain after
+        a snapshot of the state it starts from."""
+        line, state = loop.line, checkpoint.carried + checkpoint.arrays
+        out = [ir.Assign(checkpoint.steps, self.trip_count(loop), line)]
+
+        def total_bytes(items, name):
+            sizes = []
+            for item in items:
+                sizes.append(item if isinstance(item, ir.Const) else ir.Name(self.namer.temp()))
+                if isinstance(item, ir.Name):
+                    out.append(ir.Assign(sizes[-1].id, self.helper("nbytes_of", item), line))
+            total = sizes[0]
+            for more in sizes[1:]:
+                out.append(ir.Assign(name, ir.Prim("add", (total, more)), line))
+                total = ir.Name(name)
+            return total
+        step = total_bytes(checkpoint.taped, self.namer.fresh("step_bytes"))
+        total = total_bytes([ir.Name(name) for name in state], self.namer.fresh("state_bytes"))
+        over = ast.Compare(ast.BinOp(_name(checkpoint.steps), ast.Mult(), _atom_tree(step)), [ast.Gt()],
+                           [ast.Constant(self.memory)])
+        out.append(ir.Assign(checkpoint.spill, ir.Passive(over), line))
+        self.namespace["check_budget"] = HELPERS["check_budget"]
+        check = f"check_budget({_atom_tree(total).id}, {self.memory}, {line}, {self.fn.filename!r})"
+        snapshots = [ir.Verbatim(ast.parse(check).body[0], line),
+                     ir.Assign(checkpoint.slots, self.helper("snapshot_slots", ir.Name(checkpoint.steps), total,
+                                                             ir.Const(self.memory)), line)]
+        for name in state:
+            snapshots += [ir.Assign(checkpoint.snapshots[name],
+                                    self.helper("new_tape", ir.Name(checkpoint.slots), ir.Name(name)), line),
+                          ir.SetItem(checkpoint.snapshots[name], self.snapshot(name, ir.Const(0)), ir.Name(name),
+                                     line)]
+        with self.rebuilding(loop, checkpoint):
+            plain = self.new_tapes(loop, None) + self.plain_loop(loop, None)
+        return out + [ir.If(_name(checkpoint.spill), snapshots + plain, tape_code, line)]
+
+    def checkpointed_adjoint(self, loop: ir.For, checkpoint: _Checkpoint) -> list:
+        """The adjoint of a checkpointed loop: a stack of segments (start, stop, the slot of
+        the snapshot at start) reversed in turn.  A segment of one step, or with no slot
+        free, runs forward to its last step and reverses that one; a longer one runs forward
+        to where checkpoint_split puts a snapshot, then reverses the part after it before
+        the part before it (binomial checkpointing)."""
+        line = loop.line
+        n = self.namer
+        starts, stops, slots_of, free = (n.fresh(x) for x in ("segment_start", "segment_stop", "segment_slot",
+                                                              "free_slots"))
+        top, free_count, a, b, slot, stop, store, k = (n.fresh(x) for x in ("top", "free_count", "start", "stop",
+                                                                          "slot", "until", "store", "k"))
+        depth = n.temp()
+
+        def assign(target, value):
+            return ir.Assign(target, value, line)
+
+        def push(x, y, z):
+            return [ir.SetItem(starts, (ir.Name(top),), x, line), ir.SetItem(stops, (ir.Name(top),), y, line),
+                    ir.SetItem(slots_of, (ir.Name(top),), z, line),
+                    assign(top, ir.Prim("add", (ir.Name(top), ir.Const(1))))]
+
+        def test(text):
+            return ast.parse(text, mode="eval").body
+
+        slots, index = ir.Name(checkpoint.slots), n.temp()
+        setup = [assign(depth, ir.Passive(test(f"2 * {checkpoint.slots} + 2")))]     # segments held at once, at most
+        setup += [assign(name, self.helper("new_tape", ir.Name(depth), ir.Const(0)))
+                  for name in (starts, stops, slots_of)]
+        setup += [assign(free, self.helper("new_tape", slots, ir.Const(0))),        # slots 1 .. slots - 1 are free
+                  ir.For(k, ir.Const(1), slots, ir.Const(1),
+                         [assign(index, ir.Prim("sub", (ir.Name(k), ir.Const(1)))),
+                          ir.SetItem(free, (ir.Name(index),), ir.Name(k), line)], line),
+                  assign(free_count, ir.Prim("sub", (slots, ir.Const(1)))), assign(top, ir.Const(0))]
+        setup += push(ir.Const(0), ir.Name(checkpoint.steps), ir.Const(0))
+
+        restore = []
+        for name in checkpoint.carried:
+            restore.append(assign(name, ir.Item(ir.Name(checkpoint.snapshots[name]), self.snapshot(name, slot))))
+            if name not in self.numbers:
+                restore.append(assign(name, ir.Prim("copy", (ir.Name(name),), "np")))
+        for name in checkpoint.arrays:
+            saved = n.temp()
+            restore += [assign(saved, ir.Item(ir.Name(checkpoint.snapshots[name]), self.snapshot(name, slot))),
+                        ir.SetItem(name, (ir.Slice(),), ir.Name(saved), line)]
+        last_step = [assign(stop, ir.Prim("sub", (ir.Name(b), ir.Const(1)))), assign(store, ir.Const(-1)),
+                     ir.If(test(f"{b} - {a} > 1"), push(ir.Name(a), ir.Name(stop), ir.Name(slot)), [], line)]
+        split = [assign(stop, self.helper("checkpoint_split", ir.Name(a), ir.Name(b), ir.Name(free_count))),
+                 assign(free_count, ir.Prim("sub", (ir.Name(free_count), ir.Const(1)))),
+                 assign(store, ir.Item(ir.Name(free), (ir.Name(free_count),)))]
+        split += push(ir.Name(a), ir.Name(stop), ir.Name(slot)) + push(ir.Const(0), ir.Const(-1), ir.Name(store)) \
+            + push(ir.Name(stop), ir.Name(b), ir.Name(store))
+        step = n.fresh("it")
+        with self.rebuilding(loop, checkpoint):
+            advance = ir.For(step, ir.Name(a), ir.Name(stop), ir.Const(1),
+                             self.loop_variable(loop, step) + self.loop_body(loop, _replayed(loop)), line)
+            reverse_step = self.iteration_adjoint(loop, [assign(step, ir.Name(stop))] + self.loop_variable(loop, step))
+        keep = [ir.SetItem(checkpoint.snapshots[name], self.snapshot(name, store), ir.Name(name), line)
+                for name in checkpoint.carried + checkpoint.arrays]
+        segment = restore + [ir.If(test(f"{b} - {a} == 1 or {free_count} == 0"), last_step, split, line), advance,
+                             ir.If(test(f"{store} >= 0"), keep, reverse_step, line)]
+        release = [ir.SetItem(free, (ir.Name(free_count),), ir.Name(slot), line),
+                   assign(free_count, ir.Prim("add", (ir.Name(free_count), ir.Const(1))))]
+        machine = ir.While(test(f"{top} > 0"), [
+            assign(top, ir.Prim("sub", (ir.Name(top), ir.Const(1)))),
+            assign(a, ir.Item(ir.Name(starts), (ir.Name(top),))), assign(b, ir.Item(ir.Name(stops), (ir.Name(top),))),
+            assign(slot, ir.Item(ir.Name(slots_of), (ir.Name(top),))),
+            ir.If(test(f"{b} < 0"), release, segment, line)], line)
+        return [ir.If(_name(checkpoint.spill), setup + [machine], self.adjoint_loop(loop), line)]
+
+    def snapshot(self, name, slot) -> tuple:
+        """The index of a snapshot of `name`: a row of its snapshots where it is an array, spelled out."""
+        slot = ir.Name(slot) if isinstance(slot, str) else slot
+        rank = 0 if name in self.numbers else self.ndims.get(name)
+        return (slot,) if rank is None else _spelled_out((slot,), rank + 1)
+
+    @contextmanager
+    def rebuilding(self, loop, checkpoint: _Checkpoint):
+        """While the code of a checkpointed loop is made: its recomputed iterations restore the
+        arrays it writes in place, as they rebuild an array made in them."""
+        self.rebuilt = dict.fromkeys(checkpoint.arrays, id(loop))
+        try:
+            yield
+        finally:
+            self.rebuilt = {}
 
     def order_free(self, loop) -> bool:
         """True if iterations hand no adjoint to each other: every active carried value is
@@ -711,6 +913,11 @@ class _Reverse:
 
 
 # ---- helpers ------------------------------------------------------------------------
+
+def _replayed(loop) -> set:
+    """The loops whose arrays are rebuilt when an iteration of `loop` is recomputed."""
+    return {id(loop)} | {id(inner) for inner in ir.walk(loop.body) if isinstance(inner, (ir.For, ir.While))}
+
 
 def _values_read(body) -> set:
     """Names whose values a body reads (an element write reads its index, not its array)."""
