@@ -1,10 +1,12 @@
-"""Tuples, lists and dicts.
+"""Tuples, lists, dicts, NamedTuples and dataclasses.
 
 A name bound once to a tuple, list or dict written out (`p = (W, b)`, `v = [a, 2 * b]`,
-`params = {"w": W, "b": b}`) stands for its items: `p[0]` and `params["w"]` are items,
-`len(p)` a constant, `a, b = p` unpacks the items, a loop over it (or over a dict's keys,
-values or items) is unrolled, and elsewhere a tuple or list is the literal itself
-(normalize takes lists in joins, `np.array`, `sum`, and tuples in `return`).
+`params = {"w": W, "b": b}`), or to a NamedTuple or dataclass built (`p = Params(W, b)`),
+stands for its items: `p[0]`, `p.w` and `params["w"]` are items, `len(p)` a constant,
+`a, b = p` unpacks the items, a loop over it (or over a dict's keys, values or items) is
+unrolled, and elsewhere a tuple or list is the literal itself (normalize takes lists in
+joins, `np.array`, `sum`, and tuples in `return`).  A structure returned is returned as
+its leaves, its shape kept (scope.output) for the transforms to rebuild.
 
 A list comprehension `[e for a in seq]` is a new array with a leading axis of seq's length,
 filled by a loop — NumPy's view of a list of equal-shaped values, which is what
@@ -15,12 +17,12 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import types
 
 import numpy as np
 
 from .. import runtime, structures
-from ..structures import record
 from ..parse import assigned_names
 from .iteration import Sequence, bind, sequence
 from .scope import Scope, assign, call, constant_array, constant_int, load, located, map_bodies, store
@@ -54,14 +56,15 @@ class _Items(ast.NodeTransformer):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 stores[node.id] = stores.get(node.id, 0) + 1
         self.literals = {}               # name -> (its items' expressions, the literal's type, dict keys)
+        self.classes = {}                # name of a NamedTuple or dataclass built -> the class's expression
         self.candidates = set()
         for node in ast.walk(module):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                     and _written_out(self.dict_call(node.value)) and stores[node.targets[0].id] == 1 \
                     and node.targets[0].id not in scope.parsed.params:
                 self.candidates.add(node.targets[0].id)
-        records = {n.targets[0].id: {k.arg for k in n.value.keywords} for n in ast.walk(module)
-                   if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and self.is_record(n.value)}
+        records = {n.targets[0].id: set(self.record(n.value)[1]) for n in ast.walk(module)
+                   if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and self.record(n.value)}
         self.item_written = set()           # lists of numbers changed item by item: arrays
         for node in ast.walk(module):        # changed in place (v[i] = ..., v.append(...)): a list proper
             if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -76,15 +79,56 @@ class _Items(ast.NodeTransformer):
         self.assigned = assigned_names(module)
 
     def dict_call(self, value):
-        """`dict(w=W, b=b)` as the literal it makes (a record of a parameter's fields, too)."""
-        if isinstance(value, ast.Call) and self.scope.resolve(value.func) in (dict, record) and not value.args \
+        """`dict(w=W, b=b)` as the literal it makes (a NamedTuple's or dataclass's fields, too)."""
+        record = self.record(value)
+        if record is not None:
+            return ast.copy_location(ast.Dict([ast.Constant(k) for k in record[1]], record[2]), value)
+        if isinstance(value, ast.Call) and self.scope.resolve(value.func) is dict and not value.args \
                 and all(k.arg is not None for k in value.keywords):
             return ast.copy_location(ast.Dict([ast.Constant(k.arg) for k in value.keywords],
                                               [k.value for k in value.keywords]), value)
         return value
 
-    def is_record(self, value) -> bool:
-        return isinstance(value, ast.Call) and self.scope.resolve(value.func) is record
+    def record(self, value):
+        """A NamedTuple or dataclass built — `Result(a=..., b=...)`, `Params(w, b)`, or a
+        structured parameter's structures.Rebuilt — as (its class, its field names, their
+        values), else None."""
+        if not isinstance(value, ast.Call):
+            return None
+        func = self.scope.resolve(value.func)
+        cls = func.cls if isinstance(func, structures.Rebuilt) else func
+        names = structures.record_fields(cls)
+        if names is None:
+            return None
+        if func is cls and dataclasses.is_dataclass(cls) and (
+                hasattr(cls, "__post_init__") or not all(f.init for f in dataclasses.fields(cls))):
+            raise self.scope.error(f"building the dataclass {cls.__name__} does more than set its fields "
+                                   "(__post_init__, init=False fields): return or pass a dict instead", value)
+        if any(isinstance(a, ast.Starred) for a in value.args) or any(k.arg is None for k in value.keywords) \
+                or len(value.args) > len(names):
+            raise self.scope.error(f"{cls.__name__}(...) is supported with its fields given by position or by "
+                                   f"name ({', '.join(names)})", value)
+        given = dict(zip(names, value.args))
+        for keyword in value.keywords:
+            if keyword.arg not in names or keyword.arg in given:
+                raise self.scope.error(f"{cls.__name__} has no field {keyword.arg!r} to give here (its fields: "
+                                       f"{', '.join(names)})", keyword.value)
+            given[keyword.arg] = keyword.value
+        defaults = cls._field_defaults if issubclass(cls, tuple) else \
+            {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+        for name in names:
+            if name not in given:
+                default = _literal_of_value(defaults[name]) if name in defaults else None
+                if default is None:
+                    raise self.scope.error(f"{cls.__name__}(...) leaves the field {name!r} to "
+                                           f"{'its default' if name in defaults else 'nothing'}: give it a value",
+                                           value)
+                given[name] = located(default, value)
+        return cls, names, [given[name] for name in names]
+
+    def is_structure(self, node) -> bool:
+        """Whether `node` writes out a structure: a tuple, list, dict, NamedTuple or dataclass."""
+        return isinstance(node, (ast.Tuple, ast.List, ast.Dict)) and _written_out(node) or self.record(node) is not None
 
     def rewrite(self, body):
         """Outermost first: a loop over items is unrolled before its body is read, so the
@@ -117,7 +161,10 @@ class _Items(ast.NodeTransformer):
                     out.append(assign(item, elt, stmt))
                     items.append(located(load(item), elt))
             keys = [k.value for k in value.keys] if isinstance(value, ast.Dict) else None
-            self.literals[name] = (items, _Record if self.is_record(stmt.value) else type(value), keys)
+            record = self.record(stmt.value)
+            if record is not None:
+                self.classes[name] = stmt.value.func
+            self.literals[name] = (items, _Record if record is not None else type(value), keys)
             return out
         if isinstance(stmt, ast.For) and isinstance(stmt.iter, ast.Subscript):
             stmt.iter = self.visit(stmt.iter)        # an item that is itself a literal
@@ -143,18 +190,15 @@ class _Items(ast.NodeTransformer):
         return [stmt]
 
     def returned_structure(self, stmt: ast.Return):
-        """`return {"loss": l, "grad": g}` (a dict or list, or a tuple holding one): the
-        leaves returned as a flat tuple, the structure kept for the transforms to rebuild."""
+        """`return {"loss": l, "grad": g}` (a dict, list, NamedTuple or dataclass, or a tuple
+        holding one): the leaves returned as a flat tuple, the structure kept for the
+        transforms to rebuild."""
         literal = self.literal_of(stmt.value)
         if literal is None or isinstance(literal, ast.Tuple) and not any(
-                isinstance(e, (ast.Dict, ast.List)) and _written_out(e) for e in literal.elts):
+                self.is_structure(e) for e in literal.elts):
             return None            # a tuple of values: the function's outputs, as they are
-        if any(isinstance(n, ast.Call) and not n.args and isinstance(n.func, ast.Name) and n.func.id == "record"
-               for n in ast.walk(literal)):
-            raise self.scope.error("returning a NamedTuple or dataclass is not supported: return a dict or a "
-                                   "tuple", stmt)
         leaves = []
-        node = _shape_of(literal, leaves)
+        node = self.shape_of(literal, leaves)
         if self.scope.output is not None and self.scope.output != node:
             raise self.scope.error("every return must give the same structure", stmt)
         self.scope.output = node
@@ -214,16 +258,15 @@ class _Items(ast.NodeTransformer):
         return out
 
     def visit_Attribute(self, node):
-        """A field of a record (a NamedTuple's or dataclass's, passed as a parameter)."""
+        """A field of a NamedTuple or dataclass (built in the function, or passed as a parameter)."""
         if isinstance(node.value, ast.Name) and node.value.id in self.literals:
             items, kind, keys = self.literals[node.value.id]
             if kind is _Record and node.attr in keys:
                 return located(copy.deepcopy(items[keys.index(node.attr)]), node)
         self.generic_visit(node)
-        if self.is_record(node.value):
-            for keyword in node.value.keywords:
-                if keyword.arg == node.attr:
-                    return located(keyword.value, node)
+        record = self.record(node.value)
+        if record is not None and node.attr in record[1]:
+            return located(record[2][record[1].index(node.attr)], node)
         return node
 
     def visit_Subscript(self, node):
@@ -322,23 +365,51 @@ class _Items(ast.NodeTransformer):
                 nodes.append(None)
                 leaves.append(self.visit(arg))
             else:
-                nodes.append(_shape_of(literal, leaves))
+                nodes.append(self.shape_of(literal, leaves))
         flat = structures.flat_function(callee, tuple(nodes))
         name = self.scope.bind_free(callee.__name__, flat)
         return ast.copy_location(ast.Call(located(load(name), node.func), leaves, []), node)
 
     def literal_of(self, arg):
-        """The literal a call argument is, where it is one (a name of one too), else None."""
+        """The structure a call argument or returned value is, where it is one (a name of one
+        too), as a literal whose items are values or such literals (a NamedTuple or dataclass
+        built by keywords of its class), else None."""
         if isinstance(arg, ast.Name) and arg.id in self.literals:
             items, kind, keys = self.literals[arg.id]
+            items = [self.literal_of(item) or item for item in copy.deepcopy(items)]
             if kind is ast.Dict:
-                return ast.Dict([ast.Constant(k) for k in keys], copy.deepcopy(items))
+                return ast.Dict([ast.Constant(k) for k in keys], items)
             if kind is _Record:
-                return ast.Call(load("record"), [], [ast.keyword(k, copy.deepcopy(v)) for k, v in zip(keys, items)])
-            return kind(copy.deepcopy(items), ast.Load())
+                return _by_keywords(self.classes[arg.id], keys, items)
+            return kind(items, ast.Load())
+        record = self.record(arg)
+        if record is not None:
+            return _by_keywords(arg.func, record[1], [self.literal_of(v) or self.visit(v) for v in record[2]])
         if isinstance(arg, (ast.Tuple, ast.List, ast.Dict)) and _written_out(arg):
-            return self.visit(arg)
+            items = [self.literal_of(e) or self.visit(e) for e in (arg.values if isinstance(arg, ast.Dict) else arg.elts)]
+            if isinstance(arg, ast.Dict):
+                return ast.copy_location(ast.Dict(arg.keys, items), arg)
+            return ast.copy_location(type(arg)(items, ast.Load()), arg)
         return None
+
+    def shape_of(self, literal, leaves):
+        """The structures.Node a literal_of has; its items that are values go to `leaves`."""
+        if isinstance(literal, ast.Dict):
+            kind, keys, items, cls = "dict", tuple(k.value for k in literal.keys), literal.values, None
+        elif isinstance(literal, ast.Call):
+            cls, keys, items = self.record(literal)
+            kind = "namedtuple" if issubclass(cls, tuple) else "dataclass"
+        else:
+            kind, keys, items, cls = ("tuple" if isinstance(literal, ast.Tuple) else "list"), \
+                tuple(range(len(literal.elts))), literal.elts, None
+        children = []
+        for item in items:
+            if self.is_structure(item):
+                children.append(self.shape_of(item, leaves))
+            else:
+                children.append(None)
+                leaves.append(item)
+        return structures.Node(kind, tuple(keys), tuple(children), cls)
 
     def visit_Name(self, node):
         if isinstance(node.ctx, ast.Load) and node.id in self.literals:
@@ -366,25 +437,9 @@ def _literal_of_value(value):
     return None
 
 
-def _shape_of(literal, leaves):
-    """The structures.Node a literal argument has; its items that are values go to `leaves`."""
-    if isinstance(literal, ast.Dict):
-        kind, keys, items = "dict", tuple(k.value for k in literal.keys), literal.values
-    elif isinstance(literal, ast.Call):
-        kind, keys, items = "namedtuple", tuple(k.arg for k in literal.keywords), [k.value for k in literal.keywords]
-    else:
-        kind, keys, items = ("tuple" if isinstance(literal, ast.Tuple) else "list"), tuple(range(len(literal.elts))), \
-            literal.elts
-    children = []
-    for item in items:
-        if isinstance(item, (ast.Tuple, ast.List, ast.Dict)) and _written_out(item) \
-                or isinstance(item, ast.Call) and not item.args and isinstance(item.func, ast.Name) \
-                and item.func.id == "record":
-            children.append(_shape_of(item, leaves))
-        else:
-            children.append(None)
-            leaves.append(item)
-    return structures.Node(kind, keys, tuple(children))
+def _by_keywords(func, names, values) -> ast.Call:
+    """A NamedTuple or dataclass built with its fields by name: how literal_of spells one."""
+    return ast.Call(copy.deepcopy(func), [], [ast.keyword(k, v) for k, v in zip(names, values)])
 
 
 class _Record:
