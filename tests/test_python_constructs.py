@@ -63,6 +63,29 @@ def sum_of_list(x):
     return sum([x[i] ** 3 for i in range(len(x))])
 
 
+def appended_conditionally(x):
+    out = []
+    for i in range(len(x)):
+        if x[i] > 0:
+            out.append(np.sin(x[i]) * x[i])
+    return np.sum(np.array(out) ** 2) + sum(out) * len(out)
+
+
+def filtered_comprehension(x):
+    return np.sum(np.array([np.exp(v) * v for v in x if v > -0.5]) ** 2)
+
+
+def appended_until_break(x):
+    out = [x[0]]
+    for i in range(1, len(x)):
+        if x[i] > 1.0:
+            break
+        out.append(x[i] * x[i - 1])
+        if x[i] < 0:
+            out.append(np.cos(x[i]))
+    return np.sum(np.array(out) ** 3)
+
+
 # ---- iteration ---------------------------------------------------------------------
 def for_over_array(x):
     s = 0.0
@@ -210,7 +233,8 @@ def dict_literal(x):
 
 
 VECTOR_CASES = [comprehension_array, nested_comprehension, stack_of_comprehension, list_literal, appended_then_array,
-                appended_states, sum_of_list, for_over_array, for_over_tuple, enumerate_loop, zip_loop, reversed_loop,
+                appended_states, sum_of_list, appended_conditionally, filtered_comprehension, appended_until_break,
+                for_over_array, for_over_tuple, enumerate_loop, zip_loop, reversed_loop,
                 negative_step, generator_reductions, builtin_sum_of_array, nested_def, closure_over_value,
                 assigned_lambda, star_args_call, helper_returning_tuple, module_constants, function_attribute,
                 statements, import_inside, dict_literal]
@@ -295,6 +319,30 @@ def test_vjp_and_jvp_of_a_comprehension():
     np.testing.assert_allclose(vjp_fn(u)[0], u @ J, rtol=1e-13)
     np.testing.assert_allclose(sd.jvp(squares, (X,), (u,))[1], J @ u, rtol=1e-13)
     np.testing.assert_allclose(sd.jacobian(squares, mode="reverse")(X), J, rtol=1e-13)
+
+
+LISTS_OF_NUMBERS = [comprehension_array, appended_then_array, appended_states, appended_conditionally,
+                    filtered_comprehension]
+
+
+@pytest.mark.parametrize("f", LISTS_OF_NUMBERS, ids=[f.__name__ for f in LISTS_OF_NUMBERS])
+def test_lists_of_no_items(transforms, f):
+    """A loop of no iteration makes an empty list, as in Python: an empty array, sum 0."""
+    empty = np.zeros(0)
+    assert f(empty) == 0.0
+    for mode in ("reverse", "forward"):
+        for jit in (True, False):
+            value, gradient = transforms("value_and_grad", f, mode=mode, jit=jit)(empty)
+            assert value == 0.0 and gradient.shape == (0,), f"{f.__name__} {mode} jit={jit}"
+
+
+def test_a_filter_passing_nothing(transforms):
+    negative = -np.abs(X) - 1.0            # every item filtered out: the derivative of 0
+    for mode in ("reverse", "forward"):
+        for jit in (True, False):
+            np.testing.assert_array_equal(transforms("grad", filtered_comprehension, mode=mode, jit=jit)(negative),
+                                          np.zeros(X.size))
+    np.testing.assert_array_equal(transforms("hessian", appended_conditionally)(negative), np.zeros((X.size, X.size)))
 
 
 # ---- parameter structures ------------------------------------------------------------
@@ -644,11 +692,12 @@ def test_grad_refuses_a_structured_result():
 
 
 # ---- refused, naming the line --------------------------------------------------------
-def appends_conditionally(x):
+def appends_in_a_while_loop(x):
     out = []
-    for i in range(len(x)):
-        if x[i] > 0:
-            out.append(x[i])
+    k = 0
+    while k < len(x):
+        out.append(x[k] ** 2)
+        k += 2
     return np.sum(np.array(out))
 
 
@@ -671,7 +720,7 @@ def helper_pair(x):
 
 
 @pytest.mark.parametrize("f, fragment", [
-    (appends_conditionally, "the same number of times every iteration"),
+    (appends_in_a_while_loop, r"write a for loop over range\(most_iterations\) that breaks"),
     (list_arithmetic, "arithmetic on a list is Python's"),
     (reads_a_helpers_dict, "summary returns a dict"),
     (reads_a_helpers_tuple_whole, r"helper_pair returns 2 values: unpack them \(a, b = helper_pair"),

@@ -481,9 +481,13 @@ class _Substitute(ast.NodeTransformer):
 # -- lists appended to in a loop -------------------------------------------------------
 class _Appends:
     """`out = [...]` and a for loop that appends to it: an array with a row per item,
-    allocated before the loop for the items it will hold.  Every iteration must append
-    the same number of items, so the count is known when the loop starts; where the list
-    starts empty, the loop's first iteration is peeled off to see the items' shape."""
+    allocated before the loop.  Where every iteration appends the same number of items
+    (appends at the top of the body, no break or continue), the count is known when the
+    loop starts and the items may be arrays; where the list starts empty, its items' shape
+    comes from the first iteration computed once more on names of its own (a loop of no
+    iteration: an empty array).  Otherwise (appends under an if, a loop that breaks) the
+    items are numbers: the array has room for the most items the loop can append, a
+    counter says where the next goes, and after the loop the list is the part filled."""
 
     def __init__(self, body, scope: Scope):
         self.scope = scope
@@ -502,11 +506,13 @@ class _Appends:
                 k += 1
                 continue
             later = next((j for j in range(k + 1, len(body)) if name in _mentions(body[j])), None)
-            if later is None or not self.appends(body[later], name):
+            fixed = None if later is None else self.appends(body[later], name)
+            if fixed is None:
                 out.append(stmt)
                 k += 1
                 continue
-            out += body[k + 1:later] + self.lowered(name, stmt, body[later])
+            out += body[k + 1:later] + (self.lowered(name, stmt, body[later]) if fixed
+                                        else self.counted(name, stmt, body[later]))
             k = later + 1
         return out
 
@@ -520,35 +526,40 @@ class _Appends:
                        and n.value.id == name for n in ast.walk(self.module))
         return name if appended else None
 
-    def appends(self, loop, name) -> bool:
-        """Whether `loop` appends to `name` a fixed number of times an iteration, and
-        reads it nowhere else (else: refused, naming why)."""
-        if not (isinstance(loop, ast.For) and any(_is_append(s, name) for s in loop.body)):
-            append = next((n for n in ast.walk(loop) if isinstance(n, ast.Attribute) and n.attr == "append"
-                           and isinstance(n.value, ast.Name) and n.value.id == name), None)
-            if append is not None:
-                raise self.scope.error(f"'{name}' is appended to here in a way s2sdiff does not follow: a list is "
-                                       "supported appended to at the top of a for loop's body, the same number of "
-                                       "times every iteration", append)
-            return False
-        for stmt in loop.body:
-            if not _is_append(stmt, name) and name in _mentions(stmt):
-                raise self.scope.error(f"'{name}' is supported appended to at the top of the loop's body, the same "
-                                       "number of times every iteration (not under an if or in an inner loop), and "
-                                       "read after the loop", stmt)
-            for node in _outside_loops(stmt):
-                if isinstance(node, (ast.Break, ast.Continue)):
-                    raise self.scope.error(f"a loop that appends to '{name}' may not break or continue: the number "
-                                           "of items must be known when it starts", node)
+    def appends(self, loop, name):
+        """None where `loop` does not append to `name`; True where it appends a fixed number
+        of times an iteration, False where that number varies (refused, naming why, where
+        the appends are not followed)."""
+        appended = [n for n in ast.walk(loop) if isinstance(n, ast.Attribute) and n.attr == "append"
+                    and isinstance(n.value, ast.Name) and n.value.id == name]
+        if not appended:
+            return None
+        if isinstance(loop, ast.While):
+            raise self.scope.error(f"'{name}' is appended to in a while loop, whose number of iterations is not "
+                                   "known when it starts: write a for loop over range(most_iterations) that "
+                                   "breaks, and append in it", appended[0])
+        if not isinstance(loop, ast.For):
+            raise self.scope.error(f"'{name}' is appended to here in a way s2sdiff does not follow: a list is "
+                                   "supported appended to in a for loop", appended[0])
         if loop.orelse:
             raise self.scope.error("for ... else is not supported", loop)
         for node in ast.walk(self.module):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name \
-                    and not (node.attr == "append" and any(n is node for s in loop.body if _is_append(s, name)
-                                                           for n in ast.walk(s))):
+                    and not (node.attr == "append" and any(node is a for a in appended)):
                 raise self.scope.error(f"the list '{name}' is supported built by .append in one loop; "
                                        f".{node.attr} is not supported", node)
-        return True
+        for stmt in _statements(loop.body):
+            if _is_append(stmt, name):
+                continue
+            if isinstance(stmt, (ast.For, ast.While)) and name in _mentions(stmt):
+                raise self.scope.error(f"'{name}' is appended to in an inner loop: s2sdiff needs the most items "
+                                       "the loop can append when it starts (append in the outer loop)", stmt)
+            if not isinstance(stmt, ast.If) and name in _mentions(stmt) or isinstance(stmt, ast.If) \
+                    and name in _mentions(stmt.test):
+                raise self.scope.error(f"'{name}' is supported appended to in the loop and read after it", stmt)
+        on_top = sum(_is_append(s, name) for s in loop.body)
+        return on_top == len(_append_statements(loop.body, name)) \
+            and not any(isinstance(n, (ast.Break, ast.Continue)) for s in loop.body for n in _outside_loops(s))
 
     def lowered(self, name, start, loop) -> list:
         scope, at = self.scope, loop
@@ -589,8 +600,10 @@ class _Appends:
                 j += 1
             return stmts
 
-        if initial:
-            out += allocation(initial[0])
+        witness = None if initial else self.witness(loop, name, seq, n)
+        if initial or witness:
+            out += witness or []
+            out += allocation(initial[0] if initial else witness[0].targets[0].id)
             first_counter = ast.Constant(0)
         else:       # the first iteration, peeled off: its first item gives the items' shape
             out.append(located(ast.Assert(ast.Compare(load(n), [ast.Gt()], [ast.Constant(0)]),
@@ -603,6 +616,95 @@ class _Appends:
         bounds = [load(n)] if first_counter.value == 0 else [first_counter, load(n)]
         out.append(located(ast.For(store(counter), call(load("range"), *bounds), rest, [], None), loop))
         return located(out, loop)
+
+    def witness(self, loop, name, seq, n):
+        """`like = None; if n > 0: <the first iteration up to its first append, on names
+        of its own>; like = <the item>`: the items' type for numba and shape for the
+        allocation, computed nowhere the loop runs no iteration.  None where the
+        statements before the append are not assignments to names (a copy could change
+        what the loop then sees)."""
+        prefix = bind(loop.target, seq.element(ast.Constant(0)), self.scope, loop)
+        k = next(k for k, s in enumerate(loop.body) if _is_append(s, name))
+        renamed, copied = {}, []
+        for stmt in prefix + [copy.deepcopy(s) for s in loop.body[:k]]:
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                stmt = located(ast.Assign([store(stmt.target.id)], ast.BinOp(load(stmt.target.id), stmt.op,
+                                                                             stmt.value)), stmt)
+            if not (isinstance(stmt, ast.Assign) and all(map(_names_only, stmt.targets))):
+                return None
+            stmt.value = _Renamed(renamed).visit(stmt.value)
+            for target in (n for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)):
+                renamed[target.id] = target.id = self.scope.namer.fresh(f"{target.id}_first")
+            copied.append(stmt)
+        like = self.scope.namer.fresh("like")
+        item = _Renamed(renamed).visit(copy.deepcopy(loop.body[k].value.args[0]))
+        test = ast.Compare(load(n), [ast.Gt()], [ast.Constant(0)])
+        return located([assign(like, ast.Constant(None), loop),
+                        ast.If(test, copied + [assign(like, item, loop.body[k])], [])], loop)
+
+    def counted(self, name, start, loop) -> list:
+        """A loop appending numbers a varying number of times: room for the most, a count
+        of those appended, and the list the part filled after the loop."""
+        scope, at = self.scope, loop
+        scope.array_lists.add(name)
+        out = []
+        seq = sequence(loop.iter, scope, out, at, loop.target)
+        n, room, count = (scope.namer.fresh(base) for base in ("n", f"{name}_room", f"{name}_count"))
+        out.append(assign(n, seq.length, at))
+        most = len(_append_statements(loop.body, name))
+        size = _offset(ast.BinOp(ast.Constant(most), ast.Mult(), load(n)) if most > 1 else load(n),
+                       len(start.value.elts))
+        stack = scope.bind_free("stacked_empty", runtime.stacked_empty)
+        out.append(assign(room, call(load(stack), size, ast.Constant(0.0)), start))
+        for k, item in enumerate(start.value.elts):
+            out.append(located(ast.Assign([ast.Subscript(load(room), ast.Constant(k), ast.Store())], item), start))
+        out.append(assign(count, ast.Constant(len(start.value.elts)), start))
+
+        def body(stmts):
+            new = []
+            for stmt in stmts:
+                if _is_append(stmt, name):
+                    new += located([ast.Assign([ast.Subscript(load(room), load(count), ast.Store())],
+                                               stmt.value.args[0]),
+                                    assign(count, ast.BinOp(load(count), ast.Add(), ast.Constant(1)), stmt)], stmt)
+                    continue
+                if isinstance(stmt, ast.If):
+                    stmt.body, stmt.orelse = body(stmt.body), body(stmt.orelse)
+                new.append(stmt)
+            return new
+        counter = _own_counter(loop.target, seq) or scope.namer.fresh("k")
+        rest = bind(loop.target, seq.element(load(counter)), scope, at) + body(loop.body)
+        out.append(located(ast.For(store(counter), call(load("range"), load(n)), rest, [], None), loop))
+        whole = ast.Subscript(load(room), ast.Slice(None, load(count), None), ast.Load())
+        out.append(assign(name, call(ast.Attribute(load("np"), "copy", ast.Load()), whole), at))
+        return located(out, loop)
+
+
+class _Renamed(ast.NodeTransformer):
+    def __init__(self, names):
+        self.names = names
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.names:
+            return ast.copy_location(load(self.names[node.id]), node)
+        return node
+
+
+def _names_only(target) -> bool:
+    return isinstance(target, ast.Name) or isinstance(target, ast.Tuple) and all(map(_names_only, target.elts))
+
+
+def _statements(body):
+    """The statements of a loop's body and of the ifs in it (not of inner loops)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from _statements(stmt.body)
+            yield from _statements(stmt.orelse)
+
+
+def _append_statements(body, name) -> list:
+    return [stmt for stmt in _statements(body) if _is_append(stmt, name)]
 
 
 def _is_append(stmt, name) -> bool:
@@ -799,27 +901,45 @@ class _Comprehensions(ast.NodeTransformer):
         return node
 
     def array(self, node, name=None):
-        """The comprehension's values as a new array, filled by a loop."""
+        """The comprehension's values as a new array, filled by a loop.  Its first value,
+        computed where there is one, gives the rows' shape (numba, their type); with `if`
+        the values are numbers, written one after another as the filter passes them."""
         self.hoistable(node)
         node = self.renamed(node)
         at = self.at
-        if len(node.generators) != 1 or node.generators[0].ifs or node.generators[0].is_async:
-            raise self.scope.error("a list comprehension with `if` or several `for`s is supported inside sum, max, "
-                                   "min, any and all; for a list, write the loop", node)
+        if len(node.generators) != 1 or node.generators[0].is_async:
+            raise self.scope.error("a list comprehension with several `for`s is supported inside sum, max, min, any "
+                                   "and all; for a list, write the loop", node)
         gen = node.generators[0]
         seq = sequence(gen.iter, self.scope, self.before, self.at, gen.target)
         n = self.scope.namer.fresh("n")
         self.before.append(assign(n, seq.length, at))
         counter = self.counter(gen, seq)
-        first = self.scope.namer.fresh("first")
-        self.before += bind(gen.target, seq.element(ast.Constant(0)), self.scope, at)
-        self.before.append(assign(first, copy.deepcopy(node.elt), at))
         name = name or self.scope.namer.fresh("values")
         self.scope.array_lists.add(name)
         stack = self.scope.bind_free("stacked_empty", runtime.stacked_empty)
+        body = bind(gen.target, seq.element(load(counter)), self.scope, at)
+        if gen.ifs:
+            room, count = self.scope.namer.fresh("room"), self.scope.namer.fresh("count")
+            self.before += [assign(room, call(load(stack), load(n), ast.Constant(0.0)), at),
+                            assign(count, ast.Constant(0), at)]
+            write = [located(ast.Assign([ast.Subscript(load(room), load(count), ast.Store())], node.elt), at),
+                     assign(count, ast.BinOp(load(count), ast.Add(), ast.Constant(1)), at)]
+            test = gen.ifs[0] if len(gen.ifs) == 1 else ast.BoolOp(ast.And(), gen.ifs)
+            body.append(located(ast.If(test, write, []), at))
+            self.before.append(located(ast.For(store(counter), call(load("range"), load(n)), body, [], None), at))
+            whole = ast.Subscript(load(room), ast.Slice(None, load(count), None), ast.Load())
+            self.before.append(assign(name, call(ast.Attribute(load("np"), "copy", ast.Load()), whole), at))
+            return located(load(name), node)
+        first, item = self.scope.namer.fresh("first"), self.scope.namer.fresh("item")
+        peeled = bind(gen.target, seq.element(ast.Constant(0)), self.scope, at) \
+            + [assign(item, copy.deepcopy(node.elt), at),     # (an inner comprehension's array: a copy, not a second name)
+               assign(first, call(ast.Attribute(load("np"), "copy", ast.Load()), load(item))
+                      if isinstance(node.elt, ast.ListComp) else load(item), at)]
+        self.before += [assign(first, ast.Constant(None), at),
+                        located(ast.If(ast.Compare(load(n), [ast.Gt()], [ast.Constant(0)]), peeled, []), at)]
         self.before.append(assign(name, call(load(stack), load(n), load(first)), at))
-        write = located(ast.Assign([ast.Subscript(load(name), load(counter), ast.Store())], node.elt), at)
-        body = bind(gen.target, seq.element(load(counter)), self.scope, at) + [write]
+        body.append(located(ast.Assign([ast.Subscript(load(name), load(counter), ast.Store())], node.elt), at))
         self.before.append(located(ast.For(store(counter), call(load("range"), load(n)), body, [], None), at))
         return located(load(name), node)
 
