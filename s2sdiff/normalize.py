@@ -21,7 +21,7 @@ import numpy as np
 
 from . import ir, runtime
 from .custom import rule_of
-from .desugar import desugar
+from .desugar import desugar, recursion
 from .creation import ALLOCATORS, DTYPE_POSITION, Creation
 from .effects import call_changes
 from .errors import S2SDiffError, at_line, unsupported
@@ -71,8 +71,7 @@ class Callee:
             self._function = self.obj.function          # what its code shows, never differentiated
         if self._function is None:
             if self.py_func in _in_progress:
-                raise unsupported(f"recursion is not supported: {self.py_func.__name__} calls itself "
-                                  "(directly or through other functions)", self.filename, self.node)
+                raise recursion.unbounded(self.py_func, self.filename, self.node)
             self._function = normalize(self.py_func)
         return self._function
 

@@ -190,6 +190,44 @@ def helper_returning_tuple(x):
     return m2 - m1 * m1
 
 
+# ---- recursion to a depth fixed when the derivative is built --------------------------
+def power_tower(x, n):
+    if n == 0:
+        return x
+    return math.sin(power_tower(x, n - 1)) * x
+
+
+def tree_sum(x, lo, hi):
+    if hi - lo == 1:
+        return x[lo] ** 2
+    mid = (lo + hi) // 2
+    return tree_sum(x, lo, mid) + tree_sum(x, mid, hi)
+
+
+def even_part(x, n):
+    if n == 0:
+        return x
+    return x * odd_part(x, n - 1) + 1.0
+
+
+def odd_part(x, n):
+    return np.cos(even_part(x, n - 1)) if n > 0 else x * x
+
+
+def tree_of_squares(x):
+    return tree_sum(np.sin(x) * x[0], 0, 8)
+
+
+def mutual_recursion(x):
+    return even_part(x[0] * x[1], 4) + x[2] * x[3]
+
+
+def nested_recursion(x):
+    def horner(t, k, scale=1.0):
+        return scale if k == 0 else scale + t * horner(t, k - 1, scale) / k
+    return horner(x[0], 4, scale=x[1]) * x[2] + x[3]
+
+
 # ---- constants and statements --------------------------------------------------------
 def module_constants(x):
     s = 0.0
@@ -240,6 +278,7 @@ VECTOR_CASES = [comprehension_array, nested_comprehension, stack_of_comprehensio
                 statements, import_inside, dict_literal]
 NOT_SMOOTH_FOR_COMPLEX = [generator_max, defaults_and_keywords]     # comparisons: central differences
 X = np.array([0.3, -0.7, 1.1, 0.45])
+X8 = np.linspace(-0.8, 1.3, 8)
 A = np.array([[0.2, -0.4, 0.9], [1.3, 0.5, -0.6]])
 
 
@@ -343,6 +382,69 @@ def test_a_filter_passing_nothing(transforms):
             np.testing.assert_array_equal(transforms("grad", filtered_comprehension, mode=mode, jit=jit)(negative),
                                           np.zeros(X.size))
     np.testing.assert_array_equal(transforms("hessian", appended_conditionally)(negative), np.zeros((X.size, X.size)))
+
+
+@pytest.mark.parametrize("f, x", [(mutual_recursion, X), (nested_recursion, X), (tree_of_squares, X8)],
+                         ids=["mutual", "nested", "tree"])
+def test_recursion_unrolled_at_constant_arguments(transforms, f, x):
+    """Each copy is a unit of its own: compiled in reverse mode once, the other entry points without jit."""
+    want = complex_step_gradient(f, x)
+    np.testing.assert_allclose(transforms("grad", f)(x), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(transforms("grad", f, mode="forward", jit=False)(x), want, rtol=1e-12, atol=1e-12)
+    value, tangent = sd.jvp(f, (x,), (x[::-1],), jit=False)
+    assert value == pytest.approx(f(x), rel=1e-14)
+    assert tangent == pytest.approx(want @ x[::-1], rel=1e-12)
+    want_hessian = hessian_oracle(lambda v: complex_step_gradient(f, v), x)
+    np.testing.assert_allclose(transforms("hessian", f, jit=False)(x), want_hessian, rtol=1e-6, atol=1e-6)
+
+
+def tower_of_four(x):
+    return power_tower(x, 4)
+
+
+def power_tower_and_derivative(x, n):
+    """p_0 = x, p_k = sin(p_(k-1)) x and its derivative by the chain rule, as a loop."""
+    p, dp = x, 1.0
+    for _ in range(n):
+        p, dp = math.sin(p) * x, math.cos(p) * dp * x + math.sin(p)
+    return p, dp
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_recursion_at_constant_depth_against_closed_form(jit):
+    x, h = 0.7, 1e-5
+    p, dp = power_tower_and_derivative(x, 4)
+    second = (power_tower_and_derivative(x + h, 4)[1] - power_tower_and_derivative(x - h, 4)[1]) / (2 * h)
+    assert sd.derivative(tower_of_four, jit=jit)(x) == pytest.approx(dp, rel=1e-13)
+    assert sd.grad(tower_of_four, jit=jit)(x) == pytest.approx(dp, rel=1e-13)
+    value, tangent = sd.jvp(tower_of_four, (x,), (2.0,), jit=jit)
+    assert (value, tangent) == pytest.approx((p, 2.0 * dp), rel=1e-13)
+    value, vjp_fn = sd.vjp(tower_of_four, x, jit=jit)
+    assert (value, vjp_fn(-1.5)[0]) == pytest.approx((p, -1.5 * dp), rel=1e-13)
+    assert sd.hessian(tower_of_four, jit=jit)(x) == pytest.approx(second, rel=1e-8)
+
+
+def chebyshev(x, n):
+    if n == 0:
+        return 1.0
+    if n == 1:
+        return x
+    return 2.0 * x * chebyshev(x, n - 1) - chebyshev(x, n - 2)
+
+
+def chebyshev_8(x):
+    return chebyshev(x, 8)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_overlapping_recursion_against_closed_form(jit):
+    """Each level calls two below (copies shared, never inlined twice): T_8(cos t) = cos(8 t)."""
+    x, n = 0.3, 8
+    t = math.acos(x)
+    value, first = math.cos(n * t), n * math.sin(n * t) / math.sin(t)
+    second = (x * first - n * n * value) / (1 - x * x)       # Chebyshev's differential equation
+    assert sd.value_and_grad(chebyshev_8, jit=jit)(x) == pytest.approx((value, first), rel=1e-12)
+    assert sd.hessian(chebyshev_8, jit=jit)(x) == pytest.approx(second, rel=1e-11)
 
 
 # ---- parameter structures ------------------------------------------------------------
@@ -729,3 +831,57 @@ def test_refused_by_name(f, fragment):
     with pytest.raises(sd.UnsupportedError, match=fragment) as info:
         sd.grad(f)(X)
     assert "test_python_constructs.py" in str(info.value)
+
+
+def tower_at_runtime_depth(x, n):
+    return power_tower(x[0], n) * x[1]
+
+
+def halve(x):
+    if x < 1.0:
+        return x
+    return halve(x / 2.0) * 2.0
+
+
+def halving(x):
+    return halve(np.sum(x * x))
+
+
+def tower_without_base_case(x):
+    return power_tower(x[0], -1)
+
+
+def scaled_halve(x, k):
+    if x < 1.0:
+        return x * k
+    return scaled_halve(x / 2.0, k)
+
+
+def halving_at_constant_scale(x):
+    return scaled_halve(np.sum(x * x), 3)
+
+
+def too_wide(x):
+    return tree_sum(x, 0, 256)          # refused before it would read past x
+
+
+RUNTIME_DEPTH = "power_tower calls itself \\(directly or through other functions\\) with arguments not all constants"
+
+
+@pytest.mark.parametrize("f, args, fragment, line", [
+    (power_tower, (0.7, 3), RUNTIME_DEPTH, "return math.sin(power_tower(x, n - 1)) * x"),
+    (tower_at_runtime_depth, (X, 3), RUNTIME_DEPTH, "return math.sin(power_tower(x, n - 1)) * x"),
+    (halving, (X,), "halve calls itself", "return halve(x / 2.0) * 2.0"),
+    (tower_without_base_case, (X,), "the recursion of power_tower is deeper than 32 calls",
+     "return math.sin(power_tower(x, n - 1)) * x"),
+    (halving_at_constant_scale, (X,), r"scaled_halve calls itself again with the same constant arguments \(k=3\)",
+     "return scaled_halve(x / 2.0, k)"),
+    (too_wide, (X,), "the recursion of tree_sum unrolls into more than 256 specialized calls",
+     "return tree_sum(x, lo, mid) + tree_sum(x, mid, hi)"),
+])
+def test_recursion_without_a_constant_depth_is_refused_naming_the_line(f, args, fragment, line):
+    with pytest.raises(sd.UnsupportedError, match=fragment) as info:
+        sd.grad(f)(*args)
+    message = str(info.value)
+    assert "test_python_constructs.py" in message and line in message and "^" in message
+    assert "write a loop" in message
