@@ -157,7 +157,9 @@ def array_ndims(function: ir.Function, numbers=frozenset(), kinds=frozenset()) -
     # shapes made as the code runs: `x.shape` has x's rank; `(2,) + x.shape` and the like, unknown
     shapes.update({t: _like(expr.expr) for t, expr in defs
                    if isinstance(expr, ir.Passive) and t not in tuples and not _is_count(expr.expr)})
-    ndims = dict.fromkeys(numbers, 0)
+    # None alone (a list's first item before there is one) has no rank, whatever it joins
+    nones = {t for t, _ in defs} - {t for t, expr in defs if not (isinstance(expr, ir.Const) and expr.value is None)}
+    ndims = dict.fromkeys(set(numbers) - nones, 0)
     ndims.update({p: rank for p, rank in kinds if rank != ARRAY})
     ndims.update({name: value.ndim for name, value in function.namespace.items() if isinstance(value, np.ndarray)})
     conflicting = set()

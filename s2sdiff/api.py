@@ -65,7 +65,8 @@ def _check_mode(mode):
 def derivative(f, order=1, *, jit=True, check=None):
     """f' (forward mode) of a function of one real variable, with further arguments held fixed.
 
-    For a tuple-valued f the result is the tuple of the components' derivatives.
+    For a tuple-valued f the result is the tuple of the components' derivatives; for a
+    structure (a dict, list, NamedTuple or dataclass), that structure of them.
     `check=True` (every transform takes it; $S2SDIFF_CHECK=1 turns it on everywhere)
     verifies the first call's derivative against differences of f (selfcheck.py)."""
     if not isinstance(order, (int, np.integer)) or order < 1:
@@ -77,7 +78,9 @@ def derivative(f, order=1, *, jit=True, check=None):
         g = for_kinds(inner, kinds)
         w = Wrapper("derivative", g, "forward", jit, kinds)
         verify = selfcheck.for_derivative(f, order, jit) if check else None
-        return w.finish(packed(forward_columns(w, g, (0,), as_array=False)[1], False), (0,), verify)
+        output = normalize(python_function(f)).output     # (an inner derivative's code returns the leaves)
+        shaped = None if output is None else lambda flat: structures.rebuilt(output, iter(flat))
+        return w.finish(packed(forward_columns(w, g, (0,), as_array=False)[1], False), (0,), verify, shaped)
     return cached("derivative", inner, (jit, check), build)
 
 
@@ -109,7 +112,9 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None, memory=None):
             raise
         function = None                         # read when a call shows the parameters' structures
     if function is not None and function.tuple_result:
-        what = f"a {function.output.kind}" if function.output is not None else f"a tuple of {function.n_outputs}"
+        output = function.output
+        what = f"a tuple of {function.n_outputs}" if output is None else \
+            f"a {output.kind}" + (f" ({output.cls.__name__})" if output.cls is not None else "")
         raise S2SDiffError(f"{kind} needs a scalar-valued function, but {name} returns {what}; use sd.jacobian"
                            + (" or sd.vjp" if function.output is not None else ""))
     with_value = kind == "value_and_grad"
@@ -152,7 +157,9 @@ def _structured(transformed, kind, f, indices, many, remake, paths=None):
 
 
 def jacobian(f, wrt=0, mode="forward", *, jit=True, memory=None, check=None):
-    """Jacobian with shape out.shape + in.shape (a tuple result counts as 1-D)."""
+    """Jacobian with shape out.shape + in.shape (a tuple result counts as 1-D); for a result
+    that is a structure (a dict, list, NamedTuple or dataclass), that structure with each
+    leaf's Jacobian in its place, as JAX gives it."""
     memory = None if memory is None else checkpoints.budget(memory)
     wrt, paths = structures.fields(f, wrt)
     indices, many = resolve_wrt(f, wrt)
@@ -162,12 +169,15 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True, memory=None, check=None):
     def build(kinds):
         g = for_kinds(f, kinds)
         w = Wrapper("jacobian", g, mode, jit, kinds, memory=memory)
+        output = w.function.output
         if mode == "forward" or _generated(g):
-            results = forward_columns(w, g, indices, as_array=True)[1]
+            results = forward_columns(w, g, indices, as_array=output is None)[1]
         else:
-            results = reverse_columns(w, g, indices)
-        verify = selfcheck.for_jacobian(f, indices, many, mode, jit) if check else None
-        return w.finish(packed(results, many), indices, verify)
+            results = reverse_columns(w, g, indices, as_array=output is None)
+        verify = selfcheck.for_jacobian(f, indices, many, mode, jit, output) if check else None
+        shaped = None if output is None else lambda flat: structures.jacobian_in(
+            output, flat if many else (flat,), lambda partials: tuple(partials) if many else partials[0])
+        return w.finish(packed(results, many), indices, verify, shaped)
     return _structured(cached("jacobian", f, (indices, many, mode, jit, check, tuple(paths.items()), memory), build),
                        "jacobian", f, indices, many, lambda flat, leaves: jacobian(flat, leaves, mode, jit=jit,
                                                                                    memory=memory, check=check), paths)
@@ -255,8 +265,8 @@ def jvp(f, primals, tangents, *, jit=True, check=None):
     if function.tuple_result:
         m = unit.function.n_outputs // 2
         out = tuple(out[:m]), tuple(out[m:])
-    if function.output is not None:         # a dict or list returned: the value and tangent in its structure
-        return tuple(structures.rebuilt(function.output, iter(part)) for part in out)
+    if function.output is not None:         # a structure returned: the value and tangent in it
+        out = tuple(structures.rebuilt(function.output, iter(part)) for part in out)
     if selfcheck.enabled(check):
         selfcheck.check_jvp(f"jvp({python_function(f).__name__})", f, primals, tangents, out[1], jit)
     return out[0], out[1]
@@ -287,7 +297,7 @@ def vjp(f, *primals, jit=True, memory=None, check=None):
     values = value if function.tuple_result else (value,)
 
     def vjp_fn(cotangent):
-        if function.output is not None:     # a dict or list returned: its cotangent has its structure
+        if function.output is not None:     # a structure returned: its cotangent has that structure
             cotangent = tuple(structures.leaves(cotangent, function.output))
         if function.tuple_result and not isinstance(cotangent, (tuple, list)):
             raise S2SDiffError(f"vjp_fn: {function.name} has {m} outputs: give a tuple of {m} cotangents")
@@ -303,8 +313,10 @@ def vjp(f, *primals, jit=True, memory=None, check=None):
         # integers are never differentiated: their cotangents are zeros
         cotangents = tuple(np.zeros(np.shape(p)) if _integer_array(p) else 0.0 if is_integer(p) else c
                            for p, c in zip(primals, out[m:]))
-        if checks and function.output is None:
+        if checks:
             checks.clear()
+            if function.output is not None:     # in the order of the result's leaves, which the check reads
+                cotangent = structures.rebuilt(function.output, iter(seeds))
             selfcheck.check_vjp(f"vjp({function.name})", f, primals, cotangent, cotangents, jit)
         return cotangents
     if function.output is not None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import ir, runtime
 from .custom import rule_of
-from .desugar import desugar
+from .desugar import desugar, recursion
 from .creation import ALLOCATORS, DTYPE_POSITION, Creation
 from .effects import call_changes
 from .errors import S2SDiffError, at_line, unsupported
@@ -71,8 +71,7 @@ class Callee:
             self._function = self.obj.function          # what its code shows, never differentiated
         if self._function is None:
             if self.py_func in _in_progress:
-                raise unsupported(f"recursion is not supported: {self.py_func.__name__} calls itself "
-                                  "(directly or through other functions)", self.filename, self.node)
+                raise recursion.unbounded(self.py_func, self.filename, self.node)
             self._function = normalize(self.py_func)
         return self._function
 
@@ -885,11 +884,12 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
             self.updated.setdefault(target.id, node)     # in place, if it is an array (analyze.check_in_place)
 
     def several_values(self, callee, node):
-        """The refusal of a call's values taken whole: a helper's tuple, or its dict or list."""
+        """The refusal of a call's values taken whole: a helper's tuple, or its structure."""
         name, function = callee.py_func.__name__, callee.function
-        if function.output is not None and function.output.kind == "dict":
-            return self.error(f"{name} returns a dict: s2sdiff reads a dict a helper returns only as a result of "
-                              "the function it differentiates; return a tuple from the helper", node)
+        if function.output is not None and function.output.kind in ("dict", "dataclass"):
+            return self.error(f"{name} returns a {function.output.kind}: s2sdiff reads a {function.output.kind} a "
+                              "helper returns only as a result of the function it differentiates; return a tuple "
+                              "from the helper", node)
         return self.error(f"{name} returns {function.n_outputs} values: unpack them (a, b = {name}(...))", node)
 
     def bind_target(self, target, atom, node):
@@ -956,8 +956,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         if not isinstance(call, ir.Call):
             raise self.error("tuple unpacking needs a tuple, an array's shape or a call to a function returning "
                              "one", value)
-        if _returns_dict(call.callee):
-            raise self.several_values(call.callee, value)       # Python unpacks a dict's keys
+        if _returns_keyed(call.callee):
+            raise self.several_values(call.callee, value)       # Python unpacks a dict's keys, no dataclass
         self.emit(ir.Unpack(tuple(names), call, self.line))
 
     def stmt_If(self, node: ast.If):
@@ -1083,9 +1083,9 @@ def _returns_several(callee) -> bool:
     return function is not None and function.tuple_result
 
 
-def _returns_dict(callee) -> bool:
+def _returns_keyed(callee) -> bool:
     function = _returned(callee)
-    return function is not None and function.output is not None and function.output.kind == "dict"
+    return function is not None and function.output is not None and function.output.kind in ("dict", "dataclass")
 
 
 def _write_into_entry_value(body, entry: set):

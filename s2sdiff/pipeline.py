@@ -13,9 +13,10 @@ from . import compile as compiler
 from . import custom
 from .analyze import ARRAY, argument_kinds, array_ndims, check_in_place, number_names, specialized
 from .concrete import concrete
+from .desugar import recursion
 from . import ir
 from .emit import emit
-from .errors import S2SDiffError, UnsupportedError, unsupported
+from .errors import S2SDiffError, UnsupportedError
 from .normalize import normalize
 from .parallel import chunk_loops, threads_help
 from .parse import python_function
@@ -93,8 +94,7 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
         if key in _units:
             return _units[key]
         if py_func in _in_progress:          # whatever kinds it is asked for: a cycle of calls
-            raise unsupported(f"recursion is not supported: {py_func.__name__} calls itself "
-                              "(directly or through other functions)", filename, node)
+            raise recursion.unbounded(py_func, filename, node)
         _in_progress.add(py_func)
         try:
             function = specialized(normalize(py_func), frozenset(kinds))
@@ -137,13 +137,16 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
     dependencies = []
 
     def bind(callee, sites):
+        # a copy of unrolled recursion is compiled once, not again inside each level above it
+        # (a level calling the next twice, as fib does, would inline exponentially many)
+        inline = sites == 1 and not recursion.unrolled((callee.callee if isinstance(callee, ir.Derived) else callee).obj)
         if isinstance(callee, ir.Derived) and callee.kind != "primal":
             unit = derived_unit(callee.kind, callee.callee.obj, callee.active, jit, callee.node,
                                 callee.callee.filename, callee.kinds)
             dependencies.append(unit)
             # numba links a callee's machine code into each caller and optimizes it again
             # there; a unit called once is cheaper compiled inside its caller than on its own.
-            return unit.inlined if sites == 1 else unit.compiled, unit.function.name
+            return unit.inlined if inline else unit.compiled, unit.function.name
         kinds = frozenset()
         if isinstance(callee, ir.Derived):          # a callee's value, for the ranks of the arrays passed
             callee, kinds = callee.callee, callee.kinds
@@ -154,9 +157,9 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
                 pass
             else:
                 dependencies.append(unit)
-                return unit.inlined if sites == 1 else unit.compiled, unit.function.name
+                return unit.inlined if inline else unit.compiled, unit.function.name
         primal = compiler.primal(callee.obj, jit)
-        if sites == 1 and jit and compiler.is_own_primal(primal):
+        if inline and jit and compiler.is_own_primal(primal):
             primal = compiler.inlined(primal)
         return primal, callee.py_func.__name__
 

@@ -459,7 +459,8 @@ def empty_adjoint(x):
 
 
 def stacked_empty(n, like):
-    """Room for n values shaped like `like`, one per row: a list comprehension's array."""
+    """Room for n values shaped like `like`, one per row: a list comprehension's array.
+    `like` is None where the list has no item to show the shape (NumPy's empty list: (0,))."""
     return np.empty((n,) + np.shape(like))
 
 
@@ -1187,6 +1188,15 @@ def _empty_adjoint(x):
 def _stacked_empty(n, like):
     if isinstance(like, types.Array):
         return lambda n, like: np.empty((n,) + like.shape)
+    if isinstance(like, types.Optional) and isinstance(like.type, types.Array):
+        # no item (None): rows of a compiled array need a rank, so no rows of zero extents
+        nothing = (0,) * like.type.ndim
+
+        def stack(n, like):
+            if like is None:
+                return np.empty((n,) + nothing)
+            return np.empty((n,) + like.shape)
+        return stack
     return lambda n, like: np.empty(n)
 
 

@@ -19,6 +19,7 @@ import os
 
 import numpy as np
 
+from . import structures
 from .errors import DerivativeMismatch, S2SDiffError
 
 # |AD − differences| ≤ DIFFERENCES_RTOL·scale + 10·(the differences' error estimate) + rounding
@@ -47,9 +48,12 @@ def directions(args, indices, seed=0):
 
 
 def flat(value) -> np.ndarray:
-    """A number, array or (nested) tuple of them as one flat float array."""
-    if isinstance(value, (tuple, list)):
-        return np.concatenate([flat(v) for v in value]) if value else np.zeros(0)
+    """A number, array or structure of them (a tuple, list, dict, NamedTuple or dataclass,
+    nested too) as one flat float array."""
+    node = structures.structure_of(value)
+    if node is not None:
+        parts = [np.ravel(np.asarray(leaf, dtype=np.float64)) for leaf in structures.leaves(value, node)]
+        return np.concatenate(parts) if parts else np.zeros(0)
     return np.ravel(np.asarray(value, dtype=np.float64))
 
 
@@ -105,15 +109,14 @@ def modes_agree(name, forward, reverse):
 # ---- what each transform checks: verify(args, result) after its first call ----------------
 
 def _structured(value, vector):
-    """`vector` (flat) in the structure of `value`: a number, an array or a tuple of them."""
-    if isinstance(value, tuple):
-        out, start = [], 0
-        for v in value:
-            size = np.size(v)
-            out.append(_structured(v, vector[start:start + size]))
-            start += size
-        return tuple(out)
-    return vector.reshape(np.shape(value)) if np.ndim(value) else float(vector[0])
+    """`vector` (flat) in the structure of `value`: a number, an array or a structure of them."""
+    node = structures.structure_of(value)
+    parts, start = [], 0
+    for leaf in structures.leaves(value, node):
+        size = np.size(leaf)
+        parts.append(vector[start:start + size].reshape(np.shape(leaf)) if np.ndim(leaf) else float(vector[start]))
+        start += size
+    return structures.rebuilt(node, iter(parts))
 
 
 def _cotangent(value, seed=1):
@@ -144,11 +147,13 @@ def for_gradient(f, indices, many, mode, with_value, jit):
     return verify
 
 
-def for_jacobian(f, indices, many, mode, jit):
+def for_jacobian(f, indices, many, mode, jit, output=None):
+    """`output`: the structure of f's result, where the Jacobian has it (one leaf per leaf)."""
     def verify(name, args, result):
-        jacobians = result if many else (result,)
+        blocks = structures.leaves(result, output) if output is not None else [result]
         u = directions(args, indices)
-        along = sum(np.tensordot(J, u[i], axes=np.ndim(u[i])) for J, i in zip(jacobians, indices))
+        along = [sum(np.tensordot(J, u[i], axes=np.ndim(u[i])) for J, i in zip(block if many else (block,), indices))
+                 for block in blocks]
         against_differences(name, "Jacobian", f, args, u, along)
         w = _cotangent(f(*args))
         _other_mode(name, f, args, u, w, jit, **{("forward_side" if mode == "forward" else "reverse_side"): dot(along, w)})

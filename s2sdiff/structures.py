@@ -23,10 +23,24 @@ from .names import Namer
 from .parse import parse_function, python_function
 
 
-def record(**fields):
+def record_fields(cls):
+    """The field names of a NamedTuple or dataclass class, else None."""
+    if isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields"):
+        return tuple(cls._fields)
+    if isinstance(cls, type) and dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    return None
+
+
+@dataclass(frozen=True)
+class Rebuilt:
     """How a flat function's first statements spell a NamedTuple or dataclass parameter:
-    its fields by name (and, for a NamedTuple, by position)."""
-    return fields
+    `Rebuilt(cls)(w=..., b=...)`, which desugar reads field by field.  Not the class itself:
+    the argument was built already, so nothing a construction does (__post_init__) runs again."""
+    cls: type
+
+    def __call__(self, **fields):
+        return self.cls(**fields)
 
 
 @dataclass(frozen=True)
@@ -100,13 +114,12 @@ def flat_function(f, nodes: tuple):
     parsed = parse_function(py_func)
     tree = copy.deepcopy(parsed.tree)
     namer = Namer({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | set(parsed.params))
-    marker = namer.fresh("record")
-    params, prologue = [], []
+    classes, params, prologue = {}, [], []       # fresh name -> the Rebuilt of a NamedTuple or dataclass
     for param, node in zip(parsed.params, nodes):
         if node is None:
             params.append(param)
             continue
-        literal = _literal(node, param, namer, marker, params)
+        literal = _literal(node, param, namer, classes, params)
         prologue.append(ast.Assign([ast.Name(param, ast.Store())], literal))
     for stmt in prologue:
         ast.copy_location(stmt, tree)
@@ -116,7 +129,7 @@ def flat_function(f, nodes: tuple):
                               kwonlyargs=[], kw_defaults=[], defaults=[])
     tree.body = prologue + tree.body
     ast.fix_missing_locations(tree)
-    namespace = {**parsed.globals, **parsed.closure, marker: record}
+    namespace = {**parsed.globals, **parsed.closure, **classes}
     exec(compile(ast.Module([copy.deepcopy(tree)], []), parsed.filename, "exec"), namespace)
     function = namespace.pop(tree.name)
     function.s2sdiff_tree = tree
@@ -125,8 +138,9 @@ def flat_function(f, nodes: tuple):
     return function
 
 
-def _literal(node, path, namer, marker, params) -> ast.expr:
-    """The literal that rebuilds a structure from its leaves' parameters (appended to `params`)."""
+def _literal(node, path, namer, classes, params) -> ast.expr:
+    """The literal that rebuilds a structure from its leaves' parameters (appended to `params`):
+    a NamedTuple or dataclass as its class's Rebuilt called with the fields (bound in `classes`)."""
     children = []
     for key, child in zip(node.keys, node.children):
         part = f"{path}_{key}" if isinstance(key, int) or str(key).isidentifier() else f"{path}_{len(children)}"
@@ -135,14 +149,16 @@ def _literal(node, path, namer, marker, params) -> ast.expr:
             params.append(name)
             children.append(ast.Name(name, ast.Load()))
         else:
-            children.append(_literal(child, part, namer, marker, params))
+            children.append(_literal(child, part, namer, classes, params))
     if node.kind == "tuple":
         return ast.Tuple(children, ast.Load())
     if node.kind == "list":
         return ast.List(children, ast.Load())
     if node.kind == "dict":
         return ast.Dict([ast.Constant(k) for k in node.keys], children)
-    return ast.Call(ast.Name(marker, ast.Load()), [], [ast.keyword(k, c) for k, c in zip(node.keys, children)])
+    name = next((n for n, marker in classes.items() if marker.cls is node.cls), None) or namer.fresh(node.cls.__name__)
+    classes[name] = Rebuilt(node.cls)
+    return ast.Call(ast.Name(name, ast.Load()), [], [ast.keyword(k, c) for k, c in zip(node.keys, children)])
 
 
 _ARRAY_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "T", "real", "imag", "flat"}
@@ -296,7 +312,11 @@ def caller(kind, f, indices, many, remake, paths=None):
             start, stop, nodes[i] = _subtree(nodes[i], path, ".".join([params[i], *map(str, path)]))
             wrt += positions[i][start:stop]
         wrt = tuple(wrt)
-        result = remake(flat_f, wrt)(*flat_values)
+        transformed = remake(flat_f, wrt)
+        result = transformed(*flat_values)
+        if kind == "jacobian" and transformed.output is not None:      # each leaf of the result regrouped
+            return rebuilt(transformed.output, iter(_regrouped(partials, indices, nodes, many)
+                                                   for partials in leaves(result, transformed.output)))
         if kind == "value_and_grad":
             return result[0], _regrouped(result[1], indices, nodes, many)
         if kind == "hessian":
@@ -313,6 +333,13 @@ def _regrouped(flat, indices, nodes, many):
     items = iter(flat)
     grouped = tuple(rebuilt(nodes[i], items) for i in indices)
     return grouped if many else grouped[0]
+
+
+def jacobian_in(output, columns, regroup):
+    """A Jacobian in the structure `output` of the function's result, as JAX gives it:
+    `columns` holds, per differentiated parameter, the partials of the result's leaves;
+    each leaf's place takes regroup(its partials, one per parameter)."""
+    return rebuilt(output, iter(regroup([column[k] for column in columns]) for k in range(_count(output))))
 
 
 def regrouped(flat, nodes) -> tuple:

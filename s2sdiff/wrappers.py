@@ -35,12 +35,14 @@ class Transformed:
     """A compiled transform: call it like the function, read `.source`, call it from njit code."""
 
     def __init__(self, name, source, py_func, compiled, differentiated, jit=True, arrays=False, kinds=frozenset(),
-                 verify=None, python_entry=False):
+                 verify=None, python_entry=False, output=None, shaped=None):
         self.__name__ = name
         # A wrapper without loops runs as Python between compiled units: numba compiles it only
         # for numba callers (typeof below), which saves a whole module's compile on the first call.
         self._entry = py_func if python_entry else compiled
         self._verify = verify           # check=True: verify(name, args, result) on the first call (selfcheck.py)
+        self.output = output            # the structure of the function's result (a dict, …), or None
+        self._shaped = shaped           # the generated code's flat result -> the result in that structure
         self.jit = jit
         self._arrays = arrays
         self._kinds = kinds
@@ -54,6 +56,7 @@ class Transformed:
         self._ranks = tuple(ranks.get(p) for p in self._params) if kinds else None
         self._variants = {}             # the ranks of a call's arguments -> the transform for them
 
+    output = _shaped = None     # (for an _Unbuilt, which sets neither)
     variant = None      # kinds (analyze.ARRAY) -> the transform generated for arguments of those kinds
     restructured = None     # values -> the result, for arguments with structures (structures.caller)
 
@@ -92,10 +95,11 @@ class Transformed:
                     value = np.float64(value)   # NumPy scalars divide by zero like compiled code does
             values[i] = value
         result = run(self.__name__, self._entry, self._params, values, self.jit)
+        shaped = self._shaped or (lambda flat: flat)
         if self._verify is not None:
             verify, self._verify = self._verify, None
-            verify(self.__name__, tuple(values), result)
-        return _as_float32(result) if single else result
+            verify(self.__name__, tuple(values), shaped(result))
+        return shaped(_as_float32(result) if single else result)
 
     def specialized(self, *args, **kwargs):
         """The transform a call with these arguments runs, generated for their kinds (number,
@@ -268,7 +272,9 @@ class Wrapper:
             self.namer.taken.add(unit.function.name)
         return unit.function.name
 
-    def finish(self, returned: str, differentiated, verify=None) -> "Transformed":
+    def finish(self, returned: str, differentiated, verify=None, shaped=None) -> "Transformed":
+        """The wrapper returning `returned`; `shaped` takes its result into the structure of
+        the function's (a result a structure: numba code gets the flat result)."""
         fn = self.function
         name = self.namer.fresh(f"{self.of}_{self.kind}")
         params = ", ".join(_with_default(p, fn.defaults) for p in fn.params)
@@ -283,7 +289,7 @@ class Wrapper:
         py, compiled = compiler.function(source, namespace, name, self.jit, origin=self.function.origin)
         return Transformed(name, _joined_sources(self.units) + "\n\n\n" + source, py, compiled,
                            [fn.params[i] for i in differentiated], self.jit, arrays=self.kind != "derivative",
-                           kinds=self.kinds, verify=verify, python_entry=straight)
+                           kinds=self.kinds, verify=verify, python_entry=straight, output=fn.output, shaped=shaped)
 
     def numbers(self) -> set:
         """Parameters the generated code takes as numbers."""
@@ -443,53 +449,68 @@ def reverse_rows(w: Wrapper, f, indices, with_value, seeds=None, parallel=False)
     return values, adjoints
 
 
-def reverse_columns(w: Wrapper, f, indices) -> list:
-    """Jacobian columns in reverse mode: one adjoint sweep per output, then regroup."""
+def reverse_columns(w: Wrapper, f, indices, as_array=True) -> list:
+    """Jacobian columns in reverse mode, one per parameter in `indices`: adjoint sweeps,
+    one per output (per output element where it may be an array), then a tuple result's
+    partials packed into an array (`as_array`) or a tuple."""
     fn = w.function
     if _returns_array(fn, w.kinds):
-        return _array_rows(w, f, indices)
+        return _element_rows(w, f, indices)[0]
     if not fn.tuple_result:
         return reverse_rows(w, f, indices, with_value=False)[1]
-    rows = []
-    for k in range(fn.n_outputs):
-        seeds = ["1.0" if j == k else "0.0" for j in range(fn.n_outputs)]
-        rows.append(reverse_rows(w, f, indices, with_value=False, seeds=seeds)[1])
+    returned = next(s for s in ir.walk(fn.body) if isinstance(s, ir.Return)).values
+    numbers = number_names(fn, w.kinds)
+    if all(isinstance(v, ir.Const) or v.id in numbers for v in returned):
+        rows = []
+        for k in range(fn.n_outputs):
+            seeds = ["1.0" if j == k else "0.0" for j in range(fn.n_outputs)]
+            rows.append(reverse_rows(w, f, indices, with_value=False, seeds=seeds)[1])
+    else:          # a seed of 1.0 for an array output would sum its rows: a sweep per element
+        rows = _element_rows(w, f, indices)
     columns, arrays = [], set(fn.params) - w.numbers()
     for j, index in enumerate(indices):
+        together = f"({', '.join(row[j] for row in rows)},)"
+        if not as_array:
+            columns.append(together)
+            continue
         column = w.namer.fresh("d_d" + fn.params[index])
         stack = "np.stack" if fn.params[index] in arrays else "np.array"
-        w.lines.append(f"{column} = {stack}(({', '.join(row[j] for row in rows)},))")
+        w.lines.append(f"{column} = {stack}({together})")
         columns.append(column)
     return columns
 
 
-def _array_rows(w: Wrapper, f, indices) -> list:
-    """The Jacobian of an array-valued f, shape out.shape + param.shape: one adjoint sweep
-    per output element, seeded with a unit cotangent viewed in the output's shape (or its
-    one number: a value that may be an array may turn out a number)."""
+def _element_rows(w: Wrapper, f, indices) -> list:
+    """rows[k][j]: the partials of output k in parameter indices[j], shape
+    output.shape + param.shape: one adjoint sweep per element of each output, seeded with a
+    unit cotangent viewed in the output's shape (or its one number: a value that may be an
+    array may turn out a number), the other outputs' cotangents zero."""
     fn = w.function
     params = [fn.params[i] for i in indices]
     vjp = w.use(w.unit("vjp_grad", f, tuple(indices)))
     primal = w.use(w.unit("primal", f, ()))        # as lowered: numba lacks np.sum(keepdims=True), …
-    value, seed, cotangent, k = (w.namer.fresh(n) for n in ("value", "seed", "cotangent", "k"))
-    jacs = [w.namer.fresh(f"J_{p}") for p in params]
-    adjoints = [w.namer.fresh(f"b{p}") for p in params]
+    values = [w.namer.fresh(f"value{k + 1}" if fn.tuple_result else "value") for k in range(fn.n_outputs)]
+    zeros = [w.namer.fresh(f"zero{k + 1}") for k in range(fn.n_outputs)] if fn.tuple_result else []
     # the primal on copies: an update of an argument in place must not reach the adjoint sweeps
-    w.lines += [f"{value} = {primal}({', '.join(f'owned({p})' for p in fn.params)})",
-                f"{seed} = np.zeros(size_of({value}))"]
-    w.lines += [f"{jac} = np.empty((size_of({value}), size_of({p})))" for jac, p in zip(jacs, params)]
-    w.lines += [f"for {k} in range(size_of({value})):",
-                f"    {seed}[{k}] = 1.0",
-                f"    {cotangent} = seed_view({seed}, {value})",
-                f"    {', '.join(adjoints)} = "
-                f"{vjp}({', '.join(fn.params + [cotangent])})"]
-    w.lines += [f"    store_row({jac}, {k}, {b})" for jac, b in zip(jacs, adjoints)]
-    w.lines += [f"    {seed}[{k}] = 0.0      # after the stores: an adjoint may be a view of the seed"]
-    results = []
-    for jac, p in zip(jacs, params):
-        results.append(w.namer.fresh("d_d" + p))
-        w.lines.append(f"{results[-1]} = {jac}.reshape(shape_of({value}) + shape_of({p}))")
-    return results
+    w.lines.append(f"{', '.join(values)} = {primal}({', '.join(f'owned({p})' for p in fn.params)})")
+    w.lines += [f"{zero} = zero_like({value})" for zero, value in zip(zeros, values)]
+    rows = []
+    for k, value in enumerate(values):
+        seed, cotangent, e = (w.namer.fresh(n) for n in ("seed", "cotangent", "e"))
+        jacs = [w.namer.fresh(f"J{k + 1 if fn.tuple_result else ''}_{p}") for p in params]
+        adjoints = [w.namer.fresh(f"b{p}") for p in params]
+        seeds = [cotangent if j == k else zero for j, zero in enumerate(zeros)] or [cotangent]
+        w.lines.append(f"{seed} = np.zeros(size_of({value}))")
+        w.lines += [f"{jac} = np.empty((size_of({value}), size_of({p})))" for jac, p in zip(jacs, params)]
+        w.lines += [f"for {e} in range(size_of({value})):",
+                    f"    {seed}[{e}] = 1.0",
+                    f"    {cotangent} = seed_view({seed}, {value})",
+                    f"    {', '.join(adjoints)} = {vjp}({', '.join(fn.params + seeds)})"]
+        w.lines += [f"    store_row({jac}, {e}, {b})" for jac, b in zip(jacs, adjoints)]
+        w.lines += [f"    {seed}[{e}] = 0.0      # after the stores: an adjoint may be a view of the seed"]
+        rows.append([w.namer.fresh(f"d{k + 1 if fn.tuple_result else ''}_d{p}") for p in params])
+        w.lines += [f"{d} = shaped_partial({jac}, {value}, {p})" for d, jac, p in zip(rows[-1], jacs, params)]
+    return rows
 
 
 def returns_certain_array(fn, kinds) -> bool:

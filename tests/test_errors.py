@@ -98,8 +98,8 @@ def calls_local_function(f, x):
     return f(x)
 
 
-def filtered_comprehension(x):
-    return np.array([x * i for i in range(3) if i != 1])
+def two_for_comprehension(x):
+    return np.array([x * i * j for i in range(3) for j in range(2)])
 
 
 def list_arithmetic(x):
@@ -122,7 +122,7 @@ CASES = [
     (falls_off_end, "without returning", "def falls_off_end(x):"),
     (loop_over_list_with_break, "break", "break"),
     (calls_local_function, "local value 'f'", "return f(x)"),
-    (filtered_comprehension, "write the loop", "return np.array([x * i for i in range(3) if i != 1])"),
+    (two_for_comprehension, "write the loop", "return np.array([x * i * j for i in range(3) for j in range(2)])"),
     (list_arithmetic, "Python's", "return np.sum(np.array([x * i for i in range(3)] * 2))"),
 ]
 

@@ -6,6 +6,8 @@ normalize lowers (DESIGN §2).  Each pass is AST → AST and has one concern:
     containers  tuples and lists of a fixed length as named items; comprehensions as
                 loops filling a new array; sum/max/min/any/all over a generator as loops
     iteration   `for a in x`, enumerate, zip, reversed: loops over range(len(...))
+    recursion   a recursive function called with constant integers: copies specialized
+                on them, unrolled to the base case
 
 New nodes carry the position of the user's code they stand for, so normalize's errors
 still name the user's line.
@@ -17,14 +19,14 @@ import copy
 from dataclasses import replace
 
 from ..parse import ParsedFunction, assigned_names
-from . import containers, functions, iteration, statements
+from . import containers, functions, iteration, recursion, statements
 from .scope import Scope
 
 
 def desugar(parsed: ParsedFunction) -> ParsedFunction:
     tree = copy.deepcopy(parsed.tree)
     scope = Scope(parsed, tree)
-    for rewrite in (statements.rewrite, functions.lift, containers.rewrite, iteration.rewrite):
+    for rewrite in (statements.rewrite, functions.lift, containers.rewrite, iteration.rewrite, recursion.rewrite):
         tree.body = rewrite(tree.body, scope)
         scope.refresh()
     ast.fix_missing_locations(tree)

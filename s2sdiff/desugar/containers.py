@@ -1,10 +1,12 @@
-"""Tuples, lists and dicts.
+"""Tuples, lists, dicts, NamedTuples and dataclasses.
 
 A name bound once to a tuple, list or dict written out (`p = (W, b)`, `v = [a, 2 * b]`,
-`params = {"w": W, "b": b}`) stands for its items: `p[0]` and `params["w"]` are items,
-`len(p)` a constant, `a, b = p` unpacks the items, a loop over it (or over a dict's keys,
-values or items) is unrolled, and elsewhere a tuple or list is the literal itself
-(normalize takes lists in joins, `np.array`, `sum`, and tuples in `return`).
+`params = {"w": W, "b": b}`), or to a NamedTuple or dataclass built (`p = Params(W, b)`),
+stands for its items: `p[0]`, `p.w` and `params["w"]` are items, `len(p)` a constant,
+`a, b = p` unpacks the items, a loop over it (or over a dict's keys, values or items) is
+unrolled, and elsewhere a tuple or list is the literal itself (normalize takes lists in
+joins, `np.array`, `sum`, and tuples in `return`).  A structure returned is returned as
+its leaves, its shape kept (scope.output) for the transforms to rebuild.
 
 A list comprehension `[e for a in seq]` is a new array with a leading axis of seq's length,
 filled by a loop — NumPy's view of a list of equal-shaped values, which is what
@@ -15,12 +17,12 @@ from __future__ import annotations
 
 import ast
 import copy
+import dataclasses
 import types
 
 import numpy as np
 
 from .. import runtime, structures
-from ..structures import record
 from ..parse import assigned_names
 from .iteration import Sequence, bind, sequence
 from .scope import Scope, assign, call, constant_array, constant_int, load, located, map_bodies, store
@@ -54,14 +56,15 @@ class _Items(ast.NodeTransformer):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 stores[node.id] = stores.get(node.id, 0) + 1
         self.literals = {}               # name -> (its items' expressions, the literal's type, dict keys)
+        self.classes = {}                # name of a NamedTuple or dataclass built -> the class's expression
         self.candidates = set()
         for node in ast.walk(module):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                     and _written_out(self.dict_call(node.value)) and stores[node.targets[0].id] == 1 \
                     and node.targets[0].id not in scope.parsed.params:
                 self.candidates.add(node.targets[0].id)
-        records = {n.targets[0].id: {k.arg for k in n.value.keywords} for n in ast.walk(module)
-                   if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and self.is_record(n.value)}
+        records = {n.targets[0].id: set(self.record(n.value)[1]) for n in ast.walk(module)
+                   if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and self.record(n.value)}
         self.item_written = set()           # lists of numbers changed item by item: arrays
         for node in ast.walk(module):        # changed in place (v[i] = ..., v.append(...)): a list proper
             if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -76,15 +79,56 @@ class _Items(ast.NodeTransformer):
         self.assigned = assigned_names(module)
 
     def dict_call(self, value):
-        """`dict(w=W, b=b)` as the literal it makes (a record of a parameter's fields, too)."""
-        if isinstance(value, ast.Call) and self.scope.resolve(value.func) in (dict, record) and not value.args \
+        """`dict(w=W, b=b)` as the literal it makes (a NamedTuple's or dataclass's fields, too)."""
+        record = self.record(value)
+        if record is not None:
+            return ast.copy_location(ast.Dict([ast.Constant(k) for k in record[1]], record[2]), value)
+        if isinstance(value, ast.Call) and self.scope.resolve(value.func) is dict and not value.args \
                 and all(k.arg is not None for k in value.keywords):
             return ast.copy_location(ast.Dict([ast.Constant(k.arg) for k in value.keywords],
                                               [k.value for k in value.keywords]), value)
         return value
 
-    def is_record(self, value) -> bool:
-        return isinstance(value, ast.Call) and self.scope.resolve(value.func) is record
+    def record(self, value):
+        """A NamedTuple or dataclass built — `Result(a=..., b=...)`, `Params(w, b)`, or a
+        structured parameter's structures.Rebuilt — as (its class, its field names, their
+        values), else None."""
+        if not isinstance(value, ast.Call):
+            return None
+        func = self.scope.resolve(value.func)
+        cls = func.cls if isinstance(func, structures.Rebuilt) else func
+        names = structures.record_fields(cls)
+        if names is None:
+            return None
+        if func is cls and dataclasses.is_dataclass(cls) and (
+                hasattr(cls, "__post_init__") or not all(f.init for f in dataclasses.fields(cls))):
+            raise self.scope.error(f"building the dataclass {cls.__name__} does more than set its fields "
+                                   "(__post_init__, init=False fields): return or pass a dict instead", value)
+        if any(isinstance(a, ast.Starred) for a in value.args) or any(k.arg is None for k in value.keywords) \
+                or len(value.args) > len(names):
+            raise self.scope.error(f"{cls.__name__}(...) is supported with its fields given by position or by "
+                                   f"name ({', '.join(names)})", value)
+        given = dict(zip(names, value.args))
+        for keyword in value.keywords:
+            if keyword.arg not in names or keyword.arg in given:
+                raise self.scope.error(f"{cls.__name__} has no field {keyword.arg!r} to give here (its fields: "
+                                       f"{', '.join(names)})", keyword.value)
+            given[keyword.arg] = keyword.value
+        defaults = cls._field_defaults if issubclass(cls, tuple) else \
+            {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+        for name in names:
+            if name not in given:
+                default = _literal_of_value(defaults[name]) if name in defaults else None
+                if default is None:
+                    raise self.scope.error(f"{cls.__name__}(...) leaves the field {name!r} to "
+                                           f"{'its default' if name in defaults else 'nothing'}: give it a value",
+                                           value)
+                given[name] = located(default, value)
+        return cls, names, [given[name] for name in names]
+
+    def is_structure(self, node) -> bool:
+        """Whether `node` writes out a structure: a tuple, list, dict, NamedTuple or dataclass."""
+        return isinstance(node, (ast.Tuple, ast.List, ast.Dict)) and _written_out(node) or self.record(node) is not None
 
     def rewrite(self, body):
         """Outermost first: a loop over items is unrolled before its body is read, so the
@@ -117,7 +161,10 @@ class _Items(ast.NodeTransformer):
                     out.append(assign(item, elt, stmt))
                     items.append(located(load(item), elt))
             keys = [k.value for k in value.keys] if isinstance(value, ast.Dict) else None
-            self.literals[name] = (items, _Record if self.is_record(stmt.value) else type(value), keys)
+            record = self.record(stmt.value)
+            if record is not None:
+                self.classes[name] = stmt.value.func
+            self.literals[name] = (items, _Record if record is not None else type(value), keys)
             return out
         if isinstance(stmt, ast.For) and isinstance(stmt.iter, ast.Subscript):
             stmt.iter = self.visit(stmt.iter)        # an item that is itself a literal
@@ -143,18 +190,15 @@ class _Items(ast.NodeTransformer):
         return [stmt]
 
     def returned_structure(self, stmt: ast.Return):
-        """`return {"loss": l, "grad": g}` (a dict or list, or a tuple holding one): the
-        leaves returned as a flat tuple, the structure kept for the transforms to rebuild."""
+        """`return {"loss": l, "grad": g}` (a dict, list, NamedTuple or dataclass, or a tuple
+        holding one): the leaves returned as a flat tuple, the structure kept for the
+        transforms to rebuild."""
         literal = self.literal_of(stmt.value)
         if literal is None or isinstance(literal, ast.Tuple) and not any(
-                isinstance(e, (ast.Dict, ast.List)) and _written_out(e) for e in literal.elts):
+                self.is_structure(e) for e in literal.elts):
             return None            # a tuple of values: the function's outputs, as they are
-        if any(isinstance(n, ast.Call) and not n.args and isinstance(n.func, ast.Name) and n.func.id == "record"
-               for n in ast.walk(literal)):
-            raise self.scope.error("returning a NamedTuple or dataclass is not supported: return a dict or a "
-                                   "tuple", stmt)
         leaves = []
-        node = _shape_of(literal, leaves)
+        node = self.shape_of(literal, leaves)
         if self.scope.output is not None and self.scope.output != node:
             raise self.scope.error("every return must give the same structure", stmt)
         self.scope.output = node
@@ -214,16 +258,15 @@ class _Items(ast.NodeTransformer):
         return out
 
     def visit_Attribute(self, node):
-        """A field of a record (a NamedTuple's or dataclass's, passed as a parameter)."""
+        """A field of a NamedTuple or dataclass (built in the function, or passed as a parameter)."""
         if isinstance(node.value, ast.Name) and node.value.id in self.literals:
             items, kind, keys = self.literals[node.value.id]
             if kind is _Record and node.attr in keys:
                 return located(copy.deepcopy(items[keys.index(node.attr)]), node)
         self.generic_visit(node)
-        if self.is_record(node.value):
-            for keyword in node.value.keywords:
-                if keyword.arg == node.attr:
-                    return located(keyword.value, node)
+        record = self.record(node.value)
+        if record is not None and node.attr in record[1]:
+            return located(record[2][record[1].index(node.attr)], node)
         return node
 
     def visit_Subscript(self, node):
@@ -322,23 +365,51 @@ class _Items(ast.NodeTransformer):
                 nodes.append(None)
                 leaves.append(self.visit(arg))
             else:
-                nodes.append(_shape_of(literal, leaves))
+                nodes.append(self.shape_of(literal, leaves))
         flat = structures.flat_function(callee, tuple(nodes))
         name = self.scope.bind_free(callee.__name__, flat)
         return ast.copy_location(ast.Call(located(load(name), node.func), leaves, []), node)
 
     def literal_of(self, arg):
-        """The literal a call argument is, where it is one (a name of one too), else None."""
+        """The structure a call argument or returned value is, where it is one (a name of one
+        too), as a literal whose items are values or such literals (a NamedTuple or dataclass
+        built by keywords of its class), else None."""
         if isinstance(arg, ast.Name) and arg.id in self.literals:
             items, kind, keys = self.literals[arg.id]
+            items = [self.literal_of(item) or item for item in copy.deepcopy(items)]
             if kind is ast.Dict:
-                return ast.Dict([ast.Constant(k) for k in keys], copy.deepcopy(items))
+                return ast.Dict([ast.Constant(k) for k in keys], items)
             if kind is _Record:
-                return ast.Call(load("record"), [], [ast.keyword(k, copy.deepcopy(v)) for k, v in zip(keys, items)])
-            return kind(copy.deepcopy(items), ast.Load())
+                return _by_keywords(self.classes[arg.id], keys, items)
+            return kind(items, ast.Load())
+        record = self.record(arg)
+        if record is not None:
+            return _by_keywords(arg.func, record[1], [self.literal_of(v) or self.visit(v) for v in record[2]])
         if isinstance(arg, (ast.Tuple, ast.List, ast.Dict)) and _written_out(arg):
-            return self.visit(arg)
+            items = [self.literal_of(e) or self.visit(e) for e in (arg.values if isinstance(arg, ast.Dict) else arg.elts)]
+            if isinstance(arg, ast.Dict):
+                return ast.copy_location(ast.Dict(arg.keys, items), arg)
+            return ast.copy_location(type(arg)(items, ast.Load()), arg)
         return None
+
+    def shape_of(self, literal, leaves):
+        """The structures.Node a literal_of has; its items that are values go to `leaves`."""
+        if isinstance(literal, ast.Dict):
+            kind, keys, items, cls = "dict", tuple(k.value for k in literal.keys), literal.values, None
+        elif isinstance(literal, ast.Call):
+            cls, keys, items = self.record(literal)
+            kind = "namedtuple" if issubclass(cls, tuple) else "dataclass"
+        else:
+            kind, keys, items, cls = ("tuple" if isinstance(literal, ast.Tuple) else "list"), \
+                tuple(range(len(literal.elts))), literal.elts, None
+        children = []
+        for item in items:
+            if self.is_structure(item):
+                children.append(self.shape_of(item, leaves))
+            else:
+                children.append(None)
+                leaves.append(item)
+        return structures.Node(kind, tuple(keys), tuple(children), cls)
 
     def visit_Name(self, node):
         if isinstance(node.ctx, ast.Load) and node.id in self.literals:
@@ -366,25 +437,9 @@ def _literal_of_value(value):
     return None
 
 
-def _shape_of(literal, leaves):
-    """The structures.Node a literal argument has; its items that are values go to `leaves`."""
-    if isinstance(literal, ast.Dict):
-        kind, keys, items = "dict", tuple(k.value for k in literal.keys), literal.values
-    elif isinstance(literal, ast.Call):
-        kind, keys, items = "namedtuple", tuple(k.arg for k in literal.keywords), [k.value for k in literal.keywords]
-    else:
-        kind, keys, items = ("tuple" if isinstance(literal, ast.Tuple) else "list"), tuple(range(len(literal.elts))), \
-            literal.elts
-    children = []
-    for item in items:
-        if isinstance(item, (ast.Tuple, ast.List, ast.Dict)) and _written_out(item) \
-                or isinstance(item, ast.Call) and not item.args and isinstance(item.func, ast.Name) \
-                and item.func.id == "record":
-            children.append(_shape_of(item, leaves))
-        else:
-            children.append(None)
-            leaves.append(item)
-    return structures.Node(kind, keys, tuple(children))
+def _by_keywords(func, names, values) -> ast.Call:
+    """A NamedTuple or dataclass built with its fields by name: how literal_of spells one."""
+    return ast.Call(copy.deepcopy(func), [], [ast.keyword(k, v) for k, v in zip(names, values)])
 
 
 class _Record:
@@ -426,9 +481,13 @@ class _Substitute(ast.NodeTransformer):
 # -- lists appended to in a loop -------------------------------------------------------
 class _Appends:
     """`out = [...]` and a for loop that appends to it: an array with a row per item,
-    allocated before the loop for the items it will hold.  Every iteration must append
-    the same number of items, so the count is known when the loop starts; where the list
-    starts empty, the loop's first iteration is peeled off to see the items' shape."""
+    allocated before the loop.  Where every iteration appends the same number of items
+    (appends at the top of the body, no break or continue), the count is known when the
+    loop starts and the items may be arrays; where the list starts empty, its items' shape
+    comes from the first iteration computed once more on names of its own (a loop of no
+    iteration: an empty array).  Otherwise (appends under an if, a loop that breaks) the
+    items are numbers: the array has room for the most items the loop can append, a
+    counter says where the next goes, and after the loop the list is the part filled."""
 
     def __init__(self, body, scope: Scope):
         self.scope = scope
@@ -447,11 +506,13 @@ class _Appends:
                 k += 1
                 continue
             later = next((j for j in range(k + 1, len(body)) if name in _mentions(body[j])), None)
-            if later is None or not self.appends(body[later], name):
+            fixed = None if later is None else self.appends(body[later], name)
+            if fixed is None:
                 out.append(stmt)
                 k += 1
                 continue
-            out += body[k + 1:later] + self.lowered(name, stmt, body[later])
+            out += body[k + 1:later] + (self.lowered(name, stmt, body[later]) if fixed
+                                        else self.counted(name, stmt, body[later]))
             k = later + 1
         return out
 
@@ -465,35 +526,40 @@ class _Appends:
                        and n.value.id == name for n in ast.walk(self.module))
         return name if appended else None
 
-    def appends(self, loop, name) -> bool:
-        """Whether `loop` appends to `name` a fixed number of times an iteration, and
-        reads it nowhere else (else: refused, naming why)."""
-        if not (isinstance(loop, ast.For) and any(_is_append(s, name) for s in loop.body)):
-            append = next((n for n in ast.walk(loop) if isinstance(n, ast.Attribute) and n.attr == "append"
-                           and isinstance(n.value, ast.Name) and n.value.id == name), None)
-            if append is not None:
-                raise self.scope.error(f"'{name}' is appended to here in a way s2sdiff does not follow: a list is "
-                                       "supported appended to at the top of a for loop's body, the same number of "
-                                       "times every iteration", append)
-            return False
-        for stmt in loop.body:
-            if not _is_append(stmt, name) and name in _mentions(stmt):
-                raise self.scope.error(f"'{name}' is supported appended to at the top of the loop's body, the same "
-                                       "number of times every iteration (not under an if or in an inner loop), and "
-                                       "read after the loop", stmt)
-            for node in _outside_loops(stmt):
-                if isinstance(node, (ast.Break, ast.Continue)):
-                    raise self.scope.error(f"a loop that appends to '{name}' may not break or continue: the number "
-                                           "of items must be known when it starts", node)
+    def appends(self, loop, name):
+        """None where `loop` does not append to `name`; True where it appends a fixed number
+        of times an iteration, False where that number varies (refused, naming why, where
+        the appends are not followed)."""
+        appended = [n for n in ast.walk(loop) if isinstance(n, ast.Attribute) and n.attr == "append"
+                    and isinstance(n.value, ast.Name) and n.value.id == name]
+        if not appended:
+            return None
+        if isinstance(loop, ast.While):
+            raise self.scope.error(f"'{name}' is appended to in a while loop, whose number of iterations is not "
+                                   "known when it starts: write a for loop over range(most_iterations) that "
+                                   "breaks, and append in it", appended[0])
+        if not isinstance(loop, ast.For):
+            raise self.scope.error(f"'{name}' is appended to here in a way s2sdiff does not follow: a list is "
+                                   "supported appended to in a for loop", appended[0])
         if loop.orelse:
             raise self.scope.error("for ... else is not supported", loop)
         for node in ast.walk(self.module):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name \
-                    and not (node.attr == "append" and any(n is node for s in loop.body if _is_append(s, name)
-                                                           for n in ast.walk(s))):
+                    and not (node.attr == "append" and any(node is a for a in appended)):
                 raise self.scope.error(f"the list '{name}' is supported built by .append in one loop; "
                                        f".{node.attr} is not supported", node)
-        return True
+        for stmt in _statements(loop.body):
+            if _is_append(stmt, name):
+                continue
+            if isinstance(stmt, (ast.For, ast.While)) and name in _mentions(stmt):
+                raise self.scope.error(f"'{name}' is appended to in an inner loop: s2sdiff needs the most items "
+                                       "the loop can append when it starts (append in the outer loop)", stmt)
+            if not isinstance(stmt, ast.If) and name in _mentions(stmt) or isinstance(stmt, ast.If) \
+                    and name in _mentions(stmt.test):
+                raise self.scope.error(f"'{name}' is supported appended to in the loop and read after it", stmt)
+        on_top = sum(_is_append(s, name) for s in loop.body)
+        return on_top == len(_append_statements(loop.body, name)) \
+            and not any(isinstance(n, (ast.Break, ast.Continue)) for s in loop.body for n in _outside_loops(s))
 
     def lowered(self, name, start, loop) -> list:
         scope, at = self.scope, loop
@@ -534,8 +600,10 @@ class _Appends:
                 j += 1
             return stmts
 
-        if initial:
-            out += allocation(initial[0])
+        witness = None if initial else self.witness(loop, name, seq, n)
+        if initial or witness:
+            out += witness or []
+            out += allocation(initial[0] if initial else witness[0].targets[0].id)
             first_counter = ast.Constant(0)
         else:       # the first iteration, peeled off: its first item gives the items' shape
             out.append(located(ast.Assert(ast.Compare(load(n), [ast.Gt()], [ast.Constant(0)]),
@@ -548,6 +616,95 @@ class _Appends:
         bounds = [load(n)] if first_counter.value == 0 else [first_counter, load(n)]
         out.append(located(ast.For(store(counter), call(load("range"), *bounds), rest, [], None), loop))
         return located(out, loop)
+
+    def witness(self, loop, name, seq, n):
+        """`like = None; if n > 0: <the first iteration up to its first append, on names
+        of its own>; like = <the item>`: the items' type for numba and shape for the
+        allocation, computed nowhere the loop runs no iteration.  None where the
+        statements before the append are not assignments to names (a copy could change
+        what the loop then sees)."""
+        prefix = bind(loop.target, seq.element(ast.Constant(0)), self.scope, loop)
+        k = next(k for k, s in enumerate(loop.body) if _is_append(s, name))
+        renamed, copied = {}, []
+        for stmt in prefix + [copy.deepcopy(s) for s in loop.body[:k]]:
+            if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+                stmt = located(ast.Assign([store(stmt.target.id)], ast.BinOp(load(stmt.target.id), stmt.op,
+                                                                             stmt.value)), stmt)
+            if not (isinstance(stmt, ast.Assign) and all(map(_names_only, stmt.targets))):
+                return None
+            stmt.value = _Renamed(renamed).visit(stmt.value)
+            for target in (n for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)):
+                renamed[target.id] = target.id = self.scope.namer.fresh(f"{target.id}_first")
+            copied.append(stmt)
+        like = self.scope.namer.fresh("like")
+        item = _Renamed(renamed).visit(copy.deepcopy(loop.body[k].value.args[0]))
+        test = ast.Compare(load(n), [ast.Gt()], [ast.Constant(0)])
+        return located([assign(like, ast.Constant(None), loop),
+                        ast.If(test, copied + [assign(like, item, loop.body[k])], [])], loop)
+
+    def counted(self, name, start, loop) -> list:
+        """A loop appending numbers a varying number of times: room for the most, a count
+        of those appended, and the list the part filled after the loop."""
+        scope, at = self.scope, loop
+        scope.array_lists.add(name)
+        out = []
+        seq = sequence(loop.iter, scope, out, at, loop.target)
+        n, room, count = (scope.namer.fresh(base) for base in ("n", f"{name}_room", f"{name}_count"))
+        out.append(assign(n, seq.length, at))
+        most = len(_append_statements(loop.body, name))
+        size = _offset(ast.BinOp(ast.Constant(most), ast.Mult(), load(n)) if most > 1 else load(n),
+                       len(start.value.elts))
+        stack = scope.bind_free("stacked_empty", runtime.stacked_empty)
+        out.append(assign(room, call(load(stack), size, ast.Constant(0.0)), start))
+        for k, item in enumerate(start.value.elts):
+            out.append(located(ast.Assign([ast.Subscript(load(room), ast.Constant(k), ast.Store())], item), start))
+        out.append(assign(count, ast.Constant(len(start.value.elts)), start))
+
+        def body(stmts):
+            new = []
+            for stmt in stmts:
+                if _is_append(stmt, name):
+                    new += located([ast.Assign([ast.Subscript(load(room), load(count), ast.Store())],
+                                               stmt.value.args[0]),
+                                    assign(count, ast.BinOp(load(count), ast.Add(), ast.Constant(1)), stmt)], stmt)
+                    continue
+                if isinstance(stmt, ast.If):
+                    stmt.body, stmt.orelse = body(stmt.body), body(stmt.orelse)
+                new.append(stmt)
+            return new
+        counter = _own_counter(loop.target, seq) or scope.namer.fresh("k")
+        rest = bind(loop.target, seq.element(load(counter)), scope, at) + body(loop.body)
+        out.append(located(ast.For(store(counter), call(load("range"), load(n)), rest, [], None), loop))
+        whole = ast.Subscript(load(room), ast.Slice(None, load(count), None), ast.Load())
+        out.append(assign(name, call(ast.Attribute(load("np"), "copy", ast.Load()), whole), at))
+        return located(out, loop)
+
+
+class _Renamed(ast.NodeTransformer):
+    def __init__(self, names):
+        self.names = names
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.names:
+            return ast.copy_location(load(self.names[node.id]), node)
+        return node
+
+
+def _names_only(target) -> bool:
+    return isinstance(target, ast.Name) or isinstance(target, ast.Tuple) and all(map(_names_only, target.elts))
+
+
+def _statements(body):
+    """The statements of a loop's body and of the ifs in it (not of inner loops)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from _statements(stmt.body)
+            yield from _statements(stmt.orelse)
+
+
+def _append_statements(body, name) -> list:
+    return [stmt for stmt in _statements(body) if _is_append(stmt, name)]
 
 
 def _is_append(stmt, name) -> bool:
@@ -744,27 +901,45 @@ class _Comprehensions(ast.NodeTransformer):
         return node
 
     def array(self, node, name=None):
-        """The comprehension's values as a new array, filled by a loop."""
+        """The comprehension's values as a new array, filled by a loop.  Its first value,
+        computed where there is one, gives the rows' shape (numba, their type); with `if`
+        the values are numbers, written one after another as the filter passes them."""
         self.hoistable(node)
         node = self.renamed(node)
         at = self.at
-        if len(node.generators) != 1 or node.generators[0].ifs or node.generators[0].is_async:
-            raise self.scope.error("a list comprehension with `if` or several `for`s is supported inside sum, max, "
-                                   "min, any and all; for a list, write the loop", node)
+        if len(node.generators) != 1 or node.generators[0].is_async:
+            raise self.scope.error("a list comprehension with several `for`s is supported inside sum, max, min, any "
+                                   "and all; for a list, write the loop", node)
         gen = node.generators[0]
         seq = sequence(gen.iter, self.scope, self.before, self.at, gen.target)
         n = self.scope.namer.fresh("n")
         self.before.append(assign(n, seq.length, at))
         counter = self.counter(gen, seq)
-        first = self.scope.namer.fresh("first")
-        self.before += bind(gen.target, seq.element(ast.Constant(0)), self.scope, at)
-        self.before.append(assign(first, copy.deepcopy(node.elt), at))
         name = name or self.scope.namer.fresh("values")
         self.scope.array_lists.add(name)
         stack = self.scope.bind_free("stacked_empty", runtime.stacked_empty)
+        body = bind(gen.target, seq.element(load(counter)), self.scope, at)
+        if gen.ifs:
+            room, count = self.scope.namer.fresh("room"), self.scope.namer.fresh("count")
+            self.before += [assign(room, call(load(stack), load(n), ast.Constant(0.0)), at),
+                            assign(count, ast.Constant(0), at)]
+            write = [located(ast.Assign([ast.Subscript(load(room), load(count), ast.Store())], node.elt), at),
+                     assign(count, ast.BinOp(load(count), ast.Add(), ast.Constant(1)), at)]
+            test = gen.ifs[0] if len(gen.ifs) == 1 else ast.BoolOp(ast.And(), gen.ifs)
+            body.append(located(ast.If(test, write, []), at))
+            self.before.append(located(ast.For(store(counter), call(load("range"), load(n)), body, [], None), at))
+            whole = ast.Subscript(load(room), ast.Slice(None, load(count), None), ast.Load())
+            self.before.append(assign(name, call(ast.Attribute(load("np"), "copy", ast.Load()), whole), at))
+            return located(load(name), node)
+        first, item = self.scope.namer.fresh("first"), self.scope.namer.fresh("item")
+        peeled = bind(gen.target, seq.element(ast.Constant(0)), self.scope, at) \
+            + [assign(item, copy.deepcopy(node.elt), at),     # (an inner comprehension's array: a copy, not a second name)
+               assign(first, call(ast.Attribute(load("np"), "copy", ast.Load()), load(item))
+                      if isinstance(node.elt, ast.ListComp) else load(item), at)]
+        self.before += [assign(first, ast.Constant(None), at),
+                        located(ast.If(ast.Compare(load(n), [ast.Gt()], [ast.Constant(0)]), peeled, []), at)]
         self.before.append(assign(name, call(load(stack), load(n), load(first)), at))
-        write = located(ast.Assign([ast.Subscript(load(name), load(counter), ast.Store())], node.elt), at)
-        body = bind(gen.target, seq.element(load(counter)), self.scope, at) + [write]
+        body.append(located(ast.Assign([ast.Subscript(load(name), load(counter), ast.Store())], node.elt), at))
         self.before.append(located(ast.For(store(counter), call(load("range"), load(n)), body, [], None), at))
         return located(load(name), node)
 

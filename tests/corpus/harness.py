@@ -316,7 +316,7 @@ _GROUPS = (
     (r"the adjoint needs the value of '\w+' read here, but line \d+ may overwrite it", "overwritten-value-needed"),
     (r"lambda is not supported", "lambda"),
     (r"nested function definition", "nested-def"),
-    (r"recursion is not supported", "recursion"),
+    (r"recursion is supported only to a depth fixed", "recursion"),
     (r"only `for \.\.\. in range\(\.\.\.\)` loops", "for-over-sequence"),
     (r"([\w.]+) takes \d+ argument\(s\) here", "arity:{0}"),
     (r"(\w+) statements are not supported", "statement:{0}"),

@@ -137,7 +137,7 @@ def reprojection_zip(cam, points):
 
 @case(vec(4, lo=-0.2, hi=0.2), mat(3, 3, lo=-0.5, hi=0.5, seed=2),
       tags=("reprojection", "rotation", "helper-tuple"),
-      expect="refused:other: 'residuals' is appended to here in a way s2sdiff does not follow: a list is supported appended to at the top of a for loop's body, the same number of times every iteration")
+      expect="refused:other: 'residuals' is appended to here in a way s2sdiff does not follow: a list is supported appended to in a for loop")
 def reprojection_rotation(cam, points):
     def project(p):
         c, s = math.cos(cam[0]), math.sin(cam[0])
