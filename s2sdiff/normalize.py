@@ -625,7 +625,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         if isinstance(func, types.FunctionType) and func.__code__.co_flags & (0x20 | 0x80 | 0x100 | 0x200):
             raise self.error(f"{func.__name__} is a generator or coroutine", node)
         args = self.bind(py_func, node)
-        changes = changed_parameters(func)
+        changes = {} if hasattr(py_func, "s2sdiff_origin") else changed_parameters(func)    # generated: never
         for param, arg in zip(inspect.signature(py_func).parameters, args):
             if param in changes and base_name(arg) is not None:
                 raise self.error(f"{py_func.__name__}() changes '{ast.unparse(arg)}' in place; s2sdiff follows "
