@@ -318,15 +318,22 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
     change; the derivative code makes a new array.  That is the same function only if no
     other name that shares y's array — a copy of the name (`y = x`, `z = y`) or a view
     (`y = x[1:]`, `z = y.T`), on either side — is read after the update.  Checked for the
-    names that are arrays whatever the arguments (what the call or the code shows)."""
+    names that are arrays whatever the arguments (what the call or the code shows), and for
+    the arrays a kernel call changes (normalize.kernel_call).  A function returning nothing
+    gives the arrays it changes: a number there is refused."""
+    if function.returns_changed:
+        for name in set(function.changed) & kinds_numbers(kinds):
+            raise unsupported(f"'{name}' is a number: {function.name} returns nothing, so its outputs are the arrays "
+                              "it changes in place, and a number argument is never changed for the caller; pass an "
+                              "array, or return the value", function.filename, at_line(function.origin.__code__.co_firstlineno))
     numbers = number_names(function, kinds)
     arrays = certain_arrays(function, (kinds_arrays(kinds) | array_parameters(function)) - kinds_numbers(kinds))
     sites = list(ir.walk_in_loops(function.body))
-    for name, line in function.updated:
-        if name not in arrays:
-            continue
-        update = next(k for k, (s, _) in enumerate(sites) if isinstance(s, ir.Assign) and s.target == name
-                      and s.line == line)
+    updates = [k for name, line in function.updated for k, (s, _) in enumerate(sites)
+               if isinstance(s, ir.Assign) and s.target == name and s.line == line
+               and (name in arrays or not isinstance(s.value, ir.Prim))]     # a kernel's array (C = step(C, A))
+    for update in updates:
+        name, line = sites[update][0].target, sites[update][0].line
         around = sites[update][1]
         for j, (s, loops) in enumerate(sites):
             if not isinstance(s, ir.Assign):
@@ -345,9 +352,11 @@ def check_in_place(function: ir.Function, kinds=frozenset()) -> None:
                 any(other in ir.exposed_reads(loop.body) for loop in around if any(l is loop for l in loops))
             if stale:
                 shared = f"'{other}'" if other in function.user_names else "a view of it"
-                raise unsupported(f"the augmented assignment changes the array '{name}' in place, and {shared}, "
-                                  f"read afterwards, shares it (line {s.line}); s2sdiff makes a new array there: "
-                                  f"write {name} = {name} + ... (or make the other name a copy)",
+                change, remedy = ("the augmented assignment", f"write {name} = {name} + ... (or make the other "
+                                  "name a copy)") if isinstance(sites[update][0].value, ir.Prim) else \
+                    ("the call", "make the other name a copy")
+                raise unsupported(f"{change} changes the array '{name}' in place, and {shared}, read afterwards, "
+                                  f"shares it (line {s.line}); s2sdiff makes a new array there: {remedy}",
                                   function.filename, at_line(line))
 
 
@@ -701,7 +710,13 @@ def array_parameters(function: ir.Function, shown=False) -> set:
     for s in ir.walk(function.body):
         if isinstance(s, ir.SetItem):
             arrays.add(s.array)
+    if function.returns_changed:            # its outputs: the arrays it changes in place
+        arrays |= set(function.changed)
     shown_arrays = arrays & set(function.params)
+    # a name a loop or branch assigns an array holds one wherever it is assigned, numba giving
+    # it one type where paths join (`for t in ...: A = C.copy()`): a parameter it copies too
+    nested = {t for outer in function.body if isinstance(outer, (ir.If, ir.For, ir.While))
+              for targets, _, _ in _definitions([outer]) for t in targets}
     # An elementwise result used as an array makes its inputs arrays, unless one of them is one
     # already (`x * a`, `np.outer(x, x) * k`: a and k may be numbers; a caller passing an array
     # for them gets a variant).
@@ -717,10 +732,10 @@ def array_parameters(function: ir.Function, shown=False) -> set:
                 if new:
                     arrays |= new
                     changed = True
-            elif set(targets) & arrays and isinstance(expr, ir.Name) and expr.id not in arrays:
+            elif set(targets) & (arrays | made & nested) and isinstance(expr, ir.Name) and expr.id not in arrays:
                 arrays.add(expr.id)
                 changed = True
-    result = arrays & set(function.params)
+    result = (arrays | made & nested) & set(function.params)
     _array_parameters[key] = (function, result, shown_arrays)
     return shown_arrays if shown else result
 

@@ -111,6 +111,12 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None, memory=None):
         if not structures.takes_structures(f):
             raise
         function = None                         # read when a call shows the parameters' structures
+    if function is not None and function.returns_changed:
+        written = ", ".join(f"'{p}'" for p in function.changed)
+        raise S2SDiffError(f"{kind} needs a scalar-valued function, but {name} returns nothing: its outputs are the "
+                           f"final values of what it writes into ({written}); use sd.jacobian, sd.jvp or sd.vjp, or "
+                           f"differentiate a scalar objective that calls {name}(...) on a line of its own and returns "
+                           "a number made of them (np.sum(...))")
     if function is not None and function.tuple_result:
         output = function.output
         what = f"a tuple of {function.n_outputs}" if output is None else \

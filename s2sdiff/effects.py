@@ -1,9 +1,10 @@
 """Which arguments a Python function may change in place, read from its source.
 
 A call used as a statement matters to a derivative only through what it changes: a
-kernel `kernel(C, A)` that stores into `C` changes the caller's array.  s2sdiff does not
-differentiate such calls yet, so the front end refuses them; a call statement that
-changes nothing (a print helper, a check) runs as written.  The answer errs on the side
+kernel `kernel(C, A)` that stores into `C` changes the caller's array.  s2sdiff copies
+such parameters on entry and takes their final values as the kernel's outputs
+(desugar.in_place), which the caller assigns (`C = kernel(C, A)`, normalize); a call
+statement that changes nothing (a print helper, a check) runs as written.  The answer errs on the side
 of "may change": a parameter that a function stores into, updates with an augmented
 assignment, calls a method on, or hands to a call statement that may change it.
 """
@@ -65,7 +66,7 @@ class _Changes:
         elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
             targets = [stmt.target]
         for target in targets:
-            base = _base_name(target)
+            base = base_name(target)
             if base in entry and (not isinstance(target, ast.Name) or isinstance(stmt, ast.AugAssign)):
                 self.found.setdefault(base, stmt)          # `p[i] = ...`, `p.x = ...`, `p += ...`
         if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
@@ -77,8 +78,8 @@ def call_changes(call: ast.Call, lookup, local_names) -> set:
     """Names among a call statement's arguments (and the object of a method call) that
     the call may change."""
     func = call.func
-    if isinstance(func, ast.Attribute) and _base_name(func) in local_names:
-        return {_base_name(func)} | _argument_names(call)           # x.sort(), out.fill(0.0)
+    if isinstance(func, ast.Attribute) and base_name(func) in local_names:
+        return {base_name(func)} | _argument_names(call)           # x.sort(), out.fill(0.0)
     try:
         callee = _resolve(func, lookup)
     except (KeyError, AttributeError):
@@ -91,7 +92,7 @@ def call_changes(call: ast.Call, lookup, local_names) -> set:
         return _argument_names(call)                                # np.copyto(y, x), random.shuffle(x)
     changed = changed_parameters(callee)
     given = list(zip(params, call.args)) + [(k.arg, k.value) for k in call.keywords]
-    return {_base_name(arg) for param, arg in given if param in changed} - {None}
+    return {base_name(arg) for param, arg in given if param in changed} - {None}
 
 
 def _nested_bodies(stmt) -> list:
@@ -107,10 +108,10 @@ def _nested_bodies(stmt) -> list:
 
 def _argument_names(call: ast.Call) -> set:
     """The arrays a call's arguments name, or name a part of (`h[0]`)."""
-    return {_base_name(a) for a in call.args + [k.value for k in call.keywords]} - {None}
+    return {base_name(a) for a in call.args + [k.value for k in call.keywords]} - {None}
 
 
-def _base_name(node):
+def base_name(node):
     while isinstance(node, (ast.Subscript, ast.Attribute)):
         node = node.value
     return node.id if isinstance(node, ast.Name) else None

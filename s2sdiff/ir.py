@@ -212,6 +212,8 @@ class Function:
     chunkable: frozenset = frozenset()                 # loop variables of loops threads may share
     updated: tuple = ()                                # (name, line) of `name += ...` in the user's code
     output: object = None                              # a returned dict or list: its structure (structures.Node)
+    changed: tuple = ()                                # parameters the user's code changes in place (copied on entry)
+    returns_changed: bool = False                      # its outputs are their final values (it returns nothing)
 
 
 def rewritten(body, each) -> list:

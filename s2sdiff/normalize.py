@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import inspect
 import linecache
 import math
 import numbers
@@ -23,7 +24,7 @@ from . import ir, runtime
 from .custom import rule_of
 from .desugar import desugar, recursion
 from .creation import ALLOCATORS, DTYPE_POSITION, Creation
-from .effects import call_changes
+from .effects import base_name, call_changes, changed_parameters
 from .errors import S2SDiffError, at_line, unsupported
 from .linalg_calls import LinalgCalls, is_linalg, respelled_call
 from .linalg_calls import helpers as linalg_helpers
@@ -341,7 +342,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         self.namespace: dict = {}
         self.returns: list = []
         self.written: dict = {}       # arrays assigned elements -> the first such target
-        self.updated: dict = {}       # names given an augmented assignment -> the first one
+        self.updated: list = []       # (name, node) of each change of an array in place: `name += ...`, a kernel call
         self.piece_lists: dict = {}   # names of np.split's lists -> their pieces
         self.orders: set = set()      # names holding np.argsort's permutation
 
@@ -366,7 +367,8 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         tree = self.parsed.tree
         body = self.statements(tree.body)
         if not self.returns:
-            raise self.error(f"{tree.name} returns no value: s2sdiff differentiates functions that return numbers", tree)
+            raise self.error(f"{tree.name} returns no value and changes none of its array arguments: s2sdiff "
+                             "differentiates functions that return numbers or write into arrays passed to them", tree)
         if not _always_returns(tree.body):
             raise self.error(f"{tree.name} can reach its end without returning a value", tree)
         self.check_written_arrays(body)
@@ -378,8 +380,9 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         return ir.Function(tree.name, list(self.parsed.params), body, self.parsed.filename,
                            source_lines, self.namespace, len(first.values), first.tuple_result,
                            dict(self.parsed.defaults), self.parsed.py_func, user_names=frozenset(self.parsed.local_names),
-                           updated=tuple((name, node.lineno) for name, node in self.updated.items()),
-                           output=self.parsed.output)
+                           updated=tuple(dict.fromkeys((name, node.lineno) for name, node in self.updated)),
+                           output=self.parsed.output, changed=self.parsed.changed,
+                           returns_changed=self.parsed.returns_changed)
 
     def check_written_arrays(self, body):
         """An array assigned elements must be the function's own and have no second name,
@@ -621,11 +624,16 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         if isinstance(func, types.FunctionType) and func.__code__.co_flags & (0x20 | 0x80 | 0x100 | 0x200):
             raise self.error(f"{func.__name__} is a generator or coroutine", node)
         args = self.bind(py_func, node)
+        changes = {} if hasattr(py_func, "s2sdiff_origin") else changed_parameters(func)    # generated: never
+        for param, arg in zip(inspect.signature(py_func).parameters, args):
+            if param in changes and base_name(arg) is not None:
+                raise self.error(f"{py_func.__name__}() changes '{ast.unparse(arg)}' in place; s2sdiff follows "
+                                 f"that only in a call on a line of its own ({py_func.__name__}(...), a function "
+                                 "returning nothing): call it so, and read the array after it", node)
         return ir.Call(Callee(func, node, self.parsed.filename), tuple(self.atom(a) for a in args))
 
     def bind(self, py_func, node):
         """Positional argument expressions for a call, defaults filled in as constants."""
-        import inspect
         try:
             bound = inspect.signature(py_func).bind(*node.args, **{k.arg: k.value for k in node.keywords})
         except TypeError as exc:
@@ -881,7 +889,7 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
         load = ast.copy_location(ast.Name(target.id, ast.Load()), target)
         self.assign(ast.copy_location(ast.BinOp(load, node.op, node.value), node), target.id)
         if not self.generated():   # generated code adds in place only to numbers
-            self.updated.setdefault(target.id, node)     # in place, if it is an array (analyze.check_in_place)
+            self.updated.append((target.id, node))     # in place, if it is an array (analyze.check_in_place)
 
     def several_values(self, callee, node):
         """The refusal of a call's values taken whole: a helper's tuple, or its structure."""
@@ -1031,11 +1039,56 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
                 raise self.error("differentiating a Jacobian, a Hessian or a forward-mode gradient again is not "
                                  "supported yet: differentiate a reverse-mode gradient (sd.grad(f), as sd.hessian "
                                  "does)", node)
+            if changed and self.kernel_call(node.value):
+                return
             if changed:
                 raise self.error(f"{ast.unparse(node.value.func)}() may change '{min(changed)}' in place, and "
-                                 "s2sdiff does not differentiate calls that change their arguments; have the "
-                                 "function return the new array and assign it (y = g(y, ...))", node)
+                                 "s2sdiff follows only Python functions it can read that change their arguments; "
+                                 "have the function return the new array and assign it (y = g(y, ...))", node)
         self.verbatim(node)
+
+    def kernel_call(self, node: ast.Call) -> bool:
+        """A call statement of a user function that changes arrays passed to it and returns
+        nothing (`step(C, A)`), lowered as the function it is for a derivative: the arrays
+        take its outputs, their final values (`C = step(C, A)`, desugar.in_place).  False
+        where the callee is no Python function s2sdiff reads."""
+        func = self.free_function(node.func)
+        if func is None or rule_of(func) is not None:
+            return False
+        try:
+            py_func = python_function(func)
+        except S2SDiffError:
+            return False
+        name = py_func.__name__
+        callee = Callee(func, node, self.parsed.filename)
+        function = callee.function
+        if not function.returns_changed:
+            raise self.error(f"{name}() changes '{function.changed[0]}' in place and returns a value; s2sdiff "
+                             f"follows a call that changes its arguments only where {name} returns nothing: "
+                             "return the new array too and assign both, or split the function", node)
+        args = self.bind(py_func, node)
+        targets = []
+        for param in function.changed:
+            arg = args[function.params.index(param)]
+            if not (isinstance(arg, ast.Name) and arg.id in self.parsed.local_names):
+                raise self.error(f"{name}() changes its parameter '{param}' in place: pass it an array of this "
+                                 f"function by name (not {ast.unparse(arg)}), which then holds {name}'s result",
+                                 arg if hasattr(arg, "lineno") else node)
+            shared = [a for p, a in zip(function.params, args) if p != param and base_name(a) == arg.id]
+            if shared:
+                raise self.error(f"{name}() changes '{arg.id}' in place, and gets it (or a view of it) twice: "
+                                 f"pass a copy for the other ({arg.id}.copy())", shared[0])
+            targets.append(arg.id)
+        value = ir.Call(callee, tuple(self.atom(a) for a in args))
+        if len(targets) == 1:
+            self.emit(ir.Assign(targets[0], value, self.line))
+        else:
+            results = [self.namer.temp() for _ in targets]
+            self.emit(ir.Unpack(tuple(results), value, self.line))
+            for target, result in zip(targets, results):
+                self.emit(ir.Assign(target, ir.Name(result), self.line))
+        self.updated += [(target, node) for target in targets]
+        return True
 
     def fill_diagonal(self, node):
         """np.fill_diagonal(a, v) of a matrix and a number: the element writes a[k, k] = v."""

@@ -28,6 +28,8 @@ class ParsedFunction:
     local_names: set[str]          # parameters and every name assigned in the body
     closure: dict[str, object] = field(default_factory=dict)
     output: object = None          # a returned dict or list: its structure (desugar, structures.Node)
+    changed: tuple = ()            # parameters it changes in place, copied on entry (desugar.in_place)
+    returns_changed: bool = False  # it returns nothing: its outputs are those parameters' final values
 
     @property
     def name(self) -> str:

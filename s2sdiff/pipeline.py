@@ -132,6 +132,15 @@ def _primal_calls_for_ranks(function: ir.Function) -> ir.Function:
     return replace(function, body=ir.rewritten(function.body, statement))
 
 
+def _changes_arguments(callee) -> bool:
+    """Whether a user's numba function changes arrays passed to it: generated code calls it
+    as s2sdiff lowers it, which gives those arrays' new values (desugar.in_place)."""
+    try:
+        return bool(callee.function.changed)
+    except S2SDiffError:
+        return False
+
+
 def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
     """Emit and compile a generated core-language function."""
     dependencies = []
@@ -150,7 +159,7 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
         kinds = frozenset()
         if isinstance(callee, ir.Derived):          # a callee's value, for the ranks of the arrays passed
             callee, kinds = callee.callee, callee.kinds
-        if not compiler.is_compiled_by_user(callee.obj):
+        if not compiler.is_compiled_by_user(callee.obj) or _changes_arguments(callee):
             try:
                 unit = derived_unit("primal", callee.obj, (), jit, callee.node, callee.filename, kinds)
             except S2SDiffError:        # code s2sdiff does not lower (and need not: no derivative)

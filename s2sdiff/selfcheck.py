@@ -61,6 +61,28 @@ def dot(a, b) -> float:
     return float(np.dot(flat(a), flat(b)))
 
 
+def functional(f):
+    """f as its derivatives take it (desugar.in_place): on copies of the arguments, giving
+    the final values of those it writes into where it returns nothing."""
+    from .normalize import normalize
+    from .parse import python_function
+    try:
+        function = normalize(python_function(f))
+    except S2SDiffError:
+        return f
+    if not function.changed:
+        return f
+    written = [function.params.index(p) for p in function.changed]
+
+    def on_copies(*args):
+        args = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+        value = f(*args)
+        if not function.returns_changed:
+            return value
+        return args[written[0]] if len(written) == 1 else tuple(args[k] for k in written)
+    return on_copies
+
+
 def against_differences(name, what, function, args, u, derivative_along_u):
     """Raise DerivativeMismatch if `derivative_along_u` (flat) is not the derivative of
     `function(*args)` (flattened) along the direction `u`."""
@@ -137,25 +159,28 @@ def _other_mode(name, f, args, u, w, jit, forward_side=None, reverse_side=None):
 
 
 def for_gradient(f, indices, many, mode, with_value, jit):
+    plain = functional(f)
     def verify(name, args, result):
         grads = result[1] if with_value else result
         grads = grads if many else (grads,)
         u = directions(args, indices)
         along = sum(dot(g, u[i]) for g, i in zip(grads, indices))
-        against_differences(name, "gradient", f, args, u, along)
+        against_differences(name, "gradient", plain, args, u, along)
         _other_mode(name, f, args, u, 1.0, jit, **{("reverse_side" if mode == "reverse" else "forward_side"): along})
     return verify
 
 
 def for_jacobian(f, indices, many, mode, jit, output=None):
     """`output`: the structure of f's result, where the Jacobian has it (one leaf per leaf)."""
+    plain = functional(f)
+
     def verify(name, args, result):
         blocks = structures.leaves(result, output) if output is not None else [result]
         u = directions(args, indices)
         along = [sum(np.tensordot(J, u[i], axes=np.ndim(u[i])) for J, i in zip(block if many else (block,), indices))
                  for block in blocks]
-        against_differences(name, "Jacobian", f, args, u, along)
-        w = _cotangent(f(*args))
+        against_differences(name, "Jacobian", plain, args, u, along)
+        w = _cotangent(plain(*args))
         _other_mode(name, f, args, u, w, jit, **{("forward_side" if mode == "forward" else "reverse_side"): dot(along, w)})
     return verify
 
@@ -185,7 +210,7 @@ def for_hessian(f, indices, many, jit):
 
 def for_derivative(f, order, jit):
     from .api import derivative
-    previous = f if order == 1 else derivative(f, order - 1, jit=jit)
+    previous = functional(f) if order == 1 else derivative(f, order - 1, jit=jit)
 
     def verify(name, args, result):
         u = directions(args, (0,))
@@ -195,15 +220,17 @@ def for_derivative(f, order, jit):
 
 
 def check_jvp(name, f, primals, tangents, tangent_out, jit):
-    against_differences(name, "directional derivative", f, primals, tangents, tangent_out)
-    w = _cotangent(f(*primals))
+    plain = functional(f)
+    against_differences(name, "directional derivative", plain, primals, tangents, tangent_out)
+    w = _cotangent(plain(*primals))
     _other_mode(name, f, primals, tangents, w, jit, forward_side=dot(tangent_out, w))
 
 
 def check_vjp(name, f, primals, cotangent, cotangents, jit):
+    plain = functional(f)
     u = directions(primals, [k for k, v in enumerate(primals) if not _is_int(v)])
     along = dot(u, cotangents)
-    against_differences(name, "vector-Jacobian product", lambda *a: dot(f(*a), cotangent), primals, u, along)
+    against_differences(name, "vector-Jacobian product", lambda *a: dot(plain(*a), cotangent), primals, u, along)
     _other_mode(name, f, primals, u, cotangent, jit, reverse_side=along)
 
 

@@ -6,6 +6,8 @@ normalize lowers (DESIGN §2).  Each pass is AST → AST and has one concern:
     containers  tuples and lists of a fixed length as named items; comprehensions as
                 loops filling a new array; sum/max/min/any/all over a generator as loops
     iteration   `for a in x`, enumerate, zip, reversed: loops over range(len(...))
+    in_place    parameters the function changes in place copied on entry; a function
+                returning nothing gives their final values
     recursion   a recursive function called with constant integers: copies specialized
                 on them, unrolled to the base case
 
@@ -19,17 +21,18 @@ import copy
 from dataclasses import replace
 
 from ..parse import ParsedFunction, assigned_names
-from . import containers, functions, iteration, recursion, statements
+from . import containers, functions, in_place, iteration, recursion, statements
 from .scope import Scope
 
 
 def desugar(parsed: ParsedFunction) -> ParsedFunction:
     tree = copy.deepcopy(parsed.tree)
     scope = Scope(parsed, tree)
-    for rewrite in (statements.rewrite, functions.lift, containers.rewrite, iteration.rewrite, recursion.rewrite):
+    for rewrite in (statements.rewrite, functions.lift, containers.rewrite, iteration.rewrite, in_place.rewrite,
+                    recursion.rewrite):
         tree.body = rewrite(tree.body, scope)
         scope.refresh()
     ast.fix_missing_locations(tree)
     local = (set(parsed.params) | assigned_names(tree)) - set(scope.free)
     return replace(parsed, tree=tree, local_names=local, closure={**parsed.closure, **scope.free},
-                   output=scope.output)
+                   output=scope.output, changed=scope.changed, returns_changed=scope.returns_changed)

@@ -19,6 +19,8 @@ class Scope:
         self.free: dict = {}          # names bound to objects at transform time, for normalize's lookup
         self.array_lists: set = set()  # lists built by a comprehension or appends: arrays, a row per item
         self.output = None             # a returned dict or list: its structure, returned as a flat tuple
+        self.changed = ()              # parameters changed in place, copied on entry (in_place.py)
+        self.returns_changed = False   # returning nothing, the function gives their final values
         self._known = set(self.namer.taken)
         self.refresh()
 

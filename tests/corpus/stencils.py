@@ -19,7 +19,7 @@ def jacobi_1d(a, steps):
     return np.sum(a**2)
 
 
-@case(vec(6), 2, tags=("jacobi-1d", "in-place-argument", "kernel-style"), expect="refused:parameter-write")
+@case(vec(6), 2, tags=("jacobi-1d", "in-place-argument", "kernel-style"))
 def jacobi_1d_in_place(A, steps):
     n = A.shape[0]
     B = np.zeros_like(A)
@@ -223,8 +223,7 @@ def smooth_in_place(u, w):
         u[i] = (1 - w) * u[i] + 0.5 * w * (u[i - 1] + u[i + 1])
 
 
-@case(vec(6), 0.6, tags=("gauss-seidel-1d", "kernel-writes-argument", "call-statement"),
-      expect="refused:call-changes-argument")
+@case(vec(6), 0.6, tags=("gauss-seidel-1d", "kernel-writes-argument", "call-statement"))
 def smoothed_energy(u, w):
     v = u.copy()
     smooth_in_place(v, w)
