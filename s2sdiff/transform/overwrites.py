@@ -47,7 +47,7 @@ def with_snapshots(function: ir.Function, home: dict, whole_reads, makes_array, 
     offsets = ir.Offsets(function.body)
     copies = {}                              # id(statement) -> {array: its copy}
     for k, (s, loops) in enumerate(sites):
-        if not isinstance(s, (ir.Assign, ir.Unpack)) or not isinstance(s.value, (ir.Prim, ir.Call)):
+        if not isinstance(s, (ir.Assign, ir.Unpack)) or not isinstance(s.value, (ir.Prim, ir.Call, ir.Opaque)):
             continue                         # an element or view read is recorded by `check`
         arrays = whole_reads(s) & written
         if makes_array(s):

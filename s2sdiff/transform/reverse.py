@@ -63,8 +63,9 @@ class _LoopPlan:
 
 @dataclass
 class _Checkpoint:
-    """A loop whose state — the carried values its body reads, and the arrays it writes in
-    place — is kept in snapshots when a whole tape would not fit the memory budget."""
+    """A loop whose state — the carried values an iteration reads before it sets them, and
+    the arrays it writes in place — is kept in snapshots when a whole tape would not fit the
+    memory budget."""
     carried: list
     arrays: list
     taped: list                       # what its tape holds each step: names, and 8 bytes a cursor
@@ -432,7 +433,8 @@ class _Reverse:
             array, home, loops = taped[s.target]
             record = _Record(array, home, loops, self.namer.fresh(f"{s.target}_tape"),
                              self.namer.fresh(f"{s.target}_at"))
-            if s.target not in self.numbers:
+            # a test's value (Passive) is a number: were it an array, its slot would refuse it, loudly
+            if s.target not in self.numbers and not (isinstance(s.value, ir.Passive) and not self.ndims.get(s.target)):
                 # reloaded into the shape of a view taken anew (the array keeps its shape), or of the copied array
                 if isinstance(s.value, ir.Item):
                     record.like = ir.Name(self.namer.temp())
@@ -749,8 +751,11 @@ class _Reverse:
             self.checkpoints[key] = None
             if isinstance(loop, ir.For) and not loop.loop.exit_flag and any(s is loop for s in self.fn.body) \
                     and self.has_adjoint([loop]):
-                reads = ir.reads_within(loop.body)
-                carried = [c for c in loop.loop.carried if c in reads]
+                # what an iteration reads of the one before, where the loop starts with a value of it
+                # (an inner loop's variable is carried, with none before the first iteration)
+                exposed = ir.exposed_reads(loop.body)
+                before = set(self.fn.params) | ir.assigned_within(self.fn.body[:_index(self.fn.body, loop)])
+                carried = [c for c in loop.loop.carried if c in exposed and c in before]
                 arrays = sorted({s.array for s in ir.walk(loop.body)
                                  if isinstance(s, ir.SetItem) and self.home.get(s.array) is None})
                 # a value read from an array the loop leaves alone, which a later line overwrites,
@@ -858,13 +863,15 @@ class _Reverse:
             + push(ir.Name(stop), ir.Name(b), ir.Name(store))
         step = n.fresh("it")
         with self.rebuilding(loop, checkpoint):
-            advance = ir.For(step, ir.Name(a), ir.Name(stop), ir.Const(1),
-                             self.loop_variable(loop, step) + self.loop_body(loop, _replayed(loop)), line)
+            # runs the steps as far as the state (and the arrays they write) needs
+            advance, _ = _prune([ir.For(step, ir.Name(a), ir.Name(stop), ir.Const(1),
+                                        self.loop_variable(loop, step) + self.loop_body(loop, _replayed(loop)), line)],
+                                set(checkpoint.carried))
             reverse_step = self.iteration_adjoint(loop, [assign(step, ir.Name(stop))] + self.loop_variable(loop, step))
         keep = [ir.SetItem(checkpoint.snapshots[name], self.snapshot(name, store), ir.Name(name), line)
                 for name in checkpoint.carried + checkpoint.arrays]
-        segment = restore + [ir.If(test(f"{b} - {a} == 1 or {free_count} == 0"), last_step, split, line), advance,
-                             ir.If(test(f"{store} >= 0"), keep, reverse_step, line)]
+        segment = restore + [ir.If(test(f"{b} - {a} == 1 or {free_count} == 0"), last_step, split, line)] \
+            + advance + [ir.If(test(f"{store} >= 0"), keep, reverse_step, line)]
         release = [ir.SetItem(free, (ir.Name(free_count),), ir.Name(slot), line),
                    assign(free_count, ir.Prim("add", (ir.Name(free_count), ir.Const(1))))]
         machine = ir.While(test(f"{top} > 0"), [
