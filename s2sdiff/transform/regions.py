@@ -250,10 +250,10 @@ class _SingleAssignment:
         for name in sorted(assigned):
             carried = self.version(name)
             inner[name] = carried
-            if name in env:
+            if name in env and env[name] not in self.undefined:
                 out.append(ir.Assign(carried, ir.Name(env[name]), s.line))
-            else:
-                self.undefined.add(carried)          # no value before the first iteration
+            else:           # no value before the first iteration (an outer loop's, where it has none yet)
+                self.undefined.add(carried)
             carried_entry[name] = carried
         self.check_defined_before_read(body, assigned, env, s)
         if isinstance(s, ir.For):

@@ -270,7 +270,10 @@ class _Reverse:
             for k, value in enumerate(ret.values):
                 if isinstance(value, ir.Name):
                     kept = self.namer.fresh(fn.name if m == 1 else f"{fn.name}{k + 1}")
-                    copy = ir.Assign(kept, value, line)
+                    # a checkpointed loop's adjoint restores arrays in place: an array returned (or a
+                    # view of one) is copied as it is
+                    restored = value.id not in self.numbers and any(c and c.arrays for c in self.checkpoints.values())
+                    copy = ir.Assign(kept, ir.Prim("copy", (value,), "np") if restored else value, line)
                     if value.id in fused:
                         adjoint.insert(_index(adjoint, fused[value.id]) + 1, copy)
                     else:

@@ -8,8 +8,7 @@ import numpy as np
 from corpus import case, diag_dominant, mat, spd, vec
 
 
-@case(diag_dominant(4), tags=("lu", "in-place", "doolittle"), expect="refused:read-before-assign-in-loop",
-      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(diag_dominant(4), tags=("lu", "in-place", "doolittle"))
 def lu_in_place_logdet(A):
     A = A.copy()
     n = A.shape[0]
@@ -55,8 +54,7 @@ def lu_returns_pair(A):
     return L, U
 
 
-@case(spd(4), tags=("cholesky", "loops", "sqrt"), expect="refused:overwritten-value-needed",
-      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(spd(4), tags=("cholesky", "loops", "sqrt"))
 def cholesky_banachiewicz(A):
     n = A.shape[0]
     L = np.zeros_like(A)
@@ -72,8 +70,7 @@ def cholesky_banachiewicz(A):
     return np.sum(L)
 
 
-@case(spd(3), tags=("cholesky", "in-place", "polybench-style"), expect="refused:read-before-assign-in-loop",
-      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(spd(3), tags=("cholesky", "in-place", "polybench-style"))
 def cholesky_in_place(A):
     A = A.copy()
     n = A.shape[0]
@@ -85,11 +82,10 @@ def cholesky_in_place(A):
         for k in range(i):
             A[i, i] -= A[i, k] * A[i, k]
         A[i, i] = math.sqrt(A[i, i])
-    return np.sum(np.tril(A) ** 2)
+    return np.sum(np.tril(A) ** 3)
 
 
-@case(spd(3), vec(3, seed=1), tags=("cholesky", "solve", "two-triangular-solves"),
-      expect="refused:read-before-assign-in-loop", expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(spd(3), vec(3, seed=1), tags=("cholesky", "solve", "two-triangular-solves"))
 def cholesky_solve(A, b):
     n = len(b)
     L = np.zeros((n, n))
@@ -107,8 +103,7 @@ def cholesky_solve(A, b):
     return np.sum(x)
 
 
-@case(mat(4) + 4 * np.eye(4), vec(4, seed=1), tags=("trisolv", "polybench-style", "output-array"),
-      expect="refused:overwritten-value-needed", expect_at={"jvp jac.fwd": "right"})
+@case(mat(4) + 4 * np.eye(4), vec(4, seed=1), tags=("trisolv", "polybench-style", "output-array"))
 def trisolv(L, b):
     n = len(b)
     x = np.zeros(n)
@@ -120,8 +115,7 @@ def trisolv(L, b):
     return x
 
 
-@case(vec(4, lo=-0.4, hi=0.4), tags=("durbin", "levinson", "temporary-copy"),
-      expect="refused:overwritten-value-needed", expect_at={"jvp jac.fwd": "right"})
+@case(vec(4, lo=-0.4, hi=0.4), tags=("durbin", "levinson", "temporary-copy"))
 def durbin(r):
     n = len(r)
     y = np.zeros(n)
@@ -143,8 +137,7 @@ def durbin(r):
     return y
 
 
-@case(mat(4, 3), tags=("gram-schmidt", "modified", "column-writes"), expect="refused:overwritten-value-needed",
-      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(mat(4, 3), tags=("gram-schmidt", "modified", "column-writes"))
 def modified_gram_schmidt(A):
     m, n = A.shape
     Q = A.copy()
@@ -158,8 +151,7 @@ def modified_gram_schmidt(A):
     return np.sum(R) + np.sum(Q[:, 0] * Q[:, 1])
 
 
-@case(mat(4, 3), tags=("gram-schmidt", "classical", "loop-over-columns"), expect="refused:overwritten-value-needed",
-      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(mat(4, 3), tags=("gram-schmidt", "classical", "loop-over-columns"))
 def classical_gram_schmidt_diag(A):
     n = A.shape[1]
     Q = np.zeros_like(A)
@@ -174,8 +166,7 @@ def classical_gram_schmidt_diag(A):
     return total
 
 
-@case(mat(3), tags=("householder", "qr", "outer", "sign"), expect="refused:overwritten-value-needed",
-      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(mat(3), tags=("householder", "qr", "outer", "sign"))
 def householder_r_diagonal(A):
     R = A.copy()
     m = R.shape[0]
@@ -190,8 +181,7 @@ def householder_r_diagonal(A):
     return np.sum(np.log(np.abs(np.diag(R))))
 
 
-@case(diag_dominant(3), tags=("gauss-jordan", "inverse", "row-operations"),
-      expect="refused:overwritten-value-needed", expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(diag_dominant(3), tags=("gauss-jordan", "inverse", "row-operations"))
 def gauss_jordan_inverse(A):
     n = A.shape[0]
     M = np.hstack((A, np.eye(n)))
@@ -203,8 +193,7 @@ def gauss_jordan_inverse(A):
     return np.sum(M[:, n:])
 
 
-@case(diag_dominant(3), vec(3, seed=1), tags=("gaussian-elimination", "augmented-rows", "back-substitution"),
-      expect="refused:read-before-assign-in-loop", expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(diag_dominant(3), vec(3, seed=1), tags=("gaussian-elimination", "augmented-rows", "back-substitution"))
 def gaussian_elimination(A, b):
     n = len(b)
     A = A.copy()
@@ -248,8 +237,7 @@ def power_iteration(A, iters):
     return v @ A @ v
 
 
-@case(mat(5, 3), tags=("covariance", "polybench-style", "mean-subtract"), expect="refused:read-before-assign-in-loop",
-      expect_at={"jvp jac.fwd": "right"})
+@case(mat(5, 3), tags=("covariance", "polybench-style", "mean-subtract"))
 def covariance_matrix(data):
     n, m = data.shape
     mean = np.zeros(m)
@@ -282,8 +270,7 @@ def numpy_covariance(X):
     return np.sum(np.cov(X, rowvar=False))
 
 
-@case(mat(3), tags=("lu", "determinant", "product-of-pivots"), expect="refused:overwritten-value-needed",
-      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(mat(3), tags=("lu", "determinant", "product-of-pivots"))
 def determinant_by_elimination(A):
     M = A + 3.0 * np.eye(3)
     n = 3
@@ -333,8 +320,7 @@ def inverse_iteration(A):
     return v @ A @ v
 
 
-@case(diag_dominant(4), tags=("ludcmp", "polybench-style", "forward-back"),
-      expect="refused:read-before-assign-in-loop", expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(diag_dominant(4), tags=("ludcmp", "polybench-style", "forward-back"))
 def ludcmp_solve(A):
     n = A.shape[0]
     b = np.arange(1.0, n + 1.0)

@@ -72,9 +72,7 @@ def mlp_relu_two_layers(W1, W2, X):
     return np.sum(out**2) / X.shape[0]
 
 
-@case(mat(2, 3, lo=-0.5, hi=0.5), mat(3, 3, lo=-0.5, hi=0.5, seed=1), mat(4, 2, seed=2),
-      tags=("rnn", "row-write", "loop"), expect="refused:overwritten-value-needed",
-      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(mat(2, 3, lo=-0.5, hi=0.5), mat(3, 3, lo=-0.5, hi=0.5, seed=1), mat(4, 2, seed=2), tags=("rnn", "row-write", "loop"))
 def rnn_row_writes(Wx, Wh, xs):
     T = xs.shape[0]
     hs = np.zeros((T + 1, 3))
@@ -83,9 +81,7 @@ def rnn_row_writes(Wx, Wh, xs):
     return np.sum(hs[T] ** 2) + np.sum(hs)
 
 
-@case(mat(2, 3, lo=-0.5, hi=0.5), mat(3, 3, lo=-0.5, hi=0.5, seed=1), mat(4, 2, seed=2),
-      tags=("rnn", "row-slice-write", "loop"), expect="refused:overwritten-value-needed",
-      expect_at={"grad.fwd vag.fwd jvp jac.fwd": "right"})
+@case(mat(2, 3, lo=-0.5, hi=0.5), mat(3, 3, lo=-0.5, hi=0.5, seed=1), mat(4, 2, seed=2), tags=("rnn", "row-slice-write", "loop"))
 def rnn_row_slice_writes(Wx, Wh, xs):
     T = xs.shape[0]
     hs = np.zeros((T + 1, 3))

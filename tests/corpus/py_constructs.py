@@ -822,15 +822,13 @@ def dict_items_weighted(theta):
     return s
 
 
-@case(vec(3), tags=("namedtuple", "attribute"),
-      expect="refused:other: constructing Affine objects is not supported")
+@case(vec(3), tags=("namedtuple", "attribute"))
 def namedtuple_inside(x):
     p = Affine(w=x[:2], b=x[2])
     return np.sum(p.w**2) * p.b + p.b
 
 
-@case(mat(2, 3), vec(3, seed=1), tags=("dataclass", "attribute"),
-      expect="refused:other: constructing Layer objects is not supported")
+@case(mat(2, 3), vec(3, seed=1), tags=("dataclass", "attribute"))
 def dataclass_inside(W, b):
     layer = Layer(W=W, b=b)
     h = np.tanh(np.array([1.0, -0.5]) @ layer.W + layer.b)
