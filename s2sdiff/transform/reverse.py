@@ -273,7 +273,7 @@ class _Reverse:
                     # a checkpointed loop's adjoint restores arrays in place: an array returned (or a
                     # view of one) is copied as it is
                     restored = value.id not in self.numbers and any(c and c.arrays for c in self.checkpoints.values())
-                    copy = ir.Assign(kept, ir.Prim("copy", (value,), "np") if restored else value, line)
+                    copy = ir.Assign(kept, self.helper("owned", value) if restored else value, line)
                     if value.id in fused:
                         adjoint.insert(_index(adjoint, fused[value.id]) + 1, copy)
                     else:
@@ -804,8 +804,13 @@ class _Reverse:
                      ir.Assign(checkpoint.slots, self.helper("snapshot_slots", ir.Name(checkpoint.steps), total,
                                                              ir.Const(self.memory)), line)]
         for name in state:
+            like = ir.Name(name)
+            if name in checkpoint.carried and (self.types.get(name) == "float" or name not in self.numbers
+                                               and name in self.maybe_ints) and not self.float_on_entry(name):
+                like = ir.Name(self.namer.temp())        # a number that may enter as an int: float snapshots
+                snapshots.append(ir.Assign(like.id, ir.Prim("float", (ir.Name(name),), "builtin"), line))
             snapshots += [ir.Assign(checkpoint.snapshots[name],
-                                    self.helper("new_tape", ir.Name(checkpoint.slots), ir.Name(name)), line),
+                                    self.helper("new_tape", ir.Name(checkpoint.slots), like), line),
                           ir.SetItem(checkpoint.snapshots[name], self.snapshot(name, ir.Const(0)), ir.Name(name),
                                      line)]
         with self.rebuilding(loop, checkpoint):
