@@ -57,10 +57,15 @@ def nbytes_of(x):
     return x.nbytes if isinstance(x, np.ndarray) else 8
 
 
+# Each snapshot slot also takes its place on the checkpointed adjoint's stack of segments
+# (three int64 per entry, two entries a slot at most) and on its list of free slots.
+SLOT_OVERHEAD = 56
+
+
 def check_budget(state, budget, line, filename):
     """Refuse, naming the loop, a loop whose state (`state` bytes) the memory budget cannot
     hold even once, before anything is allocated."""
-    if state > budget:
+    if state + SLOT_OVERHEAD > budget:
         raise MemoryBudgetExceeded(f"the loop's state takes {state} bytes, {_OVER_BUDGET}\n"
                                    f"{source_excerpt(filename, at_line(line))}")
 
@@ -70,9 +75,9 @@ _OVER_BUDGET = ("larger than the memory budget even for the one snapshot checkpo
 
 
 def snapshot_slots(steps, state, budget):
-    """How many snapshots of a loop's state (`state` bytes each) the memory budget holds,
-    at least one and at most one a step."""
-    return max(1, min(steps, budget // state))
+    """How many snapshots of a loop's state (`state` bytes each, and SLOT_OVERHEAD) the
+    memory budget holds, at least one and at most one a step."""
+    return max(1, min(steps, budget // (state + SLOT_OVERHEAD)))
 
 
 def checkpoint_split(start, stop, free):
@@ -556,7 +561,7 @@ def _check_budget(state, budget, line, filename):
     text = f"the loop's state is {_OVER_BUDGET}\n{source_excerpt(filename.literal_value, at_line(line.literal_value))}"
 
     def check(state, budget, line, filename):
-        if state > budget:
+        if state + SLOT_OVERHEAD > budget:
             raise MemoryBudgetExceeded(text)
     return check
 
@@ -1378,7 +1383,9 @@ def _store_columns(J, start, d):
     return store_columns
 
 
-HELPERS = {f.__name__: f for f in (new_tape, nbytes_of, check_budget, snapshot_slots, checkpoint_split, reshape, reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned, chunk_count, adjoint_like, tangent_like,
+HELPERS = {f.__name__: f for f in (new_tape, nbytes_of, check_budget, snapshot_slots, checkpoint_split, reshape,
+                                    reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned,
+                                    chunk_count, adjoint_like, tangent_like,
                                     sech2, sinc_derivative, heaviside, concat, part, put, atleast_1d, atleast_2d,
                                     as_column, weights_along, take_along, put_along, diag_adjoint, keep_all, trace_last,
                                     order_of, permute, atleast_3d, flip_along, moveaxis, kron_left, kron_right,
