@@ -90,7 +90,7 @@ def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory=None, che
     adjoint loops whose iterations are independent (cut into chunks, see parallel.py).
     `memory` ("256MB", or bytes; every reverse transform takes it) bounds a loop's tape:
     a loop of f's body whose tape would take more checkpoints its state instead
-    (transform/checkpoints.py; the default is a quarter of the machine's memory)."""
+    (transform/checkpoints.py; without it, loops keep whole tapes)."""
     return _gradient("grad", f, wrt, mode, jit, parallel, check, memory)
 
 

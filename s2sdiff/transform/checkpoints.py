@@ -1,13 +1,13 @@
 """The memory budget reverse mode keeps a loop's tape within (transform/reverse.py).
 
-A loop of the function body whose tape — its state once an iteration — would take more
-than the budget keeps snapshots of that state instead, as many as fit, and recomputes
-the steps between them as the adjoint needs them (binomial checkpointing,
-runtime.checkpoint_split).  The default budget is a quarter of the machine's memory.
+With `memory=` given, a loop of the function body whose tape — its state once an
+iteration — would take more than the budget keeps snapshots of that state instead, as
+many as fit, and recomputes the steps between them as the adjoint needs them (binomial
+checkpointing, runtime.checkpoint_split).  Without it, loops keep whole tapes: the code
+for both ways would double the compile time of every loop with a tape.
 """
 from __future__ import annotations
 
-import os
 import re
 
 from ..errors import S2SDiffError
@@ -18,10 +18,7 @@ _UNITS = {"": 1, "B": 1, "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 *
 
 
 def budget(memory) -> int:
-    """Bytes from `memory`: a number of bytes, a string like "256MB" or "1.5GiB", or None
-    for the default, a quarter of the machine's physical memory."""
-    if memory is None:
-        return _physical_memory() // 4
+    """Bytes from `memory`: a number of bytes, or a string like "256MB" or "1.5GiB"."""
     if isinstance(memory, str):
         match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", memory)
         if match is None or match.group(2).upper() not in _UNITS:
@@ -30,13 +27,6 @@ def budget(memory) -> int:
     if isinstance(memory, (int, float)) and memory > 0:
         return int(memory)
     raise S2SDiffError(f"memory={memory!r} is not a size: write bytes as a number, or e.g. '256MB', '2GiB'")
-
-
-def _physical_memory() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 8 * 10 ** 9
 
 
 def forward_steps(steps: int, slots: int) -> int:

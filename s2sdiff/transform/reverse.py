@@ -50,7 +50,7 @@ def reverse(function: ir.Function, active_params: tuple, with_value: bool = True
     """The adjoint function of `function` in the parameters at indices `active_params`
     (`kinds`: what a call fixes about the parameters, analyze.ARRAY; `parallel`: mark the adjoint loops threads
     may share, for parallel.py; `memory`: the bytes a loop's tape may take before the loop
-    checkpoints its state instead, checkpoints.budget)."""
+    checkpoints its state instead, or None: whole tapes)."""
     return _Reverse(function, active_params, with_value, kinds, parallel, memory).run()
 
 
@@ -97,7 +97,7 @@ class _Reverse:
         self.original = function
         self.kinds = kinds
         self.parallel = parallel
-        self.memory = checkpoints.budget(memory)
+        self.memory = memory
         self.rebuilt = {}             # array -> the checkpointed loop restoring it, while its code is made
         self.checkpoints = {}         # id(loop) -> _Checkpoint, or None where the loop keeps a whole tape
         self.chunkable = set()
@@ -752,7 +752,9 @@ class _Reverse:
         key = id(loop)
         if key not in self.checkpoints:
             self.checkpoints[key] = None
-            if isinstance(loop, ir.For) and not loop.loop.exit_flag and any(s is loop for s in self.fn.body) \
+            # without a budget, no second version of the loop: compiling both would double the
+            # compile time of every loop with a tape
+            if self.memory is not None and isinstance(loop, ir.For) and not loop.loop.exit_flag and any(s is loop for s in self.fn.body) \
                     and self.has_adjoint([loop]):
                 # what an iteration reads of the one before, where the loop starts with a value of it
                 # (an inner loop's variable is carried, with none before the first iteration)
