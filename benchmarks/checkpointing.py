@@ -102,6 +102,17 @@ def _best(call, rounds) -> float:
     return min(times)
 
 
+def _rows(workload, budget_label, whole, budgeted, args, state, budget, steps, t_primal, rounds):
+    """The table's rows of a whole-tape and a budgeted gradient (`state`: bytes a step's state takes)."""
+    for label, g, slots in (("whole tape", whole, steps), (budget_label, budgeted, budget // (state + SLOT_OVERHEAD))):
+        g(*args[:-1], 2)
+        seconds = _best(lambda: g(*args), rounds)
+        peak = _peak_added(lambda: g(*args))
+        rerun = checkpoints.forward_steps(steps, slots) / steps if slots < steps else 0.0
+        print(f"| {workload} | s2sdiff, {label} | {seconds:.3f} | {seconds / t_primal:.2f} "
+              f"| {_mb(_held(state, slots, steps))} | {_mb(peak)} | {rerun:.2f} |")
+
+
 def _held(state, slots, steps) -> int:
     """Bytes a whole tape (a state a step) or the snapshots (with their bookkeeping) hold."""
     return state * steps if slots >= steps else (state + SLOT_OVERHEAD) * slots
@@ -125,17 +136,8 @@ def main():
     t_primal = _best(lambda: primal(p, steps), rounds)
     whole, budgeted = sd.grad(lotka_volterra_rk4), sd.grad(lotka_volterra_rk4, memory="16MB")
     np.testing.assert_allclose(budgeted(p, 1000), whole(p, 1000), rtol=1e-13)
-    state = 16                                   # x and y
-    budget = 16 * 10 ** 6
-    for label, g, slots in (("whole tape", whole, steps),
-                            ('memory="16MB"', budgeted, budget // (state + SLOT_OVERHEAD))):
-        g(p, 10)
-        seconds = _best(lambda: g(p, steps), rounds)
-        peak = _peak_added(lambda: g(p, steps))
-        rerun = checkpoints.forward_steps(steps, slots) / steps if slots < steps else 0.0
-        print(f"| RK4 Lotka–Volterra, {steps:.0e} steps | s2sdiff, {label} | {seconds:.3f} "
-              f"| {seconds / t_primal:.2f} "
-              f"| {_mb(_held(state, slots, steps))} | {_mb(peak)} | {rerun:.2f} |")
+    _rows(f"RK4 Lotka–Volterra, {steps:.0e} steps", 'memory="16MB"', whole, budgeted, (p, steps), 16,  # x, y
+          16 * 10 ** 6, steps, t_primal, rounds)
 
     n, steps = (64, 100) if options.quick else (256, 1000)
     u0 = np.random.default_rng(0).random((n, n))
@@ -145,15 +147,8 @@ def main():
     budget = 64 * 10 ** 6
     whole, budgeted = sd.grad(heat_2d), sd.grad(heat_2d, memory=budget)
     np.testing.assert_allclose(budgeted(u0, 20), whole(u0, 20), rtol=1e-12)
-    state = u0.nbytes
-    for label, g, slots in (("whole tape", whole, steps),
-                            ("memory=64MB", budgeted, budget // (state + SLOT_OVERHEAD))):
-        g(u0, 2)
-        seconds = _best(lambda: g(u0, steps), rounds)
-        peak = _peak_added(lambda: g(u0, steps))
-        rerun = checkpoints.forward_steps(steps, slots) / steps if slots < steps else 0.0
-        print(f"| 2-D heat {n}×{n}, {steps} steps, in place | s2sdiff, {label} | {seconds:.3f} "
-              f"| {seconds / t_primal:.2f} | {_mb(_held(state, slots, steps))} | {_mb(peak)} | {rerun:.2f} |")
+    _rows(f"2-D heat {n}×{n}, {steps} steps, in place", "memory=64MB", whole, budgeted, (u0, steps), u0.nbytes,
+          budget, steps, t_primal, rounds)
     try:
         for remat in (False, True):
             jax_primal, jax_grad, jax = heat_2d_jax(steps, remat)
