@@ -23,6 +23,7 @@ import numpy as np
 from . import ir, runtime
 from .custom import rule_of
 from .desugar import desugar, recursion
+from .desugar.scope import loop_level
 from .creation import ALLOCATORS, DTYPE_POSITION, Creation
 from .effects import base_name, call_changes, changed_parameters
 from .errors import S2SDiffError, at_line, unsupported
@@ -1186,18 +1187,10 @@ def _always_returns(body) -> bool:
         if isinstance(stmt, ast.If) and _always_returns(stmt.body) and _always_returns(stmt.orelse):
             return True
         if (isinstance(stmt, ast.While) and isinstance(stmt.test, ast.Constant) and stmt.test.value
-                and not any(isinstance(n, ast.Break) for n in _loop_level(stmt.body))):
+                and not any(isinstance(n, ast.Break) for n in loop_level(stmt.body))):
             return True
     return False
 
-
-def _loop_level(body):
-    """Statements of a loop body outside nested loops (whose `break` ends only themselves)."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, ast.If):
-            yield from _loop_level(stmt.body)
-            yield from _loop_level(stmt.orelse)
 
 
 # ---- rule templates ------------------------------------------------------------------

@@ -25,7 +25,8 @@ import numpy as np
 from .. import runtime, structures
 from ..parse import assigned_names
 from .iteration import Sequence, bind, sequence
-from .scope import Scope, assign, call, constant_array, constant_int, load, located, map_bodies, store
+from .scope import (Scope, assign, call, constant_array, constant_int, load, located, loop_level, map_bodies,
+                    store)
 
 _REDUCTIONS = (sum, max, min, any, all)
 
@@ -548,7 +549,7 @@ class _Appends:
                     and not (node.attr == "append" and any(node is a for a in appended)):
                 raise self.scope.error(f"the list '{name}' is supported built by .append in one loop; "
                                        f".{node.attr} is not supported", node)
-        for stmt in _statements(loop.body):
+        for stmt in loop_level(loop.body):
             if _is_append(stmt, name):
                 continue
             if isinstance(stmt, (ast.For, ast.While)) and name in _mentions(stmt):
@@ -694,17 +695,8 @@ def _names_only(target) -> bool:
     return isinstance(target, ast.Name) or isinstance(target, ast.Tuple) and all(map(_names_only, target.elts))
 
 
-def _statements(body):
-    """The statements of a loop's body and of the ifs in it (not of inner loops)."""
-    for stmt in body:
-        yield stmt
-        if isinstance(stmt, ast.If):
-            yield from _statements(stmt.body)
-            yield from _statements(stmt.orelse)
-
-
 def _append_statements(body, name) -> list:
-    return [stmt for stmt in _statements(body) if _is_append(stmt, name)]
+    return [stmt for stmt in loop_level(body) if _is_append(stmt, name)]
 
 
 def _is_append(stmt, name) -> bool:

@@ -114,6 +114,16 @@ def bodies(stmt):
     return [getattr(stmt, f) for f in ("body", "orelse", "finalbody") if isinstance(getattr(stmt, f, None), list)]
 
 
+def loop_level(body):
+    """The statements of a loop's body and of the ifs in it, not of inner loops (whose
+    `break` ends only themselves)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.If):
+            yield from loop_level(stmt.body)
+            yield from loop_level(stmt.orelse)
+
+
 def map_bodies(body: list, each) -> list:
     """Rewrite every statement list, innermost first: `each(statement)` returns the
     statements that replace it."""
