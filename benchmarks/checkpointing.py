@@ -10,8 +10,8 @@
   `jax.checkpoint` on the step.
 
 Printed: the gradient's time ÷ the primal's (numba's, and JAX's own jitted primal), the
-bytes the tape or the snapshots hold (the state's bytes × steps or × snapshots), the peak
-memory the call added (the process's peak resident set, reset before the call), and the
+bytes the call taped (the transform's `.tape_bytes`: the tapes, or the snapshots and their
+bookkeeping), the peak memory the call added (the process's peak resident set, reset before the call), and the
 steps the adjoint ran forward again per step (transform/checkpoints.forward_steps).
 """
 from __future__ import annotations
@@ -110,12 +110,7 @@ def _rows(workload, budget_label, whole, budgeted, args, state, budget, steps, t
         peak = _peak_added(lambda: g(*args))
         rerun = checkpoints.forward_steps(steps, slots) / steps if slots < steps else 0.0
         print(f"| {workload} | s2sdiff, {label} | {seconds:.3f} | {seconds / t_primal:.2f} "
-              f"| {_mb(_held(state, slots, steps))} | {_mb(peak)} | {rerun:.2f} |")
-
-
-def _held(state, slots, steps) -> int:
-    """Bytes a whole tape (a state a step) or the snapshots (with their bookkeeping) hold."""
-    return state * steps if slots >= steps else (state + SLOT_OVERHEAD) * slots
+              f"| {_mb(g.tape_bytes)} | {_mb(peak)} | {rerun:.2f} |")
 
 
 def _mb(n) -> str:

@@ -3,6 +3,7 @@
 wrappers.py into the function each transform returns."""
 from __future__ import annotations
 
+import functools
 import inspect
 from functools import cached_property
 
@@ -19,7 +20,7 @@ from .pipeline import derived_unit
 from .transform import checkpoints
 from .wrappers import (Wrapper, cached, call_kinds, differentiated_argument, for_kinds, forward_columns,
                        is_integer, packed, partials, returns_certain_array, returns_number, reverse_columns,
-                       reverse_rows, run)
+                       metered, reverse_rows, run)
 
 MODES = ("forward", "reverse")
 
@@ -100,6 +101,7 @@ def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory
 
 
 def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None, memory=None):
+    again = functools.partial(_gradient, kind, f, wrt, mode, jit, parallel, check)
     memory = None if memory is None else checkpoints.budget(memory)
     wrt, paths = structures.fields(f, wrt)
     indices, many = resolve_wrt(f, wrt)
@@ -148,10 +150,18 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None, memory=None):
         verify = selfcheck.for_gradient(f, indices, many, mode, with_value, jit) if check else None
         return w.finish(f"{values[0]}, ({gradient})" if with_value and many
                         else f"{values[0]}, {gradient}" if with_value else gradient, indices, verify)
-    return _structured(cached(kind, f, (indices, many, mode, jit, parallel, check, tuple(paths.items()), memory),
-                              build),
+    return _structured(_budgeted(cached(kind, f, (indices, many, mode, jit, parallel, check, tuple(paths.items()),
+                                                  memory), build), memory, again),
                        kind, f, indices, many, lambda flat, leaves: _gradient(kind, flat, leaves, mode, jit, parallel,
                                                                               check, memory), paths)
+
+
+def _budgeted(transformed, memory, remake):
+    """Without memory=, a call whose whole tapes would pass the default budget runs again
+    through `remake(memory=default)`, whose loops checkpoint (transform/checkpoints.py)."""
+    if memory is None and transformed.checkpointed is None:
+        transformed.checkpointed = lambda: remake(memory=checkpoints.default_budget())
+    return transformed
 
 
 def _structured(transformed, kind, f, indices, many, remake, paths=None):
@@ -166,6 +176,7 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True, memory=None, check=None):
     """Jacobian with shape out.shape + in.shape (a tuple result counts as 1-D); for a result
     that is a structure (a dict, list, NamedTuple or dataclass), that structure with each
     leaf's Jacobian in its place, as JAX gives it."""
+    again = functools.partial(jacobian, f, wrt, mode, jit=jit, check=check)
     memory = None if memory is None else checkpoints.budget(memory)
     wrt, paths = structures.fields(f, wrt)
     indices, many = resolve_wrt(f, wrt)
@@ -184,7 +195,8 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True, memory=None, check=None):
         shaped = None if output is None else lambda flat: structures.jacobian_in(
             output, flat if many else (flat,), lambda partials: tuple(partials) if many else partials[0])
         return w.finish(packed(results, many), indices, verify, shaped)
-    return _structured(cached("jacobian", f, (indices, many, mode, jit, check, tuple(paths.items()), memory), build),
+    return _structured(_budgeted(cached("jacobian", f, (indices, many, mode, jit, check, tuple(paths.items()), memory),
+                                        build), memory, again),
                        "jacobian", f, indices, many, lambda flat, leaves: jacobian(flat, leaves, mode, jit=jit,
                                                                                    memory=memory, check=check), paths)
 
@@ -207,7 +219,9 @@ def hessian(f, wrt=0, *, jit=True, memory=None, check=None):
             return w.finish(columns[0][0], indices, verify)
         rows = [f"({', '.join(column[i] for column in columns)},)" for i in range(len(indices))]
         return w.finish(f"({', '.join(rows)},)", indices, verify)
-    return _structured(cached("hessian", f, (indices, many, jit, check, tuple(paths.items()), memory), build),
+    again = functools.partial(hessian, f, wrt, jit=jit, check=check)
+    return _structured(_budgeted(cached("hessian", f, (indices, many, jit, check, tuple(paths.items()), memory), build),
+                                 memory, again),
                        "hessian", f, indices, many,
                        lambda flat, leaves: hessian(flat, leaves, jit=jit, memory=memory, check=check), paths)
 
@@ -315,7 +329,13 @@ def vjp(f, *primals, jit=True, memory=None, check=None):
                 raise ValueError(f"vjp_fn: cotangent {k} has shape {np.shape(seed)}, the output {np.shape(out)}")
         seeds = tuple(np.asarray(c, dtype=np.float64) if np.ndim(c) else _number(float(c), jit) for c in seeds)
         seed_names = [f"b{function.name}{k + 1 if m > 1 else ''}" for k in range(m)]
-        out = run(unit.function.name, unit.compiled, params + seed_names, primals + seeds, jit)
+        def checkpointed():
+            budgeted = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=kinds,
+                                    memory=checkpoints.default_budget())
+            return metered(lambda: run(budgeted.function.name, budgeted.compiled, params + seed_names,
+                                       primals + seeds, jit))
+        out, vjp_fn.tape_bytes = metered(lambda: run(unit.function.name, unit.compiled, params + seed_names,
+                                                     primals + seeds, jit), checkpointed if memory is None else None)
         # integers are never differentiated: their cotangents are zeros
         cotangents = tuple(np.zeros(np.shape(p)) if _integer_array(p) else 0.0 if is_integer(p) else c
                            for p, c in zip(primals, out[m:]))

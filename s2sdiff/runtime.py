@@ -44,9 +44,102 @@ def amin_along(x, axis):
     return np.min(x, axis=axis)
 
 
+# ---- the tape meter --------------------------------------------------------------------
+# Bytes reverse-mode code tapes, counted in one buffer of the process: [0] every tape and
+# snapshot allocated, [1] those the adjoints running now hold, [2] the budget they are held
+# to.  Compiled code reaches it by a symbol registered with LLVM (as SciPy's functions
+# below), which code cached on disk links to anew in each process.
+TAPE_METER = (ctypes.c_int64 * 3)()
+llvm_binding.add_symbol("s2sdiff_tape_meter", ctypes.addressof(TAPE_METER))
+_TAPED, _HELD, _BUDGET = range(3)
+TAPE_METER[_BUDGET] = 2 ** 62           # until an adjoint sets its own
+
+
+def _meter_slot(builder, slot):
+    module = builder.module
+    meter = module.globals.get("s2sdiff_tape_meter")
+    if meter is None:
+        meter = llvm_ir.GlobalVariable(module, llvm_ir.ArrayType(llvm_ir.IntType(64), 3), "s2sdiff_tape_meter")
+        meter.linkage = "external"
+    index = llvm_ir.IntType(32)
+    return builder.gep(meter, [index(0), index(slot)])
+
+
+@intrinsic
+def _meter_read(typingctx, slot):
+    def codegen(context, builder, signature, args):
+        return builder.load(_meter_slot(builder, signature.args[0].literal_value))
+    if isinstance(slot, types.IntegerLiteral):
+        return types.int64(slot), codegen
+
+
+@intrinsic
+def _meter_write(typingctx, slot, value):
+    def codegen(context, builder, signature, args):
+        builder.store(context.cast(builder, args[1], signature.args[1], types.int64),
+                      _meter_slot(builder, signature.args[0].literal_value))
+        return context.get_dummy_value()
+    if isinstance(slot, types.IntegerLiteral) and isinstance(value, types.Integer):
+        return types.none(slot, value), codegen
+
+
+def tapes_held():
+    """Bytes the tapes of running adjoints hold (an adjoint's are released as it returns)."""
+    return TAPE_METER[_HELD]
+
+
+def start_tapes(budget):
+    """An adjoint with tapes starts: it holds them to `budget` bytes (memory=, or the
+    default); returns what was held before, for end_tapes."""
+    TAPE_METER[_BUDGET] = budget
+    return TAPE_METER[_HELD]
+
+
+def end_tapes(held):
+    """The adjoint's tapes are freed as it returns: the bytes held go back to `held`."""
+    TAPE_METER[_HELD] = held
+
+
+def budget_left():
+    """Bytes the budget leaves to tapes not yet made."""
+    return TAPE_METER[_BUDGET] - TAPE_METER[_HELD]
+
+
+def _take(nbytes, held):
+    """Counts `nbytes` of tape, refusing first where it would take the tapes held past the
+    budget; tapes a recomputed step makes and drops (`held` false) only need to fit."""
+    if TAPE_METER[_HELD] + nbytes > TAPE_METER[_BUDGET]:
+        raise MemoryBudgetExceeded(f"{_TAPES_OVER} ({TAPE_METER[_HELD] + nbytes} bytes against "
+                                   f"{TAPE_METER[_BUDGET]})")
+    TAPE_METER[_TAPED] += nbytes
+    if held:
+        TAPE_METER[_HELD] += nbytes
+
+
+_TAPES_OVER = ("reverse mode's tapes would take more memory than its budget (memory=..., by default half of this "
+               "machine's RAM)")
+
+
 def new_tape(n, value):
     """An array for `n` recorded values like `value`, a number or an array (at least one
-    slot); arrays are recorded as float64, as compiled code does."""
+    slot), held until the adjoint returns; arrays are recorded as float64, as compiled
+    code does."""
+    _take(max(n, 1) * _slot_bytes(value), True)
+    return _tape_of(n, value)
+
+
+def step_tape(n, value):
+    """new_tape for a loop inside an iteration the adjoint recomputes: dropped with it."""
+    _take(max(n, 1) * _slot_bytes(value), False)
+    return _tape_of(n, value)
+
+
+def _slot_bytes(value):
+    """A slot's bytes: tapes hold float64 (a number's tape, 8 bytes a value, counted alike)."""
+    return 8 * value.size if isinstance(value, np.ndarray) else 8
+
+
+def _tape_of(n, value):
     if isinstance(value, np.ndarray):
         return np.empty((max(n, 1),) + value.shape)
     return np.full(max(n, 1), value)
@@ -65,7 +158,7 @@ SLOT_OVERHEAD = 56
 def check_budget(state, budget, line, filename):
     """Refuse, naming the loop, a loop whose state (`state` bytes) the memory budget cannot
     hold even once, before anything is allocated."""
-    if state + SLOT_OVERHEAD > budget:
+    if state + SLOT_OVERHEAD > budget - tapes_held():
         raise MemoryBudgetExceeded(f"the loop's state takes {state} bytes, {_OVER_BUDGET}\n"
                                    f"{source_excerpt(filename, at_line(line))}")
 
@@ -76,8 +169,8 @@ _OVER_BUDGET = ("larger than the memory budget even for the one snapshot checkpo
 
 def snapshot_slots(steps, state, budget):
     """How many snapshots of a loop's state (`state` bytes each, and SLOT_OVERHEAD) the
-    memory budget holds, at least one and at most one a step."""
-    return max(1, min(steps, budget // (state + SLOT_OVERHEAD)))
+    memory budget leaves, at least one and at most one a step."""
+    return max(1, min(steps, (budget - tapes_held()) // (state + SLOT_OVERHEAD)))
 
 
 def checkpoint_split(start, stop, free):
@@ -106,6 +199,13 @@ def add_into(view, value):
 
 def grown(tape):
     """The tape with twice the room: a while loop's tape grows as it runs."""
+    _take(8 * tape.size, True)
+    return np.concatenate((tape, tape))
+
+
+def step_grown(tape):
+    """grown for a step_tape."""
+    _take(8 * tape.size, False)
     return np.concatenate((tape, tape))
 
 
@@ -540,11 +640,57 @@ def _amin_along(x, axis):
     return _extreme_along(x, axis, _smaller)
 
 
-@overload(new_tape)
-def _new_tape(n, value):
-    if isinstance(value, types.Array):
-        return lambda n, value: np.empty((n if n > 1 else 1,) + value.shape)
-    return lambda n, value: np.full(n if n > 1 else 1, value)   # (max() of numbers compiles slowly)
+@register_jitable
+def _taken(nbytes, held):
+    if _meter_read(_HELD) + nbytes > _meter_read(_BUDGET):
+        raise MemoryBudgetExceeded(_TAPES_OVER)
+    _meter_write(_TAPED, _meter_read(_TAPED) + nbytes)
+    if held:
+        _meter_write(_HELD, _meter_read(_HELD) + nbytes)
+
+
+def _tape_overload(held):
+    def tape(n, value):
+        if isinstance(value, types.Array):
+            def make(n, value):
+                slots = n if n > 1 else 1               # (max() of numbers compiles slowly)
+                _taken(slots * value.size * 8, held)
+                return np.empty((slots,) + value.shape)
+            return make
+
+        def make_numbers(n, value):
+            slots = n if n > 1 else 1
+            _taken(slots * 8, held)
+            return np.full(slots, value)
+        return make_numbers
+    return tape
+
+
+overload(new_tape)(_tape_overload(True))
+overload(step_tape)(_tape_overload(False))
+
+
+@overload(tapes_held)
+def _tapes_held():
+    return lambda: _meter_read(_HELD)
+
+
+@overload(start_tapes)
+def _start_tapes(budget):
+    def start(budget):
+        _meter_write(_BUDGET, budget)
+        return _meter_read(_HELD)
+    return start
+
+
+@overload(end_tapes)
+def _end_tapes(held):
+    return lambda held: _meter_write(_HELD, held)
+
+
+@overload(budget_left)
+def _budget_left():
+    return lambda: _meter_read(_BUDGET) - _meter_read(_HELD)
 
 
 @overload(nbytes_of)
@@ -561,7 +707,7 @@ def _check_budget(state, budget, line, filename):
     text = f"the loop's state is {_OVER_BUDGET}\n{source_excerpt(filename.literal_value, at_line(line.literal_value))}"
 
     def check(state, budget, line, filename):
-        if state + SLOT_OVERHEAD > budget:
+        if state + SLOT_OVERHEAD > budget - tapes_held():
             raise MemoryBudgetExceeded(text)
     return check
 
@@ -574,7 +720,18 @@ def _snapshot_slots(steps, state, budget):
 # Helpers whose Python body numba compiles as it is.
 @overload(grown)
 def _grown(tape):
-    return grown
+    def grow(tape):
+        _taken(tape.size * 8, True)
+        return np.concatenate((tape, tape))
+    return grow
+
+
+@overload(step_grown)
+def _step_grown(tape):
+    def grow(tape):
+        _taken(tape.size * 8, False)
+        return np.concatenate((tape, tape))
+    return grow
 
 
 @overload(folded)
@@ -1383,7 +1540,8 @@ def _store_columns(J, start, d):
     return store_columns
 
 
-HELPERS = {f.__name__: f for f in (new_tape, nbytes_of, check_budget, snapshot_slots, checkpoint_split, reshape,
+HELPERS = {f.__name__: f for f in (new_tape, step_tape, step_grown, start_tapes, end_tapes, budget_left,
+                                    nbytes_of, check_budget, snapshot_slots, checkpoint_split, reshape,
                                     reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned,
                                     chunk_count, adjoint_like, tangent_like,
                                     sech2, sinc_derivative, heaviside, concat, part, put, atleast_1d, atleast_2d,

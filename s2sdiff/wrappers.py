@@ -26,7 +26,7 @@ from .names import Namer
 from .normalize import normalize
 from .parse import python_function
 from .pipeline import LOCK, derived_unit
-from .runtime import HELPERS, ShapesNotSupported
+from .runtime import _HELD, _TAPED, HELPERS, TAPE_METER, ShapesNotSupported
 from .structures import takes_structures
 from .transform.batched import NotBatched
 
@@ -59,8 +59,18 @@ class Transformed:
     output = _shaped = None     # (for an _Unbuilt, which sets neither)
     variant = None      # kinds (analyze.ARRAY) -> the transform generated for arguments of those kinds
     restructured = None     # values -> the result, for arguments with structures (structures.caller)
+    checkpointed = None     # () -> this transform made with the default memory budget (made without memory=)
+    tape_bytes = None       # bytes the last call taped: reverse mode's tapes and snapshots
 
     def __call__(self, *args, **kwargs):
+        def again():
+            retry = self.checkpointed()
+            return retry(*args, **kwargs), retry.tape_bytes
+        result, self.tape_bytes = metered(lambda: self._dispatch(args, kwargs),
+                                          again if self.checkpointed is not None else None)
+        return result
+
+    def _dispatch(self, args, kwargs):
         values = self._values(args, kwargs)
         if self.restructured is not None:
             result = self.restructured(values)          # None: no structure in the call
@@ -125,6 +135,21 @@ def _as_float32(result):
 def _typeof_transformed(value, context):
     # Inside njit code a transform is just its dispatcher.
     return numba.typeof(value.dispatcher)
+
+
+def metered(call, again=None):
+    """(call(), the bytes it taped), counted by the tape meter (runtime.py).  Where whole
+    tapes would pass the default budget, again() instead: (the call through code made with
+    that budget, whose loops checkpoint, and its bytes); `again` None: the error."""
+    taped, held = TAPE_METER[_TAPED], TAPE_METER[_HELD]
+    try:
+        return call(), TAPE_METER[_TAPED] - taped
+    except MemoryBudgetExceeded:
+        if again is None:
+            raise
+    finally:
+        TAPE_METER[_HELD] = held         # an adjoint an error stopped holds no tapes either
+    return again()
 
 
 def run(name, compiled, params, values, jit):

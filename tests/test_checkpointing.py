@@ -5,7 +5,8 @@ over it keeps snapshots of its state (the carried values it reads, the arrays it
 place) and recomputes steps from them, binomially (runtime.checkpoint_split).  Each program
 is checked against the complex step and against the same transform with a whole tape, at
 budgets from one snapshot to one per step; a budget below one snapshot is refused before
-anything is allocated.
+anything is allocated.  Every call reports the bytes it taped (`.tape_bytes`); without
+`memory=`, a call whose whole tapes would pass the default budget runs checkpointed.
 """
 import functools
 
@@ -136,3 +137,65 @@ def test_memory_sizes():
 def test_recomputation_is_binomial(steps, slots, sweeps):
     # with s snapshots a step is run forward at most t times when steps <= C(s + t, t)
     assert checkpoints.forward_steps(steps, slots) <= sweeps * steps
+
+
+def _steps(x0, steps):
+    """The state is an array rebound each step; a while loop of the same steps beside it."""
+    x = x0
+    for t in range(steps):
+        x = x + 0.01 * np.sin(x)
+    k = 0
+    while k < steps:
+        x = x - 0.01 * x * x
+        k += 1
+    return np.sum(x * x)
+
+
+def _for_only(x0, steps):
+    x = x0
+    for t in range(steps):
+        x = x + 0.01 * np.sin(x)
+    return np.sum(x * x)
+
+
+@JIT
+def test_tape_bytes_count_what_the_tapes_hold(jit):
+    x0 = np.linspace(0.1, 1.0, 10)
+    g = sd.grad(_steps, jit=jit)
+    gradient = g(x0, 20)
+    np.testing.assert_allclose(gradient, cs_jacobian(_steps, (x0, 20), 0), rtol=1e-13)
+    # the for loop's tape: 20 states of 80 bytes; the while loop's, of the state and of k:
+    # room for 16 steps, doubled once
+    assert g.tape_bytes == 20 * 80 + 32 * (80 + 8)
+    g(x0, 3)
+    assert g.tape_bytes == 3 * 80 + 16 * (80 + 8)
+    value, pullback = sd.vjp(_steps, x0, 20, jit=jit)
+    np.testing.assert_allclose(pullback(1.0)[0], gradient, rtol=1e-14)
+    assert pullback.tape_bytes == 20 * 80 + 32 * (80 + 8)
+    budgeted = sd.grad(_for_only, jit=jit, memory=3 * (80 + SLOT_OVERHEAD))
+    np.testing.assert_allclose(budgeted(x0, 20), cs_jacobian(_for_only, (x0, 20), 0), rtol=1e-13)
+    assert budgeted.tape_bytes == 3 * (80 + SLOT_OVERHEAD)
+
+
+def test_whole_tapes_past_the_default_budget_run_checkpointed(monkeypatch):
+    def oscillator(p, steps):       # a function of its own: transforms are cached per function
+        x = 1.0 + 0.0 * p[0]
+        v = 0.0 * p[0]
+        for t in range(steps):
+            v = v - 0.1 * (p[0] * x + p[1] * v * v * v)
+            x = x + 0.1 * v
+        return x * v
+    monkeypatch.setattr(checkpoints, "default_budget", lambda: 4 * (16 + SLOT_OVERHEAD))
+    g = sd.grad(oscillator, jit=False)
+    gradient = g(P, 50)
+    np.testing.assert_allclose(gradient, cs_jacobian(oscillator, (P, 50), 0), rtol=1e-12)
+    assert g.tape_bytes == 4 * (16 + SLOT_OVERHEAD)         # four snapshots, not the 50 steps' 800 bytes
+    assert g(P, 3) is not None and g.tape_bytes == 3 * 16     # a whole tape where it fits
+
+
+def test_tapes_past_a_budget_are_refused_before_they_are_made():
+    x0 = np.linspace(0.1, 1.0, 10)
+    # the while loop keeps a whole tape: 16 states of 80 bytes do not fit in 1000
+    with pytest.raises(sd.MemoryBudgetExceeded, match="tapes would take more memory than its budget") as info:
+        sd.grad(_steps, jit=False, memory=1000)(x0, 20)
+    assert isinstance(info.value, MemoryError)

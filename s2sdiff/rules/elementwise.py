@@ -121,12 +121,15 @@ _rule("full",        ("shape", "x"), "np.full", "full(shape, dx)", None, "adjoin
 # Generated code's own buffers (runtime.py): tapes, and adjoints' starting zeros.  Their
 # contents are written element by element, so their tangents are fresh zeros too.
 constant("new_tape", "runtime.new_tape", arity=2, result="array")
+constant("step_tape", "runtime.step_tape", arity=2, result="array")
 # A checkpointed loop's bookkeeping (transform/reverse.py): sizes and steps, never differentiated.
 constant("nbytes_of", "runtime.nbytes_of", result="number")
+_rule("start_tapes", ("budget",), "runtime.start_tapes", None, result="number")
 _rule("snapshot_slots", ("steps", "state", "budget"), "runtime.snapshot_slots", None, result="number")
 _rule("checkpoint_split", ("start", "stop", "free"), "runtime.checkpoint_split", None, result="number")
 constant("zero_like", "runtime.zero_like")
 constant("empty_adjoint", "runtime.empty_adjoint", result="array")
 unary("grown", "runtime.grown", "grown(dx)", "folded(bz)", result="array")
+unary("step_grown", "runtime.step_grown", "step_grown(dx)", "folded(bz)", result="array")
 unary("folded", "runtime.folded", "folded(dx)", "grown(bz)", result="array")
 unary("owned", "runtime.owned", "owned(dx)", "bz")

@@ -1,13 +1,20 @@
 """The memory budget reverse mode keeps a loop's tape within (transform/reverse.py).
 
+Every adjoint with tapes holds them to a budget, counted as the code runs (runtime's tape
+meter): `memory=`, or by default half of the machine's physical memory.  A tape that would
+take the tapes held past it raises MemoryBudgetExceeded before it is allocated.
+
 With `memory=` given, a loop of the function body whose tape — its state once an
-iteration — would take more than the budget keeps snapshots of that state instead, as
-many as fit, and recomputes the steps between them as the adjoint needs them (binomial
+iteration — would take more than the budget leaves keeps snapshots of that state instead,
+as many as fit, and recomputes the steps between them as the adjoint needs them (binomial
 checkpointing, runtime.checkpoint_split).  Without it, loops keep whole tapes: the code
-for both ways would double the compile time of every loop with a tape.
+for both ways would double the compile time of every loop with a tape.  A call whose whole
+tapes would pass the default budget is run again by a transform made with that budget
+(wrappers.Transformed), so the checkpointed code is compiled only where it is needed.
 """
 from __future__ import annotations
 
+import os
 import re
 
 from ..errors import S2SDiffError
@@ -27,6 +34,12 @@ def budget(memory) -> int:
     if isinstance(memory, (int, float)) and memory > 0:
         return int(memory)
     raise S2SDiffError(f"memory={memory!r} is not a size: write bytes as a number, or e.g. '256MB', '2GiB'")
+
+
+def default_budget() -> int:
+    """Half of this machine's physical memory: tapes beyond it would leave too little to
+    the rest of the program, and the OS might kill the process instead of a clear error."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
 
 
 def forward_steps(steps: int, slots: int) -> int:

@@ -49,8 +49,8 @@ def reverse(function: ir.Function, active_params: tuple, with_value: bool = True
             parallel: bool = False, memory: int = None) -> ir.Function:
     """The adjoint function of `function` in the parameters at indices `active_params`
     (`kinds`: what a call fixes about the parameters, analyze.ARRAY; `parallel`: mark the adjoint loops threads
-    may share, for parallel.py; `memory`: the bytes a loop's tape may take before the loop
-    checkpoints its state instead, or None: whole tapes)."""
+    may share, for parallel.py; `memory`: the bytes the tapes may take, past which a loop
+    checkpoints its state instead, or None: whole tapes, held to the default budget)."""
     return _Reverse(function, active_params, with_value, kinds, parallel, memory).run()
 
 
@@ -98,6 +98,7 @@ class _Reverse:
         self.kinds = kinds
         self.parallel = parallel
         self.memory = memory
+        self.budget = checkpoints.default_budget() if memory is None else memory
         self.rebuilt = {}             # array -> the checkpointed loop restoring it, while its code is made
         self.checkpoints = {}         # id(loop) -> _Checkpoint, or None where the loop keeps a whole tape
         self.chunkable = set()
@@ -287,7 +288,10 @@ class _Reverse:
         results += [ir.Name(self.b(p)) if p in self.active or p not in self.numbers else ir.Const(0.0)
                     for p in self.wrt]
         many = len(results) != 1
-        body = [ir.Comment("forward sweep", 0)] + forward_sweep + adjoint + [ir.Return(tuple(results), many, line)]
+        body = [ir.Comment("forward sweep", 0)] + forward_sweep + adjoint
+        if self.namespace.keys() & _TAPES:
+            body = self.held_to_budget(body, line)
+        body.append(ir.Return(tuple(results), many, line))
         kind = "vjp" if self.with_value else "vjp_grad"
         suffix = "" if len(self.wrt) == len(fn.params) else "_" + "_".join(self.wrt)
         what = "value and adjoint" if self.with_value else "adjoint"
@@ -486,7 +490,7 @@ class _Reverse:
                 size = ir.Name(self.namer.temp())
                 out.append(ir.Assign(size.id, self.trip_count(loop), line))
             first = ir.Const(0) if record.like is None and self.types.get(name) in ("int", "bool") else ir.Const(0.0)
-            out += [ir.Assign(record.tape, self.helper("new_tape", size, first), line),
+            out += [ir.Assign(record.tape, self.helper(_tape(replay), size, first), line),
                     ir.Assign(record.at, ir.Const(0), line)]
         return out
 
@@ -507,7 +511,7 @@ class _Reverse:
                 return [ir.Assign(s.target, ir.Item(tape, (at,)), line),
                         ir.Assign(record.at, ir.Prim("add", (at, ir.Const(1))), line)]
             full = ast.Compare(_name(record.at), [ast.Eq()], [ast.Call(_name("len"), [_name(record.tape)], [])])
-            return [s, ir.If(full, [ir.Assign(record.tape, self.helper("grown", tape), line)], [], line),
+            return [s, ir.If(full, [ir.Assign(record.tape, self.helper(_grown(replay), tape), line)], [], line),
                     ir.SetItem(record.tape, (at,), ir.Name(s.target), line),
                     ir.Assign(record.at, ir.Prim("add", (at, ir.Const(1))), line)]
         # an array: its values, flat, in the slots from `at`
@@ -517,7 +521,7 @@ class _Reverse:
                        ir.Assign(end, ir.Prim("add", (at, ir.Name(size))), line)]
         if storing:
             short = ast.Compare(ast.Call(_name("len"), [_name(record.tape)], []), [ast.Lt()], [_name(end)])
-            code += [ir.While(short, [ir.Assign(record.tape, self.helper("grown", tape), line)], line),
+            code += [ir.While(short, [ir.Assign(record.tape, self.helper(_grown(replay), tape), line)], line),
                      ir.Assign(flat, ir.Prim("ravel", (ir.Name(s.target),), "np"), line),
                      ir.SetItem(record.tape, (ir.Slice(at, ir.Name(end)),), ir.Name(flat), line)]
         else:
@@ -563,11 +567,11 @@ class _Reverse:
             size = self.namer.temp()
             out.append(ir.Assign(size, self.trip_count(loop), line))
             for c, tape in plan.tapes.items():
-                out.append(ir.Assign(tape, self.helper("new_tape", ir.Name(size), like[c]), line))
+                out.append(ir.Assign(tape, self.helper(_tape(replay), ir.Name(size), like[c]), line))
         for c, tape in plan.tapes.items() if isinstance(loop, ir.While) else ():
-            out.append(ir.Assign(tape, self.helper("new_tape", ir.Const(16), like[c]), line))
+            out.append(ir.Assign(tape, self.helper(_tape(replay), ir.Const(16), like[c]), line))
             full = ast.Compare(_name(plan.counter), [ast.Eq()], [ast.Call(_name("len"), [_name(tape)], [])])
-            stores.append(ir.If(full, [ir.Assign(tape, self.helper("grown", ir.Name(tape)), line)], [], line))
+            stores.append(ir.If(full, [ir.Assign(tape, self.helper(_grown(replay), ir.Name(tape)), line)], [], line))
         for c in plan.taped:
             stores.append(ir.SetItem(plan.tapes[c], (ir.Name(plan.counter),), ir.Name(c), line))
         body = stores + self.loop_body(loop, replay)
@@ -797,8 +801,9 @@ class _Reverse:
             return total
         step = total_bytes(checkpoint.taped, self.namer.fresh("step_bytes"))
         total = total_bytes([ir.Name(name) for name in state], self.namer.fresh("state_bytes"))
+        self.namespace["budget_left"] = HELPERS["budget_left"]
         over = ast.Compare(ast.BinOp(_name(checkpoint.steps), ast.Mult(), _atom_tree(step)), [ast.Gt()],
-                           [ast.Constant(self.memory)])
+                           [ast.Call(_name("budget_left"), [], [])])
         out.append(ir.Assign(checkpoint.spill, ir.Passive(over), line))
         self.namespace["check_budget"] = HELPERS["check_budget"]
         check = f"check_budget({_atom_tree(total).id}, {self.memory}, {line}, {self.fn.filename!r})"
@@ -845,7 +850,7 @@ class _Reverse:
             return ast.parse(text, mode="eval").body
 
         slots, index = ir.Name(checkpoint.slots), n.temp()
-        setup = [assign(depth, ir.Passive(test(f"2 * {checkpoint.slots} + 2")))]     # segments held at once, at most
+        setup = [assign(depth, ir.Passive(test(f"2 * {checkpoint.slots}")))]     # segments held at once, at most
         setup += [assign(name, self.helper("new_tape", ir.Name(depth), ir.Const(0)))
                   for name in (starts, stops, slots_of)]
         setup += [assign(free, self.helper("new_tape", slots, ir.Const(0))),        # slots 1 .. slots - 1 are free
@@ -890,6 +895,16 @@ class _Reverse:
             assign(slot, ir.Item(ir.Name(slots_of), (ir.Name(top),))),
             ir.If(test(f"{b} < 0"), release, segment, line)], line)
         return [ir.If(_name(checkpoint.spill), setup + [machine], self.adjoint_loop(loop), line)]
+
+    def held_to_budget(self, body, line) -> list:
+        """The function's tapes counted against the memory budget from its start (runtime's
+        tape meter) and given back as it returns."""
+        held = self.namer.fresh("held")
+        self.namespace["end_tapes"] = HELPERS["end_tapes"]
+        what = "half this machine's memory" if self.memory is None else "memory="
+        start = [ir.Comment(f"tapes, held to the memory budget ({what})", 0),
+                 ir.Assign(held, self.helper("start_tapes", ir.Const(self.budget)), 0)]
+        return start + body + [ir.Verbatim(ast.parse(f"end_tapes({held})").body[0], line)]
 
     def snapshot(self, name, slot) -> tuple:
         """The index of a snapshot of `name`: a row of its snapshots where it is an array, spelled out."""
@@ -1053,6 +1068,19 @@ def _spelled_out(index, ndim) -> tuple:
 
 def _accumulate(target: str, value, line) -> ir.Assign:
     return ir.Assign(target, ir.Prim("add", (ir.Name(target), value)), line)
+
+
+_TAPES = {"new_tape", "step_tape", "grown", "step_grown"}
+
+
+def _tape(replay) -> str:
+    """The helper making a tape: held until the adjoint returns, or, made in an iteration
+    the adjoint recomputes (`replay`), dropped with it."""
+    return "new_tape" if replay is None else "step_tape"
+
+
+def _grown(replay) -> str:
+    return "grown" if replay is None else "step_grown"
 
 
 def _name(identifier):
