@@ -26,6 +26,7 @@ from . import runtime
 from .transform.batched import batched
 from .transform.forward import forward
 from .transform.reverse import reverse
+from .transform.sweeps import share_callee_sweeps, split
 
 
 @dataclass(eq=False)
@@ -69,9 +70,43 @@ _TRANSFORMS = {
     "primal": lambda fn, active, kinds, parallel, memory: fn,
     "jvp": lambda fn, active, kinds, parallel, memory: forward(fn, active, kinds),
     "bjvp": lambda fn, active, kinds, parallel, memory: batched(forward(fn, active, kinds), len(fn.params)),
-    "vjp": lambda fn, active, kinds, parallel, memory: reverse(fn, active, True, kinds, parallel, memory),
-    "vjp_grad": lambda fn, active, kinds, parallel, memory: reverse(fn, active, False, kinds, parallel, memory),
+    "vjp": lambda fn, active, kinds, parallel, memory: _sweeps_shared(reverse(fn, active, True, kinds, parallel,
+                                                                            memory)),
+    "vjp_grad": lambda fn, active, kinds, parallel, memory: _sweeps_shared(reverse(fn, active, False, kinds, parallel,
+                                                                                 memory)),
+    # a callee's value-and-adjoint cut in two, where its caller's sweeps both call it (transform/sweeps.py)
+    "vjp_forward": lambda fn, active, kinds, parallel, memory: _split(fn, active, kinds)[0],
+    "vjp_backward": lambda fn, active, kinds, parallel, memory: _split(fn, active, kinds)[1],
 }
+_splits: dict = {}
+
+
+def _sweeps_shared(function: ir.Function) -> ir.Function:
+    return share_callee_sweeps(function, _callee_sweeps)
+
+
+def _split(function: ir.Function, active, kinds):
+    return split(_sweeps_shared(reverse(function, tuple(active), True, frozenset(kinds))), function.n_outputs)
+
+
+def _callee_sweeps(derived: ir.Derived):
+    """The two sweeps of a callee's value-and-adjoint function (transform/sweeps.split), or
+    None: a callee with a rule of the user's keeps its one function."""
+    obj = derived.callee.obj
+    if custom.rule_of(obj) is not None:
+        return None
+    py_func = python_function(obj)
+    key = (py_func, py_func.__code__, tuple(derived.active), frozenset(derived.kinds))
+    with LOCK:
+        if key not in _splits:
+            _splits[key] = None                 # (while it is made: a cycle of calls keeps one function)
+            try:
+                function = specialized(normalize(py_func), frozenset(derived.kinds))
+                check_in_place(function, frozenset(derived.kinds))
+                _splits[key] = _split(function, derived.active, derived.kinds)
+            except S2SDiffError:                # the callee's vjp unit raises it where it is built
+                pass
+        return _splits[key]
 
 
 def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, filename=None,
@@ -79,7 +114,8 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
     """The compiled derivative function of `func` in the parameters `active`: "primal" (no
     derivative: the function as lowered), "jvp" (forward mode), "bjvp" (forward mode in a
     block of directions), "vjp" (reverse
-    mode, with the value), "vjp_grad" (without).
+    mode, with the value), "vjp_grad" (without), "vjp_forward" and "vjp_backward" (the
+    sweeps of "vjp", transform/sweeps.py).
     `kinds`: what a call fixes about the parameters (analyze.ARRAY); `parallel`
     compiles with numba's parallel=True and spreads loops over threads (parallel.py);
     `memory`: the budget of a loop's tape (transform/checkpoints.py), None for the default."""

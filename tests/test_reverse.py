@@ -132,8 +132,61 @@ def outer(x, y):
 
 def test_callee_has_its_own_adjoint_function():
     g = sd.grad(outer, wrt=(0, 1))
-    assert "def inner_vjp(u, v, binner1, binner2):" in g.source
+    # the caller's forward sweep reads inner's values: inner's sweeps run once each, apart
+    assert "def inner_vjp_forward(u, v):" in g.source
+    assert "def inner_vjp_backward(u, v, t1, binner1, binner2):" in g.source
     np.testing.assert_allclose(g(0.7, 0.4), sd.grad(outer, wrt=(0, 1), mode="forward")(0.7, 0.4), rtol=1e-13)
+
+
+def _squashed(y):
+    return np.sum(np.tanh(y) ** 2)
+
+
+def _uses_the_value(x):
+    y = np.sin(x)
+    z = _squashed(y)
+    return z * z + np.sum(y)
+
+
+def _rescaled(y):
+    return np.tanh(y) * y
+
+
+def _writes_the_argument(x):
+    y = np.sin(x)
+    r = _rescaled(y)
+    y[0] = 2.0 * y[0] ** 2          # both of _rescaled's sweeps read y as the call passed it (a copy)
+    return np.sum(r * r) + np.sum(y)
+
+
+def _stepped(y):
+    k = 0
+    while k < 3:
+        y = y * np.cos(y)
+        k += 1
+    return y
+
+
+def _calls_a_taping_callee(x):
+    z = _stepped(x)
+    return np.sum(z * z) + np.sum(z)
+
+
+@pytest.mark.parametrize("f, callee, split", [(_uses_the_value, "_squashed", True),
+                                              (_writes_the_argument, "_rescaled", True),
+                                              (_calls_a_taping_callee, "_stepped", False)])
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "numba"])
+def test_a_callee_forward_sweep_runs_once(f, callee, split, jit):
+    x = np.linspace(-0.8, 1.3, 7)
+    value_and_grad = sd.value_and_grad(f, jit=jit)
+    value, gradient = value_and_grad(x)
+    assert value == pytest.approx(f(x), rel=1e-14)
+    np.testing.assert_allclose(gradient, [f(x + 1e-30j * e).imag / 1e-30 for e in np.eye(7)], rtol=1e-13)
+    np.testing.assert_allclose(sd.hessian(f, jit=False)(x), sd.jacobian(sd.grad(f, jit=False), jit=False)(x),
+                               rtol=1e-10)
+    source = value_and_grad.source
+    assert (f"{callee}_vjp_forward(" in source and f"{callee}_vjp_backward(" in source) == split
+    assert (f"{callee}_vjp(" in source) != split
 
 
 # ---- API -----------------------------------------------------------------------------------
