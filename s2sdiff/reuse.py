@@ -13,6 +13,13 @@ Writes (scatter rotation).  An adjoint loop adds into `bx[i]` and `bx[i + 1]`; e
 i + 1 gets the rest of its sum in the next iteration.  Handing that contribution on in
 a variable leaves one read-modify-write per element, which streams and vectorizes like
 a hand-written gradient in gather form.
+
+Index forms.  Both work on any index that is, in each position, an invariant plus the
+loop variable times -1, 0 or 1 plus a constant: `x[i - 1]`, `x[n - 1 - i]`, the variable of
+a loop running backwards, `u[i, j - 1]` and `u[i + 1, j]` in a loop over j.  The next
+iteration's value at index F is this iteration's at F with the variable one further on.
+A periodic index `x[(i + 1) % n]` equals `x[i + 1]` wherever 0 <= i + 1 < n: the loop is
+split there, and only the iterations outside that range (the wrap-around) keep the `%`.
 """
 from __future__ import annotations
 

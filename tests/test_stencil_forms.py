@@ -127,8 +127,22 @@ def grid_periodic(u):
     return s
 
 
+def rewritten_neighbour(x):
+    """Reads y[i - 1] after the previous iteration wrote it: sin(y[i]) of one iteration is not
+    sin(y[i - 1]) of the next, so nothing may be handed on (it was, before issue 19)."""
+    n = len(x)
+    y = x.copy()
+    s = 0.0
+    for i in range(1, n):
+        a = np.sin(y[i - 1])
+        b = np.sin(y[i])
+        y[i] = a * b + x[i]
+        s += y[i]
+    return s
+
+
 VECTOR_FORMS = [next_plain, next_periodic, prev_periodic, wraps_twice, prev_plain, reversed_index, reversed_loop,
-                rosenbrock_pow, powers, powers_whole_array]
+                rosenbrock_pow, powers, powers_whole_array, rewritten_neighbour]
 GRID_FORMS = [grid, grid_periodic]
 GRID_SHAPES = [(1, 1), (1, 3), (2, 1), (2, 2), (3, 4), (4, 2)]
 
@@ -166,6 +180,13 @@ def test_gradient_of_a_ring_shorter_than_the_array():
             x = point(n, 10 * n + m)
             np.testing.assert_allclose(g(x, m), complex_gradient(bound_periodic, x, m), rtol=TOL, atol=TOL,
                                        err_msg=f"n={n}, m={m}")
+
+
+def test_values_read_from_an_array_the_loop_writes_are_not_handed_on():
+    x = point(6, 5)
+    value, g = sd.value_and_grad(rewritten_neighbour, jit=False)(x)
+    assert value == pytest.approx(rewritten_neighbour(x), rel=1e-14)
+    np.testing.assert_allclose(g, complex_gradient(rewritten_neighbour, x), rtol=TOL, atol=TOL)
 
 
 # ---- the other entry points on the periodic form --------------------------------------------------
@@ -254,6 +275,17 @@ def test_periodic_neighbour_is_rotated_not_taken_modulo_every_iteration():
 
 def test_two_dimensional_neighbours_rotate_along_the_inner_loop():
     assert "bu_next" in _code(sd.grad(grid, jit=False))
+
+
+def test_powers_of_negative_constants():
+    """`(-2.0) ** 2` keeps its parentheses now that `-2.0` is a constant, not a negation."""
+    def f(x):
+        return (-2.0) ** 2 * x + (-x) ** 3 + x ** -1 + 2 ** -1 * x + (-1) ** 3 * x ** 4
+
+    x = 1.5
+    want = 4.0 - 3.0 * x ** 2 - 1.0 / x ** 2 + 0.5 - 4.0 * x ** 3
+    assert sd.grad(f, jit=False)(x) == pytest.approx(want, rel=1e-14)
+    assert sd.derivative(f, jit=False)(x) == pytest.approx(want, rel=1e-14)
 
 
 @pytest.mark.parametrize("f", [powers, rosenbrock_pow, powers_whole_array], ids=lambda f: f.__name__)
