@@ -149,6 +149,8 @@ class _Loop:
         self.defs = {s.target: s.value for s in loop.body
                      if isinstance(s, ir.Assign) and s.target in once - carried}
         self.memo = {}
+        self.hoisted = {}           # name outside the loop -> a shape query of an invariant array
+        self.hoisted_as = {}        # the name the loop gives it -> that name
 
     def form(self, atom):
         """`atom` as (terms, a, k), the value sum(c * name for name, c in terms) + a * var + k
@@ -164,6 +166,14 @@ class _Loop:
         value = self.defs.get(atom.id)
         if isinstance(value, (ir.Name, ir.Const)):
             return self.form(value)
+        if isinstance(value, ir.Prim) and value.op in ("len", "dim", "size") \
+                and all(isinstance(a, ir.Const) or a.id not in self.assigned for a in value.args):
+            # x[(i + 1) % len(x)]: the same every iteration, so computed before the loop under a
+            # name of its own where code outside it needs the value
+            if atom.id not in self.hoisted_as:
+                self.hoisted_as[atom.id] = self.namer.fresh(atom.id)
+                self.hoisted[self.hoisted_as[atom.id]] = value
+            return ((self.hoisted_as[atom.id], 1),), 0, 0
         if not (isinstance(value, ir.Prim) and value.family == "op" and value.op in ("add", "sub", "neg", "mul")):
             return None
         forms = [self.form(a) for a in value.args]
@@ -251,7 +261,11 @@ class _Loop:
         for array, rotation in self.rotated.items():
             rotation.loop = new_loop
             self.rotations[array] = rotation
-        return before + [new_loop] + after
+        return self.hoist(ir.reads_within(before + after)) + before + [new_loop] + after
+
+    def hoist(self, names) -> list:
+        """The shape queries among `names`, computed before the loop as well as in it."""
+        return [ir.Assign(name, value, self.loop.line) for name, value in self.hoisted.items() if name in names]
 
     def wraps(self) -> dict:
         """Names holding `(linear in the loop variable) % (invariant)` that the loop reads
@@ -311,6 +325,7 @@ class _Loop:
             bounds.insert(0, ir.Assign(lo.id, ir.Passive(_expression(
                 f"min({_nested('max', lowers)}, {_text(loop.stop)})")), line))
             before = [ir.For(loop.var, loop.start, lo, loop.step, copy.deepcopy(loop.body), line)]
+        bounds = self.hoist({name for form in wraps.values() for part in form for name, _ in part[0]}) + bounds
         return bounds + before + reused + [ir.For(loop.var, hi, loop.stop, loop.step, copy.deepcopy(loop.body), line)]
 
     def rotate(self, array, body, before, after) -> list:

@@ -42,6 +42,20 @@ def prev_periodic(x):
     return s
 
 
+def len_inline(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += np.exp(-x[i] ** 2) * x[(i + 1) % len(x)]
+    return s
+
+
+def shape_inline(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += np.sin(x[i]) * np.cos(x[(i - 1) % x.shape[0]])
+    return s
+
+
 def wraps_twice(x):
     """The loop runs past n: the index wraps at i = n - 1 and again at 2n - 1."""
     n = len(x)
@@ -141,7 +155,7 @@ def rewritten_neighbour(x):
     return s
 
 
-VECTOR_FORMS = [next_plain, next_periodic, prev_periodic, wraps_twice, prev_plain, reversed_index, reversed_loop,
+VECTOR_FORMS = [next_plain, next_periodic, prev_periodic, len_inline, shape_inline, wraps_twice, prev_plain, reversed_index, reversed_loop,
                 rosenbrock_pow, powers, powers_whole_array, rewritten_neighbour]
 GRID_FORMS = [grid, grid_periodic]
 GRID_SHAPES = [(1, 1), (1, 3), (2, 1), (2, 2), (3, 4), (4, 2)]
@@ -271,6 +285,12 @@ def test_periodic_neighbour_is_rotated_not_taken_modulo_every_iteration():
     code = _code(sd.grad(next_periodic, jit=False))
     assert code.count("for it in range(") == 2 and code.count(" % n") == 1
     assert "bx_next" in code and "empty_adjoint" in code
+
+
+@pytest.mark.parametrize("f", [len_inline, shape_inline], ids=lambda f: f.__name__)
+def test_periodic_neighbour_modulo_a_length_written_in_the_index(f):
+    code = _code(sd.grad(f, jit=False))          # split around the wrap (before it too for i - 1)
+    assert code.count("for it in range(") == (2 if f is len_inline else 3) and "_next" in code
 
 
 def test_two_dimensional_neighbours_rotate_along_the_inner_loop():
