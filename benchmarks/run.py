@@ -310,6 +310,12 @@ def all_cores(row, calls, jax, cpus, limits) -> dict:
         hold(cpus)
 
 
+def _peers(w, peers) -> list:
+    """The peers a workload is timed with: none for another spelling of a workload's maths,
+    which measures s2sdiff against itself."""
+    return [] if w.variant_of else peers
+
+
 def run_workload(w, size, peers, limits, progress, processes, cpus, log) -> Row:
     row = Row(w, size)
     args = w.inputs(size)
@@ -319,13 +325,13 @@ def run_workload(w, size, peers, limits, progress, processes, cpus, log) -> Row:
     w.primal(*args)
     progress.step(f"{w.name}: s2sdiff")
     run_s2sdiff(row, args, log)
-    for peer in peers:
+    for peer in _peers(w, peers):
         progress.step(f"{w.name}: {peer.label}")
         run_peer(row, peer, limits)
 
     # the primal, the hand derivative and JAX at every size some method used
     calls = {(e.method, e.size): e.call for e in row.entries.values() if e.call is not None}
-    jax = next((p for p in peers if p.label == "JAX" and row.entries["JAX"].call is not None), None)
+    jax = next((p for p in _peers(w, peers) if p.label == "JAX" and row.entries["JAX"].call is not None), None)
     for s in sorted({e.size for e in row.entries.values() if e.call is not None} - {size}):
         small = w.inputs(s)
         calls[("primal", s)] = lambda a=small: w.primal(*a)
@@ -427,7 +433,7 @@ def main(argv=None, prog=None) -> int:
     facts = report.machine_facts(peers, command, steady_malloc(), cpus, ALL_CPUS) + ([uncapped] if uncapped else [])
 
     logs = []
-    progress = Progress(len(selected) * (len(peers) + 2 + (not args.no_processes)))
+    progress = Progress(sum(len(_peers(w, peers)) + 2 + (not args.no_processes) for w in selected))
 
     def log(text):
         logs.append(text)

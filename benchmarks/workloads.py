@@ -122,6 +122,62 @@ def rosenbrock_inputs(n):
 
 
 # ---------------------------------------------------------------------------------------
+# (a', b') the same maths spelled otherwise: a periodic neighbour x[(i + 1) % n] and
+# constant powers x[i] ** 2, timed against (a) and (b) by s2sdiff alone (no peers)
+# ---------------------------------------------------------------------------------------
+
+def objective_periodic(x):
+    n = len(x)
+    s = 0.0
+    for i in range(n):
+        xi = x[i]
+        d = xi - i
+        s += 0.1 * d * d + math.sin(xi) * math.cos(x[(i + 1) % n]) + np.exp(-x[i] ** 2)
+    return s
+
+
+objective_periodic_primal = numba.njit(objective_periodic)
+
+
+@hand_written
+def objective_periodic_hand_grad(x):
+    """objective_hand_grad with neighbours taken around the ring: element n - 1 pairs with
+    element 0, so every g[j] has all four terms."""
+    n = x.shape[0]
+    g = np.empty(n)
+    if n == 0:
+        return g
+    s_first = math.sin(x[0])
+    c_first = math.cos(x[0])
+    s_prev = math.sin(x[n - 1])   # sin x_{j-1}, around the ring for j = 0
+    s_cur = s_first
+    c_cur = c_first
+    for j in range(n - 1):
+        xj = x[j]
+        xn = x[j + 1]
+        s_next = math.sin(xn)
+        c_next = math.cos(xn)
+        g[j] = 0.2 * (xj - j) + c_cur * c_next - 2.0 * xj * math.exp(-xj * xj) - s_prev * s_cur
+        s_prev = s_cur
+        s_cur = s_next
+        c_cur = c_next
+    xj = x[n - 1]
+    g[n - 1] = 0.2 * (xj - (n - 1)) + c_cur * c_first - 2.0 * xj * math.exp(-xj * xj) - s_prev * s_cur
+    return g
+
+
+def rosenbrock_pow(x):
+    n = len(x)
+    s = 0.0
+    for i in range(n - 1):
+        s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+rosenbrock_pow_primal = numba.njit(rosenbrock_pow)
+
+
+# ---------------------------------------------------------------------------------------
 # (c) ode: RK4 on Lotka–Volterra, loss on the final state, gradient in (a, b, c, d)
 # ---------------------------------------------------------------------------------------
 
@@ -280,6 +336,11 @@ def objective_complex(x):
     i = np.arange(x.shape[0] - 1)
     xi, xn = x[:-1], x[1:]
     return np.sum(0.1 * (xi - i) ** 2 + np.sin(xi) * np.cos(xn) + np.exp(-xi * xi))
+
+
+def objective_periodic_complex(x):
+    i = np.arange(x.shape[0])
+    return np.sum(0.1 * (x - i) ** 2 + np.sin(x) * np.cos(np.roll(x, -1)) + np.exp(-x * x))
 
 
 def rosenbrock_complex(x):
@@ -495,6 +556,7 @@ class Workload:
     hand_hessian: Callable = None   # set for Hessian workloads: what every method computes
     f_other_form: Callable = None   # the same function written the other way (loops / whole arrays)
     grad_complex: Callable = None   # the gradient in complex arithmetic (checks hand_hessian)
+    variant_of: str = None          # the workload whose maths this one spells otherwise: timed without peers
 
     @property
     def hessian(self) -> bool:
@@ -516,6 +578,13 @@ WORKLOADS = {
                           title="Σ 0.1(xᵢ−i)² + sin xᵢ cos xᵢ₊₁ + e^{−xᵢ²}", loop=True),
     "rosenbrock": Workload("rosenbrock", rosenbrock, rosenbrock_primal, rosenbrock_hand_grad, rosenbrock_inputs,
                            0, 1_000_000, 100_000, rosenbrock_complex, 200, title="Rosenbrock", loop=True),
+    "objective_periodic": Workload("objective_periodic", objective_periodic, objective_periodic_primal,
+                                   objective_periodic_hand_grad, objective_inputs, 0, 1_000_000, 100_000,
+                                   objective_periodic_complex, 200, title="objective with x[(i + 1) % n], x[i] ** 2",
+                                   loop=True, variant_of="objective"),
+    "rosenbrock_pow": Workload("rosenbrock_pow", rosenbrock_pow, rosenbrock_pow_primal, rosenbrock_hand_grad,
+                               rosenbrock_inputs, 0, 1_000_000, 100_000, rosenbrock_complex, 200,
+                               title="Rosenbrock with x[i] ** 2", loop=True, variant_of="rosenbrock"),
     "ode": Workload("ode", ode, ode_primal, ode_hand_grad, ode_inputs, (0, 1, 2, 3),
                     100_000, 10_000, ode_complex, 100_000, size_label="steps",
                     title="RK4 Lotka–Volterra, 4 parameters", loop=True, probe_size=100),

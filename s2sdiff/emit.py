@@ -163,6 +163,9 @@ class _Emitter:
         if isinstance(value, float) and not math.isfinite(value):
             text = "math.nan" if math.isnan(value) else ("math.inf" if value > 0 else "-math.inf")
             return ast.parse(text, mode="eval").body
+        if type(value) in (int, float) and math.copysign(1, value) < 0:
+            # a negation, which ast.unparse puts in parentheses where it must: (-2.0) ** 2
+            return ast.UnaryOp(ast.USub(), ast.Constant(-value))
         return ast.Constant(value)
 
     def is_view(self, index) -> bool:

@@ -138,6 +138,18 @@ class _Lowering:
             return
         self.emit(ir.Assign(target, self.value(node), self.line))
 
+    def power(self, base, k, node):
+        """`base ** k`, k = 2, 3 or 4, as products: numba takes an array's `x ** 2` with pow()
+        element by element, and the derivative rule's `k * x ** (k - 1)` would take a power again."""
+        square = self.prim("square", (base,), "op", node)
+        if k == 2:
+            return square
+        name = self.namer.temp()
+        self.emit(ir.Assign(name, square, self.line))
+        if k == 3:
+            return self.prim("mul", (ir.Name(name), base), "op", node)
+        return self.prim("square", (ir.Name(name),), "op", node)
+
     def _atomic_branches(self, node: ast.IfExp) -> bool:
         return all(isinstance(b, (ast.Constant, ast.Name)) or _is_constant_attribute(b)
                    for b in (node.body, node.orelse))
@@ -156,6 +168,8 @@ class _Lowering:
             left, right = self.atom(node.left), self.atom(node.right)
             if op == "mul" and left == right and isinstance(left, ir.Name):
                 return self.prim("square", (left,), "op", node)   # one derivative term, not two
+            if op == "pow" and isinstance(right, ir.Const) and type(right.value) is int and 2 <= right.value <= 4:
+                return self.power(left, right.value, node)
             return self.prim(op, (left, right), "op", node)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
@@ -163,7 +177,10 @@ class _Lowering:
             op = _UNARYOPS.get(type(node.op))
             if op is None:
                 raise self.error(f"the operator {type(node.op).__name__} is not supported", node)
-            return self.prim(op, (self.atom(node.operand),), "op", node)
+            operand = self.atom(node.operand)
+            if op == "neg" and isinstance(operand, ir.Const) and type(operand.value) in (int, float):
+                return ir.Const(-operand.value)     # a constant, as `range(n, 0, -1)`'s step
+            return self.prim(op, (operand,), "op", node)
         if isinstance(node, (ast.Compare, ast.BoolOp)):
             return self.passive(node)
         if isinstance(node, ast.IfExp):
