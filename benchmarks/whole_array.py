@@ -154,8 +154,11 @@ def _cases():
     from numpy_surface import classifier, inputs as surface_inputs
     from workloads import notes_f_inputs, notes_f_whole_array
 
-    def vectors(k, n):
-        return tuple(_rng().standard_normal(n) for _ in range(k))
+    def blas_inputs(quick, full, small, pattern):
+        """Arguments in `pattern`'s order: "A" a matrix, "x" a vector, a float itself."""
+        n, rng = _pick(quick, full, small), _rng()
+        made = {"A": lambda: rng.standard_normal((n, n)) / math.sqrt(n), "x": lambda: rng.standard_normal(n)}
+        return tuple(made[p]() if p in made else p for p in pattern)
 
     def gmm_inputs(quick):
         n, k, d = (2000, 8, 4) if quick else (10_000, 16, 8)
@@ -175,20 +178,15 @@ def _cases():
         rng = _rng()
         return rng.standard_normal((n, d)), 1.0 + 0.1 * rng.standard_normal(d), 0.1 * rng.standard_normal(d)
 
-    def matrix(n):
-        return _rng().standard_normal((n, n)) / math.sqrt(n)
-
     loop_n = lambda quick: _pick(quick, 1_000_000, 100_000)   # noqa: E731
     heat_size = lambda a: f"{_shape(a[0])}, {a[2]} steps"       # noqa: E731
     cases = [
-        Case("least_squares", least_squares,
-             lambda q: (matrix(_pick(q, 2000, 500)),) + vectors(2, _pick(q, 2000, 500)), (0, 1),
+        Case("least_squares", least_squares, lambda q: blas_inputs(q, 2000, 500, ("A", "x", "x")), (0, 1),
              lambda a: f"A {_shape(a[0])}"),
-        Case("rank_one", rank_one, lambda q: (matrix(_pick(q, 1000, 300)),) + vectors(2, _pick(q, 1000, 300)),
-             (0, 1, 2), lambda a: f"A {_shape(a[0])}"),
-        Case("gemm", gemm, lambda q: (0.7, matrix(_pick(q, 400, 150)), matrix(_pick(q, 400, 150)), 0.3,
-                                      matrix(_pick(q, 400, 150))),
-             (0, 1, 2, 3, 4), lambda a: f"{_shape(a[1])}"),
+        Case("rank_one", rank_one, lambda q: blas_inputs(q, 1000, 300, ("A", "x", "x")), (0, 1, 2),
+             lambda a: f"A {_shape(a[0])}"),
+        Case("gemm", gemm, lambda q: blas_inputs(q, 400, 150, (0.7, "A", "A", 0.3, "A")), (0, 1, 2, 3, 4),
+             lambda a: _shape(a[1])),
         Case("heat", heat, _heat_inputs, 0, heat_size),
         Case("heat_padded", heat_padded, _heat_inputs, 0, heat_size),
         Case("softmax_xent", classifier, lambda q: surface_inputs("classifier", q), 0,
