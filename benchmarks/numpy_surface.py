@@ -64,6 +64,13 @@ def inputs(name, quick):
     return (0.5 * rng.standard_normal((n, n, n)),)
 
 
+def translated(f, np_module):
+    """f's own source run with `np` bound to another array module (jax.numpy, say)."""
+    namespace = dict(f.__globals__, np=np_module)
+    exec(compile(textwrap.dedent(inspect.getsource(f)), inspect.getsourcefile(f), "exec"), namespace)
+    return namespace[f.__name__]
+
+
 def jax_versions():
     """jax.jit of each workload and of its gradient: the same source, with `np` as jax.numpy."""
     import jax
@@ -71,9 +78,8 @@ def jax_versions():
     jax.config.update("jax_enable_x64", True)
     made = {}
     for name, f in WORKLOADS.items():
-        namespace = {"np": jnp}
-        exec(compile(textwrap.dedent(inspect.getsource(f)), __file__, "exec"), namespace)
-        made[name] = (jax.jit(namespace[f.__name__]), jax.jit(jax.grad(namespace[f.__name__])), jax)
+        jax_f = translated(f, jnp)
+        made[name] = (jax.jit(jax_f), jax.jit(jax.grad(jax_f)), jax)
     return made
 
 

@@ -2,6 +2,7 @@
 
     python benchmarks/run.py [--quick] [--only objective,ode] [--peers jax_peer,torch_peer]
     python -m s2sdiff bench [the same options]
+    python -m s2sdiff bench --whole-array [--quick] [--only NAME,...]   (whole_array.py's table)
 
 For each workload (workloads.py):
   1. the hand derivative is checked against complex-step references;
@@ -382,9 +383,15 @@ def main(argv=None, prog=None) -> int:
                         help="skip the cold/warm first call in new processes")
     parser.add_argument("--output", default=str(HERE / "results.md"),
                         help="markdown file to overwrite; the chart goes beside it as .png")
+    parser.add_argument("--whole-array", action="store_true",
+                        help="instead, whole_array.py's table: whole-array NumPy workloads beside JAX and PyTorch, "
+                             "one core and all cores (takes --quick and --only)")
     args = parser.parse_args(argv)
 
     only = [n for item in args.only for n in item.split(",") if n]
+    if args.whole_array:
+        import whole_array
+        return whole_array.main(["--quick"] * args.quick + (["--only", ",".join(only)] if only else []))
     for name in only:
         if name not in WORKLOADS:
             parser.error(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")

@@ -62,3 +62,36 @@ def test_bench_subcommand_hands_its_options_to_the_runner(capsys):
         cli(["bench", "--help"])
     assert exit_.value.code == 0
     assert "python -m s2sdiff bench" in capsys.readouterr().out
+
+
+def test_whole_array_peers_run_the_numpy_source():
+    """JAX and PyTorch run each whole-array workload's NumPy source to NumPy's value."""
+    import whole_array
+    from numpy_surface import translated
+    modules = {}
+    for name, wrap in (("jax", lambda jax: jax.numpy), ("torch", whole_array.TorchAsNumpy)):
+        try:
+            modules[name] = wrap(__import__(name))
+        except ImportError:
+            continue
+    if not modules:
+        pytest.skip("neither JAX nor PyTorch is installed")
+    if "jax" in modules:
+        sys.modules["jax"].config.update("jax_enable_x64", True)
+    for case in whole_array._cases().values():
+        args = case.inputs(True)
+        expected = case.array_form(*args)
+        for name, module in modules.items():
+            values = [a if isinstance(a, (int, float)) else module.asarray(a) for a in args]
+            assert float(translated(case.array_form, module)(*values)) == pytest.approx(expected, rel=1e-10), \
+                (case.name, name)
+
+
+def test_whole_array_table_gives_reasons_not_times():
+    import whole_array
+    one = [{"name": "w", "size": "n=3", "primal_ms": 1.0, "cells": {"s2sdiff": "refused: why", "JAX": 2.0,
+                                                                    "PyTorch": 4.0}, "ms": {}}]
+    every = [{"name": "w", "size": "n=3", "cells": {"s2sdiff parallel": 3.0, "JAX": 1.5}, "ms": {}}]
+    text = whole_array.table(one, every)
+    assert "| w | n=3 | 1.00 | ✗ [1] | 3.00 | 2.00 | 1.50 | 4.00 | — | — | 2.00 |" in text
+    assert "[1] refused: why" in text

@@ -54,8 +54,9 @@ def _to_numpy(result):
     return result.numpy()
 
 
-def prepare(workload, args):
-    f = FUNCTIONS.get(workload.name, workload.f_python)     # the ODE: the plain loop
+def prepare(workload, args, f=None):
+    """`f`: another function than this module's for the workload (whole_array.py's)."""
+    f = f or FUNCTIONS.get(workload.name, workload.f_python)     # the ODE: the plain loop
     if workload.hessian:
         x = torch.from_numpy(args[0])
         # vectorize=True computes the rows with vmap instead of n backward passes
