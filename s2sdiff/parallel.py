@@ -11,9 +11,28 @@ plus a small constant (in the first index); sums into numbers become prange redu
 A loop that writes only at its own index (the adjoint of an elementwise map) needs no
 phases: it becomes a prange loop itself, which numba compiles into tighter code than a
 loop nested in one (0.37 against 0.50 × the primal on two cores, the notes' f).
-A loop of plain arithmetic stays on one thread: it streams memory at vector speed there,
-while cut into chunks it lost both its vector form and its stores in place of additions
-(Rosenbrock's adjoint: 2.5 against 0.47 × the primal).
+
+Threads run only where they pay (gradient ÷ numba primal, two cores, serial → threads):
+- A loop of plain arithmetic (a power by 2 or 3 included: numba multiplies) stays on one
+  thread: it streams memory at vector speed there, while cut into chunks it lost both its
+  vector form and its stores in place of additions (Rosenbrock's adjoint: 0.47 → 2.5;
+  written with `x[i] ** 2`, 0.27 → 0.92 before a power counted as plain arithmetic).
+- A loop goes on threads only when it is long: chunks of at least 4096 iterations, two per
+  phase (a prange loop: two chunks), with the loop as it was for shorter runs.  A parallel
+  region costs a few microseconds to start, and a loop of two or three chunks left one
+  thread idle in each phase (the objective at n = 1e4: 1.02 → 1.24).
+- A function calling BLAS or LAPACK (matrix products, solves, factorizations) stays serial:
+  numba's OpenMP threads keep spinning after each parallel loop and take the cores BLAS's
+  own threads need (the MLP at 4096×128×256: 2.2 → 3.8–6.5; with OMP_WAIT_POLICY=PASSIVE
+  both were 2.1–2.4, so the loss is the contention, not the loops).
+- A function whose only parallel work is prange loops is compiled with numba's prange
+  alone: its full parallel=True made a parallel loop of every array the function
+  allocates too (np.zeros of an adjoint), a thread start-up per call (the notes' f at
+  n = 100: 3.2 → 4.3, 1.6 us of 5).
+- NumPy array expressions keep numba's parallel=True: it fuses them into parallel loops
+  that more than halve the whole-array notes' f at n = 1e6 (1.6–2.4 → 0.8–0.9).  Below
+  about 1e3 elements their start-ups lose (n = 100: 3.9 → 6.6), which only a serial twin
+  of the function, chosen by size at run time, would avoid.
 """
 from __future__ import annotations
 
