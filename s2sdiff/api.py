@@ -87,8 +87,9 @@ def derivative(f, order=1, *, jit=True, check=None):
 
 def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory=None, check=None):
     """Gradient of a scalar-valued f in the argument(s) `wrt`.  `parallel=True` compiles
-    with numba's parallel=True: array expressions run on all threads, and so do the
-    adjoint loops whose iterations are independent (cut into chunks, see parallel.py).
+    with numba's parallel=True where threads pay: array expressions run on all threads, and
+    so do the long adjoint loops whose iterations are independent (cut into chunks); code
+    calling BLAS stays serial (parallel.py).
     `memory` ("256MB", or bytes; every reverse transform takes it) bounds a loop's tape:
     a loop of f's body whose tape would take more checkpoints its state instead
     (transform/checkpoints.py; without it, loops keep whole tapes)."""

@@ -48,10 +48,11 @@ def _python_math():
 PYTHON_MATH = _python_math()
 
 
-def function(source: str, namespace: dict, name: str, jit: bool = True, parallel: bool = False,
+def function(source: str, namespace: dict, name: str, jit: bool = True, parallel=False,
              origin=None) -> tuple:
     """(the Python function `name` that `source` defines in `namespace`, its compiled form;
-    `parallel`: numba's parallel=True, for prange loops and array expressions on threads;
+    `parallel`: numba's parallel option (True, or a dict of its parts), for prange loops and
+    array expressions on threads;
     `origin`: the user's function the code was generated from, which s2sdiff names in its
     messages when it reads the code back — parse.py).
 
@@ -67,7 +68,9 @@ def function(source: str, namespace: dict, name: str, jit: bool = True, parallel
     path = _cache_file(name, key, source) if key else None
     if path is None:
         py_func = _load(source, namespace, name, _memory_name(name, source), origin)
-        compiled = numba.njit(parallel=parallel, **NJIT_OPTIONS)(py_func)
+        # (numba takes its options out of a dict of them)
+        compiled = numba.njit(parallel=dict(parallel) if isinstance(parallel, dict) else parallel,
+                              **NJIT_OPTIONS)(py_func)
         compiled.s2sdiff_key = ""           # kept in memory only: so is what calls it
         return py_func, compiled
     # numba finds a cached function's globals by importing its module: register one.

@@ -18,7 +18,7 @@ from . import ir
 from .emit import emit
 from .errors import S2SDiffError, UnsupportedError
 from .normalize import normalize
-from .parallel import chunk_loops, threads_help
+from .parallel import spread
 from .parse import python_function
 from .reuse import reuse_across_iterations
 from .simplify import simplify
@@ -208,8 +208,9 @@ def build(function: ir.Function, jit: bool, parallel: bool = False) -> Unit:
             primal = compiler.inlined(primal)
         return primal, callee.py_func.__name__
 
-    function = chunk_loops(simplify(_primal_calls_for_ranks(function)))
-    parallel = parallel and threads_help(function)
+    function = simplify(_primal_calls_for_ranks(function))
+    if parallel:
+        function, parallel = spread(function)
     # concrete code last: reuse recognises the helpers it spells out (a zeroed adjoint a loop
     # fills becomes an empty one); simplify again drops what the concrete code no longer reads
     source, namespace = emit(simplify(concrete(reuse_across_iterations(function))), bind)

@@ -179,3 +179,10 @@ _rule("lstsq", ("x", "y"), "runtime.lstsq_solution",
       " + matmul_adjoint_left(lstsq(transpose(x), z), x, bz - lstsq(x, x @ bz)))",
       "full_rank(x, None) * lstsq(transpose(x), bz)", result="array", linear=(1,), rank="y", ranks=SYSTEM)
 constant("lstsq_rank", "runtime.lstsq_rank", arity=2, result="number")
+
+# What numba runs as calls into BLAS and LAPACK, which bring threads of their own
+# (parallel.py keeps a function calling them off numba's threads).
+BLAS_LAPACK = frozenset({
+    "matmul", "matmul_adjoint_left", "matmul_adjoint_right", "inv", "inv_stack", "det", "det_stack", "logabsdet",
+    "slogdet_sign", "solve", "solve_stack", "solve_triangular", "cholesky", "eigvalsh", "eigh_vectors", "svdvals",
+    "svd_u", "svd_vt", "norm_2", "spectral_norm", "qr_q", "qr_r", "pinv", "lstsq", "lstsq_rank", "full_rank"})
