@@ -93,23 +93,9 @@ def mlp(W1, b1, W2, b2, X, Y):
     return np.mean((H @ W2.T + b2 - Y) ** 2)
 
 
-def objective_periodic(x):
-    n = len(x)
-    s = 0.0
-    for i in range(n):
-        s += 0.1 * (x[i] - i) ** 2 + np.sin(x[i]) * np.cos(x[(i + 1) % n]) + np.exp(-x[i] ** 2)
-    return s
-
-
+# the loop forms are workloads.py's objective_periodic and rosenbrock_pow; the peers run these
 def objective_periodic_array(x):
     return np.sum(0.1 * (x - np.arange(len(x))) ** 2 + np.sin(x) * np.cos(np.roll(x, -1)) + np.exp(-x ** 2))
-
-
-def rosenbrock_pow(x):
-    s = 0.0
-    for i in range(len(x) - 1):
-        s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2
-    return s
 
 
 def rosenbrock_pow_array(x):
@@ -152,7 +138,7 @@ def _heat_inputs(quick):
 
 def _cases():
     from numpy_surface import classifier, inputs as surface_inputs
-    from workloads import notes_f_inputs, notes_f_whole_array
+    from workloads import notes_f_inputs, notes_f_whole_array, objective_periodic, rosenbrock_pow
 
     def blas_inputs(quick, full, small, pattern):
         """Arguments in `pattern`'s order: "A" a matrix, "x" a vector, a float itself."""
