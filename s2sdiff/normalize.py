@@ -26,7 +26,7 @@ from .desugar import desugar, recursion
 from .desugar.scope import loop_level
 from .creation import ALLOCATORS, DTYPE_POSITION, Creation
 from .effects import base_name, call_changes, changed_parameters
-from .errors import S2SDiffError, at_line, unsupported
+from .errors import S2SDiffError, at_line
 from .linalg_calls import LinalgCalls, is_linalg, respelled_call
 from .linalg_calls import helpers as linalg_helpers
 from .names import Namer

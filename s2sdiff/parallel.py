@@ -29,10 +29,12 @@ Threads run only where they pay (gradient ÷ numba primal, two cores, serial →
   alone: its full parallel=True made a parallel loop of every array the function
   allocates too (np.zeros of an adjoint), a thread start-up per call (the notes' f at
   n = 100: 3.2 → 4.3, 1.6 us of 5).
-- NumPy array expressions keep numba's parallel=True: it fuses them into parallel loops
-  that more than halve the whole-array notes' f at n = 1e6 (1.6–2.4 → 0.8–0.9).  Below
-  about 1e3 elements their start-ups lose (n = 100: 3.9 → 6.6), which only a serial twin
-  of the function, chosen by size at run time, would avoid.
+- NumPy array expressions stay serial, though numba's parallel=True would fuse them into
+  parallel loops that more than halve the whole-array notes' f at n = 1e6 (1.6–2.4 →
+  0.8–0.9): those loops broadcast only a number or missing leading axes, and stop with an
+  AssertionError ("Sizes of X, mu do not match") on an axis of length one, which a
+  `keepdims` reduction or a column the user passes makes.  Below about 1e3 elements their
+  start-ups lost too (n = 100: 3.9 → 6.6).
 """
 from __future__ import annotations
 
@@ -41,9 +43,8 @@ import copy
 from dataclasses import replace
 
 from . import ir
-from .analyze import number_names
 from .names import Namer
-from .rules import CHEAP, RULES
+from .rules import CHEAP
 from .rules.linalg import BLAS_LAPACK
 from .runtime import HELPERS
 
@@ -52,13 +53,11 @@ _SPAN = 16            # the farthest neighbour a chunked loop may write; chunks 
 
 def spread(function: ir.Function) -> tuple:
     """(`function` with its adjoint loops made ready for threads, numba's `parallel` option
-    for it: False where threads do not pay, only prange loops, or everything)."""
+    for it: False where threads do not pay, else prange loops only)."""
     if any(isinstance(s, (ir.Assign, ir.Unpack)) and isinstance(s.value, ir.Prim) and s.value.op in BLAS_LAPACK
            for s in ir.walk(function.body)):
         return function, False
     function = _chunk_loops(function)
-    if _array_expressions(function):
-        return function, True
     return function, any(isinstance(s, ir.For) and s.parallel for s in ir.walk(function.body)) and _PRANGE_ONLY
 
 
@@ -79,13 +78,6 @@ def _chunk_loops(function: ir.Function) -> ir.Function:
         body.extend([s] if span is None else _on_threads(s, span, namer))
     namespace = dict(function.namespace, chunk_count=HELPERS["chunk_count"])
     return replace(function, body=body, namespace=namespace)
-
-
-def _array_expressions(function: ir.Function) -> bool:
-    """Whether the function has NumPy array expressions (which numba fuses into parallel loops)."""
-    numbers = number_names(function, function.kinds)
-    return any(isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim) and s.value.family in ("np", "op")
-               and s.target not in numbers and RULES[s.value.op].differentiable for s in ir.walk(function.body))
 
 
 def _on_threads(loop: ir.For, span: int, namer: Namer) -> list:
