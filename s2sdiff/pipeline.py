@@ -17,6 +17,7 @@ from .desugar import recursion
 from . import ir
 from .emit import emit
 from .errors import S2SDiffError, UnsupportedError
+from .fusion import fuse
 from .normalize import normalize
 from .parallel import chunk_loops, threads_help
 from .parse import python_function
@@ -99,6 +100,8 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
         try:
             function = specialized(normalize(py_func), frozenset(kinds))
             check_in_place(function, frozenset(kinds))
+            if kind != "primal":
+                function = fuse(function, tuple(active), frozenset(kinds))
             unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(kinds), parallel, memory), jit,
                          parallel)
         finally:
