@@ -49,9 +49,10 @@ _SHAPE_READS = frozenset({"size", "len", "dim"})
 _LOOP_VARIABLES = "ijklmn"
 
 
-def fuse(function: ir.Function, active_params: tuple, kinds=frozenset()) -> ir.Function:
+def fuse(function: ir.Function, active_params: tuple, kinds=frozenset(), reductions=frozenset()) -> ir.Function:
     """The function with its runs of elementwise statements as loops (above), for the
-    derivative in the parameters at indices `active_params`."""
+    derivative in the parameters at indices `active_params`.  `reductions`: those a loop
+    may compute as running sums ("sum", "dot"); the others end a run and read an array."""
     if not kinds:
         return function
     try:
@@ -60,7 +61,7 @@ def fuse(function: ir.Function, active_params: tuple, kinds=frozenset()) -> ir.F
         return function
     numbers = number_names(function, kinds, guess=False)
     ndims = array_ndims(function, numbers, kinds)
-    fusion = _Fusion(function, active, numbers, ndims)
+    fusion = _Fusion(function, active, numbers, ndims, reductions)
     body = fusion.block(function.body)
     return replace(function, body=body) if fusion.changed else function
 
@@ -74,8 +75,9 @@ class _Run:
 
 
 class _Fusion:
-    def __init__(self, function, active, numbers, ndims):
+    def __init__(self, function, active, numbers, ndims, reductions):
         self.function = function
+        self.reductions = reductions
         self.active = active
         self.numbers = numbers
         self.namer = Namer(ir.all_names(function) | {"np", "math"})
@@ -121,9 +123,9 @@ class _Fusion:
         if s.target not in self.numbers:
             return None
         arrays = [a.id for a in v.args if isinstance(a, ir.Name) and a.id in self.root]
-        if v.op == "sum" and len(v.args) == 1 and arrays:
+        if v.op == "sum" and "sum" in self.reductions and len(v.args) == 1 and arrays:
             return "sum", self.root[arrays[0]]
-        if v.op == "matmul" and len(arrays) == 2 and self.root[arrays[0]] == self.root[arrays[1]] \
+        if v.op == "matmul" and "dot" in self.reductions and len(arrays) == 2 and self.root[arrays[0]] == self.root[arrays[1]] \
                 and self.rank[arrays[0]] == 1:
             return "dot", self.root[arrays[0]]
         return None

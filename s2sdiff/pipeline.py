@@ -101,13 +101,21 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
             function = specialized(normalize(py_func), frozenset(kinds))
             check_in_place(function, frozenset(kinds))
             if kind != "primal":
-                function = fuse(function, tuple(active), frozenset(kinds))
+                function = fuse(function, tuple(active), frozenset(kinds), _running_sums(kind, jit))
             unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(kinds), parallel, memory), jit,
                          parallel)
         finally:
             _in_progress.discard(py_func)
         _units[key] = unit
         return unit
+
+
+def _running_sums(kind: str, jit: bool) -> frozenset:
+    """The reductions fusion may compute as sums in element order: any where the value is
+    not returned (its rounding is the derivative's), np.sum where numba compiles the code
+X is NumPy's to the last
+    bit (its np.sum adds pairwise, np.dot is BLAS's)."""
+    return frozenset({"sum", "dot"}) if kind == "vjp_grad" else frozenset({"sum"}) if jit else frozenset()
 
 
 def _primal_calls_for_ranks(function: ir.Function) -> ir.Function:
