@@ -23,8 +23,12 @@ need not wait for, which moves before it.  A value read outside its run (returne
 by a matrix product, by a later run) is written into an array of the root's shape as the
 loop goes; one read for its shape only (`np.mean`'s `u.size`) reads the root's instead.
 
-Running sums start at NumPy's zero (np.float64) and the scalar functions are NumPy's, so
-code run without numba gives inf and nan where NumPy does, never Python's exceptions.
+A reduction (np.sum, np.mean's sum, np.dot of two vectors of the run) becomes a running
+sum only where its rounding is not a value NumPy gives (pipeline._running_sums): NumPy's
+np.sum adds pairwise and np.dot is BLAS's, so where the value is returned without numba
+the reduction reads an array the loop fills.  Running sums start at NumPy's zero
+(np.float64) and the scalar functions are NumPy's, so code run without numba gives inf
+and nan where NumPy does, never Python's exceptions.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pipeline driver: parse → normalize → analyze → transform → emit → compile, cached.
+"""The pipeline driver: parse → normalize → analyze → fuse → transform → emit → compile, cached.
 
 A *unit* is one generated function with its compiled form.  Callees a transform needs
 derivatives of become units of their own (each built once, then reused by every caller).

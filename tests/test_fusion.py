@@ -98,6 +98,17 @@ def quotient_loop(x):
     return s
 
 
+def scaled_by(x, a):
+    return np.sum(np.exp(x) / a + a / x)
+
+
+def scaled_by_loop(x, a):
+    s = 0.0
+    for i in range(len(x)):
+        s += np.exp(x[i]) / a + a / x[i]
+    return s
+
+
 def broadcast(x, y):
     return np.sum(np.exp(x - y) * x)
 
@@ -208,8 +219,7 @@ def test_empty_and_one_element_arrays(n, jit):
     np.testing.assert_allclose(g(x), notes_gradient(x), rtol=1e-12)
     assert sd.value_and_grad(notes, jit=jit)(x)[0] == pytest.approx(notes(x), rel=1e-14)
     X = np.zeros((n, 3))
-    if jit or n:            # (without numba the adjoint of a mean of nothing divides by zero, fused or not)
-        assert sd.grad(scaled_2d, jit=jit)(X, 0.5).shape == (n, 3)
+    assert sd.grad(scaled_2d, jit=jit)(X, 0.5).shape == (n, 3)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -222,10 +232,15 @@ def test_infinities_and_nans_come_out_as_numpy_gives_them(jit):
         loop_grad = sd.grad(notes_loop, jit=jit)(x)
     np.testing.assert_array_equal(fused_value, value)
     np.testing.assert_array_equal(fused_grad, loop_grad)
-    if jit:                 # (without numba the adjoint of a mean of nothing divides by zero, fused or not)
-        with np.errstate(all="ignore"):
-            value, grad = sd.value_and_grad(mean_of, jit=jit)(np.zeros(0))
+    # the mean of no elements is nan, not Python's ZeroDivisionError
+    with np.errstate(all="ignore"):
+        value, grad = sd.value_and_grad(mean_of, jit=jit)(np.zeros(0))
         assert np.isnan(value) and grad.shape == (0,)
+        assert sd.grad(mean_of, jit=jit)(np.zeros(0)).shape == (0,)
+    # dividing by a number that is not differentiated (a Python float, 0.0)
+    with np.errstate(all="ignore"):
+        for a in (0.0, 2.0):
+            np.testing.assert_array_equal(sd.grad(scaled_by, jit=jit)(x, a), sd.grad(scaled_by_loop, jit=jit)(x, a))
     # division by zero gives inf, and a square root of a negative number nan
     x = np.array([-1.0, 0.0, 4.0, 1e-320])
     with np.errstate(all="ignore"):
