@@ -92,19 +92,56 @@ class _Fusion:
         # arrays of a known rank, bound once: each its own root, or an elementwise result of one
         self.root = {n: n for n in once if ndims.get(n, 0) >= 1}
         self.rank = ndims
-        for s in ir.walk(function.body):
-            if isinstance(s, ir.Assign) and s.target in self.root and self._map_root(s.value) is not None:
-                self.root[s.target] = self._map_root(s.value)
+        self.roles = {}                 # id(statement) -> ("map" | "sum" | "dot", root): what a run may compute
+        self._classify(function.body, set(function.params))
         self.readers = {}               # name -> the statements reading it
         for s in ir.walk(function.body):
             for n in ir.reads(s):
                 self.readers.setdefault(n, []).append(s)
         self.changed = False
 
+    def _classify(self, body, visible):
+        """Roots and roles, taking an array's shape from its definition only where that is
+        certain to have run last before the reading statement: earlier in the same block or
+        in a block around it (not in a branch that may have been skipped since, nor later in
+        a loop, the value of an earlier iteration)."""
+        for s in body:
+            if isinstance(s, ir.If):
+                self._classify(s.body, set(visible))
+                self._classify(s.orelse, set(visible))
+            elif isinstance(s, (ir.For, ir.While)):
+                self._classify(s.body, visible | {s.var} if isinstance(s, ir.For) else set(visible))
+            elif isinstance(s, ir.Assign):
+                role = self._role(s, visible)
+                if role is not None:
+                    self.roles[id(s)] = role
+                    if role[0] == "map":
+                        self.root[s.target] = role[1]
+            visible |= set(ir.targets(s))
+
+    def _role(self, s, visible):
+        """("map" | "sum" | "dot", root) for a statement a run may compute, else None."""
+        if not (isinstance(s, ir.Assign) and s.target in self.active and isinstance(s.value, ir.Prim)):
+            return None
+        v = s.value
+        if any(isinstance(a, ir.Name) and a.id not in visible and a.id not in self.numbers for a in v.args):
+            return None
+        if s.target in self.root:
+            root = self._map_root(v)
+            return None if root is None else ("map", root)
+        if s.target not in self.numbers:
+            return None
+        arrays = [a.id for a in v.args if isinstance(a, ir.Name) and a.id in self.root]
+        if v.op == "sum" and "sum" in self.reductions and len(v.args) == 1 and arrays:
+            return "sum", self.root[arrays[0]]
+        if v.op == "matmul" and "dot" in self.reductions and len(arrays) == 2 \
+                and self.root[arrays[0]] == self.root[arrays[1]] and self.rank[arrays[0]] == 1:
+            return "dot", self.root[arrays[0]]
+        return None
+
     def _map_root(self, value):
         """The root of an elementwise primitive's result, where all its arrays share it."""
-        if not (isinstance(value, ir.Prim) and value.op in _MAPS
-                and (value.family in ("op", "np") or value.family == "builtin" and value.op == "abs")):
+        if not (value.op in _MAPS and (value.family in ("op", "np") or value.family == "builtin" and value.op == "abs")):
             return None
         roots = set()
         for a in value.args:
@@ -116,23 +153,6 @@ class _Fusion:
                     return None
                 roots.add(self.root[a.id])
         return roots.pop() if len(roots) == 1 else None
-
-    def _role(self, s):
-        """("map" | "sum" | "dot", root) for a statement a run may compute, else None."""
-        if not (isinstance(s, ir.Assign) and s.target in self.active and isinstance(s.value, ir.Prim)):
-            return None
-        v = s.value
-        if s.target in self.root and self.root[s.target] != s.target:
-            return "map", self.root[s.target]
-        if s.target not in self.numbers:
-            return None
-        arrays = [a.id for a in v.args if isinstance(a, ir.Name) and a.id in self.root]
-        if v.op == "sum" and "sum" in self.reductions and len(v.args) == 1 and arrays:
-            return "sum", self.root[arrays[0]]
-        if v.op == "matmul" and "dot" in self.reductions and len(arrays) == 2 and self.root[arrays[0]] == self.root[arrays[1]] \
-                and self.rank[arrays[0]] == 1:
-            return "dot", self.root[arrays[0]]
-        return None
 
     # -- runs ------------------------------------------------------------------------------
     def block(self, body) -> list:
@@ -155,14 +175,14 @@ class _Fusion:
     def _run(self, body, k):
         """The run starting at body[k] and the position after its last statement, or
         (None, k) where fusing gains nothing (fewer than two statements, or no elementwise one)."""
-        role = self._role(body[k])
+        role = self.roles.get(id(body[k]))
         if role is None:
             return None, k
         run = _Run(role[1])
         made, pending, end = set(), [], k
         for j in range(k, len(body)):
             s = body[j]
-            role = self._role(s)
+            role = self.roles.get(id(s))
             # (a statement an earlier one reads, in a loop around the run, is the earlier iteration's)
             if role is not None and role[1] == run.root and not ir.reads(s) & run.sums \
                     and not any(s.target in ir.reads(m) for m in run.members):
@@ -177,7 +197,7 @@ class _Fusion:
                 pending.append(s)
             else:
                 break
-        if len(run.members) < 2 or all(self._role(s)[0] != "map" for s in run.members):
+        if len(run.members) < 2 or all(self.roles[id(s)][0] != "map" for s in run.members):
             return None, k
         return run, end
 
