@@ -227,7 +227,7 @@ class _Fusion:
         variables = [self.namer.fresh(v) for v in _LOOP_VARIABLES[:rank]] if rank <= len(_LOOP_VARIABLES) \
             else [self.namer.fresh("i") for _ in range(rank)]
         index = tuple(ir.Name(v) for v in variables)
-        suffix = "_" + "".join(variables)
+        suffix = "_" + ("".join(variables) if all(len(v) == 1 for v in variables) else "_".join(variables))
         before = []
         if rank == 1:
             bounds = [self.namer.fresh("n")]
