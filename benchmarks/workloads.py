@@ -417,9 +417,8 @@ def _mlp_inputs(d, p):
 # ---- (e) the lecture notes' f(x) = sqrt(x² + e^{x²}) + cos(x² + e^{x²}), summed over n points
 
 def notes_f(x):
-    """A loop over the elements: s2sdiff's gradient of this form is two to three times as fast as
-    of the whole-array form (u = x * x; v = u + np.exp(u); np.sum(...)), which allocates a
-    temporary per operation in both sweeps."""
+    """A loop over the elements: the whole-array form below becomes this loop before it is
+    differentiated (s2sdiff/fusion.py), so their gradients take the same time."""
     s = 0.0
     for i in range(len(x)):
         u = x[i] * x[i]

@@ -1,4 +1,4 @@
-"""The pipeline driver: parse → normalize → analyze → transform → emit → compile, cached.
+"""The pipeline driver: parse → normalize → analyze → fuse → transform → emit → compile, cached.
 
 A *unit* is one generated function with its compiled form.  Callees a transform needs
 derivatives of become units of their own (each built once, then reused by every caller).
@@ -17,6 +17,7 @@ from .desugar import recursion
 from . import ir
 from .emit import emit
 from .errors import S2SDiffError, UnsupportedError
+from .fusion import fuse
 from .normalize import normalize
 from .parallel import spread
 from .parse import python_function
@@ -135,12 +136,22 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
         try:
             function = specialized(normalize(py_func), frozenset(kinds))
             check_in_place(function, frozenset(kinds))
+            if kind != "primal":
+                function = fuse(function, tuple(active), frozenset(kinds), _running_sums(kind, jit))
             unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(kinds), parallel, memory), jit,
                          parallel)
         finally:
             _in_progress.discard(py_func)
         _units[key] = unit
         return unit
+
+
+def _running_sums(kind: str, jit: bool) -> frozenset:
+    """The reductions fusion may compute as sums in element order: any where the value is
+    not returned (its rounding is the derivative's), np.sum where numba compiles the code
+X is NumPy's to the last
+    bit (its np.sum adds pairwise, np.dot is BLAS's)."""
+    return frozenset({"sum", "dot"}) if kind == "vjp_grad" else frozenset({"sum"}) if jit else frozenset()
 
 
 def _primal_calls_for_ranks(function: ir.Function) -> ir.Function:

@@ -396,7 +396,7 @@ def partials(w: Wrapper, f, index) -> tuple:
             return _column_sweeps(w, param, jvp, values, tangents)
         return _block_sweeps(w, param, w.use(batched_jvp), values, tangents)
     jvp = w.use(w.unit("jvp", f, (index,)))
-    w.lines.append(f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + ['1.0'])})")
+    w.lines.append(f"{', '.join(values + tangents)} = {jvp}({', '.join(fn.params + [_seed(w, 1.0)])})")
     return values, tangents
 
 
@@ -462,6 +462,13 @@ def _column_sweeps(w: Wrapper, param, jvp, values, tangents) -> tuple:
     return values, partials
 
 
+def _seed(w: Wrapper, value: float) -> str:
+    """A number seeding a sweep: without numba a NumPy scalar, as the arguments are, so that
+    derivative code dividing it by a number gives inf or nan, as compiled code does, where
+    Python's floats raise ZeroDivisionError."""
+    return repr(value) if w.jit else f"np.float64({value!r})"
+
+
 def reverse_rows(w: Wrapper, f, indices, with_value, seeds=None, parallel=False):
     """One adjoint sweep: (value names, adjoint names) for the parameters `indices`."""
     fn = w.function
@@ -469,7 +476,7 @@ def reverse_rows(w: Wrapper, f, indices, with_value, seeds=None, parallel=False)
     values = ([w.namer.fresh("value")] if not fn.tuple_result
               else [w.namer.fresh(f"value{k + 1}") for k in range(fn.n_outputs)]) if with_value else []
     adjoints = [w.namer.fresh(f"d{fn.name}_d{fn.params[i]}") for i in indices]
-    seeds = seeds or ["1.0"]
+    seeds = seeds or [_seed(w, 1.0)]
     w.lines.append(f"{', '.join(values + adjoints)} = {vjp}({', '.join(fn.params + list(seeds))})")
     return values, adjoints
 
@@ -488,7 +495,7 @@ def reverse_columns(w: Wrapper, f, indices, as_array=True) -> list:
     if all(isinstance(v, ir.Const) or v.id in numbers for v in returned):
         rows = []
         for k in range(fn.n_outputs):
-            seeds = ["1.0" if j == k else "0.0" for j in range(fn.n_outputs)]
+            seeds = [_seed(w, 1.0 if j == k else 0.0) for j in range(fn.n_outputs)]
             rows.append(reverse_rows(w, f, indices, with_value=False, seeds=seeds)[1])
     else:          # a seed of 1.0 for an array output would sum its rows: a sweep per element
         rows = _element_rows(w, f, indices)
