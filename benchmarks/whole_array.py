@@ -397,12 +397,15 @@ def main(argv=None) -> int:
     all_cores = options.part == "all"
     if not all_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})     # before any thread starts
+    from run import steady_malloc
+    steady_malloc()             # as run.py: every library's temporaries reuse heap memory alike
     cases = _cases()
     unknown = set(only or ()) - set(cases)
     if unknown:
         parser.error(f"unknown workloads {', '.join(sorted(unknown))}; choose from {', '.join(cases)}")
     print(json.dumps(measure([c for n, c in cases.items() if not only or n in only], all_cores, options.quick)))
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())
