@@ -129,11 +129,15 @@ def cache_dir() -> Path | None:
     return base
 
 
+# A generated name lists the parameters it differentiates in; file names end at 255 bytes.
+_LONGEST_NAME = 120
+
+
 def _cache_file(name: str, key: str, source: str) -> Path | None:
     base = cache_dir()
     if base is None:
         return None
-    path = base / f"{name}_{key[:24]}.py"
+    path = base / f"{name[:_LONGEST_NAME]}_{key[:24]}.py"      # (the key tells functions apart)
     if not path.exists():          # written whole or not at all: several processes may race here
         fd, tmp = tempfile.mkstemp(dir=base, suffix=".tmp")
         with os.fdopen(fd, "w") as out:

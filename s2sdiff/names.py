@@ -2,6 +2,12 @@
 tangent of `x`, `bx` for its adjoint — never clashing with a name the code already uses."""
 from __future__ import annotations
 
+import hashlib
+
+# A derivative's name lists the parameters it is taken in, while that stays readable: numba
+# names its cache files after the function, and file names end at 255 bytes.
+_LONGEST_SUFFIX = 48
+
 
 class Namer:
     def __init__(self, taken=()):
@@ -38,3 +44,14 @@ def user_name(name: str, user_names=frozenset()) -> str:
     a name of the user's own (`y_1_0`) is kept as it is."""
     base, _, suffix = name.rpartition("_")
     return base if base and suffix.isdigit() and name not in user_names else name
+
+
+def derivative_name(function: str, kind: str, wrt, params) -> str:
+    """`f_jvp` (in every parameter), `f_vjp_x_y` (in some), or for a long list of them
+    `f_vjp_in_<hash of the list>`."""
+    if len(wrt) == len(params):
+        return f"{function}_{kind}"
+    suffix = "_".join(wrt)
+    if len(suffix) > _LONGEST_SUFFIX:
+        suffix = "in_" + hashlib.sha256(suffix.encode()).hexdigest()[:10]
+    return f"{function}_{kind}_{suffix}"

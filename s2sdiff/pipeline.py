@@ -68,43 +68,54 @@ LOCK = threading.RLock()
 _TRANSFORMS = {
     # the function itself as s2sdiff lowers it: what numba lacks (np.diagonal, np.max along an
     # axis, joins of a list, …) spelled as generated code has it
-    "primal": lambda fn, active, kinds, parallel, memory: fn,
-    "jvp": lambda fn, active, kinds, parallel, memory: forward(fn, active, kinds),
-    "bjvp": lambda fn, active, kinds, parallel, memory: batched(forward(fn, active, kinds), len(fn.params)),
-    "vjp": lambda fn, active, kinds, parallel, memory: _sweeps_shared(reverse(fn, active, True, kinds, parallel,
-                                                                            memory)),
-    "vjp_grad": lambda fn, active, kinds, parallel, memory: _sweeps_shared(reverse(fn, active, False, kinds, parallel,
-                                                                                 memory)),
+    "primal": lambda fn, active, kinds, parallel, memory, jit: fn,
+    "jvp": lambda fn, active, kinds, parallel, memory, jit: forward(fn, active, kinds),
+    "bjvp": lambda fn, active, kinds, parallel, memory, jit: batched(forward(fn, active, kinds), len(fn.params)),
+    "vjp": lambda fn, active, kinds, parallel, memory, jit: _sweeps_shared(
+        reverse(fn, active, True, kinds, parallel, memory), jit),
+    "vjp_grad": lambda fn, active, kinds, parallel, memory, jit: _sweeps_shared(
+        reverse(fn, active, False, kinds, parallel, memory), jit),
     # a callee's value-and-adjoint cut in two, where its caller's sweeps both call it (transform/sweeps.py)
-    "vjp_forward": lambda fn, active, kinds, parallel, memory: _split(fn, active, kinds)[0],
-    "vjp_backward": lambda fn, active, kinds, parallel, memory: _split(fn, active, kinds)[1],
+    "vjp_forward": lambda fn, active, kinds, parallel, memory, jit: _split(fn, active, kinds, jit).forward,
+    "vjp_backward": lambda fn, active, kinds, parallel, memory, jit: _split(fn, active, kinds, jit).backward,
 }
 _splits: dict = {}
 
 
-def _sweeps_shared(function: ir.Function) -> ir.Function:
-    return share_callee_sweeps(function, _callee_sweeps)
+def _prepared(py_func, kind: str, active, kinds, jit: bool) -> ir.Function:
+    """The function a transform of this kind reads: lowered, specialized for the kinds of the
+    arguments, whole-array runs fused into loops (fusion.py)."""
+    function = specialized(normalize(py_func), frozenset(kinds))
+    check_in_place(function, frozenset(kinds))
+    if kind != "primal":
+        function = fuse(function, tuple(active), frozenset(kinds), _running_sums(kind, jit))
+    return function
 
 
-def _split(function: ir.Function, active, kinds):
-    return split(_sweeps_shared(reverse(function, tuple(active), True, frozenset(kinds))), function.n_outputs)
+def _sweeps_shared(function: ir.Function, jit: bool) -> ir.Function:
+    return share_callee_sweeps(function, lambda derived: _callee_sweeps(derived, jit))
 
 
-def _callee_sweeps(derived: ir.Derived):
-    """The two sweeps of a callee's value-and-adjoint function (transform/sweeps.split), or
-    None: a callee with a rule of the user's keeps its one function."""
+def _split(function: ir.Function, active, kinds, jit: bool):
+    return split(_sweeps_shared(reverse(function, tuple(active), True, frozenset(kinds)), jit), function.name,
+                 function.n_outputs)
+
+
+def _callee_sweeps(derived: ir.Derived, jit: bool):
+    """The two sweeps of a callee's value-and-adjoint function (transform/sweeps.split), as
+    derived_unit makes their units, or None: a callee with a rule of the user's keeps its
+    one function."""
     obj = derived.callee.obj
     if custom.rule_of(obj) is not None:
         return None
     py_func = python_function(obj)
-    key = (py_func, py_func.__code__, tuple(derived.active), frozenset(derived.kinds))
+    active, kinds = tuple(derived.active), frozenset(derived.kinds)
+    key = (py_func, py_func.__code__, active, kinds, jit)
     with LOCK:
         if key not in _splits:
             _splits[key] = None                 # (while it is made: a cycle of calls keeps one function)
             try:
-                function = specialized(normalize(py_func), frozenset(derived.kinds))
-                check_in_place(function, frozenset(derived.kinds))
-                _splits[key] = _split(function, derived.active, derived.kinds)
+                _splits[key] = _split(_prepared(py_func, "vjp_forward", active, kinds, jit), active, kinds, jit)
             except S2SDiffError:                # the callee's vjp unit raises it where it is built
                 pass
         return _splits[key]
@@ -134,11 +145,8 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
             raise recursion.unbounded(py_func, filename, node)
         _in_progress.add(py_func)
         try:
-            function = specialized(normalize(py_func), frozenset(kinds))
-            check_in_place(function, frozenset(kinds))
-            if kind != "primal":
-                function = fuse(function, tuple(active), frozenset(kinds), _running_sums(kind, jit))
-            unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(kinds), parallel, memory), jit,
+            function = _prepared(py_func, kind, active, kinds, jit)
+            unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(kinds), parallel, memory, jit), jit,
                          parallel)
         finally:
             _in_progress.discard(py_func)
@@ -148,9 +156,9 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
 
 def _running_sums(kind: str, jit: bool) -> frozenset:
     """The reductions fusion may compute as sums in element order: any where the value is
-    not returned (its rounding is the derivative's), np.sum where numba compiles the code
-X is NumPy's to the last
-    bit (its np.sum adds pairwise, np.dot is BLAS's)."""
+    not returned (its rounding is the derivative's), and np.sum where numba compiles the
+    code (numba's np.sum adds in order too); none where the value returned without numba is
+    NumPy's to the last bit (its np.sum adds pairwise, np.dot is BLAS's)."""
     return frozenset({"sum", "dot"}) if kind == "vjp_grad" else frozenset({"sum"}) if jit else frozenset()
 
 

@@ -1480,7 +1480,7 @@ def seed_block(x, start, stop):
 def store_columns(J, start, d):
     """Columns start … of the (outputs × inputs) matrix J: a batched tangent, flattened."""
     count = d.shape[-1]
-    J[:, start:start + count] = np.ascontiguousarray(d).reshape((-1, count))
+    J[:, start:start + count] = np.ascontiguousarray(d).reshape((J.shape[0], count))   # (no -1: count may be 0)
 
 
 @overload(in_direction)

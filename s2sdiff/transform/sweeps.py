@@ -22,53 +22,82 @@ than a call can pass (_MOST_ARGUMENTS).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NamedTuple
+
+from collections import Counter
 
 from .. import ir
 from ..analyze import array_ndims
+from ..rules import CHEAP, RULES, VIEWS
+from .reverse import prune
 from ..names import Namer
 
 _TAPES = {"new_tape", "step_tape", "grown", "step_grown"}
 # Python 3.11 passes more arguments than this as a tuple (*args), which numba cannot inline
 _MOST_ARGUMENTS = 30
+_LONGEST_RESIDUAL = 12
 
 
-def split(vjp: ir.Function, n_values: int) -> tuple | None:
-    """(forward, backward, residuals) of a value-and-adjoint function with `n_values`
-    values, or None where it cannot be cut: forward(params) returns the values, then the
-    residuals; backward(params, residuals, seeds) the adjoints."""
+class Sweeps(NamedTuple):
+    forward: ir.Function          # params -> the values, then the residuals
+    backward: ir.Function         # params, residuals, seeds -> the adjoints
+    residuals: list
+    name: str                     # the function's (a lambda's is the name it is assigned to)
+
+
+def split(vjp: ir.Function, name: str, n_values: int) -> Sweeps | None:
+    """The Sweeps of the value-and-adjoint function of `name` with `n_values` values, or
+    None where it cannot be cut.  The residuals are the
+    values the adjoint sweep reads that cost a call to compute (exp, a matrix product, a
+    reduction); the backward sweep recomputes the rest (views, products, sizes), as the
+    function's own adjoint sweep would have read them, so its code knows their shapes."""
     body = vjp.body
     cut = _adjoint_sweep(body)
     ret = body[-1]
     if cut is None or not isinstance(ret, ir.Return):
         return None
-    if any(isinstance(s, ir.Assign) and isinstance(s.value, ir.Opaque) and s.value.name in _TAPES
-           for s in ir.walk(body)):
-        return None
     forward, adjoint = body[:cut], body[cut:-1]
+    if any(isinstance(s, ir.SetItem) or isinstance(s, ir.Assign) and isinstance(s.value, ir.Opaque)
+           and s.value.name in _TAPES for s in ir.walk(forward)):
+        return None                 # recomputing the forward sweep's writes would write twice
     values, adjoints = ret.values[:n_values], ret.values[n_values:]
     later = ir.assigned_within(adjoint)
     if any(isinstance(v, ir.Name) and v.id in later for v in values):
         return None                 # the value is computed in the adjoint sweep's loop (reverse.fuse)
     params = list(vjp.params[:len(vjp.params) - n_values])
     seeds = list(vjp.params[len(params):])
-    read = ir.exposed_reads(adjoint) | {v.id for v in adjoints if isinstance(v, ir.Name)}
-    residuals = sorted(read & ir.assigned_within(forward) - set(params))
-    if later & set(residuals) or any(isinstance(s, ir.SetItem) and s.array in residuals for s in ir.walk(adjoint)):
-        return None                 # the adjoint sweep would change what the caller keeps
-    if len(vjp.params) + len(residuals) > _MOST_ARGUMENTS:
+    needed = ir.exposed_reads(adjoint) | {v.id for v in adjoints if isinstance(v, ir.Name)}
+    counts = Counter(t for s in ir.walk(forward) for t in ir.targets(s))
+    kept = [s for s in forward if isinstance(s, (ir.Assign, ir.Unpack)) and _costly(s.value)
+            and set(ir.targets(s)) & needed and all(counts[t] == 1 and t not in params for t in ir.targets(s))]
+    residuals = sorted({t for s in kept for t in ir.targets(s)} & needed)
+    if later & set(residuals) or len(vjp.params) + len(residuals) > _MOST_ARGUMENTS:
         return None
+    recomputed = [s for s in forward if not (isinstance(s, (ir.Verbatim, ir.Comment)) or any(s is k for k in kept))]
+    recomputed, _ = prune(recomputed, needed - set(residuals))
+    if recomputed:
+        recomputed.insert(0, ir.Comment("what the adjoint sweep reads, recomputed from the residuals", 0))
     outputs = tuple(values) + tuple(ir.Name(r) for r in residuals)
     # what the function knew of the residuals, its backward sweep knows of its parameters
     ndims = array_ndims(vjp, vjp.numbers, vjp.kinds)
     known = {(r, 0) for r in residuals if r in vjp.numbers} | {(r, ndims[r]) for r in residuals if r in ndims}
-    first = replace(vjp, name=vjp.name.replace("_vjp", "_vjp_forward", 1), params=params,
+    suffix = vjp.name[len(f"{name}_vjp"):]          # the parameters it is taken in
+    first = replace(vjp, name=f"{name}_vjp_forward{suffix}", params=params,
                     body=forward + [ir.Return(outputs, len(outputs) > 1, ret.line)],
                     n_outputs=len(outputs), tuple_result=len(outputs) > 1, doc=f"{vjp.doc}: its forward sweep")
-    second = replace(vjp, name=vjp.name.replace("_vjp", "_vjp_backward", 1), params=params + residuals + seeds,
-                     body=adjoint + [ir.Return(tuple(adjoints), len(adjoints) > 1, ret.line)],
+    second = replace(vjp, name=f"{name}_vjp_backward{suffix}", params=params + residuals + seeds,
+                     body=recomputed + adjoint + [ir.Return(tuple(adjoints), len(adjoints) > 1, ret.line)],
                      n_outputs=len(adjoints), tuple_result=len(adjoints) > 1, doc=f"{vjp.doc}: its adjoint sweep",
                      kinds=vjp.kinds | known)
-    return first, second, residuals
+    return Sweeps(first, second, residuals, name)
+
+
+def _costly(value) -> bool:
+    """Whether a value costs a call to compute: a primitive other than plain arithmetic, a
+    view or a size, or a callee's."""
+    if isinstance(value, ir.Call):
+        return True
+    return isinstance(value, ir.Prim) and value.op not in CHEAP | VIEWS and RULES[value.op].differentiable
 
 
 def share_callee_sweeps(function: ir.Function, sweeps) -> ir.Function:
@@ -101,7 +130,10 @@ def share_callee_sweeps(function: ir.Function, sweeps) -> ir.Function:
         parts = sweeps(derived)
         if parts is None:
             continue
-        kept = tuple(ir.Name(namer.fresh(f"{s.value.callee.py_func.__name__}_{r}")) for r in parts[2])
+        # named for the callee; a callee's callee's residual (`g_h_t2`) by its place, so
+        # that names do not grow with each level of calls
+        kept = tuple(ir.Name(namer.fresh(f"{parts.name}_{r}" if len(r) <= _LONGEST_RESIDUAL else f"{parts.name}_r{k}"))
+                     for k, r in enumerate(parts.residuals, 1))
         rewrites[k] = ir.Unpack(values + tuple(r.id for r in kept),
                                 ir.Call(replace(derived, kind="vjp_forward"), args), s.line)
         seeds = adjoint.value.args[len(args):]
