@@ -26,6 +26,7 @@ ACCEPTED_REFUSALS = (
     "is read in this loop before it is assigned in the same iteration",
     "s2sdiff records overwritten values only where they are computed in a loop",
     "s2sdiff records values assigned in a loop, not a loop's test",
+    "computed from an array that a later line overwrites, and s2sdiff cannot record it",
     "s2sdiff follows that only in a call on a line of its own",
     "in place: pass it an array of this function by name",
     "in place and returns a value; s2sdiff follows a call that changes its arguments only where",

@@ -10,8 +10,10 @@ So g's adjoint function is cut at its adjoint sweep (`split`):
     by = g_vjp_backward(y, t1, bz)      # in the caller's adjoint sweep
 
 The rule, store or recompute: a call of the caller's body (outside loops and branches)
-keeps its residuals, which the caller's forward sweep computed anyway, until the adjoint
-sweep reads them — a callee's whole tape is never kept this way: a callee with tapes, or
+keeps its residuals until the adjoint sweep reads them: the values g's adjoint sweep reads
+that cost a call to compute (exp, a reduction, a matrix product), which the caller's
+forward sweep computed anyway; views, products and sizes are recomputed, cheaper than
+keeping them alive.  A callee's whole tape is never kept this way: a callee with tapes, or
 whose value is computed in its adjoint sweep, keeps the one function.  Inside a loop, the
 adjoint recomputes an iteration as it would inlined code, callee and all: it keeps one
 value-and-adjoint call.  Where a later write could change a residual — the caller writing
@@ -21,10 +23,9 @@ than a call can pass (_MOST_ARGUMENTS).
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from typing import NamedTuple
-
-from collections import Counter
 
 from .. import ir
 from ..analyze import array_ndims
