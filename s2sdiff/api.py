@@ -86,13 +86,14 @@ def derivative(f, order=1, *, jit=True, check=None):
 
 
 def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory=None, check=None):
-    """Gradient of a scalar-valued f in the argument(s) `wrt`.  `parallel=True` compiles
-    with numba's parallel=True where threads pay: array expressions run on all threads, and
-    so do the long adjoint loops whose iterations are independent (cut into chunks); code
-    calling BLAS stays serial (parallel.py).
-    `memory` ("256MB", or bytes; every reverse transform takes it) bounds a loop's tape:
-    a loop of f's body whose tape would take more checkpoints its state instead
-    (transform/checkpoints.py; without it, loops keep whole tapes)."""
+    """Gradient of a scalar-valued f in the argument(s) `wrt`.  `parallel=True` runs on
+    all threads what pays for them: the long adjoint loops whose iterations are independent
+    (cut into chunks); plain arithmetic, NumPy array expressions and code calling BLAS stay
+    serial (parallel.py).
+    `memory` ("256MB", or bytes; every reverse transform takes it; by default half the
+    machine's memory) bounds the tapes: a loop of f's body whose tape would take more
+    checkpoints its state instead (transform/checkpoints.py).  `.tape_bytes` on the result:
+    the bytes its last call taped."""
     return _gradient("grad", f, wrt, mode, jit, parallel, check, memory)
 
 
@@ -330,6 +331,7 @@ def vjp(f, *primals, jit=True, memory=None, check=None):
                 raise ValueError(f"vjp_fn: cotangent {k} has shape {np.shape(seed)}, the output {np.shape(out)}")
         seeds = tuple(np.asarray(c, dtype=np.float64) if np.ndim(c) else _number(float(c), jit) for c in seeds)
         seed_names = [f"b{function.name}{k + 1 if m > 1 else ''}" for k in range(m)]
+
         def checkpointed():
             budgeted = derived_unit("vjp", f, tuple(range(len(primals))), jit, kinds=kinds,
                                     memory=checkpoints.default_budget())

@@ -51,8 +51,8 @@ def amin_along(x, axis):
 # below), which code cached on disk links to anew in each process.
 TAPE_METER = (ctypes.c_int64 * 3)()
 llvm_binding.add_symbol("s2sdiff_tape_meter", ctypes.addressof(TAPE_METER))
-_TAPED, _HELD, _BUDGET = range(3)
-TAPE_METER[_BUDGET] = 2 ** 62           # until an adjoint sets its own
+TAPED, HELD, BUDGET = range(3)
+TAPE_METER[BUDGET] = 2 ** 62           # until an adjoint sets its own
 
 
 def _meter_slot(builder, slot):
@@ -85,35 +85,35 @@ def _meter_write(typingctx, slot, value):
 
 def tapes_held():
     """Bytes the tapes of running adjoints hold (an adjoint's are released as it returns)."""
-    return TAPE_METER[_HELD]
+    return TAPE_METER[HELD]
 
 
 def start_tapes(budget):
     """An adjoint with tapes starts: it holds them to `budget` bytes (memory=, or the
     default); returns what was held before, for end_tapes."""
-    TAPE_METER[_BUDGET] = budget
-    return TAPE_METER[_HELD]
+    TAPE_METER[BUDGET] = budget
+    return TAPE_METER[HELD]
 
 
 def end_tapes(held):
     """The adjoint's tapes are freed as it returns: the bytes held go back to `held`."""
-    TAPE_METER[_HELD] = held
+    TAPE_METER[HELD] = held
 
 
 def budget_left():
     """Bytes the budget leaves to tapes not yet made."""
-    return TAPE_METER[_BUDGET] - TAPE_METER[_HELD]
+    return TAPE_METER[BUDGET] - TAPE_METER[HELD]
 
 
 def _take(nbytes, held):
     """Counts `nbytes` of tape, refusing first where it would take the tapes held past the
     budget; tapes a recomputed step makes and drops (`held` false) only need to fit."""
-    if TAPE_METER[_HELD] + nbytes > TAPE_METER[_BUDGET]:
-        raise MemoryBudgetExceeded(f"{_TAPES_OVER} ({TAPE_METER[_HELD] + nbytes} bytes against "
-                                   f"{TAPE_METER[_BUDGET]})")
-    TAPE_METER[_TAPED] += nbytes
+    if TAPE_METER[HELD] + nbytes > TAPE_METER[BUDGET]:
+        raise MemoryBudgetExceeded(f"{_TAPES_OVER} ({TAPE_METER[HELD] + nbytes} bytes against "
+                                   f"{TAPE_METER[BUDGET]})")
+    TAPE_METER[TAPED] += nbytes
     if held:
-        TAPE_METER[_HELD] += nbytes
+        TAPE_METER[HELD] += nbytes
 
 
 _TAPES_OVER = ("reverse mode's tapes would take more memory than its budget (memory=..., by default half of this "
@@ -642,11 +642,11 @@ def _amin_along(x, axis):
 
 @register_jitable
 def _taken(nbytes, held):
-    if _meter_read(_HELD) + nbytes > _meter_read(_BUDGET):
+    if _meter_read(HELD) + nbytes > _meter_read(BUDGET):
         raise MemoryBudgetExceeded(_TAPES_OVER)
-    _meter_write(_TAPED, _meter_read(_TAPED) + nbytes)
+    _meter_write(TAPED, _meter_read(TAPED) + nbytes)
     if held:
-        _meter_write(_HELD, _meter_read(_HELD) + nbytes)
+        _meter_write(HELD, _meter_read(HELD) + nbytes)
 
 
 def _tape_overload(held):
@@ -672,25 +672,25 @@ overload(step_tape)(_tape_overload(False))
 
 @overload(tapes_held)
 def _tapes_held():
-    return lambda: _meter_read(_HELD)
+    return lambda: _meter_read(HELD)
 
 
 @overload(start_tapes)
 def _start_tapes(budget):
     def start(budget):
-        _meter_write(_BUDGET, budget)
-        return _meter_read(_HELD)
+        _meter_write(BUDGET, budget)
+        return _meter_read(HELD)
     return start
 
 
 @overload(end_tapes)
 def _end_tapes(held):
-    return lambda held: _meter_write(_HELD, held)
+    return lambda held: _meter_write(HELD, held)
 
 
 @overload(budget_left)
 def _budget_left():
-    return lambda: _meter_read(_BUDGET) - _meter_read(_HELD)
+    return lambda: _meter_read(BUDGET) - _meter_read(HELD)
 
 
 @overload(nbytes_of)

@@ -26,7 +26,7 @@ from .names import Namer
 from .normalize import normalize
 from .parse import python_function
 from .pipeline import LOCK, derived_unit
-from .runtime import _HELD, _TAPED, HELPERS, TAPE_METER, ShapesNotSupported
+from .runtime import HELD, TAPED, HELPERS, TAPE_METER, ShapesNotSupported
 from .structures import takes_structures
 from .transform.batched import NotBatched
 
@@ -141,14 +141,14 @@ def metered(call, again=None):
     """(call(), the bytes it taped), counted by the tape meter (runtime.py).  Where whole
     tapes would pass the default budget, again() instead: (the call through code made with
     that budget, whose loops checkpoint, and its bytes); `again` None: the error."""
-    taped, held = TAPE_METER[_TAPED], TAPE_METER[_HELD]
+    taped, held = TAPE_METER[TAPED], TAPE_METER[HELD]
     try:
-        return call(), TAPE_METER[_TAPED] - taped
+        return call(), TAPE_METER[TAPED] - taped
     except MemoryBudgetExceeded:
         if again is None:
             raise
     finally:
-        TAPE_METER[_HELD] = held         # an adjoint an error stopped holds no tapes either
+        TAPE_METER[HELD] = held         # an adjoint an error stopped holds no tapes either
     return again()
 
 
