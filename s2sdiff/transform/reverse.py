@@ -959,10 +959,6 @@ def _index(body, stmt) -> int:
     return next(k for k, s in enumerate(body) if s is stmt)
 
 
-def _has_slice(index) -> bool:
-    return any(isinstance(i, ir.Slice) for i in index)
-
-
 def _unit_chain(body, start):
     """Names whose value is `start` plus terms, each with coefficient d(name)/d(start)
     (+1, or -1 through `-`), following one iteration's code; None if `start` or a name in
@@ -1110,10 +1106,6 @@ def _walk_guarded(body, guards=frozenset()):
         elif isinstance(s, (ir.For, ir.While)):
             yield from _walk_guarded(s.body, guards | _loop_control(s))
 
-
-def _loops(body):
-    """Loops directly in a body (not inside other loops)."""
-    return [s for s in ir.this_level(body) if isinstance(s, (ir.For, ir.While))]
 
 def _homes(body, loop_id, home):
     for s in body:
