@@ -75,10 +75,10 @@ _TRANSFORMS = {
         reverse(fn, active, True, kinds, parallel, memory), jit),
     "vjp_grad": lambda fn, active, kinds, parallel, memory, jit: _sweeps_shared(
         reverse(fn, active, False, kinds, parallel, memory), jit),
-    # a callee's value-and-adjoint cut in two, where its caller's sweeps both call it (transform/sweeps.py)
-    "vjp_forward": lambda fn, active, kinds, parallel, memory, jit: _split(fn, active, kinds, jit).forward,
-    "vjp_backward": lambda fn, active, kinds, parallel, memory, jit: _split(fn, active, kinds, jit).backward,
 }
+# A callee's value-and-adjoint cut in two where its caller's sweeps both call it
+# (transform/sweeps.py): the units are the halves of the cut the caller was written for.
+_SWEEPS = {"vjp_forward": "forward", "vjp_backward": "backward"}
 _splits: dict = {}
 
 
@@ -102,14 +102,15 @@ def _split(function: ir.Function, active, kinds, jit: bool):
 
 
 def _callee_sweeps(derived: ir.Derived, jit: bool):
-    """The two sweeps of a callee's value-and-adjoint function (transform/sweeps.split), as
-    derived_unit makes their units, or None: a callee with a rule of the user's keeps its
-    one function."""
+    """The two sweeps of a callee's value-and-adjoint function (transform/sweeps.split), or
+    None: a callee with a rule of the user's keeps its one function."""
     obj = derived.callee.obj
     if custom.rule_of(obj) is not None:
         return None
-    py_func = python_function(obj)
-    active, kinds = tuple(derived.active), frozenset(derived.kinds)
+    return _sweeps_of(python_function(obj), tuple(derived.active), frozenset(derived.kinds), jit)
+
+
+def _sweeps_of(py_func, active: tuple, kinds: frozenset, jit: bool):
     key = (py_func, py_func.__code__, active, kinds, jit)
     with LOCK:
         if key not in _splits:
@@ -145,9 +146,12 @@ def derived_unit(kind: str, func, active: tuple, jit: bool = True, node=None, fi
             raise recursion.unbounded(py_func, filename, node)
         _in_progress.add(py_func)
         try:
-            function = _prepared(py_func, kind, active, kinds, jit)
-            unit = build(_TRANSFORMS[kind](function, tuple(active), frozenset(kinds), parallel, memory, jit), jit,
-                         parallel)
+            if kind in _SWEEPS:
+                function = getattr(_sweeps_of(py_func, tuple(active), frozenset(kinds), jit), _SWEEPS[kind])
+            else:
+                function = _TRANSFORMS[kind](_prepared(py_func, kind, active, kinds, jit), tuple(active),
+                                             frozenset(kinds), parallel, memory, jit)
+            unit = build(function, jit, parallel)
         finally:
             _in_progress.discard(py_func)
         _units[key] = unit

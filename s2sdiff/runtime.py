@@ -199,13 +199,16 @@ def add_into(view, value):
 
 def grown(tape):
     """The tape with twice the room: a while loop's tape grows as it runs."""
-    _take(8 * tape.size, True)
-    return np.concatenate((tape, tape))
+    return _doubled(tape, True)
 
 
 def step_grown(tape):
     """grown for a step_tape."""
-    _take(8 * tape.size, False)
+    return _doubled(tape, False)
+
+
+def _doubled(tape, held):
+    _take(8 * tape.size, held)
     return np.concatenate((tape, tape))
 
 
@@ -717,23 +720,20 @@ def _snapshot_slots(steps, state, budget):
     return snapshot_slots
 
 
+def _grown_overload(held):
+    def grown_tape(tape):
+        def grow(tape):
+            _taken(tape.size * 8, held)
+            return np.concatenate((tape, tape))
+        return grow
+    return grown_tape
+
+
+overload(grown)(_grown_overload(True))
+overload(step_grown)(_grown_overload(False))
+
+
 # Helpers whose Python body numba compiles as it is.
-@overload(grown)
-def _grown(tape):
-    def grow(tape):
-        _taken(tape.size * 8, True)
-        return np.concatenate((tape, tape))
-    return grow
-
-
-@overload(step_grown)
-def _step_grown(tape):
-    def grow(tape):
-        _taken(tape.size * 8, False)
-        return np.concatenate((tape, tape))
-    return grow
-
-
 @overload(folded)
 def _folded(tape):
     return folded

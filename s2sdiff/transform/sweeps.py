@@ -126,7 +126,7 @@ def share_callee_sweeps(function: ir.Function, sweeps) -> ir.Function:
         if adjoint.value.args[:len(args)] != args:
             continue
         related = aliases(values + tuple(a.id for a in args if isinstance(a, ir.Name)))
-        if related & written or any(aliases([w]) & related for w in written):
+        if related & written:
             continue                # a later write could change a residual
         parts = sweeps(derived)
         if parts is None:
