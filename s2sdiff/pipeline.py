@@ -30,6 +30,9 @@ from .transform.reverse import reverse
 from .transform.sweeps import share_callee_sweeps, split
 
 
+_INLINED_LINES = 60         # the longest generated function inlined into a caller
+
+
 @dataclass(eq=False)
 class Unit:
     function: ir.Function
@@ -40,9 +43,13 @@ class Unit:
 
     @property
     def inlined(self):
-        """The compiled function for a caller that calls it once: numba compiles it into
-        that caller instead of on its own."""
-        return self.py_func if self.compiled is self.py_func else compiler.inlined(self.compiled)
+        """The compiled function for a caller that calls it once: numba compiles a short one
+        into that caller instead of on its own.  A long one stays a call: numba's work on one
+        function grows faster than its length (ten helpers' adjoints inlined into their caller
+        took 226 s to compile, 116 s called), and a call costs nothing beside a long body."""
+        if self.compiled is self.py_func or self.source.count("\n") > _INLINED_LINES:
+            return self.compiled
+        return compiler.inlined(self.compiled)
 
     @property
     def full_source(self) -> str:

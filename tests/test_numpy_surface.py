@@ -281,30 +281,31 @@ def test_gradient_and_hessian_without_numba(f, oracle):
     np.testing.assert_allclose(sd.hessian(f, jit=False)(X6), oracle_hessian(f, X6, oracle), rtol=1e-6, atol=1e-6)
 
 
-# Compiled: one function per group (numba compiles are slow), through both modes and the Hessian.
+# Compiled, reverse mode, whose rules call the runtime helpers' numba overloads; forward
+# mode's compiled tangents are the same rules, checked compiled in the Hessians below.  Two
+# groups check a caller's compiled adjoint through its callees' sweeps; the rest are compiled
+# one function each: numba takes minutes over one function calling ten of them (its callees'
+# code is optimised again inside each caller), seconds over each alone.
 def group_elementwise(x): return logaddexp(x) + sinc(x) + degrees(x) + float_power(x) + nan_to_num(x) + fmax_fmin(x) \
     + heaviside(x) + clip_keywords(x)
-def group_reductions(x): return prod(x) + prod_with_zero(x) + running(x) + averages(x) + norms(x) + argmax_indices(x) \
-    + whole_keepdims(x) + running_any_axis(x) + matrix_norms(x) + medians(x) + polynomials(x)
-def group_shapes(x): return differences(x) + rolls(x) + turns(x) + axes(x) + unit_axes(x) + sorting(x) + broadcasting(x) \
-    + difference_ends(x)
-def group_diagonals(x): return diagonals(x) + triangles(x) + products(x) + common_einsums(x) + diagonal_writes(x) \
-    + stacked_products(x) + stacked_dots(x) + stacked_solves(x) + tensordots(x)
+def group_joins(x): return joins(x) + splits(x) + literal_arrays(x) + dtypes(x)
 
 
 def common_einsums(x):
     A, v = x[:4].reshape(2, 2), x[4:]
     return np.sum(np.einsum("ij,jk->ik", A, A) ** 2) + np.einsum("ii->", A) * np.einsum("i,i", v, v)
-def group_copies(x): return tiles(x) + repeats(x) + pads(x) + depth_stacks(x) + reduction_keywords(x)
-def group_joins(x): return joins(x) + splits(x) + literal_arrays(x) + dtypes(x)
 
 
-@pytest.mark.parametrize("f", [group_elementwise, group_reductions, group_shapes, group_diagonals, group_joins,
-                               group_copies],
-                         ids=lambda f: f.__name__)
-def test_compiled_groups(f):
-    # reverse mode, whose rules call the runtime helpers' numba overloads; forward mode's
-    # compiled tangents are the same rules, checked compiled in the Hessians below
+COMPILED_ALONE = [prod, prod_with_zero, running, averages, norms, argmax_indices, whole_keepdims, running_any_axis,
+                  matrix_norms, medians, polynomials,                                   # reductions
+                  differences, rolls, turns, axes, unit_axes, sorting, broadcasting, difference_ends,   # shapes
+                  diagonals, triangles, products, common_einsums, diagonal_writes, stacked_products, stacked_dots,
+                  stacked_solves, tensordots,                                           # diagonals and products
+                  tiles, repeats, pads, depth_stacks, reduction_keywords]               # copies
+
+
+@pytest.mark.parametrize("f", [group_elementwise, group_joins] + COMPILED_ALONE, ids=lambda f: f.__name__)
+def test_compiled(f):
     np.testing.assert_allclose(sd.grad(f)(X6), fd_gradient(f, X6), rtol=1e-8, atol=1e-8)
 
 

@@ -63,7 +63,7 @@ class Rule:
     def differentiable(self) -> bool:
         return self.tangent is not None
 
-    @property
+    @cached_property
     def differentiated(self) -> tuple:
         """Whether each argument's value flows differentiably into the result: those whose
         tangent the forward rule reads (not a condition, an axis, a shape to take)."""
