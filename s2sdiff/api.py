@@ -89,7 +89,10 @@ def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory=None, che
     """Gradient of a scalar-valued f in the argument(s) `wrt`.  `parallel=True` runs on
     all threads what pays for them: the long adjoint loops whose iterations are independent
     (cut into chunks); plain arithmetic, NumPy array expressions and code calling BLAS stay
-    serial (parallel.py).
+    serial (parallel.py).  Where some loop goes on threads, the first calls of each size
+    (within a factor of two) alternate with the serial code, and the faster of the two
+    serves the later calls: threads never make a gradient slower.  Numba code calling it
+    gets the threaded code.
     `memory` ("256MB", or bytes; every reverse transform takes it; by default half the
     machine's memory) bounds the tapes: a loop of f's body whose tape would take more
     checkpoints its state instead (transform/checkpoints.py).  `.tape_bytes` on the result:
@@ -104,6 +107,7 @@ def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory
 
 def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None, memory=None):
     again = functools.partial(_gradient, kind, f, wrt, mode, jit, parallel, check)
+    serial = functools.partial(_gradient, kind, f, wrt, mode, jit, False, check, memory)
     memory = None if memory is None else checkpoints.budget(memory)
     wrt, paths = structures.fields(f, wrt)
     indices, many = resolve_wrt(f, wrt)
@@ -152,8 +156,11 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None, memory=None):
         verify = selfcheck.for_gradient(f, indices, many, mode, with_value, jit) if check else None
         return w.finish(f"{values[0]}, ({gradient})" if with_value and many
                         else f"{values[0]}, {gradient}" if with_value else gradient, indices, verify)
-    return _structured(_budgeted(cached(kind, f, (indices, many, mode, jit, parallel, check, tuple(paths.items()),
-                                                  memory), build), memory, again),
+    transformed = _budgeted(cached(kind, f, (indices, many, mode, jit, parallel, check, tuple(paths.items()), memory),
+                                   build), memory, again)
+    if parallel and jit and transformed.serial is None and not hasattr(transformed, "_trials"):
+        transformed.serial = serial         # measured against the threads on the first calls
+    return _structured(transformed,
                        kind, f, indices, many, lambda flat, leaves: _gradient(kind, flat, leaves, mode, jit, parallel,
                                                                               check, memory), paths)
 

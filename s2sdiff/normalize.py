@@ -168,7 +168,7 @@ class _Lowering:
             left, right = self.atom(node.left), self.atom(node.right)
             if op == "mul" and left == right and isinstance(left, ir.Name):
                 return self.prim("square", (left,), "op", node)   # one derivative term, not two
-            if op == "pow" and isinstance(right, ir.Const) and type(right.value) is int and 2 <= right.value <= 4:
+            if op == "pow" and _small_power(node.right):
                 return self.power(left, right.value, node)
             return self.prim(op, (left, right), "op", node)
         if isinstance(node, ast.UnaryOp):
@@ -624,6 +624,9 @@ class _UserLowering(_Lowering, Reductions, Joins, Creation, Shapes, Products, Li
                 raise self.error("*-unpacking in calls is not supported", arg)
         if any(k.arg is None for k in node.keywords):
             raise self.error("**-unpacking in calls is not supported", node)
+        if (func is pow or func is np.power) and len(node.args) == 2 and not node.keywords \
+                and _small_power(node.args[1]):    # int results stay ints: math.pow and np.float_power are left
+            return self.power(self.atom(node.args[0]), node.args[1].value, node)
         prim = primitive_of(func)
         if func is np.matmul:       # spelled `@`: numba has no np.matmul, and np.dot is another product in 3-D
             prim = ("matmul", "op")
@@ -1243,6 +1246,11 @@ class _TemplateLowering(_Lowering):
     def prim(self, op, args, family, node):
         folded = _fold(op, args)
         return folded if folded is not None else ir.Prim(op, tuple(args), family if op not in ("select",) else "op")
+
+
+def _small_power(node) -> bool:
+    """An exponent 2, 3 or 4 written as an integer: a power taken as products (_Lowering.power)."""
+    return isinstance(node, ast.Constant) and type(node.value) is int and 2 <= node.value <= 4
 
 
 def _fold(op, args):

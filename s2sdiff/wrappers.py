@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import numbers
 import re
+import time
 
 import numba
 import numpy as np
@@ -60,9 +61,34 @@ class Transformed:
     variant = None      # kinds (analyze.ARRAY) -> the transform generated for arguments of those kinds
     restructured = None     # values -> the result, for arguments with structures (structures.caller)
     checkpointed = None     # () -> this transform made with the default memory budget (made without memory=)
+    serial = None           # () -> this transform made with parallel=False (made with parallel=True)
     tape_bytes = None       # bytes the last call taped: reverse mode's tapes and snapshots
 
     def __call__(self, *args, **kwargs):
+        if self.serial is not None:
+            return self._faster(args, kwargs)
+        return self._metered(args, kwargs)
+
+    def _faster(self, args, kwargs):
+        """parallel=True: whichever of the threaded code and the serial code the first calls
+        of about this size measured faster.  A cost model (parallel.py) keeps threads off
+        where they plainly do not pay; what is left depends on the machine and the sizes."""
+        if not hasattr(self, "_trials"):
+            serial = self.serial()
+            if serial.source == self.source:        # nothing went on threads: nothing to choose
+                self.serial = None
+                return self._metered(args, kwargs)
+            self._serial_transform, self._trials = serial, {}
+        trial = self._trials.setdefault(_size_class(args, kwargs), _Trial())
+        threaded = trial.threaded()
+        began = time.perf_counter()
+        result = self._metered(args, kwargs) if threaded else self._serial_transform(*args, **kwargs)
+        trial.took(threaded, time.perf_counter() - began)
+        if not threaded:
+            self.tape_bytes = self._serial_transform.tape_bytes
+        return result
+
+    def _metered(self, args, kwargs):
         def again():
             retry = self.checkpointed()
             return retry(*args, **kwargs), retry.tape_bytes
@@ -119,6 +145,35 @@ class Transformed:
 
     def __repr__(self):
         return f"<s2sdiff {self.__name__}{self._signature}>"
+
+
+class _Trial:
+    """Calls alternating between the threaded and the serial code (the first of each compiles,
+    untimed; then two timed of each), the faster used from then on."""
+    _TIMED = 2
+
+    def __init__(self):
+        self.times = {True: [], False: []}
+        self.choice = None
+
+    def threaded(self) -> bool:
+        if self.choice is not None:
+            return self.choice
+        return len(self.times[True]) <= len(self.times[False])
+
+    def took(self, threaded, seconds):
+        if self.choice is not None:
+            return
+        self.times[threaded].append(seconds)
+        timed = [t[1:] for t in (self.times[True], self.times[False])]
+        if all(len(t) == self._TIMED for t in timed):
+            self.choice = min(timed[0]) < min(timed[1])
+
+
+def _size_class(args, kwargs) -> int:
+    """Calls whose arrays hold about as many elements (within a factor of two) time alike."""
+    values = list(args) + list(kwargs.values())
+    return sum(v.size for v in values if isinstance(v, np.ndarray)).bit_length()
 
 
 def _as_float32(result):

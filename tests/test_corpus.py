@@ -14,7 +14,7 @@ from corpus import all_cases, harness
 CASES = all_cases()
 # Compiled runs are slow to build (numba): every COMPILED_EVERY-th case's reverse gradient
 # (or reverse Jacobian, or VJP), and every HESSIAN_EVERY-th case's Hessian.
-COMPILED_EVERY, HESSIAN_EVERY = 16, 48
+COMPILED_EVERY, HESSIAN_EVERY = 32, 96
 
 
 def compiled_sample(cases):

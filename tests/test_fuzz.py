@@ -62,7 +62,7 @@ def directions():
     return st.lists(st.floats(-1.0, 1.0), min_size=5, max_size=5)
 
 
-@fuzz(examples=150)
+@fuzz(examples=60)
 @given(source=programs(), point=points(), direction=directions(), cotangent=st.floats(-2.0, 2.0))
 def test_entry_points(source, point, direction, cotangent):
     n = len(point[0])

@@ -213,3 +213,62 @@ def test_whole_array_code_stays_off_numbas_array_expression_threads():
 def test_parallel_is_a_reverse_mode_option():
     with pytest.raises(sd.S2SDiffError, match="parallel=True is for reverse mode"):
         sd.grad(notes_f, mode="forward", parallel=True)
+
+
+def sine_energy(x):
+    s = 0.0
+    for i in range(len(x)):
+        s += math.exp(math.sin(x[i]))
+    return s
+
+
+def test_threads_serve_only_the_sizes_they_measured_faster_at(monkeypatch):
+    """parallel=True times its threaded code against the serial code on the first calls of
+    each size (a factor of two), then keeps the faster: a clock that makes the threads slow
+    at one size and fast at another picks the serial code there and the threads here."""
+    from s2sdiff import wrappers
+    parallel = sd.grad(sine_energy, parallel=True)
+    assert "prange(" in parallel.source
+    clock, used = [0.0], []
+    metered = wrappers.Transformed._metered
+    slow_threads = {True: True}
+
+    def timed(self, args, kwargs):
+        threaded = self is parallel
+        used.append("threads" if threaded else "serial")
+        clock[0] += (2.0 if threaded == slow_threads[True] else 1.0)
+        return metered(self, args, kwargs)
+    monkeypatch.setattr(wrappers.Transformed, "_metered", timed)
+    monkeypatch.setattr(wrappers.time, "perf_counter", lambda: clock[0])
+    for n, slow in ((100_000, True), (30_000, False)):
+        slow_threads[True], used[:] = slow, []
+        x = np.random.default_rng(n).uniform(-2.0, 2.0, n)
+        for _ in range(8):
+            np.testing.assert_allclose(parallel(x), np.cos(x) * np.exp(np.sin(x)), rtol=1e-13)
+        chosen = "serial" if slow else "threads"
+        assert used == ["threads", "serial"] * 3 + [chosen] * 2
+
+
+def test_code_with_nothing_on_threads_is_not_timed():
+    x = np.random.default_rng(6).uniform(-1.0, 1.0, 1000)
+    parallel = sd.grad(rosenbrock_with_squares, parallel=True)
+    np.testing.assert_allclose(parallel(x), sd.grad(rosenbrock_with_squares)(x), rtol=1e-15)
+    assert parallel.serial is None
+
+
+def rosenbrock_with_pow_calls(x):
+    s = 0.0
+    for i in range(len(x) - 1):
+        s += 100.0 * pow(x[i + 1] - np.power(x[i], 2), 2) + pow(1.0 - x[i], 2)
+    return s
+
+
+def test_integer_powers_called_as_functions_are_products():
+    """pow(x, 2) and np.power(x, 2) are multiplications, as x ** 2 is: plain arithmetic."""
+    x = np.random.default_rng(8).uniform(-1.0, 1.0, 300)
+    parallel = sd.grad(rosenbrock_with_pow_calls, parallel=True)
+    code = "\n".join(line.split("#")[0] for line in parallel.source.splitlines()).replace("rosenbrock_with_pow", "")
+    assert "pow" not in code and "**" not in code
+    assert "prange(" not in parallel.source
+    np.testing.assert_allclose(parallel(x), sd.estimate.complex_step(rosenbrock_with_pow_calls, x), rtol=1e-13,
+                               atol=1e-12)
