@@ -91,6 +91,8 @@ class _Fusion:
         once = {n for n, c in writes.items() if c == 1}
         # arrays of a known rank, bound once: each its own root, or an elementwise result of one
         self.root = {n: n for n in once if ndims.get(n, 0) >= 1}
+        self.window = {}                # a window -> (its array, where it starts): its elements read there
+        self._windows(function.body, once)
         self.rank = ndims
         self.roles = {}                 # id(statement) -> ("map" | "sum" | "dot", root): what a run may compute
         self._classify(function.body, set(function.params))
@@ -99,6 +101,26 @@ class _Fusion:
             for n in ir.reads(s):
                 self.readers.setdefault(n, []).append(s)
         self.changed = False
+
+    def _windows(self, body, once):
+        """Windows of one array bound once, cut alike along the first axis (`x[1:]`, `x[:-1]`,
+        `x[2:-3]`: as much cut at both ends together), are of one shape, so one root: the first
+        of them in the block, defined before any statement reading another.  Windows in
+        different blocks are not compared."""
+        first = {}
+        for s in body:
+            if isinstance(s, ir.If):
+                self._windows(s.body, once)
+                self._windows(s.orelse, once)
+            elif isinstance(s, (ir.For, ir.While)):
+                self._windows(s.body, once)
+            elif isinstance(s, ir.Assign) and s.target in self.root and isinstance(s.value, ir.Item) \
+                    and s.value.array.id in once:
+                cut = _cut(s.value.index)
+                if cut is not None:
+                    self.root[s.target] = first.setdefault((s.value.array.id, cut), s.target)
+                    lo = s.value.index[0].lo
+                    self.window[s.target] = (s.value.array, 0 if lo is None else lo.value)
 
     def _classify(self, body, visible):
         """Roots and roles, taking an array's shape from its definition only where that is
@@ -249,7 +271,14 @@ class _Fusion:
                 return a
             if a.id not in element:         # an array of the root's shape: its element, read once
                 element[a.id] = self.namer.fresh(a.id + suffix)
-                inner.append(ir.Assign(element[a.id], ir.Item(a, index), line))
+                array, at = a, index
+                if a.id in self.window:     # x[1:]'s element i is x[i + 1]: its adjoint goes straight to x's
+                    array, start = self.window[a.id]
+                    if start:
+                        shifted = self.namer.fresh(variables[0] + str(start))
+                        inner.append(ir.Assign(shifted, ir.Prim("add", (index[0], ir.Const(start)), "op"), line))
+                        at = (ir.Name(shifted),) + index[1:]
+                inner.append(ir.Assign(element[a.id], ir.Item(array, at), line))
             return ir.Name(element[a.id])
 
         for s in run.members:
@@ -268,3 +297,17 @@ class _Fusion:
         for var, bound in reversed(list(zip(variables, bounds))):
             inner = [ir.For(var, ir.Const(0), ir.Name(bound), ir.Const(1), inner, line)]
         return before + inner
+
+
+def _cut(index):
+    """How many elements `[a:-b]` (a ≥ 0, b > 0, either left out) cuts off the first axis:
+    a + b, the same for every array of one length; None for any other index."""
+    if len(index) != 1 or not isinstance(index[0], ir.Slice):
+        return None
+    lo, hi, step = index[0].lo, index[0].hi, index[0].step
+    if step is not None and step != ir.Const(1):
+        return None
+    if not all(b is None or isinstance(b, ir.Const) and type(b.value) is int for b in (lo, hi)):
+        return None
+    start, end = 0 if lo is None else lo.value, 0 if hi is None else -hi.value
+    return start + end if start >= 0 and (hi is None or end > 0) else None

@@ -76,7 +76,7 @@ class Transformed:
         if not hasattr(self, "_trials"):
             serial = self.serial()
             if serial.source == self.source:        # nothing went on threads: nothing to choose
-                self.serial = None
+                self.serial, self._trials = None, None
                 return self._metered(args, kwargs)
             self._serial_transform, self._trials = serial, {}
         trial = self._trials.setdefault(_size_class(args, kwargs), _Trial())

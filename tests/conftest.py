@@ -18,7 +18,15 @@ def pytest_configure(config):
                                        "compared (not in forward mode)")
 
 
+# The files that take longest (numba compiles), run first: each runs whole on one worker
+# (--dist loadfile), and one left for the end kept one worker busy for minutes alone.
+LONGEST_FIRST = ("test_corpus.py", "test_numpy_surface.py", "test_fuzz.py", "test_special.py",
+                 "test_linalg_rules.py", "test_python_constructs.py")
+
+
 def pytest_collection_modifyitems(items):
+    rank = {name: k for k, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))
     for item in items:
         bug = item.get_closest_marker("entry_point_bug")
         params = item.callspec.params if hasattr(item, "callspec") else {}

@@ -130,6 +130,19 @@ X2 = np.array([[0.3, -1.2, 0.9], [0.2, 1.4, -0.7]])
 A = np.array([[1.0, 2.0, -1.0, 0.5, 0.0, 1.5], [0.3, -0.2, 0.7, 1.1, -1.0, 0.4]])
 
 
+def shifted_windows(x):
+    """Rosenbrock as NumPy users write it: two windows of x, one element apart."""
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def three_point_windows(x):
+    return np.sum((x[2:] - 2.0 * x[1:-1] + x[:-2]) ** 2 + np.cos(x[1:-1]))
+
+
+def shifted_rows(X):
+    return np.sum(np.sin(X[1:]) * X[:-1])
+
+
 def fused(transform, *args) -> bool:
     """Whether the code the call runs has a loop (the functions tested here have none)."""
     return " in range(" in transform.specialized(*args).source
@@ -185,7 +198,8 @@ def test_two_dimensions_and_a_number(jit):
 
 @pytest.mark.parametrize("f, args", [(with_dot, (X1,)), (count_between, (X1,)), (mean_of, (X1,)),
                                      (strided, (X1,)), (after_a_product, (X1[:2], A[:, :3].T)),
-                                     (used_by_a_product, (X1, A)), (along_an_axis, (X2,))])
+                                     (used_by_a_product, (X1, A)), (along_an_axis, (X2,)),
+                                     (shifted_windows, (X1,)), (three_point_windows, (X1,)), (shifted_rows, (X2,))])
 @pytest.mark.parametrize("mode", ["forward", "reverse"])
 def test_gradients_against_the_complex_step(f, args, mode):
     g = sd.grad(f, mode=mode, jit=False)
@@ -271,3 +285,20 @@ def test_shapes_not_provably_one_are_left_as_written():
     gH, gb = sd.grad(broadcast_rows, wrt=(0, 1), jit=False)(H, b)
     np.testing.assert_allclose(gH, 2 * np.maximum(H + b, 0), rtol=1e-12)
     np.testing.assert_allclose(gb, np.sum(2 * np.maximum(H + b, 0), axis=0), rtol=1e-12)
+
+
+def test_windows_compiled_read_the_array_itself():
+    """x[1:] and x[:-1] are cut alike, so of one length: one loop, reading x[i + 1] and
+    x[i], whose adjoint adds into bx directly (no adjoint array per window)."""
+    x = np.random.default_rng(3).uniform(-1.0, 1.0, 1000)
+    g = sd.grad(shifted_windows)
+    source = g.specialized(x).source
+    assert fused(g, x) and "add_into" not in source
+    t = x[1:] - x[:-1] ** 2
+    want = np.zeros_like(x)
+    want[:-1] += -400.0 * x[:-1] * t - 2.0 * (1.0 - x[:-1])
+    want[1:] += 200.0 * t
+    np.testing.assert_allclose(g(x), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sd.hessian(shifted_windows)(x[:8]), sd.hessian(shifted_windows, jit=False)(x[:8]),
+                               rtol=1e-13)
+    np.testing.assert_allclose(g(x[:1]), [0.0])         # windows of no elements
