@@ -92,7 +92,9 @@ class _Fusion:
         # arrays of a known rank, bound once: each its own root, or an elementwise result of one
         self.root = {n: n for n in once if ndims.get(n, 0) >= 1}
         self.window = {}                # a window -> (its array, where it starts): its elements read there
-        self._windows(function.body, once)
+        # (of an array never written element by element: reads of one the code overwrites are taped)
+        written = {s.array for s in ir.walk(function.body) if isinstance(s, ir.SetItem)}
+        self._windows(function.body, once - written)
         self.rank = ndims
         self.roles = {}                 # id(statement) -> ("map" | "sum" | "dot", root): what a run may compute
         self._classify(function.body, set(function.params))
@@ -106,7 +108,7 @@ class _Fusion:
         """Windows of one array bound once, cut alike along the first axis (`x[1:]`, `x[:-1]`,
         `x[2:-3]`: as much cut at both ends together), are of one shape, so one root: the first
         of them in the block, defined before any statement reading another.  Windows in
-        different blocks are not compared."""
+        different blocks are not compared; `once`: the arrays windows may be of."""
         first = {}
         for s in body:
             if isinstance(s, ir.If):
