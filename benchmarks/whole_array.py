@@ -309,6 +309,10 @@ def measure(cases, all_cores, quick):
             row["cells"][s2sdiff_label] = reason
         else:
             groups["numba"][("s2sdiff", "grad")] = lambda: grad(*args)
+            if all_cores:       # parallel=True against serial in one process: the same threads about
+                serial = sd.grad(case.f, wrt=case.wrt)
+                serial(*args)
+                groups["numba"][("s2sdiff", "serial")] = lambda: serial(*args)
         timings = {key: t.median for key, t in medians(list(groups.values()), limits).items()}
         if ("s2sdiff", "primal") in timings:
             row["primal_ms"] = 1e3 * timings[("s2sdiff", "primal")]
@@ -317,6 +321,8 @@ def measure(cases, all_cores, quick):
                 label = s2sdiff_label if library == "s2sdiff" else library
                 row["cells"][label] = timings[(library, "grad")] / timings[(library, "primal")]
                 row["ms"][label] = 1e3 * timings[(library, "grad")]
+        if ("s2sdiff", "serial") in timings:
+            row["parallel_gain"] = timings[("s2sdiff", "serial")] / timings[("s2sdiff", "grad")]
     return rows
 
 
@@ -354,8 +360,9 @@ def table(one, every) -> str:
     """The markdown table of both processes' rows, the reasons of failed cells below it."""
     notes = []
     lines = ["| workload | size | primal ms | s2sdiff | s2sdiff parallel | JAX 1 core | JAX all cores "
-             "| PyTorch 1 core | PyTorch all cores | s2sdiff ÷ best peer | parallel ÷ best peer, all cores |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| PyTorch 1 core | PyTorch all cores | s2sdiff ÷ best peer | parallel ÷ best peer, all cores "
+             "| serial ÷ parallel, all cores |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     timings = ["| workload | s2sdiff | s2sdiff parallel | JAX 1 core | JAX all cores | PyTorch 1 core "
                "| PyTorch all cores |", "|---|---:|---:|---:|---:|---:|---:|"]
     for r1, ra in zip(one, every):
@@ -367,8 +374,9 @@ def table(one, every) -> str:
                   ca["s2sdiff parallel"] / best_all if isinstance(ca.get("s2sdiff parallel"), float) and best_all
                   else None]
         primal = f"{r1['primal_ms']:.2f}" if "primal_ms" in r1 else "—"
+        gain = f"{ra['parallel_gain']:.2f}" if "parallel_gain" in ra else "—"
         lines.append(f"| {r1['name']} | {r1['size']} | {primal} | "
-                     + " | ".join(_cell(c, notes) for c in cells + versus) + " |")
+                     + " | ".join(_cell(c, notes) for c in cells + versus) + f" | {gain} |")
         ms = [r1["ms"].get("s2sdiff"), ra["ms"].get("s2sdiff parallel"), r1["ms"].get("JAX"), ra["ms"].get("JAX"),
               r1["ms"].get("PyTorch"), ra["ms"].get("PyTorch")]
         timings.append(f"| {r1['name']} | " + " | ".join("—" if m is None else f"{m:.2f}" for m in ms) + " |")

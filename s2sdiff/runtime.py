@@ -290,6 +290,24 @@ def check_supported(condition, message, line, filename):
         raise ShapesNotSupported(f"{message}\n{source_excerpt(filename, at_line(line))}")
 
 
+def broadcast_length(a, b):
+    """The length NumPy's broadcasting gives an axis of lengths a and b: the one other than
+    1; -1 where they differ and neither is 1 (they do not broadcast; -1 stays -1)."""
+    if a == 1:
+        return b
+    return a if b == 1 or b == a else -1
+
+
+def check_broadcast(condition, line, filename):
+    """NumPy's ValueError, naming the user's line, where the arrays of a fused line do not
+    broadcast together (fusion.py finds their shape as the code runs)."""
+    if not condition:
+        raise ValueError(f"{_NOT_BROADCAST}\n{source_excerpt(filename, at_line(line))}")
+
+
+_NOT_BROADCAST = "operands could not be broadcast together"
+
+
 def _rank_guessed(ndim, name, line, filename):
     named = f"'{name}'" if name else "an array"
     if ndim == 0:
@@ -806,6 +824,23 @@ def _check_supported(condition, message, line, filename):
     def check(condition, message, line, filename):
         if not condition:
             raise ShapesNotSupported(text)
+    return check
+
+
+@overload(broadcast_length)
+def _broadcast_length(a, b):
+    return broadcast_length
+
+
+@overload(check_broadcast)
+def _check_broadcast(condition, line, filename):
+    if not all(isinstance(t, types.Literal) for t in (line, filename)):
+        return None             # numba asks again with the constants' values
+    text = f"{_NOT_BROADCAST}\n{source_excerpt(filename.literal_value, at_line(line.literal_value))}"
+
+    def check(condition, line, filename):
+        if not condition:
+            raise ValueError(text)
     return check
 
 

@@ -2,13 +2,15 @@
 issue 19): the derivatives are those of the code as written — against the complex step,
 closed forms, and the same maths written as a loop where inf and nan come out — for 1-D
 and 2-D arrays, views, empty and one-element arrays, intermediates used later, and runs
-broken by a matrix product or a reduction along an axis; code whose shapes are not
-provably one (broadcasting) is left as written.  Most run without numba; a few compiled."""
+broken by a matrix product or a reduction along an axis; arrays broadcast into the
+loop's shape, and the code as written where they do not fit it.
+Most run without numba; a few compiled."""
 import numpy as np
 import pytest
 
 import s2sdiff as sd
-from oracles import cs_jacobian
+from modes import check_entry_points
+from oracles import cd_jacobian, cs_jacobian
 
 
 def notes(x):
@@ -143,6 +145,36 @@ def shifted_rows(X):
     return np.sum(np.sin(X[1:]) * X[:-1])
 
 
+def five_point(u, c, steps):
+    """A heat stencil stepped in time: windows of u cut alike on both axes, u bound again each step."""
+    for _ in range(steps):
+        inner = u[1:-1, 1:-1] + c * (u[2:, 1:-1] + u[:-2, 1:-1] + u[1:-1, 2:] + u[1:-1, :-2] - 4 * u[1:-1, 1:-1])
+        u = np.pad(inner, ((1, 1), (1, 1)))
+    return np.sum(u ** 2)
+
+
+def columns_apart(U):
+    return np.sum(np.tanh(U[:, 1:] - U[:, :-1]) ** 2)
+
+
+def bound_again_between(x):
+    """The windows a and b are of the first x, read after x is bound again."""
+    a = x[1:]
+    b = x[:-1]
+    x = x * 2.0
+    c = x[1:]
+    return np.sum(a * b + np.sin(c))
+
+
+def bound_again_inside_a_run(x):
+    a = x[1:]
+    b = x[:-1]
+    u = a * b
+    x = x + 1.0
+    v = np.sin(u) * a
+    return np.sum(v) + np.sum(x * x)
+
+
 def fused(transform, *args) -> bool:
     """Whether the code the call runs has a loop (the functions tested here have none)."""
     return " in range(" in transform.specialized(*args).source
@@ -199,7 +231,9 @@ def test_two_dimensions_and_a_number(jit):
 @pytest.mark.parametrize("f, args", [(with_dot, (X1,)), (count_between, (X1,)), (mean_of, (X1,)),
                                      (strided, (X1,)), (after_a_product, (X1[:2], A[:, :3].T)),
                                      (used_by_a_product, (X1, A)), (along_an_axis, (X2,)),
-                                     (shifted_windows, (X1,)), (three_point_windows, (X1,)), (shifted_rows, (X2,))])
+                                     (shifted_windows, (X1,)), (three_point_windows, (X1,)), (shifted_rows, (X2,)),
+                                     (columns_apart, (A,)), (bound_again_between, (X1,)),
+                                     (bound_again_inside_a_run, (X1,))])
 @pytest.mark.parametrize("mode", ["forward", "reverse"])
 def test_gradients_against_the_complex_step(f, args, mode):
     g = sd.grad(f, mode=mode, jit=False)
@@ -273,18 +307,104 @@ def test_views_passed_in():
     assert tangent == pytest.approx(np.sum(cs_grad(scaled_2d, (np.ascontiguousarray(x), 0.7), 0)), rel=1e-12)
 
 
-def test_shapes_not_provably_one_are_left_as_written():
-    x, y = X1, X1[::-1].copy()
-    g = sd.grad(broadcast, wrt=(0, 1), jit=False)
-    assert not fused(g, x, y)
-    gx, gy = g(x, y)
-    np.testing.assert_allclose(gx, cs_grad(broadcast, (x, y), 0), rtol=1e-12)
-    np.testing.assert_allclose(gy, cs_grad(broadcast, (x, y), 1), rtol=1e-12)
-    np.testing.assert_allclose(g(x, 0.3)[0], cs_grad(broadcast, (x, 0.3), 0), rtol=1e-12)
-    H, b = X2, np.array([0.1, -0.5, 0.2])
-    gH, gb = sd.grad(broadcast_rows, wrt=(0, 1), jit=False)(H, b)
-    np.testing.assert_allclose(gH, 2 * np.maximum(H + b, 0), rtol=1e-12)
-    np.testing.assert_allclose(gb, np.sum(2 * np.maximum(H + b, 0), axis=0), rtol=1e-12)
+# arrays of other roots read broadcast into the loop's shape, where each axis fits (a
+# length of 1 read at 0); where the first array is the one stretched, the code as written
+BROADCASTS = [
+    ("same length", "broadcast", lambda: (X1, X1[::-1].copy())),
+    ("a number", "broadcast", lambda: (X1, 0.3)),
+    ("length one", "broadcast", lambda: (X1, np.array([0.4]))),
+    ("first stretched", "broadcast", lambda: (np.array([0.4]), X1)),
+    ("bias row", "broadcast_rows", lambda: (X2, np.array([0.1, -0.5, 0.2]))),
+    ("bias of one", "broadcast_rows", lambda: (X2, np.array([0.25]))),
+    ("column stretched", "broadcast_rows", lambda: (X2[:, :1].copy(), np.array([0.1, -0.5, 0.2]))),
+    ("outer", "outer_difference", lambda: (X1, X1[:4] + 0.1)),
+    ("keepdims mean", "centred_rows", lambda: (X2, np.array([0.5, -1.0, 2.0]))),
+    ("relu layer", "relu_layer", lambda: (A.T.copy(), X2, np.array([0.1, -0.5, 0.2]), X1[:3])),
+    ("sum beside, first stretched", "sum_beside_broadcast", lambda: (np.array([0.4]), X1)),
+    ("sum beside", "sum_beside_broadcast", lambda: (X1, np.array([0.4]))),
+    ("sums along an axis", "pairwise", lambda: (X1, X1[:4] + 0.1)),
+    ("sums along an axis, kept", "pairwise_kept", lambda: (X2, X2[:, :1].copy())),
+]
+
+
+def sum_beside_broadcast(x, y):
+    """np.sum(x) in a loop over x + y's shape would add x's one element len(y) times."""
+    t = x + y
+    s = np.sum(x)
+    return np.sum(np.sin(t)) * s
+
+
+def pairwise(x, y):
+    return np.sum(np.log(np.sum((x[:, None] - y[None, :]) ** 2, axis=1)))
+
+
+def pairwise_kept(X, Y):
+    return np.sum(np.sqrt(np.sum(np.exp(X - Y), axis=0, keepdims=True) + 1.0))
+
+
+def outer_difference(x, y):
+    return np.sum(np.tanh(x[:, None] - y[None, :]) ** 2)
+
+
+def centred_rows(X, gamma):
+    mu = np.mean(X, axis=1, keepdims=True)
+    return np.sum(np.tanh((X - mu) * gamma) ** 2)
+
+
+def relu_layer(X, W, b, y):
+    h = np.maximum(X @ W + b, 0.0)
+    return np.sum((h @ y - 1.0) ** 2)
+
+
+@pytest.mark.parametrize("what, name, make", BROADCASTS, ids=[case[0] for case in BROADCASTS])
+def test_broadcast_operands(what, name, make):
+    f, args = globals()[name], make()
+    wrt = tuple(k for k, a in enumerate(args) if np.ndim(a))
+    want = tuple(cs_grad(f, args, k) for k in wrt)
+    g = sd.grad(f, wrt=wrt, jit=False)
+    assert fused(g, *args)
+    for got, expected in zip(g(*args), want):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    check_entry_points("G", f, wrt, args, want)
+
+
+def test_arrays_that_do_not_broadcast():
+    with pytest.raises(ValueError, match=r"(?s)operands could not be broadcast together.*np.exp\(x - y\)"):
+        sd.grad(broadcast, wrt=(0, 1), jit=False)(X1, X1[:4])
+
+
+@pytest.fixture(scope="module")
+def relu_compiled():
+    return sd.grad(relu_layer, wrt=(1, 2)), sd.hessian(centred_rows)
+
+
+def test_broadcast_compiled(relu_compiled):
+    grad, hessian = relu_compiled
+    rng = np.random.default_rng(5)
+    X, W, y = rng.standard_normal((40, 6)), rng.standard_normal((6, 9)), rng.standard_normal(9)
+    for b in (rng.standard_normal(9), np.array([0.3])):
+        gW, gb = grad(X, W, b, y)
+        np.testing.assert_allclose(gW, cs_grad(relu_layer, (X, W, b, y), 1), rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(gb, cs_grad(relu_layer, (X, W, b, y), 2), rtol=1e-12, atol=1e-13)
+    assert "b_step0" in grad.specialized(X, W, b, y).source
+    # arrays that do not broadcast: NumPy's ValueError, naming the line
+    with pytest.raises(ValueError, match=r"(?s)operands could not be broadcast together.*h = np.maximum\(X @ W \+ b"):
+        grad(X, W, np.ones(4), y)
+    X = rng.standard_normal((5, 4))
+    got = hessian(X, 0.7)
+    want = cd_jacobian(lambda X: cs_grad(centred_rows, (X, 0.7), 0), (X,), 0)      # d/dX of the exact gradient
+    np.testing.assert_allclose(got, want.reshape(got.shape), rtol=1e-7, atol=1e-8)
+
+
+def test_a_stencil_stepped_in_time():
+    """The five windows of each step are read from u itself; everything against the complex step."""
+    u = np.cos(np.arange(42.0)).reshape(6, 7)
+    want = cs_grad(five_point, (u, 0.1, 3), 0)
+    g = sd.grad(five_point, jit=False)
+    np.testing.assert_allclose(g(u, 0.1, 3), want, rtol=1e-12, atol=1e-14)
+    code = [line for line in g.specialized(u, 0.1, 3).source.splitlines() if not line.strip().startswith("#")]
+    assert not any("[2:, 1:-1]" in line or "[1:-1, :-2]" in line for line in code)
+    check_entry_points("G", five_point, 0, (u, 0.1, 3), want)
 
 
 def test_windows_compiled_read_the_array_itself():

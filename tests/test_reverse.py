@@ -94,7 +94,8 @@ def test_linear_accumulation_tapes_nothing():
 def test_overwritten_state_is_taped_once_per_step():
     g = sd.grad(damped, wrt=(0, 1, 2))
     tapes = {line.split("=")[0].strip() for line in g.source.splitlines() if "= new_tape(" in line}
-    assert len(tapes) == 2                      # theta and omega, nothing else
+    # theta only: omega enters each step linearly, so the adjoint reads none of its values
+    assert len(tapes) == 1 and tapes.pop().startswith("theta")
     forward = sd.grad(damped, wrt=(0, 1, 2), mode="forward")
     np.testing.assert_allclose(g(0.4, 0.1, 2.0, 500), forward(0.4, 0.1, 2.0, 500), rtol=1e-12)
 

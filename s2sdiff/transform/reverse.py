@@ -140,8 +140,9 @@ class _Reverse:
         self.updated_in_place = {self.b(s.value.array.id) for s in ir.walk(self.fn.body) if isinstance(s, ir.Assign)
                                  and isinstance(s.value, ir.Item) and s.target in self.active
                                  and self.is_active(s.value.array)}
-        self.updated_in_place |= {self.b(s.array) for s in ir.walk(self.fn.body)
-                                  if isinstance(s, ir.SetItem) and s.array in self.active and not s.accumulate}
+        self.written_once = _written_once(self.fn.body)
+        self.updated_in_place |= {self.b(s.array) for s in ir.walk(self.fn.body) if isinstance(s, ir.SetItem)
+                                  and s.array in self.active and not s.accumulate and s.array not in self.written_once}
 
     def b(self, name: str) -> str:
         return self.namer.derived("b", name)
@@ -655,9 +656,9 @@ class _Reverse:
     def adjoint_set_item(self, s: ir.SetItem) -> list:
         """`y[i] = v`: by[i] = 0 (the old y[i] no longer reaches the output), then bv += the
         old by[i] (in that order: v may be y itself, `y[:] = y`); `y[i] += v` leaves by[i]
-        as it is."""
+        as it is, and so does a write to an element nothing writes again (_written_once)."""
         out, zeroed = [], []
-        if not s.accumulate:
+        if not s.accumulate and s.array not in self.written_once:
             zeroed.append(ir.SetItem(self.b(s.array), s.index, ir.Const(0.0), s.line))
         if self.is_active(s.value):
             element = self.namer.temp()
@@ -927,7 +928,8 @@ class _Reverse:
         read = _values_read(loop.body)
         for s in ir.walk(loop.body):
             # by[i] = 0 after an overwrite, or by[i] read where another iteration adds to it
-            if isinstance(s, ir.SetItem) and s.array in self.active and (not s.accumulate or s.array in read):
+            if isinstance(s, ir.SetItem) and s.array in self.active \
+                    and (not s.accumulate and s.array not in self.written_once or s.array in read):
                 return False
         lasts = {last for c, last in loop.loop.carried.items() if c != last}
         for c, last in loop.loop.carried.items():
@@ -948,6 +950,35 @@ class _Reverse:
 def _replayed(loop) -> set:
     """The loops whose arrays are rebuilt when an iteration of `loop` is recomputed."""
     return {id(loop)} | {id(inner) for inner in ir.walk(loop.body) if isinstance(inner, (ir.For, ir.While))}
+
+
+def _written_once(body) -> set:
+    """Arrays made by np.empty (zeros, ones, full) and then written by one element write, at
+    exactly the variables of the loops around it that are not around the array's making:
+    each element is written once, so no adjoint reads its by[i] after the write's adjoint
+    and that need not zero it — a fused loop's results (fusion.py) are such arrays."""
+    made, writes, bound = {}, {}, Counter()
+    for s, loops in ir.walk_in_loops(body):
+        bound.update(ir.targets(s))
+        if isinstance(s, ir.Assign) and isinstance(s.value, ir.Prim) and s.value.family == "np" \
+                and s.value.op in ("empty", "zeros", "ones", "full"):
+            made[s.target] = loops
+        elif isinstance(s, ir.SetItem):
+            writes.setdefault(s.array, []).append((s, loops))
+    once = set()
+    for array, sites in writes.items():
+        if array not in made or bound[array] != 1 or len(sites) != 1:
+            continue
+        (s, loops), outer = sites[0], made[array]
+        inner = loops[len(outer):]
+        if len(loops) < len(outer) or any(a is not b for a, b in zip(loops, outer)) or not all(
+                isinstance(loop, ir.For) and isinstance(loop.step, ir.Const) and loop.step.value != 0
+                and loop.var not in ir.assigned_within(loop.body) for loop in inner):
+            continue
+        variables = [a.id for a in s.index if isinstance(a, ir.Name)]
+        if len(variables) == len(s.index) == len(inner) and set(variables) == {loop.var for loop in inner}:
+            once.add(array)
+    return once
 
 
 def _values_read(body) -> set:
@@ -1178,8 +1209,16 @@ def _loop_names(body) -> set:
 
 def prune(body, live) -> tuple:
     """Drop statements whose results nobody reads: backward liveness over structured code.
-    Returns the kept statements and the names live before them."""
-    live = set(live)
+    Returns the kept statements and the names live before them.  An element write is
+    dropped only into a tape nobody reads (a tape is its own array, never a view of another):
+    a loop records a carried value the adjoint sweep turns out not to read (a running sum
+    whose final value only is read)."""
+    tapes = {s.target for s in ir.walk(body) if isinstance(s, ir.Assign) and isinstance(s.value, ir.Opaque)
+             and s.value.name in _TAPES}
+    return _pruned(body, set(live), tapes)
+
+
+def _pruned(body, live, tapes) -> tuple:
     out = []
     for s in reversed(body):
         if isinstance(s, ir.Assign):
@@ -1193,10 +1232,12 @@ def prune(body, live) -> tuple:
             live -= set(s.targets)
             live |= ir.value_reads(s.value)
         elif isinstance(s, ir.SetItem):
+            if s.array in tapes and s.array not in live:
+                continue
             live |= ir.reads(s)
         elif isinstance(s, ir.If):
-            body_kept, live_body = prune(s.body, live)
-            else_kept, live_else = prune(s.orelse, live)
+            body_kept, live_body = _pruned(s.body, set(live), tapes)
+            else_kept, live_else = _pruned(s.orelse, set(live), tapes)
             if not body_kept and not else_kept:
                 continue
             s = ir.If(s.test, body_kept, else_kept, s.line)
@@ -1204,7 +1245,7 @@ def prune(body, live) -> tuple:
         elif isinstance(s, (ir.For, ir.While)):
             inside = set(live)
             while True:
-                kept, live_in = prune(s.body, inside | ir.reads(s))
+                kept, live_in = _pruned(s.body, inside | ir.reads(s), tapes)
                 if live_in <= inside:
                     break
                 inside |= live_in
