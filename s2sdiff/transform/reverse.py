@@ -290,7 +290,8 @@ class _Reverse:
                     for p in self.wrt]
         many = len(results) != 1
         body = [ir.Comment("forward sweep", 0)] + forward_sweep + adjoint
-        if self.namespace.keys() & _TAPES:
+        if any(isinstance(s, (ir.Assign, ir.Unpack)) and isinstance(s.value, ir.Opaque) and s.value.name in _TAPES
+               for s in ir.walk(body)):
             body = self.held_to_budget(body, line)
         body.append(ir.Return(tuple(results), many, line))
         kind = "vjp" if self.with_value else "vjp_grad"
