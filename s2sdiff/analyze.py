@@ -204,7 +204,8 @@ def _opaque_rank(expr: ir.Opaque, ndims, tuples):
 
 
 SHAPED_LIKE_FIRST = frozenset({"zeros_like", "ones_like", "empty_like", "full_like", "copy", "owned", "zero_like",
-                               "empty_adjoint", "flip", "flipud", "fliplr"})        # of their first argument's shape
+                               "empty_adjoint", "flip", "flipud", "fliplr",
+                               "kept", "step_kept"})        # of their first argument's shape
 _SAME_RANK = SHAPED_LIKE_FIRST | {"transpose"}
 SHAPED_LIKE_SECOND = frozenset({"adjoint_like", "tangent_like", "reshape_like"})     # of their second argument's shape
 
@@ -740,6 +741,10 @@ def array_parameters(function: ir.Function, shown=False) -> set:
     return shown_arrays if shown else result
 
 
+# creations like their argument: a number for a number
+_LIKE_ARGUMENT = frozenset({"zero_like", "owned", "kept", "step_kept"})
+
+
 def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:
     """Names that hold arrays whatever the arguments: the `arrays` parameters, new arrays,
     slices, rows of arrays of known rank, and elementwise results and comparisons with such an operand.  (A matrix product may be a
@@ -760,7 +765,7 @@ def certain_arrays(function: ir.Function, arrays=frozenset()) -> set:
                     or isinstance(expr, ir.Passive) and isinstance(expr.expr, ast.Compare) \
                     and any(isinstance(side, ast.Name) and side.id in certain
                             for side in [expr.expr.left] + expr.expr.comparators) \
-                    or isinstance(expr, ir.Prim) and (expr.op in CREATIONS - {"zero_like", "owned"}   # like their argument
+                    or isinstance(expr, ir.Prim) and (expr.op in CREATIONS - _LIKE_ARGUMENT
                                                       or expr.op in ("outer", "inv", "eye")
                                                       or RULES[expr.op].result == "elementwise"
                                                       and expr.family not in ("math", "builtin")

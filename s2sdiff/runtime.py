@@ -208,8 +208,37 @@ def step_grown(tape):
 
 
 def _doubled(tape, held):
+    if isinstance(tape, list):          # an array_tape: its copies are counted as they are kept
+        return tape + tape
     _take(8 * tape.size, held)
     return np.concatenate((tape, tape))
+
+
+def array_tape(n, value):
+    """A tape for arrays like `value` whose shape may change from one iteration to the next:
+    a list of `n` slots (at least one), each to hold a kept copy, empty until then."""
+    return [np.empty((0,) * np.ndim(value)) if isinstance(value, np.ndarray) else 0.0] * max(n, 1)
+
+
+def kept(x):
+    """A float64 copy of x for an array_tape's slot, held until the adjoint returns."""
+    _take(_slot_bytes(x), True)
+    return _float_copy(x)
+
+
+def step_kept(x):
+    """kept for a loop inside an iteration the adjoint recomputes: dropped with it."""
+    _take(_slot_bytes(x), False)
+    return _float_copy(x)
+
+
+def _float_copy(x):
+    return np.array(x, dtype=np.float64) if isinstance(x, np.ndarray) else np.float64(x)
+
+
+def released(x):
+    """A kept copy is dropped (an array_tape's slot is given another): its bytes are no longer held."""
+    TAPE_METER[HELD] -= nbytes_of(x)
 
 
 def folded(tape):
@@ -219,9 +248,12 @@ def folded(tape):
 
 
 def zero_like(x):
-    """The zero tangent or adjoint of x: 0.0 for a number, float zeros for an array."""
+    """The zero tangent or adjoint of x: 0.0 for a number, float zeros for an array, and
+    for an array_tape a list of those."""
     if isinstance(x, np.ndarray):
         return np.zeros(x.shape)
+    if isinstance(x, list):
+        return [zero_like(e) for e in x]
     return 0.0
 
 
@@ -740,6 +772,9 @@ def _snapshot_slots(steps, state, budget):
 
 def _grown_overload(held):
     def grown_tape(tape):
+        if isinstance(tape, types.List):
+            return lambda tape: tape + tape
+
         def grow(tape):
             _taken(tape.size * 8, held)
             return np.concatenate((tape, tape))
@@ -749,6 +784,42 @@ def _grown_overload(held):
 
 overload(grown)(_grown_overload(True))
 overload(step_grown)(_grown_overload(False))
+
+
+@overload(array_tape)
+def _array_tape(n, value):
+    empty = (0,) * value.ndim if isinstance(value, types.Array) else None
+
+    def slots(n, value):
+        return [np.empty(empty)] * (n if n > 1 else 1)
+
+    def numbers(n, value):
+        return [0.0] * (n if n > 1 else 1)
+    return numbers if empty is None else slots
+
+
+def _kept_overload(held):
+    def keep(x):
+        if isinstance(x, types.Array):
+            def copy(x):
+                _taken(x.size * 8, held)
+                return x.astype(np.float64)
+            return copy
+
+        def number(x):
+            _taken(8, held)
+            return float(x)
+        return number
+    return keep
+
+
+overload(kept)(_kept_overload(True))
+overload(step_kept)(_kept_overload(False))
+
+
+@overload(released)
+def _released(x):
+    return lambda x: _meter_write(HELD, _meter_read(HELD) - nbytes_of(x))
 
 
 # Helpers whose Python body numba compiles as it is.
@@ -776,6 +847,8 @@ def _owned(x):
 def _zero_like(x):
     if isinstance(x, types.Array):
         return lambda x: np.zeros(x.shape)
+    if isinstance(x, types.List):
+        return lambda x: [zero_like(e) for e in x]
     return lambda x: 0.0
 
 
@@ -1575,7 +1648,8 @@ def _store_columns(J, start, d):
     return store_columns
 
 
-HELPERS = {f.__name__: f for f in (new_tape, step_tape, step_grown, start_tapes, end_tapes, budget_left,
+HELPERS = {f.__name__: f for f in (new_tape, step_tape, step_grown, array_tape, kept, step_kept, released,
+                                    start_tapes, end_tapes, budget_left,
                                     nbytes_of, check_budget, snapshot_slots, checkpoint_split, reshape,
                                     reshape_like, amax_along, amin_along, add_into, grown, folded, zero_like, owned,
                                     chunk_count, adjoint_like, tangent_like,

@@ -1212,7 +1212,8 @@ def test_arrays_carried_through_loops_are_taped_per_iteration(f, make):
     for k in range(n):
         assert_close(got[k], cs_jacobian(f, args, k), CS, what=f"{f.__name__} argument {k}")
     check_forward_agrees(f, args, rng_for(f.__name__, "tangent"))
-    assert "new_tape" in grad_all(f, n).source
+    # h = tanh(W @ h): a shape not proved the same in every iteration, each kept on its own
+    assert "array_tape(" in grad_all(f, n).source
     check_entry_points("G", f, tuple(range(n)), args, got)
 
 

@@ -163,8 +163,8 @@ from . import arrays, elementwise, linalg, special  # noqa: E402,F401
 # Calls that return a new array: never merged with an equal call, and the only values an
 # array assigned elements (y[i] = ...) may take.
 CREATIONS = frozenset({"zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-                       "copy", "new_tape", "step_tape", "zero_like", "empty_adjoint", "grown", "step_grown", "owned",
-                       "stacked_empty"})
+                       "copy", "new_tape", "step_tape", "array_tape", "kept", "step_kept", "zero_like", "empty_adjoint",
+                       "grown", "step_grown", "owned", "stacked_empty"})
 
 # Plain arithmetic on numbers: a few cycles and no call. A value made only of these is not
 # worth keeping for the next iteration (reuse.py), nor a loop of only these worth threads

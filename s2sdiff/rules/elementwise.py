@@ -124,6 +124,11 @@ _rule("full",        ("shape", "x"), "np.full", "full(shape, dx)", None, "adjoin
 # contents are written element by element, so their tangents are fresh zeros too.
 constant("new_tape", "runtime.new_tape", arity=2, result="array")
 constant("step_tape", "runtime.step_tape", arity=2, result="array")
+# A tape of arrays whose shape changes (a list), and the copies its slots are given: counted
+# against the memory budget as the primal's (a tangent's tape, like a tape's zeros, is not).
+constant("array_tape", "runtime.array_tape", arity=2, result="array")
+unary("kept", "runtime.kept", "owned(dx)", "bz")
+unary("step_kept", "runtime.step_kept", "owned(dx)", "bz")
 # A checkpointed loop's bookkeeping (transform/reverse.py): sizes and steps, never differentiated.
 constant("nbytes_of", "runtime.nbytes_of", result="number")
 _rule("start_tapes", ("budget",), "runtime.start_tapes", None, result="number")

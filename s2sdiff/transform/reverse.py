@@ -8,9 +8,11 @@ The function is first put in single-exit, single-assignment form (regions.py), s
 * a loop records, per iteration, only the *carried* values (those one iteration hands
   to the next) that the adjoint actually reads — e.g. the state of an ODE integrator,
   never a linear accumulator like `s += a * x[i]`.  A `for` loop over `range` knows its
-  trip count at entry and preallocates its tape; a `while` loop's tape grows.  The
-  adjoint loop runs the iterations backwards: it restores the carried values, recomputes
-  the iteration's intermediates (cheaper than storing them), then runs their adjoints.
+  trip count at entry and preallocates its tape; a `while` loop's tape grows.  An array
+  is taped in the rows of one array where its shape is proved the same in every iteration
+  (extents.py), else as a list of copies, one per iteration.  The adjoint loop runs the
+  iterations backwards: it restores the carried values, recomputes the iteration's
+  intermediates (cheaper than storing them), then runs their adjoints.
 
 Taping rule, precisely: a name is *needed* if an adjoint rule reads it, if a condition
 or loop bound of code with adjoints reads it, or if computing a needed name reads it.
@@ -37,6 +39,7 @@ from ..names import Namer, derivative_name
 from ..normalize import lower_template
 from ..rules import RULES, makes_new_array
 from . import checkpoints, overwrites
+from .extents import reshaped
 from .regions import single_exit_single_assignment
 
 _ACCUMULATE = ast.parse("acc + adjoint", mode="eval").body
@@ -59,6 +62,9 @@ class _LoopPlan:
     taped: list                       # carried names (and record cursors) recorded once per iteration
     tapes: dict = field(default_factory=dict)       # recorded name -> tape array name
     counter: str = None               # iterations run, when not known from the range
+    # carried arrays not proved to keep their shape (extents.py): taped in lists (array_tape),
+    # an array per iteration, not in the rows of one array
+    reshaped: set = field(default_factory=set)
 
 
 @dataclass
@@ -69,6 +75,7 @@ class _Checkpoint:
     carried: list
     arrays: list
     taped: list                       # what its tape holds each step: names, and 8 bytes a cursor
+    reshaped: set                     # carried arrays whose shape may change: snapshots in a list
     spill: str = None                 # True when the snapshots replace the tape (decided as the code runs)
     steps: str = None
     slots: str = None
@@ -424,7 +431,7 @@ class _Reverse:
                 reads |= ir.tree_names(loop.test)
             taped = [c for c in loop.loop.carried if c in self.needed and c in reads and self.has_adjoint(loop.body)]
             cursors = [r.at for r in self.records.values() if key in r.loops]
-            plan = _LoopPlan(sorted(taped, key=_natural) + cursors)
+            plan = _LoopPlan(sorted(taped, key=_natural) + cursors, reshaped=reshaped(loop, self.numbers, self.ndims))
             for c in plan.taped:
                 plan.tapes[c] = self.namer.fresh(f"{c}_tape")
             if plan.tapes or isinstance(loop, ir.While) or loop.loop.exit_flag:
@@ -568,19 +575,32 @@ class _Reverse:
             size = self.namer.temp()
             out.append(ir.Assign(size, self.trip_count(loop), line))
             for c, tape in plan.tapes.items():
-                out.append(ir.Assign(tape, self.helper(_tape(replay), ir.Name(size), like[c]), line))
+                out.append(ir.Assign(tape, self.new_tape(c in plan.reshaped, replay, ir.Name(size), like[c]), line))
         for c, tape in plan.tapes.items() if isinstance(loop, ir.While) else ():
-            out.append(ir.Assign(tape, self.helper(_tape(replay), ir.Const(16), like[c]), line))
+            out.append(ir.Assign(tape, self.new_tape(c in plan.reshaped, replay, ir.Const(16), like[c]), line))
             full = ast.Compare(_name(plan.counter), [ast.Eq()], [ast.Call(_name("len"), [_name(tape)], [])])
             stores.append(ir.If(full, [ir.Assign(tape, self.helper(_grown(replay), ir.Name(tape)), line)], [], line))
         for c in plan.taped:
-            stores.append(ir.SetItem(plan.tapes[c], (ir.Name(plan.counter),), ir.Name(c), line))
+            stores += self.tape_slot(plan.tapes[c], (ir.Name(plan.counter),), c, c in plan.reshaped, replay, line)
         body = stores + self.loop_body(loop, replay)
         if plan.counter:
             out.append(ir.Assign(plan.counter, ir.Const(0), line))
             body.append(ir.Assign(plan.counter, ir.Prim("add", (ir.Name(plan.counter), ir.Const(1))), line))
         out.append(self.with_body(loop, body))
         return out
+
+    def new_tape(self, reshaped, replay, size, like):
+        """A tape of `size` slots for values like `like`: rows of one array, or a list of
+        arrays for an array whose shape may change (`reshaped`)."""
+        return self.helper("array_tape" if reshaped else _tape(replay), size, like)
+
+    def tape_slot(self, tape, index, name, reshaped, replay, line) -> list:
+        """`name` stored at `index` of its tape: into the row, or as a copy of its own."""
+        if not reshaped:
+            return [ir.SetItem(tape, index, ir.Name(name), line)]
+        copy = self.namer.temp()
+        return [ir.Assign(copy, self.helper("kept" if replay is None else "step_kept", ir.Name(name)), line),
+                ir.SetItem(tape, index, ir.Name(copy), line)]
 
     def float_on_entry(self, carried) -> bool:
         """Whether a loop's carried number is a float before the loop too (single assignment
@@ -777,6 +797,7 @@ class _Reverse:
                     + [ir.Name(r.array) for r in self.records.values() if r.loops[0] == key]
                 if taped and (carried or arrays) and not others:
                     checkpoint = _Checkpoint(sorted(carried, key=_natural), arrays, taped,
+                                             self.plan(loop).reshaped & set(carried),
                                              *(self.namer.fresh(n) for n in ("spill", "steps", "slots")))
                     for name in checkpoint.carried + arrays:
                         checkpoint.snapshots[name] = self.namer.fresh(f"{name}_snapshots")
@@ -817,10 +838,11 @@ class _Reverse:
                                                and name in self.maybe_ints) and not self.float_on_entry(name):
                 like = ir.Name(self.namer.temp())        # a number that may enter as an int: float snapshots
                 snapshots.append(ir.Assign(like.id, ir.Prim("float", (ir.Name(name),), "builtin"), line))
+            reshaped = name in checkpoint.reshaped
             snapshots += [ir.Assign(checkpoint.snapshots[name],
-                                    self.helper("new_tape", ir.Name(checkpoint.slots), like), line),
-                          ir.SetItem(checkpoint.snapshots[name], self.snapshot(name, ir.Const(0)), ir.Name(name),
-                                     line)]
+                                    self.new_tape(reshaped, None, ir.Name(checkpoint.slots), like), line)]
+            snapshots += self.tape_slot(checkpoint.snapshots[name], self.snapshot(name, ir.Const(0), checkpoint),
+                                        name, reshaped, None, line)
         with self.rebuilding(loop, checkpoint):
             plain = self.new_tapes(loop, None) + self.plain_loop(loop, None)
         return out + [ir.If(_name(checkpoint.spill), snapshots + plain, tape_code, line)]
@@ -863,12 +885,14 @@ class _Reverse:
 
         restore = []
         for name in checkpoint.carried:
-            restore.append(assign(name, ir.Item(ir.Name(checkpoint.snapshots[name]), self.snapshot(name, slot))))
+            restore.append(assign(name, ir.Item(ir.Name(checkpoint.snapshots[name]),
+                                                self.snapshot(name, slot, checkpoint))))
             if name not in self.numbers:
                 restore.append(assign(name, ir.Prim("copy", (ir.Name(name),), "np")))
         for name in checkpoint.arrays:
             saved = n.temp()
-            restore += [assign(saved, ir.Item(ir.Name(checkpoint.snapshots[name]), self.snapshot(name, slot))),
+            restore += [assign(saved, ir.Item(ir.Name(checkpoint.snapshots[name]),
+                                              self.snapshot(name, slot, checkpoint))),
                         ir.SetItem(name, (ir.Slice(),), ir.Name(saved), line)]
         last_step = [assign(stop, ir.Prim("sub", (ir.Name(b), ir.Const(1)))), assign(store, ir.Const(-1)),
                      ir.If(test(f"{b} - {a} > 1"), push(ir.Name(a), ir.Name(stop), ir.Name(slot)), [], line)]
@@ -884,8 +908,14 @@ class _Reverse:
                                         self.loop_variable(loop, step) + self.loop_body(loop, _replayed(loop)), line)],
                                 set(checkpoint.carried))
             reverse_step = self.iteration_adjoint(loop, [assign(step, ir.Name(stop))] + self.loop_variable(loop, step))
-        keep = [ir.SetItem(checkpoint.snapshots[name], self.snapshot(name, store), ir.Name(name), line)
-                for name in checkpoint.carried + checkpoint.arrays]
+        keep = []
+        for name in checkpoint.carried + checkpoint.arrays:
+            snapshots = checkpoint.snapshots[name]
+            if name in checkpoint.reshaped:       # the copy the slot held goes, and its bytes back to the budget
+                self.namespace["released"] = HELPERS["released"]
+                keep.append(ir.Verbatim(ast.parse(f"released({snapshots}[{store}])").body[0], line))
+            keep += self.tape_slot(snapshots, self.snapshot(name, store, checkpoint), name,
+                                   name in checkpoint.reshaped, None, line)
         segment = restore + [ir.If(test(f"{b} - {a} == 1 or {free_count} == 0"), last_step, split, line)] \
             + advance + [ir.If(test(f"{store} >= 0"), keep, reverse_step, line)]
         release = [ir.SetItem(free, (ir.Name(free_count),), ir.Name(slot), line),
@@ -907,11 +937,12 @@ class _Reverse:
                  ir.Assign(held, self.helper("start_tapes", ir.Const(self.budget)), 0)]
         return start + body + [ir.Verbatim(ast.parse(f"end_tapes({held})").body[0], line)]
 
-    def snapshot(self, name, slot) -> tuple:
-        """The index of a snapshot of `name`: a row of its snapshots where it is an array, spelled out."""
+    def snapshot(self, name, slot, checkpoint: _Checkpoint) -> tuple:
+        """The index of a snapshot of `name`: a row of its snapshots where it is an array, spelled
+        out (an item of the list where its shape may change)."""
         slot = ir.Name(slot) if isinstance(slot, str) else slot
         rank = 0 if name in self.numbers else self.ndims.get(name)
-        return (slot,) if rank is None else _spelled_out((slot,), rank + 1)
+        return (slot,) if rank is None or name in checkpoint.reshaped else _spelled_out((slot,), rank + 1)
 
     @contextmanager
     def rebuilding(self, loop, checkpoint: _Checkpoint):
@@ -1097,7 +1128,7 @@ def _accumulate(target: str, value, line) -> ir.Assign:
     return ir.Assign(target, ir.Prim("add", (ir.Name(target), value)), line)
 
 
-_TAPES = {"new_tape", "step_tape", "grown", "step_grown"}
+_TAPES = {"new_tape", "step_tape", "array_tape", "grown", "step_grown"}
 
 
 def _tape(replay) -> str:

@@ -33,7 +33,7 @@ from ..rules import CHEAP, RULES, VIEWS
 from .reverse import prune
 from ..names import Namer
 
-_TAPES = {"new_tape", "step_tape", "grown", "step_grown"}
+_TAPES = {"new_tape", "step_tape", "array_tape", "grown", "step_grown"}
 # Python 3.11 passes more arguments than this as a tuple (*args), which numba cannot inline
 _MOST_ARGUMENTS = 30
 _LONGEST_RESIDUAL = 12
