@@ -142,6 +142,8 @@ class _Fusion:
     @staticmethod
     def _read_before_bound(body, k, base, window, reading) -> bool:
         end = next((j for j in range(k + 1, len(body)) if base in ir.assigned_within([body[j]])), len(body))
+        if end < len(body) and isinstance(body[end], ir.Assign):
+            end += 1            # `u = u[1:-1] + …` reads the window before it binds u
         return sum(window in ir.reads(s) for s in ir.walk(body[k + 1:end])) == reading[window]
 
     def _classify(self, body, visible):
