@@ -866,8 +866,10 @@ def _expr_type(expr, types):
         tree = expr.expr
         if isinstance(tree, (ast.Compare, ast.BoolOp)) or isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not):
             return "bool"
-        return "int" if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "len" \
-            else None
+        if isinstance(tree, ast.IfExp) and all(isinstance(b, ast.Constant) for b in (tree.body, tree.orelse)):
+            return _join(_expr_type(ir.Const(tree.body.value), {}), _expr_type(ir.Const(tree.orelse.value), {}))
+        return "int" if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) \
+            and tree.func.id in ("len", "broadcast_length") else None
     if not isinstance(expr, ir.Prim):
         return None
     op = expr.op

@@ -324,7 +324,17 @@ BROADCASTS = [
     ("sum beside", "sum_beside_broadcast", lambda: (X1, np.array([0.4]))),
     ("sums along an axis", "pairwise", lambda: (X1, X1[:4] + 0.1)),
     ("sums along an axis, kept", "pairwise_kept", lambda: (X2, X2[:, :1].copy())),
+    ("in a loop", "broadcast_in_a_loop", lambda: (X1, X1[::-1].copy())),
+    ("in a loop, one", "broadcast_in_a_loop", lambda: (X1, np.array([0.3]))),
 ]
+
+
+def broadcast_in_a_loop(x, b):
+    """The steps (0 or 1) of y, written in place each iteration, are taped: as integers, for they index."""
+    y = 0.0 * (x + b)
+    for k in range(3):
+        y[:] = np.sin(x + b + y)
+    return np.sum(y * y)
 
 
 def sum_beside_broadcast(x, y):
