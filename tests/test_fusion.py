@@ -5,6 +5,8 @@ and 2-D arrays, views, empty and one-element arrays, intermediates used later, a
 broken by a matrix product or a reduction along an axis; arrays broadcast into the
 loop's shape, and the code as written where they do not fit it.
 Most run without numba; a few compiled."""
+import re
+
 import numpy as np
 import pytest
 
@@ -385,11 +387,17 @@ def test_arrays_that_do_not_broadcast():
 
 @pytest.fixture(scope="module")
 def relu_compiled():
-    return sd.grad(relu_layer, wrt=(1, 2)), sd.hessian(centred_rows)
+    return sd.grad(relu_layer, wrt=(1, 2)), sd.hessian(centred_rows), sd.value_and_grad(pairwise, wrt=(0, 1))
 
 
 def test_broadcast_compiled(relu_compiled):
-    grad, hessian = relu_compiled
+    grad, hessian, pairwise_grad = relu_compiled
+    x, y = np.linspace(-1.0, 2.0, 7), np.linspace(0.1, 0.9, 5)
+    value, (gx, gy) = pairwise_grad(x, y)                     # a sum along an axis, in the loop
+    assert value == pytest.approx(pairwise(x, y), rel=1e-13)
+    np.testing.assert_allclose(gx, cs_grad(pairwise, (x, y), 0), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(gy, cs_grad(pairwise, (x, y), 1), rtol=1e-12, atol=1e-13)
+    assert re.search(r"\w+\[i\] \+= ", pairwise_grad.specialized(x, y).source)      # no n × m array
     rng = np.random.default_rng(5)
     X, W, y = rng.standard_normal((40, 6)), rng.standard_normal((6, 9)), rng.standard_normal(9)
     for b in (rng.standard_normal(9), np.array([0.3])):
