@@ -18,7 +18,7 @@ from .normalize import normalize
 from .parse import python_function
 from .pipeline import derived_unit
 from .transform import checkpoints
-from .wrappers import (Wrapper, cached, call_kinds, differentiated_argument, for_kinds, forward_columns,
+from .wrappers import (Race, Wrapper, cached, call_kinds, differentiated_argument, for_kinds, forward_columns,
                        is_integer, packed, partials, returns_certain_array, returns_number, reverse_columns,
                        metered, reverse_rows, run)
 
@@ -158,8 +158,8 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None, memory=None):
                         else f"{values[0]}, {gradient}" if with_value else gradient, indices, verify)
     transformed = _budgeted(cached(kind, f, (indices, many, mode, jit, parallel, check, tuple(paths.items()), memory),
                                    build), memory, again)
-    if parallel and jit and transformed.serial is None and not hasattr(transformed, "_trials"):
-        transformed.serial = serial         # measured against the threads on the first calls
+    if parallel and jit and transformed.race is None:
+        transformed.race = Race(serial)     # measured against the threads on the first calls
     return _structured(transformed,
                        kind, f, indices, many, lambda flat, leaves: _gradient(kind, flat, leaves, mode, jit, parallel,
                                                                               check, memory), paths)

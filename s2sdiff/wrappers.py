@@ -61,32 +61,13 @@ class Transformed:
     variant = None      # kinds (analyze.ARRAY) -> the transform generated for arguments of those kinds
     restructured = None     # values -> the result, for arguments with structures (structures.caller)
     checkpointed = None     # () -> this transform made with the default memory budget (made without memory=)
-    serial = None           # () -> this transform made with parallel=False (made with parallel=True)
+    race = None             # parallel=True: a Race against the serial code; False where they are one code
     tape_bytes = None       # bytes the last call taped: reverse mode's tapes and snapshots
 
     def __call__(self, *args, **kwargs):
-        if self.serial is not None:
-            return self._faster(args, kwargs)
+        if self.race:
+            return self.race.run(self, args, kwargs)
         return self._metered(args, kwargs)
-
-    def _faster(self, args, kwargs):
-        """parallel=True: whichever of the threaded code and the serial code the first calls
-        of about this size measured faster.  A cost model (parallel.py) keeps threads off
-        where they plainly do not pay; what is left depends on the machine and the sizes."""
-        if not hasattr(self, "_trials"):
-            serial = self.serial()
-            if serial.source == self.source:        # nothing went on threads: nothing to choose
-                self.serial, self._trials = None, None
-                return self._metered(args, kwargs)
-            self._serial_transform, self._trials = serial, {}
-        trial = self._trials.setdefault(_size_class(args, kwargs), _Trial())
-        threaded = trial.threaded()
-        began = time.perf_counter()
-        result = self._metered(args, kwargs) if threaded else self._serial_transform(*args, **kwargs)
-        trial.took(threaded, time.perf_counter() - began)
-        if not threaded:
-            self.tape_bytes = self._serial_transform.tape_bytes
-        return result
 
     def _metered(self, args, kwargs):
         def again():
@@ -145,6 +126,32 @@ class Transformed:
 
     def __repr__(self):
         return f"<s2sdiff {self.__name__}{self._signature}>"
+
+
+class Race:
+    """parallel=True: whichever of the threaded code and the serial code the first calls of
+    about this size measured faster.  A cost model (parallel.py) keeps threads off where
+    they plainly do not pay; what is left depends on the machine and the sizes."""
+
+    def __init__(self, make_serial):
+        self.make_serial = make_serial      # () -> the transform made with parallel=False
+        self.serial = None
+        self.trials = {}                    # size class -> _Trial
+
+    def run(self, threaded, args, kwargs):
+        if self.serial is None:
+            self.serial = self.make_serial()
+            if self.serial.source == threaded.source:       # nothing went on threads: nothing to choose
+                threaded.race = False
+                return threaded._metered(args, kwargs)
+        trial = self.trials.setdefault(_size_class(args, kwargs), _Trial())
+        on_threads = trial.threaded()
+        began = time.perf_counter()
+        result = threaded._metered(args, kwargs) if on_threads else self.serial(*args, **kwargs)
+        trial.took(on_threads, time.perf_counter() - began)
+        if not on_threads:
+            threaded.tape_bytes = self.serial.tape_bytes
+        return result
 
 
 class _Trial:

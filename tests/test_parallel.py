@@ -253,7 +253,7 @@ def test_code_with_nothing_on_threads_is_not_timed():
     x = np.random.default_rng(6).uniform(-1.0, 1.0, 1000)
     parallel = sd.grad(rosenbrock_with_squares, parallel=True)
     np.testing.assert_allclose(parallel(x), sd.grad(rosenbrock_with_squares)(x), rtol=1e-15)
-    assert parallel.serial is None
+    assert parallel.race is False       # dropped untimed
 
 
 def rosenbrock_with_pow_calls(x):
