@@ -81,6 +81,7 @@ class _Run:
     members: list = field(default_factory=list)     # the statements the loop computes
     before: list = field(default_factory=list)      # statements moved ahead of the loop
     sums: set = field(default_factory=set)          # targets of reductions: running sums
+    broadcast: list = field(default_factory=list)   # the arrays it reads broadcast (_Fusion._broadcast_in)
 
 
 class _Fusion:
@@ -259,7 +260,8 @@ class _Fusion:
         if len(run.members) < 2 or all(self.roles[id(s)][0] != "map" for s in run.members):
             return None, k
         # a loop over a broadcast shape reduces only arrays of that shape, its own results
-        if self._broadcast_in(run) and any(self.roles[id(s)][0] != "map" and not ir.reads(s) <= made | self.numbers
+        run.broadcast = self._broadcast_in(run)
+        if run.broadcast and any(self.roles[id(s)][0] != "map" and not ir.reads(s) <= made | self.numbers
                                            for s in run.members):
             return None, k
         return run, end
@@ -293,7 +295,7 @@ class _Fusion:
         root, rank = run.root, self.rank[run.root]
         line = run.members[0].line
         maps = [s.target for s in run.members if s.target not in run.sums]
-        broadcast = self._broadcast_in(run)
+        broadcast = run.broadcast
         variables = [self.namer.fresh(v) for v in _LOOP_VARIABLES[:rank]] if rank <= len(_LOOP_VARIABLES) \
             else [self.namer.fresh("i") for _ in range(rank)]
         index = tuple(ir.Name(v) for v in variables)

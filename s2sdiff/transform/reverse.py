@@ -297,8 +297,7 @@ class _Reverse:
                     for p in self.wrt]
         many = len(results) != 1
         body = [ir.Comment("forward sweep", 0)] + forward_sweep + adjoint
-        if any(isinstance(s, (ir.Assign, ir.Unpack)) and isinstance(s.value, ir.Opaque) and s.value.name in _TAPES
-               for s in ir.walk(body)):
+        if tapes_made(body):
             body = self.held_to_budget(body, line)
         body.append(ir.Return(tuple(results), many, line))
         kind = "vjp" if self.with_value else "vjp_grad"
@@ -1131,6 +1130,12 @@ def _accumulate(target: str, value, line) -> ir.Assign:
 _TAPES = {"new_tape", "step_tape", "array_tape", "grown", "step_grown"}
 
 
+def tapes_made(body) -> set:
+    """The names a body binds to tapes (runtime's new_tape, grown, …)."""
+    return {s.target for s in ir.walk(body)
+            if isinstance(s, ir.Assign) and isinstance(s.value, ir.Opaque) and s.value.name in _TAPES}
+
+
 def _tape(replay) -> str:
     """The helper making a tape: held until the adjoint returns, or, made in an iteration
     the adjoint recomputes (`replay`), dropped with it."""
@@ -1245,9 +1250,7 @@ def prune(body, live) -> tuple:
     dropped only into a tape nobody reads (a tape is its own array, never a view of another):
     a loop records a carried value the adjoint sweep turns out not to read (a running sum
     whose final value only is read)."""
-    tapes = {s.target for s in ir.walk(body) if isinstance(s, ir.Assign) and isinstance(s.value, ir.Opaque)
-             and s.value.name in _TAPES}
-    return _pruned(body, set(live), tapes)
+    return _pruned(body, set(live), tapes_made(body))
 
 
 def _pruned(body, live, tapes) -> tuple:

@@ -30,10 +30,9 @@ from typing import NamedTuple
 from .. import ir
 from ..analyze import array_ndims
 from ..rules import CHEAP, RULES, VIEWS
-from .reverse import prune
+from .reverse import prune, tapes_made
 from ..names import Namer
 
-_TAPES = {"new_tape", "step_tape", "array_tape", "grown", "step_grown"}
 # Python 3.11 passes more arguments than this as a tuple (*args), which numba cannot inline
 _MOST_ARGUMENTS = 30
 _LONGEST_RESIDUAL = 12
@@ -58,8 +57,7 @@ def split(vjp: ir.Function, name: str, n_values: int) -> Sweeps | None:
     if cut is None or not isinstance(ret, ir.Return):
         return None
     forward, adjoint = body[:cut], body[cut:-1]
-    if any(isinstance(s, ir.SetItem) or isinstance(s, ir.Assign) and isinstance(s.value, ir.Opaque)
-           and s.value.name in _TAPES for s in ir.walk(forward)):
+    if any(isinstance(s, ir.SetItem) for s in ir.walk(forward)) or tapes_made(forward):
         return None                 # recomputing the forward sweep's writes would write twice
     values, adjoints = ret.values[:n_values], ret.values[n_values:]
     later = ir.assigned_within(adjoint)
