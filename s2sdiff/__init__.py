@@ -18,3 +18,16 @@ __all__ = ["derivative", "grad", "value_and_grad", "jacobian", "hessian", "jvp",
            "UnsupportedError", "DerivativeMismatch", "MemoryBudgetExceeded", "estimate", "optimize", "check_grad",
            "custom_jvp", "custom_vjp", "register_jvp", "register_vjp", "CustomJVP", "CustomVJP"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """`sd.dask`, imported on first use: importing s2sdiff does not import dask."""
+    if name != "dask":
+        raise AttributeError(f"module 's2sdiff' has no attribute {name!r}")
+    try:
+        import dask.array  # noqa: F401  (the optional extra's packages, checked before s2sdiff.dask needs them)
+        import dask.delayed  # noqa: F401
+    except ImportError as error:
+        raise ImportError(f"sd.dask needs dask: pip install 's2sdiff[dask]' ({error})") from error
+    import importlib
+    return importlib.import_module(".dask", __name__)

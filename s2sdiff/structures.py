@@ -230,16 +230,23 @@ def vector_function(f, x0, n_args: int):
     function = namespace[tree.name]
     function.s2sdiff_tree = tree
     function.s2sdiff_filename = filename
-    v0 = np.concatenate([np.ravel(np.asarray(leaf, dtype=np.float64)) for leaf in leaves(x0, node)])
+    return function, flat_vector(x0), lambda v: unflattened(v, x0)
 
-    def unflatten(v):
-        items, start = [], 0
-        for leaf in leaves(x0, node):
-            size = int(np.size(leaf))
-            items.append(v[start:start + size].reshape(np.shape(leaf)) if np.ndim(leaf) else float(v[start]))
-            start += size
-        return rebuilt(node, iter(items))
-    return function, v0, unflatten
+
+def flat_vector(value) -> np.ndarray:
+    """A structure's leaves, raveled and joined into one float64 vector."""
+    return np.concatenate([np.ravel(np.asarray(leaf, dtype=np.float64)) for leaf in leaves(value, structure_of(value))])
+
+
+def unflattened(v, template):
+    """The structure `template` with its leaves read in order from the vector v (flat_vector's inverse)."""
+    node = structure_of(template)
+    items, start = [], 0
+    for leaf in leaves(template, node):
+        size = int(np.size(leaf))
+        items.append(v[start:start + size].reshape(np.shape(leaf)) if np.ndim(leaf) else float(v[start]))
+        start += size
+    return rebuilt(node, iter(items))
 
 
 def is_structured(values) -> bool:
