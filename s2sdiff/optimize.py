@@ -13,6 +13,7 @@ the default progress=None on an interactive terminal once a run has lasted a sec
 from __future__ import annotations
 
 import functools
+import importlib
 import numbers
 import sys
 import time
@@ -53,11 +54,12 @@ def _structures_too(optimizer):
     back in x0's structure."""
     @functools.wraps(optimizer)
     def run(f, x0, *rest, args=(), jac=None, **options):
-        if structures.structure_of(x0) is None:
+        data = (rest[0] if rest else options.get("data")) if optimizer.__name__ == "sgd" else options.get("data")
+        data = () if data is None else data
+        if structures.structure_of(x0) is None or _on_dask(data):   # the Dask path keeps the structure itself
             return optimizer(f, x0, *rest, args=args, jac=jac, **options)
         if jac is not None:
             raise S2SDiffError("jac= is not supported with a structured x0: leave it out and s2sdiff differentiates f")
-        data = (rest[0] if rest else options.get("data", ())) if optimizer.__name__ == "sgd" else ()
         g, v0, unflatten = structures.vector_function(f, x0, len(tuple(data)) + len(tuple(args)))
         result = optimizer(g, v0, *rest, args=args, **options)
         return replace(result, x=unflatten(result.x))
@@ -90,12 +92,24 @@ def gradient_descent(f, x0, lr=1e-2, momentum=0.0, tol=1e-6, max_iter=10_000, *,
 
 @_structures_too
 def adam(f, x0, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, tol=1e-6, max_iter=10_000, *, args=(), jac=None,
-         progress=None):
+         progress=None, data=None, batch_size=32, seed=0):
     """Adam (Kingma & Ba, 2015): with g_k = ∇f(x_k) and t = k + 1,
 
         m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²,   x ← x − γ m̂ / (√v̂ + ε),
         m̂ = m / (1 − β₁ᵗ),     v̂ = v / (1 − β₂ᵗ)        (m_0 = v_0 = 0, all elementwise).
+
+    With `data` (Dask data, as `sgd` takes it) Adam runs on minibatches: f(x, *batch, *args) is
+    the mean loss over a minibatch, the epochs, `batch_size`, `seed` and `tol` are sgd's, and
+    each g_k is a minibatch gradient.
     """
+    if data is not None:
+        if not _on_dask(data):
+            raise S2SDiffError("adam: data= takes Dask data (a Dask array, a tuple of them, a Dask DataFrame or a "
+                               "list of dask.delayed chunks); for full-batch Adam on NumPy arrays pass them as "
+                               "args=(X, y), or wrap them with dask.array.from_array")
+        return _on_workers("adam", f, x0, data, (_rate(lr), _fraction("beta1", beta1), _fraction("beta2", beta2),
+                                                 _rate(eps, "eps")), batch_size, seed, tol, max_iter, args, jac,
+                           progress)
     x = _start(x0)
     lr, eps = _rate(lr), _rate(eps, "eps")
     beta1, beta2 = _fraction("beta1", beta1), _fraction("beta2", beta2)
@@ -126,7 +140,17 @@ def sgd(f, x0, data, lr=1e-2, batch_size=32, momentum=0.0, tol=1e-6, max_iter=10
     Stops after max_iter updates, or when the whole-data objective changes by at most
     `tol` over an epoch (a minibatch gradient never vanishes, so the gradient test of
     gradient descent does not apply).
+
+    `data` may also be Dask data (`sd.dask` lists the forms; the optional extra
+    's2sdiff[dask]'). An epoch then visits the chunks in order; each chunk's minibatches (its
+    rows shuffled by a generator seeded with (seed, epoch, chunk)) are stepped by a task on
+    the worker that holds the chunk, so only x and the optimizer's state travel. A chunk with
+    fewer than `batch_size` rows is one minibatch. The history is the mean of f over all
+    rows, summed chunk by chunk on the workers (f(x, *chunk) × the chunk's rows).
     """
+    if _on_dask(data):
+        return _on_workers("sgd", f, x0, data, (_rate(lr), _fraction("momentum", momentum)), batch_size, seed, tol,
+                           max_iter, args, jac, progress)
     x = _start(x0)
     data = _data(data)
     n_samples = len(data[0])
@@ -141,14 +165,26 @@ def sgd(f, x0, data, lr=1e-2, batch_size=32, momentum=0.0, tol=1e-6, max_iter=10
     call = _minibatch_call(len(data), compiled)
     args = tuple(args)
     rng = np.random.default_rng(seed)
-    bar = _progress_bar(progress, max_iter, "sgd")
-    z, k, status = x * 0.0, 0, MAX_ITER
-    history = [float(objective(x, *data, *args))]
+    z = x * 0.0
+
+    def epoch(x, k):
+        nonlocal z
+        x, z, k, status = kernel(evaluate, call, x, z, data, args, rng.permutation(n_samples), batch_size, lr,
+                                 momentum, k, max_iter)
+        return x, k, status
+    return _epochs(epoch, lambda x: float(objective(x, *data, *args)), x, tol, max_iter,
+                   _progress_bar(progress, max_iter, "sgd"))
+
+
+def _epochs(epoch, objective, x, tol, max_iter, bar, final_x=lambda x: x):
+    """Run `epoch(x, k) -> (x, k, status)` until max_iter updates, divergence, or an epoch that
+    changes `objective(x)` (the history) by at most tol."""
+    k, status = 0, MAX_ITER
+    history = [objective(x)]
     while k < max_iter:
         done = k
-        x, z, k, epoch_status = kernel(evaluate, call, x, z, data, args, rng.permutation(n_samples), batch_size,
-                                       lr, momentum, k, max_iter)
-        history.append(float(objective(x, *data, *args)))
+        x, k, epoch_status = epoch(x, k)
+        history.append(objective(x))
         if bar is not None:
             bar.update(k - done)
         if epoch_status == DIVERGED or not np.isfinite(history[-1]):
@@ -160,7 +196,31 @@ def sgd(f, x0, data, lr=1e-2, batch_size=32, momentum=0.0, tol=1e-6, max_iter=10
     if bar is not None:
         bar.close()
     message = "converged: an epoch changed the objective by at most tol" if status == CONVERGED else _MESSAGES[status]
-    return OptimizeResult(x, history[-1], k, np.array(history), status == CONVERGED, message)
+    return OptimizeResult(final_x(x), history[-1], k, np.array(history), status == CONVERGED, message)
+
+
+def _on_dask(data) -> bool:
+    """Whether `data` is Dask data; dask is imported only by a user who has imported it already."""
+    return "dask" in sys.modules and importlib.import_module("s2sdiff.dask").is_dask_data(data)
+
+
+def _on_workers(method, f, x0, data, hyper, batch_size, seed, tol, max_iter, args, jac, progress):
+    """sgd or adam on Dask data: epochs of per-chunk minibatch steps run on the workers (sd.dask.epoch)."""
+    if jac is not None:
+        raise S2SDiffError(f"{method}: jac= is not supported with Dask data: leave it out and s2sdiff differentiates "
+                           "f on the workers")
+    if not _is_count(batch_size) or batch_size < 1:
+        raise S2SDiffError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not _is_count(seed) or seed < 0:
+        raise S2SDiffError(f"seed must be a non-negative integer, got {seed!r}")
+    tol, max_iter = _stopping(tol, max_iter)
+    on_dask = importlib.import_module("s2sdiff.dask")
+    template = x0 if structures.structure_of(x0) is not None else None
+    x = structures.flat_vector(x0) if template is not None else _start(x0)
+    run = on_dask.Minibatches(method, f, template, data, tuple(args), int(batch_size), hyper, int(seed),
+                              max_iter, moments=1 if method == "sgd" else 2, x=x)
+    return _epochs(run.epoch, run.objective, x, tol, max_iter, _progress_bar(progress, max_iter, method),
+                   run.params)
 
 
 # ---- compiled loops -------------------------------------------------------------------
@@ -213,6 +273,26 @@ def _sgd_epoch(evaluate, call, x, z, data, args, order, batch_size, lr, momentum
         x = x - lr * z
         k += 1
     return x, z, k, RUNNING
+
+
+def _adam_epoch(evaluate, call, x, m, v, data, args, order, batch_size, lr, beta1, beta2, eps, k, max_iter):
+    """`_sgd_epoch` with `_adam_steps`' update: returns (x, m, v, updates made so far, status)."""
+    for first in range(0, len(order), batch_size):
+        if k == max_iter:
+            return x, m, v, k, MAX_ITER
+        value, g = call(evaluate, x, data, order[first:first + batch_size], args)
+        if not np.isfinite(value):
+            return x, m, v, k, DIVERGED
+        m = beta1 * m + (1.0 - beta1) * g
+        v = beta2 * v + (1.0 - beta2) * g * g
+        m_hat = m / (1.0 - beta1 ** (k + 1))
+        v_hat = v / (1.0 - beta2 ** (k + 1))
+        x = x - lr * m_hat / (np.sqrt(v_hat) + eps)
+        k += 1
+    return x, m, v, k, RUNNING
+
+
+EPOCHS = {"sgd": _sgd_epoch, "adam": _adam_epoch}      # the minibatch pass of each method, for sd.dask
 
 
 @functools.cache
