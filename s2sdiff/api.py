@@ -437,6 +437,9 @@ class Differentiable:
     def hessian(self):
         return hessian(self.py_func, jit=self.jit)
 
+    def __reduce__(self):          # (shipping.py) compiled again in the other process
+        return Differentiable, (self.py_func, self.jit)
+
     def __repr__(self):
         return f"<s2sdiff.differentiable {self.__name__}>"
 
