@@ -12,7 +12,7 @@ import numpy as np
 from numba.extending import typeof_impl
 
 from . import compile as compiler
-from . import selfcheck, structures, wrappers
+from . import per_example, selfcheck, shipping, structures, wrappers
 from .errors import S2SDiffError, UnsupportedError
 from .normalize import normalize
 from .parse import python_function
@@ -63,7 +63,8 @@ def _check_mode(mode):
 
 # ---- public transforms ----------------------------------------------------------------
 
-def derivative(f, order=1, *, jit=True, check=None):
+@shipping.recorded
+def derivative(f, order=1, *, jit=True, check=None, batch=None):
     """f' (forward mode) of a function of one real variable, with further arguments held fixed.
 
     For a tuple-valued f the result is the tuple of the components' derivatives; for a
@@ -82,10 +83,11 @@ def derivative(f, order=1, *, jit=True, check=None):
         output = normalize(python_function(f)).output     # (an inner derivative's code returns the leaves)
         shaped = None if output is None else lambda flat: structures.rebuilt(output, iter(flat))
         return w.finish(packed(forward_columns(w, g, (0,), as_array=False)[1], False), (0,), verify, shaped)
-    return cached("derivative", inner, (jit, check), build)
+    return _per_example(cached("derivative", inner, (jit, check), build), f, batch)
 
 
-def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory=None, check=None):
+@shipping.recorded
+def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory=None, check=None, batch=None):
     """Gradient of a scalar-valued f in the argument(s) `wrt`.  `parallel=True` runs on
     all threads what pays for them: the long adjoint loops whose iterations are independent
     (cut into chunks); plain arithmetic, NumPy array expressions and code calling BLAS stay
@@ -96,13 +98,17 @@ def grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory=None, che
     `memory` ("256MB", or bytes; every reverse transform takes it; by default half the
     machine's memory) bounds the tapes: a loop of f's body whose tape would take more
     checkpoints its state instead (transform/checkpoints.py).  `.tape_bytes` on the result:
-    the bytes its last call taped."""
-    return _gradient("grad", f, wrt, mode, jit, parallel, check, memory)
+    the bytes its last call taped.
+    `batch` (a parameter or a tuple of them; every transform takes it): per-example
+    derivatives, one per row of those arguments, stacked along a new first axis, in one
+    compiled loop over the examples on all cores (per_example.py)."""
+    return _per_example(_gradient("grad", f, wrt, mode, jit, parallel, check, memory), f, batch)
 
 
-def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory=None, check=None):
+@shipping.recorded
+def value_and_grad(f, wrt=0, mode="reverse", *, jit=True, parallel=False, memory=None, check=None, batch=None):
     """`(f(*args), grad)` in one pass."""
-    return _gradient("value_and_grad", f, wrt, mode, jit, parallel, check, memory)
+    return _per_example(_gradient("value_and_grad", f, wrt, mode, jit, parallel, check, memory), f, batch)
 
 
 def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None, memory=None):
@@ -165,6 +171,13 @@ def _gradient(kind, f, wrt, mode, jit, parallel=False, check=None, memory=None):
                                                                               check, memory), paths)
 
 
+def _per_example(transformed, f, batch):
+    """`transformed`, or with `batch=` its per-example form over the rows of those parameters."""
+    if batch is None:
+        return transformed
+    return per_example.over_rows(transformed, resolve_wrt(f, batch)[0], transformed.__name__)
+
+
 def _budgeted(transformed, memory, remake):
     """Without memory=, a call whose whole tapes would pass the default budget runs again
     through `remake(memory=default)`, whose loops checkpoint (transform/checkpoints.py)."""
@@ -181,7 +194,8 @@ def _structured(transformed, kind, f, indices, many, remake, paths=None):
     return transformed
 
 
-def jacobian(f, wrt=0, mode="forward", *, jit=True, memory=None, check=None):
+@shipping.recorded
+def jacobian(f, wrt=0, mode="forward", *, jit=True, memory=None, check=None, batch=None):
     """Jacobian with shape out.shape + in.shape (a tuple result counts as 1-D); for a result
     that is a structure (a dict, list, NamedTuple or dataclass), that structure with each
     leaf's Jacobian in its place, as JAX gives it."""
@@ -204,13 +218,15 @@ def jacobian(f, wrt=0, mode="forward", *, jit=True, memory=None, check=None):
         shaped = None if output is None else lambda flat: structures.jacobian_in(
             output, flat if many else (flat,), lambda partials: tuple(partials) if many else partials[0])
         return w.finish(packed(results, many), indices, verify, shaped)
-    return _structured(_budgeted(cached("jacobian", f, (indices, many, mode, jit, check, tuple(paths.items()), memory),
-                                        build), memory, again),
-                       "jacobian", f, indices, many, lambda flat, leaves: jacobian(flat, leaves, mode, jit=jit,
-                                                                                   memory=memory, check=check), paths)
+    return _per_example(_structured(_budgeted(cached("jacobian", f, (indices, many, mode, jit, check,
+                                                      tuple(paths.items()), memory), build), memory, again),
+                                    "jacobian", f, indices, many,
+                                    lambda flat, leaves: jacobian(flat, leaves, mode, jit=jit, memory=memory,
+                                                                  check=check), paths), f, batch)
 
 
-def hessian(f, wrt=0, *, jit=True, memory=None, check=None):
+@shipping.recorded
+def hessian(f, wrt=0, *, jit=True, memory=None, check=None, batch=None):
     """Second derivatives of a scalar-valued f, forward mode over the reverse-mode gradient:
     shape in.shape + in.shape for one `wrt`; for a tuple `wrt`, a tuple of tuples with
     H[i][j] = d²f / d(wrt i) d(wrt j)."""
@@ -229,10 +245,11 @@ def hessian(f, wrt=0, *, jit=True, memory=None, check=None):
         rows = [f"({', '.join(column[i] for column in columns)},)" for i in range(len(indices))]
         return w.finish(f"({', '.join(rows)},)", indices, verify)
     again = functools.partial(hessian, f, wrt, jit=jit, check=check)
-    return _structured(_budgeted(cached("hessian", f, (indices, many, jit, check, tuple(paths.items()), memory), build),
-                                 memory, again),
-                       "hessian", f, indices, many,
-                       lambda flat, leaves: hessian(flat, leaves, jit=jit, memory=memory, check=check), paths)
+    return _per_example(_structured(_budgeted(cached("hessian", f, (indices, many, jit, check, tuple(paths.items()),
+                                                                 memory), build), memory, again),
+                                    "hessian", f, indices, many,
+                                    lambda flat, leaves: hessian(flat, leaves, jit=jit, memory=memory, check=check),
+                                    paths), f, batch)
 
 
 def _generated(f) -> bool:
@@ -273,14 +290,17 @@ def _integer_array(value) -> bool:
 
 
 
-def jvp(f, primals, tangents, *, jit=True, check=None):
-    """(f(*primals), J·tangents): the directional derivative of f along `tangents`."""
+def jvp(f, primals, tangents, *, jit=True, check=None, batch=None):
+    """(f(*primals), J·tangents): the directional derivative of f along `tangents`.
+    `batch` (a parameter or a tuple of them): per example, the rows of those primals and
+    of their tangents, in one compiled loop over the examples (per_example.py)."""
     if structures.is_structured(primals):
+        if batch is not None:
+            raise S2SDiffError("jvp: batch= takes arrays and numbers as primals, not structures")
         flat_f, flat_primals, _, _ = structures.flattened(f, list(primals))
         return jvp(flat_f, flat_primals, structures.structured_tangents(primals, tangents), jit=jit, check=check)
     primals = _all_arguments(f, tuple(primals), "jvp primals", jit)
     tangents = _all_arguments(f, tuple(tangents), "jvp tangents", jit, primals=False)
-    unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, kinds=call_kinds(_params(f), primals))
     params = _params(f)
     for p, primal, tangent in zip(params, primals, tangents):
         if np.shape(primal) != np.shape(tangent):
@@ -289,14 +309,25 @@ def jvp(f, primals, tangents, *, jit=True, check=None):
             raise ValueError(f"jvp: '{p}' is an integer, never differentiated: its tangent must be 0, got {tangent!r}")
     tangents = tuple(0.0 if is_integer(primal) else np.zeros(primal.shape) if _integer_array(primal) else t
                      for primal, t in zip(primals, tangents))
-    out = run(unit.function.name, unit.compiled, params + [f"d{p}" for p in params], primals + tangents, jit)
+    names = params + [f"d{p}" for p in params]
     function = normalize(python_function(f))
+    if batch is not None:
+        if function.output is not None:
+            raise S2SDiffError(f"jvp: batch= stacks numbers and arrays, but {function.name} returns a structure")
+        rows = resolve_wrt(f, batch)[0]
+        if selfcheck.enabled(check):        # the first example's derivative, checked
+            jvp(f, *(tuple(v[0] if i in rows else v for i, v in enumerate(part)) for part in (primals, tangents)),
+                jit=jit, check=True)
+        out = per_example.jvp_rows(f, names, primals + tangents, rows, jit)
+    else:
+        unit = derived_unit("jvp", f, tuple(range(len(primals))), jit, kinds=call_kinds(params, primals))
+        out = run(unit.function.name, unit.compiled, names, primals + tangents, jit)
     if function.tuple_result:
-        m = unit.function.n_outputs // 2
+        m = function.n_outputs
         out = tuple(out[:m]), tuple(out[m:])
     if function.output is not None:         # a structure returned: the value and tangent in it
         out = tuple(structures.rebuilt(function.output, iter(part)) for part in out)
-    if selfcheck.enabled(check):
+    if selfcheck.enabled(check) and batch is None:
         selfcheck.check_jvp(f"jvp({python_function(f).__name__})", f, primals, tangents, out[1], jit)
     return out[0], out[1]
 
@@ -405,6 +436,9 @@ class Differentiable:
     @cached_property
     def hessian(self):
         return hessian(self.py_func, jit=self.jit)
+
+    def __reduce__(self):          # (shipping.py) compiled again in the other process
+        return Differentiable, (self.py_func, self.jit)
 
     def __repr__(self):
         return f"<s2sdiff.differentiable {self.__name__}>"

@@ -20,7 +20,7 @@ from numba.core.errors import TypingError
 from numba.extending import typeof_impl
 
 from . import compile as compiler
-from . import ir
+from . import ir, shipping
 from .analyze import array_parameters, certain_arrays, kinds_arrays, kinds_numbers, number_names, specialized
 from .errors import MemoryBudgetExceeded, S2SDiffError, UnsupportedError
 from .names import Namer
@@ -63,6 +63,12 @@ class Transformed:
     checkpointed = None     # () -> this transform made with the default memory budget (made without memory=)
     race = None             # parallel=True: a Race against the serial code; False where they are one code
     tape_bytes = None       # bytes the last call taped: reverse mode's tapes and snapshots
+    recipe = None           # how a public transform made it (shipping.py): what pickles
+
+    def __reduce__(self):
+        if self.recipe is None:
+            raise shipping.unpicklable(self.__name__)
+        return self.recipe.__reduce__()
 
     def __call__(self, *args, **kwargs):
         if self.race:
@@ -87,7 +93,7 @@ class Transformed:
         if ranks == self._ranks or self.variant is None:
             return self._call(values)
         if ranks not in self._variants:                             # code for numbers and arrays of these ranks
-            self._variants[ranks] = self.variant(call_kinds(self._params, values))
+            self._variants[ranks] = self._variant(call_kinds(self._params, values))
         return self._variants[ranks]._call(values)
 
     def _values(self, args, kwargs) -> list:
@@ -101,6 +107,17 @@ class Transformed:
         return list(args)
 
     def _call(self, values):
+        values, single = self._as_called(values)
+        result = run(self.__name__, self._entry, self._params, values, self.jit)
+        shaped = self._shaped or (lambda flat: flat)
+        if self._verify is not None:
+            verify, self._verify = self._verify, None
+            verify(self.__name__, tuple(values), shaped(result))
+        return shaped(_as_float32(result) if single else result)
+
+    def _as_called(self, values) -> tuple:
+        """(the arguments as the compiled code takes them, whether the differentiated arrays
+        are all float32, whose derivatives go back in float32)."""
         single = [values[i] for i in self._differentiated_positions if isinstance(values[i], np.ndarray)]
         single = bool(single) and all(v.dtype == np.float32 for v in single)
         for i in self._differentiated_positions:
@@ -111,18 +128,19 @@ class Transformed:
                 if not self.jit and not isinstance(value, np.ndarray):
                     value = np.float64(value)   # NumPy scalars divide by zero like compiled code does
             values[i] = value
-        result = run(self.__name__, self._entry, self._params, values, self.jit)
-        shaped = self._shaped or (lambda flat: flat)
-        if self._verify is not None:
-            verify, self._verify = self._verify, None
-            verify(self.__name__, tuple(values), shaped(result))
-        return shaped(_as_float32(result) if single else result)
+        return values, single
 
     def specialized(self, *args, **kwargs):
         """The transform a call with these arguments runs, generated for their kinds (number,
         or array and its rank): its `.source` is the code that runs."""
         kinds = call_kinds(self._params, self._values(args, kwargs))
-        return self if kinds == self._kinds or self.variant is None else self.variant(kinds)
+        return self if kinds == self._kinds or self.variant is None else self._variant(kinds)
+
+    def _variant(self, kinds) -> "Transformed":
+        variant = self.variant(kinds)
+        if variant.recipe is None and self.recipe is not None:
+            variant.recipe = shipping.Recipe(shipping.VARIANT, self, (kinds,), ())
+        return variant
 
     def __repr__(self):
         return f"<s2sdiff {self.__name__}{self._signature}>"
