@@ -13,7 +13,6 @@ da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-import _transform_pickling_shim as shim  # noqa: E402
 import dask_objectives as objectives  # noqa: E402
 import s2sdiff as sd  # noqa: E402
 from s2sdiff import optimize  # noqa: E402
@@ -68,7 +67,6 @@ def logistic_reference(w, X, y):
 def test_logistic_on_x_y_arrays(client, rows, w, chunks):
     # (200, 2): six row chunks, the last of 3 rows, and the features split (rechunked to one block)
     X, y = rows
-    shim.ship(objectives.logistic)
     expected = logistic_reference(w, X, y)
     value, gradient = sd.dask.value_and_grad(objectives.logistic, w, (da.from_array(X, chunks=chunks),
                                                                       da.from_array(y, chunks=chunks[0])))
@@ -79,8 +77,6 @@ def test_logistic_on_x_y_arrays(client, rows, w, chunks):
 def test_one_array_a_data_frame_and_delayed_chunks(client, rows, w):
     X, y = rows
     Z = np.column_stack([X, y])
-    shim.ship(objectives.logistic_packed)
-    shim.ship(objectives.logistic)
     expected = logistic_reference(w, X, y)
     frame = dd.from_pandas(__import__("pandas").DataFrame(Z, columns=[f"c{i}" for i in range(D + 1)]),
                            npartitions=3)
@@ -99,7 +95,6 @@ def test_parameter_structures(client, rows):
     X, y = rows
     rng = np.random.default_rng(1)
     params = {"hidden": (rng.standard_normal((D, 4)), rng.standard_normal(4)), "out": rng.standard_normal(4)}
-    shim.ship(objectives.mlp)
     value_ref, gradient_ref = sd.value_and_grad(objectives.mlp)(params, X, y)
     value, gradient = sd.dask.value_and_grad(objectives.mlp, params, (da.from_array(X, chunks=(150, D)),
                                                                       da.from_array(y, chunks=150)))
@@ -111,7 +106,6 @@ def test_parameter_structures(client, rows):
 
 def test_a_killed_worker_changes_nothing(client, w, tmp_path):
     marker = str(tmp_path / "killed")
-    shim.ship(objectives.logistic)
     sizes = [(3, 200), (4, 150), (5, 90)]
     chunks = [dask.delayed(objectives.rows, pure=True)(seed, n, D) for seed, n in sizes[1:]]
     chunks.insert(0, dask.delayed(objectives.rows_once_fatal, pure=True)(*sizes[0], D, marker))
@@ -126,7 +120,6 @@ def test_a_killed_worker_changes_nothing(client, w, tmp_path):
 
 def test_wrong_data_is_refused_by_name(client, rows, w):
     X, y = rows
-    shim.ship(objectives.logistic)
     Xd = da.from_array(X, chunks=(200, D))
     cases = [((X, y), "NumPy data"),
              ((Xd, da.from_array(y, chunks=300)), "row chunks differ"),
@@ -149,7 +142,6 @@ def test_wrong_data_is_refused_by_name(client, rows, w):
 def test_sgd_and_adam_with_the_whole_data_as_one_batch_are_full_batch_descent(client, rows, w):
     # one chunk and batch_size = all rows: each epoch is one step of plain gradient descent (Adam)
     X, y = rows
-    shim.ship(objectives.mean_logistic)
     data = (da.from_array(X, chunks=(N, D)), da.from_array(y, chunks=N))
     steps = 6
     sgd = optimize.sgd(objectives.mean_logistic, w, data, lr=0.5, batch_size=N, tol=0.0, max_iter=steps)
@@ -165,7 +157,6 @@ def test_sgd_and_adam_with_the_whole_data_as_one_batch_are_full_batch_descent(cl
 
 def test_adam_on_a_parameter_structure(client, rows):
     X, y = rows
-    shim.ship(objectives.mean_squares)
     start = {"w": np.zeros(D), "b": 0.5}
     data = (da.from_array(X, chunks=(N, D)), da.from_array(y, chunks=N))
     adam = optimize.adam(objectives.mean_squares, start, lr=0.1, tol=0.0, max_iter=4, data=data, batch_size=N)
@@ -180,7 +171,6 @@ def test_sgd_on_chunks_converges_to_least_squares(client):
     X, _ = objectives.rows(7, 700, 3)
     w_star = np.array([1.5, -2.0, 0.25])
     y = X @ w_star
-    shim.ship(objectives.mean_squares)
     data = (da.from_array(X, chunks=(160, 3)), da.from_array(y, chunks=160))
     result = optimize.sgd(objectives.mean_squares, {"w": np.zeros(3), "b": 0.0}, data, lr=0.1, batch_size=20,
                           tol=1e-20, max_iter=1_500, seed=3)
