@@ -37,9 +37,9 @@ __all__ = ["value_and_grad"]
 def value_and_grad(loss, params, data, *, client=None):
     """(Σ over all chunks of loss(params, *chunk), its gradient in params' structure)."""
     chunks = chunk_parts(data)
-    transform = dask.delayed(api.value_and_grad(loss), pure=True)
-    parts = [dask.delayed(_chunk_value_and_grad, pure=True)(transform, dask.delayed(params, pure=True), *chunk)
-             for chunk in chunks]
+    transform = dask.delayed(api.value_and_grad(loss), pure=True)     # one key each: sent once to a worker
+    shared_params = dask.delayed(params, pure=True)
+    parts = [dask.delayed(_chunk_value_and_grad, pure=True)(transform, shared_params, *chunk) for chunk in chunks]
     return compute(tree_sum(parts), client)
 
 
