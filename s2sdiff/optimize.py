@@ -205,7 +205,7 @@ def _on_dask(data) -> bool:
 
 
 def _on_workers(method, f, x0, data, hyper, batch_size, seed, tol, max_iter, args, jac, progress):
-    """sgd or adam on Dask data: epochs of per-chunk minibatch steps run on the workers (sd.dask.epoch)."""
+    """sgd or adam on Dask data: epochs of per-chunk minibatch steps run on the workers (sd.dask.Minibatches)."""
     if jac is not None:
         raise S2SDiffError(f"{method}: jac= is not supported with Dask data: leave it out and s2sdiff differentiates "
                            "f on the workers")
