@@ -46,9 +46,14 @@ class PerExample:
     def __call__(self, *args, **kwargs):
         values = self.one._values(args, kwargs)
         params = self.one._params
-        n = examples(self.__name__, [(params[i], values[i]) for i in self.batch])
         if structures.is_structured(values):
-            raise S2SDiffError(f"{self.__name__}(): batch= takes arrays and numbers as arguments, not structures")
+            if self.one.restructured is None:
+                raise S2SDiffError(f"{self.__name__}(): batch= takes arrays and numbers here, not structures")
+            # the transform of the function of the structures' leaves, per example: each
+            # leaf of a batched structure holds one example per row
+            return self.one.restructured(values, lambda transformed, positions: over_rows(
+                transformed, tuple(p for i in self.batch for p in positions[i]), transformed.__name__))
+        examples(self.__name__, [(params[i], values[i]) for i in self.batch])
         first = [v[0] if i in self.batch else v for i, v in enumerate(values)]
         kinds = call_kinds(params, first)
         if kinds not in self._loops:
