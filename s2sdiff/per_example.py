@@ -18,7 +18,7 @@ from .errors import S2SDiffError
 from .parse import python_function
 from .pipeline import derived_unit
 from .runtime import HELPERS
-from .wrappers import _as_float32, call_kinds, run
+from .wrappers import _as_float32, call_kinds, metered, run
 
 _made: dict = {}
 
@@ -64,7 +64,9 @@ class PerExample:
         loop, one = self._loops[kinds]
         self._last = loop
         values, single = one._as_called(values)
-        result = run(self.__name__, loop.compiled, params, values, one.jit)
+        # (metered: the tape meter's running count, which threads update without a lock, is
+        # restored after the call)
+        result, _ = metered(lambda: run(self.__name__, loop.compiled, params, values, one.jit))
         return _as_float32(result) if single else result
 
     @property
@@ -124,7 +126,7 @@ def jvp_rows(f, names, values, rows, jit):
         result = run(unit.function.name, unit.compiled, names, first, jit)
         _jvp_loops[key] = Loop(name, unit.function.name, unit.compiled, names, {names[k] for k in batched}, result,
                                jit)
-    return run(name, _jvp_loops[key].compiled, names, values, jit)
+    return metered(lambda: run(name, _jvp_loops[key].compiled, names, values, jit))[0]
 
 
 class Loop:
