@@ -157,3 +157,19 @@ def test_per_example_gradients_in_a_parameter_structure(network):
         np.testing.assert_allclose(grads["v"][i], 2 * r * h, rtol=1e-13)
         np.testing.assert_allclose(grads["b"][i], back, rtol=1e-11)
         np.testing.assert_allclose(grads["W"][i], np.outer(X[i], back), rtol=1e-11)
+
+
+def weighted_squares(r, n, out, i):
+    """Parameters named as the generated loop's own variables would be."""
+    s = 0.0
+    for k in range(n):
+        s += out * r[k] ** 2 + i
+    return s
+
+
+def test_the_loop_keeps_clear_of_the_parameters_names():
+    R = np.arange(12.0).reshape(4, 3)
+    got = sd.grad(weighted_squares, wrt=(0, 2, 3), batch=0, jit=False)(R, 2, 0.5, 1.5)
+    np.testing.assert_allclose(got[0], np.where(np.arange(3) < 2, 2 * 0.5 * R, 0.0), rtol=1e-15)
+    np.testing.assert_allclose(got[1], (R[:, :2] ** 2).sum(axis=1), rtol=1e-15)
+    np.testing.assert_allclose(got[2], np.full(4, 2.0), rtol=1e-15)
