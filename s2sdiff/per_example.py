@@ -5,12 +5,14 @@ The generated code is one loop over the examples, on all cores (`prange`), each
 iteration calling the transform's code for one example — the code that a call with one
 row of each batched argument runs.  How a result is stacked (a number per example, an
 array, a tuple of them) is read off the first example's result, so the loop is written
-at the first call of each kind of arguments, and its `.source` is readable from then on.
+at the first call of each kind of arguments, and its `.source` is readable from then on;
+numba code calling the transform gets that loop.
 """
 from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.extending import typeof_impl
 
 from . import compile as compiler
 from . import shipping, structures
@@ -91,6 +93,12 @@ class PerExample:
 
     def __repr__(self):
         return f"<s2sdiff {self.__name__}{self.one._signature}>"
+
+
+@typeof_impl.register(PerExample)
+def _typeof_per_example(value, context):
+    # numba code calls the loop of the last call from Python (it is written for those kinds)
+    return numba.typeof(value._generated().compiled)
 
 
 def examples(name, batched) -> int:

@@ -173,3 +173,16 @@ def test_the_loop_keeps_clear_of_the_parameters_names():
     np.testing.assert_allclose(got[0], np.where(np.arange(3) < 2, 2 * 0.5 * R, 0.0), rtol=1e-15)
     np.testing.assert_allclose(got[1], (R[:, :2] ** 2).sum(axis=1), rtol=1e-15)
     np.testing.assert_allclose(got[2], np.full(4, 2.0), rtol=1e-15)
+
+
+def test_numba_code_calls_the_per_example_loop(data):
+    import numba
+    w, X, y = data
+    per_example = sd.grad(logistic_loss, batch=(1, 2))
+    first = per_example(w, X, y)
+
+    @numba.njit
+    def mean_gradient_norm(w, X, y):
+        G = per_example(w, X, y)
+        return np.sqrt((G ** 2).sum(axis=1)).mean()
+    assert mean_gradient_norm(w, X, y) == pytest.approx(np.linalg.norm(first, axis=1).mean(), rel=1e-14)
