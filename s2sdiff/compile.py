@@ -49,10 +49,12 @@ PYTHON_MATH = _python_math()
 
 
 def function(source: str, namespace: dict, name: str, jit: bool = True, parallel=False,
-             origin=None) -> tuple:
+             origin=None, cache_parallel=False) -> tuple:
     """(the Python function `name` that `source` defines in `namespace`, its compiled form;
     `parallel`: numba's parallel option (True, or a dict of its parts), for prange loops and
-    array expressions on threads;
+    array expressions on threads; `cache_parallel`: keep such code in the disk cache too
+    (numba caches prange loops since 0.45; s2sdiff does so only for the per-example loop,
+    whose prange holds nothing but calls);
     `origin`: the user's function the code was generated from, which s2sdiff names in its
     messages when it reads the code back — parse.py).
 
@@ -64,7 +66,7 @@ def function(source: str, namespace: dict, name: str, jit: bool = True, parallel
         py_func = _load(source, namespace, name, _memory_name(name, source), origin)
         return py_func, py_func
     # numba cannot cache prange code (its thread pool is a dynamic global)
-    key = None if parallel else _fingerprint(source, namespace)
+    key = None if parallel and not cache_parallel else _fingerprint(source, namespace)
     path = _cache_file(name, key, source) if key else None
     if path is None:
         py_func = _load(source, namespace, name, _memory_name(name, source), origin)
@@ -79,7 +81,7 @@ def function(source: str, namespace: dict, name: str, jit: bool = True, parallel
     sys.modules[module.__name__] = module
     module.__dict__.update(namespace)
     py_func = _load(source, module.__dict__, name, str(path), origin)
-    compiled = numba.njit(cache=True, **NJIT_OPTIONS)(py_func)
+    compiled = numba.njit(cache=True, parallel=parallel, **NJIT_OPTIONS)(py_func)
     compiled.s2sdiff_key = key
     return py_func, compiled
 

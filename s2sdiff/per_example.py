@@ -5,20 +5,23 @@ The generated code is one loop over the examples, on all cores (`prange`), each
 iteration calling the transform's code for one example — the code that a call with one
 row of each batched argument runs.  How a result is stacked (a number per example, an
 array, a tuple of them) is read off the first example's result, so the loop is written
-at the first call of each kind of arguments, and its `.source` is readable from then on.
+at the first call of each kind of arguments, and its `.source` is readable from then on;
+numba code calling the transform gets that loop.
 """
 from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.extending import typeof_impl
 
 from . import compile as compiler
 from . import shipping, structures
 from .errors import S2SDiffError
+from .names import Namer
 from .parse import python_function
 from .pipeline import derived_unit
 from .runtime import HELPERS
-from .wrappers import _as_float32, call_kinds, run
+from .wrappers import _as_float32, call_kinds, metered, run
 
 _made: dict = {}
 
@@ -46,9 +49,14 @@ class PerExample:
     def __call__(self, *args, **kwargs):
         values = self.one._values(args, kwargs)
         params = self.one._params
-        n = examples(self.__name__, [(params[i], values[i]) for i in self.batch])
         if structures.is_structured(values):
-            raise S2SDiffError(f"{self.__name__}(): batch= takes arrays and numbers as arguments, not structures")
+            if self.one.restructured is None:
+                raise S2SDiffError(f"{self.__name__}(): batch= takes arrays and numbers here, not structures")
+            # the transform of the function of the structures' leaves, per example: each
+            # leaf of a batched structure holds one example per row
+            return self.one.restructured(values, lambda transformed, positions: over_rows(
+                transformed, tuple(p for i in self.batch for p in positions[i]), transformed.__name__))
+        examples(self.__name__, [(params[i], values[i]) for i in self.batch])
         first = [v[0] if i in self.batch else v for i, v in enumerate(values)]
         kinds = call_kinds(params, first)
         if kinds not in self._loops:
@@ -59,7 +67,9 @@ class PerExample:
         loop, one = self._loops[kinds]
         self._last = loop
         values, single = one._as_called(values)
-        result = run(self.__name__, loop.compiled, params, values, one.jit)
+        # (metered: the tape meter's running count, which threads update without a lock, is
+        # restored after the call)
+        result, _ = metered(lambda: run(self.__name__, loop.compiled, params, values, one.jit))
         return _as_float32(result) if single else result
 
     @property
@@ -83,6 +93,12 @@ class PerExample:
 
     def __repr__(self):
         return f"<s2sdiff {self.__name__}{self.one._signature}>"
+
+
+@typeof_impl.register(PerExample)
+def _typeof_per_example(value, context):
+    # numba code calls the loop of the last call from Python (it is written for those kinds)
+    return numba.typeof(value._generated().compiled)
 
 
 def examples(name, batched) -> int:
@@ -119,7 +135,7 @@ def jvp_rows(f, names, values, rows, jit):
         result = run(unit.function.name, unit.compiled, names, first, jit)
         _jvp_loops[key] = Loop(name, unit.function.name, unit.compiled, names, {names[k] for k in batched}, result,
                                jit)
-    return run(name, _jvp_loops[key].compiled, names, values, jit)
+    return metered(lambda: run(name, _jvp_loops[key].compiled, names, values, jit))[0]
 
 
 class Loop:
@@ -128,25 +144,28 @@ class Loop:
     example's) stacked into an array with a row per example."""
 
     def __init__(self, name, callee_name, callee, params, batched, result, jit, callee_source=""):
-        arguments = ", ".join(f"{p}[i]" if p in batched else p for p in params)
+        namer = Namer(set(params) | {name, callee_name, "np", "prange"} | set(HELPERS))
+        n, i, r = namer.fresh("n"), namer.fresh("i"), namer.fresh("r")
+        arguments = ", ".join(f"{p}[{i}]" if p in batched else p for p in params)
         first_arguments = ", ".join(f"{p}[0]" if p in batched else p for p in params)
         leaves = list(_leaves(result, ""))
-        outs = [f"out{k + 1}" if len(leaves) > 1 else "out" for k in range(len(leaves))]
+        outs = [namer.fresh(f"out{k + 1}" if len(leaves) > 1 else "out") for k in range(len(leaves))]
         rows = next(p for p in params if p in batched)
-        lines = [f"n = {rows}.shape[0]",
-                 f"r = {callee_name}({first_arguments})"]
+        lines = [f"{n} = {rows}.shape[0]",
+                 f"{r} = {callee_name}({first_arguments})"]
         for out, (path, leaf) in zip(outs, leaves):
-            shape = "n" if np.ndim(leaf) == 0 else f"(n,) + r{path}.shape"
-            lines += [f"{out} = np.empty({shape})", f"{out}[0] = r{path}"]
-        lines += ["for i in prange(1, n):",
-                  f"    r = {callee_name}({arguments})"]
-        lines += [f"    {out}[i] = r{path}" for out, (path, _) in zip(outs, leaves)]
+            shape = n if np.ndim(leaf) == 0 else f"({n},) + {r}{path}.shape"
+            lines += [f"{out} = np.empty({shape})", f"{out}[0] = {r}{path}"]
+        lines += [f"for {i} in prange(1, {n}):",
+                  f"    {r} = {callee_name}({arguments})"]
+        lines += [f"    {out}[{i}] = {r}{path}" for out, (path, _) in zip(outs, leaves)]
         lines.append(f"return {_packed(result, iter(outs))}")
         self.source = "\n".join([f"# {name}: {callee_name} of each example, the rows of "
                                  f"{', '.join(p for p in params if p in batched)} on all cores — generated by s2sdiff",
                                  f"def {name}({', '.join(params)}):"] + ["    " + line for line in lines]) + "\n"
         namespace = {callee_name: callee, "np": np, "prange": numba.prange, **HELPERS}
-        self.py_func, self.compiled = compiler.function(self.source, namespace, name, jit, parallel=True)
+        self.py_func, self.compiled = compiler.function(self.source, namespace, name, jit, parallel=True,
+                                                          cache_parallel=True)
         self.source = callee_source + "\n\n\n" + self.source if callee_source else self.source
 
 

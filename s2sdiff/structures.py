@@ -305,7 +305,9 @@ def caller(kind, f, indices, many, remake, paths=None):
     the parameters `paths` names, where it names them)."""
     params = list(parse_function(f).params) if paths else []
 
-    def call(values):
+    def call(values, each_example=None):
+        """`each_example(transform, positions)`: the transform per example (batch=), from
+        each parameter's positions among the leaves."""
         if not is_structured(values):
             return None
         flat_f, flat_values, nodes, positions = flattened(f, values)
@@ -320,6 +322,8 @@ def caller(kind, f, indices, many, remake, paths=None):
             wrt += positions[i][start:stop]
         wrt = tuple(wrt)
         transformed = remake(flat_f, wrt)
+        if each_example is not None:
+            transformed = each_example(transformed, positions)
         result = transformed(*flat_values)
         if kind == "jacobian" and transformed.output is not None:      # each leaf of the result regrouped
             return rebuilt(transformed.output, iter(_regrouped(partials, indices, nodes, many)

@@ -136,3 +136,53 @@ def test_batched_arguments_are_checked(data):
         g(w, X, 1.0)
     with pytest.raises(sd.S2SDiffError, match="no parameter of that name"):
         sd.grad(logistic_loss, batch="z")
+
+
+def network_loss(params, x, y):
+    """Parameters in a dict, as JAX users keep them."""
+    h = np.tanh(x @ params["W"] + params["b"])
+    return (np.dot(h, params["v"]) - y) ** 2
+
+
+def test_per_example_gradients_in_a_parameter_structure(network):
+    W1, b1, w2, X, y = network
+    params = {"W": W1.T.copy(), "b": b1, "v": w2}
+    value, grads = sd.value_and_grad(network_loss, batch=(1, 2), jit=False)(params, X, y)
+    assert set(grads) == {"W", "b", "v"} and grads["W"].shape == (12, 3, 5)
+    for i in (0, 7):
+        h = np.tanh(X[i] @ params["W"] + params["b"])
+        r = np.dot(h, params["v"]) - y[i]
+        assert value[i] == pytest.approx(r ** 2, rel=1e-14)
+        back = 2 * r * params["v"] * (1 - h ** 2)          # d loss / d (pre-activation)
+        np.testing.assert_allclose(grads["v"][i], 2 * r * h, rtol=1e-13)
+        np.testing.assert_allclose(grads["b"][i], back, rtol=1e-11)
+        np.testing.assert_allclose(grads["W"][i], np.outer(X[i], back), rtol=1e-11)
+
+
+def weighted_squares(r, n, out, i):
+    """Parameters named as the generated loop's own variables would be."""
+    s = 0.0
+    for k in range(n):
+        s += out * r[k] ** 2 + i
+    return s
+
+
+def test_the_loop_keeps_clear_of_the_parameters_names():
+    R = np.arange(12.0).reshape(4, 3)
+    got = sd.grad(weighted_squares, wrt=(0, 2, 3), batch=0, jit=False)(R, 2, 0.5, 1.5)
+    np.testing.assert_allclose(got[0], np.where(np.arange(3) < 2, 2 * 0.5 * R, 0.0), rtol=1e-15)
+    np.testing.assert_allclose(got[1], (R[:, :2] ** 2).sum(axis=1), rtol=1e-15)
+    np.testing.assert_allclose(got[2], np.full(4, 2.0), rtol=1e-15)
+
+
+def test_numba_code_calls_the_per_example_loop(data):
+    import numba
+    w, X, y = data
+    per_example = sd.grad(logistic_loss, batch=(1, 2))
+    first = per_example(w, X, y)
+
+    @numba.njit
+    def mean_gradient_norm(w, X, y):
+        G = per_example(w, X, y)
+        return np.sqrt((G ** 2).sum(axis=1)).mean()
+    assert mean_gradient_norm(w, X, y) == pytest.approx(np.linalg.norm(first, axis=1).mean(), rel=1e-14)

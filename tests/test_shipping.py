@@ -39,7 +39,9 @@ CHILD = textwrap.dedent("""
 
 
 def in_fresh_python(payload: bytes, path: str) -> list:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([path, os.environ.get("PYTHONPATH", "")]))
+    # one numba thread: the per-example loop (batch=), threaded code, is loaded from the
+    # disk cache into a process with another number of threads than the one that wrote it
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([path, os.environ.get("PYTHONPATH", "")]), NUMBA_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "-c", CHILD], input=payload, capture_output=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     return pickle.loads(done.stdout)
