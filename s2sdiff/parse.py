@@ -92,8 +92,10 @@ def parse_function(f) -> ParsedFunction:
     try:
         lines, first_line = inspect.getsourcelines(func)
     except (OSError, TypeError) as exc:
+        shipped = " cloudpickle sent it by value without its file: send the transform (sd.grad(f)), which " \
+            "carries its source, instead of f." if code.co_filename == "<dynamic-code>" else ""
         raise S2SDiffError(
-            f"cannot read the source of {func.__qualname__} (defined in {code.co_filename}): {exc}. "
+            f"cannot read the source of {func.__qualname__} (defined in {code.co_filename}): {exc}.{shipped} "
             "s2sdiff needs a function defined in a file (or through s2sdiff itself); "
             "for a function without source use sd.estimate."
         ) from None

@@ -117,3 +117,10 @@ def test_what_no_public_transform_made_does_not_pickle():
             pickle.dumps(made)
     finally:
         made.recipe = recipe
+
+
+def test_a_function_without_its_file_is_refused_with_the_way_out():
+    cloudpickle = pytest.importorskip("cloudpickle")
+    lost = pickle.loads(cloudpickle.dumps(lambda v: np.sum(v * v)))     # by value: "<dynamic-code>"
+    with pytest.raises(sd.S2SDiffError, match=r"send the transform \(sd.grad\(f\)\)"):
+        sd.grad(lost)
