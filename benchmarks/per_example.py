@@ -97,9 +97,11 @@ def measure(quick, all_cores):
 
         def block(f):
             return lambda: jax.block_until_ready(f(*params, *data))
-        times = medians([{"full": lambda: full(*params, *data), "batch": lambda: per_example(*params, *data),
-                          "loop": python_loop},
-                         {"jax full": block(jax_full), "jax batch": block(jax_per_example)}], limits)
+        # each column a group of its own: BLAS's threads, still spinning after the full-batch
+        # gradient's X @ w, took a core from the per-example loop's threads when interleaved
+        times = medians([{"full": lambda: full(*params, *data)}, {"batch": lambda: per_example(*params, *data)},
+                         {"loop": python_loop}, {"jax full": block(jax_full)}, {"jax batch": block(jax_per_example)}],
+                        limits)
         rows[name] = {"size": case["size"], **{key: t.median for key, t in times.items()}}
     return rows
 
@@ -137,6 +139,8 @@ def main(argv=None) -> int:
         return 0
     if options.part == "1" and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    from run import steady_malloc
+    steady_malloc()         # as run.py: each call's 25 MB result reuses heap memory instead of faulting in pages
     print(json.dumps(measure(options.quick, options.part == "all")))
     return 0
 
