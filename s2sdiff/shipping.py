@@ -99,9 +99,10 @@ def _refiled(code: types.CodeType, filename: str) -> types.CodeType:
 
 def _python(obj):
     """The Python function behind a user's function, njit dispatcher or s2sdiff object."""
+    from .per_example import PerExample
     from .wrappers import Transformed
     for _ in range(8):
-        if isinstance(obj, Transformed):       # its own recipe carries its sources
+        if isinstance(obj, (Transformed, PerExample)):       # its own recipe carries its sources
             return None
         if isinstance(obj, types.FunctionType):
             return None if obj.__module__.split(".")[0] in ("s2sdiff", "numpy", "numba", "scipy") else obj
