@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import types
 from pathlib import Path
@@ -126,15 +125,10 @@ def main(argv=None) -> int:
     parser.add_argument("--part", choices=("1", "all"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.part is None:
-        from whole_array import _environment
-        parts = []
-        for part in ("1", "all"):
-            command = [sys.executable, str(Path(__file__).resolve()), "--part", part] + \
-                (["--quick"] if options.quick else [])
-            done = subprocess.run(command, env=_environment(part == "all"), stdout=subprocess.PIPE, text=True)
-            if done.returncode:
-                return done.returncode
-            parts.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        from timing import in_two_processes
+        parts = in_two_processes(__file__, ["--quick"] if options.quick else [])
+        if isinstance(parts, int):
+            return parts
         print(table(*parts))
         return 0
     if options.part == "1" and hasattr(os, "sched_setaffinity"):

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable
 
@@ -140,3 +144,31 @@ def place(prepare: Callable, inputs: Callable, sizes: list, limits: Limits, unro
             p.note = f"est. {what} at {fmt_size(sizes[-1])}"
             return p
         i = max(fits)
+
+
+# ---- one table from two processes: every library on one core, and on all cores ----------------
+def environment(all_cores: bool) -> dict:
+    """The environment of a part's process: this checkout's s2sdiff first on the path; for the
+    one-core part, every thread pool held to one thread (affinity comes on top, set by the part)."""
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    env["OMP_WAIT_POLICY"] = "PASSIVE"       # as run.py: PyTorch's idle threads would spin into numba's time
+    if not all_cores:
+        for pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+            env[pool] = "1"
+        env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false".strip()
+    return env
+
+
+def in_two_processes(script, arguments):
+    """[rows at one core, rows at all cores]: `script --part 1|all *arguments` run in a process
+    of its own each, whose last line of output is its rows as JSON; or the return code of a
+    part that failed."""
+    parts = []
+    for part in ("1", "all"):
+        command = [sys.executable, str(Path(script).resolve()), "--part", part, *arguments]
+        done = subprocess.run(command, env=environment(part == "all"), stdout=subprocess.PIPE, text=True)
+        if done.returncode:
+            return done.returncode
+        parts.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return parts

@@ -25,7 +25,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -331,16 +330,6 @@ def wrt_tuple(case):
 
 
 # ---- two processes, one table --------------------------------------------------------------
-def _environment(all_cores):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")])))
-    env["OMP_WAIT_POLICY"] = "PASSIVE"       # as run.py: PyTorch's idle threads would spin into numba's time
-    if not all_cores:
-        for pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-            env[pool] = "1"
-        env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false".strip()
-    return env
-
-
 def _cell(value, notes):
     if value is None:
         return "—"
@@ -392,14 +381,11 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     only = options.only.split(",") if options.only else None
     if options.part is None:
-        parts = []
-        for part in ("1", "all"):
-            command = [sys.executable, str(Path(__file__).resolve()), "--part", part] \
-                + (["--quick"] if options.quick else []) + (["--only", options.only] if options.only else [])
-            done = subprocess.run(command, env=_environment(part == "all"), stdout=subprocess.PIPE, text=True)
-            if done.returncode:
-                return done.returncode
-            parts.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        from timing import in_two_processes
+        parts = in_two_processes(__file__, (["--quick"] if options.quick else [])
+                                 + (["--only", options.only] if options.only else []))
+        if isinstance(parts, int):
+            return parts
         print(table(*parts))
         return 0
     all_cores = options.part == "all"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
 
 from . import structures
 from .api import Differentiable, value_and_grad
@@ -253,12 +254,18 @@ def _adam_steps(evaluate, x, m, v, args, lr, beta1, beta2, eps, tol, max_iter, s
             return x, m, v, k, CONVERGED
         if k == max_iter:
             return x, m, v, k, MAX_ITER
-        m = beta1 * m + (1.0 - beta1) * g
-        v = beta2 * v + (1.0 - beta2) * g * g
-        m_hat = m / (1.0 - beta1 ** (k + 1))
-        v_hat = v / (1.0 - beta2 ** (k + 1))
-        x = x - lr * m_hat / (np.sqrt(v_hat) + eps)
+        x, m, v = _adam_update(x, m, v, g, k, lr, beta1, beta2, eps)
     return x, m, v, stop, RUNNING
+
+
+@register_jitable
+def _adam_update(x, m, v, g, k, lr, beta1, beta2, eps):
+    """Adam's step k (from 0): the moments, bias-corrected, and x moved by them."""
+    m = beta1 * m + (1.0 - beta1) * g
+    v = beta2 * v + (1.0 - beta2) * g * g
+    m_hat = m / (1.0 - beta1 ** (k + 1))
+    v_hat = v / (1.0 - beta2 ** (k + 1))
+    return x - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
 def _sgd_epoch(evaluate, call, x, z, data, args, order, batch_size, lr, momentum, k, max_iter):
@@ -283,11 +290,7 @@ def _adam_epoch(evaluate, call, x, m, v, data, args, order, batch_size, lr, beta
         value, g = call(evaluate, x, data, order[first:first + batch_size], args)
         if not np.isfinite(value):
             return x, m, v, k, DIVERGED
-        m = beta1 * m + (1.0 - beta1) * g
-        v = beta2 * v + (1.0 - beta2) * g * g
-        m_hat = m / (1.0 - beta1 ** (k + 1))
-        v_hat = v / (1.0 - beta2 ** (k + 1))
-        x = x - lr * m_hat / (np.sqrt(v_hat) + eps)
+        x, m, v = _adam_update(x, m, v, g, k, lr, beta1, beta2, eps)
         k += 1
     return x, m, v, k, RUNNING
 
