@@ -65,7 +65,8 @@ def function(source: str, namespace: dict, name: str, jit: bool = True, parallel
             namespace["math"] = PYTHON_MATH
         py_func = _load(source, namespace, name, _memory_name(name, source), origin)
         return py_func, py_func
-    # numba cannot cache prange code (its thread pool is a dynamic global)
+    # threaded code stays in memory unless it opts in: numba's cache of it was untried here
+    # before the per-example loop
     key = None if parallel and not cache_parallel else _fingerprint(source, namespace)
     path = _cache_file(name, key, source) if key else None
     if path is None:
