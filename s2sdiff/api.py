@@ -295,10 +295,10 @@ def jvp(f, primals, tangents, *, jit=True, check=None, batch=None):
     `batch` (a parameter or a tuple of them): per example, the rows of those primals and
     of their tangents, in one compiled loop over the examples (per_example.py)."""
     if structures.is_structured(primals):
-        if batch is not None:
-            raise S2SDiffError("jvp: batch= takes arrays and numbers as primals, not structures")
-        flat_f, flat_primals, _, _ = structures.flattened(f, list(primals))
-        return jvp(flat_f, flat_primals, structures.structured_tangents(primals, tangents), jit=jit, check=check)
+        flat_f, flat_primals, _, positions = structures.flattened(f, list(primals))
+        rows = None if batch is None else tuple(p for i in resolve_wrt(f, batch)[0] for p in positions[i])
+        return jvp(flat_f, flat_primals, structures.structured_tangents(primals, tangents), jit=jit, check=check,
+                   batch=rows)
     primals = _all_arguments(f, tuple(primals), "jvp primals", jit)
     tangents = _all_arguments(f, tuple(tangents), "jvp tangents", jit, primals=False)
     params = _params(f)
@@ -312,8 +312,6 @@ def jvp(f, primals, tangents, *, jit=True, check=None, batch=None):
     names = params + [f"d{p}" for p in params]
     function = normalize(python_function(f))
     if batch is not None:
-        if function.output is not None:
-            raise S2SDiffError(f"jvp: batch= stacks numbers and arrays, but {function.name} returns a structure")
         rows = resolve_wrt(f, batch)[0]
         if selfcheck.enabled(check):        # the first example's derivative, checked
             jvp(f, *(tuple(v[0] if i in rows else v for i, v in enumerate(part)) for part in (primals, tangents)),

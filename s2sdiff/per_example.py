@@ -61,16 +61,25 @@ class PerExample:
         kinds = call_kinds(params, first)
         if kinds not in self._loops:
             one = self.one.specialized(*first)
-            result = one(*first)        # how one example's result stacks (and check=True's first call)
+            one(*first)                 # (check=True's first call)
+            # how one example's result stacks: the generated code's, before it is put in the
+            # structure the function returns (a dict, …), which then holds the stacked leaves
+            flat = run(one.__name__, one._entry, params, one._as_called(list(first))[0], one.jit)
             self._loops[kinds] = (Loop(self.__name__, one.__name__, one.dispatcher, params,
-                                       {params[i] for i in self.batch}, result, one.jit, one.source), one)
+                                       {params[i] for i in self.batch}, flat, one.jit, one.source), one)
         loop, one = self._loops[kinds]
         self._last = loop
         values, single = one._as_called(values)
         # (metered: the tape meter's running count, which threads update without a lock, is
         # restored after the call)
         result, _ = metered(lambda: run(self.__name__, loop.compiled, params, values, one.jit))
-        return _as_float32(result) if single else result
+        result = _as_float32(result) if single else result
+        return one._shaped(result) if one._shaped is not None else result
+
+    @property
+    def output(self):
+        """The structure of the function's result, or None (structures.caller reads it)."""
+        return self.one.output
 
     @property
     def source(self) -> str:

@@ -186,3 +186,23 @@ def test_numba_code_calls_the_per_example_loop(data):
         G = per_example(w, X, y)
         return np.sqrt((G ** 2).sum(axis=1)).mean()
     assert mean_gradient_norm(w, X, y) == pytest.approx(np.linalg.norm(first, axis=1).mean(), rel=1e-14)
+
+
+def moments(x, scale):
+    """A structure returned: its per-example Jacobians stack leaf by leaf, as JAX's vmap."""
+    return {"mean": scale * np.mean(x), "spread": np.sum((x - np.mean(x)) ** 2)}
+
+
+def test_structured_results_and_primals_stack_leaf_by_leaf():
+    X = np.array([[1.0, 2.0, 4.0], [0.5, -1.0, 3.0]])
+    J = sd.jacobian(moments, batch=0, jit=False)(X, 2.0)
+    assert set(J) == {"mean", "spread"} and J["mean"].shape == (2, 3)
+    np.testing.assert_allclose(J["mean"], np.full((2, 3), 2.0 / 3.0), rtol=1e-15)
+    np.testing.assert_allclose(J["spread"], 2 * (X - X.mean(axis=1, keepdims=True)), rtol=1e-14)
+    params = {"w": np.array([0.3, -0.2]), "b": 0.1}
+    rows, tangent_rows = np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[0.5, 0.0], [0.0, 1.0]])
+    values, tangents = sd.jvp(lambda p, x: np.tanh(np.dot(p["w"], x) + p["b"]), (params, rows),
+                              ({"w": np.array([1.0, 0.0]), "b": 0.0}, tangent_rows), batch=1, jit=False)
+    z = rows @ params["w"] + params["b"]
+    np.testing.assert_allclose(values, np.tanh(z), rtol=1e-15)
+    np.testing.assert_allclose(tangents, (1 - np.tanh(z) ** 2) * (rows[:, 0] + tangent_rows @ params["w"]), rtol=1e-14)
