@@ -395,6 +395,7 @@ def clear_caches():
     wrappers.transforms.clear()
     pipeline._units.clear()
     normalize_stage._normalized.clear()
+    per_example.forget()
 
 
 def show(obj):

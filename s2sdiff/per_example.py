@@ -34,6 +34,12 @@ def over_rows(transformed, batch: tuple, name: str):
     return _made[key]
 
 
+def forget():
+    """Drop every per-example transform and loop (sd.clear_caches)."""
+    _made.clear()
+    _jvp_loops.clear()
+
+
 class PerExample:
     """A transform applied to each example: call it like the function, with the batched
     arguments holding one example per row."""
@@ -61,7 +67,8 @@ class PerExample:
         kinds = call_kinds(params, first)
         if kinds not in self._loops:
             one = self.one.specialized(*first)
-            one(*first)                 # (check=True's first call)
+            if one._verify is not None:         # check=True: the first example is checked
+                one(*first)
             # how one example's result stacks: the generated code's, before it is put in the
             # structure the function returns (a dict, …), which then holds the stacked leaves
             flat = run(one.__name__, one._entry, params, one._as_called(list(first))[0], one.jit)

@@ -70,6 +70,17 @@ def test_a_wrong_rule_is_caught_against_differences(mode):
             sd.grad(objective, mode=mode, check=True, jit=False)(X, 0.7)
 
 
+def test_per_example_transforms_check_their_first_example():
+    rows = np.array([X, 2 * X])
+    with _wrong_rule("sin", tangent="2 * cos(x) * dx", adjoint="2 * bz * cos(x)"):
+        with pytest.raises(sd.DerivativeMismatch, match="objective_grad"):
+            sd.grad(objective, batch=0, check=True, jit=False)(rows, 0.7)
+        with pytest.raises(sd.DerivativeMismatch):
+            sd.jvp(vector, (rows,), (np.ones_like(rows),), batch=0, check=True, jit=False)
+    np.testing.assert_allclose(sd.grad(objective, batch=0, check=True, jit=False)(rows, 0.7), 0.7 * np.cos(rows),
+                               rtol=1e-14)
+
+
 def test_modes_that_disagree_are_caught():
     # a forward rule broken where differences do not look: reverse mode is right, so only the
     # dot-product test against forward mode can tell
