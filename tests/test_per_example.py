@@ -81,10 +81,10 @@ def test_per_example_hessians_and_jacobians(data):
     np.testing.assert_allclose(J, 6.0 * x ** 2 + np.cos(x), rtol=1e-14)
 
 
-@pytest.mark.parametrize("jit", [True, False])
-def test_per_example_gradients_of_a_looped_network(network, jit):
+def test_per_example_gradients_of_a_looped_network(network):
+    # without numba: the compiled loop is tested on the logistic loss, and numba compiles are CI time
     W1, b1, w2, X, y = network
-    gW1, gb1, gw2 = sd.grad(mlp_loss, wrt=(0, 1, 2), batch=(3, 4), jit=jit)(W1, b1, w2, X, y)
+    gW1, gb1, gw2 = sd.grad(mlp_loss, wrt=(0, 1, 2), batch=(3, 4), jit=False)(W1, b1, w2, X, y)
     assert gW1.shape == (12,) + W1.shape and gb1.shape == (12, 5) and gw2.shape == (12, 5)
     for i in (0, 5, 11):
         example = [W1, b1, w2, X[i], y[i]]
