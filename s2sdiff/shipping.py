@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numba
 
+from .errors import S2SDiffError
+
 
 VARIANT = "variant"       # a transform's code for other kinds of arguments (Transformed.specialized)
 
@@ -48,8 +50,15 @@ def rebuilt(transform, f, args, options, sources, functions):
     """The transform made again in this process, reading `sources` (file name -> text)
     where the files on this machine are missing or differ.  `functions`: the user's
     functions with the files they came from, which cloudpickle's copies of them forget."""
+    # a function imported here by name is this machine's version of it: its file must hold
+    # the text the transform was made from, or the code read and the code run would differ
+    imported = {filename for func, filename in functions if func.__code__.co_filename == filename}
     for filename, text in sources.items():
-        if text and "".join(linecache.getlines(filename)) != text:
+        here = "".join(linecache.getlines(filename))
+        if text and here != text:
+            if filename in imported and here:
+                raise S2SDiffError(f"{filename} in this process differs from the file the transform was made from "
+                                   "in the process that sent it: give both the same version of the code")
             linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
     for func, filename in functions:
         if func.__code__.co_filename != filename:

@@ -124,3 +124,23 @@ def test_a_function_without_its_file_is_refused_with_the_way_out():
     lost = pickle.loads(cloudpickle.dumps(lambda v: np.sum(v * v)))     # by value: "<dynamic-code>"
     with pytest.raises(sd.S2SDiffError, match=r"send the transform \(sd.grad\(f\)\)"):
         sd.grad(lost)
+
+
+def test_another_version_of_the_file_in_the_other_process_is_refused(tmp_path):
+    """A function sent by name is the receiver's version of it: a transform made from other
+    code must not run there."""
+    module = tmp_path / "versioned_objective.py"
+    module.write_text("import numpy as np\n\n\ndef objective(v):\n    return np.sum(np.sin(v))\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import versioned_objective
+        payload = pickle.dumps(sd.grad(versioned_objective.objective))
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("versioned_objective", None)
+    module.write_text("import numpy as np\n\n\ndef objective(v):\n    return np.sum(np.cos(v))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, "-c", "import pickle, sys; pickle.loads(sys.stdin.buffer.read())"],
+                          input=payload, capture_output=True, env=env, timeout=600)
+    assert done.returncode != 0
+    assert "differs from the file the transform was made from" in done.stderr.decode()
