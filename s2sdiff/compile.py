@@ -69,11 +69,10 @@ def function(source: str, namespace: dict, name: str, jit: bool = True, parallel
     # before the per-example loop
     key = None if parallel and not cache_parallel else _fingerprint(source, namespace)
     path = _cache_file(name, key, source) if key else None
+    parallel = dict(parallel) if isinstance(parallel, dict) else parallel      # (numba takes its options out of it)
     if path is None:
         py_func = _load(source, namespace, name, _memory_name(name, source), origin)
-        # (numba takes its options out of a dict of them)
-        compiled = numba.njit(parallel=dict(parallel) if isinstance(parallel, dict) else parallel,
-                              **NJIT_OPTIONS)(py_func)
+        compiled = numba.njit(parallel=parallel, **NJIT_OPTIONS)(py_func)
         compiled.s2sdiff_key = ""           # kept in memory only: so is what calls it
         return py_func, compiled
     # numba finds a cached function's globals by importing its module: register one.
