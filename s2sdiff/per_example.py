@@ -170,8 +170,11 @@ class Loop:
         lines = [f"{n} = {rows}.shape[0]",
                  f"{r} = {callee_name}({first_arguments})"]
         for out, (path, leaf) in zip(outs, leaves):
-            shape = n if np.ndim(leaf) == 0 else f"({n},) + {r}{path}.shape"
-            lines += [f"{out} = np.empty({shape})", f"{out}[0] = {r}{path}"]
+            # stacked in the dtype of one example's value: an integer result stays an integer
+            dtype = np.asarray(leaf).dtype
+            stacked = f"{n}, np.{'bool_' if dtype == bool else dtype}" if np.ndim(leaf) == 0 else \
+                f"({n},) + {r}{path}.shape, {r}{path}.dtype"
+            lines += [f"{out} = np.empty({stacked})", f"{out}[0] = {r}{path}"]
         lines += [f"for {i} in prange(1, {n}):",
                   f"    {r} = {callee_name}({arguments})"]
         lines += [f"    {out}[{i}] = {r}{path}" for out, (path, _) in zip(outs, leaves)]

@@ -206,3 +206,16 @@ def test_structured_results_and_primals_stack_leaf_by_leaf():
     z = rows @ params["w"] + params["b"]
     np.testing.assert_allclose(values, np.tanh(z), rtol=1e-15)
     np.testing.assert_allclose(tangents, (1 - np.tanh(z) ** 2) * (rows[:, 0] + tangent_rows @ params["w"]), rtol=1e-14)
+
+
+def count_and_square(x, k):
+    return k * 2, np.sum(x * x)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_an_integer_result_stacks_as_integers(jit):
+    X = np.arange(6.0).reshape(3, 2)
+    values, tangents = sd.jvp(count_and_square, (X, 3), (np.ones_like(X), 0), batch=0, jit=jit)
+    assert values[0].dtype == np.int64 and list(values[0]) == [6, 6, 6]     # as one call gives int 6
+    np.testing.assert_allclose(values[1], (X * X).sum(axis=1), rtol=1e-15)
+    np.testing.assert_allclose(tangents[1], 2 * X.sum(axis=1), rtol=1e-15)
